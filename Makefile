@@ -1,0 +1,101 @@
+# xtrace: one Makefile for the shim, the reader library, the CLI, tests, demo and benchmarks.
+#   make          build lib/libxtrace.so, lib/libxtrace-reader.{so,a}, bin/xtrace
+#   make demo     install missing Debian packages, build, trace an example and print its stats
+#   make test     install missing Debian packages, build, run every test
+#   make bench    performance table against the untraced program and heaptrack
+#   SAN=asan|ubsan|tsan selects a sanitizer build (into build-$(SAN)/, lib-$(SAN)/, bin-$(SAN)/).
+
+CC ?= cc
+OPT ?= -O2
+SAN ?=
+PREFIX ?= /usr/local
+
+ifeq ($(SAN),)
+B := build
+L := lib
+X := bin
+SANFLAGS :=
+else
+B := build-$(SAN)
+L := lib-$(SAN)
+X := bin-$(SAN)
+SANFLAGS_asan := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+SANFLAGS_ubsan := -fsanitize=undefined -fno-sanitize-recover=undefined
+SANFLAGS_tsan := -fsanitize=thread
+SANFLAGS := $(SANFLAGS_$(SAN)) -fno-omit-frame-pointer
+endif
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ireader $(SANFLAGS) $(CFLAGS)
+# The shim runs inside other programs: no sanitizer runtime of its own unless asked, hidden
+# symbols, frame pointers for the fp unwinder, no stack protector calls on the hot path.
+SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -fPIC \
+	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) $(CFLAGS)
+SHIM_LIBS := -lunwind -ldl -pthread
+READER_LIBS := -ldw -lelf -pthread
+
+SHIM_SRC := $(wildcard shim/*.c)
+READER_SRC := $(wildcard reader/*.c) experiments/spec.c
+CLI_SRC := $(wildcard reader/cli/*.c reader/analysis/*.c)
+
+SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/pic/%.o)
+READER_PIC := $(READER_SRC:%.c=$(B)/pic/%.o)
+READER_OBJ := $(READER_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+
+SHIM_SO := $(L)/libxtrace.so
+READER_SO := $(L)/libxtrace-reader.so
+READER_A := $(L)/libxtrace-reader.a
+CLI := $(X)/xtrace
+
+.PHONY: all deps demo test unit integration bench fuzz clean install
+all: $(SHIM_SO) $(READER_SO) $(READER_A) $(CLI)
+
+$(B)/pic/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.def)
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) -MMD -c $< -o $@
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fPIC -MMD -c $< -o $@
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -MMD -c $< -o $@
+
+$(SHIM_SO): $(SHIM_OBJ)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
+
+$(READER_SO): $(READER_PIC)
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $^ $(SANFLAGS) $(READER_LIBS) -Wl,-soname,libxtrace-reader.so
+
+$(READER_A): $(READER_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(READER_A)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $(CLI_OBJ) $(READER_A) $(SANFLAGS) $(READER_LIBS) -lm
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh
+
+include tests/tests.mk
+
+demo: deps
+	@$(MAKE) --no-print-directory all $(B)/workloads/demo
+	@scripts/demo.sh $(B)/workloads/demo
+
+clean:
+	rm -rf build build-* lib lib-* bin bin-*
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(SHIM_SO) $(READER_SO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(READER_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 reader/xtrace-reader.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/

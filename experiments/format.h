@@ -1,0 +1,47 @@
+/* format.h: the wire constants of an xtrace trace file. Depends on nothing.
+ * Every number here is part of the file format: changing one changes XT_FORMAT_VERSION.
+ * experiments/README.md describes the layout byte by byte. */
+#ifndef XT_FORMAT_H
+#define XT_FORMAT_H
+
+#include <stdint.h>
+
+/* File header: 8 magic bytes, then uvarint header_size, then header_size bytes of fields. */
+#define XT_MAGIC "\x7fXTRACE\n"
+#define XT_MAGIC_LEN 8
+#define XT_FORMAT_VERSION 1
+#define XT_MAX_HEADER_SIZE 8192
+
+/* Batch kinds: the first byte of every batch. */
+enum xt_batch_kind {
+	XT_BATCH_EVENTS = 1,       /* one thread's timed events */
+	XT_BATCH_STRINGS = 2,      /* string table: {id, len, bytes}* */
+	XT_BATCH_STACKS = 3,       /* stack table: {id, nframes, pc0, zigzag(pc deltas)...}* */
+	XT_BATCH_MODULES = 4,      /* module table: {id, path string, base, lo, hi, buildid}* */
+	XT_BATCH_EXPERIMENTAL = 5, /* one experiment's opaque per-generation bytes */
+	XT_BATCH_SYNC = 6,         /* clock snapshot of the generation */
+	XT_BATCH_END = 7,          /* end of generation: {nbatches, lost} */
+	XT_BATCH_KIND_MAX = 7,
+};
+
+/* Limits. NOTE: if one of these decreases, XT_FORMAT_VERSION must change. */
+#define XT_MAX_BATCH_SIZE (64u << 10) /* payload bytes of one batch */
+#define XT_MAX_FRAMES 128             /* frames of one stack */
+#define XT_MAX_STRING 4096            /* bytes of one string */
+#define XT_MAX_BUILDID 64             /* bytes of one build ID */
+#define XT_MAX_ARGS 5                 /* arguments of one timed event, dt excluded */
+#define XT_MAX_VARINT 10              /* bytes of one uvarint */
+/* The largest encoded timed event: type byte, dt and XT_MAX_ARGS uvarints. */
+#define XT_MAX_EVENT_SIZE (1 + (1 + XT_MAX_ARGS) * XT_MAX_VARINT)
+
+/* Event type IDs: 0 is invalid, 1..126 are core events, 127..255 experimental ones. */
+#define XT_FIRST_EXPERIMENTAL_EVENT 127
+#define XT_MAX_EVENT_TYPES 256
+
+/* ID 0 of a string, stack, type or module means "none". */
+#define XT_NO_ID 0
+
+/* Default clock: CLOCK_MONOTONIC nanoseconds. The header and each Sync batch say so. */
+#define XT_TICKS_PER_SEC 1000000000ull
+
+#endif

@@ -1,0 +1,158 @@
+/* xtrace-reader.h: the public API of libxtrace-reader.
+ *
+ * A trace is read generation by generation. xtrace_next() hands out, for each complete
+ * generation, one Sync event (carrying the generation's experimental batches, tables and clock)
+ * followed by the generation's timed events from every thread, merged in time order. A
+ * generation is handed out only once all of it has been read and checked, so a cut or damaged
+ * file yields every complete generation before the damage and then stops with an error that
+ * names the file offset. Memory is bounded by one generation. */
+#ifndef XTRACE_READER_H
+#define XTRACE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct xtrace_reader xtrace_reader;
+
+/* The file header: who wrote the trace. */
+struct xtrace_header {
+	uint32_t version;
+	uint64_t ticks_per_sec;   /* timestamp unit */
+	uint64_t pid, ppid;
+	uint64_t fork_parent_pid; /* pid of the parent when this process began as its fork, else 0 */
+	uint64_t fork_ts;         /* the fork's time (ticks, same clock as events), else 0 */
+	uint64_t start_ts;        /* trace start, ticks */
+	uint64_t start_wall_sec, start_wall_nsec;
+	const char *exe;          /* program path, NUL-terminated */
+	const char *cmdline;      /* arguments, each NUL-terminated, cmdline_len bytes in all */
+	size_t cmdline_len;
+};
+
+enum xtrace_event_kind {
+	XTRACE_EVENT_SYNC = 1,         /* start of a generation */
+	XTRACE_EVENT_CORE = 2,         /* a core timed event (type < 127) */
+	XTRACE_EVENT_EXPERIMENTAL = 3, /* an experiment's timed event (type >= 127) */
+};
+
+/* Argument kinds, named by an argument's suffix (see experiments/spec.h). */
+enum xtrace_arg_kind {
+	XTRACE_ARG_VALUE, XTRACE_ARG_ADDR, XTRACE_ARG_STRING, XTRACE_ARG_STACK,
+	XTRACE_ARG_TYPE, XTRACE_ARG_NS, XTRACE_ARG_TIMER,
+};
+
+#define XTRACE_MAX_ARGS 5
+
+struct xtrace_event {
+	enum xtrace_event_kind kind;
+	uint64_t gen;
+	uint64_t ts;        /* ticks since an arbitrary origin (see header.start_ts) */
+	uint64_t thread;    /* OS thread ID; 0 for Sync */
+	uint8_t type;       /* event type ID; 0 for Sync */
+	uint8_t experiment; /* experiment ID (0: core) */
+	const char *name;   /* "Sync" or the spec's event name */
+	const char *experiment_name;
+	uint8_t nargs;
+	const char *const *arg_names;    /* nargs names, from the spec */
+	const uint8_t *arg_kinds;        /* nargs enum xtrace_arg_kind values */
+	uint64_t args[XTRACE_MAX_ARGS];  /* decoded values (addr args are absolute) */
+	uint64_t offset;                 /* file offset of the batch the event came from */
+};
+
+/* The Sync event's contents; valid until the next Sync. */
+struct xtrace_exp_batch {
+	uint8_t experiment;
+	uint64_t thread;
+	const uint8_t *data;
+	size_t len;
+};
+
+struct xtrace_sync {
+	uint64_t gen;
+	uint64_t ts;                  /* trace clock when wall time was sampled */
+	uint64_t ticks_per_sec;
+	uint64_t wall_sec, wall_nsec;
+	uint64_t lost;                /* events the writer could not record in this generation */
+	uint64_t nevents;             /* timed events in this generation */
+	uint64_t nthreads;            /* threads with events in this generation */
+	const struct xtrace_exp_batch *batches;
+	size_t nbatches;
+};
+
+struct xtrace_module {
+	uint64_t id;
+	const char *path;
+	uint64_t base;      /* load bias */
+	uint64_t lo, hi;    /* [lo, hi): absolute addresses of its loaded segments */
+	const uint8_t *build_id;
+	size_t build_id_len;
+};
+
+enum xtrace_status {
+	XTRACE_OK = 0,
+	XTRACE_ERR_IO = 1,        /* cannot open or read the file */
+	XTRACE_ERR_CORRUPT = 2,   /* bytes that cannot be a trace */
+	XTRACE_ERR_TRUNCATED = 3, /* the file ends inside a generation */
+	XTRACE_ERR_NOMEM = 4,
+};
+
+/* xtrace_open opens path. On failure it returns NULL and, if err is not NULL, writes a message. */
+xtrace_reader *xtrace_open(const char *path, char *err, size_t errlen);
+void xtrace_close(xtrace_reader *r);
+const struct xtrace_header *xtrace_get_header(const xtrace_reader *r);
+
+/* xtrace_next fills ev with the next event: 1 on success, 0 at the clean end of the trace,
+ * -1 when reading stopped at bad input (see xtrace_status/xtrace_error/xtrace_error_offset). */
+int xtrace_next(xtrace_reader *r, struct xtrace_event *ev);
+enum xtrace_status xtrace_status(const xtrace_reader *r);
+const char *xtrace_error(const xtrace_reader *r);
+uint64_t xtrace_error_offset(const xtrace_reader *r);
+
+/* Tables of the current generation (the one whose Sync was handed out last). */
+const struct xtrace_sync *xtrace_get_sync(const xtrace_reader *r);
+/* xtrace_stack returns the number of frames of stack id (0 for ID 0 or an unknown ID) and
+ * points *pcs at them, innermost first; each is a return address. */
+size_t xtrace_stack(const xtrace_reader *r, uint64_t id, const uint64_t **pcs);
+/* xtrace_string returns string id (NULL if unknown), NUL-terminated; *len gets its length. */
+const char *xtrace_string(const xtrace_reader *r, uint64_t id, size_t *len);
+size_t xtrace_modules(const xtrace_reader *r, const struct xtrace_module **mods);
+/* xtrace_module_of returns the module of the current generation that holds pc, or NULL. */
+const struct xtrace_module *xtrace_module_of(const xtrace_reader *r, uint64_t pc);
+
+/* Spec lookups: the names of experiments, events and arguments kinds. */
+const char *xtrace_experiment_name(uint8_t experiment);
+const char *xtrace_arg_kind_name(uint8_t kind);
+
+/* Offline symbolization with elfutils' libdw, from the module table of the current
+ * generation. Strings returned stay valid until xtrace_symbolizer_free. */
+typedef struct xtrace_symbolizer xtrace_symbolizer;
+struct xtrace_frame {
+	uint64_t pc;
+	const char *function; /* demangled where possible; NULL if unknown */
+	const char *file;     /* NULL if unknown */
+	int line;             /* 0 if unknown */
+	const char *module;   /* NULL if pc is in no known module */
+	uint64_t module_offset;
+};
+xtrace_symbolizer *xtrace_symbolizer_new(void);
+void xtrace_symbolizer_free(xtrace_symbolizer *s);
+/* xtrace_symbolize looks up return address pc (it looks at pc - 1, inside the call). */
+void xtrace_symbolize(xtrace_symbolizer *s, const xtrace_reader *r, uint64_t pc,
+		      struct xtrace_frame *out);
+
+/* AllocFree's type table of the current generation: type id -> API and request. */
+struct xtrace_alloc_type {
+	uint64_t id;
+	uint8_t api;        /* index into xtrace_alloc_api_name */
+	uint64_t elem_size, count, align;
+};
+const struct xtrace_alloc_type *xtrace_alloc_type(const xtrace_reader *r, uint64_t id);
+const char *xtrace_alloc_api_name(uint8_t api);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

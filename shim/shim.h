@@ -1,0 +1,177 @@
+/* shim.h: what the shim's parts share: per-thread state, the recording section, encoders,
+ * stacks, tables and configuration. Everything here is hidden inside libxtrace.so.
+ *
+ * Recording an event, from any interposed entry point:
+ *   struct xt_thread *t = xt_enter();      // NULL: not tracing now, pass through
+ *   ... call the real function ...
+ *   xt_emit_Foo(t, xt_now(), args...);     // generated from experiments/events.def
+ *   xt_leave(t);
+ * Between xt_enter and xt_leave the thread's generation cannot advance. The hot path never
+ * locks, never calls malloc and makes no syscall (a full batch is handed to the writer, which
+ * costs one lock per 64 KiB). */
+#ifndef XT_SHIM_H
+#define XT_SHIM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "format.h"
+#include "spec.h"
+#include "varint.h"
+
+#define XT_HIDDEN __attribute__((visibility("hidden")))
+#define XT_TLS __thread __attribute__((tls_model("initial-exec")))
+#define xt_likely(x) __builtin_expect(!!(x), 1)
+#define xt_unlikely(x) __builtin_expect(!!(x), 0)
+
+/* One thread's event buffer for one generation parity. */
+struct xt_buf {
+	uint64_t gen;       /* generation the bytes belong to, 0 when empty */
+	uint64_t base_ts;   /* batch time */
+	uint64_t last_ts;   /* for dt */
+	uint64_t last_addr; /* for addr deltas */
+	uint32_t len;       /* committed payload bytes */
+	uint8_t data[XT_MAX_BATCH_SIZE];
+};
+
+/* Per-thread state, in the registry list (never freed, reused after the thread exits). */
+struct xt_thread {
+	_Atomic uint64_t seq;  /* odd while the thread is inside a section */
+	_Atomic uint64_t gen;  /* generation the current section writes */
+	_Atomic int state;     /* XT_THREAD_FREE / LIVE / EXITED */
+	uint64_t tid;
+	struct xt_thread *next; /* registry list, append-only */
+	unsigned depth;         /* section nesting (a signal handler inside a section) */
+	unsigned busy;          /* inside encoding or a table insert: re-entry drops the event */
+	unsigned in_real;       /* inside a real allocator call: nested calls are libc's own */
+	unsigned internal;      /* inside the shim's own code: allocations are the shim's */
+	unsigned unwinding;     /* inside the unwinder: a nested event records only its caller */
+	_Atomic uint64_t lost;  /* events this thread could not record, ever */
+	uint64_t stack_lo, stack_hi; /* this thread's stack, for the frame-pointer walk */
+	/* per-thread caches of the stack and type tables, keyed by generation */
+	uint64_t cache_gen;
+	uint64_t stack_cache_hash[16], stack_cache_id[16];
+	uint64_t type_cache_key[16], type_cache_id[16];
+	struct xt_buf buf[2];  /* indexed by gen % 2 */
+};
+
+enum { XT_THREAD_FREE = 0, XT_THREAD_LIVE = 1, XT_THREAD_EXITED = 2 };
+
+/* Per-thread pointers and flags, initial-exec TLS (no allocation on first access). */
+extern XT_TLS struct xt_thread *xt_self;
+
+/* --- config.c: the XTRACE_* environment, read once at init ------------------------------- */
+enum xt_unwind_mode { XT_UNWIND_LIBUNWIND, XT_UNWIND_FP, XT_UNWIND_NONE };
+struct xt_config {
+	char out_pattern[1024]; /* XTRACE_OUT, default "xtrace.%e.%p.xt" */
+	unsigned stack_depth;   /* XTRACE_STACK_DEPTH, 1..128, default 64 */
+	enum xt_unwind_mode unwind; /* XTRACE_UNWIND */
+	unsigned gen_ms;        /* XTRACE_GEN_MS, default 1000 */
+};
+extern struct xt_config xt_config;
+XT_HIDDEN void xt_config_load(void);
+
+/* --- global tracing state (lifecycle.c) ---------------------------------------------------- */
+/* xt_gen is the current generation; 0 while not tracing (before init, after the final flush,
+ * or when the output could not be opened). */
+extern _Atomic uint64_t xt_gen;
+/* xt_say prints one line on stderr, prefixed "xtrace: ", with no allocation. */
+XT_HIDDEN void xt_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- writer.c: sections and encoding (hot path) ------------------------------------------ */
+static inline uint64_t xt_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* xt_enter opens a recording section on this thread, or returns NULL when this call must not
+ * be recorded (not tracing, the shim's own allocation, libc calling itself). */
+XT_HIDDEN struct xt_thread *xt_enter(void);
+XT_HIDDEN void xt_leave(struct xt_thread *t);
+/* xt_thread_register creates this thread's state (cold: first event of a thread). */
+XT_HIDDEN struct xt_thread *xt_thread_register(void);
+
+/* Signal handlers wrapped by the shim bracket the program's handler with these, so the
+ * handler's own calls are recorded even when it interrupted a real allocator call. */
+struct xt_signal_save { unsigned in_real, internal; };
+XT_HIDDEN struct xt_signal_save xt_signal_enter(void);
+XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
+
+/* xt_event_begin reserves room for one event in the section's buffer and returns where to
+ * write, or NULL (the event is counted as lost). xt_event_end commits it. */
+XT_HIDDEN uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts);
+static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
+{
+	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	b->len = (uint32_t)(end - b->data);
+	t->busy--;
+}
+
+#define XT_ENC_PARAM(n, k) , uint64_t n
+#define XT_ENC_value(p, b, v) p = xt_put_uvarint(p, v)
+#define XT_ENC_string XT_ENC_value
+#define XT_ENC_stack XT_ENC_value
+#define XT_ENC_type XT_ENC_value
+#define XT_ENC_ns XT_ENC_value
+#define XT_ENC_timer XT_ENC_value
+#define XT_ENC_addr(p, b, v)                                              \
+	do {                                                                  \
+		p = xt_put_uvarint(p, xt_zigzag((int64_t)((v) - (b)->last_addr))); \
+		(b)->last_addr = (v);                                             \
+	} while (0)
+#define XT_ENC_ARG(n, k) XT_ENC_##k(p, b, n);
+
+/* xt_emit_<Name>(t, ts, args...) for every event of events.def; false if the event was lost. */
+#define XT_EXPERIMENT(ident, id, name)
+#define XT_EVENT(name, id, exp, nargs, ...)                                               \
+	static inline bool xt_emit_##name(struct xt_thread *t, uint64_t ts                     \
+						  XT_PAIRS(nargs, XT_ENC_PARAM, ##__VA_ARGS__))         \
+	{                                                                                  \
+		uint8_t *p = xt_event_begin(t, id, ts);                                        \
+		if (!p)                                                                        \
+			return false;                                                              \
+		struct xt_buf *b __attribute__((unused)) =                                     \
+			&t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];          \
+		XT_PAIRS(nargs, XT_ENC_ARG, ##__VA_ARGS__)                                     \
+		xt_event_end(t, p);                                                            \
+		return true;                                                                   \
+	}
+#include "events.def"
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+
+/* --- stacks.c: unwinding and the stack table ----------------------------------------------- */
+/* xt_stack_here captures the current stack, starting at the frame that returns to caller_ra
+ * (the interposed function's return address), interns it in the generation's stack table and
+ * returns its ID (0 when it cannot). */
+XT_HIDDEN uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra);
+
+/* --- tables.c: per-generation string and module tables ------------------------------------ */
+XT_HIDDEN void xt_modules_note(void); /* after dlopen, before dlclose: remember what is mapped */
+
+/* --- allocfree types (malloc.c) ----------------------------------------------------------- */
+XT_HIDDEN uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size,
+				 uint64_t count, uint64_t align);
+
+/* --- experimental batches: written at each advance for experiments that define them ------ */
+struct xt_expw; /* an experimental-batch writer for one experiment and generation */
+/* xt_expw_put appends bytes; a batch that would exceed the limit is closed and a new one begun
+ * with the same first (subtype) byte. */
+XT_HIDDEN void xt_expw_put(struct xt_expw *w, const void *bytes, size_t n);
+XT_HIDDEN void xt_expw_uvarint(struct xt_expw *w, uint64_t v);
+XT_HIDDEN void xt_expw_subtype(struct xt_expw *w, uint8_t subtype);
+XT_HIDDEN uint64_t xt_expw_gen(const struct xt_expw *w);
+
+#define XT_EXPERIMENT(ident, id, name) \
+	extern void xt_exp_batches_##name(struct xt_expw *w) __attribute__((weak, visibility("hidden")));
+#define XT_EVENT(...)
+#include "events.def"
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+
+#endif

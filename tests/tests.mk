@@ -1,0 +1,47 @@
+# tests/tests.mk: unit tests (cmocka), workload programs and integration tests. Included by Makefile.
+#   tests/unit/test_*.c         one cmocka binary each, linked with the reader library and the
+#                               test support code (tests/unit/support/*.c); a test that needs shim
+#                               sources lists them in TEST_EXTRA_<name>
+#   tests/workloads/*.c         programs the integration tests trace (built -O0 -g, frame pointers)
+#   tests/integration/test_*.c  cmocka binaries that run workloads under the shim and check traces
+
+TEST_CFLAGS := $(BASE_CFLAGS) -Itests/unit/support -Ishim -Wno-unused-function
+TEST_LIBS := -lcmocka $(READER_LIBS) -lunwind -ldl -lm
+
+TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(B)/tests/integration/%)
+WORKLOAD_SRC := $(wildcard tests/workloads/*.c)
+WORKLOAD_BIN := $(patsubst tests/workloads/%.c,$(B)/workloads/%,$(filter-out tests/workloads/lib%.c,$(WORKLOAD_SRC)))
+WORKLOAD_LIB := $(patsubst tests/workloads/%.c,$(B)/workloads/%.so,$(filter tests/workloads/lib%.c,$(WORKLOAD_SRC)))
+WORKLOAD_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror \
+	-D_GNU_SOURCE -Wno-unused-result -Wno-alloc-size-larger-than
+
+.SECONDEXPANSION:
+$(B)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $$(TEST_EXTRA_$$*) $(READER_A)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(TEST_SUPPORT_SRC) $(TEST_EXTRA_$*) $(READER_A) $(TEST_LIBS)
+
+$(B)/tests/integration/%: tests/integration/%.c $(wildcard tests/integration/*.h) $(TEST_SUPPORT_SRC) $(READER_A)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< $(TEST_SUPPORT_SRC) $(READER_A) $(TEST_LIBS)
+
+$(B)/workloads/lib%.so: tests/workloads/lib%.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -fPIC -shared -o $@ $<
+
+$(B)/workloads/%: tests/workloads/%.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -pthread -ldl -lrt
+
+unit: $(UNIT_BIN)
+	@scripts/run-tests.sh $(UNIT_BIN)
+
+integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB)
+	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit integration
