@@ -37,31 +37,37 @@ struct xt_buf {
 	uint8_t data[XT_MAX_BATCH_SIZE];
 };
 
-/* Per-thread state, in the registry list (never freed, reused after the thread exits). */
+/* Per-thread state shared with the advancer, in the registry list (never freed; a slot is
+ * reused once its thread is gone and both buffers are empty). */
 struct xt_thread {
-	_Atomic uint64_t seq;  /* odd while the thread is inside a section */
-	_Atomic uint64_t gen;  /* generation the current section writes */
-	_Atomic int state;     /* XT_THREAD_FREE / LIVE / EXITED */
+	_Atomic uint64_t seq;   /* odd while the thread is inside a section */
+	_Atomic uint64_t gen;   /* generation the current section writes */
+	_Atomic int state;      /* XT_THREAD_FREE / LIVE / EXITED */
 	uint64_t tid;
 	struct xt_thread *next; /* registry list, append-only */
-	unsigned depth;         /* section nesting (a signal handler inside a section) */
-	unsigned busy;          /* inside encoding or a table insert: re-entry drops the event */
-	unsigned in_real;       /* inside a real allocator call: nested calls are libc's own */
-	unsigned internal;      /* inside the shim's own code: allocations are the shim's */
-	unsigned unwinding;     /* inside the unwinder: a nested event records only its caller */
 	_Atomic uint64_t lost;  /* events this thread could not record, ever */
+	uint64_t lost_reported; /* the advancer's share of lost already written */
 	uint64_t stack_lo, stack_hi; /* this thread's stack, for the frame-pointer walk */
-	/* per-thread caches of the stack and type tables, keyed by generation */
+	/* per-thread caches of the stack and type tables, valid for generation cache_gen */
 	uint64_t cache_gen;
-	uint64_t stack_cache_hash[16], stack_cache_id[16];
+	uint64_t stack_cache_hash[32], stack_cache_id[32];
 	uint64_t type_cache_key[16], type_cache_id[16];
-	struct xt_buf buf[2];  /* indexed by gen % 2 */
+	struct xt_buf buf[2];   /* indexed by gen % 2 */
 };
 
 enum { XT_THREAD_FREE = 0, XT_THREAD_LIVE = 1, XT_THREAD_EXITED = 2 };
 
-/* Per-thread pointers and flags, initial-exec TLS (no allocation on first access). */
-extern XT_TLS struct xt_thread *xt_self;
+/* Thread-local flags, initial-exec TLS (no allocation on first access). */
+struct xt_tl {
+	struct xt_thread *t; /* registered state, NULL until this thread's first event */
+	unsigned depth;      /* section nesting (a signal handler inside a section) */
+	unsigned busy;       /* inside encoding or a table insert: re-entry drops the event */
+	unsigned in_real;    /* inside a real allocator call: nested calls are libc's own */
+	unsigned internal;   /* inside the shim's own code: its allocations are not the program's */
+	unsigned unwinding;  /* inside the unwinder: a nested event records only its caller */
+	unsigned exiting;    /* the thread ran its exit destructor */
+};
+extern XT_TLS struct xt_tl xt_tl;
 
 /* --- config.c: the XTRACE_* environment, read once at init ------------------------------- */
 enum xt_unwind_mode { XT_UNWIND_LIBUNWIND, XT_UNWIND_FP, XT_UNWIND_NONE };
@@ -95,6 +101,9 @@ XT_HIDDEN struct xt_thread *xt_enter(void);
 XT_HIDDEN void xt_leave(struct xt_thread *t);
 /* xt_thread_register creates this thread's state (cold: first event of a thread). */
 XT_HIDDEN struct xt_thread *xt_thread_register(void);
+XT_HIDDEN void xt_writer_init(void);
+/* xt_count_lost counts one event this thread could not record. */
+XT_HIDDEN void xt_count_lost(struct xt_thread *t);
 
 /* Signal handlers wrapped by the shim bracket the program's handler with these, so the
  * handler's own calls are recorded even when it interrupted a real allocator call. */
@@ -109,7 +118,7 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 {
 	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 	b->len = (uint32_t)(end - b->data);
-	t->busy--;
+	xt_tl.busy--;
 }
 
 #define XT_ENC_PARAM(n, k) , uint64_t n
@@ -152,7 +161,7 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 XT_HIDDEN uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra);
 
 /* --- tables.c: per-generation string and module tables ------------------------------------ */
-XT_HIDDEN void xt_modules_note(void); /* after dlopen, before dlclose: remember what is mapped */
+XT_HIDDEN void xt_modules_note(void); /* before dlclose: remember what is mapped */
 
 /* --- allocfree types (malloc.c) ----------------------------------------------------------- */
 XT_HIDDEN uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size,

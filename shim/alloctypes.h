@@ -1,0 +1,12 @@
+/* alloctypes.h: AllocFree's type table, cold side. */
+#ifndef XT_ALLOCTYPES_H
+#define XT_ALLOCTYPES_H
+
+#include <stdbool.h>
+
+#include "shim.h"
+
+XT_HIDDEN bool xt_alloctypes_init(void);
+XT_HIDDEN void xt_alloctypes_reset_all(void);
+
+#endif

@@ -1,0 +1,49 @@
+/* config.c: the XTRACE_* environment, read once at init. Cold path; no allocation. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shim.h"
+
+struct xt_config xt_config;
+
+/* number parses a decimal environment value within [lo, hi], else returns def. */
+static unsigned number(const char *name, unsigned def, unsigned lo, unsigned hi)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return def;
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end || v < lo || v > hi) {
+		xt_say("%s=%s is not a number in [%u, %u]; using %u", name, s, lo, hi, def);
+		return def;
+	}
+	return (unsigned)v;
+}
+
+void xt_config_load(void)
+{
+	const char *out = getenv("XTRACE_OUT");
+	if (!out || !*out)
+		out = "xtrace.%e.%p.xt";
+	if (strlen(out) >= sizeof(xt_config.out_pattern)) {
+		xt_say("XTRACE_OUT is longer than %zu bytes; using the default",
+		       sizeof(xt_config.out_pattern) - 1);
+		out = "xtrace.%e.%p.xt";
+	}
+	strcpy(xt_config.out_pattern, out);
+
+	xt_config.stack_depth = number("XTRACE_STACK_DEPTH", 64, 1, XT_MAX_FRAMES);
+	xt_config.gen_ms = number("XTRACE_GEN_MS", 1000, 1, 3600 * 1000);
+
+	const char *u = getenv("XTRACE_UNWIND");
+	xt_config.unwind = XT_UNWIND_LIBUNWIND;
+	if (u && *u) {
+		if (strcmp(u, "fp") == 0)
+			xt_config.unwind = XT_UNWIND_FP;
+		else if (strcmp(u, "none") == 0)
+			xt_config.unwind = XT_UNWIND_NONE;
+		else if (strcmp(u, "libunwind") != 0)
+			xt_say("XTRACE_UNWIND=%s is not libunwind, fp or none; using libunwind", u);
+	}
+}

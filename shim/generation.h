@@ -1,0 +1,27 @@
+/* generation.h: the generation advance protocol, cold side. */
+#ifndef XT_GENERATION_H
+#define XT_GENERATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shim.h"
+
+enum xt_advance_mode {
+	XT_ADVANCE_NEXT,  /* close the generation, tracing goes on in the next */
+	XT_ADVANCE_FINAL, /* close it and stop tracing (exit, exec) */
+	XT_ADVANCE_CRASH, /* as FINAL, from a fatal signal: bounded waits, this thread may be mid-event */
+};
+
+/* xt_gen_begin starts generation 1 of a freshly opened file and the advancer thread. */
+XT_HIDDEN bool xt_gen_begin(void);
+XT_HIDDEN void xt_advance(enum xt_advance_mode mode);
+/* xt_gen_resume restarts tracing after a FINAL advance that turned out not to be (failed exec). */
+XT_HIDDEN void xt_gen_resume(void);
+/* Around fork: the parent holds the advance and file locks over the fork; the child forgets the
+ * parent's threads, tables and buffers. */
+XT_HIDDEN void xt_gen_fork_prepare(void);
+XT_HIDDEN void xt_gen_fork_parent(void);
+XT_HIDDEN void xt_gen_fork_child(void);
+
+#endif

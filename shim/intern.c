@@ -1,0 +1,130 @@
+/* intern.c: the lock-free intern table behind the stack and type tables.
+ *
+ * Open addressing over a slot array; entries live in an append-only arena. A new key is copied
+ * into the arena first, then published by a CAS on an empty slot; its ID is taken after the CAS
+ * succeeds so IDs stay dense, and readers that meet the entry before its ID is stored wait the
+ * few instructions it takes. A thread never re-enters an insert (the writer's busy flag drops
+ * events from a signal handler that interrupts one), so the wait cannot be on itself. */
+#include <string.h>
+#include <sys/mman.h>
+
+#include "intern.h"
+
+struct entry {
+	uint64_t hash;
+	_Atomic uint64_t id; /* 0 until published (or forever, for a lost race) */
+	uint32_t slot;
+	uint32_t len;
+	uint8_t key[];
+};
+
+static size_t entry_size(uint32_t len)
+{
+	return (sizeof(struct entry) + len + 7) & ~(size_t)7;
+}
+
+/* used_end is where the arena's written entries end. */
+static size_t used_end(struct xt_intern *tab)
+{
+	size_t used = atomic_load(&tab->arena_used), f = atomic_load(&tab->fail_off);
+	return used < f ? used : f;
+}
+
+bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
+{
+	void *s = mmap(NULL, (size_t)nslots * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *a = mmap(NULL, arena_cap, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s == MAP_FAILED || a == MAP_FAILED)
+		return false;
+	tab->slots = s;
+	tab->mask = nslots - 1;
+	tab->arena = a;
+	tab->arena_cap = arena_cap;
+	atomic_store(&tab->arena_used, 0);
+	atomic_store(&tab->fail_off, SIZE_MAX);
+	atomic_store(&tab->next_id, 0);
+	return true;
+}
+
+static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const void *key, uint32_t len)
+{
+	size_t size = entry_size(len);
+	size_t off = atomic_fetch_add_explicit(&tab->arena_used, size, memory_order_relaxed);
+	if (off + size > tab->arena_cap || off / 8 + 1 > UINT32_MAX) {
+		/* Every later allocation fails too: entries end where the first failure began. */
+		size_t f = atomic_load(&tab->fail_off);
+		while (off < f && !atomic_compare_exchange_weak(&tab->fail_off, &f, off))
+			;
+		return NULL;
+	}
+	struct entry *e = (struct entry *)(tab->arena + off);
+	e->hash = hash;
+	atomic_store_explicit(&e->id, 0, memory_order_relaxed);
+	e->slot = UINT32_MAX;
+	e->len = len;
+	memcpy(e->key, key, len);
+	return e;
+}
+
+uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32_t len)
+{
+	struct entry *mine = NULL;
+	uint32_t i = (uint32_t)hash & tab->mask;
+	for (uint32_t probes = 0; probes <= tab->mask; probes++, i = (i + 1) & tab->mask) {
+		uint32_t v = atomic_load_explicit(&tab->slots[i], memory_order_acquire);
+		if (v == 0) {
+			if (!mine && !(mine = arena_alloc(tab, hash, key, len)))
+				return 0;
+			mine->slot = i;
+			uint32_t off = (uint32_t)(((uint8_t *)mine - tab->arena) / 8 + 1);
+			if (atomic_compare_exchange_strong_explicit(&tab->slots[i], &v, off,
+								    memory_order_acq_rel,
+								    memory_order_acquire)) {
+				uint64_t id = atomic_fetch_add(&tab->next_id, 1) + 1;
+				atomic_store_explicit(&mine->id, id, memory_order_release);
+				return id;
+			}
+			mine->slot = UINT32_MAX;
+		}
+		struct entry *e = (struct entry *)(tab->arena + (size_t)(v - 1) * 8);
+		if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0) {
+			uint64_t id;
+			while (!(id = atomic_load_explicit(&e->id, memory_order_acquire)))
+				__builtin_ia32_pause();
+			return id;
+		}
+	}
+	return 0;
+}
+
+void xt_intern_each(struct xt_intern *tab,
+		    void (*fn)(void *ctx, uint64_t id, const void *key, uint32_t len), void *ctx)
+{
+	size_t used = used_end(tab);
+	for (size_t off = 0; off + sizeof(struct entry) <= used;) {
+		struct entry *e = (struct entry *)(tab->arena + off);
+		uint64_t id = atomic_load(&e->id);
+		if (id)
+			fn(ctx, id, e->key, e->len);
+		off += entry_size(e->len);
+	}
+}
+
+void xt_intern_reset(struct xt_intern *tab)
+{
+	size_t used = used_end(tab);
+	for (size_t off = 0; off + sizeof(struct entry) <= used;) {
+		struct entry *e = (struct entry *)(tab->arena + off);
+		if (e->slot != UINT32_MAX)
+			atomic_store_explicit(&tab->slots[e->slot], 0, memory_order_relaxed);
+		off += entry_size(e->len);
+	}
+	/* Give the arena's pages back when a generation used a lot of it. */
+	if (used > (4u << 20))
+		madvise(tab->arena, used, MADV_DONTNEED);
+	atomic_store(&tab->arena_used, 0);
+	atomic_store(&tab->fail_off, SIZE_MAX);
+	atomic_store(&tab->next_id, 0);
+}

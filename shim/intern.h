@@ -1,0 +1,33 @@
+/* intern.h: a lock-free intern table, key bytes -> dense ID, one per generation parity.
+ * Used for stacks and AllocFree types. Lookups are plain loads; only a new key costs atomics. */
+#ifndef XT_INTERN_H
+#define XT_INTERN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim.h"
+
+struct xt_intern {
+	_Atomic uint32_t *slots; /* 0 empty, else (entry offset / 8) + 1 */
+	uint32_t mask;
+	uint8_t *arena;
+	size_t arena_cap;
+	_Atomic size_t arena_used;
+	_Atomic size_t fail_off; /* offset of the first allocation that did not fit */
+	_Atomic uint64_t next_id;
+};
+
+/* xt_intern_init maps room for nslots (a power of two) keys and arena_cap bytes of entries. */
+XT_HIDDEN bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap);
+/* xt_intern returns key's ID (from 1), inserting it; 0 when the table is full. */
+XT_HIDDEN uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32_t len);
+/* xt_intern_each calls fn for every key, in arena order (the advancer, table idle). */
+XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
+			      void (*fn)(void *ctx, uint64_t id, const void *key, uint32_t len),
+			      void *ctx);
+/* xt_intern_reset empties the table for its next generation (table idle). */
+XT_HIDDEN void xt_intern_reset(struct xt_intern *tab);
+
+#endif

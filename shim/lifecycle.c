@@ -1,0 +1,229 @@
+/* lifecycle.c: the cold paths. Init (on the first interposed call or in the constructor,
+ * whichever comes first), fork, exec, exit, _exit and _Exit, dlclose (dlopen is left alone:
+ * it resolves names relative to its caller, so the module table is snapshotted instead).
+ * When tracing cannot start, one line goes to stderr and the program runs untraced. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "alloctypes.h"
+#include "generation.h"
+#include "lifecycle.h"
+#include "output.h"
+#include "real.h"
+#include "stacks.h"
+
+#define XT_EXPORT __attribute__((visibility("default")))
+
+_Atomic int xt_init_state;
+static pid_t traced_pid;      /* the process the trace belongs to (a vfork child is not it) */
+static uint64_t fork_ts;
+
+void xt_say(const char *fmt, ...)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "xtrace: ");
+	va_list ap;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	n += m < 0 ? 0 : m;
+	if (n > (int)sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	int e = errno;
+	ssize_t w = write(2, line, (size_t)n);
+	(void)w;
+	errno = e;
+}
+
+static void fork_prepare(void)
+{
+	xt_tl.internal++;
+	fork_ts = xt_now();
+	xt_gen_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+	xt_gen_fork_parent();
+	xt_tl.internal--;
+}
+
+static void fork_child(void)
+{
+	pid_t parent = traced_pid;
+	xt_gen_fork_child();
+	traced_pid = getpid();
+	struct xt_origin origin = {(uint64_t)parent, fork_ts};
+	xt_out_close();
+	if (xt_out_open(&origin))
+		xt_gen_begin();
+	xt_tl.internal--;
+}
+
+static void init(void)
+{
+	xt_tl.internal++;
+	xt_real_resolve();
+	xt_config_load();
+	xt_writer_init();
+	traced_pid = getpid();
+	if (!xt_stacks_init() || !xt_alloctypes_init()) {
+		xt_say("cannot map the trace tables; the program runs untraced");
+	} else {
+		struct xt_origin origin = {0, 0};
+		if (xt_out_open(&origin)) {
+			pthread_atfork(fork_prepare, fork_parent, fork_child);
+			xt_signals_init();
+			xt_gen_begin();
+		}
+	}
+	xt_tl.internal--;
+}
+
+void xt_init_slow(void)
+{
+	int expect = 0;
+	if (atomic_compare_exchange_strong(&xt_init_state, &expect, 1)) {
+		init();
+		atomic_store_explicit(&xt_init_state, 2, memory_order_release);
+		return;
+	}
+	/* Another thread (or this one, inside init) is initializing: the real functions are all
+	 * this call needs, and tracing starts when init is done. */
+	xt_real_resolve();
+}
+
+__attribute__((constructor(101))) static void on_load(void)
+{
+	xt_ensure_init();
+}
+
+/* is_traced_process: false in a vfork child, which shares the parent's memory and must not
+ * touch the parent's trace. */
+static int is_traced_process(void)
+{
+	return atomic_load(&xt_init_state) == 2 && getpid() == traced_pid;
+}
+
+static void final_flush(void)
+{
+	if (!is_traced_process())
+		return;
+	xt_tl.internal++;
+	xt_advance(XT_ADVANCE_FINAL);
+	xt_tl.internal--;
+}
+
+__attribute__((destructor(101))) static void on_unload(void)
+{
+	final_flush();
+}
+
+XT_EXPORT void _exit(int status)
+{
+	xt_ensure_init();
+	final_flush();
+	xt_real._exit(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+XT_EXPORT void _Exit(int status)
+{
+	xt_ensure_init();
+	final_flush();
+	xt_real._Exit(status);
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+/* Exec: the generation being written is completed first; if exec fails, tracing goes on. */
+#define XT_EXEC(call)                         \
+	do {                                      \
+		xt_ensure_init();                     \
+		int traced = is_traced_process();     \
+		if (traced)                           \
+			final_flush();                    \
+		int r = call;                         \
+		int e = errno;                        \
+		if (traced)                           \
+			xt_gen_resume();                  \
+		errno = e;                            \
+		return r;                             \
+	} while (0)
+
+XT_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	XT_EXEC(xt_real.execve(path, argv, envp));
+}
+
+XT_EXPORT int execv(const char *path, char *const argv[])
+{
+	XT_EXEC(xt_real.execv(path, argv));
+}
+
+XT_EXPORT int execvp(const char *file, char *const argv[])
+{
+	XT_EXEC(xt_real.execvp(file, argv));
+}
+
+XT_EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	XT_EXEC(xt_real.execvpe(file, argv, envp));
+}
+
+XT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	XT_EXEC(xt_real.fexecve(fd, argv, envp));
+}
+
+/* The execl family gathers its arguments and goes through the vector forms above. */
+#define XT_GATHER_ARGS(arg0, ap, argv)              \
+	size_t argc_ = 1;                               \
+	va_start(ap, arg0);                             \
+	while (va_arg(ap, char *))                      \
+		argc_++;                                    \
+	va_end(ap);                                     \
+	char *argv[argc_ + 1];                          \
+	argv[0] = (char *)arg0;                         \
+	va_start(ap, arg0);                             \
+	for (size_t i_ = 1; i_ <= argc_; i_++)          \
+		argv[i_] = va_arg(ap, char *);
+
+XT_EXPORT int execl(const char *path, const char *arg0, ...)
+{
+	va_list ap;
+	XT_GATHER_ARGS(arg0, ap, argv)
+	va_end(ap);
+	return execv(path, argv);
+}
+
+XT_EXPORT int execlp(const char *file, const char *arg0, ...)
+{
+	va_list ap;
+	XT_GATHER_ARGS(arg0, ap, argv)
+	va_end(ap);
+	return execvp(file, argv);
+}
+
+XT_EXPORT int execle(const char *path, const char *arg0, ...)
+{
+	va_list ap;
+	XT_GATHER_ARGS(arg0, ap, argv)
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, argv, envp);
+}
+
+XT_EXPORT int dlclose(void *handle)
+{
+	xt_ensure_init();
+	xt_modules_note();
+	return xt_real.dlclose(handle);
+}

@@ -1,0 +1,185 @@
+/* malloc.c: the malloc family, the hot path. Each wrapper calls the real function with the
+ * in_real guard up (libc calling itself through the PLT is then not recorded twice), and
+ * records one AllocFree event. Allocations are timestamped after the real call returns and
+ * frees before the real free runs, so a reused address always sorts free-then-alloc.
+ * Never locks, never allocates, never makes a syscall; errno is what the real call left. */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allocfree.h"
+#include "lifecycle.h"
+#include "real.h"
+
+#define XT_EXPORT __attribute__((visibility("default")))
+#define CALLER __builtin_return_address(0)
+
+static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t count,
+				uint64_t align, void *ra)
+{
+	struct xt_thread *t = xt_enter();
+	if (!t)
+		return;
+	int e = errno;
+	uint64_t ts = xt_now();
+	uint64_t stack = xt_stack_here(t, ra);
+	uint64_t type = xt_alloc_type(t, api, elem, count, align);
+	xt_emit_ObjectAlloc(t, ts, (uintptr_t)p, type, stack);
+	xt_leave(t);
+	errno = e;
+}
+
+#define REAL(call) (xt_tl.in_real++, tmp_ = (call), xt_tl.in_real--, tmp_)
+
+XT_EXPORT void *malloc(size_t n)
+{
+	xt_ensure_init();
+	if (xt_unlikely(!xt_real.malloc))
+		return xt_pool_alloc(n, 16);
+	void *tmp_, *p = REAL(xt_real.malloc(n));
+	record_alloc(p, XT_API_MALLOC, n, 1, 0, CALLER);
+	return p;
+}
+
+XT_EXPORT void *calloc(size_t nmemb, size_t size)
+{
+	xt_ensure_init();
+	if (xt_unlikely(!xt_real.calloc)) {
+		size_t total;
+		if (__builtin_mul_overflow(nmemb, size, &total))
+			return NULL;
+		return xt_pool_alloc(total, 16); /* the pool is static, so already zeroed */
+	}
+	void *tmp_, *p = REAL(xt_real.calloc(nmemb, size));
+	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, CALLER);
+	return p;
+}
+
+XT_EXPORT void free(void *p)
+{
+	if (!p || xt_pool_owns(p))
+		return;
+	xt_ensure_init();
+	struct xt_thread *t = xt_enter();
+	if (t) {
+		int e = errno;
+		xt_emit_ObjectFree(t, xt_now(), (uintptr_t)p);
+		xt_leave(t);
+		errno = e;
+	}
+	xt_tl.in_real++;
+	xt_real.free(p);
+	xt_tl.in_real--;
+}
+
+/* from_pool moves a bootstrap-pool block into real memory (only the dlsym window makes them). */
+static void *from_pool(void *old, size_t n)
+{
+	void *p = xt_real.malloc(n);
+	if (p) {
+		size_t have = xt_pool_size_from(old);
+		memcpy(p, old, have < n ? have : n);
+	}
+	return p;
+}
+
+/* realloc_common records a realloc or reallocarray call: the release of the old object in a
+ * section held across the real call (its generation cannot end before a thread that reuses the
+ * address records that), then the new object. */
+static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, void *ra)
+{
+	size_t n;
+	int overflow = __builtin_mul_overflow(elem, count, &n);
+	xt_ensure_init();
+	if (xt_unlikely(!xt_real.realloc)) {
+		void *p = overflow ? NULL : xt_pool_alloc(n, 16);
+		if (p && old)
+			memcpy(p, old, xt_pool_size_from(old) < n ? xt_pool_size_from(old) : n);
+		return p;
+	}
+	struct xt_thread *t = old ? xt_enter() : NULL;
+	uint64_t ts0 = t ? xt_now() : 0;
+	void *p;
+	xt_tl.in_real++;
+	if (api == XT_API_REALLOCARRAY)
+		p = xt_real.reallocarray(old, count, elem);
+	else
+		p = xt_real.realloc(old, n);
+	xt_tl.in_real--;
+	if (t) {
+		int e = errno;
+		if (p || (n == 0 && !overflow))
+			xt_emit_ObjectReallocFree(t, ts0, (uintptr_t)old);
+		xt_leave(t);
+		errno = e;
+	}
+	record_alloc(p, api, elem, count, 0, ra);
+	return p;
+}
+
+XT_EXPORT void *realloc(void *old, size_t n)
+{
+	if (xt_unlikely(old && xt_pool_owns(old) && xt_real.malloc)) {
+		void *p = from_pool(old, n);
+		record_alloc(p, XT_API_REALLOC, n, 1, 0, CALLER);
+		return p;
+	}
+	return realloc_common(old, n, 1, XT_API_REALLOC, CALLER);
+}
+
+XT_EXPORT void *reallocarray(void *old, size_t count, size_t elem)
+{
+	if (xt_unlikely(old && xt_pool_owns(old) && xt_real.malloc)) {
+		size_t n;
+		if (__builtin_mul_overflow(count, elem, &n)) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		void *p = from_pool(old, n);
+		record_alloc(p, XT_API_REALLOCARRAY, elem, count, 0, CALLER);
+		return p;
+	}
+	return realloc_common(old, elem, count, XT_API_REALLOCARRAY, CALLER);
+}
+
+XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	xt_ensure_init();
+	if (xt_unlikely(!xt_real.posix_memalign)) {
+		*out = xt_pool_alloc(n, align);
+		return *out ? 0 : ENOMEM;
+	}
+	int tmp_, r = REAL(xt_real.posix_memalign(out, align, n));
+	record_alloc(r == 0 ? *out : NULL, XT_API_POSIX_MEMALIGN, n, 1, align, CALLER);
+	return r;
+}
+
+#define XT_ALIGNED(name, API, align_expr)                                   \
+	XT_EXPORT void *name(size_t align, size_t n)                            \
+	{                                                                       \
+		xt_ensure_init();                                                   \
+		if (xt_unlikely(!xt_real.name))                                     \
+			return xt_pool_alloc(n, align);                                 \
+		void *tmp_, *p = REAL(xt_real.name(align, n));                      \
+		record_alloc(p, API, n, 1, align_expr, CALLER);                     \
+		return p;                                                           \
+	}
+
+XT_ALIGNED(aligned_alloc, XT_API_ALIGNED_ALLOC, align)
+XT_ALIGNED(memalign, XT_API_MEMALIGN, align)
+
+#define XT_PAGE_ALIGNED(name, API)                                          \
+	XT_EXPORT void *name(size_t n)                                          \
+	{                                                                       \
+		xt_ensure_init();                                                   \
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);                        \
+		if (xt_unlikely(!xt_real.name))                                     \
+			return xt_pool_alloc(n, page);                                  \
+		void *tmp_, *p = REAL(xt_real.name(n));                             \
+		record_alloc(p, API, n, 1, page, CALLER);                           \
+		return p;                                                           \
+	}
+
+XT_PAGE_ALIGNED(valloc, XT_API_VALLOC)
+XT_PAGE_ALIGNED(pvalloc, XT_API_PVALLOC)

@@ -1,0 +1,173 @@
+/* modules.c: the module table of each generation: every object mapped during it (path, load
+ * bias, address span, GNU build ID), and the string table that holds their paths.
+ *
+ * The advancer takes a snapshot at the end of each generation; dlopen and dlclose add one too
+ * (after loading, before unloading), so a library that came and went within a generation is
+ * still in its table. Cold path, under one mutex; no allocation. */
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "modules.h"
+#include "output.h"
+
+#define MAX_MODULES 2048
+#define PATHS_BYTES (512u << 10)
+
+struct module {
+	uint64_t base, lo, hi;
+	uint32_t path_off, path_len;
+	uint8_t build_id_len;
+	uint8_t build_id[XT_MAX_BUILDID];
+};
+
+struct modset {
+	unsigned n;
+	size_t paths_used;
+	struct module m[MAX_MODULES];
+	char paths[PATHS_BYTES];
+};
+
+static struct modset sets[2];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void build_id_of(const struct dl_phdr_info *info, struct module *m)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const uint8_t *name = p + sizeof(*nh);
+			const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+			const uint8_t *next = desc + ((nh->n_descsz + 3) & ~3u);
+			if (next > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 && nh->n_descsz <= XT_MAX_BUILDID) {
+				memcpy(m->build_id, desc, nh->n_descsz);
+				m->build_id_len = (uint8_t)nh->n_descsz;
+				return;
+			}
+			p = next;
+		}
+	}
+}
+
+static int note_one(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct modset *s = ctx;
+	const char *path = info->dlpi_name;
+	if (!path || !*path)
+		path = xt_out_exe_path(); /* the executable itself */
+	size_t plen = strnlen(path, XT_MAX_STRING);
+	uint64_t lo = UINT64_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uint64_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < lo)
+			lo = a;
+		if (a + ph->p_memsz > hi)
+			hi = a + ph->p_memsz;
+	}
+	if (hi == 0)
+		return 0;
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->m[i].base == info->dlpi_addr && s->m[i].lo == lo && s->m[i].path_len == plen &&
+		    memcmp(s->paths + s->m[i].path_off, path, plen) == 0)
+			return 0;
+	if (s->n == MAX_MODULES || s->paths_used + plen > PATHS_BYTES)
+		return 0;
+	struct module *m = &s->m[s->n++];
+	memset(m, 0, sizeof(*m));
+	m->base = info->dlpi_addr;
+	m->lo = lo;
+	m->hi = hi;
+	m->path_off = (uint32_t)s->paths_used;
+	m->path_len = (uint32_t)plen;
+	memcpy(s->paths + s->paths_used, path, plen);
+	s->paths_used += plen;
+	build_id_of(info, m);
+	return 0;
+}
+
+void xt_modules_note(void)
+{
+	uint64_t g = atomic_load(&xt_gen);
+	if (!g)
+		return;
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(note_one, &sets[g & 1]);
+	pthread_mutex_unlock(&lock);
+}
+
+/* batch accumulates whole entries and writes a batch when the next may not fit. */
+struct batch {
+	uint8_t kind;
+	uint64_t gen;
+	size_t len;
+	uint8_t buf[XT_MAX_BATCH_SIZE];
+};
+
+static void batch_flush(struct batch *b)
+{
+	if (b->len)
+		xt_out_batch(b->kind, 0, b->gen, 0, 0, b->buf, b->len);
+	b->len = 0;
+}
+
+static uint8_t *batch_room(struct batch *b, size_t need)
+{
+	if (b->len + need > sizeof(b->buf))
+		batch_flush(b);
+	return b->buf + b->len;
+}
+
+void xt_modules_dump(uint64_t gen)
+{
+	static struct batch strings, mods; /* the advancer's, under the advance lock */
+	pthread_mutex_lock(&lock);
+	struct modset *s = &sets[gen & 1];
+	dl_iterate_phdr(note_one, s);
+	strings = (struct batch){.kind = XT_BATCH_STRINGS, .gen = gen};
+	mods = (struct batch){.kind = XT_BATCH_MODULES, .gen = gen};
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct module *m = &s->m[i];
+		uint64_t id = i + 1; /* the module's ID and its path's string ID */
+		uint8_t *p = batch_room(&strings, 2 * XT_MAX_VARINT + m->path_len);
+		p = xt_put_uvarint(p, id);
+		p = xt_put_uvarint(p, m->path_len);
+		memcpy(p, s->paths + m->path_off, m->path_len);
+		strings.len = (size_t)(p + m->path_len - strings.buf);
+
+		p = batch_room(&mods, 7 * XT_MAX_VARINT + m->build_id_len);
+		p = xt_put_uvarint(p, id);
+		p = xt_put_uvarint(p, id);
+		p = xt_put_uvarint(p, m->base);
+		p = xt_put_uvarint(p, m->lo);
+		p = xt_put_uvarint(p, m->hi);
+		p = xt_put_uvarint(p, m->build_id_len);
+		memcpy(p, m->build_id, m->build_id_len);
+		mods.len = (size_t)(p + m->build_id_len - mods.buf);
+	}
+	/* Strings first: a reader resolving module paths finds them either way, but this keeps
+	 * the batches in the order a human reads them. */
+	batch_flush(&strings);
+	batch_flush(&mods);
+	s->n = 0;
+	s->paths_used = 0;
+	pthread_mutex_unlock(&lock);
+}
+
+void xt_modules_reset_all(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	sets[0].n = sets[1].n = 0;
+	sets[0].paths_used = sets[1].paths_used = 0;
+}

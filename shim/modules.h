@@ -1,0 +1,14 @@
+/* modules.h: the module and string tables, cold side. */
+#ifndef XT_MODULES_H
+#define XT_MODULES_H
+
+#include <stdint.h>
+
+#include "shim.h"
+
+/* xt_modules_dump writes generation gen's Strings and Modules batches (file lock held). */
+XT_HIDDEN void xt_modules_dump(uint64_t gen);
+/* xt_modules_reset_all forgets everything (fork child). */
+XT_HIDDEN void xt_modules_reset_all(void);
+
+#endif

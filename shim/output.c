@@ -1,0 +1,302 @@
+/* output.c: the trace file. Naming (XTRACE_OUT with %p and %e; O_EXCL and O_NOFOLLOW, so an
+ * existing file or a symlink is never written through: the next free numbered name is taken),
+ * the header, and batch writes in generation order. Cold path: a lock and a write per batch. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "output.h"
+
+static int fd = -1;
+static char path[4096];
+static char exe[4096];
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static uint64_t file_gen;  /* the generation whose batches may be written now */
+static uint64_t nbatches;  /* batches of file_gen written so far */
+static _Atomic int failed; /* a write failed: tracing stopped */
+
+const char *xt_out_exe_path(void)
+{
+	return exe;
+}
+
+bool xt_out_ok(void)
+{
+	return fd >= 0 && !atomic_load(&failed);
+}
+
+/* expand writes the pattern with %p, %e and %% replaced; false if it does not fit. */
+static bool expand(char *out, size_t cap, const char *pattern, const char *name, long pid)
+{
+	size_t n = 0;
+	for (const char *p = pattern; *p; p++) {
+		char tmp[32];
+		const char *piece = tmp;
+		if (*p == '%' && p[1] == 'p') {
+			snprintf(tmp, sizeof(tmp), "%ld", pid);
+			p++;
+		} else if (*p == '%' && p[1] == 'e') {
+			piece = name;
+			p++;
+		} else if (*p == '%' && p[1] == '%') {
+			tmp[0] = '%', tmp[1] = 0;
+			p++;
+		} else {
+			tmp[0] = *p, tmp[1] = 0;
+		}
+		size_t l = strlen(piece);
+		if (n + l >= cap)
+			return false;
+		memcpy(out + n, piece, l);
+		n += l;
+	}
+	out[n] = 0;
+	return true;
+}
+
+/* numbered makes "base.N.xt" from "base.xt" (or "name.N" without the extension). */
+static bool numbered(char *out, size_t cap, const char *name, unsigned n)
+{
+	size_t l = strlen(name);
+	int w;
+	if (l > 3 && strcmp(name + l - 3, ".xt") == 0)
+		w = snprintf(out, cap, "%.*s.%u.xt", (int)(l - 3), name, n);
+	else
+		w = snprintf(out, cap, "%s.%u", name, n);
+	return w > 0 && (size_t)w < cap;
+}
+
+static size_t read_small_file(const char *p, char *buf, size_t cap)
+{
+	int f = open(p, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return 0;
+	size_t n = 0;
+	while (n < cap) {
+		ssize_t r = read(f, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(f);
+	return n;
+}
+
+static bool write_all(const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		len -= (size_t)w;
+	}
+	return true;
+}
+
+static void fail(const char *what, int err)
+{
+	if (atomic_exchange(&failed, 1))
+		return;
+	xt_say("cannot %s trace file %s: %s; tracing stops, the program goes on", what, path,
+	       strerror(err));
+	atomic_store(&xt_gen, 0);
+	pthread_cond_broadcast(&cond);
+}
+
+bool xt_out_open(const struct xt_origin *origin)
+{
+	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[el > 0 ? el : 0] = 0;
+	const char *base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	long pid = (long)getpid();
+
+	char want[sizeof(path)];
+	if (!expand(want, sizeof(want), xt_config.out_pattern, base, pid)) {
+		xt_say("XTRACE_OUT=%s expands to a path that is too long; not tracing",
+		       xt_config.out_pattern);
+		return false;
+	}
+	int f = -1, err = 0;
+	for (unsigned n = 0; n < 1000; n++) {
+		if (n == 0)
+			strcpy(path, want);
+		else if (!numbered(path, sizeof(path), want, n))
+			break;
+		f = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (f >= 0 || errno != EEXIST) {
+			err = errno;
+			break;
+		}
+		struct stat st;
+		if (n == 0 && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+			xt_say("%s is a symlink; not writing through it", path);
+	}
+	if (f < 0) {
+		xt_say("cannot create trace file %s: %s; the program runs untraced", path,
+		       strerror(err ? err : EEXIST));
+		return false;
+	}
+	/* Keep clear of the low descriptors programs dup2 onto. */
+	int high = fcntl(f, F_DUPFD_CLOEXEC, 100);
+	if (high >= 0) {
+		close(f);
+		f = high;
+	}
+	fd = f;
+	atomic_store(&failed, 0);
+
+	char cmdline[4096];
+	size_t cl = read_small_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	struct timespec wall, mono;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	size_t exl = strlen(exe);
+
+	static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 12 * XT_MAX_VARINT + 2 * 4096];
+	uint8_t fields[12 * XT_MAX_VARINT], *p = fields;
+	p = xt_put_uvarint(p, XT_FORMAT_VERSION);
+	p = xt_put_uvarint(p, XT_TICKS_PER_SEC);
+	p = xt_put_uvarint(p, (uint64_t)pid);
+	p = xt_put_uvarint(p, (uint64_t)getppid());
+	p = xt_put_uvarint(p, origin->fork_parent_pid);
+	p = xt_put_uvarint(p, origin->fork_ts);
+	p = xt_put_uvarint(p, (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec);
+	p = xt_put_uvarint(p, (uint64_t)wall.tv_sec);
+	p = xt_put_uvarint(p, (uint64_t)wall.tv_nsec);
+	size_t flen = (size_t)(p - fields);
+	size_t size = flen + xt_uvarint_len(exl) + exl + xt_uvarint_len(cl) + cl;
+
+	uint8_t *h = hdr;
+	memcpy(h, XT_MAGIC, XT_MAGIC_LEN);
+	h = xt_put_uvarint(h + XT_MAGIC_LEN, size);
+	memcpy(h, fields, flen);
+	h = xt_put_uvarint(h + flen, exl);
+	memcpy(h, exe, exl);
+	h = xt_put_uvarint(h + exl, cl);
+	memcpy(h, cmdline, cl);
+	h += cl;
+
+	file_gen = 1;
+	nbatches = 0;
+	if (!write_all(hdr, (size_t)(h - hdr))) {
+		fail("write", errno);
+		return false;
+	}
+	return true;
+}
+
+void xt_out_close(void)
+{
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+}
+
+void xt_out_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+bool xt_out_trylock(unsigned timeout_ms)
+{
+	for (unsigned i = 0; i <= timeout_ms; i++) {
+		if (pthread_mutex_trylock(&lock) == 0)
+			return true;
+		struct timespec ms = {0, 1000000};
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
+void xt_out_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}
+
+void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
+		  const void *data, size_t len)
+{
+	if (fd < 0 || atomic_load(&failed))
+		return;
+	uint8_t head[2 + 4 * XT_MAX_VARINT], *p = head;
+	*p++ = kind;
+	if (kind == XT_BATCH_EXPERIMENTAL)
+		*p++ = exp;
+	p = xt_put_uvarint(p, gen);
+	p = xt_put_uvarint(p, thread);
+	p = xt_put_uvarint(p, time);
+	p = xt_put_uvarint(p, len);
+	struct iovec iov[2] = {{head, (size_t)(p - head)}, {(void *)data, len}};
+	size_t total = iov[0].iov_len + len;
+	ssize_t w;
+	do
+		w = writev(fd, iov, 2);
+	while (w < 0 && errno == EINTR);
+	if (w >= 0 && (size_t)w < total) {
+		/* A short write: finish it byte range by byte range. */
+		size_t done = (size_t)w;
+		if (done < iov[0].iov_len) {
+			if (!write_all(head + done, iov[0].iov_len - done))
+				w = -1;
+			done = iov[0].iov_len;
+		}
+		if (w >= 0 && !write_all((const uint8_t *)data + (done - iov[0].iov_len),
+					 total - done))
+			w = -1;
+	}
+	if (w < 0) {
+		fail("write", errno);
+		return;
+	}
+	nbatches++;
+}
+
+void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len)
+{
+	pthread_mutex_lock(&lock);
+	while (file_gen < gen && !atomic_load(&failed))
+		pthread_cond_wait(&cond, &lock);
+	if (file_gen == gen)
+		xt_out_batch(XT_BATCH_EVENTS, 0, gen, thread, time, data, len);
+	pthread_mutex_unlock(&lock);
+}
+
+void xt_out_end(uint64_t gen, uint64_t lost)
+{
+	uint8_t payload[2 * XT_MAX_VARINT], *p = payload;
+	p = xt_put_uvarint(p, nbatches);
+	p = xt_put_uvarint(p, lost);
+	struct timespec mono;
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	xt_out_batch(XT_BATCH_END, 0, gen, 0,
+		     (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec, payload,
+		     (size_t)(p - payload));
+	xt_out_resume_at(gen + 1);
+}
+
+void xt_out_resume_at(uint64_t gen)
+{
+	file_gen = gen;
+	nbatches = 0;
+	pthread_cond_broadcast(&cond);
+}
+
+void xt_out_reinit_locks(void)
+{
+	pthread_mutex_init(&lock, NULL);
+	pthread_cond_init(&cond, NULL);
+}

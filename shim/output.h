@@ -1,0 +1,44 @@
+/* output.h: the trace file: naming, header, and batches in generation order. */
+#ifndef XT_OUTPUT_H
+#define XT_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shim.h"
+
+/* Who this trace belongs to, written in the header. */
+struct xt_origin {
+	uint64_t fork_parent_pid, fork_ts;
+};
+
+/* xt_out_open creates the trace file (never overwriting, never following a symlink) and writes
+ * its header; false (after one line on stderr) when it cannot. Resets generation order to 1. */
+XT_HIDDEN bool xt_out_open(const struct xt_origin *origin);
+XT_HIDDEN void xt_out_close(void);
+
+/* Batches. xt_out_lock/unlock bracket a run of xt_out_batch calls for the generation the file
+ * is at (the advancer's). xt_out_events_batch is a thread's own full buffer: it waits until
+ * the file has reached the buffer's generation. Write errors stop tracing, once, with a line
+ * on stderr. */
+XT_HIDDEN void xt_out_lock(void);
+/* xt_out_trylock gives up after about timeout_ms (for the fatal-signal path). */
+XT_HIDDEN bool xt_out_trylock(unsigned timeout_ms);
+XT_HIDDEN void xt_out_unlock(void);
+XT_HIDDEN void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
+			    const void *data, size_t len);
+XT_HIDDEN void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data,
+				   size_t len);
+/* xt_out_end writes generation gen's End batch and lets gen + 1 begin (lock held). */
+XT_HIDDEN void xt_out_end(uint64_t gen, uint64_t lost);
+/* xt_out_resume_at sets the generation the file expects next (lock held). */
+XT_HIDDEN void xt_out_resume_at(uint64_t gen);
+/* xt_out_reinit_locks: in a fork child, the parent's lock state is meaningless. */
+XT_HIDDEN void xt_out_reinit_locks(void);
+XT_HIDDEN bool xt_out_ok(void);
+
+/* xt_out_exe_path is /proc/self/exe, read at open. */
+XT_HIDDEN const char *xt_out_exe_path(void);
+
+#endif

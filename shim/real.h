@@ -1,0 +1,51 @@
+/* real.h: pointers to the real functions the shim interposes, and the bootstrap pool. */
+#ifndef XT_REAL_H
+#define XT_REAL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "shim.h"
+
+/* X(return type, name, parameter list) for every function whose real version the shim calls. */
+#define XT_REAL_FUNCTIONS(X)                                                          \
+	X(void *, malloc, (size_t))                                                       \
+	X(void, free, (void *))                                                           \
+	X(void *, calloc, (size_t, size_t))                                               \
+	X(void *, realloc, (void *, size_t))                                              \
+	X(void *, reallocarray, (void *, size_t, size_t))                                 \
+	X(int, posix_memalign, (void **, size_t, size_t))                                 \
+	X(void *, aligned_alloc, (size_t, size_t))                                        \
+	X(void *, memalign, (size_t, size_t))                                             \
+	X(void *, valloc, (size_t))                                                       \
+	X(void *, pvalloc, (size_t))                                                      \
+	X(int, execve, (const char *, char *const[], char *const[]))                      \
+	X(int, execv, (const char *, char *const[]))                                      \
+	X(int, execvp, (const char *, char *const[]))                                     \
+	X(int, execvpe, (const char *, char *const[], char *const[]))                     \
+	X(int, fexecve, (int, char *const[], char *const[]))                              \
+	X(void, _exit, (int))                                                             \
+	X(void, _Exit, (int))                                                             \
+	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))            \
+	X(int, dlclose, (void *))
+
+struct xt_real {
+#define XT_REAL_FIELD(ret, name, params) ret(*name) params;
+	XT_REAL_FUNCTIONS(XT_REAL_FIELD)
+#undef XT_REAL_FIELD
+};
+extern struct xt_real xt_real;
+
+/* xt_real_resolve fills xt_real (idempotent; concurrent callers wait for the first). */
+XT_HIDDEN void xt_real_resolve(void);
+/* xt_real_resolving: this thread is inside dlsym, so allocations must come from the pool. */
+XT_HIDDEN bool xt_real_resolving(void);
+
+XT_HIDDEN void *xt_pool_alloc(size_t n, size_t align);
+XT_HIDDEN bool xt_pool_owns(const void *p);
+/* xt_pool_size_from: bytes from p to the end of the pool (a bound for copying a pool block). */
+XT_HIDDEN size_t xt_pool_size_from(const void *p);
+
+#endif

@@ -1,0 +1,173 @@
+/* writer.c: per-thread state, recording sections and event encoding. This is the hot path:
+ * no locks shared between threads, no malloc, no syscall per event. A thread's buffer that
+ * fills up is written out through output.c (one lock and one write per 64 KiB batch).
+ *
+ * Invariants (after Go's runtime/trace.go):
+ * - A buffer is written only by its thread inside a section, or by the advancer once every
+ *   section of that buffer's generation has ended.
+ * - A section reads xt_gen after making its seq odd; the advancer bumps xt_gen before
+ *   reading seqs. So a section either sees the new generation or is waited for. */
+#include <pthread.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "shim.h"
+
+XT_TLS struct xt_tl xt_tl;
+_Atomic(struct xt_thread *) xt_threads;
+_Atomic uint64_t xt_lost_unthreaded;
+
+static pthread_key_t exit_key;
+
+/* on_thread_exit runs as the thread's key destructor. The thread keeps its slot (frees made
+ * by later destructors are still recorded); the advancer flushes it and recycles the slot once
+ * the thread is gone. */
+static void on_thread_exit(void *arg)
+{
+	struct xt_thread *t = arg;
+	xt_tl.exiting = 1;
+	atomic_store(&t->state, XT_THREAD_EXITED);
+}
+
+void xt_writer_init(void)
+{
+	pthread_key_create(&exit_key, on_thread_exit);
+}
+
+static void stack_bounds(struct xt_thread *t)
+{
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;
+	if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
+		t->stack_lo = (uintptr_t)lo;
+		t->stack_hi = (uintptr_t)lo + size;
+	}
+	pthread_attr_destroy(&attr);
+}
+
+struct xt_thread *xt_thread_register(void)
+{
+	if (xt_tl.exiting)
+		return NULL;
+	xt_tl.internal++;
+	struct xt_thread *t = NULL;
+	for (struct xt_thread *s = atomic_load(&xt_threads); s; s = s->next) {
+		int expect = XT_THREAD_FREE;
+		if (atomic_compare_exchange_strong(&s->state, &expect, XT_THREAD_LIVE)) {
+			t = s;
+			break;
+		}
+	}
+	if (!t) {
+		void *m = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (m == MAP_FAILED) {
+			atomic_fetch_add(&xt_lost_unthreaded, 1);
+			xt_tl.internal--;
+			return NULL;
+		}
+		t = m;
+		atomic_store(&t->state, XT_THREAD_LIVE);
+		struct xt_thread *head = atomic_load(&xt_threads);
+		do
+			t->next = head;
+		while (!atomic_compare_exchange_weak(&xt_threads, &head, t));
+	}
+	t->tid = (uint64_t)syscall(SYS_gettid);
+	t->cache_gen = 0;
+	t->stack_lo = t->stack_hi = 0;
+	if (xt_config.unwind == XT_UNWIND_FP)
+		stack_bounds(t);
+	pthread_setspecific(exit_key, t);
+	xt_tl.t = t;
+	xt_tl.internal--;
+	return t;
+}
+
+struct xt_thread *xt_enter(void)
+{
+	if (xt_tl.in_real | xt_tl.internal)
+		return NULL;
+	struct xt_thread *t = xt_tl.t;
+	if (xt_tl.depth) {
+		xt_tl.depth++;
+		return t;
+	}
+	if (xt_unlikely(!t)) {
+		if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
+			return NULL;
+		t = xt_thread_register();
+		if (!t)
+			return NULL;
+	}
+	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	atomic_store(&t->seq, s + 1);
+	uint64_t g = atomic_load(&xt_gen);
+	if (xt_unlikely(!g)) {
+		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
+		return NULL;
+	}
+	atomic_store_explicit(&t->gen, g, memory_order_relaxed);
+	xt_tl.depth = 1;
+	return t;
+}
+
+void xt_leave(struct xt_thread *t)
+{
+	if (--xt_tl.depth == 0)
+		atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
+				      memory_order_release);
+}
+
+void xt_count_lost(struct xt_thread *t)
+{
+	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
+{
+	if (xt_unlikely(xt_tl.busy)) {
+		/* A signal handler interrupted this thread's own encoding: drop, and say so. */
+		xt_count_lost(t);
+		return NULL;
+	}
+	xt_tl.busy++;
+	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+	struct xt_buf *b = &t->buf[g & 1];
+	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE)) {
+		if (b->gen == g && b->len)
+			xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len);
+		b->gen = g;
+		b->len = 0;
+		b->base_ts = ts;
+		b->last_ts = ts;
+		b->last_addr = 0;
+	}
+	if (ts < b->last_ts)
+		ts = b->last_ts;
+	uint8_t *p = b->data + b->len;
+	*p++ = type;
+	p = xt_put_uvarint(p, ts - b->last_ts);
+	b->last_ts = ts;
+	return p;
+}
+
+struct xt_signal_save xt_signal_enter(void)
+{
+	struct xt_signal_save s = {xt_tl.in_real, xt_tl.internal};
+	xt_tl.in_real = 0;
+	xt_tl.internal = 0;
+	return s;
+}
+
+void xt_signal_leave(struct xt_signal_save s)
+{
+	xt_tl.in_real = s.in_real;
+	xt_tl.internal = s.internal;
+}
