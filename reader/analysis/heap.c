@@ -1,0 +1,120 @@
+/* heap.c: heap accounting (see heap.h). Called once per AllocFree event: no allocation but the
+ * live set's doubling. */
+#include "heap.h"
+
+#include <string.h>
+
+int xt_heap_init(struct xt_heap *h, int forked_child)
+{
+	memset(h, 0, sizeof *h);
+	h->forked_child = forked_child;
+	if (xt_liveset_init(&h->live, 0) < 0)
+		return -1;
+	if (forked_child && xt_liveset_init(&h->seen, 0) < 0) {
+		xt_liveset_destroy(&h->live);
+		return -1;
+	}
+	return 0;
+}
+
+void xt_heap_destroy(struct xt_heap *h)
+{
+	xt_liveset_destroy(&h->live);
+	if (h->forked_child)
+		xt_liveset_destroy(&h->seen);
+}
+
+uint64_t xt_request_bytes(uint64_t elem_size, uint64_t count)
+{
+	uint64_t n;
+	if (__builtin_mul_overflow(elem_size, count, &n))
+		return UINT64_MAX;
+	return n;
+}
+
+static inline uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	uint64_t s;
+	return __builtin_add_overflow(a, b, &s) ? UINT64_MAX : s;
+}
+
+static int mark_seen(struct xt_heap *h, uint64_t addr)
+{
+	int added;
+	return h->forked_child && !xt_liveset_put(&h->seen, addr, &added) ? -1 : 0;
+}
+
+enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
+				 uint64_t bytes)
+{
+	enum xt_heap_check res = api < XT_API_COUNT ? XT_HEAP_OK : XT_HEAP_UNKNOWN_TYPE;
+	if (api < XT_API_COUNT)
+		h->by_api[api].calls++;
+	else
+		bytes = 0; /* an unknown type requested nothing we can count */
+	if (addr == 0) {
+		/* A zero-byte request may legitimately return NULL (realloc(p, 0) frees p). */
+		if (bytes != 0)
+			h->failed_allocs++;
+		if (res != XT_HEAP_OK)
+			h->errors++;
+		return res;
+	}
+	h->allocs++;
+	h->alloc_bytes = sat_add(h->alloc_bytes, bytes);
+	if (api < XT_API_COUNT)
+		h->by_api[api].bytes = sat_add(h->by_api[api].bytes, bytes);
+
+	int added;
+	struct xt_live *e = xt_liveset_put(&h->live, addr, &added);
+	if (!e || mark_seen(h, addr) < 0)
+		return XT_HEAP_NOMEM;
+	if (!added) {
+		h->live_bytes -= e->bytes;
+		res = XT_HEAP_LIVE_ALLOC;
+	}
+	e->bytes = bytes < XT_LIVE_MAX_BYTES ? bytes : XT_LIVE_MAX_BYTES;
+	e->api = api;
+	h->live_bytes += e->bytes;
+	if (h->live_bytes > h->peak_live_bytes) {
+		h->peak_live_bytes = h->live_bytes;
+		h->peak_ts = ts;
+	}
+	if (res != XT_HEAP_OK)
+		h->errors++;
+	return res;
+}
+
+enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free)
+{
+	if (realloc_free)
+		h->realloc_frees++;
+	else
+		h->frees++;
+	struct xt_live old;
+	if (xt_liveset_remove(&h->live, addr, &old)) {
+		h->live_bytes -= old.bytes;
+		return XT_HEAP_OK;
+	}
+	if (h->forked_child && !xt_liveset_find(&h->seen, addr)) {
+		if (mark_seen(h, addr) < 0)
+			return XT_HEAP_NOMEM;
+		h->inherited_frees++;
+		return XT_HEAP_INHERITED_FREE;
+	}
+	h->errors++;
+	return XT_HEAP_NOT_LIVE_FREE;
+}
+
+const char *xt_heap_check_name(enum xt_heap_check c)
+{
+	switch (c) {
+	case XT_HEAP_OK: return "ok";
+	case XT_HEAP_INHERITED_FREE: return "free of an object inherited at fork";
+	case XT_HEAP_LIVE_ALLOC: return "allocation of an address that is still live";
+	case XT_HEAP_NOT_LIVE_FREE: return "free of an address that is not live";
+	case XT_HEAP_UNKNOWN_TYPE: return "allocation with a type id not in the type table";
+	case XT_HEAP_NOMEM: return "out of memory";
+	}
+	return "?";
+}

@@ -1,0 +1,69 @@
+/* heap.h: heap accounting over AllocFree events, the one place that applies an allocation or a
+ * free to the live set and keeps the totals (counts, requested bytes, live and peak bytes, per-API
+ * calls). stats, validate and later analyses all feed events through here. */
+#ifndef XT_HEAP_H
+#define XT_HEAP_H
+
+#include <stdint.h>
+
+#include "allocfree.h"
+#include "liveset.h"
+
+/* XT_API_UNKNOWN marks an allocation whose type ID was not in the generation's type table. */
+#define XT_API_UNKNOWN XT_API_COUNT
+
+/* What applying an event found. Anything but OK and INHERITED_FREE is a validation error. */
+enum xt_heap_check {
+	XT_HEAP_OK,
+	XT_HEAP_INHERITED_FREE, /* forked child: free of an object allocated before the fork */
+	XT_HEAP_LIVE_ALLOC,     /* allocation of an address that is still live */
+	XT_HEAP_NOT_LIVE_FREE,  /* free of an address that is not live */
+	XT_HEAP_UNKNOWN_TYPE,   /* allocation whose type ID is not in the type table */
+	XT_HEAP_NOMEM,          /* the live set could not grow */
+};
+
+struct xt_api_count {
+	uint64_t calls; /* ObjectAlloc events, failed ones included */
+	uint64_t bytes; /* requested bytes of the successful ones, saturating */
+};
+
+struct xt_heap {
+	struct xt_liveset live;
+	/* In a forked child's trace, the addresses allocated or freed so far: a free of an address
+	 * outside it is an object inherited from the parent; inside it, a real error. */
+	struct xt_liveset seen;
+	int forked_child;
+
+	uint64_t allocs;          /* ObjectAlloc with a nonzero address */
+	uint64_t failed_allocs;   /* ObjectAlloc with address 0 for a nonzero request */
+	uint64_t frees;           /* ObjectFree */
+	uint64_t realloc_frees;   /* ObjectReallocFree */
+	uint64_t inherited_frees;
+	uint64_t errors;          /* events that were validation errors */
+	uint64_t alloc_bytes;     /* requested bytes of all successful allocations, saturating */
+	uint64_t live_bytes;
+	uint64_t peak_live_bytes;
+	uint64_t peak_ts;         /* timestamp when the live bytes first reached the peak */
+	struct xt_api_count by_api[XT_API_COUNT];
+};
+
+/* xt_heap_init: 0, or -1 without memory. */
+int xt_heap_init(struct xt_heap *h, int forked_child);
+void xt_heap_destroy(struct xt_heap *h);
+
+/* xt_request_bytes is elem_size * count, saturating at UINT64_MAX. */
+uint64_t xt_request_bytes(uint64_t elem_size, uint64_t count);
+
+/* xt_heap_alloc applies an ObjectAlloc at ts: api (XT_API_UNKNOWN for an unknown type) and the
+ * requested bytes. An allocation of a live address replaces the old record (so accounting goes
+ * on) and reports XT_HEAP_LIVE_ALLOC. */
+enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
+				 uint64_t bytes);
+
+/* xt_heap_free applies an ObjectFree (realloc_free 0) or an ObjectReallocFree (1). */
+enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free);
+
+/* xt_heap_check_name is a short lowercase description of a check result. */
+const char *xt_heap_check_name(enum xt_heap_check c);
+
+#endif

@@ -1,0 +1,114 @@
+/* liveset.c: the live set's open-addressing table (see liveset.h). Hot path: no allocation but
+ * the doubling, no tombstones. */
+#include "liveset.h"
+
+#include <stdlib.h>
+
+/* Fibonacci hashing: addresses share their low (alignment) bits, so take the product's top bits. */
+static inline size_t home(const struct xt_liveset *s, uint64_t addr)
+{
+	return (size_t)((addr * UINT64_C(0x9E3779B97F4A7C15)) >> s->shift);
+}
+
+static int alloc_table(struct xt_liveset *s, size_t cap)
+{
+	struct xt_live *slots = calloc(cap, sizeof *slots);
+	if (!slots)
+		return -1;
+	unsigned bits = 0;
+	while (((size_t)1 << bits) < cap)
+		bits++;
+	s->slots = slots;
+	s->mask = cap - 1;
+	s->shift = 64 - bits;
+	return 0;
+}
+
+int xt_liveset_init(struct xt_liveset *s, size_t hint)
+{
+	size_t cap = 16;
+	/* Keep the load at most 3/4 for hint keys. */
+	while (cap / 4 * 3 < hint)
+		cap *= 2;
+	s->count = 0;
+	return alloc_table(s, cap);
+}
+
+void xt_liveset_destroy(struct xt_liveset *s)
+{
+	free(s->slots);
+	s->slots = NULL;
+	s->count = 0;
+}
+
+struct xt_live *xt_liveset_find(const struct xt_liveset *s, uint64_t addr)
+{
+	for (size_t i = home(s, addr);; i = (i + 1) & s->mask) {
+		struct xt_live *e = &s->slots[i];
+		if (e->addr == addr)
+			return e;
+		if (e->addr == 0)
+			return NULL;
+	}
+}
+
+static int grow(struct xt_liveset *s)
+{
+	struct xt_live *old = s->slots;
+	size_t oldcap = s->mask + 1;
+	if (alloc_table(s, oldcap * 2) < 0)
+		return -1;
+	for (size_t j = 0; j < oldcap; j++) {
+		if (old[j].addr == 0)
+			continue;
+		size_t i = home(s, old[j].addr);
+		while (s->slots[i].addr != 0)
+			i = (i + 1) & s->mask;
+		s->slots[i] = old[j];
+	}
+	free(old);
+	return 0;
+}
+
+struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added)
+{
+	if ((s->count + 1) > (s->mask + 1) / 4 * 3 && grow(s) < 0)
+		return NULL;
+	size_t i = home(s, addr);
+	for (;; i = (i + 1) & s->mask) {
+		struct xt_live *e = &s->slots[i];
+		if (e->addr == addr) {
+			*added = 0;
+			return e;
+		}
+		if (e->addr == 0)
+			break;
+	}
+	struct xt_live *e = &s->slots[i];
+	*e = (struct xt_live){.addr = addr};
+	s->count++;
+	*added = 1;
+	return e;
+}
+
+int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct xt_live *out)
+{
+	struct xt_live *e = xt_liveset_find(s, addr);
+	if (!e)
+		return 0;
+	if (out)
+		*out = *e;
+	/* Backward shift: pull later entries of the probe run into the hole when the hole lies
+	 * between their home slot and where they sit, so every run stays unbroken. */
+	size_t hole = (size_t)(e - s->slots);
+	for (size_t j = (hole + 1) & s->mask; s->slots[j].addr != 0; j = (j + 1) & s->mask) {
+		size_t h = home(s, s->slots[j].addr);
+		if (((j - h) & s->mask) >= ((j - hole) & s->mask)) {
+			s->slots[hole] = s->slots[j];
+			hole = j;
+		}
+	}
+	s->slots[hole].addr = 0;
+	s->count--;
+	return 1;
+}

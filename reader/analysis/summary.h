@@ -1,0 +1,44 @@
+/* summary.h: one pass over a trace that gathers its totals (generations, threads, events, lost
+ * events, time span) and its heap accounting. The stats and validate commands are thin printers
+ * over it, and tests call it directly. */
+#ifndef XT_SUMMARY_H
+#define XT_SUMMARY_H
+
+#include <stdint.h>
+
+#include "heap.h"
+#include "xtrace-reader.h"
+
+struct xt_summary {
+	uint64_t generations;
+	uint64_t events;      /* timed events (Sync excluded) */
+	uint64_t lost_events; /* the writer's lost counts, summed over generations */
+	uint64_t threads;     /* distinct thread IDs over the whole trace */
+	uint64_t last_ts;     /* latest timestamp seen (events and Syncs), ticks */
+	struct xt_heap heap;
+
+	struct xt_liveset thread_ids;
+	uint64_t last_thread; /* skips the set lookup while one thread's events run on */
+};
+
+/* xt_issue_fn hears of every AllocFree event whose check was not XT_HEAP_OK. */
+typedef void (*xt_issue_fn)(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
+			    enum xt_heap_check check);
+
+/* xt_summarize reads r to its end and fills s (which it initializes; free it with
+ * xt_summary_destroy even on error). It returns XTRACE_OK at a clean end, the reader's status
+ * when reading stopped at bad input (s then covers the complete generations before it), or
+ * XTRACE_ERR_NOMEM. */
+enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue_fn issue,
+				void *ctx);
+void xt_summary_destroy(struct xt_summary *s);
+
+/* xt_ticks_to_ns converts a tick count to nanoseconds. */
+static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)
+{
+	if (ticks_per_sec == 1000000000u || ticks_per_sec == 0)
+		return ticks;
+	return (uint64_t)((unsigned __int128)ticks * 1000000000u / ticks_per_sec);
+}
+
+#endif

@@ -1,0 +1,57 @@
+/* cli.h: what the xtrace subcommands share: the command table entry, exit codes, messages, and
+ * opening a trace and reporting how reading ended. Each subcommand is one file, cmd_<name>. */
+#ifndef XT_CLI_H
+#define XT_CLI_H
+
+#include "output.h"
+#include "xtrace-reader.h"
+
+/* Exit codes of every subcommand (run exits with the program's own status). */
+enum {
+	XT_EXIT_OK = 0,
+	XT_EXIT_FAIL = 1,      /* unreadable or corrupt input, or a validation failure */
+	XT_EXIT_USAGE = 2,     /* bad arguments, or nothing to run with */
+	XT_EXIT_TRUNCATED = 3, /* the trace ends inside a generation; the complete ones were used */
+};
+
+struct xt_command {
+	const char *name;
+	const char *summary;
+	int (*fn)(int argc, char **argv, const struct xt_command *cmd);
+	const char *usage; /* "xtrace NAME ARGS\n" and option lines */
+};
+
+int cmd_run(int argc, char **argv, const struct xt_command *cmd);
+int cmd_dump(int argc, char **argv, const struct xt_command *cmd);
+int cmd_stats(int argc, char **argv, const struct xt_command *cmd);
+int cmd_validate(int argc, char **argv, const struct xt_command *cmd);
+
+/* Big enough that a dump makes few write calls. */
+#define XT_STDOUT_BUFFER (1u << 20)
+
+/* cli_warn prints "xtrace: ..." and a newline on stderr. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_usage_error warns, prints cmd's usage on stderr and returns XT_EXIT_USAGE. */
+int cli_usage_error(const struct xt_command *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* cli_bad_option reports what getopt_long (with opterr 0 and a leading ':') returned as ch. */
+int cli_bad_option(const struct xt_command *cmd, int ch, char **argv);
+/* cli_help prints cmd's usage on stdout and returns XT_EXIT_OK. */
+int cli_help(const struct xt_command *cmd);
+/* cli_file_arg checks that exactly one FILE remains after the options and returns it, or NULL
+ * after reporting the usage error. */
+const char *cli_file_arg(const struct xt_command *cmd, int argc, char **argv);
+
+/* cli_open opens a trace, or reports why not and returns NULL (exit XT_EXIT_FAIL). */
+xtrace_reader *cli_open(const char *path);
+/* cli_read_end reports how reading path ended (st: XTRACE_OK or an error status) and returns the
+ * exit code for it. */
+int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st);
+/* cli_out_close flushes stdout's writer, reporting a failed write: 0 or -1. */
+int cli_out_close(struct xt_out *o);
+
+/* cli_put_event writes an event's dump line, without the newline:
+ *   gen=1 ts=+12.345678ms thread=4242 ObjectAlloc obj_addr=0x55d0c0a012a0 type=3 stack=7 */
+void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev);
+
+#endif

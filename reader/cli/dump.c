@@ -1,0 +1,215 @@
+/* dump.c: `xtrace dump`: every event, one per line, in time order, printed generically from the
+ * spec (argument kinds say how to show each value), with each generation's Sync marked. Also the
+ * event line format validate reuses. No per-event allocation; numbers and addresses format
+ * without printf. */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "spec.h"
+#include "analysis/summary.h"
+
+/* rel_ns is ts relative to the trace start, in ns; *neg says it came before the start. */
+static uint64_t rel_ns(const struct xtrace_header *h, uint64_t ts, int *neg)
+{
+	*neg = ts < h->start_ts;
+	return xt_ticks_to_ns(*neg ? h->start_ts - ts : ts - h->start_ts, h->ticks_per_sec);
+}
+
+static void put_arg(struct xt_out *o, const xtrace_reader *r, uint8_t kind, uint64_t v)
+{
+	switch (kind) {
+	case XTRACE_ARG_ADDR:
+		xt_out_hex(o, v);
+		return;
+	case XTRACE_ARG_STRING: {
+		size_t len;
+		const char *s = xtrace_string(r, v, &len);
+		if (s) {
+			xt_out_json_str(o, s, len);
+			return;
+		}
+		xt_out_str(o, "unknown#");
+		break;
+	}
+	case XTRACE_ARG_NS: {
+		char buf[32];
+		xt_out_str(o, xt_fmt_duration(buf, sizeof buf, v));
+		return;
+	}
+	default:
+		break;
+	}
+	xt_out_u64(o, v);
+}
+
+void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	int neg;
+	uint64_t ns = rel_ns(h, ev->ts, &neg);
+	xt_out_str(o, "gen=");
+	xt_out_u64(o, ev->gen);
+	xt_out_str(o, " ts=");
+	xt_out_offset_ms(o, neg, ns);
+	xt_out_str(o, " thread=");
+	xt_out_u64(o, ev->thread);
+	xt_out_char(o, ' ');
+	xt_out_str(o, ev->name);
+	for (unsigned i = 0; i < ev->nargs; i++) {
+		xt_out_char(o, ' ');
+		xt_out_str(o, ev->arg_names[i]);
+		xt_out_char(o, '=');
+		put_arg(o, r, ev->arg_kinds[i], ev->args[i]);
+	}
+}
+
+static void put_header(struct xt_out *o, const struct xtrace_header *h)
+{
+	xt_out_printf(o, "# xtrace trace version=%u pid=%llu ppid=%llu ticks_per_sec=%llu "
+		      "start_wall=%llu.%09llu", h->version, (unsigned long long)h->pid,
+		      (unsigned long long)h->ppid, (unsigned long long)h->ticks_per_sec,
+		      (unsigned long long)h->start_wall_sec, (unsigned long long)h->start_wall_nsec);
+	if (h->fork_parent_pid) {
+		int neg;
+		uint64_t ns = rel_ns(h, h->fork_ts, &neg);
+		xt_out_printf(o, " fork_parent_pid=%llu fork_ts=", (unsigned long long)h->fork_parent_pid);
+		xt_out_offset_ms(o, neg, ns);
+	}
+	xt_out_str(o, " exe=");
+	xt_out_json_str(o, h->exe, strlen(h->exe));
+	xt_out_str(o, " cmdline=[");
+	for (size_t off = 0; off < h->cmdline_len;) {
+		size_t n = strnlen(h->cmdline + off, h->cmdline_len - off);
+		if (off)
+			xt_out_char(o, ',');
+		xt_out_json_str(o, h->cmdline + off, n);
+		off += n + 1;
+	}
+	xt_out_str(o, "]\n");
+}
+
+static void put_sync(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+{
+	const struct xtrace_sync *s = xtrace_get_sync(r);
+	const struct xtrace_module *mods;
+	int neg;
+	uint64_t ns = rel_ns(xtrace_get_header(r), ev->ts, &neg);
+	xt_out_printf(o, "== generation %llu Sync: ts=", (unsigned long long)ev->gen);
+	xt_out_offset_ms(o, neg, ns);
+	xt_out_printf(o, " threads=%llu events=%llu lost=%llu modules=%zu batches:",
+		      (unsigned long long)s->nthreads, (unsigned long long)s->nevents,
+		      (unsigned long long)s->lost, xtrace_modules(r, &mods));
+	uint64_t count[XT_MAX_EXPERIMENTS] = {0}, bytes[XT_MAX_EXPERIMENTS] = {0};
+	for (size_t i = 0; i < s->nbatches; i++) {
+		uint8_t e = s->batches[i].experiment % XT_MAX_EXPERIMENTS;
+		count[e]++;
+		bytes[e] += s->batches[i].len;
+	}
+	int any = 0;
+	for (unsigned e = 0; e < XT_MAX_EXPERIMENTS; e++) {
+		if (!count[e])
+			continue;
+		const char *name = xtrace_experiment_name((uint8_t)e);
+		if (name)
+			xt_out_printf(o, " %s=", name);
+		else
+			xt_out_printf(o, " experiment%u=", e);
+		xt_out_printf(o, "%llu (%llu bytes)", (unsigned long long)count[e],
+			      (unsigned long long)bytes[e]);
+		any = 1;
+	}
+	xt_out_str(o, any ? "\n" : " none\n");
+}
+
+/* put_frames writes the frames of stack id below its event, one per line. */
+static void put_frames(struct xt_out *o, const xtrace_reader *r, xtrace_symbolizer *sym,
+		       uint64_t id)
+{
+	const uint64_t *pcs;
+	size_t n = xtrace_stack(r, id, &pcs);
+	for (size_t i = 0; i < n; i++) {
+		xt_out_str(o, "    ");
+		xt_out_hex(o, pcs[i]);
+		if (sym) {
+			struct xtrace_frame f;
+			xtrace_symbolize(sym, r, pcs[i], &f);
+			xt_out_char(o, ' ');
+			xt_out_str(o, f.function ? f.function : "??");
+			if (f.file)
+				xt_out_printf(o, " %s:%d", f.file, f.line);
+		}
+		const struct xtrace_module *m = xtrace_module_of(r, pcs[i]);
+		if (m) {
+			const char *slash = strrchr(m->path, '/');
+			xt_out_str(o, sym ? " (" : " ");
+			xt_out_str(o, slash ? slash + 1 : m->path);
+			xt_out_char(o, '+');
+			xt_out_hex(o, pcs[i] - m->base);
+			if (sym)
+				xt_out_char(o, ')');
+		}
+		xt_out_char(o, '\n');
+	}
+}
+
+int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
+{
+	enum { OPT_STACKS = 1, OPT_NO_SYMBOLS };
+	static const struct option opts[] = {
+		{"stacks", no_argument, NULL, OPT_STACKS},
+		{"no-symbols", no_argument, NULL, OPT_NO_SYMBOLS},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int stacks = 0, symbols = 1, ch;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_STACKS: stacks = 1; break;
+		case OPT_NO_SYMBOLS: symbols = 0; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	xtrace_reader *r = cli_open(path);
+	if (!r)
+		return XT_EXIT_FAIL;
+	struct xt_out o;
+	xtrace_symbolizer *sym = NULL;
+	if (xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0 ||
+	    (stacks && symbols && !(sym = xtrace_symbolizer_new()))) {
+		cli_warn("out of memory");
+		xt_out_close(&o);
+		xtrace_close(r);
+		return XT_EXIT_FAIL;
+	}
+
+	put_header(&o, xtrace_get_header(r));
+	struct xtrace_event ev;
+	int rc;
+	while ((rc = xtrace_next(r, &ev)) > 0) {
+		if (ev.kind == XTRACE_EVENT_SYNC) {
+			put_sync(&o, r, &ev);
+			continue;
+		}
+		cli_put_event(&o, r, &ev);
+		xt_out_char(&o, '\n');
+		for (unsigned i = 0; stacks && i < ev.nargs; i++)
+			if (ev.arg_kinds[i] == XTRACE_ARG_STACK)
+				put_frames(&o, r, sym, ev.args[i]);
+		if (o.failed)
+			break; /* the reader stops being useful once nobody reads the output */
+	}
+	int code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL :
+		   cli_read_end(r, path, rc < 0 ? xtrace_status(r) : XTRACE_OK);
+	if (sym)
+		xtrace_symbolizer_free(sym);
+	xtrace_close(r);
+	return code;
+}

@@ -1,0 +1,229 @@
+/* output.c: the CLI's buffered writer, number and unit formatting, JSON escaping and tables
+ * (see output.h). The per-event paths (u64, hex, offsets) avoid printf. */
+#include "output.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int xt_out_open(struct xt_out *o, int fd, size_t cap)
+{
+	o->fd = fd;
+	o->failed = 0;
+	o->len = 0;
+	o->cap = cap;
+	o->buf = malloc(cap);
+	return o->buf ? 0 : -1;
+}
+
+void xt_out_flush(struct xt_out *o)
+{
+	size_t off = 0;
+	while (off < o->len && !o->failed) {
+		ssize_t n = write(o->fd, o->buf + off, o->len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			o->failed = 1;
+		else
+			off += (size_t)n;
+	}
+	o->len = 0;
+}
+
+int xt_out_close(struct xt_out *o)
+{
+	xt_out_flush(o);
+	free(o->buf);
+	o->buf = NULL;
+	o->cap = 0;
+	return o->failed ? -1 : 0;
+}
+
+void xt_out_mem_slow(struct xt_out *o, const void *p, size_t n)
+{
+	const char *s = p;
+	while (n > 0) {
+		if (o->len == o->cap)
+			xt_out_flush(o);
+		size_t k = o->cap - o->len < n ? o->cap - o->len : n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+	}
+}
+
+/* put_digits writes v in decimal, at least width digits (zero-padded). */
+static void put_digits(struct xt_out *o, uint64_t v, int width)
+{
+	char tmp[24];
+	char *p = tmp + sizeof tmp;
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+		width--;
+	} while (v != 0 || width > 0);
+	xt_out_mem(o, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void xt_out_u64(struct xt_out *o, uint64_t v)
+{
+	put_digits(o, v, 1);
+}
+
+void xt_out_hex(struct xt_out *o, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[18];
+	char *p = tmp + sizeof tmp;
+	do {
+		*--p = digits[v & 15];
+		v >>= 4;
+	} while (v != 0);
+	*--p = 'x';
+	*--p = '0';
+	xt_out_mem(o, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+void xt_out_printf(struct xt_out *o, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof tmp) {
+		xt_out_mem(o, tmp, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big) {
+		o->failed = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	xt_out_mem(o, big, (size_t)n);
+	free(big);
+}
+
+void xt_out_json_str(struct xt_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	xt_out_char(o, '"');
+	size_t run = 0; /* bytes of s[run..i) that need no escape, written in one go */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+			continue;
+		xt_out_mem(o, s + run, i - run);
+		run = i + 1;
+		switch (c) {
+		case '"': xt_out_mem(o, "\\\"", 2); break;
+		case '\\': xt_out_mem(o, "\\\\", 2); break;
+		case '\n': xt_out_mem(o, "\\n", 2); break;
+		case '\t': xt_out_mem(o, "\\t", 2); break;
+		case '\r': xt_out_mem(o, "\\r", 2); break;
+		default: {
+			char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+			xt_out_mem(o, esc, sizeof esc);
+		}
+		}
+	}
+	xt_out_mem(o, s + run, n - run);
+	xt_out_char(o, '"');
+}
+
+void xt_out_offset_ms(struct xt_out *o, int negative, uint64_t ns)
+{
+	xt_out_char(o, negative ? '-' : '+');
+	put_digits(o, ns / 1000000, 1);
+	xt_out_char(o, '.');
+	put_digits(o, ns % 1000000, 6);
+	xt_out_mem(o, "ms", 2);
+}
+
+char *xt_fmt_bytes(char *buf, size_t n, uint64_t bytes)
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	if (bytes < 1024) {
+		snprintf(buf, n, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+	int u = 0;
+	while (u < 5 && bytes >> (10 * (u + 2)) != 0)
+		u++;
+	unsigned shift = 10 * (unsigned)(u + 1);
+	uint64_t whole = bytes >> shift;
+	/* Hundredths, truncated, so a value never rounds up into the next unit. */
+	uint64_t frac = (uint64_t)(((unsigned __int128)(bytes & ((UINT64_C(1) << shift) - 1)) * 100) >> shift);
+	snprintf(buf, n, "%llu.%02llu %s", (unsigned long long)whole, (unsigned long long)frac,
+		 units[u]);
+	return buf;
+}
+
+char *xt_fmt_duration(char *buf, size_t n, uint64_t ns)
+{
+	static const struct { uint64_t scale; const char *name; } units[] = {
+		{1000000000, "s"}, {1000000, "ms"}, {1000, "us"},
+	};
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		uint64_t sc = units[i].scale;
+		if (ns >= sc) {
+			snprintf(buf, n, "%llu.%03llu%s", (unsigned long long)(ns / sc),
+				 (unsigned long long)(ns % sc * 1000 / sc), units[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, n, "%lluns", (unsigned long long)ns);
+	return buf;
+}
+
+void xt_table_cell(struct xt_table *t, const char *fmt, ...)
+{
+	if (t->nrows >= XT_TABLE_ROWS || t->ncells[t->nrows] >= XT_TABLE_COLS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->cell[t->nrows][t->ncells[t->nrows]++], XT_TABLE_CELL, fmt, ap);
+	va_end(ap);
+}
+
+void xt_table_row(struct xt_table *t)
+{
+	if (t->nrows < XT_TABLE_ROWS)
+		t->nrows++;
+}
+
+void xt_table_print(const struct xt_table *t, struct xt_out *o)
+{
+	size_t width[XT_TABLE_COLS] = {0};
+	for (int r = 0; r < t->nrows; r++)
+		for (int c = 0; c < t->ncells[r]; c++) {
+			size_t w = strlen(t->cell[r][c]);
+			if (w > width[c])
+				width[c] = w;
+		}
+	for (int r = 0; r < t->nrows; r++) {
+		for (int c = 0; c < t->ncells[r]; c++) {
+			const char *s = t->cell[r][c];
+			size_t pad = width[c] - strlen(s);
+			int left = c == 0 || (t->left_cols >> c & 1);
+			if (c > 0)
+				xt_out_mem(o, "  ", 2);
+			for (size_t i = 0; !left && i < pad; i++)
+				xt_out_char(o, ' ');
+			xt_out_str(o, s);
+			/* A left-aligned cell pads on the right only when more cells follow. */
+			for (size_t i = 0; left && c + 1 < t->ncells[r] && i < pad; i++)
+				xt_out_char(o, ' ');
+		}
+		xt_out_char(o, '\n');
+	}
+}

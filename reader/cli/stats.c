@@ -1,0 +1,162 @@
+/* stats.c: `xtrace stats`: a trace's totals, as aligned tables or one JSON object. The numbers
+ * come from xt_summarize (analysis/summary.c); this file only prints them. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analysis/summary.h"
+#include "cli.h"
+
+/* since_start is ts's time after the trace start in ns (0 for an earlier ts). */
+static uint64_t since_start(const struct xtrace_header *h, uint64_t ts)
+{
+	return ts > h->start_ts ? xt_ticks_to_ns(ts - h->start_ts, h->ticks_per_sec) : 0;
+}
+
+static void put_u(struct xt_out *o, const char *key, uint64_t v)
+{
+	xt_out_printf(o, ",\n  \"%s\": %llu", key, (unsigned long long)v);
+}
+
+static void put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
+		     const struct xt_summary *s, enum xtrace_status st)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	const struct xt_heap *hp = &s->heap;
+	xt_out_str(o, "{\n  \"file\": ");
+	xt_out_json_str(o, path, strlen(path));
+	xt_out_str(o, ",\n  \"exe\": ");
+	xt_out_json_str(o, h->exe, strlen(h->exe));
+	put_u(o, "pid", h->pid);
+	put_u(o, "ppid", h->ppid);
+	put_u(o, "fork_parent_pid", h->fork_parent_pid);
+	put_u(o, "generations", s->generations);
+	put_u(o, "threads", s->threads);
+	put_u(o, "events", s->events);
+	put_u(o, "lost_events", s->lost_events);
+	xt_out_printf(o, ",\n  \"truncated\": %s", st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+	xt_out_printf(o, ",\n  \"corrupt\": %s", st == XTRACE_ERR_CORRUPT ? "true" : "false");
+	put_u(o, "duration_ns", since_start(h, s->last_ts));
+	put_u(o, "allocs", hp->allocs);
+	put_u(o, "frees", hp->frees + hp->realloc_frees);
+	put_u(o, "realloc_frees", hp->realloc_frees);
+	put_u(o, "failed_allocs", hp->failed_allocs);
+	put_u(o, "alloc_bytes", hp->alloc_bytes);
+	put_u(o, "peak_live_bytes", hp->peak_live_bytes);
+	put_u(o, "peak_time_ns", hp->peak_live_bytes ? since_start(h, hp->peak_ts) : 0);
+	put_u(o, "live_bytes_at_end", hp->live_bytes);
+	put_u(o, "live_objects_at_end", hp->live.count);
+	put_u(o, "inherited_frees", hp->inherited_frees);
+	put_u(o, "invalid_events", hp->errors);
+	xt_out_str(o, ",\n  \"by_api\": {");
+	for (unsigned a = 0; a < XT_API_COUNT; a++)
+		xt_out_printf(o, "%s\n    \"%s\": {\"calls\": %llu, \"bytes\": %llu}", a ? "," : "",
+			      xtrace_alloc_api_name((uint8_t)a), (unsigned long long)hp->by_api[a].calls,
+			      (unsigned long long)hp->by_api[a].bytes);
+	xt_out_printf(o, ",\n    \"free\": {\"calls\": %llu}\n  }\n}\n", (unsigned long long)hp->frees);
+}
+
+/* row adds a table row: a label, a value and an optional note. */
+static void row(struct xt_table *t, const char *label, const char *value, const char *note)
+{
+	xt_table_cell(t, "%s", label);
+	xt_table_cell(t, "%s", value);
+	if (note)
+		xt_table_cell(t, "%s", note);
+	xt_table_row(t);
+}
+
+/* num formats v into buf and returns buf. */
+static const char *num(char *buf, size_t n, uint64_t v)
+{
+	snprintf(buf, n, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r,
+		      const struct xt_summary *s, enum xtrace_status st)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	const struct xt_heap *hp = &s->heap;
+	char v[32], u[48];
+	/* Paths go outside the table: they can be longer than a cell. */
+	xt_out_printf(o, "trace    %s\nprogram  %s (pid %llu", path, h->exe, (unsigned long long)h->pid);
+	if (h->fork_parent_pid)
+		xt_out_printf(o, ", forked from pid %llu", (unsigned long long)h->fork_parent_pid);
+	xt_out_str(o, ")\n\n");
+
+	struct xt_table t = {.left_cols = 4};
+	row(&t, "duration", xt_fmt_duration(v, sizeof v, since_start(h, s->last_ts)), NULL);
+	row(&t, "generations", num(v, sizeof v, s->generations),
+	    st == XTRACE_OK ? NULL : st == XTRACE_ERR_TRUNCATED ? "(truncated)" : "(corrupt)");
+	row(&t, "threads", num(v, sizeof v, s->threads), NULL);
+	row(&t, "events", num(v, sizeof v, s->events), NULL);
+	row(&t, "lost events", num(v, sizeof v, s->lost_events), NULL);
+	xt_table_row(&t);
+	row(&t, "allocations", num(v, sizeof v, hp->allocs), xt_fmt_bytes(u, sizeof u, hp->alloc_bytes));
+	row(&t, "failed allocations", num(v, sizeof v, hp->failed_allocs), NULL);
+	snprintf(u, sizeof u, "(%llu by realloc)", (unsigned long long)hp->realloc_frees);
+	row(&t, "frees", num(v, sizeof v, hp->frees + hp->realloc_frees), u);
+	char at[32];
+	snprintf(u, sizeof u, "at %s", xt_fmt_duration(at, sizeof at, hp->peak_live_bytes ?
+		 since_start(h, hp->peak_ts) : 0));
+	row(&t, "peak live", xt_fmt_bytes(v, sizeof v, hp->peak_live_bytes), u);
+	row(&t, "live at end", num(v, sizeof v, hp->live.count), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
+	if (h->fork_parent_pid)
+		row(&t, "inherited frees", num(v, sizeof v, hp->inherited_frees), NULL);
+	if (hp->errors)
+		row(&t, "invalid events", num(v, sizeof v, hp->errors), "(see xtrace validate)");
+	xt_table_print(&t, o);
+
+	struct xt_table api = {0};
+	row(&api, "api", "calls", "requested");
+	for (unsigned i = 0; i < XT_API_COUNT; i++)
+		if (hp->by_api[i].calls)
+			row(&api, xtrace_alloc_api_name((uint8_t)i), num(v, sizeof v, hp->by_api[i].calls),
+			    xt_fmt_bytes(u, sizeof u, hp->by_api[i].bytes));
+	row(&api, "free", num(v, sizeof v, hp->frees), NULL);
+	xt_out_char(o, '\n');
+	xt_table_print(&api, o);
+}
+
+int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int json = 0, ch;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'j': json = 1; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	xtrace_reader *r = cli_open(path);
+	if (!r)
+		return XT_EXIT_FAIL;
+	struct xt_summary s;
+	enum xtrace_status st = xt_summarize(r, &s, NULL, NULL);
+	int code = XT_EXIT_FAIL;
+	struct xt_out o;
+	if (st == XTRACE_ERR_NOMEM || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+	} else {
+		if (json)
+			put_json(&o, path, r, &s, st);
+		else
+			put_human(&o, path, r, &s, st);
+		code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL : cli_read_end(r, path, st);
+	}
+	xt_summary_destroy(&s);
+	xtrace_close(r);
+	return code;
+}

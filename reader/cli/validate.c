@@ -1,0 +1,82 @@
+/* validate.c: `xtrace validate`: replays the heap events through the live set (the same pass
+ * stats makes) and lists the events that contradict it: an allocation of a live address, a free
+ * of an address that is not live. Exit 1 if there is any. */
+#include <getopt.h>
+#include <unistd.h>
+
+#include "analysis/summary.h"
+#include "cli.h"
+
+/* Enough to see a pattern; the rest are counted. */
+#define MAX_LISTED 20
+
+struct listing {
+	struct xt_out *o;
+	uint64_t listed;
+};
+
+static void on_issue(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
+		     enum xt_heap_check check)
+{
+	struct listing *l = ctx;
+	if (check == XT_HEAP_INHERITED_FREE || l->listed >= MAX_LISTED)
+		return;
+	l->listed++;
+	xt_out_str(l->o, "error: ");
+	cli_put_event(l->o, r, ev);
+	xt_out_str(l->o, ": ");
+	xt_out_str(l->o, xt_heap_check_name(check));
+	xt_out_char(l->o, '\n');
+}
+
+int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int ch;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (ch == 'h')
+			return cli_help(cmd);
+		return cli_bad_option(cmd, ch, argv);
+	}
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	xtrace_reader *r = cli_open(path);
+	if (!r)
+		return XT_EXIT_FAIL;
+	struct xt_out o;
+	if (xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("out of memory");
+		xtrace_close(r);
+		return XT_EXIT_FAIL;
+	}
+	struct listing l = {.o = &o};
+	struct xt_summary s;
+	enum xtrace_status st = xt_summarize(r, &s, on_issue, &l);
+	const struct xt_heap *hp = &s.heap;
+
+	if (hp->errors > l.listed)
+		xt_out_printf(&o, "... and %llu more errors\n", (unsigned long long)(hp->errors - l.listed));
+	if (st == XTRACE_OK || st == XTRACE_ERR_TRUNCATED) {
+		xt_out_printf(&o, "%s: ", hp->errors ? "invalid" : "valid");
+		if (hp->errors)
+			xt_out_printf(&o, "%llu errors in ", (unsigned long long)hp->errors);
+		xt_out_printf(&o, "%llu events, %llu generations", (unsigned long long)s.events,
+			      (unsigned long long)s.generations);
+		if (xtrace_get_header(r)->fork_parent_pid)
+			xt_out_printf(&o, ", %llu frees of objects inherited at fork",
+				      (unsigned long long)hp->inherited_frees);
+		xt_out_str(&o, st == XTRACE_OK ? "\n" : " (complete generations of a truncated trace)\n");
+	}
+	int code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL : cli_read_end(r, path, st);
+	if (hp->errors)
+		code = XT_EXIT_FAIL;
+	xt_summary_destroy(&s);
+	xtrace_close(r);
+	return code;
+}

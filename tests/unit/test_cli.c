@@ -1,0 +1,347 @@
+/* test_cli.c: the stats/validate analysis and the subcommands' exit codes on traces built with
+ * tracegen: a clean trace, heap errors, a forked child's inherited frees, truncated and corrupt
+ * files. Commands run in-process with stdout sent to a temporary file. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "allocfree.h"
+#include "analysis/summary.h"
+#include "cli/cli.h"
+#include "tracegen.h"
+
+/* Type IDs of the test traces' type table. */
+enum { T_MALLOC100 = 1, T_CALLOC40, T_REALLOC50, T_REALLOC0, T_MALLOC8 };
+
+/* tables writes a generation's Sync, type table, a string and a stack. */
+static void tables(struct tg *t, uint64_t time)
+{
+	tg_sync(t, time, XT_TICKS_PER_SEC, 1700000000, 0);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, time);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, T_MALLOC100, XT_API_MALLOC, 100, 1, 0);
+	tg_alloc_type(t, T_CALLOC40, XT_API_CALLOC, 10, 4, 0);
+	tg_alloc_type(t, T_REALLOC50, XT_API_REALLOC, 50, 1, 0);
+	tg_alloc_type(t, T_REALLOC0, XT_API_REALLOC, 0, 1, 0);
+	tg_alloc_type(t, T_MALLOC8, XT_API_MALLOC, 8, 1, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STACKS, 0, time);
+	tg_stack(t, 1, 2, (const uint64_t[]){0x401010, 0x401100});
+	tg_batch_end(t);
+}
+
+/* clean_trace: two generations, two threads, every kind of heap event, no errors.
+ *   gen 1  t7: malloc 0x1000 (100)  calloc 0x2000 (40)  free 0x1000
+ *          t8: realloc 0x2000 -> 0x3000 (50), malloc fails
+ *   gen 2  t7: malloc 0x4000 (100), realloc(0x3000, 0) frees it
+ * Live bytes: 100, 140, 40, 0+50, ..., 150 (peak), 100. */
+static struct tg *clean_trace(const struct tg_header *h)
+{
+	struct tg *t = tg_new(h);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 10, 0x1000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 10, 0x2000, T_CALLOC40, 0);
+	tg_event(t, XT_EV_ObjectFree, 10, 0x1000);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 2100);
+	tg_event(t, XT_EV_ObjectReallocFree, 0, 0x2000);
+	tg_event(t, XT_EV_ObjectAlloc, 5, 0x3000, T_REALLOC50, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 5, 0, T_MALLOC8, 0);
+	tg_batch_end(t);
+	tg_end(t, 2);
+	tg_gen(t, 2);
+	tables(t, 5000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 6000);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x4000, T_MALLOC100, 0);
+	tg_event(t, XT_EV_ObjectReallocFree, 10, 0x3000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0, T_REALLOC0, 0);
+	tg_batch_end(t);
+	tg_end(t, 1);
+	return t;
+}
+
+static enum xtrace_status summarize_path(const char *path, struct xt_summary *s)
+{
+	char err[256];
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	assert_non_null(r);
+	enum xtrace_status st = xt_summarize(r, s, NULL, NULL);
+	xtrace_close(r);
+	return st;
+}
+
+/* run_cmd runs a subcommand in-process on path, with stdout (and stderr) captured in *out
+ * (malloc'd), and returns its exit code. */
+static int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name,
+		   const char *opt, const char *path, char **out)
+{
+	static const struct xt_command cmd = {"test", "", NULL, "test\n"};
+	char *argv[] = {(char *)name, (char *)(opt ? opt : path), (char *)(opt ? path : NULL), NULL};
+	int argc = opt ? 3 : 2;
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	fflush(stdout);
+	fflush(stderr);
+	int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+	dup2(fileno(f), STDOUT_FILENO);
+	dup2(fileno(f), STDERR_FILENO);
+	int code = fn(argc, argv, &cmd);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, STDOUT_FILENO);
+	dup2(saved_err, STDERR_FILENO);
+	close(saved_out);
+	close(saved_err);
+	off_t n = lseek(fileno(f), 0, SEEK_END);
+	*out = calloc(1, (size_t)n + 1);
+	assert_non_null(*out);
+	assert_int_equal(pread(fileno(f), *out, (size_t)n, 0), n);
+	fclose(f);
+	return code;
+}
+
+static void test_clean_summary(void **state)
+{
+	struct tg *t = clean_trace(NULL);
+	char *path = tg_tmpfile(t, TG_ALL);
+	struct xt_summary s;
+	assert_int_equal(summarize_path(path, &s), XTRACE_OK);
+	assert_int_equal(s.generations, 2);
+	assert_int_equal(s.events, 9);
+	assert_int_equal(s.lost_events, 3);
+	assert_int_equal(s.threads, 2);
+	assert_int_equal(s.last_ts, 6011);
+	const struct xt_heap *h = &s.heap;
+	assert_int_equal(h->allocs, 4);
+	assert_int_equal(h->failed_allocs, 1); /* realloc(p, 0) returning NULL is not a failure */
+	assert_int_equal(h->frees, 1);
+	assert_int_equal(h->realloc_frees, 2);
+	assert_int_equal(h->alloc_bytes, 290);
+	assert_int_equal(h->peak_live_bytes, 150);
+	assert_int_equal(h->peak_ts, 6000);
+	assert_int_equal(h->live_bytes, 100);
+	assert_int_equal(h->live.count, 1);
+	assert_int_equal(h->errors, 0);
+	assert_int_equal(h->by_api[XT_API_MALLOC].calls, 3);
+	assert_int_equal(h->by_api[XT_API_MALLOC].bytes, 200);
+	assert_int_equal(h->by_api[XT_API_CALLOC].bytes, 40);
+	assert_int_equal(h->by_api[XT_API_REALLOC].calls, 2);
+	assert_int_equal(h->by_api[XT_API_REALLOC].bytes, 50);
+	xt_summary_destroy(&s);
+
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_OK);
+	assert_string_equal(out, "valid: 9 events, 2 generations\n");
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", "--json", path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "\"generations\": 2,"));
+	assert_non_null(strstr(out, "\"frees\": 3,"));
+	assert_non_null(strstr(out, "\"duration_ns\": 5011,"));
+	assert_non_null(strstr(out, "\"truncated\": false,"));
+	assert_non_null(strstr(out, "\"malloc\": {\"calls\": 3, \"bytes\": 200}"));
+	assert_non_null(strstr(out, "\"free\": {\"calls\": 1}"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", NULL, path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "\npeak live             150 B  at 5.000us\n"));
+	assert_non_null(strstr(out, "\nprogram  /usr/bin/xtrace-test (pid 4242)\n\n"));
+	assert_non_null(strstr(out, "\nmalloc       3      200 B\n"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_dump, "dump", NULL, path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "\ngen=1 ts=+0.001010ms thread=7 ObjectAlloc obj_addr=0x1000 type=1 stack=1\n"));
+	assert_non_null(strstr(out, "\n== generation 2 Sync: ts=+0.004000ms threads=1 events=3 lost=1 "
+				    "modules=0 batches: AllocFree=1 ("));
+	free(out);
+	assert_int_equal(run_cmd(cmd_dump, "dump", "--stacks", path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "stack=1\n    0x401010 ??\n    0x401100 ??\ngen=1"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_dump, "dump", "--no-symbols", path, &out), XT_EXIT_OK);
+	assert_null(strstr(out, "0x401010")); /* frames only with --stacks */
+	free(out);
+
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* A double allocation, a double free and a free of a never-allocated address: three errors. */
+static void test_validation_errors(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, T_MALLOC100, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, T_MALLOC8, 0);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x1000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x1000);
+	tg_event(t, XT_EV_ObjectReallocFree, 1, 0x9990);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+
+	struct xt_summary s;
+	assert_int_equal(summarize_path(path, &s), XTRACE_OK);
+	assert_int_equal(s.heap.errors, 3);
+	assert_int_equal(s.heap.live_bytes, 0);
+	xt_summary_destroy(&s);
+
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_FAIL);
+	assert_non_null(strstr(out, "error: gen=1 ts=+0.001002ms thread=7 ObjectAlloc obj_addr=0x1000 "
+				    "type=5 stack=0: allocation of an address that is still live\n"));
+	assert_non_null(strstr(out, "ObjectReallocFree obj_addr=0x9990: free of an address that is not live\n"));
+	assert_non_null(strstr(out, "invalid: 3 errors in 5 events, 1 generations\n"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", "--json", path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "\"invalid_events\": 3,"));
+	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* Validate lists at most 20 errors and counts the rest. */
+static void test_error_listing_limit(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	for (int i = 0; i < 25; i++)
+		tg_event(t, XT_EV_ObjectFree, 1, 0x1000 + 16 * (uint64_t)i);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_FAIL);
+	size_t listed = 0;
+	for (const char *p = out; (p = strstr(p, "error: ")); p++)
+		listed++;
+	assert_int_equal(listed, 20);
+	assert_non_null(strstr(out, "... and 5 more errors\n"));
+	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* A forked child frees objects it inherited: counted, not errors; a second free still is one. */
+static void test_forked_child(void **state)
+{
+	struct tg_header h = tg_default_header;
+	h.fork_parent_pid = 4000;
+	h.fork_ts = 900;
+	struct tg *t = tg_new(&h);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x7000);
+	tg_event(t, XT_EV_ObjectReallocFree, 1, 0x7100);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x7200, T_REALLOC50, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_OK);
+	assert_string_equal(out, "valid: 3 events, 1 generations, 2 frees of objects inherited at fork\n");
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", "--json", path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "\"inherited_frees\": 2,"));
+	assert_non_null(strstr(out, "\"fork_parent_pid\": 4000,"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", NULL, path, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "(pid 4242, forked from pid 4000)\n"));
+	assert_non_null(strstr(out, "\ninherited frees           2\n"));
+	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* A file cut inside generation 2: generation 1 is used, exit 3 with the offset named. */
+static void test_truncated(void **state)
+{
+	struct tg *t = clean_trace(NULL);
+	size_t len;
+	tg_data(t, &len);
+	char *path = tg_tmpfile(t, len - 3);
+	struct xt_summary s;
+	assert_int_equal(summarize_path(path, &s), XTRACE_ERR_TRUNCATED);
+	assert_int_equal(s.generations, 1);
+	assert_int_equal(s.events, 6);
+	xt_summary_destroy(&s);
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_TRUNCATED);
+	assert_non_null(strstr(out, "valid: 6 events, 1 generations (complete generations of a truncated trace)\n"));
+	assert_non_null(strstr(out, "xtrace: "));
+	assert_non_null(strstr(out, "offset"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", "--json", path, &out), XT_EXIT_TRUNCATED);
+	assert_non_null(strstr(out, "\"truncated\": true,"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_dump, "dump", NULL, path, &out), XT_EXIT_TRUNCATED);
+	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* Corrupt input, an unreadable path and usage errors. */
+static void test_bad_input_and_usage(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, 99, 0); /* type 99 is not in the table */
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_FAIL);
+	assert_non_null(strstr(out, "xtrace: "));
+	assert_non_null(strstr(out, "corrupt trace"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", "--json", path, &out), XT_EXIT_FAIL);
+	assert_non_null(strstr(out, "\"corrupt\": true,"));
+	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+
+	assert_int_equal(run_cmd(cmd_stats, "stats", NULL, "/nonexistent/trace.xt", &out), XT_EXIT_FAIL);
+	free(out);
+	assert_int_equal(run_cmd(cmd_stats, "stats", "--bogus", "x", &out), XT_EXIT_USAGE);
+	assert_non_null(strstr(out, "unknown option --bogus"));
+	free(out);
+	assert_int_equal(run_cmd(cmd_validate, "validate", "a", "b", &out), XT_EXIT_USAGE);
+	free(out);
+	assert_int_equal(run_cmd(cmd_run, "run", "-o", NULL, &out), XT_EXIT_USAGE);
+	free(out);
+	assert_int_equal(run_cmd(cmd_dump, "dump", "--help", "x", &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "usage: test"));
+	free(out);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean_summary),
+		cmocka_unit_test(test_validation_errors),
+		cmocka_unit_test(test_error_listing_limit),
+		cmocka_unit_test(test_forked_child),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_bad_input_and_usage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
