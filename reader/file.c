@@ -1,0 +1,201 @@
+/* file.c: mapping a trace file, parsing its header, and framing one batch at an offset.
+ * Every length read from the file is checked against the bytes actually mapped. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* xt_take_bytes copies n bytes at *pp (already checked to be present) into a NUL-terminated
+ * heap string. */
+static char *xt_take_bytes(const uint8_t **pp, uint64_t n)
+{
+	char *s = malloc(n + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, *pp, n);
+	s[n] = 0;
+	*pp += n;
+	return s;
+}
+
+static int xt_parse_header(xtrace_reader *r, const char *path, char *err, size_t errlen)
+{
+	const uint8_t *d = r->data, *end = d + r->size;
+	if (r->size < XT_MAGIC_LEN || memcmp(d, XT_MAGIC, XT_MAGIC_LEN) != 0) {
+		snprintf(err, errlen, "%s: not an xtrace trace (bad magic)", path);
+		return -1;
+	}
+	const uint8_t *p = d + XT_MAGIC_LEN;
+	uint64_t hsize;
+	int rc = xt_uvarint(&p, end, &hsize);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s header size at offset %d", path,
+			 rc > 0 ? "truncated" : "bad", XT_MAGIC_LEN);
+		return -1;
+	}
+	if (hsize > XT_MAX_HEADER_SIZE) {
+		snprintf(err, errlen, "%s: header size %" PRIu64 " exceeds limit %d", path, hsize,
+			 XT_MAX_HEADER_SIZE);
+		return -1;
+	}
+	if ((uint64_t)(end - p) < hsize) {
+		snprintf(err, errlen, "%s: truncated header: size %" PRIu64 ", file ends at %zu",
+			 path, hsize, r->size);
+		return -1;
+	}
+	const uint8_t *hend = p + hsize;
+	uint64_t f[10];
+	const char *names[10] = {"version", "ticks_per_sec", "pid", "ppid", "fork_parent_pid",
+				 "fork_ts", "start_ts", "start_wall_sec", "start_wall_nsec",
+				 "exe length"};
+	for (int i = 0; i < 10; i++) {
+		if (xt_uvarint(&p, hend, &f[i])) {
+			snprintf(err, errlen, "%s: bad header: field %s at offset %zu", path,
+				 names[i], (size_t)(p - d));
+			return -1;
+		}
+		if (i == 0 && f[0] != XT_FORMAT_VERSION) {
+			snprintf(err, errlen, "%s: unsupported trace version %" PRIu64 " (want %d)",
+				 path, f[0], XT_FORMAT_VERSION);
+			return -1;
+		}
+	}
+	if (f[9] > XT_MAX_STRING || (uint64_t)(hend - p) < f[9]) {
+		snprintf(err, errlen, "%s: bad header: exe length %" PRIu64 " at offset %zu", path,
+			 f[9], (size_t)(p - d));
+		return -1;
+	}
+	r->exe = xt_take_bytes(&p, f[9]);
+	uint64_t clen;
+	if (r->exe && (xt_uvarint(&p, hend, &clen) || clen > XT_MAX_STRING ||
+		       (uint64_t)(hend - p) < clen)) {
+		snprintf(err, errlen, "%s: bad header: cmdline at offset %zu", path, (size_t)(p - d));
+		return -1;
+	}
+	if (r->exe)
+		r->cmdline = xt_take_bytes(&p, clen);
+	if (!r->exe || !r->cmdline) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	struct xtrace_header *h = &r->hdr;
+	h->version = (uint32_t)f[0];
+	h->ticks_per_sec = f[1];
+	h->pid = f[2];
+	h->ppid = f[3];
+	h->fork_parent_pid = f[4];
+	h->fork_ts = f[5];
+	h->start_ts = f[6];
+	h->start_wall_sec = f[7];
+	h->start_wall_nsec = f[8];
+	h->exe = r->exe;
+	h->cmdline = r->cmdline;
+	h->cmdline_len = clen;
+	/* Bytes after the known fields are for newer readers. */
+	r->next_off = (uint64_t)(hend - d);
+	return 0;
+}
+
+int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen)
+{
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(r->fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st.st_size == 0) {
+		snprintf(err, errlen, "%s: empty file, not an xtrace trace", path);
+		return -1;
+	}
+	r->size = (size_t)st.st_size;
+	void *m = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, r->fd, 0);
+	if (m == MAP_FAILED) {
+		snprintf(err, errlen, "%s: mmap: %s", path, strerror(errno));
+		r->size = 0;
+		return -1;
+	}
+	r->data = m;
+	/* Batches are read front to back, each once or twice. */
+	madvise(m, r->size, MADV_SEQUENTIAL);
+	return xt_parse_header(r, path, err, errlen);
+}
+
+void xt_rd_close_file(xtrace_reader *r)
+{
+	if (r->data)
+		munmap((void *)r->data, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->exe);
+	free(r->cmdline);
+}
+
+enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
+			   uint64_t *next, char *err, size_t errlen)
+{
+	if (off >= r->size)
+		return XT_READ_EOF;
+	const uint8_t *end = r->data + r->size;
+	const uint8_t *p = r->data + off;
+	b->off = off;
+	b->kind = *p++;
+	b->experiment = 0;
+	b->nevents = 0;
+	if (b->kind == 0 || b->kind > XT_BATCH_KIND_MAX) {
+		snprintf(err, errlen, "batch at offset %" PRIu64 ": bad kind %u", off, b->kind);
+		return XT_READ_CORRUPT;
+	}
+	if (b->kind == XT_BATCH_EXPERIMENTAL) {
+		if (p >= end)
+			return XT_READ_TRUNC;
+		b->experiment = *p++;
+		if (b->experiment >= XT_MAX_EXPERIMENTS) {
+			snprintf(err, errlen,
+				 "batch at offset %" PRIu64 ": experiment %u exceeds limit %d", off,
+				 b->experiment, XT_MAX_EXPERIMENTS - 1);
+			return XT_READ_CORRUPT;
+		}
+	}
+	uint64_t v[4];
+	static const char *const names[4] = {"gen", "thread", "time", "size"};
+	for (int i = 0; i < 4; i++) {
+		int rc = xt_uvarint(&p, end, &v[i]);
+		if (rc > 0)
+			return XT_READ_TRUNC;
+		if (rc < 0) {
+			snprintf(err, errlen, "batch at offset %" PRIu64 ": bad varint for %s", off,
+				 names[i]);
+			return XT_READ_CORRUPT;
+		}
+	}
+	b->gen = v[0];
+	b->thread = v[1];
+	b->time = v[2];
+	if (v[3] > XT_MAX_BATCH_SIZE) {
+		snprintf(err, errlen, "batch at offset %" PRIu64 ": size %" PRIu64
+			 " exceeds limit %u", off, v[3], XT_MAX_BATCH_SIZE);
+		return XT_READ_CORRUPT;
+	}
+	if ((uint64_t)(end - p) < v[3])
+		return XT_READ_TRUNC;
+	b->data = p;
+	b->len = (uint32_t)v[3];
+	*next = (uint64_t)(p - r->data) + v[3];
+	return XT_READ_OK;
+}

@@ -1,0 +1,536 @@
+/* generation.c: reading one generation: its batches up to End, its tables (strings, stacks,
+ * modules, AllocFree types, experimental batches, sync) and a check of every event in it.
+ * Nothing is allocated on a count the file merely claims: arrays grow with entries parsed. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "allocfree.h"
+#include "internal.h"
+
+static void *xt_vec_push(struct xt_vec *v, size_t elsz)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 16;
+		void *p = realloc(v->p, cap * elsz);
+		if (!p)
+			return NULL;
+		v->p = p;
+		v->cap = cap;
+	}
+	return (char *)v->p + elsz * v->n++;
+}
+
+/* xt_vec_grow makes room for n more elements and returns where they go; n is bounded by bytes
+ * present in the file. */
+static void *xt_vec_grow(struct xt_vec *v, size_t elsz, size_t n)
+{
+	if (v->n + n > v->cap) {
+		size_t cap = v->cap ? v->cap : 64;
+		while (cap < v->n + n)
+			cap *= 2;
+		void *p = realloc(v->p, cap * elsz);
+		if (!p)
+			return NULL;
+		v->p = p;
+		v->cap = cap;
+	}
+	void *at = (char *)v->p + elsz * v->n;
+	v->n += n;
+	return at;
+}
+
+static void xt_vec_free(struct xt_vec *v)
+{
+	free(v->p);
+	v->p = NULL;
+	v->n = v->cap = 0;
+}
+
+static int xt_pair_cmp(const void *a, const void *b)
+{
+	const struct xt_idpair *x = a, *y = b;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* xt_idx_build indexes n entries of size stride whose uint64_t id is their first field.
+ * It returns 0, -1 when out of memory, or 1 with *dup set to the index of an entry whose ID an
+ * earlier entry already has. */
+static int xt_idx_build(struct xt_idx *x, const void *entries, size_t n, size_t stride,
+			size_t *dup)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t id = *(const uint64_t *)((const char *)entries + i * stride);
+		if (id > max)
+			max = id;
+	}
+	x->sparse.n = 0;
+	/* Dense when that costs at most a few slots per entry: memory follows the entries. */
+	if (max <= 2 * (uint64_t)n + 64) {
+		size_t need = (size_t)max + 1;
+		if (need > x->capdense) {
+			uint32_t *d = realloc(x->dense, need * sizeof *d);
+			if (!d)
+				return -1;
+			x->dense = d;
+			x->capdense = need;
+		}
+		x->ndense = need;
+		memset(x->dense, 0, need * sizeof *x->dense);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t id = *(const uint64_t *)((const char *)entries + i * stride);
+			if (x->dense[id]) {
+				*dup = i;
+				return 1;
+			}
+			x->dense[id] = (uint32_t)i + 1;
+		}
+		return 0;
+	}
+	free(x->dense);
+	x->dense = NULL;
+	x->ndense = x->capdense = 0;
+	struct xt_idpair *a = xt_vec_grow(&x->sparse, sizeof *a, n);
+	if (!a)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		a[i].id = *(const uint64_t *)((const char *)entries + i * stride);
+		a[i].idx = (uint32_t)i;
+	}
+	qsort(a, n, sizeof *a, xt_pair_cmp);
+	int found = 0;
+	for (size_t i = 1; i < n; i++)
+		if (a[i].id == a[i - 1].id && (!found || a[i].idx < *dup)) {
+			*dup = a[i].idx;
+			found = 1;
+		}
+	return found;
+}
+
+static void xt_idx_free(struct xt_idx *x)
+{
+	free(x->dense);
+	xt_vec_free(&x->sparse);
+	memset(x, 0, sizeof *x);
+}
+
+void xt_rd_gen_free(struct xt_gen *g)
+{
+	struct xt_vec *v[] = {&g->batches, &g->strs, &g->arena, &g->stks, &g->pcs,
+			      &g->mods, &g->modx, &g->atypes, &g->expb};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		xt_vec_free(v[i]);
+	xt_idx_free(&g->stri);
+	xt_idx_free(&g->stki);
+	xt_idx_free(&g->modi);
+	xt_idx_free(&g->atypei);
+}
+
+static void xt_gen_reset(struct xt_gen *g)
+{
+	g->batches.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
+	g->mods.n = g->modx.n = g->atypes.n = g->expb.n = 0;
+	memset(&g->sync, 0, sizeof g->sync);
+	g->sync_off = UINT64_MAX;
+}
+
+#define XT_NOMEM(r) xt_rd_fail(r, XTRACE_ERR_NOMEM, 0, "out of memory")
+
+/* XT_BAD reports malformed bytes in a batch: what, the batch, and the offset of the entry or
+ * event at fault. The error offset is the batch's. */
+#define XT_BAD(r, b, p, what, ...)                                                         \
+	xt_rd_fail(r, XTRACE_ERR_CORRUPT, (b)->off,                                           \
+		"%s batch at offset %" PRIu64 ": " what " at offset %" PRIu64, xt_kind_name(b), \
+		(b)->off, ##__VA_ARGS__, (uint64_t)((p) - (r)->data))
+
+static const char *xt_kind_name(const struct xt_batch *b)
+{
+	static const char *const names[] = {"?", "events", "strings", "stacks", "modules",
+					    "experimental", "sync", "end"};
+	return names[b->kind];
+}
+
+static int xt_parse_strings(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
+{
+	const uint8_t *p = b->data, *end = p + b->len;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint64_t id, len;
+		if (xt_uvarint(&p, end, &id) || xt_uvarint(&p, end, &len))
+			return XT_BAD(r, b, at, "bad string entry");
+		if (id == XT_NO_ID)
+			return XT_BAD(r, b, at, "string id 0");
+		if (len > XT_MAX_STRING)
+			return XT_BAD(r, b, at, "string %" PRIu64 " length %" PRIu64 " exceeds limit %d",
+				      id, len, XT_MAX_STRING);
+		if ((uint64_t)(end - p) < len)
+			return XT_BAD(r, b, at, "string %" PRIu64 " length %" PRIu64
+				      " runs past the batch", id, len);
+		struct xt_str *s = xt_vec_push(&g->strs, sizeof *s);
+		char *dst = xt_vec_grow(&g->arena, 1, len + 1);
+		if (!s || !dst)
+			return XT_NOMEM(r);
+		memcpy(dst, p, len);
+		dst[len] = 0;
+		s->id = id;
+		s->off = g->arena.n - len - 1;
+		s->len = len;
+		s->boff = b->off;
+		p += len;
+	}
+	return 0;
+}
+
+static int xt_parse_stacks(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
+{
+	const uint8_t *p = b->data, *end = p + b->len;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint64_t id, n, pc;
+		if (xt_uvarint(&p, end, &id) || xt_uvarint(&p, end, &n))
+			return XT_BAD(r, b, at, "bad stack entry");
+		if (id == XT_NO_ID)
+			return XT_BAD(r, b, at, "stack id 0");
+		if (n == 0 || n > XT_MAX_FRAMES)
+			return XT_BAD(r, b, at, "stack %" PRIu64 " has %" PRIu64 " frames (1..%d)", id,
+				      n, XT_MAX_FRAMES);
+		/* Each frame takes at least one byte: n is checked before it sizes anything. */
+		if ((uint64_t)(end - p) < n)
+			return XT_BAD(r, b, at, "stack %" PRIu64 " with %" PRIu64
+				      " frames runs past the batch", id, n);
+		struct xt_stk *s = xt_vec_push(&g->stks, sizeof *s);
+		uint64_t *pcs = xt_vec_grow(&g->pcs, sizeof *pcs, n);
+		if (!s || !pcs)
+			return XT_NOMEM(r);
+		s->id = id;
+		s->n = n;
+		s->off = g->pcs.n - n;
+		s->boff = b->off;
+		if (xt_uvarint(&p, end, &pc))
+			return XT_BAD(r, b, at, "stack %" PRIu64 ": bad pc", id);
+		pcs[0] = pc;
+		for (uint64_t i = 1; i < n; i++) {
+			uint64_t z;
+			if (xt_uvarint(&p, end, &z))
+				return XT_BAD(r, b, at, "stack %" PRIu64 ": bad pc delta %" PRIu64, id, i);
+			pc += (uint64_t)xt_unzigzag(z);
+			pcs[i] = pc;
+		}
+	}
+	return 0;
+}
+
+static int xt_parse_modules(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
+{
+	const uint8_t *p = b->data, *end = p + b->len;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint64_t v[6];
+		for (int i = 0; i < 6; i++)
+			if (xt_uvarint(&p, end, &v[i]))
+				return XT_BAD(r, b, at, "bad module entry");
+		if (v[0] == XT_NO_ID)
+			return XT_BAD(r, b, at, "module id 0");
+		if (v[5] > XT_MAX_BUILDID || (uint64_t)(end - p) < v[5])
+			return XT_BAD(r, b, at, "module %" PRIu64 ": build id length %" PRIu64, v[0],
+				      v[5]);
+		struct xtrace_module *m = xt_vec_push(&g->mods, sizeof *m);
+		struct xt_modx *x = xt_vec_push(&g->modx, sizeof *x);
+		if (!m || !x)
+			return XT_NOMEM(r);
+		*m = (struct xtrace_module){.id = v[0], .base = v[2], .lo = v[3], .hi = v[4],
+					    .build_id = v[5] ? p : NULL, .build_id_len = v[5]};
+		x->path_id = v[1];
+		x->boff = b->off;
+		p += v[5];
+	}
+	return 0;
+}
+
+/* AllocFree's type table: subtype byte, then {id, u8 api, elem_size, count, align}*. */
+static int xt_parse_alloc_types(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
+{
+	const uint8_t *p = b->data + 1, *end = b->data + b->len;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint64_t id, v[3];
+		if (xt_uvarint(&p, end, &id) || p >= end)
+			return XT_BAD(r, b, at, "bad alloc type entry");
+		uint8_t api = *p++;
+		for (int i = 0; i < 3; i++)
+			if (xt_uvarint(&p, end, &v[i]))
+				return XT_BAD(r, b, at, "bad alloc type entry");
+		if (id == XT_NO_ID)
+			return XT_BAD(r, b, at, "alloc type id 0");
+		struct xt_atype *t = xt_vec_push(&g->atypes, sizeof *t);
+		if (!t)
+			return XT_NOMEM(r);
+		t->t = (struct xtrace_alloc_type){.id = id, .api = api, .elem_size = v[0],
+						  .count = v[1], .align = v[2]};
+		t->boff = b->off;
+	}
+	return 0;
+}
+
+static int xt_parse_sync(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
+{
+	if (g->sync_off != UINT64_MAX)
+		return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b->off,
+			       "sync batch at offset %" PRIu64 ": second sync of generation %" PRIu64
+			       " (first at offset %" PRIu64 ")",
+			       b->off, g->gen, g->sync_off);
+	const uint8_t *p = b->data, *end = p + b->len;
+	uint64_t v[3];
+	for (int i = 0; i < 3; i++)
+		if (xt_uvarint(&p, end, &v[i]))
+			return XT_BAD(r, b, p, "bad sync payload");
+	/* Bytes after the known fields are left to newer readers, as in the header. */
+	g->sync_off = b->off;
+	g->sync.ts = b->time;
+	g->sync.ticks_per_sec = v[0];
+	g->sync.wall_sec = v[1];
+	g->sync.wall_nsec = v[2];
+	return 0;
+}
+
+/* xt_index reports a duplicate ID with the offset of the batch that repeats it. */
+static int xt_index(xtrace_reader *r, struct xt_idx *x, const struct xt_vec *v, size_t stride,
+		    const char *what, uint64_t (*boff)(const struct xt_gen *, size_t))
+{
+	size_t dup = 0;
+	int rc = xt_idx_build(x, v->p, v->n, stride, &dup);
+	if (rc < 0)
+		return XT_NOMEM(r);
+	if (rc > 0) {
+		uint64_t off = boff(&r->g, dup);
+		return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+			       "batch at offset %" PRIu64 ": duplicate %s id %" PRIu64
+			       " in generation %" PRIu64,
+			       off, what, *(const uint64_t *)((const char *)v->p + dup * stride),
+			       r->g.gen);
+	}
+	return 0;
+}
+
+static uint64_t xt_str_boff(const struct xt_gen *g, size_t i)
+{
+	return ((const struct xt_str *)g->strs.p)[i].boff;
+}
+static uint64_t xt_stk_boff(const struct xt_gen *g, size_t i)
+{
+	return ((const struct xt_stk *)g->stks.p)[i].boff;
+}
+static uint64_t xt_mod_boff(const struct xt_gen *g, size_t i)
+{
+	return ((const struct xt_modx *)g->modx.p)[i].boff;
+}
+static uint64_t xt_atype_boff(const struct xt_gen *g, size_t i)
+{
+	return ((const struct xt_atype *)g->atypes.p)[i].boff;
+}
+
+/* xt_check_events decodes every event of an Events batch once: known type, varints that end
+ * inside the batch, the payload ending on an event boundary, string, stack and AllocFree type
+ * IDs present in the generation's tables. The ordering pass then decodes without checks. */
+static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b)
+{
+	const uint8_t *p = b->data, *end = p + b->len;
+	uint32_t n = 0;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint8_t type = *p++;
+		const struct xt_event_spec *s = &xt_specs[type];
+		if (!s->name)
+			return XT_BAD(r, b, at, "unknown event type %u", type);
+		uint64_t v;
+		if (xt_uvarint(&p, end, &v))
+			return XT_BAD(r, b, at, "event %s: bad dt", s->name);
+		for (unsigned i = 0; i < s->nargs; i++) {
+			if (xt_uvarint(&p, end, &v))
+				return XT_BAD(r, b, at, "event %s: bad argument %s", s->name,
+					      s->arg_names[i]);
+			if (v == XT_NO_ID)
+				continue;
+			const struct xt_idx *x = NULL;
+			switch (s->arg_kinds[i]) {
+			case XT_KIND_string:
+				x = &g->stri;
+				break;
+			case XT_KIND_stack:
+				x = &g->stki;
+				break;
+			case XT_KIND_type:
+				/* The reader knows AllocFree's type table; other experiments' tables are
+				 * theirs to check. */
+				if (s->experiment == XT_EXP_ALLOCFREE)
+					x = &g->atypei;
+				break;
+			}
+			if (x && xt_idx_get(x, v) < 0)
+				return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " not in the generation",
+					      s->name, s->arg_names[i], v);
+		}
+		n++;
+	}
+	b->nevents = n;
+	g->sync.nevents += n;
+	return 0;
+}
+
+static int xt_batch_cmp(const void *a, const void *b)
+{
+	const struct xt_batch *x = a, *y = b;
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* xt_gather reads the batches of the next generation up to its End. Events batches go to
+ * g->batches; every other kind is parsed on the spot, so only Events batches are kept. */
+static int xt_gather(xtrace_reader *r, struct xt_gen *g)
+{
+	uint64_t first = r->next_off, off = first, want = r->last_gen + 1, nb = 0;
+	char msg[XT_ERRLEN];
+	struct xt_batch b;
+	for (;;) {
+		uint64_t next = 0;
+		enum xt_read rc = xt_rd_batch(r, off, &b, &next, msg, sizeof msg);
+		if (rc == XT_READ_EOF && off == first)
+			return 0;
+		if (rc == XT_READ_EOF || rc == XT_READ_TRUNC)
+			return xt_rd_fail(r, XTRACE_ERR_TRUNCATED, first,
+				       "trace truncated at offset %" PRIu64 ": generation %" PRIu64
+				       " has no end (file ends at %zu)",
+				       first, off == first ? want : g->gen, r->size);
+		if (rc == XT_READ_CORRUPT)
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off, "%s", msg);
+		if (off == first) {
+			if (b.gen == 0)
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+					       "batch at offset %" PRIu64 ": generation 0", off);
+			/* The first generation may have any number; later ones count up by one. */
+			if (r->last_gen && b.gen != want)
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+					       "batch at offset %" PRIu64 ": generation %" PRIu64
+					       " follows generation %" PRIu64,
+					       off, b.gen, r->last_gen);
+			g->gen = b.gen;
+			g->off = first;
+		} else if (b.gen != g->gen) {
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+				       "batch at offset %" PRIu64 ": generation %" PRIu64
+				       " before the end of generation %" PRIu64,
+				       off, b.gen, g->gen);
+		}
+		if (b.kind == XT_BATCH_END) {
+			const uint8_t *p = b.data, *end = p + b.len;
+			uint64_t n, lost;
+			if (xt_uvarint(&p, end, &n) || xt_uvarint(&p, end, &lost))
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+					       "end batch at offset %" PRIu64 ": bad payload", off);
+			if (n != nb)
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+					       "end batch at offset %" PRIu64 ": generation %" PRIu64
+					       " claims %" PRIu64 " batches, %" PRIu64 " came before it",
+					       off, g->gen, n, nb);
+			g->sync.lost = lost;
+			r->next_off = next;
+			return 1;
+		}
+		nb++;
+		off = next;
+		int err = 0;
+		switch (b.kind) {
+		case XT_BATCH_EVENTS: {
+			struct xt_batch *k = xt_vec_push(&g->batches, sizeof *k);
+			if (!k)
+				return XT_NOMEM(r);
+			*k = b;
+			break;
+		}
+		case XT_BATCH_STRINGS:
+			err = xt_parse_strings(r, g, &b);
+			break;
+		case XT_BATCH_STACKS:
+			err = xt_parse_stacks(r, g, &b);
+			break;
+		case XT_BATCH_MODULES:
+			err = xt_parse_modules(r, g, &b);
+			break;
+		case XT_BATCH_EXPERIMENTAL: {
+			struct xtrace_exp_batch *e = xt_vec_push(&g->expb, sizeof *e);
+			if (!e)
+				return XT_NOMEM(r);
+			*e = (struct xtrace_exp_batch){.experiment = b.experiment, .thread = b.thread,
+						       .data = b.data, .len = b.len};
+			if (b.experiment == XT_EXP_ALLOCFREE && b.len > 0 &&
+			    b.data[0] == XT_ALLOCFREE_BATCH_TYPES)
+				err = xt_parse_alloc_types(r, g, &b);
+			break;
+		}
+		case XT_BATCH_SYNC:
+			err = xt_parse_sync(r, g, &b);
+			break;
+		}
+		if (err)
+			return -1;
+	}
+}
+
+int xt_rd_gen_load(xtrace_reader *r)
+{
+	struct xt_gen *g = &r->g;
+	r->have_gen = 0;
+	xt_gen_reset(g);
+	int rc = xt_gather(r, g);
+	if (rc <= 0)
+		return rc;
+	if (g->sync_off == UINT64_MAX)
+		return xt_rd_fail(r, XTRACE_ERR_CORRUPT, g->off,
+			       "generation %" PRIu64 " at offset %" PRIu64 " has no sync batch",
+			       g->gen, g->off);
+	if (xt_index(r, &g->stri, &g->strs, sizeof(struct xt_str), "string", xt_str_boff) ||
+	    xt_index(r, &g->stki, &g->stks, sizeof(struct xt_stk), "stack", xt_stk_boff) ||
+	    xt_index(r, &g->modi, &g->mods, sizeof(struct xtrace_module), "module", xt_mod_boff) ||
+	    xt_index(r, &g->atypei, &g->atypes, sizeof(struct xt_atype), "alloc type",
+		     xt_atype_boff))
+		return -1;
+	struct xtrace_module *m = g->mods.p;
+	const struct xt_modx *mx = g->modx.p;
+	const struct xt_str *strs = g->strs.p;
+	for (size_t i = 0; i < g->mods.n; i++) {
+		/* Path ID 0 is "none": an object without a name keeps an empty path. */
+		if (mx[i].path_id == XT_NO_ID) {
+			m[i].path = "";
+			continue;
+		}
+		int64_t s = xt_idx_get(&g->stri, mx[i].path_id);
+		if (s < 0)
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, mx[i].boff,
+				       "modules batch at offset %" PRIu64 ": module %" PRIu64
+				       " path string %" PRIu64 " not in the generation",
+				       mx[i].boff, m[i].id, mx[i].path_id);
+		m[i].path = (const char *)g->arena.p + strs[s].off;
+	}
+	struct xt_batch *bs = g->batches.p;
+	for (size_t i = 0; i < g->batches.n; i++)
+		if (xt_check_events(r, g, &bs[i]))
+			return -1;
+	/* A thread's batches stay in file order: that is its time order. */
+	if (g->batches.n > 1)
+		qsort(bs, g->batches.n, sizeof *bs, xt_batch_cmp);
+	/* Threads with at least one event, over runs of the same thread. */
+	for (size_t i = 0, j; i < g->batches.n; i = j) {
+		int any = 0;
+		for (j = i; j < g->batches.n && bs[j].thread == bs[i].thread; j++)
+			any |= bs[j].nevents != 0;
+		g->sync.nthreads += any;
+	}
+	g->sync.gen = g->gen;
+	g->sync.batches = g->expb.p;
+	g->sync.nbatches = g->expb.n;
+	return 1;
+}

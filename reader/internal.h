@@ -1,0 +1,194 @@
+/* internal.h: the reader's private types (file map, batches, one generation's tables, the
+ * per-thread cursors) and the helpers its files share. Not installed. */
+#ifndef XT_READER_INTERNAL_H
+#define XT_READER_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "spec.h"
+#include "varint.h"
+#include "xtrace-reader.h"
+
+#define XT_ERRLEN 256
+
+/* The public arg-kind enum mirrors spec.h's, so spec arrays are handed out as they are. */
+#define XT_SAME_KIND(pub, k) ((int)(pub) == (int)XT_KIND_##k)
+_Static_assert(XT_SAME_KIND(XTRACE_ARG_VALUE, value) && XT_SAME_KIND(XTRACE_ARG_ADDR, addr) &&
+		       XT_SAME_KIND(XTRACE_ARG_STRING, string) &&
+		       XT_SAME_KIND(XTRACE_ARG_STACK, stack) && XT_SAME_KIND(XTRACE_ARG_TYPE, type) &&
+		       XT_SAME_KIND(XTRACE_ARG_NS, ns) && XT_SAME_KIND(XTRACE_ARG_TIMER, timer),
+	       "xtrace_arg_kind and xt_arg_kind disagree");
+#undef XT_SAME_KIND
+_Static_assert(XTRACE_MAX_ARGS == XT_MAX_ARGS, "XTRACE_MAX_ARGS and XT_MAX_ARGS disagree");
+
+/* xt_uvarint decodes one uvarint from [*pp, end) like xt_get_uvarint, but tells apart bytes
+ * running out (1: the file may be cut) from an invalid encoding (-1). */
+static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		if (p >= end)
+			return 1;
+		uint8_t b = *p++;
+		if (shift == 63 && b > 1)
+			return -1;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+}
+
+/* One batch header and where its payload lies in the map. */
+struct xt_batch {
+	uint64_t off; /* file offset of the batch's kind byte */
+	uint64_t gen, thread, time;
+	const uint8_t *data;
+	uint32_t len;
+	uint32_t nevents; /* Events batches: counted by the check pass */
+	uint8_t kind, experiment;
+};
+
+enum xt_read { XT_READ_OK, XT_READ_EOF, XT_READ_TRUNC, XT_READ_CORRUPT };
+
+/* A growable array; it keeps its capacity from one generation to the next. */
+struct xt_vec {
+	void *p;
+	size_t n, cap;
+};
+
+/* ID -> index into a table. Dense (an array indexed by ID) when the IDs are, which is the
+ * normal case; a sorted array of pairs when a table's IDs are too sparse for that. */
+struct xt_idpair {
+	uint64_t id;
+	uint32_t idx;
+};
+struct xt_idx {
+	uint32_t *dense; /* dense[id] = index + 1, 0 when absent */
+	size_t ndense, capdense;
+	struct xt_vec sparse; /* of struct xt_idpair, sorted by id */
+};
+
+struct xt_str {
+	uint64_t id;
+	size_t off; /* into the arena; NUL-terminated there */
+	size_t len;
+	uint64_t boff; /* offset of the batch it came from, for messages */
+};
+
+struct xt_stk {
+	uint64_t id;
+	size_t off; /* into the pc pool */
+	size_t n;
+	uint64_t boff;
+};
+
+/* A module's wire fields that struct xtrace_module does not keep; parallel to xt_gen.mods. */
+struct xt_modx {
+	uint64_t path_id;
+	uint64_t boff;
+};
+
+struct xt_atype {
+	struct xtrace_alloc_type t;
+	uint64_t boff;
+};
+
+/* One generation: its batches and its parsed tables. */
+struct xt_gen {
+	uint64_t gen;
+	uint64_t off; /* first batch */
+	struct xt_vec batches; /* struct xt_batch: Events batches, sorted by (thread, off) once read */
+	struct xt_vec strs, arena; /* struct xt_str; char */
+	struct xt_vec stks, pcs;   /* struct xt_stk; uint64_t */
+	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
+	struct xt_vec atypes;      /* struct xt_atype */
+	struct xt_vec expb;        /* struct xtrace_exp_batch */
+	struct xt_idx stri, stki, modi, atypei;
+	struct xtrace_sync sync;
+	uint64_t sync_off;
+};
+
+/* A thread's place in the merged stream: its Events batches in file order, and the decoded
+ * event it would hand out next. */
+struct xt_cursor {
+	uint64_t ts;
+	uint64_t thread;
+	uint64_t prev_addr;
+	const uint8_t *p, *end;
+	const struct xt_batch *b, *bend;
+	uint8_t type;
+	uint64_t args[XT_MAX_ARGS];
+};
+
+enum xt_state { XT_ST_NEED_GEN, XT_ST_EVENTS, XT_ST_DONE, XT_ST_ERROR };
+
+struct xtrace_reader {
+	int fd;
+	const uint8_t *data;
+	size_t size;
+	struct xtrace_header hdr;
+	char *exe, *cmdline;
+
+	uint64_t next_off; /* where the next generation starts */
+	uint64_t last_gen; /* 0 before the first generation */
+	enum xt_state state;
+	int have_gen; /* g holds a delivered generation: the accessors may read it */
+	struct xt_gen g;
+
+	struct xt_cursor *cur;
+	size_t ncur, capcur;
+	struct xt_cursor **heap;
+	size_t nheap, capheap;
+
+	enum xtrace_status status;
+	uint64_t err_off;
+	char err[XT_ERRLEN];
+};
+
+/* Shared between the reader's files only: not exported from the shared library. */
+#pragma GCC visibility push(hidden)
+
+/* file.c */
+int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen);
+void xt_rd_close_file(xtrace_reader *r);
+enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
+			   uint64_t *next, char *err, size_t errlen);
+
+/* generation.c */
+int xt_rd_gen_load(xtrace_reader *r);
+void xt_rd_gen_free(struct xt_gen *g);
+/* xt_idx_get returns the table index of id, or -1. */
+static inline int64_t xt_idx_get(const struct xt_idx *x, uint64_t id)
+{
+	if (x->dense)
+		return id < x->ndense ? (int64_t)x->dense[id] - 1 : -1;
+	const struct xt_idpair *a = x->sparse.p;
+	size_t lo = 0, hi = x->sparse.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < x->sparse.n && a[lo].id == id ? (int64_t)a[lo].idx : -1;
+}
+
+/* order.c */
+int xt_rd_order_start(xtrace_reader *r);
+void xt_rd_order_free(xtrace_reader *r);
+
+/* event.c */
+int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#pragma GCC visibility pop
+
+#endif

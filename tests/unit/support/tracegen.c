@@ -1,0 +1,293 @@
+/* tracegen.c: the test trace builder declared in tracegen.h. */
+#include "tracegen.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "varint.h"
+
+struct tg_buf {
+	uint8_t *p;
+	size_t n, cap;
+};
+
+struct tg {
+	struct tg_buf out;     /* the file */
+	struct tg_buf payload; /* the open batch's payload */
+	int open;
+	uint8_t kind, experiment;
+	uint64_t gen, batch_gen, thread, time, off;
+	uint64_t nbatches;  /* batches of the current generation, for tg_end */
+	uint64_t prev_addr; /* addr delta base of the open Events batch */
+};
+
+const struct tg_header tg_default_header = {
+	.version = XT_FORMAT_VERSION,
+	.ticks_per_sec = XT_TICKS_PER_SEC,
+	.pid = 4242,
+	.ppid = 1,
+	.start_ts = 1000,
+	.wall_sec = 1700000000,
+	.wall_nsec = 500,
+	.exe = "/usr/bin/xtrace-test",
+	.cmdline = "xtrace-test\0-v\0",
+	.cmdline_len = 15,
+};
+
+static void tg_put(struct tg_buf *b, const void *p, size_t n)
+{
+	if (b->n + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->n + n)
+			cap *= 2;
+		b->p = realloc(b->p, cap);
+		if (!b->p)
+			abort();
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->p + b->n, p, n);
+	b->n += n;
+}
+
+static void tg_put_uvarint(struct tg_buf *b, uint64_t v)
+{
+	uint8_t tmp[XT_MAX_VARINT];
+	tg_put(b, tmp, (size_t)(xt_put_uvarint(tmp, v) - tmp));
+}
+
+struct tg *tg_new_raw(void)
+{
+	struct tg *t = calloc(1, sizeof *t);
+	if (!t)
+		abort();
+	return t;
+}
+
+struct tg *tg_new(const struct tg_header *h)
+{
+	if (!h)
+		h = &tg_default_header;
+	struct tg *t = tg_new_raw();
+	struct tg_buf hb = {0};
+	uint64_t f[] = {h->version, h->ticks_per_sec, h->pid, h->ppid, h->fork_parent_pid,
+			h->fork_ts, h->start_ts, h->wall_sec, h->wall_nsec};
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+		tg_put_uvarint(&hb, f[i]);
+	size_t elen = h->exe ? strlen(h->exe) : 0;
+	tg_put_uvarint(&hb, elen);
+	tg_put(&hb, h->exe, elen);
+	tg_put_uvarint(&hb, h->cmdline_len);
+	tg_put(&hb, h->cmdline, h->cmdline_len);
+	tg_put(&t->out, XT_MAGIC, XT_MAGIC_LEN);
+	tg_put_uvarint(&t->out, hb.n);
+	tg_put(&t->out, hb.p, hb.n);
+	free(hb.p);
+	return t;
+}
+
+void tg_free(struct tg *t)
+{
+	if (!t)
+		return;
+	free(t->out.p);
+	free(t->payload.p);
+	free(t);
+}
+
+uint64_t tg_offset(const struct tg *t)
+{
+	return t->out.n;
+}
+
+void tg_raw(struct tg *t, const void *p, size_t n)
+{
+	tg_put(&t->out, p, n);
+}
+
+void tg_gen(struct tg *t, uint64_t gen)
+{
+	t->gen = gen;
+	t->nbatches = 0;
+}
+
+static uint64_t tg_open(struct tg *t, uint8_t kind, uint8_t experiment, uint64_t thread,
+			uint64_t time)
+{
+	if (t->open)
+		abort(); /* one batch at a time */
+	t->open = 1;
+	t->kind = kind;
+	t->experiment = experiment;
+	t->batch_gen = t->gen;
+	t->thread = thread;
+	t->time = time;
+	t->off = t->out.n;
+	t->payload.n = 0;
+	t->prev_addr = 0;
+	return t->off;
+}
+
+uint64_t tg_batch(struct tg *t, uint8_t kind, uint64_t thread, uint64_t time)
+{
+	return tg_open(t, kind, 0, thread, time);
+}
+
+uint64_t tg_exp_batch(struct tg *t, uint8_t experiment, uint64_t time)
+{
+	return tg_open(t, XT_BATCH_EXPERIMENTAL, experiment, 0, time);
+}
+
+void tg_batch_gen(struct tg *t, uint64_t gen)
+{
+	t->batch_gen = gen;
+}
+
+uint64_t tg_batch_end_size(struct tg *t, uint64_t size)
+{
+	if (!t->open)
+		abort();
+	t->open = 0;
+	tg_put(&t->out, &t->kind, 1);
+	if (t->kind == XT_BATCH_EXPERIMENTAL)
+		tg_put(&t->out, &t->experiment, 1);
+	tg_put_uvarint(&t->out, t->batch_gen);
+	tg_put_uvarint(&t->out, t->thread);
+	tg_put_uvarint(&t->out, t->time);
+	tg_put_uvarint(&t->out, size);
+	tg_put(&t->out, t->payload.p, t->payload.n);
+	if (t->kind != XT_BATCH_END)
+		t->nbatches++;
+	return t->out.n;
+}
+
+uint64_t tg_batch_end(struct tg *t)
+{
+	return tg_batch_end_size(t, t->payload.n);
+}
+
+void tg_u8(struct tg *t, uint8_t v)
+{
+	tg_put(&t->payload, &v, 1);
+}
+
+void tg_uvarint(struct tg *t, uint64_t v)
+{
+	tg_put_uvarint(&t->payload, v);
+}
+
+void tg_bytes(struct tg *t, const void *p, size_t n)
+{
+	tg_put(&t->payload, p, n);
+}
+
+void tg_event_n(struct tg *t, uint8_t type, uint64_t dt, const uint64_t *args, size_t nargs)
+{
+	const struct xt_event_spec *s = &xt_specs[type];
+	tg_u8(t, type);
+	tg_uvarint(t, dt);
+	for (size_t i = 0; i < nargs; i++) {
+		if (s->name && i < s->nargs && s->arg_kinds[i] == XT_KIND_addr) {
+			tg_uvarint(t, xt_zigzag((int64_t)(args[i] - t->prev_addr)));
+			t->prev_addr = args[i];
+		} else {
+			tg_uvarint(t, args[i]);
+		}
+	}
+}
+
+void tg_string(struct tg *t, uint64_t id, const char *s)
+{
+	size_t n = strlen(s);
+	tg_uvarint(t, id);
+	tg_uvarint(t, n);
+	tg_bytes(t, s, n);
+}
+
+void tg_stack(struct tg *t, uint64_t id, size_t n, const uint64_t *pcs)
+{
+	tg_uvarint(t, id);
+	tg_uvarint(t, n);
+	for (size_t i = 0; i < n; i++)
+		tg_uvarint(t, i ? xt_zigzag((int64_t)(pcs[i] - pcs[i - 1])) : pcs[0]);
+}
+
+void tg_module(struct tg *t, uint64_t id, uint64_t path_string, uint64_t base, uint64_t lo,
+	       uint64_t hi, const uint8_t *build_id, size_t build_id_len)
+{
+	uint64_t v[] = {id, path_string, base, lo, hi, build_id_len};
+	for (size_t i = 0; i < 6; i++)
+		tg_uvarint(t, v[i]);
+	tg_bytes(t, build_id, build_id_len);
+}
+
+void tg_alloc_type(struct tg *t, uint64_t id, uint8_t api, uint64_t elem_size, uint64_t count,
+		   uint64_t align)
+{
+	tg_uvarint(t, id);
+	tg_u8(t, api);
+	tg_uvarint(t, elem_size);
+	tg_uvarint(t, count);
+	tg_uvarint(t, align);
+}
+
+uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
+		 uint64_t wall_nsec)
+{
+	uint64_t off = tg_batch(t, XT_BATCH_SYNC, 0, time);
+	tg_uvarint(t, ticks_per_sec);
+	tg_uvarint(t, wall_sec);
+	tg_uvarint(t, wall_nsec);
+	tg_batch_end(t);
+	return off;
+}
+
+uint64_t tg_end_n(struct tg *t, uint64_t nbatches, uint64_t lost)
+{
+	uint64_t off = tg_batch(t, XT_BATCH_END, 0, 0);
+	tg_uvarint(t, nbatches);
+	tg_uvarint(t, lost);
+	tg_batch_end(t);
+	return off;
+}
+
+uint64_t tg_end(struct tg *t, uint64_t lost)
+{
+	return tg_end_n(t, t->nbatches, lost);
+}
+
+uint8_t *tg_data(struct tg *t, size_t *len)
+{
+	if (len)
+		*len = t->out.n;
+	return t->out.p;
+}
+
+int tg_write(const struct tg *t, const char *path, size_t len)
+{
+	if (len > t->out.n)
+		len = t->out.n;
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	int ok = fwrite(t->out.p, 1, len, f) == len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+char *tg_tmpfile(const struct tg *t, size_t len)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path;
+	if (asprintf(&path, "%s/xtrace-tg-XXXXXX", dir && *dir ? dir : "/tmp") < 0)
+		abort();
+	int fd = mkstemp(path);
+	if (fd < 0)
+		abort();
+	close(fd);
+	if (tg_write(t, path, len) < 0)
+		abort();
+	return path;
+}

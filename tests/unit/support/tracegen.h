@@ -1,0 +1,109 @@
+/* tracegen.h: a builder of xtrace trace files for tests, in the spirit of Go's internal/testgen.
+ *
+ * It writes the format of experiments/README.md byte by byte, with the sizes and counts worked
+ * out for you, and it writes wrong ones when asked (a claimed size, an End's batch count, raw
+ * bytes anywhere), so tests can build both good and damaged traces. Usage:
+ *
+ *	struct tg *t = tg_new(NULL);             // file header with defaults
+ *	tg_gen(t, 1);                            // the batches that follow belong to generation 1
+ *	tg_sync(t, 100, 1000000000, 1700000000, 0);
+ *	tg_batch(t, XT_BATCH_STRINGS, 0, 100);   // open a batch, fill it, close it
+ *	tg_string(t, 1, "main");
+ *	tg_batch_end(t);
+ *	tg_batch(t, XT_BATCH_EVENTS, 7, 1000);   // thread 7, base time 1000
+ *	tg_event(t, XT_EV_ObjectAlloc, 5, 0x1000, 1, 0);   // (type, dt, args...) per the spec
+ *	tg_batch_end(t);
+ *	tg_end(t, 0);                            // End with the true batch count, lost = 0
+ *	tg_write(t, path, TG_ALL);
+ *
+ * Every function returns or records file offsets so tests can name where damage sits.
+ * Failures to allocate abort: this is test code. */
+#ifndef XT_TRACEGEN_H
+#define XT_TRACEGEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format.h"
+#include "spec.h"
+
+struct tg;
+
+/* File header fields; tg_new(NULL) uses tg_default_header. */
+struct tg_header {
+	uint64_t version, ticks_per_sec, pid, ppid, fork_parent_pid, fork_ts, start_ts;
+	uint64_t wall_sec, wall_nsec;
+	const char *exe;
+	const char *cmdline; /* cmdline_len bytes: arguments, each NUL-terminated */
+	size_t cmdline_len;
+};
+extern const struct tg_header tg_default_header;
+
+/* tg_new starts a trace with magic and header h (NULL: defaults). tg_new_raw starts an empty
+ * buffer, for tests that write their own header with tg_raw. */
+struct tg *tg_new(const struct tg_header *h);
+struct tg *tg_new_raw(void);
+void tg_free(struct tg *t);
+
+/* tg_offset is the file offset the next byte outside a batch goes to. */
+uint64_t tg_offset(const struct tg *t);
+/* tg_raw appends bytes at the current file position (outside any batch). */
+void tg_raw(struct tg *t, const void *p, size_t n);
+
+/* tg_gen makes the following batches belong to generation gen and restarts the batch count
+ * that tg_end writes. */
+void tg_gen(struct tg *t, uint64_t gen);
+
+/* tg_batch opens a batch of kind for thread at base time; tg_exp_batch opens an
+ * Experimental batch. Both return the batch's file offset. One batch is open at a time. */
+uint64_t tg_batch(struct tg *t, uint8_t kind, uint64_t thread, uint64_t time);
+uint64_t tg_exp_batch(struct tg *t, uint8_t experiment, uint64_t time);
+/* tg_batch_end writes the open batch with its true size; tg_batch_end_size claims size
+ * instead (the payload written is unchanged). Both return the offset after the batch. */
+uint64_t tg_batch_end(struct tg *t);
+uint64_t tg_batch_end_size(struct tg *t, uint64_t size);
+/* tg_batch_gen overrides the generation of the open batch (for out-of-order tests). */
+void tg_batch_gen(struct tg *t, uint64_t gen);
+
+/* Payload of the open batch. */
+void tg_u8(struct tg *t, uint8_t v);
+void tg_uvarint(struct tg *t, uint64_t v);
+void tg_bytes(struct tg *t, const void *p, size_t n);
+
+/* tg_event appends a timed event to the open Events batch: type, dt, then the arguments as
+ * plain numbers. Arguments the spec declares addr are written as zigzag deltas from the
+ * batch's previous addr argument; the others as uvarints. Any number of arguments is written
+ * as given, so a test can also write too few or too many. */
+#define tg_event(t, type, dt, ...)                                                   \
+	tg_event_n((t), (type), (dt), (const uint64_t[]){0, ##__VA_ARGS__} + 1,        \
+		   sizeof((const uint64_t[]){0, ##__VA_ARGS__}) / sizeof(uint64_t) - 1)
+void tg_event_n(struct tg *t, uint8_t type, uint64_t dt, const uint64_t *args, size_t nargs);
+
+/* Table entries, appended to the open batch of the matching kind. */
+void tg_string(struct tg *t, uint64_t id, const char *s);
+void tg_stack(struct tg *t, uint64_t id, size_t n, const uint64_t *pcs); /* zigzag pc deltas */
+void tg_module(struct tg *t, uint64_t id, uint64_t path_string, uint64_t base, uint64_t lo,
+	       uint64_t hi, const uint8_t *build_id, size_t build_id_len);
+/* tg_alloc_type appends one AllocFree type; open the batch with
+ * tg_exp_batch(t, XT_EXP_ALLOCFREE, time) and tg_u8(t, XT_ALLOCFREE_BATCH_TYPES) first. */
+void tg_alloc_type(struct tg *t, uint64_t id, uint8_t api, uint64_t elem_size, uint64_t count,
+		   uint64_t align);
+
+/* Whole batches. Each returns its file offset. */
+uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
+		 uint64_t wall_nsec);
+/* tg_end closes the generation with the number of batches written since tg_gen; tg_end_n
+ * claims nbatches instead. */
+uint64_t tg_end(struct tg *t, uint64_t lost);
+uint64_t tg_end_n(struct tg *t, uint64_t nbatches, uint64_t lost);
+
+/* The bytes so far (writable: tests flip bits in place). */
+uint8_t *tg_data(struct tg *t, size_t *len);
+/* tg_write writes the first len bytes (TG_ALL: all) to path; 0 on success, -1 on error. */
+#define TG_ALL SIZE_MAX
+int tg_write(const struct tg *t, const char *path, size_t len);
+/* tg_tmpfile writes the first len bytes to a new temporary file and returns its path
+ * (malloc'd; the caller unlinks and frees it). */
+char *tg_tmpfile(const struct tg *t, size_t len);
+
+#endif

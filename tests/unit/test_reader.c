@@ -1,0 +1,1043 @@
+/* test_reader.c: the reader library on hand-made traces: ordering, tables, Sync, and every
+ * kind of damage (corrupt bytes, cut files, huge claims, random flips). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "allocfree.h"
+#include "tracegen.h"
+#include "xtrace-reader.h"
+
+/* ---- helpers ---- */
+
+/* The result of reading a whole trace. */
+struct run {
+	int opened;
+	int ngens;         /* Sync events seen */
+	uint64_t nevents;  /* timed events seen */
+	uint64_t last_gen; /* gen of the last Sync */
+	int rc;            /* the final xtrace_next result */
+	enum xtrace_status st;
+	uint64_t err_off;
+	char err[256];
+};
+
+static struct run read_trace(const char *path)
+{
+	struct run res = {0};
+	char err[256];
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	if (!r) {
+		snprintf(res.err, sizeof res.err, "%s", err);
+		return res;
+	}
+	res.opened = 1;
+	struct xtrace_event ev;
+	uint64_t gen_events = 0, want_events = 0;
+	while ((res.rc = xtrace_next(r, &ev)) > 0) {
+		if (ev.kind == XTRACE_EVENT_SYNC) {
+			/* The previous generation had as many events as its Sync said. */
+			assert_int_equal(gen_events, want_events);
+			res.ngens++;
+			res.last_gen = ev.gen;
+			const struct xtrace_sync *sy = xtrace_get_sync(r);
+			assert_non_null(sy);
+			assert_int_equal(sy->gen, ev.gen);
+			want_events = sy->nevents;
+			gen_events = 0;
+		} else {
+			res.nevents++;
+			gen_events++;
+			assert_int_equal(ev.gen, res.last_gen);
+			/* Every ID an event names resolves. */
+			for (int i = 0; i < ev.nargs; i++) {
+				const uint64_t *pcs;
+				if (ev.arg_kinds[i] == XTRACE_ARG_STACK && ev.args[i])
+					assert_true(xtrace_stack(r, ev.args[i], &pcs) > 0);
+				if (ev.arg_kinds[i] == XTRACE_ARG_STRING && ev.args[i])
+					assert_non_null(xtrace_string(r, ev.args[i], NULL));
+				if (ev.arg_kinds[i] == XTRACE_ARG_TYPE && ev.args[i])
+					assert_non_null(xtrace_alloc_type(r, ev.args[i]));
+			}
+		}
+	}
+	if (res.rc == 0)
+		assert_int_equal(gen_events, want_events);
+	res.st = xtrace_status(r);
+	res.err_off = xtrace_error_offset(r);
+	snprintf(res.err, sizeof res.err, "%s", xtrace_error(r));
+	/* Once stopped, it stays stopped. */
+	assert_int_equal(xtrace_next(r, &ev), res.rc);
+	xtrace_close(r);
+	return res;
+}
+
+static struct run read_tg(const struct tg *t, size_t len)
+{
+	char *path = tg_tmpfile(t, len);
+	struct run res = read_trace(path);
+	unlink(path);
+	free(path);
+	return res;
+}
+
+static xtrace_reader *open_tg(const struct tg *t)
+{
+	char *path = tg_tmpfile(t, TG_ALL);
+	char err[256];
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	if (!r)
+		fail_msg("open: %s", err);
+	unlink(path); /* the map keeps the bytes */
+	free(path);
+	return r;
+}
+
+static const uint8_t bid[4] = {0xde, 0xad, 0xbe, 0xef};
+
+/* Generation 1 of the standard trace: two threads interleaved in time, every table. */
+static void gen1(struct tg *t)
+{
+	tg_gen(t, 1);
+	tg_sync(t, 100, 1000000000, 1700000001, 42);
+	tg_batch(t, XT_BATCH_STRINGS, 0, 100);
+	tg_string(t, 1, "/usr/bin/main");
+	tg_string(t, 2, "/usr/lib/libc.so.6");
+	tg_string(t, 3, "");
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STACKS, 0, 100);
+	tg_stack(t, 1, 3, (const uint64_t[]){0x401234, 0x401100, 0x7f0000001000});
+	tg_stack(t, 2, 1, (const uint64_t[]){0x401300});
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_MODULES, 0, 100);
+	tg_module(t, 1, 2, 0x7f0000000000, 0x7f0000000000, 0x7f0000100000, bid, sizeof bid);
+	tg_module(t, 2, 1, 0, 0x400000, 0x500000, NULL, 0);
+	tg_batch_end(t);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, 100);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, 1, XT_API_MALLOC, 32, 1, 0);
+	tg_alloc_type(t, 2, XT_API_CALLOC, 8, 10, 0);
+	tg_alloc_type(t, 3, XT_API_POSIX_MEMALIGN, 64, 1, 64);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 20, 1000);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x10000, 1, 1);  /* 1000 */
+	tg_event(t, XT_EV_ObjectAlloc, 20, 0x8000, 2, 2);  /* 1020: negative addr delta */
+	tg_event(t, XT_EV_ObjectFree, 10, 0x10000);        /* 1030 */
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 10, 1010);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x20000, 3, 0);  /* 1010 */
+	tg_event(t, XT_EV_ObjectFree, 20, 0x20000);        /* 1030: ties with thread 20 */
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 20, 1040);
+	tg_event(t, XT_EV_ObjectReallocFree, 5, 0x8000);   /* 1045 */
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x9000, 1, 1);   /* 1045 */
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 30, 1050); /* an empty batch: its thread has no events */
+	tg_batch_end(t);
+	tg_end(t, 0);
+}
+
+/* Generation 2: its Events batch comes before its Sync and tables; it lost 3 events. */
+static void gen2(struct tg *t)
+{
+	tg_gen(t, 2);
+	tg_batch(t, XT_BATCH_EVENTS, 30, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0xffffffffffff0000ull, 1, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x10);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STRINGS, 0, 2000);
+	tg_string(t, 1, "second");
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STACKS, 0, 2000);
+	tg_stack(t, 1, 2, (const uint64_t[]){0x7f0000000500, 0x401000});
+	tg_batch_end(t);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, 2000);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, 1, XT_API_REALLOC, 100, 1, 0);
+	tg_batch_end(t);
+	tg_sync(t, 1990, 1000000000, 1700000002, 7);
+	tg_end(t, 3);
+}
+
+static void gen3(struct tg *t)
+{
+	tg_gen(t, 3);
+	tg_sync(t, 3000, 1000000000, 1700000003, 0);
+	tg_batch(t, XT_BATCH_EVENTS, 40, 3000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x40);
+	tg_batch_end(t);
+	tg_end(t, 0);
+}
+
+/* std3 builds the three-generation trace; ends[] gets the offset after each End batch. */
+static struct tg *std3(uint64_t *hdr_end, uint64_t ends[3])
+{
+	struct tg *t = tg_new(NULL);
+	if (hdr_end)
+		*hdr_end = tg_offset(t);
+	gen1(t);
+	if (ends)
+		ends[0] = tg_offset(t);
+	gen2(t);
+	if (ends)
+		ends[1] = tg_offset(t);
+	gen3(t);
+	if (ends)
+		ends[2] = tg_offset(t);
+	return t;
+}
+
+#define GEN_EVENTS {7, 2, 1}
+
+static void expect_ev(xtrace_reader *r, struct xtrace_event *ev, uint64_t ts, uint64_t thread,
+		      uint8_t type, uint64_t addr)
+{
+	assert_int_equal(xtrace_next(r, ev), 1);
+	assert_int_equal(ev->ts, ts);
+	assert_int_equal(ev->thread, thread);
+	assert_int_equal(ev->type, type);
+	assert_int_equal(ev->args[0], addr);
+	assert_int_equal(ev->kind, XTRACE_EVENT_EXPERIMENTAL);
+	assert_int_equal(ev->experiment, XT_EXP_ALLOCFREE);
+	assert_string_equal(ev->experiment_name, "AllocFree");
+}
+
+/* ---- well-formed traces ---- */
+
+static void test_header(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	xtrace_reader *r = open_tg(t);
+	const struct xtrace_header *h = xtrace_get_header(r);
+	assert_int_equal(h->version, 1);
+	assert_int_equal(h->ticks_per_sec, 1000000000);
+	assert_int_equal(h->pid, 4242);
+	assert_int_equal(h->ppid, 1);
+	assert_int_equal(h->start_ts, 1000);
+	assert_int_equal(h->start_wall_sec, 1700000000);
+	assert_int_equal(h->start_wall_nsec, 500);
+	assert_string_equal(h->exe, "/usr/bin/xtrace-test");
+	assert_int_equal(h->cmdline_len, 15);
+	assert_memory_equal(h->cmdline, "xtrace-test\0-v\0", 15);
+	/* Nothing handed out yet: no tables. */
+	assert_null(xtrace_get_sync(r));
+	assert_null(xtrace_string(r, 1, NULL));
+	xtrace_close(r);
+	tg_free(t);
+}
+
+static void test_two_threads_in_time_order(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	xtrace_reader *r = open_tg(t);
+	struct xtrace_event ev;
+
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.kind, XTRACE_EVENT_SYNC);
+	assert_int_equal(ev.gen, 1);
+	assert_int_equal(ev.ts, 100);
+	assert_int_equal(ev.thread, 0);
+	assert_string_equal(ev.name, "Sync");
+	const struct xtrace_sync *sy = xtrace_get_sync(r);
+	assert_non_null(sy);
+	assert_int_equal(sy->gen, 1);
+	assert_int_equal(sy->ts, 100);
+	assert_int_equal(sy->ticks_per_sec, 1000000000);
+	assert_int_equal(sy->wall_sec, 1700000001);
+	assert_int_equal(sy->wall_nsec, 42);
+	assert_int_equal(sy->lost, 0);
+	assert_int_equal(sy->nevents, 7);
+	assert_int_equal(sy->nthreads, 2);
+	assert_int_equal(sy->nbatches, 1);
+	assert_int_equal(sy->batches[0].experiment, XT_EXP_ALLOCFREE);
+	assert_int_equal(sy->batches[0].data[0], XT_ALLOCFREE_BATCH_TYPES);
+
+	expect_ev(r, &ev, 1000, 20, XT_EV_ObjectAlloc, 0x10000);
+	assert_string_equal(ev.name, "ObjectAlloc");
+	assert_int_equal(ev.nargs, 3);
+	assert_string_equal(ev.arg_names[0], "obj_addr");
+	assert_string_equal(ev.arg_names[2], "stack");
+	assert_int_equal(ev.arg_kinds[0], XTRACE_ARG_ADDR);
+	assert_int_equal(ev.arg_kinds[1], XTRACE_ARG_TYPE);
+	assert_int_equal(ev.arg_kinds[2], XTRACE_ARG_STACK);
+	assert_int_equal(ev.args[1], 1);
+	assert_int_equal(ev.args[2], 1);
+	expect_ev(r, &ev, 1010, 10, XT_EV_ObjectAlloc, 0x20000);
+	assert_int_equal(ev.args[1], 3);
+	assert_int_equal(ev.args[2], 0);
+	expect_ev(r, &ev, 1020, 20, XT_EV_ObjectAlloc, 0x8000);
+	expect_ev(r, &ev, 1030, 10, XT_EV_ObjectFree, 0x20000); /* the tie: lower thread first */
+	expect_ev(r, &ev, 1030, 20, XT_EV_ObjectFree, 0x10000);
+	uint64_t first_batch_off = ev.offset;
+	/* Addr deltas restart from 0 in each batch. */
+	expect_ev(r, &ev, 1045, 20, XT_EV_ObjectReallocFree, 0x8000);
+	assert_true(ev.offset > first_batch_off);
+	expect_ev(r, &ev, 1045, 20, XT_EV_ObjectAlloc, 0x9000);
+
+	/* Generation 2: Sync first though its batch came last in the file. */
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.kind, XTRACE_EVENT_SYNC);
+	assert_int_equal(ev.gen, 2);
+	assert_int_equal(ev.ts, 1990);
+	sy = xtrace_get_sync(r);
+	assert_int_equal(sy->lost, 3);
+	assert_int_equal(sy->nevents, 2);
+	assert_int_equal(sy->nthreads, 1);
+	expect_ev(r, &ev, 2001, 30, XT_EV_ObjectAlloc, 0xffffffffffff0000ull);
+	expect_ev(r, &ev, 2002, 30, XT_EV_ObjectFree, 0x10);
+	assert_int_equal(ev.gen, 2);
+
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.kind, XTRACE_EVENT_SYNC);
+	assert_int_equal(ev.gen, 3);
+	expect_ev(r, &ev, 3001, 40, XT_EV_ObjectFree, 0x40);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	assert_int_equal(xtrace_status(r), XTRACE_OK);
+	assert_string_equal(xtrace_error(r), "");
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+static void test_tables(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	xtrace_reader *r = open_tg(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+
+	size_t len;
+	assert_string_equal(xtrace_string(r, 1, &len), "/usr/bin/main");
+	assert_int_equal(len, 13);
+	assert_string_equal(xtrace_string(r, 3, &len), "");
+	assert_int_equal(len, 0);
+	assert_null(xtrace_string(r, 0, &len));
+	assert_null(xtrace_string(r, 4, &len));
+	assert_null(xtrace_string(r, UINT64_MAX, NULL));
+
+	const uint64_t *pcs;
+	assert_int_equal(xtrace_stack(r, 1, &pcs), 3);
+	assert_int_equal(pcs[0], 0x401234);
+	assert_int_equal(pcs[1], 0x401100);
+	assert_int_equal(pcs[2], 0x7f0000001000);
+	assert_int_equal(xtrace_stack(r, 2, &pcs), 1);
+	assert_int_equal(pcs[0], 0x401300);
+	assert_int_equal(xtrace_stack(r, 0, &pcs), 0);
+	assert_int_equal(xtrace_stack(r, 99, &pcs), 0);
+
+	const struct xtrace_module *mods;
+	assert_int_equal(xtrace_modules(r, &mods), 2);
+	assert_int_equal(mods[0].id, 1);
+	assert_string_equal(mods[0].path, "/usr/lib/libc.so.6");
+	assert_int_equal(mods[0].build_id_len, 4);
+	assert_memory_equal(mods[0].build_id, bid, 4);
+	assert_string_equal(mods[1].path, "/usr/bin/main");
+	assert_ptr_equal(xtrace_module_of(r, 0x401234), &mods[1]);
+	assert_ptr_equal(xtrace_module_of(r, 0x7f0000001000), &mods[0]);
+	assert_ptr_equal(xtrace_module_of(r, 0x400000), &mods[1]);
+	assert_null(xtrace_module_of(r, 0x500000)); /* hi is exclusive */
+	assert_null(xtrace_module_of(r, 0x10));
+
+	const struct xtrace_alloc_type *at = xtrace_alloc_type(r, 2);
+	assert_non_null(at);
+	assert_int_equal(at->id, 2);
+	assert_int_equal(at->api, XT_API_CALLOC);
+	assert_string_equal(xtrace_alloc_api_name(at->api), "calloc");
+	assert_int_equal(at->elem_size, 8);
+	assert_int_equal(at->count, 10);
+	at = xtrace_alloc_type(r, 3);
+	assert_int_equal(at->align, 64);
+	assert_string_equal(xtrace_alloc_api_name(at->api), "posix_memalign");
+	assert_null(xtrace_alloc_type(r, 0));
+	assert_null(xtrace_alloc_type(r, 4));
+
+	/* Generation 2's tables replace generation 1's. */
+	while (xtrace_next(r, &ev) == 1 && ev.kind != XTRACE_EVENT_SYNC)
+		;
+	assert_int_equal(ev.gen, 2);
+	assert_string_equal(xtrace_string(r, 1, NULL), "second");
+	assert_null(xtrace_string(r, 2, NULL));
+	assert_int_equal(xtrace_stack(r, 1, &pcs), 2);
+	assert_int_equal(pcs[0], 0x7f0000000500);
+	assert_int_equal(pcs[1], 0x401000);
+	assert_int_equal(xtrace_modules(r, &mods), 0);
+	assert_null(xtrace_module_of(r, 0x401234));
+	assert_int_equal(xtrace_alloc_type(r, 1)->api, XT_API_REALLOC);
+	assert_null(xtrace_alloc_type(r, 2));
+	xtrace_close(r);
+	tg_free(t);
+}
+
+static void test_names(void **state)
+{
+	assert_string_equal(xtrace_experiment_name(0), "Core");
+	assert_string_equal(xtrace_experiment_name(1), "AllocFree");
+	assert_null(xtrace_experiment_name(15));
+	assert_null(xtrace_experiment_name(200));
+	assert_string_equal(xtrace_arg_kind_name(XTRACE_ARG_VALUE), "value");
+	assert_string_equal(xtrace_arg_kind_name(XTRACE_ARG_ADDR), "addr");
+	assert_string_equal(xtrace_arg_kind_name(XTRACE_ARG_TIMER), "timer");
+	assert_null(xtrace_arg_kind_name(7));
+	assert_string_equal(xtrace_alloc_api_name(0), "malloc");
+	assert_string_equal(xtrace_alloc_api_name(8), "pvalloc");
+	assert_null(xtrace_alloc_api_name(9));
+}
+
+static void test_empty_trace(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	struct run res = read_tg(t, TG_ALL);
+	assert_true(res.opened);
+	assert_int_equal(res.rc, 0);
+	assert_int_equal(res.ngens, 0);
+	assert_int_equal(res.st, XTRACE_OK);
+	tg_free(t);
+}
+
+/* Sparse IDs take the sorted-index path; lookups still work and duplicates are still caught. */
+static void test_sparse_ids(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1, 1000000000, 0, 0);
+	tg_batch(t, XT_BATCH_STACKS, 0, 1);
+	tg_stack(t, 1000000, 1, (const uint64_t[]){0x10});
+	tg_stack(t, 5, 1, (const uint64_t[]){0x20});
+	tg_stack(t, UINT64_MAX, 1, (const uint64_t[]){0x30});
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 1, 10);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x100, 0, 1000000);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x100, 0, UINT64_MAX);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	xtrace_reader *r = open_tg(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	const uint64_t *pcs;
+	assert_int_equal(xtrace_stack(r, 1000000, &pcs), 1);
+	assert_int_equal(pcs[0], 0x10);
+	assert_int_equal(xtrace_stack(r, 5, &pcs), 1);
+	assert_int_equal(pcs[0], 0x20);
+	assert_int_equal(xtrace_stack(r, UINT64_MAX, &pcs), 1);
+	assert_int_equal(pcs[0], 0x30);
+	assert_int_equal(xtrace_stack(r, 6, &pcs), 0);
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	xtrace_close(r);
+	tg_free(t);
+
+	t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1, 1000000000, 0, 0);
+	tg_batch(t, XT_BATCH_STACKS, 0, 1);
+	tg_stack(t, 1000000, 1, (const uint64_t[]){0x10});
+	tg_batch_end(t);
+	uint64_t dup = tg_batch(t, XT_BATCH_STACKS, 0, 1);
+	tg_stack(t, 1000000, 1, (const uint64_t[]){0x10});
+	tg_batch_end(t);
+	tg_end(t, 0);
+	struct run res = read_tg(t, TG_ALL);
+	assert_int_equal(res.st, XTRACE_ERR_CORRUPT);
+	assert_int_equal(res.err_off, dup);
+	assert_non_null(strstr(res.err, "duplicate stack id 1000000"));
+	tg_free(t);
+}
+
+/* Padded varints (as a writer that back-patches sizes would write) are valid everywhere. */
+static void test_padded_varints(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1, 1000000000, 0, 0);
+	/* A hand-written Events batch whose header fields and dt are zero-padded. */
+	uint8_t payload[] = {XT_EV_ObjectFree, 0x85, 0x80, 0x00, 0x20 /* zigzag(16) */};
+	uint8_t hdr[] = {XT_BATCH_EVENTS, 0x81, 0x00, 0x87, 0x80, 0x00, 0x0a, 0x85, 0x80, 0x80, 0x00};
+	tg_raw(t, hdr, sizeof hdr);
+	tg_raw(t, payload, sizeof payload);
+	tg_end_n(t, 2, 0);
+	xtrace_reader *r = open_tg(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.thread, 7);
+	assert_int_equal(ev.ts, 15);
+	assert_int_equal(ev.args[0], 16);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+/* A module may have no path (string ID 0); events may come in batches of thread 0. */
+static void test_module_without_path(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1, 1000000000, 0, 0);
+	tg_batch(t, XT_BATCH_MODULES, 0, 1);
+	tg_module(t, 1, 0, 0x1000, 0x1000, 0x2000, NULL, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 0, 5);
+	tg_event(t, XT_EV_ObjectFree, 0, 0x10);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	xtrace_reader *r = open_tg(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	const struct xtrace_module *m = xtrace_module_of(r, 0x1800);
+	assert_non_null(m);
+	assert_string_equal(m->path, "");
+	assert_int_equal(xtrace_get_sync(r)->nthreads, 1);
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.thread, 0);
+	assert_int_equal(ev.ts, 5);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+/* ---- bad headers ---- */
+
+static void expect_open_fails(const struct tg *t, size_t len, const char *msg)
+{
+	char *path = tg_tmpfile(t, len);
+	char err[256] = "";
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	unlink(path);
+	free(path);
+	assert_null(r);
+	if (!strstr(err, msg))
+		fail_msg("error \"%s\" does not contain \"%s\"", err, msg);
+}
+
+static void test_bad_headers(void **state)
+{
+	char err[256];
+	assert_null(xtrace_open("/nonexistent/trace.xt", err, sizeof err));
+	assert_non_null(strstr(err, "/nonexistent/trace.xt: No such file"));
+	assert_null(xtrace_open("/nonexistent/trace.xt", NULL, 0));
+
+	struct tg *t = tg_new_raw();
+	tg_raw(t, "GIF89a..........", 16);
+	expect_open_fails(t, TG_ALL, "not an xtrace trace");
+	expect_open_fails(t, 0, "empty file");
+	tg_free(t);
+
+	t = tg_new(NULL);
+	expect_open_fails(t, 5, "not an xtrace trace");
+	expect_open_fails(t, XT_MAGIC_LEN, "truncated header size");
+	expect_open_fails(t, XT_MAGIC_LEN + 3, "truncated header");
+	tg_free(t);
+
+	/* A header claiming a huge size. */
+	t = tg_new_raw();
+	tg_raw(t, XT_MAGIC, XT_MAGIC_LEN);
+	tg_raw(t, (const uint8_t[]){0xc0, 0x84, 0x3d}, 3); /* 1000000 */
+	tg_raw(t, (const uint8_t[]){1, 2, 3}, 3);
+	expect_open_fails(t, TG_ALL, "header size 1000000 exceeds limit 8192");
+	tg_free(t);
+	t = tg_new_raw();
+	tg_raw(t, XT_MAGIC, XT_MAGIC_LEN);
+	tg_raw(t, (const uint8_t[]){0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f}, 10);
+	expect_open_fails(t, TG_ALL, "bad header size");
+	tg_free(t);
+
+	struct tg_header h = tg_default_header;
+	h.version = 2;
+	t = tg_new(&h);
+	expect_open_fails(t, TG_ALL, "unsupported trace version 2");
+	tg_free(t);
+
+	/* An exe length past the header's end. */
+	t = tg_new_raw();
+	tg_raw(t, XT_MAGIC, XT_MAGIC_LEN);
+	tg_raw(t, (const uint8_t[]){11, 1, 1, 1, 1, 0, 0, 1, 1, 1, 100, 'x'}, 12);
+	expect_open_fails(t, TG_ALL, "exe length 100");
+	tg_free(t);
+}
+
+static void test_header_extra_bytes(void **state)
+{
+	/* Bytes after the known fields are skipped. */
+	struct tg *t = tg_new_raw();
+	tg_raw(t, XT_MAGIC, XT_MAGIC_LEN);
+	tg_raw(t, (const uint8_t[]){15, 1, 1, 2, 3, 0, 0, 9, 1, 1, 1, 'x', 1, 0, 0xaa, 0xbb}, 16);
+	tg_gen(t, 1);
+	tg_sync(t, 1, 1, 0, 0);
+	tg_end(t, 0);
+	xtrace_reader *r = open_tg(t);
+	assert_string_equal(xtrace_get_header(r)->exe, "x");
+	assert_int_equal(xtrace_get_header(r)->pid, 2);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+/* ---- corrupt generations ---- */
+
+/* expect_corrupt: generation 1 is whole, then reading stops with CORRUPT at off, with a
+ * message containing msg. */
+static void expect_corrupt(const struct tg *t, uint64_t off, const char *msg)
+{
+	struct run res = read_tg(t, TG_ALL);
+	assert_true(res.opened);
+	assert_int_equal(res.rc, -1);
+	if (res.st != XTRACE_ERR_CORRUPT)
+		fail_msg("status %d (%s), want corrupt", res.st, res.err);
+	assert_int_equal(res.ngens, 1);
+	assert_int_equal(res.nevents, 7);
+	assert_int_equal(res.err_off, off);
+	if (!strstr(res.err, msg))
+		fail_msg("error \"%s\" does not contain \"%s\"", res.err, msg);
+	char want[64];
+	snprintf(want, sizeof want, "offset %llu", (unsigned long long)off);
+	if (!strstr(res.err, want))
+		fail_msg("error \"%s\" does not name %s", res.err, want);
+}
+
+/* A trace whose generation 1 is good; the caller damages what follows. */
+static struct tg *good1(void)
+{
+	struct tg *t = tg_new(NULL);
+	gen1(t);
+	tg_gen(t, 2);
+	return t;
+}
+
+static void test_corrupt_kind(void **state)
+{
+	struct tg *t = good1();
+	uint64_t off = tg_offset(t);
+	tg_raw(t, (const uint8_t[]){9, 2, 0, 0, 0}, 5);
+	expect_corrupt(t, off, "bad kind 9");
+	tg_free(t);
+
+	t = good1();
+	off = tg_exp_batch(t, 16, 0);
+	tg_batch_end(t);
+	expect_corrupt(t, off, "experiment 16");
+	tg_free(t);
+}
+
+static void test_corrupt_size(void **state)
+{
+	struct tg *t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	uint64_t off = tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_batch_end_size(t, 70000);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "size 70000 exceeds limit 65536");
+	tg_free(t);
+}
+
+static void test_corrupt_generation_order(void **state)
+{
+	/* Generation 3 right after 1. */
+	struct tg *t = tg_new(NULL);
+	gen1(t);
+	tg_gen(t, 3);
+	uint64_t off = tg_sync(t, 1, 1, 0, 0);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "generation 3 follows generation 1");
+	tg_free(t);
+
+	/* Generation 1 again. */
+	t = tg_new(NULL);
+	gen1(t);
+	off = tg_offset(t);
+	gen1(t);
+	expect_corrupt(t, off, "generation 1 follows generation 1");
+	tg_free(t);
+
+	/* A batch of generation 3 before End 2. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_batch_gen(t, 3);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "generation 3 before the end of generation 2");
+	tg_free(t);
+
+	/* Generation 0 at the start. */
+	t = tg_new(NULL);
+	tg_gen(t, 0);
+	off = tg_sync(t, 1, 1, 0, 0);
+	tg_end(t, 0);
+	struct run res = read_tg(t, TG_ALL);
+	assert_int_equal(res.st, XTRACE_ERR_CORRUPT);
+	assert_int_equal(res.err_off, off);
+	assert_int_equal(res.ngens, 0);
+	tg_free(t);
+}
+
+static void test_corrupt_events(void **state)
+{
+	/* Unknown event type. */
+	struct tg *t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	uint64_t off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x10);
+	tg_event(t, 50, 1);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "unknown event type 50");
+	tg_free(t);
+
+	/* Type 0 is invalid. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_u8(t, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "unknown event type 0");
+	tg_free(t);
+
+	/* An 11-byte varint. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_u8(t, XT_EV_ObjectFree);
+	tg_bytes(t, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11);
+	tg_u8(t, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "bad dt");
+	tg_free(t);
+
+	/* A varint overflowing 64 bits in its 10th byte. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_u8(t, XT_EV_ObjectFree);
+	tg_u8(t, 0);
+	tg_bytes(t, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\x02", 10);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "bad argument obj_addr");
+	tg_free(t);
+
+	/* The payload ends inside an event (too few arguments). */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x10, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "event ObjectAlloc: bad argument stack");
+	tg_free(t);
+
+	/* A stack ID that is not in the generation (generation 1 had one: tables do not carry). */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x10, 0, 1);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "stack 1 not in the generation");
+	tg_free(t);
+
+	/* An AllocFree type ID that is not in the generation. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x10, 4, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "type 4 not in the generation");
+	tg_free(t);
+}
+
+static void test_corrupt_tables(void **state)
+{
+	/* Duplicate string ID, across two batches: the second batch is named. */
+	struct tg *t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_string(t, 1, "a");
+	tg_string(t, 2, "b");
+	tg_batch_end(t);
+	uint64_t off = tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_string(t, 2, "c");
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "duplicate string id 2 in generation 2");
+	tg_free(t);
+
+	/* Duplicate module ID in one batch. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_string(t, 1, "a");
+	tg_batch_end(t);
+	off = tg_batch(t, XT_BATCH_MODULES, 0, 0);
+	tg_module(t, 7, 1, 0, 0, 10, NULL, 0);
+	tg_module(t, 7, 1, 0, 10, 20, NULL, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "duplicate module id 7");
+	tg_free(t);
+
+	/* A module whose path string is missing. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_MODULES, 0, 0);
+	tg_module(t, 1, 9, 0, 0, 10, NULL, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "path string 9 not in the generation");
+	tg_free(t);
+
+	/* A string longer than its batch. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_uvarint(t, 1);
+	tg_uvarint(t, 4000);
+	tg_bytes(t, "abc", 3);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "length 4000 runs past the batch");
+	tg_free(t);
+
+	/* A stack with 129 frames, then one claiming more frames than bytes. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_STACKS, 0, 0);
+	uint64_t pcs[129] = {0};
+	tg_stack(t, 1, 129, pcs);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "stack 1 has 129 frames");
+	tg_free(t);
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_STACKS, 0, 0);
+	tg_uvarint(t, 1);
+	tg_uvarint(t, 100);
+	tg_uvarint(t, 0x1000);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "runs past the batch");
+	tg_free(t);
+
+	/* A build ID longer than the limit. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_MODULES, 0, 0);
+	uint8_t big[65] = {0};
+	tg_module(t, 1, 1, 0, 0, 10, big, sizeof big);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "build id length 65");
+	tg_free(t);
+
+	/* A malformed AllocFree type entry. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_exp_batch(t, XT_EXP_ALLOCFREE, 0);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_uvarint(t, 1);
+	tg_u8(t, 0);
+	tg_uvarint(t, 8);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "bad alloc type entry");
+	tg_free(t);
+}
+
+static void test_corrupt_end_and_sync(void **state)
+{
+	/* End claims the wrong batch count. */
+	struct tg *t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	tg_batch(t, XT_BATCH_EVENTS, 1, 0);
+	tg_batch_end(t);
+	uint64_t off = tg_end_n(t, 3, 0);
+	expect_corrupt(t, off, "generation 2 claims 3 batches, 2 came before it");
+	tg_free(t);
+
+	/* No Sync. */
+	t = good1();
+	off = tg_batch(t, XT_BATCH_EVENTS, 1, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "generation 2 at offset");
+	tg_free(t);
+
+	/* Two Syncs. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_sync(t, 2, 1, 0, 0);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "second sync of generation 2");
+	tg_free(t);
+
+	/* An End with an empty payload. */
+	t = good1();
+	tg_sync(t, 1, 1, 0, 0);
+	off = tg_batch(t, XT_BATCH_END, 0, 0);
+	tg_batch_end(t);
+	expect_corrupt(t, off, "end batch at offset");
+	tg_free(t);
+}
+
+/* ---- truncation ---- */
+
+static void test_truncated_no_end(void **state)
+{
+	struct tg *t = good1();
+	uint64_t off = tg_sync(t, 1, 1, 0, 0);
+	tg_batch(t, XT_BATCH_EVENTS, 1, 0);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x10);
+	tg_batch_end(t);
+	size_t len;
+	tg_data(t, &len);
+	struct run res = read_tg(t, TG_ALL);
+	assert_int_equal(res.rc, -1);
+	assert_int_equal(res.st, XTRACE_ERR_TRUNCATED);
+	assert_int_equal(res.ngens, 1);
+	assert_int_equal(res.err_off, off);
+	char want[160];
+	snprintf(want, sizeof want,
+		 "trace truncated at offset %llu: generation 2 has no end (file ends at %zu)",
+		 (unsigned long long)off, len);
+	assert_string_equal(res.err, want);
+	tg_free(t);
+
+	/* A size that fits the limit but not the file. */
+	t = good1();
+	off = tg_sync(t, 1, 1, 0, 0);
+	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_batch_end_size(t, 60000);
+	res = read_tg(t, TG_ALL);
+	assert_int_equal(res.st, XTRACE_ERR_TRUNCATED);
+	assert_int_equal(res.err_off, off);
+	assert_int_equal(res.ngens, 1);
+	tg_free(t);
+}
+
+/* Cut the three-generation trace at every byte: exactly the generations whose End is inside
+ * the cut come out, then a clean end at a generation boundary or TRUNCATED anywhere else. */
+static void test_truncate_everywhere(void **state)
+{
+	uint64_t hdr_end, ends[3];
+	struct tg *t = std3(&hdr_end, ends);
+	const uint64_t gen_events[3] = GEN_EVENTS;
+	char *path = tg_tmpfile(t, TG_ALL);
+	for (uint64_t len = 0; len <= ends[2]; len++) {
+		assert_int_equal(tg_write(t, path, len), 0);
+		struct run res = read_trace(path);
+		if (len < hdr_end) {
+			assert_false(res.opened);
+			continue;
+		}
+		assert_true(res.opened);
+		int whole = 0;
+		uint64_t events = 0;
+		while (whole < 3 && ends[whole] <= len)
+			events += gen_events[whole++];
+		assert_int_equal(res.ngens, whole);
+		assert_int_equal(res.nevents, events);
+		uint64_t start = whole ? ends[whole - 1] : hdr_end;
+		if (len == start) {
+			assert_int_equal(res.rc, 0);
+			assert_int_equal(res.st, XTRACE_OK);
+		} else {
+			assert_int_equal(res.rc, -1);
+			if (res.st != XTRACE_ERR_TRUNCATED)
+				fail_msg("cut at %llu: status %d: %s", (unsigned long long)len,
+					 res.st, res.err);
+			assert_int_equal(res.err_off, start);
+			char want[128];
+			snprintf(want, sizeof want, "generation %d has no end (file ends at %llu)",
+				 whole + 1, (unsigned long long)len);
+			assert_non_null(strstr(res.err, want));
+		}
+	}
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* ---- random damage ---- */
+
+static void test_random_flips(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	size_t len;
+	uint8_t *d = tg_data(t, &len);
+	uint8_t *orig = malloc(len);
+	assert_non_null(orig);
+	memcpy(orig, d, len);
+	char *path = tg_tmpfile(t, TG_ALL);
+	unsigned seed = 12345;
+	int iters = getenv("XTRACE_FLIP_ITERS") ? atoi(getenv("XTRACE_FLIP_ITERS")) : 4000;
+	int outcomes[5] = {0};
+	for (int i = 0; i < iters; i++) {
+		memcpy(d, orig, len);
+		int nflips = 1 + rand_r(&seed) % 4;
+		for (int k = 0; k < nflips; k++) {
+			size_t at = (size_t)rand_r(&seed) % len;
+			if (rand_r(&seed) % 2)
+				d[at] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+			else
+				d[at] = (uint8_t)rand_r(&seed);
+		}
+		size_t cut = rand_r(&seed) % 4 == 0 ? (size_t)rand_r(&seed) % (len + 1) : len;
+		assert_int_equal(tg_write(t, path, cut), 0);
+		struct run res = read_trace(path);
+		if (res.opened) {
+			assert_true(res.rc <= 0);
+			assert_true(res.rc == 0 ? res.st == XTRACE_OK : res.st != XTRACE_OK);
+			assert_true(res.ngens <= 3);
+			if (res.rc < 0)
+				assert_true(res.err[0] != 0);
+		}
+		outcomes[res.opened ? res.st : 4]++;
+	}
+	/* The flips reach past the header: each outcome happens. */
+	assert_true(outcomes[XTRACE_OK] > 0);
+	assert_true(outcomes[XTRACE_ERR_CORRUPT] > 0);
+	assert_true(outcomes[XTRACE_ERR_TRUNCATED] > 0);
+	unlink(path);
+	free(path);
+	free(orig);
+	tg_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_two_threads_in_time_order),
+		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_empty_trace),
+		cmocka_unit_test(test_sparse_ids),
+		cmocka_unit_test(test_padded_varints),
+		cmocka_unit_test(test_module_without_path),
+		cmocka_unit_test(test_bad_headers),
+		cmocka_unit_test(test_header_extra_bytes),
+		cmocka_unit_test(test_corrupt_kind),
+		cmocka_unit_test(test_corrupt_size),
+		cmocka_unit_test(test_corrupt_generation_order),
+		cmocka_unit_test(test_corrupt_events),
+		cmocka_unit_test(test_corrupt_tables),
+		cmocka_unit_test(test_corrupt_end_and_sync),
+		cmocka_unit_test(test_truncated_no_end),
+		cmocka_unit_test(test_truncate_everywhere),
+		cmocka_unit_test(test_random_flips),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
