@@ -36,17 +36,48 @@ $(B)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -pthread -ldl -lrt
 
+# The demo experiment (tests/demo/): the shim and the CLI built again with one more .def, as a
+# new experiment would be, so a test proves the path from definition to generic decoding.
+DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.
+DEMO_SHIM := $(B)/demo/libxtrace-demo.so
+DEMO_CLI := $(B)/demo/xtrace-demo
+DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/tests/demo/demo_shim.o
+DEMO_CLI_OBJ := $(READER_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
+DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
+
+$(B)/demo/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.def) tests/demo/demo.def
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -c $< -o $@
+
+$(B)/demo/tests/demo/%.o: tests/demo/%.c tests/demo/demo.def
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -c $< -o $@
+
+$(B)/demo/%.o: %.c tests/demo/demo.def
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(DEMO_FLAGS) -c $< -o $@
+
+$(DEMO_SHIM): $(DEMO_SHIM_OBJ)
+	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
+
+$(DEMO_CLI): $(DEMO_CLI_OBJ)
+	$(CC) -o $@ $^ $(SANFLAGS) $(READER_LIBS) -lm
+
+$(B)/workloads/demo_prog: tests/demo/demo_prog.c
+	@mkdir -p $(@D)
+	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -ldl
+
 unit: $(UNIT_BIN)
 	@scripts/run-tests.sh $(UNIT_BIN)
 
-integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB)
+integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS)
 	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN)
 
 # One run over unit and integration binaries: a unit failure does not hide the integration
 # results, and the closing "N passed, M failed" line counts every test case.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory $(UNIT_BIN) $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB)
+	@$(MAKE) --no-print-directory $(UNIT_BIN) $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS)
 	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
 
 # Unit tests of the CLI and its analyses link the sources they test (not reader/cli/main.c).
@@ -54,3 +85,4 @@ CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
+

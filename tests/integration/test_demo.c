@@ -1,0 +1,94 @@
+/* test_demo.c: the path of a new experiment, end to end. tests/demo/demo.def defines the Demo
+ * experiment only here; the shim and the CLI built with it (build/demo/) must carry its events
+ * from a test program to `xtrace dump`, decoded generically from the spec (names, addr deltas,
+ * symbolized stacks) with its per-generation batch handed out at Sync. The stock CLI, which
+ * does not know the experiment, must refuse the trace as corrupt rather than misread it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define TICKS 40
+
+static const char *demo_path(const char *name)
+{
+	static char p[2][PATH_MAX];
+	static unsigned k;
+	char *out = p[k++ & 1];
+	h_fmt(out, PATH_MAX, "%s/%s", h_build_dir(), name);
+	return out;
+}
+
+static void run_demo(struct h_run *r, char trace[PATH_MAX])
+{
+	static char preload[PATH_MAX + 16], outpat[PATH_MAX + 16];
+	const char *dir = h_tmpdir();
+	h_fmt(preload, sizeof preload, "LD_PRELOAD=%s", demo_path("demo/libxtrace-demo.so"));
+	h_fmt(outpat, sizeof outpat, "XTRACE_OUT=%s/t.%%p.xt", dir);
+	const char *env[] = {preload, outpat, NULL};
+	char n[16];
+	h_fmt(n, sizeof n, "%d", TICKS);
+	if (h_spawn(r, dir, H_ARGV((char *)demo_path("workloads/demo_prog"), n), env) != 0)
+		fail_msg("cannot run demo_prog");
+	h_expect_exit(r, 0);
+	assert_non_null(strstr(r->out, "ticks 40"));
+	h_one_trace(r, trace);
+}
+
+static void test_demo_events_decode_generically(void **state)
+{
+	struct h_run r, d;
+	char trace[PATH_MAX];
+	run_demo(&r, trace);
+	const char *dir = h_tmpdir();
+	if (h_spawn(&d, dir, H_ARGV((char *)demo_path("demo/xtrace-demo"), "dump", "--stacks", trace),
+		    NULL) != 0)
+		fail_msg("cannot run xtrace-demo");
+	h_expect_exit(&d, 0);
+	assert_int_equal(h_count_substr(d.out, " DemoTick "), TICKS);
+	assert_int_equal(h_count_substr(d.out, " DemoObject "), TICKS);
+	/* Every tick in order with its argument, each followed by its object's length. */
+	const char *p = d.out;
+	for (int i = 0; i < TICKS; i++) {
+		char tick[64], len[32];
+		h_fmt(tick, sizeof tick, "DemoTick seq_value=%d site_stack=", i);
+		h_fmt(len, sizeof len, " len_value=%d\n", 32 + i);
+		p = strstr(p, tick);
+		if (!p)
+			fail_msg("tick %d missing or out of order", i);
+		const char *obj = strstr(p, "DemoObject obj_addr=0x");
+		const char *eol = obj ? strchr(obj, '\n') : NULL;
+		size_t l = strlen(len);
+		if (!eol || (size_t)(eol + 1 - obj) < l || strncmp(eol + 1 - l, len, l) != 0)
+			fail_msg("object %d has the wrong length argument", i);
+	}
+	/* The site's stack symbolizes to the function that made the call. */
+	assert_true(h_count_substr(d.out, " demo_site ") >= TICKS);
+	/* The experimental batch arrives with Sync: subtype byte and one uvarint (the total). */
+	assert_non_null(strstr(d.out, "Demo=1 (2 bytes)"));
+	h_run_free(&r);
+	h_run_free(&d);
+}
+
+static void test_stock_reader_refuses_unknown_experiment(void **state)
+{
+	struct h_run r, c;
+	char trace[PATH_MAX];
+	run_demo(&r, trace);
+	int code = h_cli(&c, H_ARGV("dump", trace));
+	assert_int_equal(code, 1);
+	assert_non_null(strstr(c.err, "unknown event type 250"));
+	h_run_free(&r);
+	h_run_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_demo_events_decode_generically),
+		cmocka_unit_test(test_stock_reader_refuses_unknown_experiment),
+	};
+	return h_finish(cmocka_run_group_tests(tests, NULL, NULL));
+}
