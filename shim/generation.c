@@ -11,6 +11,7 @@
  * bounded and which writes this thread's buffer up to its last complete event. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -122,14 +123,18 @@ static void write_experimental(uint64_t g)
 }
 
 /* wait_sections waits for every section of generation g to end; with a timeout (ms) it gives
- * up on a thread after that long, and never waits for the calling thread. */
-static void wait_sections(struct xt_thread *self, long timeout_ms)
+ * up on a thread after that long, and never waits for the calling thread. A section that began
+ * after the bump (it stores next into t->gen right after reading xt_gen) is not waited for: it
+ * may itself be waiting for the file to reach next. */
+static void wait_sections(struct xt_thread *self, uint64_t next, long timeout_ms)
 {
 	for (struct xt_thread *t = atomic_load(&xt_threads); t; t = t->next) {
 		if (t == self || atomic_load(&t->state) == XT_THREAD_FREE)
 			continue;
 		uint64_t s = atomic_load(&t->seq);
 		for (long spins = 0; (s & 1) && atomic_load(&t->seq) == s; spins++) {
+			if (next && atomic_load(&t->gen) == next)
+				break;
 			if (spins < 100)
 				sched_yield();
 			else
@@ -207,8 +212,9 @@ void xt_advance(enum xt_advance_mode mode)
 		return;
 	}
 	struct sync_sample next = sample();
-	atomic_store(&xt_gen, mode == XT_ADVANCE_NEXT ? g + 1 : 0);
-	wait_sections(xt_tl.t, crash ? 300 : -1);
+	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
+	atomic_store(&xt_gen, next_gen);
+	wait_sections(xt_tl.t, next_gen, crash ? 300 : -1);
 	if (crash) {
 		/* This thread may be inside a section: its committed events are complete. */
 		if (!xt_out_trylock(300)) {
