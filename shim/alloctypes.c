@@ -32,7 +32,7 @@ uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, ui
 	uint64_t key[4] = {api, elem_size, count, align};
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
 	uint64_t h = XXH3_64bits(key, sizeof(key)) | 1;
-	unsigned slot = (unsigned)h & 15;
+	unsigned slot = (unsigned)h & 63;
 	uint64_t id;
 	/* The stack capture before this call already reset the caches for a new generation. */
 	if (t->cache_gen == g && t->type_cache_key[slot] == h) {

@@ -39,11 +39,9 @@ static struct sync_sample gen_sync; /* the current generation's */
 
 static struct sync_sample sample(void)
 {
-	struct timespec w, m;
+	struct timespec w;
 	clock_gettime(CLOCK_REALTIME, &w);
-	clock_gettime(CLOCK_MONOTONIC, &m);
-	return (struct sync_sample){(uint64_t)m.tv_sec * 1000000000ull + (uint64_t)m.tv_nsec,
-				    (uint64_t)w.tv_sec, (uint64_t)w.tv_nsec};
+	return (struct sync_sample){xt_now(), (uint64_t)w.tv_sec, (uint64_t)w.tv_nsec};
 }
 
 static void sleep_us(long us)
@@ -214,6 +212,7 @@ void xt_advance(enum xt_advance_mode mode)
 	struct sync_sample next = sample();
 	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
 	atomic_store(&xt_gen, next_gen);
+	xt_writer_fence_all();
 	wait_sections(xt_tl.t, next_gen, crash ? 300 : -1);
 	if (crash) {
 		/* This thread may be inside a section: its committed events are complete. */
@@ -317,6 +316,7 @@ void xt_gen_fork_child(void)
 	}
 	if (xt_tl.t)
 		xt_tl.t->tid = (uint64_t)syscall(SYS_gettid);
+	xt_writer_register_fence();
 	xt_stacks_reset_all();
 	xt_alloctypes_reset_all();
 	xt_modules_reset_all();

@@ -70,6 +70,7 @@ static void init(void)
 {
 	xt_tl.internal++;
 	xt_real_resolve();
+	xt_clock_init();
 	xt_config_load();
 	xt_writer_init();
 	traced_pid = getpid();

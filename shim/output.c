@@ -161,9 +161,8 @@ bool xt_out_open(const struct xt_origin *origin)
 
 	char cmdline[4096];
 	size_t cl = read_small_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
-	struct timespec wall, mono;
+	struct timespec wall;
 	clock_gettime(CLOCK_REALTIME, &wall);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
 	size_t exl = strlen(exe);
 
 	static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 12 * XT_MAX_VARINT + 2 * 4096];
@@ -174,7 +173,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	p = xt_put_uvarint(p, (uint64_t)getppid());
 	p = xt_put_uvarint(p, origin->fork_parent_pid);
 	p = xt_put_uvarint(p, origin->fork_ts);
-	p = xt_put_uvarint(p, (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec);
+	p = xt_put_uvarint(p, xt_now());
 	p = xt_put_uvarint(p, (uint64_t)wall.tv_sec);
 	p = xt_put_uvarint(p, (uint64_t)wall.tv_nsec);
 	size_t flen = (size_t)(p - fields);
@@ -280,11 +279,7 @@ void xt_out_end(uint64_t gen, uint64_t lost)
 	uint8_t payload[2 * XT_MAX_VARINT], *p = payload;
 	p = xt_put_uvarint(p, nbatches);
 	p = xt_put_uvarint(p, lost);
-	struct timespec mono;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	xt_out_batch(XT_BATCH_END, 0, gen, 0,
-		     (uint64_t)mono.tv_sec * 1000000000ull + (uint64_t)mono.tv_nsec, payload,
-		     (size_t)(p - payload));
+	xt_out_batch(XT_BATCH_END, 0, gen, 0, xt_now(), payload, (size_t)(p - payload));
 	xt_out_resume_at(gen + 1);
 }
 

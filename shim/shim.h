@@ -51,7 +51,7 @@ struct xt_thread {
 	/* per-thread caches of the stack and type tables, valid for generation cache_gen */
 	uint64_t cache_gen;
 	uint64_t stack_cache_hash[32], stack_cache_id[32];
-	uint64_t type_cache_key[16], type_cache_id[16];
+	uint64_t type_cache_key[64], type_cache_id[64];
 	struct xt_buf buf[2];   /* indexed by gen % 2 */
 };
 
@@ -88,8 +88,23 @@ extern _Atomic uint64_t xt_gen;
 XT_HIDDEN void xt_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- writer.c: sections and encoding (hot path) ------------------------------------------ */
+/* The trace clock (clock.c): CLOCK_MONOTONIC nanoseconds, from the TSC where the kernel trusts
+ * it. Set once at init, before any thread records, and inherited across fork. */
+struct xt_clock {
+	int use_tsc;
+	uint64_t tsc0, ns0, mult; /* ns = ns0 + ((tsc - tsc0) * mult >> 32) */
+};
+extern struct xt_clock xt_clock;
+XT_HIDDEN void xt_clock_init(void);
+
 static inline uint64_t xt_now(void)
 {
+	if (xt_likely(xt_clock.use_tsc)) {
+		int64_t d = (int64_t)(__builtin_ia32_rdtsc() - xt_clock.tsc0);
+		if (xt_unlikely(d < 0)) /* a CPU a few cycles behind the one that calibrated */
+			d = 0;
+		return xt_clock.ns0 + (uint64_t)(((unsigned __int128)d * xt_clock.mult) >> 32);
+	}
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -102,6 +117,10 @@ XT_HIDDEN void xt_leave(struct xt_thread *t);
 /* xt_thread_register creates this thread's state (cold: first event of a thread). */
 XT_HIDDEN struct xt_thread *xt_thread_register(void);
 XT_HIDDEN void xt_writer_init(void);
+/* The asymmetric fence: registered at init (again in a fork child); the advancer calls
+ * xt_writer_fence_all between bumping xt_gen and reading the threads' seqs. */
+XT_HIDDEN void xt_writer_register_fence(void);
+XT_HIDDEN void xt_writer_fence_all(void);
 /* xt_count_lost counts one event this thread could not record. */
 XT_HIDDEN void xt_count_lost(struct xt_thread *t);
 

@@ -7,6 +7,7 @@
  *   section of that buffer's generation has ended.
  * - A section reads xt_gen after making its seq odd; the advancer bumps xt_gen before
  *   reading seqs. So a section either sees the new generation or is waited for. */
+#include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -21,6 +22,10 @@ _Atomic uint64_t xt_lost_unthreaded;
 
 static pthread_key_t exit_key;
 
+/* With membarrier, the advancer's side of the seq/gen handshake carries the full fence, so a
+ * section's entry needs only a compiler barrier (the asymmetric-fence pattern). */
+int xt_asym_fence;
+
 /* on_thread_exit runs as the thread's key destructor. The thread keeps its slot (frees made
  * by later destructors are still recorded); the advancer flushes it and recycles the slot once
  * the thread is gone. */
@@ -31,9 +36,21 @@ static void on_thread_exit(void *arg)
 	atomic_store(&t->state, XT_THREAD_EXITED);
 }
 
+void xt_writer_register_fence(void)
+{
+	xt_asym_fence = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+}
+
+void xt_writer_fence_all(void)
+{
+	if (xt_asym_fence)
+		syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+}
+
 void xt_writer_init(void)
 {
 	pthread_key_create(&exit_key, on_thread_exit);
+	xt_writer_register_fence();
 }
 
 static void stack_bounds(struct xt_thread *t)
@@ -105,9 +122,15 @@ struct xt_thread *xt_enter(void)
 		if (!t)
 			return NULL;
 	}
-	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
-	atomic_store(&t->seq, s + 1);
-	uint64_t g = atomic_load(&xt_gen);
+	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
+	if (xt_likely(xt_asym_fence)) {
+		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		g = atomic_load_explicit(&xt_gen, memory_order_relaxed);
+	} else {
+		atomic_store(&t->seq, s + 1);
+		g = atomic_load(&xt_gen);
+	}
 	if (xt_unlikely(!g)) {
 		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
 		return NULL;
