@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -150,8 +151,13 @@ bool xt_out_open(const struct xt_origin *origin)
 		       strerror(err ? err : EEXIST));
 		return false;
 	}
-	/* Keep clear of the low descriptors programs dup2 onto. */
-	int high = fcntl(f, F_DUPFD_CLOEXEC, 100);
+	/* Keep clear of the descriptors programs pick or dup2 onto (shells use 10 and up, and
+	 * 255): take one high in the range the limit allows. */
+	struct rlimit lim;
+	long floor = 100;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+		floor = (long)lim.rlim_cur / 2 < 1000 ? (long)lim.rlim_cur / 2 : 1000;
+	int high = fcntl(f, F_DUPFD_CLOEXEC, floor);
 	if (high >= 0) {
 		close(f);
 		f = high;
@@ -266,12 +272,17 @@ void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint
 
 void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len)
 {
+	/* The wait and the write are cancellation points: a program thread being cancelled must not
+	 * leave from inside the shim. */
+	int cancel;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	pthread_mutex_lock(&lock);
 	while (file_gen < gen && !atomic_load(&failed))
 		pthread_cond_wait(&cond, &lock);
 	if (file_gen == gen)
 		xt_out_batch(XT_BATCH_EVENTS, 0, gen, thread, time, data, len);
 	pthread_mutex_unlock(&lock);
+	pthread_setcancelstate(cancel, NULL);
 }
 
 void xt_out_end(uint64_t gen, uint64_t lost)
