@@ -88,7 +88,7 @@ include tests/tests.mk
 
 demo: deps
 	@$(MAKE) --no-print-directory all $(B)/workloads/demo
-	@scripts/demo.sh $(B)/workloads/demo
+	@XTRACE_BIN=$(X) scripts/demo.sh $(B)/workloads/demo
 
 clean:
 	rm -rf build build-* lib lib-* bin bin-*

@@ -45,17 +45,17 @@ DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/tests/demo/demo_shim.o
 DEMO_CLI_OBJ := $(READER_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
 DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
 
-$(B)/demo/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.def) tests/demo/demo.def
+$(B)/demo/shim/%.o: shim/%.c tests/demo/demo.def
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -c $< -o $@
 
 $(B)/demo/tests/demo/%.o: tests/demo/%.c tests/demo/demo.def
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -c $< -o $@
 
 $(B)/demo/%.o: %.c tests/demo/demo.def
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(DEMO_FLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(DEMO_FLAGS) -MMD -c $< -o $@
 
 $(DEMO_SHIM): $(DEMO_SHIM_OBJ)
 	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# scripts/deps.sh: installs the Debian packages xtrace needs to build, test and benchmark.
+# Quiet when everything is present; `apt-get update` runs at most once, and only when something
+# is missing, so repeated `make test` runs stay offline and fast.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+# build-essential/gcc/make/pkg-config: the build; libunwind, libxxhash: the shim; libdw, libelf:
+# the reader's symbolizer; libcmocka: tests; python3: JSON checks; strace: syscall tests;
+# heaptrack: `make bench`.
+PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
+	libdw-dev libelf-dev python3 strace heaptrack)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	if [[ "$status" != "install ok installed" ]]; then
+		missing+=("$p")
+	fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+if [[ $(id -u) -eq 0 ]]; then
+	SUDO=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	SUDO=(sudo -n)
+else
+	echo "deps: missing packages and no root; run as root:" >&2
+	echo "  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing[*]}" >&2
+	exit 1
+fi
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	"${missing[@]}"

@@ -1,0 +1,125 @@
+/* test_stacks.c: integration tests on allocation stacks: callchain's allocations, made through
+ * main -> level_one -> level_two -> level_three -> malloc, must symbolize (xtrace_symbolize) to
+ * exactly those functions, with every unwinder (libunwind, fp), and XTRACE_UNWIND=none and
+ * XTRACE_STACK_DEPTH must cut the stacks to the documented depth. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define CHAIN_SIZE 777
+
+struct chain_ctx {
+	xtrace_symbolizer *sym;
+	uint64_t seen;       /* callchain's 777-byte mallocs */
+	uint64_t good;       /* those whose stack is as expected */
+	size_t want_frames;  /* exact frame count expected, 0: at least 4 */
+	int malloc_line;     /* the line of the malloc call in callchain.c */
+	char bad[512];       /* the first unexpected stack, for the failure message */
+};
+
+static const char *const chain[] = { "level_three", "level_two", "level_one", "main" };
+
+static void chain_alloc(struct h_summary *s, xtrace_reader *r, const struct xtrace_event *ev,
+			const struct xtrace_alloc_type *t, bool mine)
+{
+	struct chain_ctx *c = s->ctx;
+	if (!mine || t->api != 0 || t->elem_size * t->count != CHAIN_SIZE)
+		return;
+	c->seen++;
+	const uint64_t *pcs;
+	size_t n = xtrace_stack(r, ev->args[2], &pcs);
+	size_t check = c->want_frames ? c->want_frames : 4;
+	bool ok = c->want_frames ? n == c->want_frames : n >= 4;
+	char desc[512];
+	int dl = snprintf(desc, sizeof desc, "%zu frames:", n);
+	for (size_t i = 0; i < n && i < 6; i++) {
+		struct xtrace_frame f;
+		xtrace_symbolize(c->sym, r, pcs[i], &f);
+		const char *fn = f.function ? f.function : "?";
+		if (dl < (int)sizeof desc)
+			dl += snprintf(desc + dl, sizeof desc - (size_t)dl, " %s", fn);
+		if (i < check && (i >= 4 || strcmp(fn, chain[i]) != 0))
+			ok = false;
+		/* the innermost frame also names the exact source line of the call */
+		if (i == 0) {
+			if (!f.file || strcmp(h_basename(f.file), "callchain.c") != 0 ||
+			    f.line != c->malloc_line)
+				ok = false;
+			if (dl < (int)sizeof desc)
+				dl += snprintf(desc + dl, sizeof desc - (size_t)dl, " (%s:%d)",
+					       f.file ? f.file : "?", f.line);
+		}
+	}
+	if (ok)
+		c->good++;
+	else if (!c->bad[0])
+		(void)!snprintf(c->bad, sizeof c->bad, "%s", desc);
+}
+
+static void check_chain(const char *const env[], size_t want_frames)
+{
+	struct h_run r;
+	h_traced(&r, env, H_ARGV((char *)h_workload("callchain"), "5"));
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace);
+	struct chain_ctx c = { .sym = xtrace_symbolizer_new(), .want_frames = want_frames };
+	c.malloc_line = (int)h_out_u64(r.out, "chain ", "malloc_line");
+	assert_non_null(c.sym);
+	struct h_summary s = { .focus = "callchain", .on_alloc = chain_alloc, .ctx = &c };
+	h_summarize_clean(trace, &s);
+	xtrace_symbolizer_free(c.sym);
+	assert_int_equal(c.seen, 5);
+	if (c.good != 5)
+		fail_msg("%s%s: %llu of 5 stacks as expected; first other: %s",
+			 env && env[0] ? env[0] : "default", env && env[0] && env[1] ? " ..." : "",
+			 (unsigned long long)c.good, c.bad);
+	h_run_free(&r);
+}
+
+static void test_callchain_default(void **state)
+{
+	check_chain(NULL, 0);
+}
+
+static void test_callchain_libunwind(void **state)
+{
+	check_chain((const char *const[]){ "XTRACE_UNWIND=libunwind", NULL }, 0);
+}
+
+static void test_callchain_fp(void **state)
+{
+	check_chain((const char *const[]){ "XTRACE_UNWIND=fp", NULL }, 0);
+}
+
+/* none records only the calling address: one frame, in level_three */
+static void test_callchain_none(void **state)
+{
+	check_chain((const char *const[]){ "XTRACE_UNWIND=none", NULL }, 1);
+}
+
+static void test_callchain_depth2(void **state)
+{
+	check_chain((const char *const[]){ "XTRACE_STACK_DEPTH=2", NULL }, 2);
+}
+
+static void test_callchain_depth2_fp(void **state)
+{
+	check_chain((const char *const[]){ "XTRACE_STACK_DEPTH=2", "XTRACE_UNWIND=fp", NULL }, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_callchain_default),
+		cmocka_unit_test(test_callchain_libunwind),
+		cmocka_unit_test(test_callchain_fp),
+		cmocka_unit_test(test_callchain_none),
+		cmocka_unit_test(test_callchain_depth2),
+		cmocka_unit_test(test_callchain_depth2_fp),
+	};
+	return h_finish(cmocka_run_group_tests_name("stacks", tests, NULL, NULL));
+}

@@ -1,0 +1,109 @@
+/* test_truncated.c: integration test on a cut trace: a real trace of several generations
+ * (XTRACE_GEN_MS=20) is cut in the middle of one generation; `xtrace stats` must exit 3 and
+ * report exactly the generations that were complete before the cut, and the reader library
+ * must hand out exactly those and then stop with XTRACE_ERR_TRUNCATED.
+ * Where each generation ends is found here by walking the batch framing directly (see
+ * experiments/README.md), independently of the reader under test. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "format.h"
+#include "harness.h"
+#include "varint.h"
+
+/* gen_ends walks the file's batches and stores the file offset just past each End batch. */
+static size_t gen_ends(const uint8_t *data, size_t len, uint64_t *ends, size_t max,
+		       uint64_t *header_end)
+{
+	const uint8_t *p = data + XT_MAGIC_LEN, *end = data + len;
+	uint64_t hsize = 0;
+	if (len < XT_MAGIC_LEN || memcmp(data, XT_MAGIC, XT_MAGIC_LEN) != 0 ||
+	    xt_get_uvarint(&p, end, &hsize) != 0 || hsize > (uint64_t)(end - p))
+		fail_msg("not a trace: bad magic or header");
+	p += hsize;
+	*header_end = (uint64_t)(p - data);
+	size_t n = 0;
+	uint64_t expect_gen = 1;
+	while (p < end) {
+		uint8_t kind = *p++;
+		if (kind == XT_BATCH_EXPERIMENTAL)
+			p++;
+		uint64_t gen = 0, thread = 0, time = 0, size = 0;
+		if (xt_get_uvarint(&p, end, &gen) || xt_get_uvarint(&p, end, &thread) ||
+		    xt_get_uvarint(&p, end, &time) || xt_get_uvarint(&p, end, &size) ||
+		    size > (uint64_t)(end - p))
+			fail_msg("batch framing broken at offset %zu", (size_t)(p - data));
+		if (gen != expect_gen)
+			fail_msg("batch of generation %llu where %llu was expected",
+				 (unsigned long long)gen, (unsigned long long)expect_gen);
+		p += size;
+		if (kind == XT_BATCH_END) {
+			if (n < max)
+				ends[n] = (uint64_t)(p - data);
+			n++;
+			expect_gen++;
+		}
+	}
+	return n;
+}
+
+static void test_truncated_keeps_complete_generations(void **state)
+{
+	struct h_run r;
+	h_traced(&r, (const char *const[]){ "XTRACE_GEN_MS=20", NULL },
+		 H_ARGV((char *)h_workload("longrun"), "400"));
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace);
+
+	size_t len;
+	uint8_t *data = h_track(h_read_file(trace, &len));
+	assert_non_null(data);
+	uint64_t ends[4096], hend;
+	size_t g = gen_ends(data, len, ends, 4096, &hend);
+	/* 400 ms at one generation per 20 ms: far more than the 3 this test needs */
+	if (g < 3 || g > 4096)
+		fail_msg("expected at least 3 generations with XTRACE_GEN_MS=20, found %zu", g);
+	assert_int_equal(ends[g - 1], len); /* the complete file ends with an End batch */
+
+	/* the whole trace: every generation, not truncated */
+	char *js = h_stats_json(trace, 0);
+	assert_int_equal(h_json_u64(js, "generations"), g);
+	assert_false(h_json_bool(js, "truncated"));
+	h_free(js);
+
+	/* cut in the middle of generation k (1-based): generations 1..k-1 stay complete */
+	size_t k = g / 2 + 1;
+	uint64_t from = ends[k - 2], to = ends[k - 1];
+	uint64_t cut = from + (to - from) / 2;
+	assert_true(cut > from && cut < to);
+	char cutpath[PATH_MAX + 8];
+	h_fmt(cutpath, sizeof cutpath, "%s.cut", trace);
+	assert_int_equal(h_write_file(cutpath, data, cut), 0);
+	h_free(data);
+
+	js = h_stats_json(cutpath, 3);
+	assert_int_equal(h_json_u64(js, "generations"), k - 1);
+	assert_true(h_json_bool(js, "truncated"));
+	h_free(js);
+	struct h_run c;
+	assert_int_equal(h_cli(&c, H_ARGV("stats", cutpath)), 3);
+	assert_true(c.out_len > 0); /* the complete generations are still reported */
+	h_run_free(&c);
+
+	struct h_summary s = { 0 };
+	assert_int_equal(h_summarize(cutpath, &s), -1);
+	assert_int_equal(s.status, XTRACE_ERR_TRUNCATED);
+	assert_int_equal(s.gens, k - 1);
+	h_run_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_truncated_keeps_complete_generations),
+	};
+	return h_finish(cmocka_run_group_tests_name("truncated", tests, NULL, NULL));
+}

@@ -1,0 +1,57 @@
+/* workload.h: output helpers shared by the workload programs.
+ * Workloads print with write(2) from a stack buffer rather than stdio: stdio allocates its
+ * buffer inside libc on first use, which would add an allocation the program did not ask for
+ * and make trace counts depend on libc, and buffered output would be duplicated across fork. */
+#ifndef XT_WORKLOAD_H
+#define XT_WORKLOAD_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf)
+		n = sizeof buf - 1;
+	for (int off = 0; off < n;) {
+		ssize_t w = write(1, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (int)w;
+	}
+}
+
+static inline long workload_tid(void)
+{
+	return (long)syscall(SYS_gettid);
+}
+
+/* exe_dir writes the directory of the running program (with a trailing '/') into buf, so a
+ * workload finds its sibling binaries and plugins wherever the build tree is. */
+static inline int exe_dir(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	for (ssize_t i = n - 1; i >= 0; i--) {
+		if (buf[i] == '/') {
+			buf[i + 1] = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+#endif
