@@ -398,7 +398,9 @@ static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 	for (;;) {
 		uint64_t next = 0;
 		enum xt_read rc = xt_rd_batch(r, off, &b, &next, msg, sizeof msg);
-		if (rc == XT_READ_EOF && off == first)
+		/* A writer always completes at least one generation, so a file that ends right after
+		 * its header belongs to a process that died before it could: that is a cut too. */
+		if (rc == XT_READ_EOF && off == first && r->last_gen)
 			return 0;
 		if (rc == XT_READ_EOF || rc == XT_READ_TRUNC)
 			return xt_rd_fail(r, XTRACE_ERR_TRUNCATED, first,

@@ -4,9 +4,9 @@
  * with the program's own mask and flags (plus SA_SIGINFO), so the handler runs exactly as it
  * would, while the shim knows a handler is running: its allocations are recorded even when it
  * interrupted a real allocator call. What the program reads back (old actions) is what it set,
- * as the kernel would report it. The fatal signals (SEGV, ABRT, BUS, FPE, ILL) left at their
- * default get the dispatcher too: it completes the trace, then the signal kills the program as
- * it would have. */
+ * as the kernel would report it. Signals whose default action ends the process (SEGV, ABRT,
+ * TERM, INT, PIPE, ...) get the dispatcher too while the program leaves them at the default:
+ * it completes the trace, then the signal kills the program as it would have. */
 #include <errno.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -23,9 +23,18 @@ static _Atomic unsigned char known[NSIG]; /* prog[sig] holds the program's view 
 static _Atomic unsigned char wrapped[NSIG]; /* the kernel has the dispatcher for sig */
 static _Atomic unsigned char pristine[NSIG]; /* wrapped at init; the program never set it */
 
+/* The signals whose default action terminates the process (SIGTRAP is left to debuggers,
+ * SIGKILL cannot be caught, and real-time signals are rarely left to kill). */
+static const int fatal[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,    SIGABRT, SIGBUS,  SIGFPE,
+			    SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,   SIGALRM, SIGTERM, SIGSTKFLT,
+			    SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,  SIGSYS};
+
 static int is_fatal(int sig)
 {
-	return sig == SIGSEGV || sig == SIGABRT || sig == SIGBUS || sig == SIGFPE || sig == SIGILL;
+	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		if (fatal[i] == sig)
+			return 1;
+	return 0;
 }
 
 static int is_function(const struct sigaction *a)
@@ -152,7 +161,6 @@ XT_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 
 void xt_signals_init(void)
 {
-	static const int fatal[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
 		int sig = fatal[i];
 		learn(sig);
