@@ -90,6 +90,9 @@ demo: deps
 	@$(MAKE) --no-print-directory all $(B)/workloads/demo
 	@XTRACE_BIN=$(X) scripts/demo.sh $(B)/workloads/demo
 
+bench: all $(BENCH_BIN)
+	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/bench.sh
+
 clean:
 	rm -rf build build-* lib lib-* bin bin-*
 
@@ -97,5 +100,5 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(SHIM_SO) $(READER_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(READER_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 reader/xtrace-reader.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 reader/xtrace-reader.h include/xtrace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/

@@ -1,0 +1,253 @@
+#!/usr/bin/env python3
+"""scripts/bench-report.py: prints the `make bench` table from the raw measurements that
+scripts/bench.sh writes (bench.tsv: one "KEY<TAB>VALUE" line per measurement, a KEY once per
+round, in round order). Every figure is the median over the rounds of a per-round value, so a
+ratio or a difference compares runs of the same round.
+
+    bench-report.py build/bench/run/bench.tsv
+"""
+import statistics
+import sys
+
+
+def load(path):
+    data = {}
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.rstrip("\n").partition("\t")
+            data.setdefault(key, []).append(value)
+    return data
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: bench-report.py BENCH.TSV", file=sys.stderr)
+        return 2
+    raw = load(sys.argv[1])
+    meta = {k[5:]: v[0] for k, v in raw.items() if k.startswith("meta.")}
+    num = {k: [float(x) for x in v] for k, v in raw.items() if not k.startswith("meta.")}
+
+    def has(*keys):
+        return all(k in num for k in keys)
+
+    def per_round(fn, *keys):
+        """median over rounds of fn(values of keys in that round)"""
+        if not has(*keys):
+            return None
+        n = min(len(num[k]) for k in keys)
+        vals = [fn(*(num[k][i] for k in keys)) for i in range(n)]
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
+
+    def med(key):
+        return per_round(lambda v: v, key)
+
+    def ratio(a, b):
+        return per_round(lambda x, y: x / y if y else None, a, b)
+
+    def fmt(v, spec, none="-"):
+        return none if v is None else format(v, spec)
+
+    def table(header, rows, aligns):
+        widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+
+        def line(r):
+            cells = []
+            for i, c in enumerate(r):
+                c = str(c)
+                cells.append(c.ljust(widths[i]) if aligns[i] == "l" else c.rjust(widths[i]))
+            return "  ".join(cells).rstrip()
+
+        out = [line(header), "  ".join("-" * w for w in widths)]
+        out += [line(r) for r in rows]
+        return "\n".join(out)
+
+    threads = int(meta.get("threads", "2"))
+    iters = int(meta.get("iters", "1000000"))
+    events = med("main.libunwind.events")
+    print()
+    print("xtrace bench: mtloop, %d threads x %d iterations of free+malloc (%s heap events), "
+          "medians of %s rounds" % (threads, iters, fmt(events, ".0f", "?"), meta.get("rounds", "?")))
+    print("tree: %s" % meta.get("rev", "?"))
+    print("machine: %s CPUs (%s), Linux %s, %s; %s; load average at start %s" % (
+        meta.get("cpus", "?"), meta.get("cpu", "?"), meta.get("kernel", "?"),
+        meta.get("glibc", "?"), meta.get("heaptrack", "heaptrack ?"), meta.get("load", "?")))
+    print()
+
+    # --- recording -------------------------------------------------------------------------
+    rows = []
+    u = "main.untraced"
+    rows.append(["untraced", fmt(med(u + ".wall"), ".3f"), "1.00", "-",
+                 fmt(med(u + ".rss") and med(u + ".rss") / 1024, ".1f"), "-", "-", "-"])
+    for mode in ("libunwind", "fp", "none"):
+        k = "main." + mode
+        if not has(k + ".wall"):
+            continue
+        rows.append([
+            "xtrace " + mode,
+            fmt(med(k + ".wall"), ".3f"),
+            fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
+            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", k + ".events"), ".0f"),
+            fmt(med(k + ".rss") / 1024, ".1f"),
+            fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
+            fmt(ratio(k + ".bytes", k + ".events"), ".2f") + "*",
+            fmt(ratio(k + ".zbytes", k + ".events"), ".2f"),
+        ])
+    h = "main.heaptrack"
+    if has(h + ".wall"):
+        ev = "main.libunwind.events"
+        rows.append([
+            "heaptrack (traced process)",
+            fmt(med(h + ".wall"), ".3f"),
+            fmt(ratio(h + ".wall", u + ".wall"), ".2f"),
+            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, h + ".app.cpu", u + ".cpu", ev), ".0f"),
+            fmt(med(h + ".app.rss") / 1024, ".1f"),
+            fmt(per_round(lambda a, b: (a - b) / 1024, h + ".app.rss", u + ".rss"), "+.1f"),
+            fmt(ratio(h + ".rawbytes", ev), ".2f"),
+            fmt(ratio(h + ".bytes", ev), ".2f") + "*",
+        ])
+        rows.append([
+            "  + heaptrack_interpret|zstd",
+            "", "",
+            fmt(per_round(lambda c, a, e: (c - a) / e * 1e9, h + ".cpu", h + ".app.cpu", ev), ".0f"),
+            fmt(med(h + ".interp.rss") / 1024, ".1f"),
+            "", "", "",
+        ])
+    print("Recording")
+    print(table(["", "wall s", "x untraced", "+CPU ns/event", "peak RSS MiB", "+RSS MiB",
+                 "B/event raw", "B/event zstd"], rows, "lrrrrrrr"))
+    print("""
+  wall s         elapsed time of the traced program; for heaptrack until its compressed file is
+                 complete (heaptrack's launcher waits for the interpreter the same way)
+  x untraced     wall time / the untraced wall time of the same round
+  +CPU ns/event  (user+sys CPU of the traced process - that of the untraced run) / heap events
+                 (malloc-family calls and frees, from `xtrace stats --json` "events"); robust to
+                 the thread count. The "+ heaptrack_interpret|zstd" row is the CPU of heaptrack's
+                 separate interpreter and compressor processes, per event, on top of that
+  peak RSS MiB   max resident set of the traced process (heaptrack: of the program alone; its
+                 interpreter process has the RSS of the next row); xtrace has no helper process
+  B/event        trace bytes / heap events; * marks the file as written by default. xtrace
+                 writes its format uncompressed (zstd = that file through `zstd -3`, not
+                 written); heaptrack writes zstd (raw = the same file decompressed)
+  stacks         libunwind and heaptrack: full stacks (libunwind), fp: frame-pointer walk (the
+                 workload has frame pointers, Debian's glibc has none, so walks stop in libc),
+                 none: the calling address only""")
+
+    # --- analysis --------------------------------------------------------------------------
+    rows = []
+    ev = "main.libunwind.events"
+    for name, k in (("xtrace stats", "main.xtstats"), ("xtrace dump >/dev/null", "main.xtdump"),
+                    ("heaptrack_print >/dev/null", "main.htprint")):
+        if not has(k + ".wall"):
+            continue
+        rows.append([
+            name,
+            fmt(med(k + ".wall"), ".3f"),
+            fmt(per_round(lambda e, w: e / w / 1e6, ev, k + ".wall"), ".2f"),
+            fmt(ratio("main.htprint.wall", k + ".wall"), ".2f") if has("main.htprint.wall") else "-",
+            fmt(med(k + ".rss") / 1024, ".1f"),
+            fmt(med(k + ".anon") and med(k + ".anon") / 1024, ".1f"),
+        ])
+    print()
+    print("Analysis (of the same rounds' traces: xtrace libunwind, heaptrack)")
+    print(table(["", "wall s", "M events/s", "x heaptrack_print", "max RSS MiB", "anon MiB"], rows,
+                "lrrrrr"))
+    print("\n  M events/s     heap events of the run / wall time of the command"
+          "\n  max RSS MiB    peak resident set, including the pages of a memory-mapped input file"
+          "\n  anon MiB       peak anonymous resident memory (RssAnon sampled every 2 ms): what the"
+          "\n                 reader allocated, without the mapped file")
+
+    # --- scaling ---------------------------------------------------------------------------
+    configs = [("1", "1e6"), ("2", "1e5"), ("2", "1e6"), ("2", "1e7")]
+    if meta.get("scale", "1") != "0" and has("scale.2.1e6.untraced.wall"):
+        rows = []
+        for mode in ("libunwind", "fp", "none"):
+            row = ["xtrace " + mode]
+            for t, e in configs:
+                k = "scale.%s.%s." % (t, e)
+                row.append(fmt(per_round(lambda c, cu, n: (c - cu) / n * 1e9,
+                                         k + mode + ".cpu", k + "untraced.cpu", k + mode + ".events"), ".0f"))
+            rows.append(row)
+        for mode in ("libunwind",):
+            row = ["  x untraced wall"]
+            for t, e in configs:
+                k = "scale.%s.%s." % (t, e)
+                row.append(fmt(ratio(k + mode + ".wall", k + "untraced.wall"), ".2f"))
+            rows.append(row)
+            row = ["  +RSS MiB"]
+            for t, e in configs:
+                k = "scale.%s.%s." % (t, e)
+                row.append(fmt(per_round(lambda a, b: (a - b) / 1024, k + mode + ".rss", k + "untraced.rss"), "+.1f"))
+            rows.append(row)
+            row = ["  xtrace stats max RSS MiB"]
+            for t, e in configs:
+                k = "scale.%s.%s." % (t, e)
+                row.append(fmt(med(k + mode + ".stats.rss") and med(k + mode + ".stats.rss") / 1024, ".1f"))
+            rows.append(row)
+            row = ["  xtrace stats anon MiB"]
+            for t, e in configs:
+                k = "scale.%s.%s." % (t, e)
+                row.append(fmt(med(k + mode + ".stats.anon") and med(k + mode + ".stats.anon") / 1024, ".1f"))
+            rows.append(row)
+        print()
+        print("Scaling (mtscale THREADS EVENTS: the same loop, EVENTS split over THREADS): +CPU ns/event")
+        print(table(["", "1 thread 1e6", "2 threads 1e5", "2 threads 1e6", "2 threads 1e7"], rows, "lrrrr"))
+        print("\n  The x untraced, +RSS and reader rows are for libunwind; 1e5 events include the fixed"
+              "\n  start-up and exit cost of the shim spread over few events. Reader max RSS includes"
+              "\n  the mapped trace file; anon MiB is the reader's own memory (see Analysis).")
+
+    # --- 100 million events ----------------------------------------------------------------
+    if has("big.libunwind.wall"):
+        n = med("big.libunwind.events")
+        rows = [
+            ["heap events", fmt(n, ".0f")],
+            ["untraced wall s / peak RSS MiB", "%s / %s" % (fmt(med("big.untraced.wall"), ".2f"),
+                                                            fmt(med("big.untraced.rss") / 1024, ".1f"))],
+            ["xtrace libunwind wall s / peak RSS MiB", "%s / %s" % (fmt(med("big.libunwind.wall"), ".2f"),
+                                                                    fmt(med("big.libunwind.rss") / 1024, ".1f"))],
+            ["trace MiB (B/event)", "%s (%s)" % (fmt(med("big.libunwind.bytes") / 2**20, ".0f"),
+                                                 fmt(med("big.libunwind.bytes") / n, ".2f"))],
+            ["xtrace stats wall s / M events/s / max RSS MiB / anon MiB", "%s / %s / %s / %s" % (
+                fmt(med("big.xtstats.wall"), ".2f"), fmt(n / med("big.xtstats.wall") / 1e6, ".2f"),
+                fmt(med("big.xtstats.rss") / 1024, ".1f"),
+                fmt(med("big.xtstats.anon") and med("big.xtstats.anon") / 1024, ".1f"))],
+            ["xtrace dump wall s / M events/s / max RSS MiB / anon MiB", "%s / %s / %s / %s" % (
+                fmt(med("big.xtdump.wall"), ".2f"), fmt(n / med("big.xtdump.wall") / 1e6, ".2f"),
+                fmt(med("big.xtdump.rss") / 1024, ".1f"),
+                fmt(med("big.xtdump.anon") and med("big.xtdump.anon") / 1024, ".1f"))],
+        ]
+        print()
+        print("100 million events (BENCH_BIG=1, one run of mtloop %d x %d)" % (threads, 50000000 // threads))
+        print(table(["", ""], rows, "lr"))
+
+    # --- targets -----------------------------------------------------------------------------
+    checks = []
+
+    def check(name, value, limit, ok):
+        if value is None or limit is None:
+            return
+        checks.append(["met" if ok(value, limit) else "NOT met", name, value, limit])
+
+    check("wall x untraced, libunwind <= 3", ratio("main.libunwind.wall", u + ".wall"), 3.0, lambda v, l: v <= l)
+    check("wall x untraced, none <= 1.3", ratio("main.none.wall", u + ".wall"), 1.3, lambda v, l: v <= l)
+    hz = ratio("main.heaptrack.bytes", "main.libunwind.events")
+    check("B/event (default) <= heaptrack compressed", ratio("main.libunwind.bytes", "main.libunwind.events"), hz,
+          lambda v, l: v <= l)
+    check("B/event raw format <= 6", ratio("main.libunwind.bytes", "main.libunwind.events"), 6.0, lambda v, l: v <= l)
+    check("xtrace stats >= 5x heaptrack_print", ratio("main.htprint.wall", "main.xtstats.wall"), 5.0,
+          lambda v, l: v >= l)
+    check("xtrace dump >= 2x heaptrack_print", ratio("main.htprint.wall", "main.xtdump.wall"), 2.0,
+          lambda v, l: v >= l)
+    check("+RSS MiB, libunwind <= 16", per_round(lambda a, b: (a - b) / 1024, "main.libunwind.rss", u + ".rss"),
+          16.0, lambda v, l: v <= l)
+    if checks:
+        print()
+        print("Targets")
+        print(table(["", "", "measured", "target"],
+                    [[c[0], c[1], "%.2f" % c[2], "%.2f" % c[3]] for c in checks], "llrr"))
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
