@@ -7,9 +7,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 # build-essential/gcc/make/pkg-config: the build; libunwind, libxxhash: the shim; libdw, libelf:
 # the reader's symbolizer; libcmocka: tests; python3: JSON checks; strace: syscall tests;
-# heaptrack: `make bench`.
+# heaptrack, zstd: `make bench` (heaptrack compresses its trace with zstd when it is present);
+# chromium: the test that renders `xtrace report` headless.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
-	libdw-dev libelf-dev python3 strace heaptrack)
+	libdw-dev libelf-dev python3 strace heaptrack zstd chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -22,6 +22,8 @@
 #include "modules.h"
 #include "output.h"
 #include "stacks.h"
+#include "timertab.h"
+#include "user.h"
 
 extern _Atomic(struct xt_thread *) xt_threads;
 extern _Atomic uint64_t xt_lost_unthreaded;
@@ -182,7 +184,7 @@ static void write_generation(uint64_t g)
 {
 	uint64_t lost = flush_threads(g);
 	xt_stacks_dump(g);
-	xt_modules_dump(g);
+	xt_modules_dump(g, xt_user_strings_dump(g));
 	write_experimental(g);
 	uint8_t sync[3 * XT_MAX_VARINT], *p = sync;
 	p = xt_put_uvarint(p, XT_TICKS_PER_SEC);
@@ -319,5 +321,7 @@ void xt_gen_fork_child(void)
 	xt_writer_register_fence();
 	xt_stacks_reset_all();
 	xt_alloctypes_reset_all();
+	xt_timers_fork_child();
+	xt_user_reset_all();
 	xt_modules_reset_all();
 }

@@ -16,6 +16,7 @@
 #include "output.h"
 #include "real.h"
 #include "stacks.h"
+#include "user.h"
 
 #define XT_EXPORT __attribute__((visibility("default")))
 
@@ -74,7 +75,7 @@ static void init(void)
 	xt_config_load();
 	xt_writer_init();
 	traced_pid = getpid();
-	if (!xt_stacks_init() || !xt_alloctypes_init()) {
+	if (!xt_stacks_init() || !xt_alloctypes_init() || !xt_user_init()) {
 		xt_say("cannot map the trace tables; the program runs untraced");
 	} else {
 		struct xt_origin origin = {0, 0};

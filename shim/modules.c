@@ -129,7 +129,7 @@ static uint8_t *batch_room(struct batch *b, size_t need)
 	return b->buf + b->len;
 }
 
-void xt_modules_dump(uint64_t gen)
+void xt_modules_dump(uint64_t gen, uint64_t string_base)
 {
 	static struct batch strings, mods; /* the advancer's, under the advance lock */
 	pthread_mutex_lock(&lock);
@@ -139,16 +139,16 @@ void xt_modules_dump(uint64_t gen)
 	mods = (struct batch){.kind = XT_BATCH_MODULES, .gen = gen};
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct module *m = &s->m[i];
-		uint64_t id = i + 1; /* the module's ID and its path's string ID */
+		uint64_t id = i + 1, path_id = string_base + id;
 		uint8_t *p = batch_room(&strings, 2 * XT_MAX_VARINT + m->path_len);
-		p = xt_put_uvarint(p, id);
+		p = xt_put_uvarint(p, path_id);
 		p = xt_put_uvarint(p, m->path_len);
 		memcpy(p, s->paths + m->path_off, m->path_len);
 		strings.len = (size_t)(p + m->path_len - strings.buf);
 
 		p = batch_room(&mods, 7 * XT_MAX_VARINT + m->build_id_len);
 		p = xt_put_uvarint(p, id);
-		p = xt_put_uvarint(p, id);
+		p = xt_put_uvarint(p, path_id);
 		p = xt_put_uvarint(p, m->base);
 		p = xt_put_uvarint(p, m->lo);
 		p = xt_put_uvarint(p, m->hi);

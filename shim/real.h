@@ -5,7 +5,11 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
 #include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "shim.h"
 
@@ -29,7 +33,28 @@
 	X(void, _exit, (int))                                                             \
 	X(void, _Exit, (int))                                                             \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))            \
-	X(int, dlclose, (void *))
+	X(int, dlclose, (void *))                                                         \
+	X(int, timer_create, (clockid_t, struct sigevent *, timer_t *))                   \
+	X(int, timer_settime, (timer_t, int, const struct itimerspec *, struct itimerspec *)) \
+	X(int, timer_gettime, (timer_t, struct itimerspec *))                             \
+	X(int, timer_getoverrun, (timer_t))                                               \
+	X(int, timer_delete, (timer_t))                                                   \
+	X(int, setitimer, (__itimer_which_t, const struct itimerval *, struct itimerval *)) \
+	X(int, getitimer, (__itimer_which_t, struct itimerval *))                         \
+	X(unsigned, alarm, (unsigned))                                                    \
+	X(int, timerfd_create, (int, int))                                                \
+	X(int, timerfd_settime, (int, int, const struct itimerspec *, struct itimerspec *)) \
+	X(int, timerfd_gettime, (int, struct itimerspec *))                               \
+	X(int, nanosleep, (const struct timespec *, struct timespec *))                   \
+	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *, struct timespec *)) \
+	X(int, usleep, (useconds_t))                                                      \
+	X(unsigned, sleep, (unsigned))                                                    \
+	X(ssize_t, read, (int, void *, size_t))                                           \
+	X(ssize_t, __read_chk, (int, void *, size_t, size_t))                             \
+	X(int, close, (int))                                                              \
+	X(int, dup, (int))                                                                \
+	X(int, dup2, (int, int))                                                          \
+	X(int, dup3, (int, int, int))
 
 struct xt_real {
 #define XT_REAL_FIELD(ret, name, params) ret(*name) params;

@@ -137,6 +137,7 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 {
 	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 	b->len = (uint32_t)(end - b->data);
+	atomic_signal_fence(memory_order_seq_cst); /* the event is whole before a handler may write */
 	xt_tl.busy--;
 }
 

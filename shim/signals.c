@@ -15,6 +15,7 @@
 #include "generation.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "timertab.h"
 
 #define XT_EXPORT __attribute__((visibility("default")))
 
@@ -70,6 +71,7 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	struct xt_signal_save s = xt_signal_enter();
+	xt_timers_signal(sig, si);
 	if (a.sa_flags & SA_SIGINFO)
 		a.sa_sigaction(sig, si, uc);
 	else

@@ -9,6 +9,7 @@
  *   reading seqs. So a section either sees the new generation or is waited for. */
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -100,6 +101,13 @@ struct xt_thread *xt_thread_register(void)
 	t->stack_lo = t->stack_hi = 0;
 	if (xt_config.unwind == XT_UNWIND_FP)
 		stack_bounds(t);
+	/* glibc's own threads block its internal signals (the SIGEV_THREAD timer helper waits for
+	 * __SIGRTMIN, signal 32, that way). The unwinder saves and restores the signal mask through
+	 * glibc, which leaves those signals unblocked, and the next timer signal would then kill
+	 * the process: such a thread's events record their calling address only. */
+	sigset_t mask;
+	if (pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && sigismember(&mask, __SIGRTMIN))
+		xt_tl.unwinding = 1;
 	pthread_setspecific(exit_key, t);
 	xt_tl.t = t;
 	xt_tl.internal--;
@@ -122,6 +130,15 @@ struct xt_thread *xt_enter(void)
 		if (!t)
 			return NULL;
 	}
+	if (xt_unlikely(xt_tl.busy)) {
+		/* A signal handler interrupted this thread opening or closing its section (seq odd,
+		 * depth not yet saying so): a section of its own would make seq even under the
+		 * outer one. Drop, and say so. */
+		xt_count_lost(t);
+		return NULL;
+	}
+	xt_tl.busy++;
+	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
 	if (xt_likely(xt_asym_fence)) {
 		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
@@ -133,18 +150,28 @@ struct xt_thread *xt_enter(void)
 	}
 	if (xt_unlikely(!g)) {
 		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
-		return NULL;
+	} else {
+		atomic_store_explicit(&t->gen, g, memory_order_relaxed);
+		xt_tl.depth = 1;
 	}
-	atomic_store_explicit(&t->gen, g, memory_order_relaxed);
-	xt_tl.depth = 1;
-	return t;
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.busy--;
+	return g ? t : NULL;
 }
 
 void xt_leave(struct xt_thread *t)
 {
-	if (--xt_tl.depth == 0)
-		atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
-				      memory_order_release);
+	if (xt_tl.depth > 1) {
+		xt_tl.depth--;
+		return;
+	}
+	xt_tl.busy++; /* as in xt_enter: no section of a signal handler while seq is odd */
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.depth = 0;
+	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
+			      memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.busy--;
 }
 
 void xt_count_lost(struct xt_thread *t)
@@ -161,6 +188,7 @@ uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
 		return NULL;
 	}
 	xt_tl.busy++;
+	atomic_signal_fence(memory_order_seq_cst); /* a handler sees busy before any buffer change */
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
 	struct xt_buf *b = &t->buf[g & 1];
 	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE)) {

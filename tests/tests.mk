@@ -4,6 +4,8 @@
 #                               sources lists them in TEST_EXTRA_<name>
 #   tests/workloads/*.c         programs the integration tests trace (built -O0 -g, frame pointers)
 #   tests/integration/test_*.c  cmocka binaries that run workloads under the shim and check traces
+#   tests/bench/*.c             benchmark workloads and a timing helper for `make bench` (-O2 -g,
+#                               frame pointers)
 
 TEST_CFLAGS := $(BASE_CFLAGS) -Itests/unit/support -Ishim -Wno-unused-function
 TEST_LIBS := -lcmocka $(READER_LIBS) -lunwind -ldl -lm
@@ -35,6 +37,16 @@ $(B)/workloads/lib%.so: tests/workloads/lib%.c
 $(B)/workloads/%: tests/workloads/%.c
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -pthread -ldl -lrt
+
+# Benchmark workloads and the timing helper (tests/bench/), for `make bench` (scripts/bench.sh):
+# -O2 like a real program, with frame pointers so the fp unwinder has frames to walk.
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+BENCH_CFLAGS := -std=gnu11 -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -D_GNU_SOURCE
+
+$(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -pthread
 
 # The demo experiment (tests/demo/): the shim and the CLI built again with one more .def, as a
 # new experiment would be, so a test proves the path from definition to generic decoding.
@@ -86,3 +98,4 @@ TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
+TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)

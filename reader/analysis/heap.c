@@ -45,8 +45,9 @@ static int mark_seen(struct xt_heap *h, uint64_t addr)
 }
 
 enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
-				 uint64_t bytes)
+				 uint64_t bytes, uint32_t site)
 {
+	h->events++;
 	enum xt_heap_check res = api < XT_API_COUNT ? XT_HEAP_OK : XT_HEAP_UNKNOWN_TYPE;
 	if (api < XT_API_COUNT)
 		h->by_api[api].calls++;
@@ -75,25 +76,31 @@ enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, 
 	}
 	e->bytes = bytes < XT_LIVE_MAX_BYTES ? bytes : XT_LIVE_MAX_BYTES;
 	e->api = api;
+	e->site = site;
 	h->live_bytes += e->bytes;
 	if (h->live_bytes > h->peak_live_bytes) {
 		h->peak_live_bytes = h->live_bytes;
 		h->peak_ts = ts;
+		h->peak_event = h->events;
 	}
 	if (res != XT_HEAP_OK)
 		h->errors++;
 	return res;
 }
 
-enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free)
+enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free,
+				struct xt_live *old)
 {
+	h->events++;
 	if (realloc_free)
 		h->realloc_frees++;
 	else
 		h->frees++;
-	struct xt_live old;
-	if (xt_liveset_remove(&h->live, addr, &old)) {
-		h->live_bytes -= old.bytes;
+	struct xt_live was;
+	if (xt_liveset_remove(&h->live, addr, &was)) {
+		h->live_bytes -= was.bytes;
+		if (old)
+			*old = was;
 		return XT_HEAP_OK;
 	}
 	if (h->forked_child && !xt_liveset_find(&h->seen, addr)) {

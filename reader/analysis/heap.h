@@ -44,6 +44,8 @@ struct xt_heap {
 	uint64_t live_bytes;
 	uint64_t peak_live_bytes;
 	uint64_t peak_ts;         /* timestamp when the live bytes first reached the peak */
+	uint64_t events;          /* AllocFree events applied */
+	uint64_t peak_event;      /* the ordinal (from 1) in events of the one that reached the peak */
 	struct xt_api_count by_api[XT_API_COUNT];
 };
 
@@ -54,14 +56,16 @@ void xt_heap_destroy(struct xt_heap *h);
 /* xt_request_bytes is elem_size * count, saturating at UINT64_MAX. */
 uint64_t xt_request_bytes(uint64_t elem_size, uint64_t count);
 
-/* xt_heap_alloc applies an ObjectAlloc at ts: api (XT_API_UNKNOWN for an unknown type) and the
- * requested bytes. An allocation of a live address replaces the old record (so accounting goes
- * on) and reports XT_HEAP_LIVE_ALLOC. */
+/* xt_heap_alloc applies an ObjectAlloc at ts: api (XT_API_UNKNOWN for an unknown type), the
+ * requested bytes and the caller's site index, kept with the object. An allocation of a live
+ * address replaces the old record (so accounting goes on) and reports XT_HEAP_LIVE_ALLOC. */
 enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
-				 uint64_t bytes);
+				 uint64_t bytes, uint32_t site);
 
-/* xt_heap_free applies an ObjectFree (realloc_free 0) or an ObjectReallocFree (1). */
-enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free);
+/* xt_heap_free applies an ObjectFree (realloc_free 0) or an ObjectReallocFree (1). When it
+ * returns XT_HEAP_OK and old is not NULL, *old is the freed object's record. */
+enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free,
+				struct xt_live *old);
 
 /* xt_heap_check_name is a short lowercase description of a check result. */
 const char *xt_heap_check_name(enum xt_heap_check c);

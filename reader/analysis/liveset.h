@@ -1,5 +1,5 @@
 /* liveset.h: the live set, an open-addressing hash map from a nonzero address to a small record
- * (requested bytes and allocation API). Linear probing, deletion by backward shift (no
+ * (requested bytes, allocation API and the analysis's site index). Linear probing, deletion by backward shift (no
  * tombstones, so lookups never slow down with churn), growth by doubling; memory is one array,
  * so inserts never allocate except when the table doubles. Also used as a plain set of
  * nonzero 64-bit keys (thread IDs, addresses seen). */
@@ -12,11 +12,13 @@
 /* XT_LIVE_MAX_BYTES is the largest size a record holds; larger sizes are stored saturated. */
 #define XT_LIVE_MAX_BYTES ((UINT64_C(1) << 56) - 1)
 
-/* xt_live is one slot: addr 0 marks an empty slot. 16 bytes, four to a cache line. */
+/* xt_live is one slot: addr 0 marks an empty slot. 24 bytes. site is whatever index an analysis
+ * keeps per object (sites.h: the allocation site, so a free credits the site that allocated). */
 struct xt_live {
 	uint64_t addr;
 	uint64_t bytes : 56;
 	uint64_t api : 8;
+	uint32_t site;
 };
 
 struct xt_liveset {

@@ -1,6 +1,6 @@
-/* summary.c: the one pass over a trace behind stats and validate (see summary.h). Per event it
- * does a few compares and at most two hash operations; it never allocates but when a table
- * doubles. */
+/* summary.c: the one pass over a trace behind stats, validate and the site analyses (see
+ * summary.h). Per event it does a few compares and a few hash operations; it never allocates but
+ * when a table doubles. */
 #include "summary.h"
 
 #include <string.h>
@@ -8,15 +8,41 @@
 #include "spec.h"
 
 /* Argument positions of the AllocFree events, in the order allocfree.def gives them. */
-enum { ARG_OBJ_ADDR = 0, ARG_TYPE = 1 };
+enum { ARG_OBJ_ADDR = 0, ARG_TYPE = 1, ARG_STACK = 2 };
 
 static enum xt_heap_check apply_alloc(struct xt_summary *s, const xtrace_reader *r,
-				      const struct xtrace_event *ev)
+				      const struct xtrace_event *ev, struct xt_sites *sites)
 {
 	const struct xtrace_alloc_type *t = xtrace_alloc_type(r, ev->args[ARG_TYPE]);
 	unsigned api = t && t->api < XT_API_COUNT ? t->api : XT_API_UNKNOWN;
 	uint64_t bytes = t ? xt_request_bytes(t->elem_size, t->count) : 0;
-	return xt_heap_alloc(&s->heap, ev->ts, ev->args[ARG_OBJ_ADDR], api, bytes);
+	uint64_t addr = ev->args[ARG_OBJ_ADDR];
+	uint32_t site = XT_NO_SITE;
+	if (sites && addr && xt_sites_site(sites, r, ev->thread, ev->args[ARG_STACK], &site) < 0)
+		return XT_HEAP_NOMEM;
+	enum xt_heap_check c = xt_heap_alloc(&s->heap, ev->ts, addr, api, bytes, site);
+	if (sites && addr && c != XT_HEAP_NOMEM &&
+	    xt_sites_alloc(sites, site, ev->thread, addr, api < XT_API_COUNT ? bytes : 0) < 0)
+		return XT_HEAP_NOMEM;
+	return c;
+}
+
+static enum xt_heap_check apply_free(struct xt_summary *s, const struct xtrace_event *ev,
+				     struct xt_sites *sites, int realloc_free)
+{
+	struct xt_live old;
+	enum xt_heap_check c = xt_heap_free(&s->heap, ev->args[ARG_OBJ_ADDR], realloc_free, &old);
+	if (sites && c == XT_HEAP_OK && xt_sites_free(sites, ev->thread, &old, realloc_free) < 0)
+		return XT_HEAP_NOMEM;
+	return c;
+}
+
+/* apply_core takes in the core events an analysis follows: region begins and ends. */
+static int apply_core(const xtrace_reader *r, const struct xtrace_event *ev, struct xt_sites *sites)
+{
+	if (!sites || (ev->type != XT_EV_UserRegionBegin && ev->type != XT_EV_UserRegionEnd))
+		return 0;
+	return xt_sites_region(sites, r, ev->thread, ev->args[0], ev->type == XT_EV_UserRegionBegin);
 }
 
 static int note_thread(struct xt_summary *s, uint64_t tid)
@@ -34,11 +60,19 @@ static int note_thread(struct xt_summary *s, uint64_t tid)
 enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue_fn issue,
 				void *ctx)
 {
+	struct xt_pass p = {.issue = issue, .ctx = ctx};
+	return xt_summarize_pass(r, s, &p);
+}
+
+enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p)
+{
 	memset(s, 0, sizeof *s);
 	const struct xtrace_header *h = xtrace_get_header(r);
 	if (xt_heap_init(&s->heap, h->fork_parent_pid != 0) < 0)
 		return XTRACE_ERR_NOMEM;
 	if (xt_liveset_init(&s->thread_ids, 64) < 0)
+		return XTRACE_ERR_NOMEM;
+	if (xt_timers_init(&s->timers, NULL) < 0)
 		return XTRACE_ERR_NOMEM;
 	s->last_ts = h->start_ts;
 
@@ -50,31 +84,48 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 		if (ev.kind == XTRACE_EVENT_SYNC) {
 			s->generations++;
 			s->lost_events += xtrace_get_sync(r)->lost;
+			if (xt_timers_sync(&s->timers, r) < 0)
+				return XTRACE_ERR_NOMEM;
+			if (p->sites)
+				xt_sites_sync(p->sites);
+			if (p->on_event && p->on_event(p->ctx, r, &ev, s))
+				return XTRACE_ERR_NOMEM;
 			continue;
 		}
 		s->events++;
 		if (note_thread(s, ev.thread) < 0)
 			return XTRACE_ERR_NOMEM;
-		if (ev.experiment != XT_EXP_ALLOCFREE)
+		if (ev.experiment != XT_EXP_ALLOCFREE) {
+			if (xt_timers_event(&s->timers, r, &ev) < 0)
+				return XTRACE_ERR_NOMEM;
+			if (ev.experiment == XT_EXP_NONE && apply_core(r, &ev, p->sites) < 0)
+				return XTRACE_ERR_NOMEM;
+			if (p->on_event && p->on_event(p->ctx, r, &ev, s))
+				return XTRACE_ERR_NOMEM;
 			continue;
+		}
 		enum xt_heap_check c;
 		switch (ev.type) {
 		case XT_EV_ObjectAlloc:
-			c = apply_alloc(s, r, &ev);
+			c = apply_alloc(s, r, &ev, p->sites);
 			break;
 		case XT_EV_ObjectFree:
-			c = xt_heap_free(&s->heap, ev.args[ARG_OBJ_ADDR], 0);
+			c = apply_free(s, &ev, p->sites, 0);
 			break;
 		case XT_EV_ObjectReallocFree:
-			c = xt_heap_free(&s->heap, ev.args[ARG_OBJ_ADDR], 1);
+			c = apply_free(s, &ev, p->sites, 1);
 			break;
 		default:
 			continue;
 		}
 		if (c == XT_HEAP_NOMEM)
 			return XTRACE_ERR_NOMEM;
-		if (c != XT_HEAP_OK && issue)
-			issue(ctx, r, &ev, c);
+		if (c != XT_HEAP_OK && p->issue)
+			p->issue(p->ctx, r, &ev, c);
+		if (p->on_event && p->on_event(p->ctx, r, &ev, s))
+			return XTRACE_ERR_NOMEM;
+		if (p->stop_event && s->heap.events >= p->stop_event)
+			return XTRACE_OK;
 	}
 	if (rc == 0)
 		return XTRACE_OK;
@@ -86,4 +137,5 @@ void xt_summary_destroy(struct xt_summary *s)
 {
 	xt_heap_destroy(&s->heap);
 	xt_liveset_destroy(&s->thread_ids);
+	xt_timers_destroy(&s->timers);
 }

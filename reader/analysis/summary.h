@@ -1,12 +1,15 @@
 /* summary.h: one pass over a trace that gathers its totals (generations, threads, events, lost
  * events, time span) and its heap accounting. The stats and validate commands are thin printers
- * over it, and tests call it directly. */
+ * over it, and tests call it directly; the site analyses (sites.h) and export ride on the same
+ * pass through struct xt_pass. */
 #ifndef XT_SUMMARY_H
 #define XT_SUMMARY_H
 
 #include <stdint.h>
 
 #include "heap.h"
+#include "sites.h"
+#include "timerset.h"
 #include "xtrace-reader.h"
 
 struct xt_summary {
@@ -16,6 +19,7 @@ struct xt_summary {
 	uint64_t threads;     /* distinct thread IDs over the whole trace */
 	uint64_t last_ts;     /* latest timestamp seen (events and Syncs), ticks */
 	struct xt_heap heap;
+	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
 
 	struct xt_liveset thread_ids;
 	uint64_t last_thread; /* skips the set lookup while one thread's events run on */
@@ -32,6 +36,21 @@ typedef void (*xt_issue_fn)(void *ctx, const xtrace_reader *r, const struct xtra
 enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue_fn issue,
 				void *ctx);
 void xt_summary_destroy(struct xt_summary *s);
+
+/* What else a pass does, beyond the summary. */
+struct xt_pass {
+	xt_issue_fn issue;
+	void *ctx;
+	struct xt_sites *sites;  /* credit allocations and frees to sites; regions come from here */
+	uint64_t stop_event;     /* stop after this many AllocFree events (0: read to the end) */
+	/* on_event sees every event (Syncs too) after the summary and sites took it in; a nonzero
+	 * return stops the pass with XTRACE_ERR_NOMEM. */
+	int (*on_event)(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
+			const struct xt_summary *s);
+};
+
+/* xt_summarize_pass is xt_summarize with the extras of p. */
+enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p);
 
 /* xt_ticks_to_ns converts a tick count to nanoseconds. */
 static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)

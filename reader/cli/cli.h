@@ -12,6 +12,7 @@ enum {
 	XT_EXIT_FAIL = 1,      /* unreadable or corrupt input, or a validation failure */
 	XT_EXIT_USAGE = 2,     /* bad arguments, or nothing to run with */
 	XT_EXIT_TRUNCATED = 3, /* the trace ends inside a generation; the complete ones were used */
+	XT_EXIT_REGRESSED = 4, /* diff --fail-above: the metric grew by more than allowed */
 };
 
 struct xt_command {
@@ -25,6 +26,14 @@ int cmd_run(int argc, char **argv, const struct xt_command *cmd);
 int cmd_dump(int argc, char **argv, const struct xt_command *cmd);
 int cmd_stats(int argc, char **argv, const struct xt_command *cmd);
 int cmd_validate(int argc, char **argv, const struct xt_command *cmd);
+int cmd_timers(int argc, char **argv, const struct xt_command *cmd);
+int cmd_top(int argc, char **argv, const struct xt_command *cmd);
+int cmd_leaks(int argc, char **argv, const struct xt_command *cmd);
+int cmd_peak(int argc, char **argv, const struct xt_command *cmd);
+int cmd_diff(int argc, char **argv, const struct xt_command *cmd);
+int cmd_flame(int argc, char **argv, const struct xt_command *cmd);
+int cmd_export(int argc, char **argv, const struct xt_command *cmd);
+int cmd_report(int argc, char **argv, const struct xt_command *cmd);
 
 /* Big enough that a dump makes few write calls. */
 #define XT_STDOUT_BUFFER (1u << 20)
@@ -47,6 +56,12 @@ xtrace_reader *cli_open(const char *path);
 /* cli_read_end reports how reading path ended (st: XTRACE_OK or an error status) and returns the
  * exit code for it. */
 int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st);
+/* cli_since_start is ts's time after the trace start in ns (0 for an earlier ts). */
+uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts);
+/* cli_put_timer_counts writes the "calls" (per timer API) and "fires" (per way an expiration
+ * reached the program) members of a JSON object, each line after indent (timers.c). */
+struct xt_timers;
+void cli_put_timer_counts(struct xt_out *o, const struct xt_timers *t, const char *indent);
 /* cli_out_close flushes stdout's writer, reporting a failed write: 0 or -1. */
 int cli_out_close(struct xt_out *o);
 

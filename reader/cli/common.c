@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "analysis/summary.h"
 #include "cli.h"
 
 void cli_warn(const char *fmt, ...)
@@ -84,6 +85,12 @@ int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st
 	}
 	cli_warn("%s: corrupt trace: %s", path, xtrace_error(r));
 	return XT_EXIT_FAIL;
+}
+
+uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	return ts > h->start_ts ? xt_ticks_to_ns(ts - h->start_ts, h->ticks_per_sec) : 0;
 }
 
 int cli_out_close(struct xt_out *o)

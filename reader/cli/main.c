@@ -21,6 +21,54 @@ static const struct xt_command commands[] = {
 	 "xtrace validate FILE\n"
 	 "Reports allocations of live addresses and frees of addresses that are not live;\n"
 	 "exits 1 if there is any.\n"},
+	{"timers", "list a trace's timers, their settings and expirations, and timer call counts",
+	 cmd_timers,
+	 "xtrace timers [--json] FILE\n"
+	 "Per timer: kind, clock, creation site, settings over time, expirations, overruns, and\n"
+	 "whether it was deleted or still armed at exit; then calls per API and expirations.\n"
+	 "  --json  print one JSON object instead\n"},
+	{"top", "rank allocation sites by allocations, bytes, peak, temporary or leaked", cmd_top,
+	 "xtrace top [--by allocs|bytes|peak|temporary|leaked] [--group stack|function|line|region]\n"
+	 "           [-n N] [--region NAME] [--json|--tsv] FILE\n"
+	 "  --by METRIC    rank by: allocs, bytes (default), peak (live bytes at the process's peak),\n"
+	 "                 temporary (freed by the allocating thread as its next heap call), leaked\n"
+	 "  --group G      sites are whole stacks, or the innermost function (default), line, region\n"
+	 "  -n N           show the first N (default 10)\n"
+	 "  --region NAME  only allocations made inside region NAME (include/xtrace.h)\n"
+	 "  --json, --tsv  machine-readable output\n"},
+	{"leaks", "list the objects still live at the end, by allocating stack", cmd_leaks,
+	 "xtrace leaks [--group stack|function|line|region] [-n N] [--json] FILE\n"
+	 "  --group G  group by whole stack (default), function, line or region\n"
+	 "  -n N       show the first N groups (default all)\n"},
+	{"peak", "when the live heap peaked, how high, and which sites held it", cmd_peak,
+	 "xtrace peak [--group stack|function|line|region] [-n N] [--json|--tsv] FILE\n"
+	 "  --group G  group by stack, function (default), line or region\n"
+	 "  -n N       show the first N (default 10)\n"},
+	{"flame", "allocation stacks as collapsed-stack lines or an SVG flame graph", cmd_flame,
+	 "xtrace flame [--by METRIC] [--region NAME] [--svg OUT] FILE\n"
+	 "Prints 'outer;...;inner VALUE' lines (flamegraph.pl, inferno, speedscope read them).\n"
+	 "  --by METRIC  allocs, bytes (default), peak, temporary or leaked\n"
+	 "  --svg OUT    write a self-contained SVG flame graph to OUT instead\n"},
+	{"export", "write a trace as Chrome trace-event JSON (Perfetto) or CSV", cmd_export,
+	 "xtrace export --format chrome|csv -o OUT [--region NAME] FILE\n"
+	 "  --format chrome  trace-event JSON: live heap and allocation rate counters, regions and\n"
+	 "                   sleeps as slices, logs and timer events as instants, per thread\n"
+	 "  --format csv     one row per event: gen,time_ns,thread,event,addr,size,api,region,detail\n"
+	 "  -o OUT           the output file ('-': stdout)\n"
+	 "  --region NAME    CSV: only events inside region NAME; chrome: only its allocations in\n"
+	 "                   the allocation rate\n"},
+	{"report", "write one self-contained HTML report: heap chart, sites, flame graph, events",
+	 cmd_report,
+	 "xtrace report -o OUT.html FILE\n"
+	 "Writes an HTML file that needs no network: totals, the live heap over time, the top\n"
+	 "sites, a flame graph and the timer, sleep, region and log events.\n"},
+	{"diff", "compare two traces: totals and sites, matched by symbolized frames", cmd_diff,
+	 "xtrace diff [--by METRIC] [--group G] [-n N] [--region NAME] [--fail-above PCT]\n"
+	 "            [--json|--tsv] A B\n"
+	 "  --by METRIC       sites compared by allocs, bytes (default), peak, temporary, leaked\n"
+	 "  --group G         stack, function (default), line or region\n"
+	 "  -n N              show the N sites that changed most (default 20)\n"
+	 "  --fail-above PCT  exit 4 when the METRIC total of B is more than PCT% above A's\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -31,7 +79,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'xtrace COMMAND --help' describes a command. Exit codes: 0 ok, 1 corrupt input or\n"
-	      "validation failure, 2 usage error, 3 truncated trace (complete generations used).\n", f);
+	      "validation failure, 2 usage error, 3 truncated trace (complete generations used),\n"
+	      "4 diff --fail-above regression.\n", f);
 }
 
 static const struct xt_command *find(const char *name)

@@ -201,29 +201,43 @@ void xt_table_row(struct xt_table *t)
 		t->nrows++;
 }
 
+void xt_cols_fit(size_t *width, const char *const *cells, int n)
+{
+	for (int c = 0; c < n; c++) {
+		size_t w = strlen(cells[c]);
+		if (w > width[c])
+			width[c] = w;
+	}
+}
+
+void xt_cols_row(struct xt_out *o, const size_t *width, const char *const *cells, int n,
+		 unsigned left_cols)
+{
+	for (int c = 0; c < n; c++) {
+		const char *s = cells[c];
+		size_t pad = width[c] - strlen(s);
+		int left = c == 0 || (left_cols >> c & 1);
+		if (c > 0)
+			xt_out_mem(o, "  ", 2);
+		for (size_t i = 0; !left && i < pad; i++)
+			xt_out_char(o, ' ');
+		xt_out_str(o, s);
+		/* A left-aligned cell pads on the right only when more cells follow. */
+		for (size_t i = 0; left && c + 1 < n && i < pad; i++)
+			xt_out_char(o, ' ');
+	}
+	xt_out_char(o, '\n');
+}
+
 void xt_table_print(const struct xt_table *t, struct xt_out *o)
 {
 	size_t width[XT_TABLE_COLS] = {0};
-	for (int r = 0; r < t->nrows; r++)
-		for (int c = 0; c < t->ncells[r]; c++) {
-			size_t w = strlen(t->cell[r][c]);
-			if (w > width[c])
-				width[c] = w;
-		}
+	const char *cells[XT_TABLE_ROWS][XT_TABLE_COLS];
 	for (int r = 0; r < t->nrows; r++) {
-		for (int c = 0; c < t->ncells[r]; c++) {
-			const char *s = t->cell[r][c];
-			size_t pad = width[c] - strlen(s);
-			int left = c == 0 || (t->left_cols >> c & 1);
-			if (c > 0)
-				xt_out_mem(o, "  ", 2);
-			for (size_t i = 0; !left && i < pad; i++)
-				xt_out_char(o, ' ');
-			xt_out_str(o, s);
-			/* A left-aligned cell pads on the right only when more cells follow. */
-			for (size_t i = 0; left && c + 1 < t->ncells[r] && i < pad; i++)
-				xt_out_char(o, ' ');
-		}
-		xt_out_char(o, '\n');
+		for (int c = 0; c < t->ncells[r]; c++)
+			cells[r][c] = t->cell[r][c];
+		xt_cols_fit(width, cells[r], t->ncells[r]);
 	}
+	for (int r = 0; r < t->nrows; r++)
+		xt_cols_row(o, width, cells[r], t->ncells[r], t->left_cols);
 }

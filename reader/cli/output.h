@@ -81,4 +81,10 @@ void xt_table_cell(struct xt_table *t, const char *fmt, ...) __attribute__((form
 void xt_table_row(struct xt_table *t);
 void xt_table_print(const struct xt_table *t, struct xt_out *o);
 
+/* Data tables of any length and cell size, with xt_table's alignment: measure every row with
+ * xt_cols_fit (widths start zeroed), then print each with xt_cols_row. */
+void xt_cols_fit(size_t *width, const char *const *cells, int n);
+void xt_cols_row(struct xt_out *o, const size_t *width, const char *const *cells, int n,
+		 unsigned left_cols);
+
 #endif

@@ -8,12 +8,6 @@
 #include "analysis/summary.h"
 #include "cli.h"
 
-/* since_start is ts's time after the trace start in ns (0 for an earlier ts). */
-static uint64_t since_start(const struct xtrace_header *h, uint64_t ts)
-{
-	return ts > h->start_ts ? xt_ticks_to_ns(ts - h->start_ts, h->ticks_per_sec) : 0;
-}
-
 static void put_u(struct xt_out *o, const char *key, uint64_t v)
 {
 	xt_out_printf(o, ",\n  \"%s\": %llu", key, (unsigned long long)v);
@@ -37,14 +31,14 @@ static void put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
 	put_u(o, "lost_events", s->lost_events);
 	xt_out_printf(o, ",\n  \"truncated\": %s", st == XTRACE_ERR_TRUNCATED ? "true" : "false");
 	xt_out_printf(o, ",\n  \"corrupt\": %s", st == XTRACE_ERR_CORRUPT ? "true" : "false");
-	put_u(o, "duration_ns", since_start(h, s->last_ts));
+	put_u(o, "duration_ns", cli_since_start(r, s->last_ts));
 	put_u(o, "allocs", hp->allocs);
 	put_u(o, "frees", hp->frees + hp->realloc_frees);
 	put_u(o, "realloc_frees", hp->realloc_frees);
 	put_u(o, "failed_allocs", hp->failed_allocs);
 	put_u(o, "alloc_bytes", hp->alloc_bytes);
 	put_u(o, "peak_live_bytes", hp->peak_live_bytes);
-	put_u(o, "peak_time_ns", hp->peak_live_bytes ? since_start(h, hp->peak_ts) : 0);
+	put_u(o, "peak_time_ns", hp->peak_live_bytes ? cli_since_start(r, hp->peak_ts) : 0);
 	put_u(o, "live_bytes_at_end", hp->live_bytes);
 	put_u(o, "live_objects_at_end", hp->live.count);
 	put_u(o, "inherited_frees", hp->inherited_frees);
@@ -54,7 +48,10 @@ static void put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
 		xt_out_printf(o, "%s\n    \"%s\": {\"calls\": %llu, \"bytes\": %llu}", a ? "," : "",
 			      xtrace_alloc_api_name((uint8_t)a), (unsigned long long)hp->by_api[a].calls,
 			      (unsigned long long)hp->by_api[a].bytes);
-	xt_out_printf(o, ",\n    \"free\": {\"calls\": %llu}\n  }\n}\n", (unsigned long long)hp->frees);
+	xt_out_printf(o, ",\n    \"free\": {\"calls\": %llu}\n  }", (unsigned long long)hp->frees);
+	xt_out_str(o, ",\n  \"timers\": {\n");
+	cli_put_timer_counts(o, &s->timers, "    ");
+	xt_out_str(o, "\n  }\n}\n");
 }
 
 /* row adds a table row: a label, a value and an optional note. */
@@ -87,7 +84,7 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 	xt_out_str(o, ")\n\n");
 
 	struct xt_table t = {.left_cols = 4};
-	row(&t, "duration", xt_fmt_duration(v, sizeof v, since_start(h, s->last_ts)), NULL);
+	row(&t, "duration", xt_fmt_duration(v, sizeof v, cli_since_start(r, s->last_ts)), NULL);
 	row(&t, "generations", num(v, sizeof v, s->generations),
 	    st == XTRACE_OK ? NULL : st == XTRACE_ERR_TRUNCATED ? "(truncated)" : "(corrupt)");
 	row(&t, "threads", num(v, sizeof v, s->threads), NULL);
@@ -100,7 +97,7 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 	row(&t, "frees", num(v, sizeof v, hp->frees + hp->realloc_frees), u);
 	char at[32];
 	snprintf(u, sizeof u, "at %s", xt_fmt_duration(at, sizeof at, hp->peak_live_bytes ?
-		 since_start(h, hp->peak_ts) : 0));
+		 cli_since_start(r, hp->peak_ts) : 0));
 	row(&t, "peak live", xt_fmt_bytes(v, sizeof v, hp->peak_live_bytes), u);
 	row(&t, "live at end", num(v, sizeof v, hp->live.count), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
 	if (h->fork_parent_pid)

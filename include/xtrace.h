@@ -1,0 +1,73 @@
+/* xtrace.h: annotations a program adds to its own trace: regions (named spans of a thread's
+ * time, like Go's trace.WithRegion) and log messages (like Go's trace.Log). They are recorded as
+ * events when the program runs under libxtrace.so and cost one pointer test when it does not:
+ * each function looks up the shim's entry point once with dlsym and does nothing if it is
+ * absent, so a program that includes this header needs no link-time dependency on xtrace (link
+ * with -ldl on glibc before 2.34).
+ *
+ *   XTRACE_REGION_BEGIN("parse");        // allocations until the end are "in" region parse
+ *   ...
+ *   XTRACE_REGION_END("parse");          // regions nest; end names the one it closes
+ *   xtrace_log_message("cache", "evicted 120 entries");
+ *
+ * Names and messages are copied when recorded (up to 4096 bytes); any thread may call these. */
+#ifndef XTRACE_H
+#define XTRACE_H
+
+#include <dlfcn.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef void (*xtrace_name_fn)(const char *);
+typedef void (*xtrace_log_fn)(const char *, const char *);
+
+/* xtrace_entry_ returns the shim's symbol name, or NULL without the shim. The lookup runs once
+ * per call site and program (the shim is preloaded, so it never appears later). */
+static inline void *xtrace_entry_(void **cache, int *done, const char *name)
+{
+	if (!__atomic_load_n(done, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(cache, dlsym(RTLD_DEFAULT, name), __ATOMIC_RELAXED);
+		__atomic_store_n(done, 1, __ATOMIC_RELEASE);
+	}
+	return __atomic_load_n(cache, __ATOMIC_RELAXED);
+}
+
+/* xtrace_region_begin_name starts region name on the calling thread. */
+static inline void xtrace_region_begin_name(const char *name)
+{
+	static void *fn;
+	static int done;
+	xtrace_name_fn f = (xtrace_name_fn)xtrace_entry_(&fn, &done, "xtrace_region_begin");
+	if (f)
+		f(name);
+}
+
+/* xtrace_region_end_name ends the calling thread's region name. */
+static inline void xtrace_region_end_name(const char *name)
+{
+	static void *fn;
+	static int done;
+	xtrace_name_fn f = (xtrace_name_fn)xtrace_entry_(&fn, &done, "xtrace_region_end");
+	if (f)
+		f(name);
+}
+
+/* xtrace_log_message records message under category. */
+static inline void xtrace_log_message(const char *category, const char *message)
+{
+	static void *fn;
+	static int done;
+	xtrace_log_fn f = (xtrace_log_fn)xtrace_entry_(&fn, &done, "xtrace_log");
+	if (f)
+		f(category, message);
+}
+
+#define XTRACE_REGION_BEGIN(name) xtrace_region_begin_name(name)
+#define XTRACE_REGION_END(name) xtrace_region_end_name(name)
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,121 @@
+/* names.c: the string interner (see names.h): an arena of NUL-terminated strings and an
+ * open-addressing index of their IDs. Adding a name allocates only when a table doubles. */
+#include "names.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a: names are short */
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+	return h ^ (h >> 29);
+}
+
+int xt_names_init(struct xt_names *n)
+{
+	memset(n, 0, sizeof *n);
+	n->arena_cap = 4096;
+	n->cap = 64;
+	n->mask = 127;
+	n->arena = malloc(n->arena_cap);
+	n->off = malloc(n->cap * sizeof *n->off);
+	n->len = malloc(n->cap * sizeof *n->len);
+	n->slots = calloc(n->mask + 1, sizeof *n->slots);
+	if (!n->arena || !n->off || !n->len || !n->slots) {
+		xt_names_destroy(n);
+		return -1;
+	}
+	return 0;
+}
+
+void xt_names_destroy(struct xt_names *n)
+{
+	free(n->arena);
+	free(n->off);
+	free(n->len);
+	free(n->slots);
+	memset(n, 0, sizeof *n);
+}
+
+/* slot_of returns the slot holding s or the empty slot where it would go. */
+static uint32_t slot_of(const struct xt_names *n, const char *s, size_t len, uint64_t h)
+{
+	uint32_t i = (uint32_t)h & n->mask;
+	for (;; i = (i + 1) & n->mask) {
+		uint32_t v = n->slots[i];
+		if (v == 0)
+			return i;
+		if (n->len[v - 1] == len && memcmp(n->arena + n->off[v - 1], s, len) == 0)
+			return i;
+	}
+}
+
+uint32_t xt_names_find(const struct xt_names *n, const char *s, size_t len)
+{
+	uint32_t v = n->slots[slot_of(n, s, len, hash(s, len))];
+	return v ? v - 1 : UINT32_MAX;
+}
+
+static int grow_index(struct xt_names *n)
+{
+	uint32_t cap = (n->mask + 1) * 2;
+	uint32_t *slots = calloc(cap, sizeof *slots);
+	if (!slots)
+		return -1;
+	free(n->slots);
+	n->slots = slots;
+	n->mask = cap - 1;
+	for (uint32_t id = 0; id < n->count; id++) {
+		const char *s = n->arena + n->off[id];
+		n->slots[slot_of(n, s, n->len[id], hash(s, n->len[id]))] = id + 1;
+	}
+	return 0;
+}
+
+uint32_t xt_names_id(struct xt_names *n, const char *s, size_t len)
+{
+	uint64_t h = hash(s, len);
+	uint32_t i = slot_of(n, s, len, h);
+	if (n->slots[i])
+		return n->slots[i] - 1;
+	if (len >= UINT32_MAX / 2 || n->arena_len + len + 1 >= UINT32_MAX)
+		return UINT32_MAX;
+	if (n->arena_len + len + 1 > n->arena_cap) {
+		size_t cap = n->arena_cap;
+		while (cap < n->arena_len + len + 1)
+			cap *= 2;
+		char *a = realloc(n->arena, cap);
+		if (!a)
+			return UINT32_MAX;
+		n->arena = a;
+		n->arena_cap = cap;
+	}
+	if (n->count == n->cap) {
+		uint32_t *o = realloc(n->off, 2 * n->cap * sizeof *o);
+		if (o)
+			n->off = o;
+		uint32_t *l = realloc(n->len, 2 * n->cap * sizeof *l);
+		if (l)
+			n->len = l;
+		if (!o || !l)
+			return UINT32_MAX;
+		n->cap *= 2;
+	}
+	uint32_t id = n->count++;
+	n->off[id] = (uint32_t)n->arena_len;
+	n->len[id] = (uint32_t)len;
+	memcpy(n->arena + n->arena_len, s, len);
+	n->arena[n->arena_len + len] = 0;
+	n->arena_len += len + 1;
+	n->slots[i] = id + 1;
+	/* Keep the index at most half full. */
+	if ((n->count * 2 > n->mask + 1) && grow_index(n) < 0) {
+		n->count--;
+		n->arena_len -= len + 1;
+		n->slots[i] = 0;
+		return UINT32_MAX;
+	}
+	return id;
+}

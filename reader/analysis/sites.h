@@ -1,0 +1,159 @@
+/* sites.h: allocation sites of one trace, for the top, leaks, peak, flame, diff and report
+ * commands. A site is a distinct call stack (its program counters) and the region the thread
+ * was in; it keeps counters of what it allocated and what of that is still live, temporary, or
+ * was live at the process's peak.
+ *
+ * Stack IDs are per generation, so each generation maps its stack IDs to stacks kept by content
+ * (a hash of the PCs): after the first allocation from a stack in a generation, finding its site
+ * is an array lookup. Each distinct PC is symbolized once, when first seen, while its
+ * generation's module table is current. Groups (by stack, function, line or region) are built
+ * at the end from symbolized names, so they also match across two traces (diff). */
+#ifndef XT_SITES_H
+#define XT_SITES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "liveset.h"
+#include "names.h"
+#include "xtrace-reader.h"
+
+/* XT_NO_SITE marks an allocation an analysis leaves out (outside the --region filter). */
+#define XT_NO_SITE UINT32_MAX
+#define XT_NO_NAME UINT32_MAX
+/* Regions nest at most this deep per thread; deeper ones are counted but not named. */
+#define XT_MAX_REGION_DEPTH 32
+
+struct xt_counts {
+	uint64_t allocs, bytes;       /* successful allocations and their requested bytes */
+	uint64_t frees;               /* of this site's objects (realloc's included) */
+	uint64_t temporary;           /* freed by the allocating thread, its next heap event */
+	uint64_t temporary_bytes;
+	uint64_t live_objects, live_bytes; /* at the end of what was read: leaked */
+	uint64_t peak_bytes;          /* live at the process's peak (after xt_sites_peak_pass) */
+};
+
+/* Ranking metrics (--by). */
+enum xt_metric { XT_BY_ALLOCS, XT_BY_BYTES, XT_BY_PEAK, XT_BY_TEMPORARY, XT_BY_LEAKED, XT_BY_COUNT };
+/* Grouping of sites (--group). */
+enum xt_grouping { XT_GROUP_STACK, XT_GROUP_FUNCTION, XT_GROUP_LINE, XT_GROUP_REGION, XT_GROUP_COUNT };
+
+/* One symbolized frame; name IDs index the sites' names table (XT_NO_NAME: unknown). */
+struct xt_frame_info {
+	uint64_t pc, offset;  /* return address; its offset in its module */
+	uint32_t function, file, module;
+	int line;
+	uint32_t label;       /* the function, else "module+0xoffset", else "0xpc" */
+	uint32_t line_label;  /* "function (file:line)" when the line is known, else label */
+};
+
+struct xt_site {
+	uint32_t stack;   /* index into the distinct stacks */
+	uint32_t region;  /* region name ID + 1; 0 outside any region */
+	struct xt_counts c;
+};
+
+struct xt_ustack {
+	uint64_t hash;
+	uint32_t off, n;  /* frame indices in frame_ix[off .. off + n), innermost first */
+	uint32_t site0;   /* its site outside any region, or XT_NO_SITE before the first */
+};
+
+struct xt_thread_regions {
+	uint64_t tid;
+	uint64_t last_alloc; /* address of the thread's latest allocation, 0 after any free */
+	uint32_t depth;      /* open regions, may exceed XT_MAX_REGION_DEPTH */
+	uint32_t region[XT_MAX_REGION_DEPTH]; /* name IDs, outermost first */
+};
+
+struct xt_sites {
+	struct xt_names names;
+	xtrace_symbolizer *sym;      /* NULL: frames stay module+offset */
+	uint32_t region_filter;      /* name ID + 1 of the region allocations must be in; 0: all */
+	int peak_pass;               /* set by xt_sites_peak_pass: only peak_bytes changes */
+
+	struct xt_frame_info *frames;
+	size_t nframes, frames_cap;
+	struct xt_liveset frame_of_pc;   /* pc -> frame index (in the record's bytes field) */
+
+	uint32_t *frame_ix;
+	size_t nframe_ix, frame_ix_cap;
+	struct xt_ustack *stacks;
+	size_t nstacks, stacks_cap;
+	struct xt_liveset stack_of_hash; /* hash -> stack index */
+
+	struct { uint32_t gen, stack; } *genmap; /* this generation's stack ID -> stack index + 1 */
+	size_t genmap_cap;
+	uint32_t gen;                    /* bumped at each Sync, so stale genmap entries miss */
+
+	struct xt_site *site;
+	size_t count, cap;
+	struct xt_liveset site_of_region; /* (stack + 1) << 32 | region -> site */
+
+	struct xt_thread_regions *threads;
+	size_t nthreads, threads_cap;
+	struct xt_liveset thread_of_tid;
+	uint64_t last_tid;
+	size_t last_thread;
+
+	struct xt_counts total;          /* over every counted site */
+};
+
+/* xt_sites_init: symbolize 0 keeps frames as module+offset; region (may be NULL) keeps only
+ * allocations made inside that region. 0, or -1 without memory. */
+int xt_sites_init(struct xt_sites *s, int symbolize, const char *region);
+void xt_sites_destroy(struct xt_sites *s);
+
+/* Feeding events, in trace order (summary.c does it; all return -1 without memory). */
+void xt_sites_sync(struct xt_sites *s);
+/* xt_sites_site sets *site to the site of an allocation by thread tid from stack ID stack (of
+ * r's current generation), XT_NO_SITE when the analysis leaves it out. */
+int xt_sites_site(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint64_t stack,
+		  uint32_t *site);
+int xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t tid, uint64_t addr, uint64_t bytes);
+int xt_sites_free(struct xt_sites *s, uint64_t tid, const struct xt_live *old, int realloc_free);
+/* xt_sites_region handles UserRegionBegin (begin 1) and UserRegionEnd (0). */
+int xt_sites_region(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint64_t name,
+		    int begin);
+/* xt_sites_in_region says whether thread tid is inside the filter region (1 without a filter). */
+int xt_sites_in_region(struct xt_sites *s, uint64_t tid);
+/* xt_sites_region_of returns the name ID of thread tid's innermost region, or XT_NO_NAME. */
+uint32_t xt_sites_region_of(struct xt_sites *s, uint64_t tid);
+
+/* xt_sites_peak_pass prepares a second read of the same trace, up to its peak: live bytes then
+ * go to each site's peak_bytes (site indices stay those of the first read). */
+void xt_sites_peak_pass(struct xt_sites *s);
+
+/* Metric and grouping names, as the command-line options spell them ("allocs", "stack"). */
+const char *xt_metric_name(enum xt_metric m);
+const char *xt_grouping_name(enum xt_grouping g);
+int xt_metric_parse(const char *s, enum xt_metric *m);
+int xt_grouping_parse(const char *s, enum xt_grouping *g);
+uint64_t xt_counts_metric(const struct xt_counts *c, enum xt_metric m);
+void xt_counts_add(struct xt_counts *to, const struct xt_counts *c);
+
+/* A group of sites that share a key: its name ID in the names table given to xt_sites_group,
+ * the sum of their counters, and the site that allocated the most bytes (whose frames stand
+ * for the group). */
+struct xt_group {
+	uint32_t key;
+	uint32_t site;
+	struct xt_counts c;
+};
+
+/* xt_sites_group groups every site by g into *out (allocated; free it), keys interned in keys
+ * (s->names or a table shared with another trace), sorted by m, largest first, ties by key.
+ * Returns the number of groups, or -1 without memory. */
+long xt_sites_group(struct xt_sites *s, enum xt_grouping g, enum xt_metric m,
+		    struct xt_names *keys, struct xt_group **out);
+/* xt_groups_sort sorts groups by m, largest first, ties by key (keys: the groups' table). */
+void xt_groups_sort(struct xt_group *groups, size_t n, enum xt_metric m,
+		    const struct xt_names *keys);
+
+/* xt_site_frame returns frame i (0: innermost) of site's stack, or NULL past its end. */
+const struct xt_frame_info *xt_site_frame(const struct xt_sites *s, uint32_t site, size_t i);
+size_t xt_site_depth(const struct xt_sites *s, uint32_t site);
+/* xt_site_region returns the site's region name, or NULL. */
+const char *xt_site_region(const struct xt_sites *s, uint32_t site);
+
+#endif

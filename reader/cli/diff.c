@@ -1,0 +1,313 @@
+/* diff.c: `xtrace diff`: two traces side by side: totals (allocations, bytes, peak, temporary,
+ * leaked) and sites. Sites match across the traces by their symbolized frames, never by
+ * addresses, which move between runs. --fail-above PCT exits 4 when the chosen metric's total
+ * grew by more than PCT percent, for CI gates. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+struct diff_row {
+	uint32_t key;
+	uint64_t a, b;
+};
+
+/* growth is how much b grew over a, in percent (infinite from nothing to something). */
+static double growth(uint64_t a, uint64_t b)
+{
+	if (a == 0)
+		return b == 0 ? 0 : INFINITY;
+	return ((double)b - (double)a) * 100.0 / (double)a;
+}
+
+static uint64_t total_of(const struct cli_profile *p, enum xt_metric m)
+{
+	/* The process's peak, unless a region filter made it the region's sites' share. */
+	if (m == XT_BY_PEAK && !p->sites.region_filter)
+		return p->sum.heap.peak_live_bytes;
+	return xt_counts_metric(&p->sites.total, m);
+}
+
+static int cmp_rows(const void *x, const void *y)
+{
+	const struct diff_row *a = x, *b = y;
+	uint64_t da = a->a > a->b ? a->a - a->b : a->b - a->a;
+	uint64_t db = b->a > b->b ? b->a - b->b : b->b - b->a;
+	if (da != db)
+		return da > db ? -1 : 1;
+	uint64_t ma = a->a > a->b ? a->a : a->b, mb = b->a > b->b ? b->a : b->b;
+	return ma > mb ? -1 : ma < mb;
+}
+
+/* merge pairs the groups of both traces by key (IDs of one shared table) into rows. */
+static struct diff_row *merge(const struct xt_group *ga, size_t na, const struct xt_group *gb,
+			      size_t nb, uint32_t nkeys, enum xt_metric m, size_t *n)
+{
+	uint32_t *row_of = calloc(nkeys ? nkeys : 1, sizeof *row_of);
+	struct diff_row *rows = calloc(na + nb + 1, sizeof *rows);
+	if (!row_of || !rows) {
+		free(row_of);
+		free(rows);
+		return NULL;
+	}
+	size_t k = 0;
+	for (int side = 0; side < 2; side++) {
+		const struct xt_group *g = side ? gb : ga;
+		for (size_t i = 0, ng = side ? nb : na; i < ng; i++) {
+			if (!row_of[g[i].key]) {
+				rows[k].key = g[i].key;
+				row_of[g[i].key] = (uint32_t)++k;
+			}
+			struct diff_row *r = &rows[row_of[g[i].key] - 1];
+			*(side ? &r->b : &r->a) = xt_counts_metric(&g[i].c, m);
+		}
+	}
+	free(row_of);
+	qsort(rows, k, sizeof *rows, cmp_rows);
+	*n = k;
+	return rows;
+}
+
+static void put_pct(struct xt_out *o, double pct, int json)
+{
+	if (isinf(pct))
+		xt_out_str(o, json ? "null" : "new");
+	else
+		xt_out_printf(o, json ? "%.2f" : "%+.1f%%", pct);
+}
+
+static const char *metric_cell(char *buf, size_t n, enum xt_metric m, uint64_t v, int human)
+{
+	if (human && m != XT_BY_ALLOCS && m != XT_BY_TEMPORARY)
+		return xt_fmt_bytes(buf, n, v);
+	snprintf(buf, n, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static const char *delta_cell(char *buf, size_t n, enum xt_metric m, uint64_t a, uint64_t b,
+			      int human)
+{
+	/* The sign goes first, the magnitude after it (in units like the other cells). */
+	buf[0] = a > b ? '-' : '+';
+	metric_cell(buf + (a != b), n - 1, m, a > b ? a - b : b - a, human);
+	return buf;
+}
+
+static const char *pct_cell(char *buf, size_t n, uint64_t a, uint64_t b)
+{
+	double pct = growth(a, b);
+	if (isinf(pct))
+		snprintf(buf, n, "new");
+	else if (b == 0 && a)
+		snprintf(buf, n, "gone");
+	else
+		snprintf(buf, n, "%+.1f%%", pct);
+	return buf;
+}
+
+struct diff_opts {
+	enum xt_metric by;
+	enum xt_grouping group;
+	long limit;
+	const char *region;
+	double fail_above; /* < 0: no gate */
+	int json, tsv;
+};
+
+static void put_json(struct xt_out *o, const struct cli_profile p[2], const struct diff_opts *d,
+		     const struct xt_names *keys, const struct diff_row *rows, size_t n, int regressed)
+{
+	xt_out_str(o, "{\n  \"a\": ");
+	xt_out_json_str(o, p[0].path, strlen(p[0].path));
+	xt_out_str(o, ",\n  \"b\": ");
+	xt_out_json_str(o, p[1].path, strlen(p[1].path));
+	xt_out_printf(o, ",\n  \"by\": \"%s\",\n  \"group\": \"%s\",\n  \"fail_above\": ",
+		      xt_metric_name(d->by), xt_grouping_name(d->group));
+	if (d->fail_above >= 0)
+		xt_out_printf(o, "%g", d->fail_above);
+	else
+		xt_out_str(o, "null");
+	xt_out_printf(o, ",\n  \"regressed\": %s,\n  \"totals\": {", regressed ? "true" : "false");
+	for (int m = 0; m < XT_BY_COUNT; m++) {
+		uint64_t a = total_of(&p[0], (enum xt_metric)m), b = total_of(&p[1], (enum xt_metric)m);
+		xt_out_printf(o, "%s\n    \"%s\": {\"a\": %llu, \"b\": %llu, \"delta\": %lld, \"percent\": ",
+			      m ? "," : "", xt_metric_name((enum xt_metric)m), (unsigned long long)a,
+			      (unsigned long long)b, (long long)(b - a));
+		put_pct(o, growth(a, b), 1);
+		xt_out_char(o, '}');
+	}
+	xt_out_str(o, "\n  },\n  \"sites\": [");
+	for (size_t i = 0; i < n && (long)i < d->limit; i++) {
+		xt_out_str(o, i ? ",\n    {\"key\": " : "\n    {\"key\": ");
+		cli_put_name_json(o, keys, rows[i].key);
+		xt_out_printf(o, ", \"a\": %llu, \"b\": %llu, \"delta\": %lld, \"percent\": ",
+			      (unsigned long long)rows[i].a, (unsigned long long)rows[i].b,
+			      (long long)(rows[i].b - rows[i].a));
+		put_pct(o, growth(rows[i].a, rows[i].b), 1);
+		xt_out_char(o, '}');
+	}
+	xt_out_str(o, "\n  ]\n}\n");
+}
+
+static void put_text(struct xt_out *o, const struct cli_profile p[2], const struct diff_opts *d,
+		     const struct xt_names *keys, const struct diff_row *rows, size_t n)
+{
+	char buf[5][512];
+	const char *cell[5];
+	int human = !d->tsv;
+	size_t width[5] = {0};
+	long shown = (long)n < d->limit ? (long)n : d->limit;
+	if (human) {
+		xt_out_printf(o, "a  %s\nb  %s\n\n", p[0].path, p[1].path);
+		static const char *const head[5] = {"total", "a", "b", "delta", "change"};
+		const char *rowsv[XT_BY_COUNT + 1][5];
+		char tb[XT_BY_COUNT][4][32];
+		for (int m = 0; m <= XT_BY_COUNT; m++) {
+			if (m == 0) {
+				memcpy(rowsv[0], head, sizeof head);
+			} else {
+				enum xt_metric mm = (enum xt_metric)(m - 1);
+				uint64_t a = total_of(&p[0], mm), b = total_of(&p[1], mm);
+				rowsv[m][0] = xt_metric_name(mm);
+				rowsv[m][1] = metric_cell(tb[m - 1][0], 32, mm, a, 1);
+				rowsv[m][2] = metric_cell(tb[m - 1][1], 32, mm, b, 1);
+				rowsv[m][3] = delta_cell(tb[m - 1][2], 32, mm, a, b, 1);
+				rowsv[m][4] = pct_cell(tb[m - 1][3], 32, a, b);
+			}
+			xt_cols_fit(width, rowsv[m], 5);
+		}
+		for (int m = 0; m <= XT_BY_COUNT; m++)
+			xt_cols_row(o, width, rowsv[m], 5, 0);
+		xt_out_printf(o, "\nsites by %s, grouped by %s, largest change first:\n\n",
+			      xt_metric_name(d->by), xt_grouping_name(d->group));
+		memset(width, 0, sizeof width);
+	}
+	for (int pass = human ? 0 : 1; pass < 2; pass++) {
+		for (long i = -1; i < shown; i++) {
+			if (i < 0) {
+				static const char *const head[5] = {"a", "b", "delta", "change", "site"};
+				memcpy(cell, head, sizeof head);
+			} else {
+				const struct diff_row *r = &rows[i];
+				cell[0] = metric_cell(buf[0], 512, d->by, r->a, human);
+				cell[1] = metric_cell(buf[1], 512, d->by, r->b, human);
+				cell[2] = delta_cell(buf[2], 512, d->by, r->a, r->b, human);
+				cell[3] = pct_cell(buf[3], 512, r->a, r->b);
+				snprintf(buf[4], 512, "%s", xt_names_str(keys, r->key));
+				cell[4] = buf[4];
+			}
+			if (!human)
+				xt_out_printf(o, "%s\t%s\t%s\t%s\t%s\n", cell[0], cell[1], cell[2], cell[3],
+					      cell[4]);
+			else if (pass == 0)
+				xt_cols_fit(width, cell, 5);
+			else
+				xt_cols_row(o, width, cell, 5, 1u << 4);
+		}
+	}
+}
+
+int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"by", required_argument, NULL, 'b'},
+		{"group", required_argument, NULL, 'g'},
+		{"region", required_argument, NULL, 'r'},
+		{"fail-above", required_argument, NULL, 'f'},
+		{"json", no_argument, NULL, 'j'},
+		{"tsv", no_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct diff_opts d = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .limit = 20,
+			      .fail_above = -1};
+	int ch;
+	char *end;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			if (cli_parse_metric(cmd, optarg, &d.by) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'g':
+			if (cli_parse_grouping(cmd, optarg, &d.group) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'n':
+			d.limit = strtol(optarg, &end, 10);
+			if (*end || d.limit < 1)
+				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			break;
+		case 'f':
+			d.fail_above = strtod(optarg, &end);
+			if (*end || !(d.fail_above >= 0))
+				return cli_usage_error(cmd, "--fail-above wants a percentage, not '%s'", optarg);
+			break;
+		case 'r': d.region = optarg; break;
+		case 'j': d.json = 1; break;
+		case 't': d.tsv = 1; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	if (d.json && d.tsv)
+		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	if (argc - optind != 2)
+		return cli_usage_error(cmd, "want two trace files, got %d", argc - optind);
+	struct cli_profile p[2];
+	int code = cli_profile_load(&p[0], argv[optind], d.region, d.by == XT_BY_PEAK, NULL, NULL);
+	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
+		return code;
+	int code_b = cli_profile_load(&p[1], argv[optind + 1], d.region, d.by == XT_BY_PEAK, NULL, NULL);
+	if (code_b != XT_EXIT_OK && code_b != XT_EXIT_TRUNCATED) {
+		cli_profile_free(&p[0]);
+		return code_b;
+	}
+	if (code == XT_EXIT_OK)
+		code = code_b;
+	struct xt_names keys;
+	struct xt_group *g[2] = {NULL, NULL};
+	struct diff_row *rows = NULL;
+	size_t n = 0;
+	long na = -1, nb = -1;
+	struct xt_out o;
+	if (xt_names_init(&keys) == 0) {
+		na = xt_sites_group(&p[0].sites, d.group, d.by, &keys, &g[0]);
+		nb = na < 0 ? -1 : xt_sites_group(&p[1].sites, d.group, d.by, &keys, &g[1]);
+		if (nb >= 0)
+			rows = merge(g[0], (size_t)na, g[1], (size_t)nb, keys.count, d.by, &n);
+	}
+	if (!rows || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("out of memory");
+		code = XT_EXIT_FAIL;
+	} else {
+		double pct = growth(total_of(&p[0], d.by), total_of(&p[1], d.by));
+		int regressed = d.fail_above >= 0 && pct > d.fail_above;
+		if (d.json)
+			put_json(&o, p, &d, &keys, rows, n, regressed);
+		else
+			put_text(&o, p, &d, &keys, rows, n);
+		if (cli_out_close(&o) < 0) {
+			code = XT_EXIT_FAIL;
+		} else if (regressed) {
+			char v[32];
+			cli_warn("%s grew by %s, more than %g%%", xt_metric_name(d.by),
+				 pct_cell(v, sizeof v, total_of(&p[0], d.by), total_of(&p[1], d.by)),
+				 d.fail_above);
+			code = XT_EXIT_REGRESSED;
+		}
+	}
+	free(rows);
+	free(g[0]);
+	free(g[1]);
+	xt_names_destroy(&keys);
+	cli_profile_free(&p[0]);
+	cli_profile_free(&p[1]);
+	return code;
+}

@@ -1,0 +1,314 @@
+/* export.c: `xtrace export`: the trace for other tools. --format chrome writes Chrome trace-event
+ * JSON (Perfetto's UI and chrome://tracing open it): per process a live-heap counter track and
+ * an allocation-rate track, per thread the regions, sleeps and other begin/end pairs as slices
+ * and every other non-heap event (logs, timer fires, timer calls) as an instant. --format csv
+ * writes one row per timed event, for DuckDB, pandas or Spark. Both stream in one pass. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+#include "spec.h"
+
+/* Counter tracks hold one sample per bucket of trace time: the largest live heap in it (at
+ * the moment it was reached, so the peak is exact) and the allocations made in it. */
+#define BUCKET_NS 100000u
+
+struct exporter {
+	struct xt_out o;
+	int chrome;
+	uint64_t pid;
+	struct xt_sites *sites;
+	struct cli_progress *pr;
+	struct xt_liveset named;   /* threads that have their thread_name record */
+	int first;                 /* no trace event written yet (no comma before it) */
+	/* the open bucket */
+	uint64_t bucket, bucket_allocs, bucket_bytes, max_live, max_live_ts;
+	int bucket_open;
+	uint64_t prev_live;
+};
+
+static void put_us(struct xt_out *o, const xtrace_reader *r, uint64_t ts)
+{
+	uint64_t ns = cli_since_start(r, ts);
+	xt_out_u64(o, ns / 1000);
+	xt_out_char(o, '.');
+	xt_out_printf(o, "%03u", (unsigned)(ns % 1000));
+}
+
+static void begin_event(struct exporter *x)
+{
+	xt_out_str(&x->o, x->first ? "\n" : ",\n");
+	x->first = 0;
+}
+
+static void close_bucket(struct exporter *x, const xtrace_reader *r)
+{
+	if (!x->bucket_open)
+		return;
+	struct xt_out *o = &x->o;
+	begin_event(x);
+	xt_out_printf(o, "{\"name\": \"live heap\", \"ph\": \"C\", \"pid\": %llu, \"ts\": ",
+		      (unsigned long long)x->pid);
+	put_us(o, r, x->max_live_ts);
+	xt_out_printf(o, ", \"args\": {\"bytes\": %llu}}", (unsigned long long)x->max_live);
+	begin_event(x);
+	xt_out_printf(o, "{\"name\": \"allocation rate\", \"ph\": \"C\", \"pid\": %llu, \"ts\": ",
+		      (unsigned long long)x->pid);
+	put_us(o, r, x->bucket * BUCKET_NS + xtrace_get_header(r)->start_ts);
+	xt_out_printf(o, ", \"args\": {\"allocs\": %llu, \"bytes\": %llu}}",
+		      (unsigned long long)x->bucket_allocs, (unsigned long long)x->bucket_bytes);
+	x->bucket_open = 0;
+}
+
+/* put_args writes the event's arguments as JSON members, strings resolved. */
+static void put_args(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+{
+	for (unsigned i = 0; i < ev->nargs; i++) {
+		xt_out_str(o, i ? ", " : "");
+		xt_out_json_str(o, ev->arg_names[i], strlen(ev->arg_names[i]));
+		xt_out_str(o, ": ");
+		size_t len;
+		const char *s = ev->arg_kinds[i] == XTRACE_ARG_STRING ? xtrace_string(r, ev->args[i], &len)
+								       : NULL;
+		if (s)
+			xt_out_json_str(o, s, len);
+		else
+			xt_out_u64(o, ev->args[i]);
+	}
+}
+
+/* slice_name is a begin/end pair's name: its first string argument (a region's name), else the
+ * event's name without Begin/End. */
+static void put_slice_name(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev,
+			   size_t cut)
+{
+	size_t len;
+	const char *s;
+	if (ev->nargs && ev->arg_kinds[0] == XTRACE_ARG_STRING &&
+	    (s = xtrace_string(r, ev->args[0], &len)))
+		xt_out_json_str(o, s, len);
+	else
+		xt_out_json_str(o, ev->name, strlen(ev->name) - cut);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n > k && strcmp(s + n - k, suffix) == 0;
+}
+
+static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct xtrace_event *ev,
+			const struct xt_summary *s)
+{
+	struct xt_out *o = &x->o;
+	if (ev->kind == XTRACE_EVENT_SYNC)
+		return 0;
+	int added;
+	if (!xt_liveset_put(&x->named, ev->thread ? ev->thread : 1, &added))
+		return -1;
+	if (added) {
+		begin_event(x);
+		xt_out_printf(o, "{\"name\": \"thread_name\", \"ph\": \"M\", \"pid\": %llu, \"tid\": %llu, "
+			      "\"args\": {\"name\": \"thread %llu\"}}", (unsigned long long)x->pid,
+			      (unsigned long long)ev->thread, (unsigned long long)ev->thread);
+	}
+	if (ev->experiment == XT_EXP_ALLOCFREE) {
+		uint64_t b = cli_since_start(r, ev->ts) / BUCKET_NS;
+		if (x->bucket_open && b != x->bucket)
+			close_bucket(x, r);
+		if (!x->bucket_open) {
+			x->bucket_open = 1;
+			x->bucket = b;
+			x->bucket_allocs = x->bucket_bytes = 0;
+			x->max_live = s->heap.live_bytes;
+			x->max_live_ts = ev->ts;
+		}
+		if (ev->type == XT_EV_ObjectAlloc && ev->args[0] && xt_sites_in_region(x->sites, ev->thread)) {
+			x->bucket_allocs++;
+			x->bucket_bytes += s->heap.live_bytes - x->prev_live;
+		}
+		if (s->heap.live_bytes > x->max_live) {
+			x->max_live = s->heap.live_bytes;
+			x->max_live_ts = ev->ts;
+		}
+		x->prev_live = s->heap.live_bytes;
+		return 0;
+	}
+	begin_event(x);
+	int b = ends_with(ev->name, "Begin"), e = ends_with(ev->name, "End");
+	xt_out_str(o, "{\"name\": ");
+	if (b || e)
+		put_slice_name(o, r, ev, b ? 5 : 3);
+	else
+		xt_out_json_str(o, ev->name, strlen(ev->name));
+	xt_out_printf(o, ", \"cat\": \"%s\", \"ph\": \"%s\", \"pid\": %llu, \"tid\": %llu, \"ts\": ",
+		      ev->experiment_name, b ? "B" : e ? "E" : "i", (unsigned long long)x->pid,
+		      (unsigned long long)ev->thread);
+	put_us(o, r, ev->ts);
+	xt_out_str(o, b || e ? "" : ", \"s\": \"t\"");
+	xt_out_str(o, ", \"args\": {");
+	put_args(o, r, ev);
+	xt_out_str(o, "}}");
+	return 0;
+}
+
+static void csv_str(struct xt_out *o, const char *s, size_t n)
+{
+	xt_out_char(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			xt_out_char(o, '"');
+		xt_out_char(o, s[i]);
+	}
+	xt_out_char(o, '"');
+}
+
+static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xtrace_event *ev,
+		     const struct xt_summary *s)
+{
+	if (ev->kind == XTRACE_EVENT_SYNC || !xt_sites_in_region(x->sites, ev->thread))
+		return 0;
+	struct xt_out *o = &x->o;
+	xt_out_u64(o, ev->gen);
+	xt_out_char(o, ',');
+	xt_out_u64(o, cli_since_start(r, ev->ts));
+	xt_out_char(o, ',');
+	xt_out_u64(o, ev->thread);
+	xt_out_char(o, ',');
+	xt_out_str(o, ev->name);
+	xt_out_char(o, ',');
+	/* addr, size and api for heap events; the other arguments as name=value in detail. */
+	int heap = ev->experiment == XT_EXP_ALLOCFREE;
+	if (heap)
+		xt_out_u64(o, ev->args[0]);
+	xt_out_char(o, ',');
+	const struct xtrace_alloc_type *t = heap && ev->type == XT_EV_ObjectAlloc ?
+		xtrace_alloc_type(r, ev->args[1]) : NULL;
+	if (t)
+		xt_out_u64(o, xt_request_bytes(t->elem_size, t->count));
+	xt_out_char(o, ',');
+	if (t)
+		xt_out_str(o, xtrace_alloc_api_name(t->api));
+	xt_out_char(o, ',');
+	uint32_t region = xt_sites_region_of(x->sites, ev->thread);
+	if (region != XT_NO_NAME)
+		csv_str(o, xt_names_str(&x->sites->names, region), xt_names_len(&x->sites->names, region));
+	xt_out_char(o, ',');
+	char detail[8192];
+	size_t len = 0;
+	for (unsigned i = heap ? ev->nargs : 0; i < ev->nargs && len < sizeof detail; i++) {
+		size_t sl;
+		const char *str = ev->arg_kinds[i] == XTRACE_ARG_STRING ?
+			xtrace_string(r, ev->args[i], &sl) : NULL;
+		int k = str ? snprintf(detail + len, sizeof detail - len, "%s%s=%.*s", len ? " " : "",
+				       ev->arg_names[i], (int)sl, str)
+			    : snprintf(detail + len, sizeof detail - len, "%s%s=%llu", len ? " " : "",
+				       ev->arg_names[i], (unsigned long long)ev->args[i]);
+		len = k < 0 ? len : len + (size_t)k;
+	}
+	if (len)
+		csv_str(o, detail, len < sizeof detail ? len : sizeof detail - 1);
+	xt_out_char(o, '\n');
+	return 0;
+}
+
+static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
+		    const struct xt_summary *s)
+{
+	struct exporter *x = ctx;
+	cli_progress_event(x->pr, r, ev, s);
+	return x->chrome ? chrome_event(x, r, ev, s) : csv_event(x, r, ev, s);
+}
+
+int cmd_export(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},
+		{"output", required_argument, NULL, 'o'},
+		{"region", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *format = NULL, *out = NULL, *region = NULL;
+	int ch;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'f': format = optarg; break;
+		case 'o': out = optarg; break;
+		case 'r': region = optarg; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	if (!format || (strcmp(format, "chrome") != 0 && strcmp(format, "csv") != 0))
+		return cli_usage_error(cmd, "--format wants chrome or csv, not '%s'", format ? format : "");
+	if (!out)
+		return cli_usage_error(cmd, "no output file given (-o OUT, '-' for stdout)");
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	xtrace_reader *r = cli_open(path);
+	if (!r)
+		return XT_EXIT_FAIL;
+	int stdout_out = strcmp(out, "-") == 0;
+	int fd = stdout_out ? STDOUT_FILENO : open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		cli_warn("cannot create %s: %m", out);
+		xtrace_close(r);
+		return XT_EXIT_FAIL;
+	}
+	struct xt_sites sites;
+	struct cli_progress pr;
+	struct exporter x = {.chrome = format[1] == 'h', .pid = xtrace_get_header(r)->pid,
+			     .sites = &sites, .pr = &pr, .first = 1};
+	cli_progress_init(&pr, path, path);
+	int code = XT_EXIT_FAIL;
+	if (xt_sites_init(&sites, 0, region) < 0 || xt_liveset_init(&x.named, 16) < 0 ||
+	    xt_out_open(&x.o, fd, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+	} else {
+		const struct xtrace_header *h = xtrace_get_header(r);
+		if (x.chrome) {
+			xt_out_str(&x.o, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"exe\": ");
+			xt_out_json_str(&x.o, h->exe, strlen(h->exe));
+			xt_out_printf(&x.o, ", \"pid\": %llu}, \"traceEvents\": [", (unsigned long long)h->pid);
+			begin_event(&x);
+			xt_out_printf(&x.o, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %llu, "
+				      "\"args\": {\"name\": ", (unsigned long long)h->pid);
+			char name[4200];
+			snprintf(name, sizeof name, "%s (pid %llu)", h->exe, (unsigned long long)h->pid);
+			xt_out_json_str(&x.o, name, strlen(name));
+			xt_out_str(&x.o, "}}");
+		} else {
+			xt_out_str(&x.o, "gen,time_ns,thread,event,addr,size,api,region,detail\n");
+		}
+		struct xt_summary s;
+		struct xt_pass pass = {.sites = &sites, .on_event = on_event, .ctx = &x};
+		enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
+		if (x.chrome) {
+			close_bucket(&x, r);
+			xt_out_str(&x.o, "\n]}\n");
+		}
+		xt_summary_destroy(&s);
+		cli_progress_done(&pr);
+		if (xt_out_close(&x.o) < 0)
+			cli_warn("cannot write %s", out);
+		else
+			code = cli_read_end(r, path, st);
+	}
+	if (!stdout_out && close(fd) < 0 && code == XT_EXIT_OK) {
+		cli_warn("cannot write %s: %m", out);
+		code = XT_EXIT_FAIL;
+	}
+	if (x.named.slots)
+		xt_liveset_destroy(&x.named);
+	xt_sites_destroy(&sites);
+	xtrace_close(r);
+	return code;
+}

@@ -1,0 +1,92 @@
+/* flame.c: `xtrace flame`: the trace's allocation stacks as collapsed-stack lines
+ * ("outer;...;inner VALUE", what flamegraph.pl, inferno and speedscope read) or, with --svg, a
+ * self-contained SVG flame graph. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "flamegraph.h"
+#include "profile.h"
+
+int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"by", required_argument, NULL, 'b'},
+		{"region", required_argument, NULL, 'r'},
+		{"svg", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	enum xt_metric by = XT_BY_BYTES;
+	const char *region = NULL, *svg = NULL;
+	int ch;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			if (cli_parse_metric(cmd, optarg, &by) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'r': region = optarg; break;
+		case 's': svg = optarg; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	struct cli_profile p;
+	int code = cli_profile_load(&p, path, region, by == XT_BY_PEAK, NULL, NULL);
+	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
+		return code;
+	int fd = svg ? open(svg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : STDOUT_FILENO;
+	if (fd < 0) {
+		cli_warn("cannot create %s: %m", svg);
+		cli_profile_free(&p);
+		return XT_EXIT_FAIL;
+	}
+	struct xt_group *g = NULL;
+	long n = xt_sites_group(&p.sites, XT_GROUP_STACK, by, &p.sites.names, &g);
+	struct xt_out o;
+	if (n < 0 || xt_out_open(&o, fd, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
+	} else {
+		int bad = 0;
+		if (svg) {
+			char title[512];
+			snprintf(title, sizeof title, "allocations by %s: %s", xt_metric_name(by), path);
+			xt_out_str(&o, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
+			bad = xt_flame_svg(&o, &p.sites.names, g, (size_t)n, by, 1200, title);
+		} else {
+			for (long i = 0; i < n; i++) {
+				uint64_t v = xt_counts_metric(&g[i].c, by);
+				if (!v)
+					continue;
+				xt_out_mem(&o, xt_names_str(&p.sites.names, g[i].key),
+					   xt_names_len(&p.sites.names, g[i].key));
+				xt_out_char(&o, ' ');
+				xt_out_u64(&o, v);
+				xt_out_char(&o, '\n');
+			}
+		}
+		if (cli_out_close(&o) < 0 || bad) {
+			cli_warn(bad ? "%s: out of memory" : "%s: cannot write the output", svg ? svg : path);
+			code = XT_EXIT_FAIL;
+		} else if (code == XT_EXIT_TRUNCATED) {
+			cli_read_end(p.r, path, p.st);
+		}
+	}
+	if (svg && close(fd) < 0 && code == XT_EXIT_OK) {
+		cli_warn("cannot write %s: %m", svg);
+		code = XT_EXIT_FAIL;
+	}
+	free(g);
+	cli_profile_free(&p);
+	return code;
+}

@@ -1,0 +1,119 @@
+/* leaks.c: `xtrace leaks`: the objects still live when the trace ends, grouped by the stack
+ * that allocated them (or by function, line, region), largest first, with symbolized frames. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
+		     const struct xt_group *g, size_t n)
+{
+	const struct xt_sites *s = &p->sites;
+	xt_out_str(o, "{\n  \"file\": ");
+	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
+		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+	xt_out_printf(o, ",\n  \"leaked_objects\": %llu,\n  \"leaked_bytes\": %llu,\n  \"sites\": [",
+		      (unsigned long long)s->total.live_objects, (unsigned long long)s->total.live_bytes);
+	for (size_t i = 0; i < n; i++) {
+		xt_out_printf(o, "%s\n    {\"key\": ", i ? "," : "");
+		cli_put_name_json(o, &s->names, g[i].key);
+		cli_put_counts_json(o, &g[i].c);
+		xt_out_str(o, ", \"frames\": ");
+		cli_put_frames_json(o, s, g[i].site);
+		xt_out_char(o, '}');
+	}
+	xt_out_str(o, "\n  ]\n}\n");
+}
+
+static void put_text(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
+		     const struct xt_group *g, size_t n, size_t total)
+{
+	const struct xt_sites *s = &p->sites;
+	char b[32], c[32];
+	cli_put_header(o, p);
+	xt_out_printf(o, "%llu objects (%s) live at the end, from %zu sites\n",
+		      (unsigned long long)s->total.live_objects,
+		      xt_fmt_bytes(b, sizeof b, s->total.live_bytes), total);
+	for (size_t i = 0; i < n; i++) {
+		xt_out_printf(o, "\n%s in %llu objects, of %llu allocations (%s)", 
+			      xt_fmt_bytes(b, sizeof b, g[i].c.live_bytes),
+			      (unsigned long long)g[i].c.live_objects, (unsigned long long)g[i].c.allocs,
+			      xt_fmt_bytes(c, sizeof c, g[i].c.bytes));
+		if (by == XT_GROUP_STACK) {
+			xt_out_str(o, ", allocated at\n");
+		} else {
+			xt_out_printf(o, ", %s %s; the largest stack:\n", xt_grouping_name(by),
+				      xt_names_str(&s->names, g[i].key));
+		}
+		cli_put_frames(o, s, g[i].site, "    ");
+	}
+}
+
+int cmd_leaks(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"group", required_argument, NULL, 'g'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	enum xt_grouping by = XT_GROUP_STACK;
+	long limit = -1;
+	int json = 0, ch;
+	char *end;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'g':
+			if (cli_parse_grouping(cmd, optarg, &by) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'n':
+			limit = strtol(optarg, &end, 10);
+			if (*end || limit < 1)
+				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			break;
+		case 'j': json = 1; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	struct cli_profile p;
+	int code = cli_profile_load(&p, path, NULL, 0, NULL, NULL);
+	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
+		return code;
+	struct xt_group *g = NULL;
+	long n = xt_sites_group(&p.sites, by, XT_BY_LEAKED, &p.sites.names, &g);
+	struct xt_out o;
+	if (n < 0 || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
+	} else {
+		/* Groups are sorted by leaked bytes; those that leaked nothing end the list. */
+		size_t k = 0;
+		while (k < (size_t)n && g[k].c.live_objects && (limit < 0 || (long)k < limit))
+			k++;
+		size_t leaking = k;
+		while (leaking < (size_t)n && g[leaking].c.live_objects)
+			leaking++;
+		if (json)
+			put_json(&o, &p, by, g, k);
+		else
+			put_text(&o, &p, by, g, k, leaking);
+		if (cli_out_close(&o) < 0)
+			code = XT_EXIT_FAIL;
+		else if (code == XT_EXIT_TRUNCATED)
+			cli_read_end(p.r, path, p.st);
+	}
+	free(g);
+	cli_profile_free(&p);
+	return code;
+}

@@ -1,0 +1,148 @@
+/* peak.c: `xtrace peak`: when the process's live heap was largest, how large, and which sites
+ * held it then (each site's live bytes at that moment, from a second read up to the peak). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
+		     const struct xt_group *g, size_t n)
+{
+	const struct xt_sites *s = &p->sites;
+	xt_out_str(o, "{\n  \"file\": ");
+	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
+		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+	xt_out_printf(o, ",\n  \"peak_bytes\": %llu,\n  \"peak_time_ns\": %llu,\n  \"sites\": [",
+		      (unsigned long long)p->sum.heap.peak_live_bytes,
+		      (unsigned long long)p->peak_time_ns);
+	for (size_t i = 0; i < n; i++) {
+		xt_out_printf(o, "%s\n    {\"key\": ", i ? "," : "");
+		cli_put_name_json(o, &s->names, g[i].key);
+		cli_put_counts_json(o, &g[i].c);
+		xt_out_str(o, ", \"frames\": ");
+		cli_put_frames_json(o, s, g[i].site);
+		xt_out_char(o, '}');
+	}
+	xt_out_str(o, "\n  ]\n}\n");
+}
+
+enum { NCOLS = 4 };
+
+static void cells(const struct cli_profile *p, enum xt_grouping by, const struct xt_group *g,
+		  long i, int tsv, char buf[NCOLS][512], const char *cell[NCOLS])
+{
+	static const char *const head[NCOLS] = {"#", "live at peak", "share", "site"};
+	for (int c = 0; c < NCOLS; c++)
+		cell[c] = i < 0 ? head[c] : buf[c];
+	if (i < 0)
+		return;
+	uint64_t peak = p->sum.heap.peak_live_bytes;
+	snprintf(buf[0], 512, "%ld", i + 1);
+	if (tsv)
+		snprintf(buf[1], 512, "%llu", (unsigned long long)g[i].c.peak_bytes);
+	else
+		xt_fmt_bytes(buf[1], 512, g[i].c.peak_bytes);
+	snprintf(buf[2], 512, "%.1f%%", peak ? 100.0 * (double)g[i].c.peak_bytes / (double)peak : 0);
+	if (tsv)
+		snprintf(buf[3], 512, "%s", xt_names_str(&p->sites.names, g[i].key));
+	else
+		cli_group_label(buf[3], 512, &p->sites, &p->sites.names, &g[i], by);
+}
+
+static void put_text(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
+		     const struct xt_group *g, size_t n, int tsv)
+{
+	char buf[NCOLS][512];
+	const char *cell[NCOLS];
+	if (tsv) {
+		for (long i = -1; i < (long)n; i++) {
+			cells(p, by, g, i, 1, buf, cell);
+			xt_out_printf(o, "%s\t%s\t%s\t%s\n", cell[0], cell[1], cell[2], cell[3]);
+		}
+		return;
+	}
+	char b[32], t[32];
+	cli_put_header(o, p);
+	xt_out_printf(o, "peak %s at %s; live then, by %s:\n\n",
+		      xt_fmt_bytes(b, sizeof b, p->sum.heap.peak_live_bytes),
+		      xt_fmt_duration(t, sizeof t, p->peak_time_ns), xt_grouping_name(by));
+	size_t width[NCOLS] = {0};
+	for (long i = -1; i < (long)n; i++) {
+		cells(p, by, g, i, 0, buf, cell);
+		xt_cols_fit(width, cell, NCOLS);
+	}
+	for (long i = -1; i < (long)n; i++) {
+		cells(p, by, g, i, 0, buf, cell);
+		xt_cols_row(o, width, cell, NCOLS, 1u << 3);
+	}
+}
+
+int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"group", required_argument, NULL, 'g'},
+		{"json", no_argument, NULL, 'j'},
+		{"tsv", no_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	enum xt_grouping by = XT_GROUP_FUNCTION;
+	long limit = 10;
+	int json = 0, tsv = 0, ch;
+	char *end;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'g':
+			if (cli_parse_grouping(cmd, optarg, &by) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'n':
+			limit = strtol(optarg, &end, 10);
+			if (*end || limit < 1)
+				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			break;
+		case 'j': json = 1; break;
+		case 't': tsv = 1; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	if (json && tsv)
+		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	struct cli_profile p;
+	int code = cli_profile_load(&p, path, NULL, 1, NULL, NULL);
+	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
+		return code;
+	struct xt_group *g = NULL;
+	long n = xt_sites_group(&p.sites, by, XT_BY_PEAK, &p.sites.names, &g);
+	struct xt_out o;
+	if (n < 0 || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
+	} else {
+		/* Sites that held nothing at the peak are left out. */
+		size_t k = 0;
+		while (k < (size_t)n && g[k].c.peak_bytes && (long)k < limit)
+			k++;
+		if (json)
+			put_json(&o, &p, by, g, k);
+		else
+			put_text(&o, &p, by, g, k, tsv);
+		if (cli_out_close(&o) < 0)
+			code = XT_EXIT_FAIL;
+		else if (code == XT_EXIT_TRUNCATED)
+			cli_read_end(p.r, path, p.st);
+	}
+	free(g);
+	cli_profile_free(&p);
+	return code;
+}

@@ -1,0 +1,240 @@
+/* profile.c: reading a trace into its allocation sites and printing them (see profile.h). */
+#include "profile.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static uint64_t now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+void cli_progress_init(struct cli_progress *pr, const char *path, const char *what)
+{
+	struct stat st;
+	memset(pr, 0, sizeof *pr);
+	pr->on = isatty(STDERR_FILENO) && stat(path, &st) == 0 && st.st_size > 0;
+	pr->size = pr->on ? (uint64_t)st.st_size : 0;
+	pr->last_ms = now_ms();
+	pr->what = what;
+}
+
+int cli_progress_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
+		       const struct xt_summary *s)
+{
+	struct cli_progress *pr = ctx;
+	if (!pr->on || ev->kind != XTRACE_EVENT_SYNC)
+		return 0;
+	/* Quiet for short analyses; then a refresh every quarter second. */
+	uint64_t t = now_ms();
+	if (t - pr->last_ms < 250)
+		return 0;
+	pr->last_ms = t;
+	fprintf(stderr, "\rxtrace: %s: %3llu%% (generation %llu)", pr->what,
+		(unsigned long long)(ev->offset * 100 / pr->size), (unsigned long long)ev->gen);
+	return 0;
+}
+
+void cli_progress_done(struct cli_progress *pr)
+{
+	if (pr->on)
+		fputs("\r\033[K", stderr);
+}
+
+struct first_pass {
+	struct cli_progress pr;
+	cli_event_fn on_event;
+	void *ctx;
+};
+
+static int first_pass_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
+			    const struct xt_summary *s)
+{
+	struct first_pass *fp = ctx;
+	cli_progress_event(&fp->pr, r, ev, s);
+	return fp->on_event ? fp->on_event(fp->ctx, r, ev, s) : 0;
+}
+
+int cli_profile_load(struct cli_profile *p, const char *path, const char *region, int peak,
+		     cli_event_fn on_event, void *ctx)
+{
+	memset(p, 0, sizeof *p);
+	p->path = path;
+	if (!(p->r = cli_open(path)))
+		return XT_EXIT_FAIL;
+	if (xt_sites_init(&p->sites, 1, region) < 0) {
+		cli_warn("%s: out of memory", path);
+		cli_profile_free(p);
+		return XT_EXIT_FAIL;
+	}
+	struct first_pass fp = {.on_event = on_event, .ctx = ctx};
+	cli_progress_init(&fp.pr, path, path);
+	struct xt_pass pass = {.sites = &p->sites, .on_event = first_pass_event, .ctx = &fp};
+	p->st = xt_summarize_pass(p->r, &p->sum, &pass);
+	if (p->st != XTRACE_ERR_NOMEM && peak && p->sum.heap.peak_event) {
+		/* The second read stops at the event that first reached the peak: live bytes per site
+		 * are then each site's share of it. */
+		xtrace_reader *r2 = cli_open(path);
+		if (!r2) {
+			cli_progress_done(&fp.pr);
+			cli_profile_free(p);
+			return XT_EXIT_FAIL;
+		}
+		struct xt_summary s2;
+		xt_sites_peak_pass(&p->sites);
+		pass.stop_event = p->sum.heap.peak_event;
+		fp.on_event = NULL;
+		enum xtrace_status st2 = xt_summarize_pass(r2, &s2, &pass);
+		xt_summary_destroy(&s2);
+		xtrace_close(r2);
+		if (st2 == XTRACE_ERR_NOMEM)
+			p->st = st2;
+		for (size_t i = 0; i < p->sites.count; i++)
+			p->sites.total.peak_bytes += p->sites.site[i].c.peak_bytes;
+	}
+	cli_progress_done(&fp.pr);
+	if (p->st == XTRACE_ERR_NOMEM) {
+		cli_warn("%s: out of memory", path);
+		cli_profile_free(p);
+		return XT_EXIT_FAIL;
+	}
+	p->duration_ns = cli_since_start(p->r, p->sum.last_ts);
+	p->peak_time_ns = p->sum.heap.peak_live_bytes ? cli_since_start(p->r, p->sum.heap.peak_ts) : 0;
+	/* A corrupt trace ends the command here; a truncated one is analysed as far as it goes. */
+	if (p->st != XTRACE_OK && p->st != XTRACE_ERR_TRUNCATED) {
+		int code = cli_read_end(p->r, path, p->st);
+		cli_profile_free(p);
+		return code;
+	}
+	return p->st == XTRACE_OK ? XT_EXIT_OK : XT_EXIT_TRUNCATED;
+}
+
+void cli_profile_free(struct cli_profile *p)
+{
+	xt_summary_destroy(&p->sum);
+	xt_sites_destroy(&p->sites);
+	if (p->r)
+		xtrace_close(p->r);
+	p->r = NULL;
+}
+
+int cli_parse_metric(const struct xt_command *cmd, const char *v, enum xt_metric *m)
+{
+	if (xt_metric_parse(v, m) == 0)
+		return 0;
+	cli_usage_error(cmd, "unknown metric '%s' (allocs, bytes, peak, temporary or leaked)", v);
+	return -1;
+}
+
+int cli_parse_grouping(const struct xt_command *cmd, const char *v, enum xt_grouping *g)
+{
+	if (xt_grouping_parse(v, g) == 0)
+		return 0;
+	cli_usage_error(cmd, "unknown grouping '%s' (stack, function, line or region)", v);
+	return -1;
+}
+
+const char *cli_metric_value(char *buf, size_t n, const struct xt_counts *c, enum xt_metric m)
+{
+	uint64_t v = xt_counts_metric(c, m);
+	if (m == XT_BY_BYTES || m == XT_BY_PEAK || m == XT_BY_LEAKED)
+		return xt_fmt_bytes(buf, n, v);
+	snprintf(buf, n, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s, const struct xt_names *keys,
+			    const struct xt_group *g, enum xt_grouping by)
+{
+	if (by != XT_GROUP_STACK) {
+		snprintf(buf, n, "%s", xt_names_str(keys, g->key));
+		return buf;
+	}
+	size_t len = 0;
+	const char *region = xt_site_region(s, g->site);
+	buf[0] = 0;
+	if (region)
+		len += (size_t)snprintf(buf, n, "[%s] ", region);
+	const struct xt_frame_info *f;
+	for (size_t i = 0; i < 3 && len < n && (f = xt_site_frame(s, g->site, i)); i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? " < " : "",
+					xt_names_str(&s->names, i ? f->label : f->line_label));
+	if (len < n && xt_site_depth(s, g->site) > 3)
+		snprintf(buf + len, n - len, " < ...");
+	return buf;
+}
+
+void cli_put_header(struct xt_out *o, const struct cli_profile *p)
+{
+	const struct xtrace_header *h = xtrace_get_header(p->r);
+	xt_out_printf(o, "trace    %s%s\nprogram  %s (pid %llu)\n\n", p->path,
+		      p->st == XTRACE_ERR_TRUNCATED ? " (truncated)" : "", h->exe,
+		      (unsigned long long)h->pid);
+}
+
+static const char *base_name(const char *p)
+{
+	const char *slash = strrchr(p, '/');
+	return slash ? slash + 1 : p;
+}
+
+void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, const char *indent)
+{
+	const struct xt_names *n = &s->names;
+	const char *region = xt_site_region(s, site);
+	if (region)
+		xt_out_printf(o, "%sin region %s\n", indent, region);
+	const struct xt_frame_info *f;
+	for (size_t i = 0; (f = xt_site_frame(s, site, i)); i++) {
+		xt_out_printf(o, "%s%s", indent, xt_names_str(n, f->label));
+		if (f->file != XT_NO_NAME && f->line)
+			xt_out_printf(o, "  %s:%d", base_name(xt_names_str(n, f->file)), f->line);
+		if (f->module != XT_NO_NAME && f->function != XT_NO_NAME)
+			xt_out_printf(o, "  (%s)", xt_names_str(n, f->module));
+		xt_out_char(o, '\n');
+	}
+}
+
+void cli_put_name_json(struct xt_out *o, const struct xt_names *n, uint32_t id)
+{
+	if (id == XT_NO_NAME)
+		xt_out_str(o, "null");
+	else
+		xt_out_json_str(o, xt_names_str(n, id), xt_names_len(n, id));
+}
+
+void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t site)
+{
+	const struct xt_names *n = &s->names;
+	const struct xt_frame_info *f;
+	xt_out_char(o, '[');
+	for (size_t i = 0; (f = xt_site_frame(s, site, i)); i++) {
+		xt_out_str(o, i ? ", {\"pc\": " : "{\"pc\": ");
+		xt_out_u64(o, f->pc);
+		xt_out_str(o, ", \"function\": ");
+		cli_put_name_json(o, n, f->function);
+		xt_out_str(o, ", \"file\": ");
+		cli_put_name_json(o, n, f->file);
+		xt_out_printf(o, ", \"line\": %d, \"module\": ", f->line);
+		cli_put_name_json(o, n, f->module);
+		xt_out_printf(o, ", \"offset\": %llu}", (unsigned long long)f->offset);
+	}
+	xt_out_char(o, ']');
+}
+
+void cli_put_counts_json(struct xt_out *o, const struct xt_counts *c)
+{
+	xt_out_printf(o, ", \"allocs\": %llu, \"bytes\": %llu, \"frees\": %llu, \"temporary\": %llu, "
+		      "\"temporary_bytes\": %llu, \"leaked_objects\": %llu, \"leaked_bytes\": %llu, "
+		      "\"peak_bytes\": %llu",
+		      (unsigned long long)c->allocs, (unsigned long long)c->bytes,
+		      (unsigned long long)c->frees, (unsigned long long)c->temporary,
+		      (unsigned long long)c->temporary_bytes, (unsigned long long)c->live_objects,
+		      (unsigned long long)c->live_bytes, (unsigned long long)c->peak_bytes);
+}

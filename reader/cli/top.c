@@ -1,0 +1,197 @@
+/* top.c: `xtrace top`: allocation sites ranked by a metric (allocations, bytes, share of the
+ * peak, temporary allocations, leaked bytes), grouped by stack, function, line or region; as an
+ * aligned table, TSV or JSON. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "profile.h"
+
+struct top_opts {
+	enum xt_metric by;
+	enum xt_grouping group;
+	long limit;
+	const char *region;
+	int json, tsv;
+};
+
+static void put_json(struct xt_out *o, const struct cli_profile *p, const struct top_opts *t,
+		     const struct xt_group *g, size_t n)
+{
+	const struct xt_sites *s = &p->sites;
+	xt_out_str(o, "{\n  \"file\": ");
+	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_printf(o, ",\n  \"by\": \"%s\",\n  \"group\": \"%s\",\n  \"region\": ",
+		      xt_metric_name(t->by), xt_grouping_name(t->group));
+	if (t->region)
+		xt_out_json_str(o, t->region, strlen(t->region));
+	else
+		xt_out_str(o, "null");
+	xt_out_printf(o, ",\n  \"truncated\": %s", p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+	xt_out_printf(o, ",\n  \"peak_live_bytes\": %llu,\n  \"peak_time_ns\": %llu",
+		      (unsigned long long)p->sum.heap.peak_live_bytes,
+		      (unsigned long long)p->peak_time_ns);
+	xt_out_str(o, ",\n  \"totals\": {\"sites\": ");
+	xt_out_u64(o, n);
+	cli_put_counts_json(o, &s->total);
+	xt_out_str(o, "},\n  \"sites\": [");
+	for (size_t i = 0; i < n && (long)i < t->limit; i++) {
+		xt_out_printf(o, "%s\n    {\"rank\": %zu, \"key\": ", i ? "," : "", i + 1);
+		cli_put_name_json(o, &s->names, g[i].key);
+		cli_put_counts_json(o, &g[i].c);
+		xt_out_str(o, ", \"region\": ");
+		const char *region = xt_site_region(s, g[i].site);
+		if (region && t->group == XT_GROUP_STACK)
+			xt_out_json_str(o, region, strlen(region));
+		else
+			xt_out_str(o, "null");
+		xt_out_str(o, ", \"frames\": ");
+		cli_put_frames_json(o, s, g[i].site);
+		xt_out_char(o, '}');
+	}
+	xt_out_str(o, "\n  ]\n}\n");
+}
+
+enum { NCOLS = 8 };
+
+/* cells fills row i's cells (i < 0: the header) for text (human 1: units) or TSV. */
+static void cells(const struct cli_profile *p, const struct top_opts *t, const struct xt_group *g,
+		  long i, int human, char buf[NCOLS][512], const char *cell[NCOLS])
+{
+	static const char *const head[NCOLS] = {"#", "allocs", "bytes", "peak", "temporary",
+						"leaked", "objects", "site"};
+	for (int c = 0; c < NCOLS; c++)
+		cell[c] = i < 0 ? head[c] : buf[c];
+	if (i < 0)
+		return;
+	const struct xt_counts *c = &g[i].c;
+	const uint64_t v[NCOLS - 1] = {(uint64_t)i + 1, c->allocs, c->bytes, c->peak_bytes,
+				       c->temporary, c->live_bytes, c->live_objects};
+	for (int k = 0; k < NCOLS - 1; k++) {
+		if (human && (k == 2 || k == 3 || k == 5))
+			xt_fmt_bytes(buf[k], 512, v[k]);
+		else
+			snprintf(buf[k], 512, "%llu", (unsigned long long)v[k]);
+	}
+	if (human)
+		cli_group_label(buf[NCOLS - 1], 512, &p->sites, &p->sites.names, &g[i], t->group);
+	else
+		snprintf(buf[NCOLS - 1], 512, "%s", xt_names_str(&p->sites.names, g[i].key));
+}
+
+static void put_text(struct xt_out *o, const struct cli_profile *p, const struct top_opts *t,
+		     const struct xt_group *g, size_t n)
+{
+	long rows = (long)n < t->limit ? (long)n : t->limit;
+	char buf[NCOLS][512];
+	const char *cell[NCOLS];
+	if (t->tsv) {
+		for (long i = -1; i < rows; i++) {
+			cells(p, t, g, i, 0, buf, cell);
+			for (int c = 0; c < NCOLS; c++) {
+				/* TSV has no quoting: a tab or newline inside a name becomes a space. */
+				char *q = (char *)cell[c];
+				for (char *x = i < 0 ? NULL : q; x && *x; x++)
+					if (*x == '\t' || *x == '\n')
+						*x = ' ';
+				xt_out_str(o, q);
+				xt_out_char(o, c + 1 < NCOLS ? '\t' : '\n');
+			}
+		}
+		return;
+	}
+	char tot[32], peak[32], at[32], leaked[32];
+	cli_put_header(o, p);
+	xt_out_printf(o, "%llu allocations, %s requested; peak %s at %s; %llu temporary; "
+		      "%llu objects (%s) leaked\n",
+		      (unsigned long long)p->sites.total.allocs,
+		      xt_fmt_bytes(tot, sizeof tot, p->sites.total.bytes),
+		      xt_fmt_bytes(peak, sizeof peak, p->sum.heap.peak_live_bytes),
+		      xt_fmt_duration(at, sizeof at, p->peak_time_ns),
+		      (unsigned long long)p->sites.total.temporary,
+		      (unsigned long long)p->sites.total.live_objects,
+		      xt_fmt_bytes(leaked, sizeof leaked, p->sites.total.live_bytes));
+	xt_out_printf(o, "top %ld of %zu sites by %s, grouped by %s%s%s\n\n", rows, n,
+		      xt_metric_name(t->by), xt_grouping_name(t->group),
+		      t->region ? ", in region " : "", t->region ? t->region : "");
+	size_t width[NCOLS] = {0};
+	for (long i = -1; i < rows; i++) {
+		cells(p, t, g, i, 1, buf, cell);
+		xt_cols_fit(width, cell, NCOLS);
+	}
+	for (long i = -1; i < rows; i++) {
+		cells(p, t, g, i, 1, buf, cell);
+		xt_cols_row(o, width, cell, NCOLS, 1u << (NCOLS - 1));
+	}
+}
+
+int cmd_top(int argc, char **argv, const struct xt_command *cmd)
+{
+	static const struct option opts[] = {
+		{"by", required_argument, NULL, 'b'},
+		{"group", required_argument, NULL, 'g'},
+		{"region", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"tsv", no_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct top_opts t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .limit = 10};
+	int ch;
+	char *end;
+	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'b':
+			if (cli_parse_metric(cmd, optarg, &t.by) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'g':
+			if (cli_parse_grouping(cmd, optarg, &t.group) < 0)
+				return XT_EXIT_USAGE;
+			break;
+		case 'n':
+			t.limit = strtol(optarg, &end, 10);
+			if (*end || t.limit < 1)
+				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			break;
+		case 'r': t.region = optarg; break;
+		case 'j': t.json = 1; break;
+		case 't': t.tsv = 1; break;
+		case 'h': return cli_help(cmd);
+		default: return cli_bad_option(cmd, ch, argv);
+		}
+	}
+	if (t.json && t.tsv)
+		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	struct cli_profile p;
+	/* Every output shows each site's share of the peak. */
+	int code = cli_profile_load(&p, path, t.region, 1, NULL, NULL);
+	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
+		return code;
+	struct xt_group *g = NULL;
+	long n = xt_sites_group(&p.sites, t.group, t.by, &p.sites.names, &g);
+	struct xt_out o;
+	if (n < 0 || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
+	} else {
+		if (t.json)
+			put_json(&o, &p, &t, g, (size_t)n);
+		else
+			put_text(&o, &p, &t, g, (size_t)n);
+		if (cli_out_close(&o) < 0)
+			code = XT_EXIT_FAIL;
+		else if (code == XT_EXIT_TRUNCATED)
+			cli_read_end(p.r, path, p.st);
+	}
+	free(g);
+	cli_profile_free(&p);
+	return code;
+}

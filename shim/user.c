@@ -1,0 +1,115 @@
+/* user.c: the entry points of include/xtrace.h (regions and logs, after Go's trace.WithRegion
+ * and trace.Log) and the per-generation table of the strings they name.
+ *
+ * Programs call these from any thread at any rate, so strings are interned in the lock-free
+ * table of intern.c, like stacks: a repeated name costs a hash and plain loads. The table's IDs
+ * are dense from 1, and the module paths written at the advance take the IDs after them. */
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "intern.h"
+#include "output.h"
+#include "user.h"
+
+#define XT_EXPORT __attribute__((visibility("default")))
+
+static struct xt_intern tab[2];
+
+bool xt_user_init(void)
+{
+	return xt_intern_init(&tab[0], 1u << 14, 4u << 20) &&
+	       xt_intern_init(&tab[1], 1u << 14, 4u << 20);
+}
+
+void xt_user_reset_all(void)
+{
+	xt_intern_reset(&tab[0]);
+	xt_intern_reset(&tab[1]);
+}
+
+/* intern_string returns s's ID in the thread's generation (0 when the table is full or the
+ * thread is inside another insert). Longer strings are cut to the format's limit. */
+static uint64_t intern_string(struct xt_thread *t, const char *s)
+{
+	if (!s || xt_tl.busy)
+		return 0;
+	xt_tl.busy++;
+	uint32_t len = (uint32_t)strnlen(s, XT_MAX_STRING);
+	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+	uint64_t id = xt_intern(&tab[g & 1], XXH3_64bits(s, len) | 1, s, len);
+	xt_tl.busy--;
+	return id;
+}
+
+XT_EXPORT void xtrace_region_begin(const char *name)
+{
+	struct xt_thread *t = xt_enter();
+	if (!t)
+		return;
+	uint64_t ts = xt_now();
+	uint64_t stack = xt_stack_here(t, __builtin_return_address(0));
+	xt_emit_UserRegionBegin(t, ts, intern_string(t, name), stack);
+	xt_leave(t);
+}
+
+XT_EXPORT void xtrace_region_end(const char *name)
+{
+	struct xt_thread *t = xt_enter();
+	if (!t)
+		return;
+	xt_emit_UserRegionEnd(t, xt_now(), intern_string(t, name));
+	xt_leave(t);
+}
+
+XT_EXPORT void xtrace_log(const char *category, const char *message)
+{
+	struct xt_thread *t = xt_enter();
+	if (!t)
+		return;
+	uint64_t ts = xt_now();
+	uint64_t cat = intern_string(t, category);
+	xt_emit_UserLog(t, ts, cat, intern_string(t, message));
+	xt_leave(t);
+}
+
+/* Writing a generation's strings: Strings batches of whole entries. */
+struct dump {
+	uint64_t gen, max_id;
+	size_t len;
+	uint8_t buf[XT_MAX_BATCH_SIZE];
+};
+
+static void dump_flush(struct dump *d)
+{
+	if (d->len)
+		xt_out_batch(XT_BATCH_STRINGS, 0, d->gen, 0, 0, d->buf, d->len);
+	d->len = 0;
+}
+
+static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
+{
+	struct dump *d = ctx;
+	if (d->len + 2 * XT_MAX_VARINT + len > sizeof(d->buf))
+		dump_flush(d);
+	uint8_t *p = d->buf + d->len;
+	p = xt_put_uvarint(p, id);
+	p = xt_put_uvarint(p, len);
+	memcpy(p, key, len);
+	d->len = (size_t)(p + len - d->buf);
+	if (id > d->max_id)
+		d->max_id = id;
+}
+
+uint64_t xt_user_strings_dump(uint64_t gen)
+{
+	static struct dump d; /* only the advancer dumps, under the advance lock */
+	d.gen = gen;
+	d.len = 0;
+	d.max_id = 0;
+	xt_intern_each(&tab[gen & 1], dump_one, &d);
+	dump_flush(&d);
+	xt_intern_reset(&tab[gen & 1]);
+	return d.max_id;
+}

@@ -1,0 +1,17 @@
+/* user.h: the user-annotation string table, cold side (init, dump at advance, reset after fork). */
+#ifndef XT_USER_H
+#define XT_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shim.h"
+
+XT_HIDDEN bool xt_user_init(void);
+/* xt_user_strings_dump writes generation gen's user strings as Strings batches, empties the
+ * table and returns the highest ID it used (0 for none): other strings of gen take IDs above it
+ * (file lock held). */
+XT_HIDDEN uint64_t xt_user_strings_dump(uint64_t gen);
+XT_HIDDEN void xt_user_reset_all(void);
+
+#endif

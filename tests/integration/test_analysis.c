@@ -1,0 +1,330 @@
+/* test_analysis.c: the analysis commands on the sites workload, whose allocation sites are
+ * known (tests/workloads/sites.c): top ranks them by every metric, leaks finds exactly the
+ * objects never freed, peak gives the peak, --region keeps the region's site, diff passes two
+ * runs of the same program and fails a run that allocates twice as much, flame lines add up,
+ * export writes valid Chrome JSON with the expected tracks and one CSV row per event, and the
+ * HTML report renders in headless Chromium without console errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+#define MIB 1048576ull
+
+static char trace1[PATH_MAX], trace1b[PATH_MAX], trace2[PATH_MAX];
+
+static void trace_sites(const char *scale, char path[PATH_MAX])
+{
+	struct h_run r;
+	h_traced(&r, NULL, H_ARGV((char *)h_workload("sites"), (char *)scale));
+	h_expect_exit(&r, 0);
+	h_one_trace(&r, path);
+	h_run_free(&r);
+}
+
+static int setup(void **state)
+{
+	trace_sites("1", trace1);
+	trace_sites("1", trace1b);
+	trace_sites("2", trace2);
+	return 0;
+}
+
+/* cli_ok runs the CLI, asserts exit code want and returns its stdout (h_track'ed). */
+static char *cli_ok(int want, char *const args[])
+{
+	struct h_run c;
+	int rc = h_cli(&c, args);
+	if (rc != want)
+		fail_msg("xtrace %s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", args[0],
+			 args[1] ? args[1] : "", rc, want, c.out, c.err);
+	return c.out;
+}
+
+/* tsv_row splits line i (0: header) of TSV text into at most 8 cells in buf. */
+static int tsv_row(const char *tsv, int i, char cells[8][256])
+{
+	const char *p = tsv;
+	for (int k = 0; k < i && p; k++)
+		p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL;
+	if (!p || !*p)
+		return 0;
+	int n = 0;
+	while (n < 8) {
+		size_t len = strcspn(p, "\t\n");
+		h_fmt(cells[n++], 256, "%.*s", (int)len, p);
+		if (p[len] != '\t')
+			break;
+		p += len + 1;
+	}
+	return n;
+}
+
+/* expect_rank asserts that `top --by metric --tsv` lists sites in this order first. */
+static void expect_rank(const char *metric, const char *const *sites, int n)
+{
+	char *out = cli_ok(0, H_ARGV("top", "--by", (char *)metric, "--tsv", trace1));
+	for (int i = 0; i < n; i++) {
+		char c[8][256];
+		if (tsv_row(out, i + 1, c) != 8 || strcmp(c[7], sites[i]) != 0)
+			fail_msg("top --by %s: rank %d is not %s:\n%s", metric, i + 1, sites[i], out);
+	}
+}
+
+static uint64_t cell_of(const char *out, const char *site, int col)
+{
+	char c[8][256];
+	for (int i = 1; tsv_row(out, i, c) == 8; i++)
+		if (!strcmp(c[7], site))
+			return strtoull(c[col], NULL, 10);
+	fail_msg("no site %s in:\n%s", site, out);
+	return 0;
+}
+
+static void test_top_ranks(void **state)
+{
+	expect_rank("allocs", (const char *[]){"temporary_site", "leak_site", "peak_site"}, 3);
+	expect_rank("bytes", (const char *[]){"leak_site", "peak_site", "temporary_site"}, 3);
+	expect_rank("peak", (const char *[]){"leak_site", "peak_site"}, 2);
+	expect_rank("temporary", (const char *[]){"temporary_site"}, 1);
+	expect_rank("leaked", (const char *[]){"leak_site"}, 1);
+
+	/* columns: rank allocs bytes peak temporary leaked objects site */
+	char *out = cli_ok(0, H_ARGV("top", "--tsv", "-n", "50", trace1));
+	assert_int_equal(cell_of(out, "temporary_site", 1), 1000);
+	assert_int_equal(cell_of(out, "temporary_site", 2), 64000);
+	assert_int_equal(cell_of(out, "temporary_site", 4), 1000);
+	assert_int_equal(cell_of(out, "temporary_site", 3), 0);
+	assert_int_equal(cell_of(out, "leak_site", 1), 10);
+	assert_int_equal(cell_of(out, "leak_site", 3), 10 * MIB);
+	assert_int_equal(cell_of(out, "leak_site", 5), 10 * MIB);
+	assert_int_equal(cell_of(out, "leak_site", 6), 10);
+	assert_int_equal(cell_of(out, "leak_site", 4), 0);
+	assert_int_equal(cell_of(out, "peak_site", 3), 5 * MIB);
+	assert_int_equal(cell_of(out, "peak_site", 4), 0);
+	assert_int_equal(cell_of(out, "peak_site", 5), 0);
+
+	/* the text table and JSON carry the same totals */
+	char *json = cli_ok(0, H_ARGV("top", "--json", "--group", "line", trace1));
+	assert_int_equal(h_json_u64(json, "totals.allocs"), 1015);
+	assert_int_equal(h_json_u64(json, "peak_live_bytes"), 15 * MIB);
+	char *text = cli_ok(0, H_ARGV("top", "--group", "stack", trace1));
+	assert_non_null(strstr(text, "leak_site (sites.c:"));
+	assert_non_null(strstr(text, "10.00 MiB"));
+}
+
+static void test_region(void **state)
+{
+	char *out = cli_ok(0, H_ARGV("top", "--region", "build-peak", "--tsv", trace1));
+	char c[8][256];
+	assert_int_equal(tsv_row(out, 1, c), 8);
+	assert_string_equal(c[7], "peak_site");
+	assert_int_equal(tsv_row(out, 2, c), 0);
+	out = cli_ok(0, H_ARGV("top", "--group", "region", "--tsv", trace1));
+	assert_int_equal(cell_of(out, "build-peak", 2), 5 * MIB);
+}
+
+static void test_leaks(void **state)
+{
+	char *json = cli_ok(0, H_ARGV("leaks", "--json", trace1));
+	assert_int_equal(h_json_u64(json, "leaked_objects"), 10);
+	assert_int_equal(h_json_u64(json, "leaked_bytes"), 10 * MIB);
+	assert_non_null(strstr(json, "\"function\": \"leak_site\""));
+	assert_non_null(strstr(json, "\"function\": \"main\""));
+	assert_null(strstr(json, "peak_site"));
+	assert_null(strstr(json, "temporary_site"));
+	char *text = cli_ok(0, H_ARGV("leaks", trace1));
+	assert_non_null(strstr(text, "10 objects (10.00 MiB) live at the end, from 1 sites"));
+}
+
+static void test_peak(void **state)
+{
+	char *json = cli_ok(0, H_ARGV("peak", "--json", trace1));
+	assert_int_equal(h_json_u64(json, "peak_bytes"), 15 * MIB);
+	char *out = cli_ok(0, H_ARGV("peak", "--tsv", trace1));
+	char c[8][256];
+	assert_int_equal(tsv_row(out, 1, c), 4);
+	assert_string_equal(c[3], "leak_site");
+	assert_int_equal(strtoull(c[1], NULL, 10), 10 * MIB);
+	assert_int_equal(tsv_row(out, 2, c), 4);
+	assert_string_equal(c[3], "peak_site");
+	assert_int_equal(strtoull(c[1], NULL, 10), 5 * MIB);
+}
+
+static void test_diff(void **state)
+{
+	char *out = cli_ok(0, H_ARGV("diff", "--fail-above", "5", trace1, trace1b));
+	assert_non_null(strstr(out, "+0.0%"));
+	char *json = cli_ok(0, H_ARGV("diff", "--json", trace1, trace1b));
+	assert_false(h_json_bool(json, "regressed"));
+	assert_int_equal(h_json_u64(json, "totals.bytes.a"), h_json_u64(json, "totals.bytes.b"));
+	cli_ok(4, H_ARGV("diff", "--fail-above", "5", trace1, trace2));
+	cli_ok(4, H_ARGV("diff", "--by", "allocs", "--fail-above", "50", trace1, trace2));
+	cli_ok(0, H_ARGV("diff", "--by", "allocs", "--fail-above", "150", trace1, trace2));
+	json = cli_ok(4, H_ARGV("diff", "--json", "--by", "peak", "--fail-above", "5", trace1, trace2));
+	assert_true(h_json_bool(json, "regressed"));
+	assert_int_equal(h_json_u64(json, "totals.peak.b"), 30 * MIB);
+}
+
+static void test_flame(void **state)
+{
+	char *out = cli_ok(0, H_ARGV("flame", trace1));
+	uint64_t sum = 0;
+	size_t lines = 0;
+	for (const char *p = out; *p; lines++) {
+		const char *eol = strchr(p, '\n');
+		const char *sp = memrchr(p, ' ', (size_t)(eol - p));
+		assert_non_null(sp);
+		sum += strtoull(sp + 1, NULL, 10);
+		p = eol + 1;
+	}
+	char *json = cli_ok(0, H_ARGV("top", "--json", trace1));
+	assert_int_equal(sum, h_json_u64(json, "totals.bytes"));
+	assert_true(lines >= 3);
+	assert_non_null(strstr(out, ";main;leak_site 10485760\n"));
+	assert_non_null(strstr(out, "[region build-peak];"));
+
+	char svg[PATH_MAX];
+	h_fmt(svg, sizeof svg, "%s/f.svg", h_tmpdir());
+	cli_ok(0, H_ARGV("flame", "--svg", svg, trace1));
+	char *text = h_track(h_read_file(svg, NULL));
+	assert_non_null(text);
+	assert_non_null(strstr(text, "<svg xmlns"));
+	assert_non_null(strstr(text, "<title>leak_site (10.00 MiB"));
+}
+
+/* run_tool runs argv (a full path first) and returns its exit code. */
+static int run_tool(struct h_run *r, char *const argv[])
+{
+	if (h_spawn(r, h_tmpdir(), argv, NULL) != 0)
+		fail_msg("cannot run %s", argv[0]);
+	return WIFEXITED(r->status) ? WEXITSTATUS(r->status) : 128;
+}
+
+static void test_export(void **state)
+{
+	const char *dir = h_tmpdir();
+	char chrome[PATH_MAX], csv[PATH_MAX];
+	h_fmt(chrome, sizeof chrome, "%s/t.json", dir);
+	h_fmt(csv, sizeof csv, "%s/t.csv", dir);
+	cli_ok(0, H_ARGV("export", "--format", "chrome", "-o", chrome, trace1));
+	struct h_run py;
+	if (run_tool(&py, H_ARGV("/usr/bin/python3", "-m", "json.tool", chrome)) != 0)
+		fail_msg("%s is not valid JSON: %s", chrome, py.err);
+	char *j = h_track(h_read_file(chrome, NULL));
+	assert_non_null(strstr(j, "\"traceEvents\": ["));
+	assert_non_null(strstr(j, "{\"name\": \"live heap\", \"ph\": \"C\""));
+	assert_non_null(strstr(j, "{\"name\": \"allocation rate\", \"ph\": \"C\""));
+	assert_non_null(strstr(j, "\"name\": \"thread_name\", \"ph\": \"M\""));
+	assert_non_null(strstr(j, "\"name\": \"process_name\", \"ph\": \"M\""));
+	assert_int_equal(h_count_substr(j, "{\"name\": \"build-peak\", \"cat\": \"Core\", \"ph\": \"B\""), 1);
+	assert_int_equal(h_count_substr(j, "{\"name\": \"build-peak\", \"cat\": \"Core\", \"ph\": \"E\""), 1);
+	assert_non_null(strstr(j, "\"message_string\": \"peak built\""));
+	/* the counter reaches the peak exactly */
+	assert_non_null(strstr(j, "\"args\": {\"bytes\": 15728640}"));
+
+	cli_ok(0, H_ARGV("export", "--format", "csv", "-o", csv, trace1));
+	char *c = h_track(h_read_file(csv, NULL));
+	char *stats = h_stats_json(trace1, 0);
+	assert_int_equal(h_count_lines(c) - 1, h_json_u64(stats, "events"));
+	assert_non_null(strstr(c, ",UserLog,,,,\"build-peak\",\"category_string=sites message_string=peak built\"\n"));
+}
+
+/* chromium_errors renders html in headless Chromium, saving a screenshot at png, and returns
+ * the number of console messages it logged (the report has no script: any is an error). */
+static size_t chromium_errors(const char *html, const char *png)
+{
+	char url[PATH_MAX + 8], shot[PATH_MAX + 16], profile[PATH_MAX + 20];
+	h_fmt(url, sizeof url, "file://%s", html);
+	h_fmt(shot, sizeof shot, "--screenshot=%s", png);
+	h_fmt(profile, sizeof profile, "--user-data-dir=%s", h_tmpdir());
+	struct h_run r;
+	int rc = run_tool(&r, H_ARGV("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
+				     "--disable-quic", "--no-first-run", "--disable-background-networking",
+				     "--disable-component-update", "--disable-sync", profile, shot,
+				     "--window-size=1280,1600", "--enable-logging=stderr", "--v=0", url));
+	struct stat st;
+	if (rc != 0 || stat(png, &st) != 0 || st.st_size < 1000)
+		fail_msg("chromium did not render %s (exit %d): %s", html, rc, r.err);
+	return h_count_substr(r.err, ":CONSOLE");
+}
+
+static void test_report(void **state)
+{
+	if (access("/usr/bin/chromium", X_OK) != 0)
+		fail_msg("chromium is not installed (scripts/deps.sh installs it)");
+	const char *dir = h_tmpdir();
+	char html[PATH_MAX], png[PATH_MAX], bad[PATH_MAX], badpng[PATH_MAX];
+	h_fmt(html, sizeof html, "%s/report.html", dir);
+	/* The screenshot outlives the test's directories, to be looked at. */
+	h_fmt(png, sizeof png, "%s/tests/analysis-report.png", h_build_dir());
+	h_fmt(bad, sizeof bad, "%s/broken.html", dir);
+	h_fmt(badpng, sizeof badpng, "%s/broken.png", dir);
+	cli_ok(0, H_ARGV("report", "-o", html, trace1));
+	size_t len;
+	char *page = h_track(h_read_file(html, &len));
+	assert_non_null(strstr(page, "<h2>live heap over time</h2>"));
+	assert_non_null(strstr(page, "leak_site"));
+	assert_non_null(strstr(page, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"flame\""));
+	assert_non_null(strstr(page, "UserRegionBegin"));
+	/* self-contained: nothing loaded from anywhere */
+	assert_null(strstr(page, "src="));
+	assert_null(strstr(page, "href="));
+
+	size_t errors = chromium_errors(html, png);
+	if (errors)
+		fail_msg("the report logged %zu console messages", errors);
+	fprintf(stderr, "report screenshot: %s\n", png);
+
+	/* The check must see an error when there is one: a copy with a failing script. */
+	char *end = strstr(page, "</body>");
+	assert_non_null(end);
+	char *broken = h_track(malloc(len + 64));
+	int n = sprintf(broken, "%.*s<script>no_such_function();</script>%s", (int)(end - page), page, end);
+	assert_int_equal(h_write_file(bad, broken, (size_t)n), 0);
+	assert_true(chromium_errors(bad, badpng) >= 1);
+}
+
+/* The comparison scripts: medians side by side, and the CI gate's exit codes. */
+static void test_compare_scripts(void **state)
+{
+	char compare[PATH_MAX], gate[PATH_MAX], xt[PATH_MAX + 16], one[PATH_MAX + 4], two[PATH_MAX + 4];
+	if (!realpath("scripts/xtrace-compare", compare) || !realpath("scripts/ci-alloc-gate.sh", gate))
+		fail_msg("run from the repository root: no scripts/xtrace-compare");
+	h_fmt(xt, sizeof xt, "XTRACE=%s", h_cli_path());
+	h_fmt(one, sizeof one, "%s 1", h_workload("sites"));
+	h_fmt(two, sizeof two, "%s 2", h_workload("sites"));
+	const char *const env[] = {xt, NULL};
+	struct h_run r;
+	if (h_spawn(&r, h_tmpdir(), H_ARGV(compare, "-n", "2", "--json", "--", (char *)h_workload("sites"),
+					   "--vs", (char *)h_workload("sites"), "2"), env) != 0)
+		fail_msg("cannot run %s", compare);
+	h_expect_exit(&r, 0);
+	assert_non_null(strstr(r.out, "\"median\": 1015"));
+	assert_non_null(strstr(r.out, "\"median\": 2030"));
+	if (h_spawn(&r, h_tmpdir(), H_ARGV(gate, one, one, "5", "2"), env) != 0)
+		fail_msg("cannot run %s", gate);
+	h_expect_exit(&r, 0);
+	if (h_spawn(&r, h_tmpdir(), H_ARGV(gate, one, two, "5", "2"), env) != 0)
+		fail_msg("cannot run %s", gate);
+	h_expect_exit(&r, 4);
+	assert_non_null(strstr(r.err, "grew by more than 5%"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_top_ranks),
+		cmocka_unit_test(test_region),
+		cmocka_unit_test(test_leaks),
+		cmocka_unit_test(test_peak),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_flame),
+		cmocka_unit_test(test_export),
+		cmocka_unit_test(test_report),
+		cmocka_unit_test(test_compare_scripts),
+	};
+	return h_finish(cmocka_run_group_tests_name("analysis", tests, setup, NULL));
+}

@@ -1,0 +1,213 @@
+/* test_sites.c: the site analysis on traces built with tracegen: sites keyed by their PCs across
+ * generations (whose stack IDs differ), temporary allocations (freed as the thread's next heap
+ * event), regions per thread and the --region filter, each site's share of the peak from the
+ * second pass; and the name interner and the flame graph's XML escaping. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "allocfree.h"
+#include "analysis/summary.h"
+#include "cli/flamegraph.h"
+#include "tracegen.h"
+
+enum { T_MALLOC100 = 1, T_MALLOC10 };
+#define PC_A 0x401010u /* stack A: {PC_A, PC_MAIN}; stack B: {PC_B, PC_MAIN} */
+#define PC_B 0x402020u
+#define PC_MAIN 0x403030u
+
+/* gen_tables writes a generation's Sync, types, the region name and stacks A and B under
+ * IDs that differ per generation (gen 1: A=1, B=2; gen 2: A=2, B=1). */
+static void gen_tables(struct tg *t, uint64_t gen, uint64_t time)
+{
+	tg_sync(t, time, XT_TICKS_PER_SEC, 1700000000, 0);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, time);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, T_MALLOC100, XT_API_MALLOC, 100, 1, 0);
+	tg_alloc_type(t, T_MALLOC10, XT_API_MALLOC, 10, 1, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STRINGS, 0, time);
+	tg_string(t, 1, "work");
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STACKS, 0, time);
+	tg_stack(t, gen == 1 ? 1 : 2, 2, (const uint64_t[]){PC_A, PC_MAIN});
+	tg_stack(t, gen == 1 ? 2 : 1, 2, (const uint64_t[]){PC_B, PC_MAIN});
+	tg_batch_end(t);
+}
+
+/* The trace (thread 7 unless said):
+ *   gen 1: A 0x1000 (100), free 0x1000 [temporary]; B 0x2000 (10); A 0x3000 (100);
+ *          free 0x2000 [not: A came between]; t8: B 0x5000 (10)
+ *   gen 2: region "work" begins; A 0x4000 (100) [peak: 210 = 0x3000 + 0x5000 + 0x4000];
+ *          free 0x3000 [not: last alloc was 0x4000]; region ends; free 0x4000 [not: a free
+ *          came between]
+ * At the end 0x5000 (B, 10 bytes) is live. */
+static char *build(void)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	gen_tables(t, 1, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x1000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x2000, T_MALLOC10, 2);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x3000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x2000);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 2100);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x5000, T_MALLOC10, 2);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	tg_gen(t, 2);
+	gen_tables(t, 2, 5000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 6000);
+	tg_event(t, XT_EV_UserRegionBegin, 1, 1, 2);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x4000, T_MALLOC100, 2);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x3000);
+	tg_event(t, XT_EV_UserRegionEnd, 1, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x4000);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+	return path;
+}
+
+/* analyse runs the first pass (and the peak pass) of path with region filter region. */
+static void analyse(const char *path, struct xt_sites *s, const char *region, uint64_t *peak_event)
+{
+	char err[256];
+	assert_int_equal(xt_sites_init(s, 0, region), 0);
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	assert_non_null(r);
+	struct xt_summary sum;
+	struct xt_pass pass = {.sites = s};
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	*peak_event = sum.heap.peak_event;
+	assert_int_equal(sum.heap.peak_live_bytes, 210);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
+
+	r = xtrace_open(path, err, sizeof err);
+	assert_non_null(r);
+	xt_sites_peak_pass(s);
+	pass.stop_event = *peak_event;
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
+}
+
+/* site_at returns the site whose innermost PC is pc, in region (NULL: none). */
+static const struct xt_site *site_at(const struct xt_sites *s, uint64_t pc, const char *region)
+{
+	for (uint32_t i = 0; i < s->count; i++) {
+		const char *rg = xt_site_region(s, i);
+		if (xt_site_frame(s, i, 0)->pc == pc && (region ? rg && !strcmp(rg, region) : !rg))
+			return &s->site[i];
+	}
+	return NULL;
+}
+
+static void test_sites_across_generations(void **state)
+{
+	char *path = build();
+	struct xt_sites s;
+	uint64_t pe;
+	analyse(path, &s, NULL, &pe);
+	assert_int_equal(pe, 7); /* the 7th heap event, A 0x4000, reached the peak */
+	/* A outside a region (gen 1, ID 1), B (IDs 2 then 1: one site), A in region work */
+	assert_int_equal(s.count, 3);
+	const struct xt_site *a = site_at(&s, PC_A, NULL), *b = site_at(&s, PC_B, NULL);
+	const struct xt_site *aw = site_at(&s, PC_A, "work");
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(aw);
+	assert_int_equal(a->c.allocs, 2);
+	assert_int_equal(a->c.bytes, 200);
+	assert_int_equal(a->c.temporary, 1);
+	assert_int_equal(a->c.temporary_bytes, 100);
+	assert_int_equal(a->c.frees, 2);
+	assert_int_equal(a->c.peak_bytes, 100);
+	assert_int_equal(b->c.allocs, 2);
+	assert_int_equal(b->c.temporary, 0);
+	assert_int_equal(b->c.live_objects, 1);
+	assert_int_equal(b->c.live_bytes, 10);
+	assert_int_equal(b->c.peak_bytes, 10);
+	assert_int_equal(aw->c.allocs, 1);
+	assert_int_equal(aw->c.temporary, 0);
+	assert_int_equal(aw->c.peak_bytes, 100);
+	assert_int_equal(s.total.temporary, 1);
+	assert_int_equal(s.total.live_bytes, 10);
+
+	struct xt_group *g;
+	long n = xt_sites_group(&s, XT_GROUP_STACK, XT_BY_BYTES, &s.names, &g);
+	assert_int_equal(n, 3);
+	assert_string_equal(xt_names_str(&s.names, g[0].key), "0x403030;0x401010");
+	assert_string_equal(xt_names_str(&s.names, g[1].key), "[region work];0x403030;0x401010");
+	free(g);
+	n = xt_sites_group(&s, XT_GROUP_REGION, XT_BY_ALLOCS, &s.names, &g);
+	assert_int_equal(n, 2);
+	assert_string_equal(xt_names_str(&s.names, g[0].key), "(no region)");
+	assert_int_equal(g[0].c.allocs, 4);
+	free(g);
+	xt_sites_destroy(&s);
+
+	/* --region work keeps only the allocation made inside it */
+	analyse(path, &s, "work", &pe);
+	assert_int_equal(s.count, 1);
+	assert_int_equal(s.total.allocs, 1);
+	assert_int_equal(s.total.bytes, 100);
+	xt_sites_destroy(&s);
+	unlink(path);
+	free(path);
+}
+
+static void test_names(void **state)
+{
+	struct xt_names n;
+	assert_int_equal(xt_names_init(&n), 0);
+	char buf[32];
+	for (int i = 0; i < 5000; i++) {
+		snprintf(buf, sizeof buf, "name%d", i);
+		assert_int_equal(xt_names_id(&n, buf, strlen(buf)), (uint32_t)i);
+	}
+	assert_int_equal(xt_names_id(&n, "name42", 6), 42);
+	assert_int_equal(xt_names_find(&n, "name4999", 8), 4999);
+	assert_int_equal(xt_names_find(&n, "name5000", 8), UINT32_MAX);
+	assert_string_equal(xt_names_str(&n, 1234), "name1234");
+	assert_int_equal(xt_names_id(&n, "a\0b", 3), 5000); /* bytes, not C strings */
+	assert_int_equal(xt_names_len(&n, 5000), 3);
+	xt_names_destroy(&n);
+}
+
+static void test_xml_escape(void **state)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	struct xt_out o;
+	assert_int_equal(xt_out_open(&o, fileno(f), 64), 0);
+	const char s[] = "operator<<(a&b, \"c\") 'd'\x01>";
+	xt_out_xml(&o, s, sizeof s - 1);
+	assert_int_equal(xt_out_close(&o), 0);
+	char got[256] = "";
+	assert_true(pread(fileno(f), got, sizeof got - 1, 0) > 0);
+	assert_string_equal(got, "operator&lt;&lt;(a&amp;b, &quot;c&quot;) &#39;d&#39;?&gt;");
+	fclose(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sites_across_generations),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_xml_escape),
+	};
+	return cmocka_run_group_tests_name("sites", tests, NULL, NULL);
+}
