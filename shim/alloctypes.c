@@ -29,21 +29,22 @@ uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, ui
 	if (xt_tl.busy)
 		return 0;
 	xt_tl.busy++;
-	uint64_t key[4] = {api, elem_size, count, align};
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	uint64_t h = XXH3_64bits(key, sizeof(key)) | 1;
-	unsigned slot = (unsigned)h & 63;
-	uint64_t id;
-	/* The stack capture before this call already reset the caches for a new generation. */
-	if (t->cache_gen == g && t->type_cache_key[slot] == h) {
-		id = t->type_cache_id[slot];
+	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table. */
+	uint64_t mix = (elem_size * 0x9e3779b97f4a7c15ull) ^ (count * 0xc2b2ae3d27d4eb4full) ^
+		       (align * 0x165667b19e3779f9ull) ^ api;
+	struct xt_type_memo *m = &t->types[(mix ^ (mix >> 29)) & 1023];
+	uint64_t gen_api = g << 8 | api, id;
+	if (m->gen_api == gen_api && m->elem_size == elem_size && m->count == count &&
+	    m->align == align) {
+		id = m->id;
 	} else {
-		id = xt_intern(&tab[g & 1], h, key, sizeof(key));
-		if (id && t->cache_gen == g) {
-			t->type_cache_key[slot] = h;
-			t->type_cache_id[slot] = id;
-		}
+		uint64_t key[4] = {api, elem_size, count, align};
+		id = xt_intern(&tab[g & 1], XXH3_64bits(key, sizeof(key)) | 1, key, sizeof(key));
+		if (id)
+			*m = (struct xt_type_memo){elem_size, count, align, gen_api, id};
 	}
+	atomic_signal_fence(memory_order_seq_cst);
 	xt_tl.busy--;
 	return id;
 }

@@ -51,7 +51,10 @@ struct xt_thread {
 	/* per-thread caches of the stack and type tables, valid for generation cache_gen */
 	uint64_t cache_gen;
 	uint64_t stack_cache_hash[32], stack_cache_id[32];
-	uint64_t type_cache_key[64], type_cache_id[64];
+	/* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c) */
+	struct xt_type_memo {
+		uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
+	} types[1024];
 	struct xt_buf buf[2];   /* indexed by gen % 2 */
 };
 

@@ -97,7 +97,6 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
 	if (t->cache_gen != g) {
 		memset(t->stack_cache_hash, 0, sizeof(t->stack_cache_hash));
-		memset(t->type_cache_key, 0, sizeof(t->type_cache_key));
 		t->cache_gen = g;
 	}
 	uint64_t h = XXH3_64bits(pcs, n * sizeof(pcs[0])) | 1;
