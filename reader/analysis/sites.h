@@ -34,9 +34,13 @@ struct xt_counts {
 };
 
 /* Ranking metrics (--by). */
-enum xt_metric { XT_BY_ALLOCS, XT_BY_BYTES, XT_BY_PEAK, XT_BY_TEMPORARY, XT_BY_LEAKED, XT_BY_COUNT };
+enum xt_metric {
+	XT_BY_ALLOCS, XT_BY_BYTES, XT_BY_PEAK, XT_BY_TEMPORARY, XT_BY_LEAKED, XT_BY_COUNT
+};
 /* Grouping of sites (--group). */
-enum xt_grouping { XT_GROUP_STACK, XT_GROUP_FUNCTION, XT_GROUP_LINE, XT_GROUP_REGION, XT_GROUP_COUNT };
+enum xt_grouping {
+	XT_GROUP_STACK, XT_GROUP_FUNCTION, XT_GROUP_LINE, XT_GROUP_REGION, XT_GROUP_COUNT
+};
 
 /* One symbolized frame; name IDs index the sites' names table (XT_NO_NAME: unknown). */
 struct xt_frame_info {

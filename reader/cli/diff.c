@@ -261,10 +261,11 @@ int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 	if (argc - optind != 2)
 		return cli_usage_error(cmd, "want two trace files, got %d", argc - optind);
 	struct cli_profile p[2];
-	int code = cli_profile_load(&p[0], argv[optind], d.region, d.by == XT_BY_PEAK, NULL, NULL);
+	int peak = d.by == XT_BY_PEAK;
+	int code = cli_profile_load(&p[0], argv[optind], d.region, peak, NULL, NULL);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
-	int code_b = cli_profile_load(&p[1], argv[optind + 1], d.region, d.by == XT_BY_PEAK, NULL, NULL);
+	int code_b = cli_profile_load(&p[1], argv[optind + 1], d.region, peak, NULL, NULL);
 	if (code_b != XT_EXIT_OK && code_b != XT_EXIT_TRUNCATED) {
 		cli_profile_free(&p[0]);
 		return code_b;

@@ -149,8 +149,9 @@ const char *cli_metric_value(char *buf, size_t n, const struct xt_counts *c, enu
 	return buf;
 }
 
-const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s, const struct xt_names *keys,
-			    const struct xt_group *g, enum xt_grouping by)
+const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s,
+			    const struct xt_names *keys, const struct xt_group *g,
+			    enum xt_grouping by)
 {
 	if (by != XT_GROUP_STACK) {
 		snprintf(buf, n, "%s", xt_names_str(keys, g->key));

@@ -48,8 +48,9 @@ const char *cli_metric_value(char *buf, size_t n, const struct xt_counts *c, enu
 
 /* cli_group_label writes how a group is shown in a table: its key, or for stack groups the
  * innermost frames "leak_site (sites.c:34) < main (sites.c:70) < ...". */
-const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s, const struct xt_names *keys,
-			    const struct xt_group *g, enum xt_grouping by);
+const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s,
+			    const struct xt_names *keys, const struct xt_group *g,
+			    enum xt_grouping by);
 /* cli_put_header writes the lines that open a site command's text output. */
 void cli_put_header(struct xt_out *o, const struct cli_profile *p);
 

@@ -164,7 +164,8 @@ static int put_report(struct xt_out *o, const struct cli_profile *p, const struc
 	const struct xtrace_header *h = xtrace_get_header(p->r);
 	const struct xt_counts *tot = &p->sites.total;
 	char a[32], b[32], c[32], d[32];
-	xt_out_str(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>xtrace: ");
+	xt_out_str(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+		   "<title>xtrace: ");
 	put_text(o, h->exe);
 	xt_out_str(o, "</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}"
 		   "h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccd}"
@@ -237,7 +238,8 @@ int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct xt_group *g = NULL, *gs = NULL;
 	long n = xt_sites_group(&p.sites, XT_GROUP_STACK, XT_BY_BYTES, &p.sites.names, &gs);
-	long nf = n < 0 ? -1 : xt_sites_group(&p.sites, XT_GROUP_FUNCTION, XT_BY_BYTES, &p.sites.names, &g);
+	long nf = n < 0 ? -1 : xt_sites_group(&p.sites, XT_GROUP_FUNCTION, XT_BY_BYTES,
+					      &p.sites.names, &g);
 	struct xt_out o;
 	if (fd < 0) {
 		cli_warn("cannot create %s: %m", out);

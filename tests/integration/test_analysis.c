@@ -229,7 +229,8 @@ static void test_export(void **state)
 	char *c = h_track(h_read_file(csv, NULL));
 	char *stats = h_stats_json(trace1, 0);
 	assert_int_equal(h_count_lines(c) - 1, h_json_u64(stats, "events"));
-	assert_non_null(strstr(c, ",UserLog,,,,\"build-peak\",\"category_string=sites message_string=peak built\"\n"));
+	assert_non_null(strstr(c, ",UserLog,,,,\"build-peak\","
+				  "\"category_string=sites message_string=peak built\"\n"));
 }
 
 /* chromium_errors renders html in headless Chromium, saving a screenshot at png, and returns
