@@ -13,14 +13,12 @@ static struct xt_intern tab[2];
 
 bool xt_alloctypes_init(void)
 {
-	return xt_intern_init(&tab[0], 1u << 16, 8u << 20) &&
-	       xt_intern_init(&tab[1], 1u << 16, 8u << 20);
+	return xt_intern_init_pair(tab, 1u << 16, 8u << 20);
 }
 
 void xt_alloctypes_reset_all(void)
 {
-	xt_intern_reset(&tab[0]);
-	xt_intern_reset(&tab[1]);
+	xt_intern_reset_pair(tab);
 }
 
 uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, uint64_t count,

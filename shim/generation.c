@@ -52,42 +52,29 @@ static void sleep_us(long us)
 	syscall(SYS_nanosleep, &d, NULL);
 }
 
-/* An experimental-batch writer: whole entries, batches of at most XT_MAX_BATCH_SIZE. */
+/* An experimental-batch writer is a table-batch writer of kind Experimental. */
 struct xt_expw {
-	uint8_t exp, subtype;
-	uint64_t gen;
-	size_t len;
-	uint8_t buf[XT_MAX_BATCH_SIZE];
+	struct xt_tablew w;
 };
 
 uint64_t xt_expw_gen(const struct xt_expw *w)
 {
-	return w->gen;
-}
-
-static void expw_flush(struct xt_expw *w)
-{
-	if (w->len > 1)
-		xt_out_batch(XT_BATCH_EXPERIMENTAL, w->exp, w->gen, 0, gen_sync.ts, w->buf, w->len);
-	w->buf[0] = w->subtype;
-	w->len = 1;
+	return w->w.gen;
 }
 
 void xt_expw_subtype(struct xt_expw *w, uint8_t subtype)
 {
-	expw_flush(w);
-	w->subtype = subtype;
-	w->buf[0] = subtype;
+	xt_tablew_flush(&w->w);
+	w->w.subtype = subtype;
 }
 
 void xt_expw_put(struct xt_expw *w, const void *bytes, size_t n)
 {
-	if (w->len + n > sizeof(w->buf))
-		expw_flush(w);
-	if (w->len + n > sizeof(w->buf))
+	if (n + 1 > sizeof(w->w.buf))
 		return; /* an entry larger than a batch cannot be written */
-	__builtin_memcpy(w->buf + w->len, bytes, n);
-	w->len += n;
+	uint8_t *p = xt_tablew_room(&w->w, n);
+	__builtin_memcpy(p, bytes, n);
+	xt_tablew_commit(&w->w, p + n);
 }
 
 void xt_expw_uvarint(struct xt_expw *w, uint64_t v)
@@ -113,12 +100,10 @@ static void write_experimental(uint64_t g)
 		batch_writer fn = batch_writers[e];
 		if (!fn)
 			continue;
-		w.exp = (uint8_t)e;
-		w.gen = g;
-		w.len = 0;
-		w.subtype = 0;
+		xt_tablew_begin(&w.w, XT_BATCH_EXPERIMENTAL, (uint8_t)e, g, gen_sync.ts);
+		w.w.subtype = 0;
 		fn(&w);
-		expw_flush(&w);
+		xt_tablew_flush(&w.w);
 	}
 }
 

@@ -128,3 +128,14 @@ void xt_intern_reset(struct xt_intern *tab)
 	atomic_store(&tab->fail_off, SIZE_MAX);
 	atomic_store(&tab->next_id, 0);
 }
+
+bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap)
+{
+	return xt_intern_init(&tab[0], nslots, arena_cap) && xt_intern_init(&tab[1], nslots, arena_cap);
+}
+
+void xt_intern_reset_pair(struct xt_intern tab[2])
+{
+	xt_intern_reset(&tab[0]);
+	xt_intern_reset(&tab[1]);
+}

@@ -29,5 +29,8 @@ XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
 			      void *ctx);
 /* xt_intern_reset empties the table for its next generation (table idle). */
 XT_HIDDEN void xt_intern_reset(struct xt_intern *tab);
+/* Tables come in pairs, one per generation parity: init both, or reset both (fork child). */
+XT_HIDDEN bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap);
+XT_HIDDEN void xt_intern_reset_pair(struct xt_intern tab[2]);
 
 #endif

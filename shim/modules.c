@@ -107,46 +107,20 @@ void xt_modules_note(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* batch accumulates whole entries and writes a batch when the next may not fit. */
-struct batch {
-	uint8_t kind;
-	uint64_t gen;
-	size_t len;
-	uint8_t buf[XT_MAX_BATCH_SIZE];
-};
-
-static void batch_flush(struct batch *b)
-{
-	if (b->len)
-		xt_out_batch(b->kind, 0, b->gen, 0, 0, b->buf, b->len);
-	b->len = 0;
-}
-
-static uint8_t *batch_room(struct batch *b, size_t need)
-{
-	if (b->len + need > sizeof(b->buf))
-		batch_flush(b);
-	return b->buf + b->len;
-}
-
 void xt_modules_dump(uint64_t gen, uint64_t string_base)
 {
-	static struct batch strings, mods; /* the advancer's, under the advance lock */
+	static struct xt_tablew strings, mods; /* the advancer's, under the advance lock */
 	pthread_mutex_lock(&lock);
 	struct modset *s = &sets[gen & 1];
 	dl_iterate_phdr(note_one, s);
-	strings = (struct batch){.kind = XT_BATCH_STRINGS, .gen = gen};
-	mods = (struct batch){.kind = XT_BATCH_MODULES, .gen = gen};
+	xt_tablew_begin(&strings, XT_BATCH_STRINGS, 0, gen, 0);
+	xt_tablew_begin(&mods, XT_BATCH_MODULES, 0, gen, 0);
 	for (unsigned i = 0; i < s->n; i++) {
 		const struct module *m = &s->m[i];
 		uint64_t id = i + 1, path_id = string_base + id;
-		uint8_t *p = batch_room(&strings, 2 * XT_MAX_VARINT + m->path_len);
-		p = xt_put_uvarint(p, path_id);
-		p = xt_put_uvarint(p, m->path_len);
-		memcpy(p, s->paths + m->path_off, m->path_len);
-		strings.len = (size_t)(p + m->path_len - strings.buf);
+		xt_tablew_string(&strings, path_id, s->paths + m->path_off, m->path_len);
 
-		p = batch_room(&mods, 7 * XT_MAX_VARINT + m->build_id_len);
+		uint8_t *p = xt_tablew_room(&mods, 7 * XT_MAX_VARINT + m->build_id_len);
 		p = xt_put_uvarint(p, id);
 		p = xt_put_uvarint(p, path_id);
 		p = xt_put_uvarint(p, m->base);
@@ -154,12 +128,12 @@ void xt_modules_dump(uint64_t gen, uint64_t string_base)
 		p = xt_put_uvarint(p, m->hi);
 		p = xt_put_uvarint(p, m->build_id_len);
 		memcpy(p, m->build_id, m->build_id_len);
-		mods.len = (size_t)(p + m->build_id_len - mods.buf);
+		xt_tablew_commit(&mods, p + m->build_id_len);
 	}
 	/* Strings first: a reader resolving module paths finds them either way, but this keeps
 	 * the batches in the order a human reads them. */
-	batch_flush(&strings);
-	batch_flush(&mods);
+	xt_tablew_flush(&strings);
+	xt_tablew_flush(&mods);
 	s->n = 0;
 	s->paths_used = 0;
 	pthread_mutex_unlock(&lock);

@@ -270,6 +270,46 @@ void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint
 	nbatches++;
 }
 
+void xt_tablew_begin(struct xt_tablew *w, uint8_t kind, uint8_t exp, uint64_t gen, uint64_t time)
+{
+	w->kind = kind;
+	w->exp = exp;
+	w->subtype = -1;
+	w->gen = gen;
+	w->time = time;
+	w->len = 0;
+}
+
+void xt_tablew_flush(struct xt_tablew *w)
+{
+	if (w->len > (w->subtype >= 0 ? 1u : 0u))
+		xt_out_batch(w->kind, w->exp, w->gen, 0, w->time, w->buf, w->len);
+	w->len = 0;
+}
+
+uint8_t *xt_tablew_room(struct xt_tablew *w, size_t need)
+{
+	if (w->len + need > sizeof(w->buf))
+		xt_tablew_flush(w);
+	if (w->len == 0 && w->subtype >= 0)
+		w->buf[w->len++] = (uint8_t)w->subtype;
+	return w->buf + w->len;
+}
+
+void xt_tablew_commit(struct xt_tablew *w, const uint8_t *end)
+{
+	w->len = (size_t)(end - w->buf);
+}
+
+void xt_tablew_string(struct xt_tablew *w, uint64_t id, const void *s, size_t len)
+{
+	uint8_t *p = xt_tablew_room(w, 2 * XT_MAX_VARINT + len);
+	p = xt_put_uvarint(p, id);
+	p = xt_put_uvarint(p, len);
+	memcpy(p, s, len);
+	xt_tablew_commit(w, p + len);
+}
+
 void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len)
 {
 	/* The wait and the write are cancellation points: a program thread being cancelled must not

@@ -30,6 +30,25 @@ XT_HIDDEN void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t th
 			    const void *data, size_t len);
 XT_HIDDEN void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data,
 				   size_t len);
+/* A table batch the advancer builds from whole entries: a batch is written whenever the next
+ * entry may not fit. Experimental batches begin with their subtype byte, again in every batch
+ * a long table continues into. */
+struct xt_tablew {
+	uint8_t kind, exp;
+	int subtype; /* -1: none */
+	uint64_t gen, time;
+	size_t len;
+	uint8_t buf[XT_MAX_BATCH_SIZE];
+};
+XT_HIDDEN void xt_tablew_begin(struct xt_tablew *w, uint8_t kind, uint8_t exp, uint64_t gen,
+			       uint64_t time);
+/* xt_tablew_room returns where an entry of at most need bytes goes; xt_tablew_commit ends it. */
+XT_HIDDEN uint8_t *xt_tablew_room(struct xt_tablew *w, size_t need);
+XT_HIDDEN void xt_tablew_commit(struct xt_tablew *w, const uint8_t *end);
+XT_HIDDEN void xt_tablew_flush(struct xt_tablew *w);
+/* xt_tablew_string appends a Strings entry {id, len, bytes}. */
+XT_HIDDEN void xt_tablew_string(struct xt_tablew *w, uint64_t id, const void *s, size_t len);
+
 /* xt_out_end writes generation gen's End batch and lets gen + 1 begin (lock held). */
 XT_HIDDEN void xt_out_end(uint64_t gen, uint64_t lost);
 /* xt_out_resume_at sets the generation the file expects next (lock held). */

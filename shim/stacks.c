@@ -19,14 +19,12 @@ static struct xt_intern tab[2];
 bool xt_stacks_init(void)
 {
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	return xt_intern_init(&tab[0], 1u << 17, 64u << 20) &&
-	       xt_intern_init(&tab[1], 1u << 17, 64u << 20);
+	return xt_intern_init_pair(tab, 1u << 17, 64u << 20);
 }
 
 void xt_stacks_reset_all(void)
 {
-	xt_intern_reset(&tab[0]);
-	xt_intern_reset(&tab[1]);
+	xt_intern_reset_pair(tab);
 }
 
 /* Frames of the shim itself above the interposed function, at most. */
@@ -115,42 +113,25 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 	return id;
 }
 
-/* Writing a generation's table: Stacks batches of whole entries. */
-struct dump {
-	uint64_t gen;
-	size_t len;
-	uint8_t buf[XT_MAX_BATCH_SIZE];
-};
-
-static void dump_flush(struct dump *d)
-{
-	if (d->len)
-		xt_out_batch(XT_BATCH_STACKS, 0, d->gen, 0, 0, d->buf, d->len);
-	d->len = 0;
-}
-
 static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
 {
-	struct dump *d = ctx;
+	struct xt_tablew *w = ctx;
 	const uintptr_t *pcs = key;
 	uint32_t n = len / sizeof(uintptr_t);
-	if (d->len + (2 + n) * XT_MAX_VARINT > sizeof(d->buf))
-		dump_flush(d);
-	uint8_t *p = d->buf + d->len;
+	uint8_t *p = xt_tablew_room(w, (2 + n) * XT_MAX_VARINT);
 	p = xt_put_uvarint(p, id);
 	p = xt_put_uvarint(p, n);
 	p = xt_put_uvarint(p, pcs[0]);
 	for (uint32_t i = 1; i < n; i++)
 		p = xt_put_uvarint(p, xt_zigzag((int64_t)(pcs[i] - pcs[i - 1])));
-	d->len = (size_t)(p - d->buf);
+	xt_tablew_commit(w, p);
 }
 
 void xt_stacks_dump(uint64_t gen)
 {
-	static struct dump d; /* only the advancer dumps, under the advance lock */
-	d.gen = gen;
-	d.len = 0;
-	xt_intern_each(&tab[gen & 1], dump_one, &d);
-	dump_flush(&d);
+	static struct xt_tablew w; /* only the advancer dumps, under the advance lock */
+	xt_tablew_begin(&w, XT_BATCH_STACKS, 0, gen, 0);
+	xt_intern_each(&tab[gen & 1], dump_one, &w);
+	xt_tablew_flush(&w);
 	xt_intern_reset(&tab[gen & 1]);
 }

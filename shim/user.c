@@ -19,14 +19,12 @@ static struct xt_intern tab[2];
 
 bool xt_user_init(void)
 {
-	return xt_intern_init(&tab[0], 1u << 14, 4u << 20) &&
-	       xt_intern_init(&tab[1], 1u << 14, 4u << 20);
+	return xt_intern_init_pair(tab, 1u << 14, 4u << 20);
 }
 
 void xt_user_reset_all(void)
 {
-	xt_intern_reset(&tab[0]);
-	xt_intern_reset(&tab[1]);
+	xt_intern_reset_pair(tab);
 }
 
 /* intern_string returns s's ID in the thread's generation (0 when the table is full or the
@@ -74,30 +72,15 @@ XT_EXPORT void xtrace_log(const char *category, const char *message)
 	xt_leave(t);
 }
 
-/* Writing a generation's strings: Strings batches of whole entries. */
 struct dump {
-	uint64_t gen, max_id;
-	size_t len;
-	uint8_t buf[XT_MAX_BATCH_SIZE];
+	struct xt_tablew w;
+	uint64_t max_id;
 };
-
-static void dump_flush(struct dump *d)
-{
-	if (d->len)
-		xt_out_batch(XT_BATCH_STRINGS, 0, d->gen, 0, 0, d->buf, d->len);
-	d->len = 0;
-}
 
 static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
 {
 	struct dump *d = ctx;
-	if (d->len + 2 * XT_MAX_VARINT + len > sizeof(d->buf))
-		dump_flush(d);
-	uint8_t *p = d->buf + d->len;
-	p = xt_put_uvarint(p, id);
-	p = xt_put_uvarint(p, len);
-	memcpy(p, key, len);
-	d->len = (size_t)(p + len - d->buf);
+	xt_tablew_string(&d->w, id, key, len);
 	if (id > d->max_id)
 		d->max_id = id;
 }
@@ -105,11 +88,10 @@ static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
 uint64_t xt_user_strings_dump(uint64_t gen)
 {
 	static struct dump d; /* only the advancer dumps, under the advance lock */
-	d.gen = gen;
-	d.len = 0;
+	xt_tablew_begin(&d.w, XT_BATCH_STRINGS, 0, gen, 0);
 	d.max_id = 0;
 	xt_intern_each(&tab[gen & 1], dump_one, &d);
-	dump_flush(&d);
+	xt_tablew_flush(&d.w);
 	xt_intern_reset(&tab[gen & 1]);
 	return d.max_id;
 }
