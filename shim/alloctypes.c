@@ -24,10 +24,12 @@ void xt_alloctypes_reset_all(void)
 uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, uint64_t count,
 		       uint64_t align)
 {
-	if (xt_tl.busy)
-		return 0;
-	xt_tl.busy++;
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+	uint64_t key[4] = {api, elem_size, count, align};
+	if (xt_tl.tabling) /* a signal handler interrupted this thread at its memos: go past them */
+		return xt_intern(&tab[g & 1], XXH3_64bits(key, sizeof(key)) | 1, key, sizeof(key));
+	xt_tl.tabling++;
+	atomic_signal_fence(memory_order_seq_cst);
 	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table. */
 	uint64_t mix = (elem_size * 0x9e3779b97f4a7c15ull) ^ (count * 0xc2b2ae3d27d4eb4full) ^
 		       (align * 0x165667b19e3779f9ull) ^ api;
@@ -37,13 +39,12 @@ uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, ui
 	    m->align == align) {
 		id = m->id;
 	} else {
-		uint64_t key[4] = {api, elem_size, count, align};
 		id = xt_intern(&tab[g & 1], XXH3_64bits(key, sizeof(key)) | 1, key, sizeof(key));
 		if (id)
 			*m = (struct xt_type_memo){elem_size, count, align, gen_api, id};
 	}
 	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.busy--;
+	xt_tl.tabling--;
 	return id;
 }
 

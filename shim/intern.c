@@ -1,10 +1,10 @@
 /* intern.c: the lock-free intern table behind the stack and type tables.
  *
  * Open addressing over a slot array; entries live in an append-only arena. A new key is copied
- * into the arena first, then published by a CAS on an empty slot; its ID is taken after the CAS
- * succeeds so IDs stay dense, and readers that meet the entry before its ID is stored wait the
- * few instructions it takes. A thread never re-enters an insert (the writer's busy flag drops
- * events from a signal handler that interrupts one), so the wait cannot be on itself. */
+ * into the arena with its ID first, then published by a CAS on an empty slot, so an entry is
+ * whole when anyone can see it and nobody ever waits: a signal handler may intern in the middle
+ * of its own thread's insert. Two threads racing to insert the same key leave a gap in the IDs
+ * (the loser's ID is never used), which the format allows. */
 #include <string.h>
 #include <sys/mman.h>
 
@@ -12,8 +12,8 @@
 
 struct entry {
 	uint64_t hash;
-	_Atomic uint64_t id; /* 0 until published (or forever, for a lost race) */
-	uint32_t slot;
+	_Atomic uint64_t id;
+	uint32_t slot; /* UINT32_MAX until published */
 	uint32_t len;
 	uint8_t key[];
 };
@@ -61,7 +61,7 @@ static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const voi
 	}
 	struct entry *e = (struct entry *)(tab->arena + off);
 	e->hash = hash;
-	atomic_store_explicit(&e->id, 0, memory_order_relaxed);
+	atomic_store_explicit(&e->id, atomic_fetch_add(&tab->next_id, 1) + 1, memory_order_relaxed);
 	e->slot = UINT32_MAX;
 	e->len = len;
 	memcpy(e->key, key, len);
@@ -81,20 +81,13 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
 			uint32_t off = (uint32_t)(((uint8_t *)mine - tab->arena) / 8 + 1);
 			if (atomic_compare_exchange_strong_explicit(&tab->slots[i], &v, off,
 								    memory_order_acq_rel,
-								    memory_order_acquire)) {
-				uint64_t id = atomic_fetch_add(&tab->next_id, 1) + 1;
-				atomic_store_explicit(&mine->id, id, memory_order_release);
-				return id;
-			}
+								    memory_order_acquire))
+				return atomic_load_explicit(&mine->id, memory_order_relaxed);
 			mine->slot = UINT32_MAX;
 		}
 		struct entry *e = (struct entry *)(tab->arena + (size_t)(v - 1) * 8);
-		if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0) {
-			uint64_t id;
-			while (!(id = atomic_load_explicit(&e->id, memory_order_acquire)))
-				__builtin_ia32_pause();
-			return id;
-		}
+		if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0)
+			return atomic_load_explicit(&e->id, memory_order_relaxed);
 	}
 	return 0;
 }
@@ -105,9 +98,8 @@ void xt_intern_each(struct xt_intern *tab,
 	size_t used = used_end(tab);
 	for (size_t off = 0; off + sizeof(struct entry) <= used;) {
 		struct entry *e = (struct entry *)(tab->arena + off);
-		uint64_t id = atomic_load(&e->id);
-		if (id)
-			fn(ctx, id, e->key, e->len);
+		if (e->slot != UINT32_MAX)
+			fn(ctx, atomic_load(&e->id), e->key, e->len);
 		off += entry_size(e->len);
 	}
 }

@@ -55,6 +55,15 @@ struct xt_thread {
 	struct xt_type_memo {
 		uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
 	} types[1024];
+	/* Events of signal handlers that interrupted this thread's own encoding: they wait here
+	 * and are written right after the interrupted event (a ring: tail is the handler's, head
+	 * the thread's). */
+	struct xt_pending {
+		uint8_t type;
+		uint64_t ts;
+		uint64_t args[XT_MAX_ARGS];
+	} pending[8];
+	unsigned pend_head, pend_tail;
 	struct xt_buf buf[2];   /* indexed by gen % 2 */
 };
 
@@ -64,7 +73,10 @@ enum { XT_THREAD_FREE = 0, XT_THREAD_LIVE = 1, XT_THREAD_EXITED = 2 };
 struct xt_tl {
 	struct xt_thread *t; /* registered state, NULL until this thread's first event */
 	unsigned depth;      /* section nesting (a signal handler inside a section) */
-	unsigned busy;       /* inside encoding or a table insert: re-entry drops the event */
+	/* What a signal handler that interrupts this thread finds it doing, and does about it: */
+	unsigned sect;       /* opening or closing a section: the handler's events are dropped */
+	unsigned enc;        /* encoding into the buffer: the handler's events wait in pending */
+	unsigned tabling;    /* using the stack and type memos: the handler goes past them */
 	unsigned in_real;    /* inside a real allocator call: nested calls are libc's own */
 	unsigned internal;   /* inside the shim's own code: its allocations are not the program's */
 	unsigned unwinding;  /* inside the unwinder: a nested event records only its caller */
@@ -134,14 +146,24 @@ XT_HIDDEN struct xt_signal_save xt_signal_enter(void);
 XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
 
 /* xt_event_begin reserves room for one event in the section's buffer and returns where to
- * write, or NULL (the event is counted as lost). xt_event_end commits it. */
+ * write, or NULL when a signal handler interrupted this thread's own encoding: the event is
+ * then handed to xt_event_defer. xt_event_end commits it, then writes what handlers left. */
 XT_HIDDEN uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts);
-static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
+XT_HIDDEN bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args);
+XT_HIDDEN void xt_event_drain(struct xt_thread *t);
+static inline void xt_event_commit(struct xt_thread *t, uint8_t *end)
 {
 	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 	b->len = (uint32_t)(end - b->data);
 	atomic_signal_fence(memory_order_seq_cst); /* the event is whole before a handler may write */
-	xt_tl.busy--;
+	xt_tl.enc--;
+}
+static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
+{
+	xt_event_commit(t, end);
+	atomic_signal_fence(memory_order_seq_cst);
+	if (xt_unlikely(t->pend_head != t->pend_tail))
+		xt_event_drain(t);
 }
 
 #define XT_ENC_PARAM(n, k) , uint64_t n
@@ -157,6 +179,7 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 		(b)->last_addr = (v);                                             \
 	} while (0)
 #define XT_ENC_ARG(n, k) XT_ENC_##k(p, b, n);
+#define XT_ENC_LIST(n, k) n,
 
 /* xt_emit_<Name>(t, ts, args...) for every event of events.def; false if the event was lost. */
 #define XT_EXPERIMENT(ident, id, name)
@@ -165,8 +188,10 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 						  XT_PAIRS(nargs, XT_ENC_PARAM, ##__VA_ARGS__))         \
 	{                                                                                  \
 		uint8_t *p = xt_event_begin(t, id, ts);                                        \
-		if (!p)                                                                        \
-			return false;                                                              \
+		if (!p) {                                                                      \
+			const uint64_t a_[XT_MAX_ARGS + 1] = {XT_PAIRS(nargs, XT_ENC_LIST, ##__VA_ARGS__) 0}; \
+			return xt_event_defer(t, id, ts, a_);                                      \
+		}                                                                              \
 		struct xt_buf *b __attribute__((unused)) =                                     \
 			&t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];          \
 		XT_PAIRS(nargs, XT_ENC_ARG, ##__VA_ARGS__)                                     \

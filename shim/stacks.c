@@ -89,15 +89,16 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 		pcs[0] = ra;
 		n = 1;
 	}
-	if (xt_tl.busy)
-		return 0;
-	xt_tl.busy++;
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+	uint64_t h = XXH3_64bits(pcs, n * sizeof(pcs[0])) | 1;
+	if (xt_tl.tabling) /* a signal handler interrupted this thread at its memos: go past them */
+		return xt_intern(&tab[g & 1], h, pcs, n * (uint32_t)sizeof(pcs[0]));
+	xt_tl.tabling++;
+	atomic_signal_fence(memory_order_seq_cst);
 	if (t->cache_gen != g) {
 		memset(t->stack_cache_hash, 0, sizeof(t->stack_cache_hash));
 		t->cache_gen = g;
 	}
-	uint64_t h = XXH3_64bits(pcs, n * sizeof(pcs[0])) | 1;
 	unsigned slot = (unsigned)h & 31;
 	uint64_t id;
 	if (t->stack_cache_hash[slot] == h) {
@@ -109,7 +110,8 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 			t->stack_cache_id[slot] = id;
 		}
 	}
-	xt_tl.busy--;
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.tabling--;
 	return id;
 }
 

@@ -31,14 +31,11 @@ void xt_user_reset_all(void)
  * thread is inside another insert). Longer strings are cut to the format's limit. */
 static uint64_t intern_string(struct xt_thread *t, const char *s)
 {
-	if (!s || xt_tl.busy)
+	if (!s)
 		return 0;
-	xt_tl.busy++;
 	uint32_t len = (uint32_t)strnlen(s, XT_MAX_STRING);
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	uint64_t id = xt_intern(&tab[g & 1], XXH3_64bits(s, len) | 1, s, len);
-	xt_tl.busy--;
-	return id;
+	return xt_intern(&tab[g & 1], XXH3_64bits(s, len) | 1, s, len);
 }
 
 XT_EXPORT void xtrace_region_begin(const char *name)

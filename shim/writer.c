@@ -130,14 +130,14 @@ struct xt_thread *xt_enter(void)
 		if (!t)
 			return NULL;
 	}
-	if (xt_unlikely(xt_tl.busy)) {
+	if (xt_unlikely(xt_tl.sect)) {
 		/* A signal handler interrupted this thread opening or closing its section (seq odd,
 		 * depth not yet saying so): a section of its own would make seq even under the
 		 * outer one. Drop, and say so. */
 		xt_count_lost(t);
 		return NULL;
 	}
-	xt_tl.busy++;
+	xt_tl.sect++;
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
 	if (xt_likely(xt_asym_fence)) {
@@ -155,7 +155,7 @@ struct xt_thread *xt_enter(void)
 		xt_tl.depth = 1;
 	}
 	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.busy--;
+	xt_tl.sect--;
 	return g ? t : NULL;
 }
 
@@ -165,13 +165,13 @@ void xt_leave(struct xt_thread *t)
 		xt_tl.depth--;
 		return;
 	}
-	xt_tl.busy++; /* as in xt_enter: no section of a signal handler while seq is odd */
+	xt_tl.sect++; /* as in xt_enter: no section of a signal handler while seq is odd */
 	atomic_signal_fence(memory_order_seq_cst);
 	xt_tl.depth = 0;
 	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
 			      memory_order_release);
 	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.busy--;
+	xt_tl.sect--;
 }
 
 void xt_count_lost(struct xt_thread *t)
@@ -180,15 +180,12 @@ void xt_count_lost(struct xt_thread *t)
 			      memory_order_relaxed);
 }
 
-uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
+static uint8_t *reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
 {
-	if (xt_unlikely(xt_tl.busy)) {
-		/* A signal handler interrupted this thread's own encoding: drop, and say so. */
-		xt_count_lost(t);
-		return NULL;
-	}
-	xt_tl.busy++;
-	atomic_signal_fence(memory_order_seq_cst); /* a handler sees busy before any buffer change */
+	if (xt_unlikely(xt_tl.enc))
+		return NULL; /* a signal handler interrupted this thread's own encoding */
+	xt_tl.enc++;
+	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
 	struct xt_buf *b = &t->buf[g & 1];
 	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE)) {
@@ -207,6 +204,65 @@ uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
 	p = xt_put_uvarint(p, ts - b->last_ts);
 	b->last_ts = ts;
 	return p;
+}
+
+/* Each event type's argument kinds (addresses are delta-coded): the pending events of signal
+ * handlers are encoded from these. */
+static const struct {
+	uint8_t nargs;
+	uint8_t kinds[XT_MAX_ARGS];
+} arg_shape[XT_MAX_EVENT_TYPES] = {
+#define XT_EXPERIMENT(ident, id, name)
+#define XT_ARG_KIND(n, k) XT_KIND_##k,
+#define XT_EVENT(name, id, exp, nargs, ...) [id] = {nargs, {XT_PAIRS(nargs, XT_ARG_KIND, ##__VA_ARGS__)}},
+#include "events.def"
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+#undef XT_ARG_KIND
+};
+
+uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
+{
+	/* Handlers' events from before this one come first, in time order. */
+	if (xt_unlikely(t->pend_head != t->pend_tail) && !xt_tl.enc)
+		xt_event_drain(t);
+	return reserve(t, type, ts);
+}
+
+bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
+{
+	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
+		xt_count_lost(t);
+		return false;
+	}
+	struct xt_pending *p = &t->pending[t->pend_tail % (sizeof(t->pending) / sizeof(t->pending[0]))];
+	p->type = type;
+	p->ts = ts;
+	for (unsigned i = 0; i < XT_MAX_ARGS; i++)
+		p->args[i] = args[i];
+	atomic_signal_fence(memory_order_seq_cst);
+	t->pend_tail++;
+	return true;
+}
+
+void xt_event_drain(struct xt_thread *t)
+{
+	while (t->pend_head != t->pend_tail) {
+		const struct xt_pending *p =
+			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
+		uint8_t *q = reserve(t, p->type, p->ts);
+		if (!q)
+			return;
+		struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+		for (unsigned i = 0; i < arg_shape[p->type].nargs; i++) {
+			if (arg_shape[p->type].kinds[i] == XT_KIND_addr)
+				XT_ENC_addr(q, b, p->args[i]);
+			else
+				q = xt_put_uvarint(q, p->args[i]);
+		}
+		t->pend_head++;
+		xt_event_commit(t, q);
+	}
 }
 
 struct xt_signal_save xt_signal_enter(void)
