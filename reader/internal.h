@@ -28,21 +28,11 @@ _Static_assert(XTRACE_MAX_ARGS == XT_MAX_ARGS, "XTRACE_MAX_ARGS and XT_MAX_ARGS 
  * running out (1: the file may be cut) from an invalid encoding (-1). */
 static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
-	const uint8_t *p = *pp;
-	uint64_t v = 0;
-	for (unsigned shift = 0;; shift += 7) {
-		if (p >= end)
-			return 1;
-		uint8_t b = *p++;
-		if (shift == 63 && b > 1)
-			return -1;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*pp = p;
-			*out = v;
-			return 0;
-		}
-	}
+	if (xt_get_uvarint(pp, end, out) == 0)
+		return 0;
+	/* With XT_MAX_VARINT bytes at hand xt_get_uvarint reaches the last byte a uvarint may
+	 * have, so it failed on the encoding; with fewer, on the bytes running out. */
+	return end - *pp < XT_MAX_VARINT ? 1 : -1;
 }
 
 /* One batch header and where its payload lies in the map. */

@@ -53,9 +53,16 @@ const char *cli_file_arg(const struct xt_command *cmd, int argc, char **argv);
 
 /* cli_open opens a trace, or reports why not and returns NULL (exit XT_EXIT_FAIL). */
 xtrace_reader *cli_open(const char *path);
+/* cli_open_arg is cli_file_arg then cli_open: the open reader with *path set, or NULL after
+ * reporting why, with *code the exit code for it. */
+xtrace_reader *cli_open_arg(const struct xt_command *cmd, int argc, char **argv,
+			    const char **path, int *code);
 /* cli_read_end reports how reading path ended (st: XTRACE_OK or an error status) and returns the
  * exit code for it. */
 int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st);
+/* cli_finish closes stdout's writer o and then reports how reading path ended: XT_EXIT_FAIL when
+ * the output could not be written, else cli_read_end's code. */
+int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum xtrace_status st);
 /* cli_since_start is ts's time after the trace start in ns (0 for an earlier ts). */
 uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts);
 /* cli_put_timer_counts writes the "calls" (per timer API) and "fires" (per way an expiration

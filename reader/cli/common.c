@@ -65,6 +65,19 @@ xtrace_reader *cli_open(const char *path)
 	return r;
 }
 
+xtrace_reader *cli_open_arg(const struct xt_command *cmd, int argc, char **argv,
+			    const char **path, int *code)
+{
+	*path = cli_file_arg(cmd, argc, argv);
+	if (!*path) {
+		*code = XT_EXIT_USAGE;
+		return NULL;
+	}
+	xtrace_reader *r = cli_open(*path);
+	*code = r ? XT_EXIT_OK : XT_EXIT_FAIL;
+	return r;
+}
+
 int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st)
 {
 	switch (st) {
@@ -85,6 +98,14 @@ int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st
 	}
 	cli_warn("%s: corrupt trace: %s", path, xtrace_error(r));
 	return XT_EXIT_FAIL;
+}
+
+int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum xtrace_status st)
+{
+	/* A failed write is the failure to report: the output is what the user asked for. */
+	if (cli_out_close(o) < 0)
+		return XT_EXIT_FAIL;
+	return cli_read_end(r, path, st);
 }
 
 uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts)

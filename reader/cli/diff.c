@@ -240,9 +240,8 @@ int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 				return XT_EXIT_USAGE;
 			break;
 		case 'n':
-			d.limit = strtol(optarg, &end, 10);
-			if (*end || d.limit < 1)
-				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			if (cli_parse_count(cmd, optarg, &d.limit) < 0)
+				return XT_EXIT_USAGE;
 			break;
 		case 'f':
 			d.fail_above = strtod(optarg, &end);

@@ -174,12 +174,11 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 		default: return cli_bad_option(cmd, ch, argv);
 		}
 	}
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
-	xtrace_reader *r = cli_open(path);
+	const char *path;
+	int code;
+	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
-		return XT_EXIT_FAIL;
+		return code;
 	struct xt_out o;
 	xtrace_symbolizer *sym = NULL;
 	if (xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0 ||
@@ -206,8 +205,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 		if (o.failed)
 			break; /* the reader stops being useful once nobody reads the output */
 	}
-	int code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL :
-		   cli_read_end(r, path, rc < 0 ? xtrace_status(r) : XTRACE_OK);
+	code = cli_finish(&o, r, path, rc < 0 ? xtrace_status(r) : XTRACE_OK);
 	if (sym)
 		xtrace_symbolizer_free(sym);
 	xtrace_close(r);

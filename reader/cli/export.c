@@ -250,12 +250,11 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 		return cli_usage_error(cmd, "--format wants chrome or csv, not '%s'", format ? format : "");
 	if (!out)
 		return cli_usage_error(cmd, "no output file given (-o OUT, '-' for stdout)");
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
-	xtrace_reader *r = cli_open(path);
+	const char *path;
+	int code;
+	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
-		return XT_EXIT_FAIL;
+		return code;
 	int stdout_out = strcmp(out, "-") == 0;
 	int fd = stdout_out ? STDOUT_FILENO : open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -268,7 +267,7 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 	struct exporter x = {.chrome = format[1] == 'h', .pid = xtrace_get_header(r)->pid,
 			     .sites = &sites, .pr = &pr, .first = 1};
 	cli_progress_init(&pr, path, path);
-	int code = XT_EXIT_FAIL;
+	code = XT_EXIT_FAIL;
 	if (xt_sites_init(&sites, 0, region) < 0 || xt_liveset_init(&x.named, 16) < 0 ||
 	    xt_out_open(&x.o, fd, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);

@@ -37,24 +37,21 @@ int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 		default: return cli_bad_option(cmd, ch, argv);
 		}
 	}
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
 	struct cli_profile p;
-	int code = cli_profile_load(&p, path, region, by == XT_BY_PEAK, NULL, NULL);
+	int code = cli_profile_load_arg(&p, cmd, argc, argv, region, by == XT_BY_PEAK);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
+	const char *path = p.path;
 	int fd = svg ? open(svg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : STDOUT_FILENO;
 	if (fd < 0) {
 		cli_warn("cannot create %s: %m", svg);
 		cli_profile_free(&p);
 		return XT_EXIT_FAIL;
 	}
-	struct xt_group *g = NULL;
-	long n = xt_sites_group(&p.sites, XT_GROUP_STACK, by, &p.sites.names, &g);
+	struct xt_group *g;
 	struct xt_out o;
-	if (n < 0 || xt_out_open(&o, fd, XT_STDOUT_BUFFER) < 0) {
-		cli_warn("%s: out of memory", path);
+	long n = cli_profile_group(&p, XT_GROUP_STACK, by, &g, &o, fd);
+	if (n < 0) {
 		code = XT_EXIT_FAIL;
 	} else {
 		int bad = 0;

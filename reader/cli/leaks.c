@@ -12,21 +12,11 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 		     const struct xt_group *g, size_t n)
 {
 	const struct xt_sites *s = &p->sites;
-	xt_out_str(o, "{\n  \"file\": ");
-	xt_out_json_str(o, p->path, strlen(p->path));
-	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
-		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
-	xt_out_printf(o, ",\n  \"leaked_objects\": %llu,\n  \"leaked_bytes\": %llu,\n  \"sites\": [",
+	cli_put_json_head(o, p, by);
+	xt_out_printf(o, ",\n  \"leaked_objects\": %llu,\n  \"leaked_bytes\": %llu,\n  \"sites\": ",
 		      (unsigned long long)s->total.live_objects, (unsigned long long)s->total.live_bytes);
-	for (size_t i = 0; i < n; i++) {
-		xt_out_printf(o, "%s\n    {\"key\": ", i ? "," : "");
-		cli_put_name_json(o, &s->names, g[i].key);
-		cli_put_counts_json(o, &g[i].c);
-		xt_out_str(o, ", \"frames\": ");
-		cli_put_frames_json(o, s, g[i].site);
-		xt_out_char(o, '}');
-	}
-	xt_out_str(o, "\n  ]\n}\n");
+	cli_put_groups_json(o, s, g, n, 0, by);
+	xt_out_str(o, "\n}\n");
 }
 
 static void put_text(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
@@ -64,7 +54,6 @@ int cmd_leaks(int argc, char **argv, const struct xt_command *cmd)
 	enum xt_grouping by = XT_GROUP_STACK;
 	long limit = -1;
 	int json = 0, ch;
-	char *end;
 	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
@@ -74,27 +63,23 @@ int cmd_leaks(int argc, char **argv, const struct xt_command *cmd)
 				return XT_EXIT_USAGE;
 			break;
 		case 'n':
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 1)
-				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			if (cli_parse_count(cmd, optarg, &limit) < 0)
+				return XT_EXIT_USAGE;
 			break;
 		case 'j': json = 1; break;
 		case 'h': return cli_help(cmd);
 		default: return cli_bad_option(cmd, ch, argv);
 		}
 	}
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
 	struct cli_profile p;
-	int code = cli_profile_load(&p, path, NULL, 0, NULL, NULL);
+	int code = cli_profile_load_arg(&p, cmd, argc, argv, NULL, 0);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
-	struct xt_group *g = NULL;
-	long n = xt_sites_group(&p.sites, by, XT_BY_LEAKED, &p.sites.names, &g);
+	const char *path = p.path;
+	struct xt_group *g;
 	struct xt_out o;
-	if (n < 0 || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
-		cli_warn("%s: out of memory", path);
+	long n = cli_profile_group(&p, by, XT_BY_LEAKED, &g, &o, STDOUT_FILENO);
+	if (n < 0) {
 		code = XT_EXIT_FAIL;
 	} else {
 		/* Groups are sorted by leaked bytes; those that leaked nothing end the list. */
@@ -108,10 +93,7 @@ int cmd_leaks(int argc, char **argv, const struct xt_command *cmd)
 			put_json(&o, &p, by, g, k);
 		else
 			put_text(&o, &p, by, g, k, leaking);
-		if (cli_out_close(&o) < 0)
-			code = XT_EXIT_FAIL;
-		else if (code == XT_EXIT_TRUNCATED)
-			cli_read_end(p.r, path, p.st);
+		code = cli_finish(&o, p.r, path, p.st);
 	}
 	free(g);
 	cli_profile_free(&p);

@@ -11,23 +11,12 @@
 static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
 		     const struct xt_group *g, size_t n)
 {
-	const struct xt_sites *s = &p->sites;
-	xt_out_str(o, "{\n  \"file\": ");
-	xt_out_json_str(o, p->path, strlen(p->path));
-	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
-		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
-	xt_out_printf(o, ",\n  \"peak_bytes\": %llu,\n  \"peak_time_ns\": %llu,\n  \"sites\": [",
+	cli_put_json_head(o, p, by);
+	xt_out_printf(o, ",\n  \"peak_bytes\": %llu,\n  \"peak_time_ns\": %llu,\n  \"sites\": ",
 		      (unsigned long long)p->sum.heap.peak_live_bytes,
 		      (unsigned long long)p->peak_time_ns);
-	for (size_t i = 0; i < n; i++) {
-		xt_out_printf(o, "%s\n    {\"key\": ", i ? "," : "");
-		cli_put_name_json(o, &s->names, g[i].key);
-		cli_put_counts_json(o, &g[i].c);
-		xt_out_str(o, ", \"frames\": ");
-		cli_put_frames_json(o, s, g[i].site);
-		xt_out_char(o, '}');
-	}
-	xt_out_str(o, "\n  ]\n}\n");
+	cli_put_groups_json(o, &p->sites, g, n, 0, by);
+	xt_out_str(o, "\n}\n");
 }
 
 enum { NCOLS = 4 };
@@ -93,7 +82,6 @@ int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 	enum xt_grouping by = XT_GROUP_FUNCTION;
 	long limit = 10;
 	int json = 0, tsv = 0, ch;
-	char *end;
 	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
@@ -103,9 +91,8 @@ int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 				return XT_EXIT_USAGE;
 			break;
 		case 'n':
-			limit = strtol(optarg, &end, 10);
-			if (*end || limit < 1)
-				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			if (cli_parse_count(cmd, optarg, &limit) < 0)
+				return XT_EXIT_USAGE;
 			break;
 		case 'j': json = 1; break;
 		case 't': tsv = 1; break;
@@ -115,18 +102,15 @@ int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 	}
 	if (json && tsv)
 		return cli_usage_error(cmd, "--json and --tsv exclude each other");
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
 	struct cli_profile p;
-	int code = cli_profile_load(&p, path, NULL, 1, NULL, NULL);
+	int code = cli_profile_load_arg(&p, cmd, argc, argv, NULL, 1);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
-	struct xt_group *g = NULL;
-	long n = xt_sites_group(&p.sites, by, XT_BY_PEAK, &p.sites.names, &g);
+	const char *path = p.path;
+	struct xt_group *g;
 	struct xt_out o;
-	if (n < 0 || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
-		cli_warn("%s: out of memory", path);
+	long n = cli_profile_group(&p, by, XT_BY_PEAK, &g, &o, STDOUT_FILENO);
+	if (n < 0) {
 		code = XT_EXIT_FAIL;
 	} else {
 		/* Sites that held nothing at the peak are left out. */
@@ -137,10 +121,7 @@ int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 			put_json(&o, &p, by, g, k);
 		else
 			put_text(&o, &p, by, g, k, tsv);
-		if (cli_out_close(&o) < 0)
-			code = XT_EXIT_FAIL;
-		else if (code == XT_EXIT_TRUNCATED)
-			cli_read_end(p.r, path, p.st);
+		code = cli_finish(&o, p.r, path, p.st);
 	}
 	free(g);
 	cli_profile_free(&p);

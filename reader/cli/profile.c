@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -115,6 +116,15 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 	return p->st == XTRACE_OK ? XT_EXIT_OK : XT_EXIT_TRUNCATED;
 }
 
+int cli_profile_load_arg(struct cli_profile *p, const struct xt_command *cmd, int argc,
+			 char **argv, const char *region, int peak)
+{
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	return cli_profile_load(p, path, region, peak, NULL, NULL);
+}
+
 void cli_profile_free(struct cli_profile *p)
 {
 	xt_summary_destroy(&p->sum);
@@ -138,6 +148,29 @@ int cli_parse_grouping(const struct xt_command *cmd, const char *v, enum xt_grou
 		return 0;
 	cli_usage_error(cmd, "unknown grouping '%s' (stack, function, line or region)", v);
 	return -1;
+}
+
+int cli_parse_count(const struct xt_command *cmd, const char *v, long *n)
+{
+	char *end;
+	*n = strtol(v, &end, 10);
+	if (*end || *n < 1) {
+		cli_usage_error(cmd, "-n wants a positive count, not '%s'", v);
+		return -1;
+	}
+	return 0;
+}
+
+long cli_profile_group(struct cli_profile *p, enum xt_grouping by, enum xt_metric m,
+		       struct xt_group **g, struct xt_out *o, int fd)
+{
+	*g = NULL;
+	long n = xt_sites_group(&p->sites, by, m, &p->sites.names, g);
+	if (n < 0 || xt_out_open(o, fd, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", p->path);
+		return -1;
+	}
+	return n;
 }
 
 const char *cli_metric_value(char *buf, size_t n, const struct xt_counts *c, enum xt_metric m)
@@ -227,6 +260,41 @@ void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t si
 		xt_out_printf(o, ", \"offset\": %llu}", (unsigned long long)f->offset);
 	}
 	xt_out_char(o, ']');
+}
+
+void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by)
+{
+	xt_out_str(o, "{\n  \"file\": ");
+	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
+		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+}
+
+void cli_put_groups_json(struct xt_out *o, const struct xt_sites *s, const struct xt_group *g,
+			 size_t n, int ranked, enum xt_grouping by)
+{
+	xt_out_char(o, '[');
+	for (size_t i = 0; i < n; i++) {
+		xt_out_str(o, i ? ",\n    {" : "\n    {");
+		if (ranked)
+			xt_out_printf(o, "\"rank\": %zu, ", i + 1);
+		xt_out_str(o, "\"key\": ");
+		cli_put_name_json(o, &s->names, g[i].key);
+		cli_put_counts_json(o, &g[i].c);
+		if (ranked) {
+			/* Only a stack group is one site, in at most one region. */
+			const char *region = xt_site_region(s, g[i].site);
+			xt_out_str(o, ", \"region\": ");
+			if (region && by == XT_GROUP_STACK)
+				xt_out_json_str(o, region, strlen(region));
+			else
+				xt_out_str(o, "null");
+		}
+		xt_out_str(o, ", \"frames\": ");
+		cli_put_frames_json(o, s, g[i].site);
+		xt_out_char(o, '}');
+	}
+	xt_out_str(o, "\n  ]");
 }
 
 void cli_put_counts_json(struct xt_out *o, const struct xt_counts *c)

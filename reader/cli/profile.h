@@ -25,6 +25,10 @@ typedef int (*cli_event_fn)(void *ctx, const xtrace_reader *r, const struct xtra
 			    const struct xt_summary *s);
 int cli_profile_load(struct cli_profile *p, const char *path, const char *region, int peak,
 		     cli_event_fn on_event, void *ctx);
+/* cli_profile_load_arg is cli_file_arg then cli_profile_load without on_event: the same exit
+ * codes, and XT_EXIT_USAGE after reporting a missing or extra FILE. */
+int cli_profile_load_arg(struct cli_profile *p, const struct xt_command *cmd, int argc,
+			 char **argv, const char *region, int peak);
 void cli_profile_free(struct cli_profile *p);
 
 /* cli_progress_event is an xt_pass on_event that shows how far reading is, on stderr when it is
@@ -43,6 +47,15 @@ void cli_progress_done(struct cli_progress *pr);
 int cli_parse_metric(const struct xt_command *cmd, const char *v, enum xt_metric *m);
 int cli_parse_grouping(const struct xt_command *cmd, const char *v, enum xt_grouping *g);
 
+/* cli_parse_count parses -n's value, a positive count, into *n: 0, or -1 after the usage error. */
+int cli_parse_count(const struct xt_command *cmd, const char *v, long *n);
+
+/* cli_profile_group groups p's sites by `by`, ranked by m, into *g (keys in p's own name table;
+ * free *g in any case) and opens o on fd: the group count, or -1 after reporting that memory
+ * ran out. */
+long cli_profile_group(struct cli_profile *p, enum xt_grouping by, enum xt_metric m,
+		       struct xt_group **g, struct xt_out *o, int fd);
+
 /* cli_metric_value formats group counter m for people: bytes in units, counts plain. */
 const char *cli_metric_value(char *buf, size_t n, const struct xt_counts *c, enum xt_metric m);
 
@@ -59,6 +72,14 @@ void cli_put_header(struct xt_out *o, const struct cli_profile *p);
 void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, const char *indent);
 /* cli_put_frames_json writes site's frames as a JSON array of objects. */
 void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t site);
+/* cli_put_json_head opens a site command's JSON object with its "file", "group" and "truncated"
+ * members (no comma after the last). */
+void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by);
+/* cli_put_groups_json writes groups g[0..n) as a JSON array, an object a line:
+ *   {"key": ..., "allocs": ..., ..., "frames": [...]}
+ * ranked adds "rank" first and "region" before "frames" (null unless by is stack grouping). */
+void cli_put_groups_json(struct xt_out *o, const struct xt_sites *s, const struct xt_group *g,
+			 size_t n, int ranked, enum xt_grouping by);
 /* cli_put_counts_json writes the counters as JSON members (no braces), after a comma. */
 void cli_put_counts_json(struct xt_out *o, const struct xt_counts *c);
 /* cli_put_name_json writes name ID id of n as a JSON string. */

@@ -134,15 +134,14 @@ int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 		default: return cli_bad_option(cmd, ch, argv);
 		}
 	}
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
-	xtrace_reader *r = cli_open(path);
+	const char *path;
+	int code;
+	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
-		return XT_EXIT_FAIL;
+		return code;
 	struct xt_summary s;
 	enum xtrace_status st = xt_summarize(r, &s, NULL, NULL);
-	int code = XT_EXIT_FAIL;
+	code = XT_EXIT_FAIL;
 	struct xt_out o;
 	if (st == XTRACE_ERR_NOMEM || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
@@ -151,7 +150,7 @@ int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 			put_json(&o, path, r, &s, st);
 		else
 			put_human(&o, path, r, &s, st);
-		code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL : cli_read_end(r, path, st);
+		code = cli_finish(&o, r, path, st);
 	}
 	xt_summary_destroy(&s);
 	xtrace_close(r);

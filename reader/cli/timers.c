@@ -160,16 +160,15 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 		default: return cli_bad_option(cmd, ch, argv);
 		}
 	}
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
-	xtrace_reader *r = cli_open(path);
+	const char *path;
+	int code;
+	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
-		return XT_EXIT_FAIL;
+		return code;
 	xtrace_symbolizer *sym = xtrace_symbolizer_new();
 	struct xt_timers t = {0};
 	struct xt_out o;
-	int code = XT_EXIT_FAIL, nomem = !sym || xt_timers_init(&t, sym) < 0;
+	int nomem = !sym || xt_timers_init(&t, sym) < 0;
 	struct xtrace_event ev;
 	int rc = 0;
 	while (!nomem && (rc = xtrace_next(r, &ev)) > 0)
@@ -177,13 +176,13 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 			  xt_timers_event(&t, r, &ev)) < 0;
 	if (nomem || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
 	} else {
 		if (json)
 			put_json(&o, path, r, &t);
 		else
 			put_human(&o, r, &t);
-		code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL :
-		       cli_read_end(r, path, rc == 0 ? XTRACE_OK : xtrace_status(r));
+		code = cli_finish(&o, r, path, rc == 0 ? XTRACE_OK : xtrace_status(r));
 	}
 	xt_timers_destroy(&t);
 	xtrace_symbolizer_free(sym);

@@ -36,22 +36,9 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, const struct
 	xt_out_str(o, ",\n  \"totals\": {\"sites\": ");
 	xt_out_u64(o, n);
 	cli_put_counts_json(o, &s->total);
-	xt_out_str(o, "},\n  \"sites\": [");
-	for (size_t i = 0; i < n && (long)i < t->limit; i++) {
-		xt_out_printf(o, "%s\n    {\"rank\": %zu, \"key\": ", i ? "," : "", i + 1);
-		cli_put_name_json(o, &s->names, g[i].key);
-		cli_put_counts_json(o, &g[i].c);
-		xt_out_str(o, ", \"region\": ");
-		const char *region = xt_site_region(s, g[i].site);
-		if (region && t->group == XT_GROUP_STACK)
-			xt_out_json_str(o, region, strlen(region));
-		else
-			xt_out_str(o, "null");
-		xt_out_str(o, ", \"frames\": ");
-		cli_put_frames_json(o, s, g[i].site);
-		xt_out_char(o, '}');
-	}
-	xt_out_str(o, "\n  ]\n}\n");
+	xt_out_str(o, "},\n  \"sites\": ");
+	cli_put_groups_json(o, s, g, (long)n < t->limit ? n : (size_t)t->limit, 1, t->group);
+	xt_out_str(o, "\n}\n");
 }
 
 enum { NCOLS = 8 };
@@ -140,7 +127,6 @@ int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 	};
 	struct top_opts t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .limit = 10};
 	int ch;
-	char *end;
 	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
@@ -154,9 +140,8 @@ int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 				return XT_EXIT_USAGE;
 			break;
 		case 'n':
-			t.limit = strtol(optarg, &end, 10);
-			if (*end || t.limit < 1)
-				return cli_usage_error(cmd, "-n wants a positive count, not '%s'", optarg);
+			if (cli_parse_count(cmd, optarg, &t.limit) < 0)
+				return XT_EXIT_USAGE;
 			break;
 		case 'r': t.region = optarg; break;
 		case 'j': t.json = 1; break;
@@ -167,29 +152,23 @@ int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 	}
 	if (t.json && t.tsv)
 		return cli_usage_error(cmd, "--json and --tsv exclude each other");
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
 	struct cli_profile p;
 	/* Every output shows each site's share of the peak. */
-	int code = cli_profile_load(&p, path, t.region, 1, NULL, NULL);
+	int code = cli_profile_load_arg(&p, cmd, argc, argv, t.region, 1);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
-	struct xt_group *g = NULL;
-	long n = xt_sites_group(&p.sites, t.group, t.by, &p.sites.names, &g);
+	const char *path = p.path;
+	struct xt_group *g;
 	struct xt_out o;
-	if (n < 0 || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
-		cli_warn("%s: out of memory", path);
+	long n = cli_profile_group(&p, t.group, t.by, &g, &o, STDOUT_FILENO);
+	if (n < 0) {
 		code = XT_EXIT_FAIL;
 	} else {
 		if (t.json)
 			put_json(&o, &p, &t, g, (size_t)n);
 		else
 			put_text(&o, &p, &t, g, (size_t)n);
-		if (cli_out_close(&o) < 0)
-			code = XT_EXIT_FAIL;
-		else if (code == XT_EXIT_TRUNCATED)
-			cli_read_end(p.r, path, p.st);
+		code = cli_finish(&o, p.r, path, p.st);
 	}
 	free(g);
 	cli_profile_free(&p);

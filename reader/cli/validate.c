@@ -43,12 +43,11 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 			return cli_help(cmd);
 		return cli_bad_option(cmd, ch, argv);
 	}
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
-	xtrace_reader *r = cli_open(path);
+	const char *path;
+	int code;
+	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
-		return XT_EXIT_FAIL;
+		return code;
 	struct xt_out o;
 	if (xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("out of memory");
@@ -73,7 +72,7 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 				      (unsigned long long)hp->inherited_frees);
 		xt_out_str(&o, st == XTRACE_OK ? "\n" : " (complete generations of a truncated trace)\n");
 	}
-	int code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL : cli_read_end(r, path, st);
+	code = cli_finish(&o, r, path, st);
 	if (hp->errors)
 		code = XT_EXIT_FAIL;
 	xt_summary_destroy(&s);

@@ -16,7 +16,7 @@
 #include "allocfree.h"
 #include "analysis/summary.h"
 #include "cli/cli.h"
-#include "tracegen.h"
+#include "traceopen.h"
 
 /* Type IDs of the test traces' type table. */
 enum { T_MALLOC100 = 1, T_CALLOC40, T_REALLOC50, T_REALLOC0, T_MALLOC8 };
@@ -72,9 +72,7 @@ static struct tg *clean_trace(const struct tg_header *h)
 
 static enum xtrace_status summarize_path(const char *path, struct xt_summary *s)
 {
-	char err[256];
-	xtrace_reader *r = xtrace_open(path, err, sizeof err);
-	assert_non_null(r);
+	xtrace_reader *r = tg_open_file(path);
 	enum xtrace_status st = xt_summarize(r, s, NULL, NULL);
 	xtrace_close(r);
 	return st;

@@ -12,8 +12,7 @@
 #include <cmocka.h>
 
 #include "allocfree.h"
-#include "tracegen.h"
-#include "xtrace-reader.h"
+#include "traceopen.h"
 
 /* ---- helpers ---- */
 
@@ -86,18 +85,6 @@ static struct run read_tg(const struct tg *t, size_t len)
 	unlink(path);
 	free(path);
 	return res;
-}
-
-static xtrace_reader *open_tg(const struct tg *t)
-{
-	char *path = tg_tmpfile(t, TG_ALL);
-	char err[256];
-	xtrace_reader *r = xtrace_open(path, err, sizeof err);
-	if (!r)
-		fail_msg("open: %s", err);
-	unlink(path); /* the map keeps the bytes */
-	free(path);
-	return r;
 }
 
 static const uint8_t bid[4] = {0xde, 0xad, 0xbe, 0xef};
@@ -214,7 +201,7 @@ static void expect_ev(xtrace_reader *r, struct xtrace_event *ev, uint64_t ts, ui
 static void test_header(void **state)
 {
 	struct tg *t = std3(NULL, NULL);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	const struct xtrace_header *h = xtrace_get_header(r);
 	assert_int_equal(h->version, 1);
 	assert_int_equal(h->ticks_per_sec, 1000000000);
@@ -236,7 +223,7 @@ static void test_header(void **state)
 static void test_two_threads_in_time_order(void **state)
 {
 	struct tg *t = std3(NULL, NULL);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	struct xtrace_event ev;
 
 	assert_int_equal(xtrace_next(r, &ev), 1);
@@ -309,7 +296,7 @@ static void test_two_threads_in_time_order(void **state)
 static void test_tables(void **state)
 {
 	struct tg *t = std3(NULL, NULL);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	struct xtrace_event ev;
 	assert_int_equal(xtrace_next(r, &ev), 1);
 
@@ -419,7 +406,7 @@ static void test_sparse_ids(void **state)
 	tg_event(t, XT_EV_ObjectAlloc, 0, 0x100, 0, UINT64_MAX);
 	tg_batch_end(t);
 	tg_end(t, 0);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	struct xtrace_event ev;
 	assert_int_equal(xtrace_next(r, &ev), 1);
 	const uint64_t *pcs;
@@ -465,7 +452,7 @@ static void test_padded_varints(void **state)
 	tg_raw(t, hdr, sizeof hdr);
 	tg_raw(t, payload, sizeof payload);
 	tg_end_n(t, 2, 0);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	struct xtrace_event ev;
 	assert_int_equal(xtrace_next(r, &ev), 1);
 	assert_int_equal(xtrace_next(r, &ev), 1);
@@ -490,7 +477,7 @@ static void test_module_without_path(void **state)
 	tg_event(t, XT_EV_ObjectFree, 0, 0x10);
 	tg_batch_end(t);
 	tg_end(t, 0);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	struct xtrace_event ev;
 	assert_int_equal(xtrace_next(r, &ev), 1);
 	const struct xtrace_module *m = xtrace_module_of(r, 0x1800);
@@ -574,7 +561,7 @@ static void test_header_extra_bytes(void **state)
 	tg_gen(t, 1);
 	tg_sync(t, 1, 1, 0, 0);
 	tg_end(t, 0);
-	xtrace_reader *r = open_tg(t);
+	xtrace_reader *r = tg_open_trace(t);
 	assert_string_equal(xtrace_get_header(r)->exe, "x");
 	assert_int_equal(xtrace_get_header(r)->pid, 2);
 	struct xtrace_event ev;

@@ -16,7 +16,7 @@
 #include "allocfree.h"
 #include "analysis/summary.h"
 #include "cli/flamegraph.h"
-#include "tracegen.h"
+#include "traceopen.h"
 
 enum { T_MALLOC100 = 1, T_MALLOC10 };
 #define PC_A 0x401010u /* stack A: {PC_A, PC_MAIN}; stack B: {PC_B, PC_MAIN} */
@@ -83,10 +83,8 @@ static char *build(void)
 /* analyse runs the first pass (and the peak pass) of path with region filter region. */
 static void analyse(const char *path, struct xt_sites *s, const char *region, uint64_t *peak_event)
 {
-	char err[256];
 	assert_int_equal(xt_sites_init(s, 0, region), 0);
-	xtrace_reader *r = xtrace_open(path, err, sizeof err);
-	assert_non_null(r);
+	xtrace_reader *r = tg_open_file(path);
 	struct xt_summary sum;
 	struct xt_pass pass = {.sites = s};
 	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
@@ -95,8 +93,7 @@ static void analyse(const char *path, struct xt_sites *s, const char *region, ui
 	xt_summary_destroy(&sum);
 	xtrace_close(r);
 
-	r = xtrace_open(path, err, sizeof err);
-	assert_non_null(r);
+	r = tg_open_file(path);
 	xt_sites_peak_pass(s);
 	pass.stop_event = *peak_event;
 	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);

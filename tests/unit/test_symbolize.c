@@ -12,8 +12,7 @@
 
 #include <cmocka.h>
 
-#include "tracegen.h"
-#include "xtrace-reader.h"
+#include "traceopen.h"
 
 static __attribute__((noinline, noclone, used)) int xt_test_target(int x)
 {
@@ -88,13 +87,7 @@ static xtrace_reader *trace_of(const struct self *s, const uint8_t *bid, size_t 
 		tg_batch_end(t);
 		tg_end(t, 0);
 	}
-	char *path = tg_tmpfile(t, TG_ALL);
-	char err[256];
-	xtrace_reader *r = xtrace_open(path, err, sizeof err);
-	if (!r)
-		fail_msg("open: %s", err);
-	unlink(path);
-	free(path);
+	xtrace_reader *r = tg_open_trace(t);
 	tg_free(t);
 	return r;
 }
