@@ -25,7 +25,9 @@ static void *xt_vec_push(struct xt_vec *v, size_t elsz)
  * present in the file. */
 static void *xt_vec_grow(struct xt_vec *v, size_t elsz, size_t n)
 {
-	if (v->n + n > v->cap) {
+	/* An empty vector gets its first block even for n == 0: the caller gets a pointer, not the
+	 * NULL that means out of memory. */
+	if (v->n + n > v->cap || !v->p) {
 		size_t cap = v->cap ? v->cap : 64;
 		while (cap < v->n + n)
 			cap *= 2;
@@ -119,7 +121,7 @@ static void xt_idx_free(struct xt_idx *x)
 
 void xt_rd_gen_free(struct xt_gen *g)
 {
-	struct xt_vec *v[] = {&g->batches, &g->strs, &g->arena, &g->stks, &g->pcs,
+	struct xt_vec *v[] = {&g->batches, &g->offs, &g->scratch, &g->strs, &g->arena, &g->stks, &g->pcs,
 			      &g->mods, &g->modx, &g->atypes, &g->expb};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		xt_vec_free(v[i]);
@@ -131,7 +133,7 @@ void xt_rd_gen_free(struct xt_gen *g)
 
 static void xt_gen_reset(struct xt_gen *g)
 {
-	g->batches.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
+	g->batches.n = g->offs.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
 	g->mods.n = g->modx.n = g->atypes.n = g->expb.n = 0;
 	memset(&g->sync, 0, sizeof g->sync);
 	g->sync_off = UINT64_MAX;
@@ -332,15 +334,78 @@ static uint64_t xt_atype_boff(const struct xt_gen *g, size_t i)
 	return ((const struct xt_atype *)g->atypes.p)[i].boff;
 }
 
+/* xt_fast_check_arg reads one argument of a kind known at compile time and checks an ID against
+ * its table; allocfree says a type argument is AllocFree's. 0 when good. */
+static inline int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
+				    enum xt_arg_kind kind, int allocfree)
+{
+	uint64_t v;
+	if (xt_word_uvarint(pp, &v))
+		return -1;
+	const struct xt_idx *x = kind == XT_KIND_string ? &g->stri
+				 : kind == XT_KIND_stack ? &g->stki
+				 : kind == XT_KIND_type && allocfree ? &g->atypei
+								      : NULL;
+	return x && v != XT_NO_ID && xt_idx_get(x, v) < 0 ? -1 : 0;
+}
+
+/* xt_fast_check_event checks the event at *pp, which has XT_FAST_ROOM bytes at hand, with code
+ * generated per event type from events.def. It only tells good from not known to be good: on -1
+ * the caller runs the generic check over the same bytes, which says what is wrong. */
+static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp)
+{
+	const uint8_t *p = *pp;
+	uint64_t dt;
+	uint8_t type = *p++;
+	if (xt_word_uvarint(&p, &dt))
+		return -1;
+	switch (type) {
+#define XT_EXPERIMENT(ident, id, name)
+#define XT_CHECK_ARG(name, kind)                                              \
+	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree))              \
+		return -1;
+#define XT_EVENT(name, id, exp, nargs, ...)                                   \
+	case id: {                                                            \
+		const int allocfree = XT_EXP_##exp == XT_EXP_ALLOCFREE;        \
+		(void)allocfree;                                              \
+		XT_PAIRS(nargs, XT_CHECK_ARG, ##__VA_ARGS__)                   \
+		break;                                                        \
+	}
+#include "events.def"
+#undef XT_EVENT
+#undef XT_CHECK_ARG
+#undef XT_EXPERIMENT
+	default:
+		return -1;
+	}
+	*pp = p;
+	return 0;
+}
+
 /* xt_check_events decodes every event of an Events batch once: known type, varints that end
  * inside the batch, the payload ending on an event boundary, string, stack and AllocFree type
- * IDs present in the generation's tables. The ordering pass then decodes without checks. */
-static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b)
+ * IDs present in the generation's tables. The ordering pass then decodes without checks. The
+ * ndone events before from were checked already, and done holds their offsets. */
+static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b,
+			   const uint8_t *from, const uint16_t *done, uint32_t ndone)
 {
-	const uint8_t *p = b->data, *end = p + b->len;
-	uint32_t n = 0;
+	const uint8_t *p = from, *end = b->data + b->len;
+	uint32_t n = ndone;
+	/* An event takes at least two bytes (type and dt): room for the batch's offsets. */
+	if (!xt_vec_grow(&g->offs, sizeof(uint16_t), b->len / 2))
+		return XT_NOMEM(r);
+	g->offs.n -= b->len / 2;
+	uint16_t *offs = (uint16_t *)g->offs.p + g->offs.n;
+	memcpy(offs, done, ndone * sizeof *offs);
 	while (p < end) {
 		const uint8_t *at = p;
+		offs[n] = (uint16_t)(at - b->data);
+		/* Away from the batch's end no varint can run past it: the fast path needs no bounds
+		 * checks. The generic check below takes the tail and anything the fast one rejects. */
+		if (end - p >= XT_FAST_ROOM && xt_fast_check_event(g, &p) == 0) {
+			n++;
+			continue;
+		}
 		uint8_t type = *p++;
 		const struct xt_event_spec *s = &xt_specs[type];
 		if (!s->name)
@@ -375,9 +440,73 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 		}
 		n++;
 	}
+	b->first = (uint32_t)g->offs.n;
 	b->nevents = n;
+	g->offs.n += n;
 	g->sync.nevents += n;
 	return 0;
+}
+
+/* Batches the check pass walks side by side. */
+#define XT_LANES 4
+
+/* xt_check_all checks every Events batch of g. Where an event ends is known only once it is
+ * decoded, so the events of one batch form a chain of dependent loads; walking XT_LANES batches
+ * side by side gives the processor that many independent chains to overlap. The lanes run the
+ * fast check; a batch's tail, and any event the fast check does not pass, go through
+ * xt_check_events. A batch is finished only while no earlier batch has failed, so the error
+ * reported is that of the first bad batch in file order, as when checking one after another. */
+static int xt_check_all(xtrace_reader *r, struct xt_gen *g)
+{
+	struct xt_lane {
+		struct xt_batch *b; /* NULL: idle */
+		const uint8_t *p;
+		uint16_t *offs;
+		uint32_t n;
+	} lane[XT_LANES];
+	const size_t room = XT_MAX_BATCH_SIZE / 2; /* offsets per lane: events take two bytes */
+	g->scratch.n = 0;
+	uint16_t *scratch = xt_vec_grow(&g->scratch, sizeof *scratch, XT_LANES * room);
+	if (!scratch)
+		return XT_NOMEM(r);
+	struct xt_batch *bs = g->batches.p;
+	size_t nb = g->batches.n, next = 0, failed = SIZE_MAX;
+	int busy = 0;
+	for (int k = 0; k < XT_LANES; k++) {
+		lane[k] = (struct xt_lane){.offs = scratch + (size_t)k * room};
+		if (next < nb) {
+			lane[k].b = &bs[next++];
+			lane[k].p = lane[k].b->data;
+			busy++;
+		}
+	}
+	while (busy) {
+		for (int k = 0; k < XT_LANES; k++) {
+			struct xt_lane *l = &lane[k];
+			if (!l->b)
+				continue;
+			const uint8_t *at = l->p;
+			if (l->b->data + l->b->len - at >= XT_FAST_ROOM) {
+				l->offs[l->n] = (uint16_t)(at - l->b->data);
+				if (xt_fast_check_event(g, &l->p) == 0) {
+					l->n++;
+					continue;
+				}
+			}
+			size_t i = (size_t)(l->b - bs);
+			if (i < failed && xt_check_events(r, g, l->b, at, l->offs, l->n))
+				failed = i;
+			l->n = 0;
+			l->b = NULL;
+			if (next < nb && next < failed) {
+				l->b = &bs[next++];
+				l->p = l->b->data;
+			} else {
+				busy--;
+			}
+		}
+	}
+	return failed == SIZE_MAX ? 0 : -1;
 }
 
 static int xt_batch_cmp(const void *a, const void *b)
@@ -518,9 +647,8 @@ int xt_rd_gen_load(xtrace_reader *r)
 		m[i].path = (const char *)g->arena.p + strs[s].off;
 	}
 	struct xt_batch *bs = g->batches.p;
-	for (size_t i = 0; i < g->batches.n; i++)
-		if (xt_check_events(r, g, &bs[i]))
-			return -1;
+	if (xt_check_all(r, g))
+		return -1;
 	/* A thread's batches stay in file order: that is its time order. */
 	if (g->batches.n > 1)
 		qsort(bs, g->batches.n, sizeof *bs, xt_batch_cmp);

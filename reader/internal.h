@@ -3,9 +3,11 @@
 #ifndef XT_READER_INTERNAL_H
 #define XT_READER_INTERNAL_H
 
+#include <endian.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "format.h"
 #include "spec.h"
@@ -35,6 +37,32 @@ static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *o
 	return end - *pp < XT_MAX_VARINT ? 1 : -1;
 }
 
+/* Where the bytes are known to be there, events are decoded eight bytes at a time: XT_FAST_ROOM
+ * bytes at hand hold any event plus what an eight-byte load at its last varint reads beyond. */
+#define XT_FAST_ROOM (XT_MAX_EVENT_SIZE + 8)
+
+/* xt_word_uvarint decodes a uvarint of at most 8 bytes from the 8 bytes at *pp without a branch
+ * on its length: 0, or -1 (nothing consumed) when it is longer. Up to 8 bytes every encoding is
+ * valid, so this accepts nothing xt_uvarint rejects. */
+static inline int xt_word_uvarint(const uint8_t **pp, uint64_t *out)
+{
+	uint64_t w;
+	memcpy(&w, *pp, sizeof w);
+	w = le64toh(w);
+	uint64_t stop = ~w & UINT64_C(0x8080808080808080);
+	if (!stop)
+		return -1;
+	/* Keep the bytes up to the first without a continuation bit, then pack the 7-bit groups:
+	 * pairs of bytes, then pairs of 14-bit halves, then of 28-bit ones. */
+	uint64_t x = w & (stop ^ (stop - 1)) & UINT64_C(0x7f7f7f7f7f7f7f7f);
+	x = (x & UINT64_C(0x007f007f007f007f)) | ((x & UINT64_C(0x7f007f007f007f00)) >> 1);
+	x = (x & UINT64_C(0x00003fff00003fff)) | ((x & UINT64_C(0x3fff00003fff0000)) >> 2);
+	x = (x & UINT64_C(0x000000000fffffff)) | ((x & UINT64_C(0x0fffffff00000000)) >> 4);
+	*pp += (__builtin_ctzll(stop) >> 3) + 1;
+	*out = x;
+	return 0;
+}
+
 /* One batch header and where its payload lies in the map. */
 struct xt_batch {
 	uint64_t off; /* file offset of the batch's kind byte */
@@ -42,6 +70,7 @@ struct xt_batch {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t nevents; /* Events batches: counted by the check pass */
+	uint32_t first;   /* Events batches: where the offsets of its events start in xt_gen.offs */
 	uint8_t kind, experiment;
 };
 
@@ -95,6 +124,10 @@ struct xt_gen {
 	uint64_t gen;
 	uint64_t off; /* first batch */
 	struct xt_vec batches; /* struct xt_batch: Events batches, sorted by (thread, off) once read */
+	/* uint16_t: where each event starts in its batch, batch after batch, found by the check
+	 * pass so that the merge need not walk the varints to find the next event. */
+	struct xt_vec offs;
+	struct xt_vec scratch; /* uint16_t: the check pass's offsets of the batches in progress */
 	struct xt_vec strs, arena; /* struct xt_str; char */
 	struct xt_vec stks, pcs;   /* struct xt_stk; uint64_t */
 	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
@@ -105,16 +138,16 @@ struct xt_gen {
 	uint64_t sync_off;
 };
 
-/* A thread's place in the merged stream: its Events batches in file order, and the decoded
- * event it would hand out next. */
+/* A thread's place in the merged stream: its Events batches in file order, and the event it
+ * hands out next, of which only the timestamp is decoded yet. */
 struct xt_cursor {
 	uint64_t ts;
 	uint64_t thread;
-	uint64_t prev_addr;
-	const uint8_t *p, *end;
+	uint64_t prev_addr;     /* the batch's last addr argument handed out */
+	const uint8_t *ev;      /* the next event (its type byte) */
+	const uint8_t *args;    /* its arguments, after dt */
+	const uint16_t *k, *kend; /* offsets of the batch's events after the next one */
 	const struct xt_batch *b, *bend;
-	uint8_t type;
-	uint64_t args[XT_MAX_ARGS];
 };
 
 enum xt_state { XT_ST_NEED_GEN, XT_ST_EVENTS, XT_ST_DONE, XT_ST_ERROR };

@@ -1,13 +1,14 @@
 /* order.c: the merged event stream of a generation. One cursor per thread walks that thread's
  * Events batches in file order; a min-heap keyed by (timestamp, thread) picks the next event.
- * Events were checked when the generation was read, so decoding here does no checks. */
+ * Events were checked when the generation was read, and where each one starts was noted then:
+ * decoding here does no checks, and reaching a thread's next event waits on no varint decoding. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
-/* xt_fast_uvarint decodes a uvarint already known to be well formed and inside its batch. */
-static inline uint64_t xt_fast_uvarint(const uint8_t **pp)
+/* xt_byte_uvarint decodes a uvarint already known to be well formed and inside its batch. */
+static inline uint64_t xt_byte_uvarint(const uint8_t **pp)
 {
 	const uint8_t *p = *pp;
 	uint64_t v = *p++;
@@ -24,29 +25,74 @@ static inline uint64_t xt_fast_uvarint(const uint8_t **pp)
 	return v;
 }
 
-/* xt_cursor_fill decodes the thread's next event into c; 0 when the thread has no more. */
-static inline int xt_cursor_fill(struct xt_cursor *c)
+/* xt_get decodes a checked uvarint of an event that has XT_FAST_ROOM bytes at hand when wide. */
+static inline uint64_t xt_get(const uint8_t **pp, int wide)
 {
-	while (c->p == c->end) {
-		if (++c->b == c->bend)
+	uint64_t v;
+	if (wide && xt_word_uvarint(pp, &v) == 0)
+		return v;
+	return xt_byte_uvarint(pp);
+}
+
+/* xt_arg decodes one argument of a kind known at compile time; addr arguments are deltas from
+ * the batch's previous one. */
+static inline uint64_t xt_arg(const uint8_t **pp, int wide, enum xt_arg_kind kind,
+			      uint64_t *prev_addr)
+{
+	uint64_t v = xt_get(pp, wide);
+	if (kind == XT_KIND_addr) {
+		*prev_addr += (uint64_t)xt_unzigzag(v);
+		v = *prev_addr;
+	}
+	return v;
+}
+
+/* xt_cursor_args decodes the arguments of c's next event into args, with code generated per
+ * event type from events.def. */
+static inline void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
+{
+	const uint8_t *p = c->args;
+	int wide = c->b->data + c->b->len - c->ev >= XT_FAST_ROOM;
+	uint64_t *a = args;
+	switch (*c->ev) {
+#define XT_EXPERIMENT(ident, id, name)
+#define XT_DECODE_ARG(name, kind) *a++ = xt_arg(&p, wide, XT_KIND_##kind, &c->prev_addr);
+#define XT_EVENT(name, id, exp, nargs, ...)                                   \
+	case id:                                                              \
+		XT_PAIRS(nargs, XT_DECODE_ARG, ##__VA_ARGS__)                  \
+		break;
+#include "events.def"
+#undef XT_EVENT
+#undef XT_DECODE_ARG
+#undef XT_EXPERIMENT
+	}
+}
+
+/* xt_cursor_batch points c at the start of batch b. */
+static inline void xt_cursor_batch(struct xt_cursor *c, const xtrace_reader *r,
+				   const struct xt_batch *b)
+{
+	const uint16_t *offs = r->g.offs.p;
+	c->b = b;
+	c->k = offs + b->first;
+	c->kend = c->k + b->nevents;
+	c->ts = b->time;
+	c->prev_addr = 0;
+}
+
+/* xt_cursor_next moves c to the thread's next event and decodes its timestamp; 0 when the
+ * thread has no more. */
+static inline int xt_cursor_next(struct xt_cursor *c, const xtrace_reader *r)
+{
+	while (c->k == c->kend) {
+		if (c->b + 1 == c->bend)
 			return 0;
-		c->p = c->b->data;
-		c->end = c->p + c->b->len;
-		c->ts = c->b->time;
-		c->prev_addr = 0;
+		xt_cursor_batch(c, r, c->b + 1);
 	}
-	uint8_t type = *c->p++;
-	const struct xt_event_spec *s = &xt_specs[type];
-	c->type = type;
-	c->ts += xt_fast_uvarint(&c->p);
-	for (unsigned i = 0; i < s->nargs; i++) {
-		uint64_t v = xt_fast_uvarint(&c->p);
-		if (s->arg_kinds[i] == XT_KIND_addr) {
-			c->prev_addr += (uint64_t)xt_unzigzag(v);
-			v = c->prev_addr;
-		}
-		c->args[i] = v;
-	}
+	const uint8_t *p = c->b->data + *c->k++;
+	c->ev = p++;
+	c->ts += xt_get(&p, c->b->data + c->b->len - c->ev >= XT_FAST_ROOM);
+	c->args = p;
 	return 1;
 }
 
@@ -95,13 +141,9 @@ int xt_rd_order_start(xtrace_reader *r)
 			;
 		struct xt_cursor *c = &r->cur[r->ncur];
 		c->thread = bs[i].thread;
-		c->b = &bs[i];
 		c->bend = bs + j;
-		c->p = c->b->data;
-		c->end = c->p + c->b->len;
-		c->ts = c->b->time;
-		c->prev_addr = 0;
-		if (xt_cursor_fill(c)) {
+		xt_cursor_batch(c, r, &bs[i]);
+		if (xt_cursor_next(c, r)) {
 			r->ncur++;
 			r->heap[r->nheap++] = c;
 		}
@@ -128,21 +170,22 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 	if (r->state == XT_ST_EVENTS) {
 		if (r->nheap) {
 			struct xt_cursor *c = r->heap[0];
-			const struct xt_event_spec *s = &xt_specs[c->type];
+			uint8_t type = *c->ev;
+			const struct xt_event_spec *s = &xt_specs[type];
 			ev->kind = s->experiment ? XTRACE_EVENT_EXPERIMENTAL : XTRACE_EVENT_CORE;
 			ev->gen = r->g.gen;
 			ev->ts = c->ts;
 			ev->thread = c->thread;
-			ev->type = c->type;
+			ev->type = type;
 			ev->experiment = s->experiment;
 			ev->name = s->name;
 			ev->experiment_name = xt_experiment_names[s->experiment];
 			ev->nargs = s->nargs;
 			ev->arg_names = s->arg_names;
 			ev->arg_kinds = s->arg_kinds;
-			memcpy(ev->args, c->args, sizeof ev->args);
 			ev->offset = c->b->off;
-			if (!xt_cursor_fill(c))
+			xt_cursor_args(c, ev->args);
+			if (!xt_cursor_next(c, r))
 				r->heap[0] = r->heap[--r->nheap];
 			if (r->nheap > 1)
 				xt_sift_down(r->heap, r->nheap, 0);

@@ -27,8 +27,9 @@ static int alloc_table(struct xt_liveset *s, size_t cap)
 int xt_liveset_init(struct xt_liveset *s, size_t hint)
 {
 	size_t cap = 16;
-	/* Keep the load at most 3/4 for hint keys. */
-	while (cap / 4 * 3 < hint)
+	/* Keep the load at most 1/2 for hint keys: short probe runs keep remove cheap, and a big
+	 * live set still costs at most four slots an object. */
+	while (cap / 2 < hint)
 		cap *= 2;
 	s->count = 0;
 	return alloc_table(s, cap);
@@ -72,7 +73,7 @@ static int grow(struct xt_liveset *s)
 
 struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added)
 {
-	if ((s->count + 1) > (s->mask + 1) / 4 * 3 && grow(s) < 0)
+	if ((s->count + 1) > (s->mask + 1) / 2 && grow(s) < 0)
 		return NULL;
 	size_t i = home(s, addr);
 	for (;; i = (i + 1) & s->mask) {
