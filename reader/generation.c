@@ -121,7 +121,7 @@ static void xt_idx_free(struct xt_idx *x)
 
 void xt_rd_gen_free(struct xt_gen *g)
 {
-	struct xt_vec *v[] = {&g->batches, &g->offs, &g->scratch, &g->strs, &g->arena, &g->stks, &g->pcs,
+	struct xt_vec *v[] = {&g->batches, &g->strs, &g->arena, &g->stks, &g->pcs,
 			      &g->mods, &g->modx, &g->atypes, &g->expb};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		xt_vec_free(v[i]);
@@ -133,7 +133,7 @@ void xt_rd_gen_free(struct xt_gen *g)
 
 static void xt_gen_reset(struct xt_gen *g)
 {
-	g->batches.n = g->offs.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
+	g->batches.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
 	g->mods.n = g->modx.n = g->atypes.n = g->expb.n = 0;
 	memset(&g->sync, 0, sizeof g->sync);
 	g->sync_off = UINT64_MAX;
@@ -385,21 +385,14 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp)
 /* xt_check_events decodes every event of an Events batch once: known type, varints that end
  * inside the batch, the payload ending on an event boundary, string, stack and AllocFree type
  * IDs present in the generation's tables. The ordering pass then decodes without checks. The
- * ndone events before from were checked already, and done holds their offsets. */
+ * ndone events before from were checked already. */
 static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b,
-			   const uint8_t *from, const uint16_t *done, uint32_t ndone)
+			   const uint8_t *from, uint32_t ndone)
 {
 	const uint8_t *p = from, *end = b->data + b->len;
 	uint32_t n = ndone;
-	/* An event takes at least two bytes (type and dt): room for the batch's offsets. */
-	if (!xt_vec_grow(&g->offs, sizeof(uint16_t), b->len / 2))
-		return XT_NOMEM(r);
-	g->offs.n -= b->len / 2;
-	uint16_t *offs = (uint16_t *)g->offs.p + g->offs.n;
-	memcpy(offs, done, ndone * sizeof *offs);
 	while (p < end) {
 		const uint8_t *at = p;
-		offs[n] = (uint16_t)(at - b->data);
 		/* Away from the batch's end no varint can run past it: the fast path needs no bounds
 		 * checks. The generic check below takes the tail and anything the fast one rejects. */
 		if (end - p >= XT_FAST_ROOM && xt_fast_check_event(g, &p) == 0) {
@@ -440,9 +433,7 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 		}
 		n++;
 	}
-	b->first = (uint32_t)g->offs.n;
 	b->nevents = n;
-	g->offs.n += n;
 	g->sync.nevents += n;
 	return 0;
 }
@@ -461,19 +452,13 @@ static int xt_check_all(xtrace_reader *r, struct xt_gen *g)
 	struct xt_lane {
 		struct xt_batch *b; /* NULL: idle */
 		const uint8_t *p;
-		uint16_t *offs;
 		uint32_t n;
 	} lane[XT_LANES];
-	const size_t room = XT_MAX_BATCH_SIZE / 2; /* offsets per lane: events take two bytes */
-	g->scratch.n = 0;
-	uint16_t *scratch = xt_vec_grow(&g->scratch, sizeof *scratch, XT_LANES * room);
-	if (!scratch)
-		return XT_NOMEM(r);
 	struct xt_batch *bs = g->batches.p;
 	size_t nb = g->batches.n, next = 0, failed = SIZE_MAX;
 	int busy = 0;
 	for (int k = 0; k < XT_LANES; k++) {
-		lane[k] = (struct xt_lane){.offs = scratch + (size_t)k * room};
+		lane[k] = (struct xt_lane){0};
 		if (next < nb) {
 			lane[k].b = &bs[next++];
 			lane[k].p = lane[k].b->data;
@@ -486,15 +471,13 @@ static int xt_check_all(xtrace_reader *r, struct xt_gen *g)
 			if (!l->b)
 				continue;
 			const uint8_t *at = l->p;
-			if (l->b->data + l->b->len - at >= XT_FAST_ROOM) {
-				l->offs[l->n] = (uint16_t)(at - l->b->data);
-				if (xt_fast_check_event(g, &l->p) == 0) {
-					l->n++;
-					continue;
-				}
+			if (l->b->data + l->b->len - at >= XT_FAST_ROOM &&
+			    xt_fast_check_event(g, &l->p) == 0) {
+				l->n++;
+				continue;
 			}
 			size_t i = (size_t)(l->b - bs);
-			if (i < failed && xt_check_events(r, g, l->b, at, l->offs, l->n))
+			if (i < failed && xt_check_events(r, g, l->b, at, l->n))
 				failed = i;
 			l->n = 0;
 			l->b = NULL;

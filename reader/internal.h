@@ -70,7 +70,6 @@ struct xt_batch {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t nevents; /* Events batches: counted by the check pass */
-	uint32_t first;   /* Events batches: where the offsets of its events start in xt_gen.offs */
 	uint8_t kind, experiment;
 };
 
@@ -124,10 +123,6 @@ struct xt_gen {
 	uint64_t gen;
 	uint64_t off; /* first batch */
 	struct xt_vec batches; /* struct xt_batch: Events batches, sorted by (thread, off) once read */
-	/* uint16_t: where each event starts in its batch, batch after batch, found by the check
-	 * pass so that the merge need not walk the varints to find the next event. */
-	struct xt_vec offs;
-	struct xt_vec scratch; /* uint16_t: the check pass's offsets of the batches in progress */
 	struct xt_vec strs, arena; /* struct xt_str; char */
 	struct xt_vec stks, pcs;   /* struct xt_stk; uint64_t */
 	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
@@ -146,7 +141,6 @@ struct xt_cursor {
 	uint64_t prev_addr;     /* the batch's last addr argument handed out */
 	const uint8_t *ev;      /* the next event (its type byte) */
 	const uint8_t *args;    /* its arguments, after dt */
-	const uint16_t *k, *kend; /* offsets of the batch's events after the next one */
 	const struct xt_batch *b, *bend;
 };
 

@@ -1,7 +1,7 @@
 /* order.c: the merged event stream of a generation. One cursor per thread walks that thread's
  * Events batches in file order; a min-heap keyed by (timestamp, thread) picks the next event.
- * Events were checked when the generation was read, and where each one starts was noted then:
- * decoding here does no checks, and reaching a thread's next event waits on no varint decoding. */
+ * Events were checked when the generation was read: decoding here does no checks, and a
+ * thread's next event starts where the arguments of the one handed out end. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +48,7 @@ static inline uint64_t xt_arg(const uint8_t **pp, int wide, enum xt_arg_kind kin
 }
 
 /* xt_cursor_args decodes the arguments of c's next event into args, with code generated per
- * event type from events.def. */
+ * event type from events.def, and leaves c->args where the event ends. */
 static inline void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
 {
 	const uint8_t *p = c->args;
@@ -66,30 +66,28 @@ static inline void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
 #undef XT_DECODE_ARG
 #undef XT_EXPERIMENT
 	}
+	c->args = p;
 }
 
 /* xt_cursor_batch points c at the start of batch b. */
-static inline void xt_cursor_batch(struct xt_cursor *c, const xtrace_reader *r,
-				   const struct xt_batch *b)
+static inline void xt_cursor_batch(struct xt_cursor *c, const struct xt_batch *b)
 {
-	const uint16_t *offs = r->g.offs.p;
 	c->b = b;
-	c->k = offs + b->first;
-	c->kend = c->k + b->nevents;
+	c->args = b->data;
 	c->ts = b->time;
 	c->prev_addr = 0;
 }
 
 /* xt_cursor_next moves c to the thread's next event and decodes its timestamp; 0 when the
  * thread has no more. */
-static inline int xt_cursor_next(struct xt_cursor *c, const xtrace_reader *r)
+static inline int xt_cursor_next(struct xt_cursor *c)
 {
-	while (c->k == c->kend) {
+	while (c->args == c->b->data + c->b->len) {
 		if (c->b + 1 == c->bend)
 			return 0;
-		xt_cursor_batch(c, r, c->b + 1);
+		xt_cursor_batch(c, c->b + 1);
 	}
-	const uint8_t *p = c->b->data + *c->k++;
+	const uint8_t *p = c->args;
 	c->ev = p++;
 	c->ts += xt_get(&p, c->b->data + c->b->len - c->ev >= XT_FAST_ROOM);
 	c->args = p;
@@ -142,8 +140,8 @@ int xt_rd_order_start(xtrace_reader *r)
 		struct xt_cursor *c = &r->cur[r->ncur];
 		c->thread = bs[i].thread;
 		c->bend = bs + j;
-		xt_cursor_batch(c, r, &bs[i]);
-		if (xt_cursor_next(c, r)) {
+		xt_cursor_batch(c, &bs[i]);
+		if (xt_cursor_next(c)) {
 			r->ncur++;
 			r->heap[r->nheap++] = c;
 		}
@@ -185,7 +183,7 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 			ev->arg_kinds = s->arg_kinds;
 			ev->offset = c->b->off;
 			xt_cursor_args(c, ev->args);
-			if (!xt_cursor_next(c, r))
+			if (!xt_cursor_next(c))
 				r->heap[0] = r->heap[--r->nheap];
 			if (r->nheap > 1)
 				xt_sift_down(r->heap, r->nheap, 0);
