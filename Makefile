@@ -48,7 +48,7 @@ READER_SO := $(L)/libxtrace-reader.so
 READER_A := $(L)/libxtrace-reader.a
 CLI := $(X)/xtrace
 
-.PHONY: all deps demo test unit integration bench fuzz clean install
+.PHONY: all deps demo test unit integration bench fuzz fuzz-ci fuzz-seeds sanitize clean install
 all: $(SHIM_SO) $(READER_SO) $(READER_A) $(CLI)
 
 $(B)/pic/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.def)

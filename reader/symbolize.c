@@ -2,8 +2,11 @@
  * module table of the reader's current generation. Each object is opened once per
  * (path, load bias, build ID) and kept until the symbolizer is freed, across generations. */
 #include <elfutils/libdwfl.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -52,11 +55,24 @@ void xtrace_symbolizer_free(xtrace_symbolizer *s)
  * overlap in address, so they cannot share one address map. */
 static void xt_open_module(struct xt_symmod *sm)
 {
-	sm->dwfl = dwfl_begin(&xt_offline_callbacks);
-	if (!sm->dwfl)
+	/* The path comes from the trace: only a regular file is read. O_NONBLOCK keeps the open
+	 * of a FIFO from waiting for a writer; a device or directory is never read at all. */
+	int fd = open(sm->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0)
 		return;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	sm->dwfl = dwfl_begin(&xt_offline_callbacks);
+	if (!sm->dwfl) {
+		close(fd);
+		return;
+	}
 	dwfl_report_begin(sm->dwfl);
-	Dwfl_Module *mod = dwfl_report_elf(sm->dwfl, sm->path, sm->path, -1, sm->base, false);
+	/* libdwfl owns fd from here (closed by dwfl_end, or at once if the report fails) */
+	Dwfl_Module *mod = dwfl_report_elf(sm->dwfl, sm->path, sm->path, fd, sm->base, false);
 	dwfl_report_end(sm->dwfl, NULL, NULL);
 	if (!mod)
 		return;

@@ -2,9 +2,16 @@
 # scripts/run-tests.sh: runs test binaries (cmocka or plain), prints their output, and ends with
 # one line "N passed, M failed" counting test cases. Exits non-zero if any case or binary failed.
 #   scripts/run-tests.sh BIN...          XTRACE_TEST_TIMEOUT=seconds per binary (default 300)
+#   scripts/run-tests.sh --total FILE    sums the counts earlier runs appended to FILE (they do
+#                                        when XTRACE_TALLY names it) into one closing line
 # A binary that hangs is killed by the timeout so CI fails instead of waiting forever; a binary
 # that crashes or exits non-zero without a cmocka summary counts as one failed case.
 set -uo pipefail
+
+if [[ ${1:-} == --total ]]; then
+	awk '{p += $1; f += $2} END {print "all test runs: " p " passed, " f " failed"; exit f > 0}' "$2"
+	exit
+fi
 
 timeout_s=${XTRACE_TEST_TIMEOUT:-300}
 passed=0
@@ -58,4 +65,7 @@ for b in "${bins_failed[@]+"${bins_failed[@]}"}"; do
 	echo "    FAILED: $b"
 done
 echo "$passed passed, $failed failed"
+if [[ -n ${XTRACE_TALLY:-} ]]; then
+	echo "$passed $failed" >>"$XTRACE_TALLY"
+fi
 [[ $failed -eq 0 && ${#bins_failed[@]} -eq 0 ]]

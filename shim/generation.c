@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -296,6 +297,9 @@ void xt_gen_fork_child(void)
 		t->buf[0].gen = t->buf[1].gen = 0;
 		t->lost_reported = atomic_load(&t->lost);
 		t->cache_gen = 0;
+		/* The child's trace starts again at generation 1 with empty tables: a type memo of
+		 * the parent's generation 1 would name IDs the child's table never had. */
+		memset(t->types, 0, sizeof t->types);
 		if (t != xt_tl.t) {
 			atomic_store(&t->seq, 0);
 			atomic_store(&t->state, XT_THREAD_FREE);

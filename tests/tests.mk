@@ -90,7 +90,18 @@ integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS)
 test: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory $(UNIT_BIN) $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS)
-	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+	@rm -f $(B)/test-tally
+	@XTRACE_TALLY=$(B)/test-tally XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) \
+		scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+ifeq ($(SAN),)
+	@XTRACE_TALLY=$(CURDIR)/$(B)/test-tally $(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory fuzz-ci
+endif
+	@scripts/run-tests.sh --total $(B)/test-tally
+
+# The sanitizer builds' share of the tests (scripts/sanitize.sh says what runs under which).
+sanitize:
+	@scripts/sanitize.sh
 
 # Unit tests of the CLI and its analyses link the sources they test (not reader/cli/main.c).
 CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
@@ -99,3 +110,39 @@ TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)
+
+# Fuzzing (tests/fuzz/): two libFuzzer targets built with clang, -fsanitize=fuzzer,address,
+# undefined: fuzz_reader (the reader library) and fuzz_cli (every analysis command, in-process).
+#   make fuzz [FUZZ_SECONDS=600]   the developer run: both targets at once, FUZZ_SECONDS each
+#   make fuzz-ci                   the short run `make test` includes (FUZZ_CI_SECONDS each)
+# Inputs found go to build-fuzz/corpus-*, crashes to build-fuzz/crash-*; a crash, once fixed,
+# is kept in tests/fuzz/regressions/, which test_fuzz_regressions replays under the normal build.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 600
+FUZZ_CI_SECONDS ?= 30
+FUZZ_DIR := build-fuzz
+FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	$(WARN) -D_GNU_SOURCE -Iexperiments -Ireader -Itests/fuzz
+FUZZ_SRC := $(READER_SRC) $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
+FUZZ_BIN := $(FUZZ_DIR)/fuzz_reader $(FUZZ_DIR)/fuzz_cli
+
+$(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h reader/cli/*.h \
+		reader/analysis/*.h experiments/*.h experiments/*.def tests/fuzz/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(READER_LIBS) -lm
+
+fuzz: $(FUZZ_BIN)
+	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+fuzz-ci: $(FUZZ_BIN)
+	@scripts/fuzz.sh $(FUZZ_CI_SECONDS) $(FUZZ_BIN)
+
+TEST_EXTRA_test_fuzz_regressions := $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
+$(B)/tests/unit/test_fuzz_regressions: TEST_CFLAGS += -Itests/fuzz
+
+$(B)/tests/fuzz/make_seeds: tests/fuzz/make_seeds.c tests/unit/support/tracegen.c $(READER_A)
+	@mkdir -p $(@D)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/unit/support/tracegen.c $(READER_A) $(READER_LIBS)
+
+fuzz-seeds: $(B)/tests/fuzz/make_seeds
+	$(B)/tests/fuzz/make_seeds tests/fuzz/corpus

@@ -563,7 +563,8 @@ void xt_groups_sort(struct xt_group *groups, size_t n, enum xt_metric m,
 		    const struct xt_names *keys)
 {
 	struct sort_ctx sc = {m, keys};
-	qsort_r(groups, n, sizeof *groups, cmp_groups, &sc);
+	if (n > 1) /* groups is NULL when there are none: qsort_r must not see it */
+		qsort_r(groups, n, sizeof *groups, cmp_groups, &sc);
 }
 
 long xt_sites_group(struct xt_sites *s, enum xt_grouping g, enum xt_metric m,

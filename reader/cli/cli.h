@@ -51,6 +51,10 @@ int cli_help(const struct xt_command *cmd);
  * after reporting the usage error. */
 const char *cli_file_arg(const struct xt_command *cmd, int argc, char **argv);
 
+/* cli_no_symbols: `--no-symbols` was given (main.c takes it out of every command's arguments):
+ * no command symbolizes, so no path the trace names is opened; frames show module+offset. */
+extern int cli_no_symbols;
+
 /* cli_open opens a trace, or reports why not and returns NULL (exit XT_EXIT_FAIL). */
 xtrace_reader *cli_open(const char *path);
 /* cli_open_arg is cli_file_arg then cli_open: the open reader with *path set, or NULL after

@@ -7,6 +7,8 @@
 #include "analysis/summary.h"
 #include "cli.h"
 
+int cli_no_symbols;
+
 void cli_warn(const char *fmt, ...)
 {
 	va_list ap;

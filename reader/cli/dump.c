@@ -163,7 +163,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	int stacks = 0, symbols = 1, ch;
+	int stacks = 0, symbols = !cli_no_symbols, ch;
 	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {

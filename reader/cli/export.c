@@ -191,7 +191,8 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	if (t)
 		xt_out_u64(o, xt_request_bytes(t->elem_size, t->count));
 	xt_out_char(o, ',');
-	if (t)
+	/* an API this reader does not know (a newer writer's) has no name: left empty */
+	if (t && xtrace_alloc_api_name(t->api))
 		xt_out_str(o, xtrace_alloc_api_name(t->api));
 	xt_out_char(o, ',');
 	uint32_t region = xt_sites_region_of(x->sites, ev->thread);

@@ -115,7 +115,10 @@ static void draw_node(const struct draw *d, size_t k, double x, int depth)
 		      "fill=\"rgb(%u,%u,%u)\" rx=\"2\"/>",
 		      d->total ? 100.0 * (double)nd->value / (double)d->total : 0, x, y, w, ROW - 1,
 		      205 + h % 50, 80 + (h >> 8) % 130, 40 + (h >> 16) % 50);
-	size_t fit = w > 2 * CHAR_PX ? (size_t)(w / CHAR_PX) - 1 : 0;
+	/* Values summed from a hostile trace can wrap, so w is not bounded by the graph's width:
+	 * neither is the count of characters it would fit, until capped. */
+	double cols = w / CHAR_PX;
+	size_t fit = cols > 2 ? (cols < 4096 ? (size_t)cols - 1 : 4095) : 0;
 	if (fit >= 3) {
 		xt_out_printf(o, "<text x=\"%.1f\" y=\"%d\">", x + 3, y + ROW - 5);
 		if (nd->len <= fit) {

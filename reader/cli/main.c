@@ -80,7 +80,9 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\n'xtrace COMMAND --help' describes a command. Exit codes: 0 ok, 1 corrupt input or\n"
 	      "validation failure, 2 usage error, 3 truncated trace (complete generations used),\n"
-	      "4 diff --fail-above regression.\n", f);
+	      "4 diff --fail-above regression.\n"
+	      "--no-symbols, given to any command that reads traces, opens no file the trace names\n"
+	      "(no symbolization: frames show module+offset); use it on traces you do not trust.\n", f);
 }
 
 static const struct xt_command *find(const char *name)
@@ -109,6 +111,24 @@ int main(int argc, char **argv)
 		cli_warn("unknown command '%s'", name);
 		usage(stderr);
 		return XT_EXIT_USAGE;
+	}
+	/* --no-symbols means the same to every command that reads a trace, so it is taken here
+	 * (run's arguments are the program's). */
+	if (cmd->fn != cmd_run) {
+		int n = 2;
+		for (int i = 2; i < argc; i++) {
+			if (strcmp(argv[i], "--") == 0) {
+				while (i < argc)
+					argv[n++] = argv[i++];
+				break;
+			}
+			if (strcmp(argv[i], "--no-symbols") == 0)
+				cli_no_symbols = 1;
+			else
+				argv[n++] = argv[i];
+		}
+		argv[n] = NULL;
+		argc = n;
 	}
 	return cmd->fn(argc - 1, argv + 1, cmd);
 }

@@ -69,7 +69,7 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 	p->path = path;
 	if (!(p->r = cli_open(path)))
 		return XT_EXIT_FAIL;
-	if (xt_sites_init(&p->sites, 1, region) < 0) {
+	if (xt_sites_init(&p->sites, !cli_no_symbols, region) < 0) {
 		cli_warn("%s: out of memory", path);
 		cli_profile_free(p);
 		return XT_EXIT_FAIL;

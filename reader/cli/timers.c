@@ -165,10 +165,10 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
 		return code;
-	xtrace_symbolizer *sym = xtrace_symbolizer_new();
+	xtrace_symbolizer *sym = cli_no_symbols ? NULL : xtrace_symbolizer_new();
 	struct xt_timers t = {0};
 	struct xt_out o;
-	int nomem = !sym || xt_timers_init(&t, sym) < 0;
+	int nomem = (!sym && !cli_no_symbols) || xt_timers_init(&t, sym) < 0;
 	struct xtrace_event ev;
 	int rc = 0;
 	while (!nomem && (rc = xtrace_next(r, &ev)) > 0)

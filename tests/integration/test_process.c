@@ -1,6 +1,6 @@
 /* test_process.c: integration tests on process life: fork and exec (one trace per process
- * image), every way out of a program (return, exit, _exit, _Exit, pthread_exit, abort, SIGTERM)
- * leaving a complete trace and an unchanged status, and a dlopen'ed library. */
+ * image), every way out of a program (return, exit, _exit, _Exit, pthread_exit, abort, SIGSEGV,
+ * SIGTERM) leaving a complete trace and an unchanged status, and a dlopen'ed library. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -176,6 +176,13 @@ static void test_exit_abort(void **state)
 	signal_case("abort", SIGABRT);
 }
 
+/* A fault: the shim completes the trace from the signal, then the faulting store runs again
+ * and the program dies of SIGSEGV, as untraced. */
+static void test_exit_segv(void **state)
+{
+	signal_case("segv", SIGSEGV);
+}
+
 /* SIGTERM left at its default action: the shim completes the trace, then the program dies of
  * SIGTERM as it would untraced. */
 static void test_exit_sigterm(void **state)
@@ -265,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_exit__exit),
 		cmocka_unit_test(test_exit__Exit),
 		cmocka_unit_test(test_exit_abort),
+		cmocka_unit_test(test_exit_segv),
 		cmocka_unit_test(test_exit_sigterm),
 		cmocka_unit_test(test_exit_thread),
 		cmocka_unit_test(test_dlopen),

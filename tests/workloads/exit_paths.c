@@ -2,7 +2,8 @@
  * so a test can check that each path still leaves a complete trace and an unchanged status.
  *   exit_paths MODE   MODE: return (status 3), exit (4), _exit (5), _Exit (6),
  *                     thread (a thread allocates and leaves with pthread_exit; status 7),
- *                     abort (SIGABRT), sigterm (SIGTERM, default action)
+ *                     abort (SIGABRT), sigterm (SIGTERM, default action), segv (a store
+ *                     through a null pointer: SIGSEGV)
  * Main always makes MAIN_ALLOCS allocations of 512 bytes and frees MAIN_FREES of them. */
 #include <pthread.h>
 #include <signal.h>
@@ -67,6 +68,10 @@ int main(int argc, char **argv)
 		return 7;
 	if (strcmp(mode, "abort") == 0)
 		abort();
+	if (strcmp(mode, "segv") == 0) {
+		int *volatile nowhere = NULL;
+		*nowhere = 1;
+	}
 	if (strcmp(mode, "sigterm") == 0) {
 		signal(SIGTERM, SIG_DFL);
 		raise(SIGTERM);

@@ -1,0 +1,23 @@
+/* fuzz_cli.c: libFuzzer target: every analysis command of the xtrace CLI, in-process, on
+ * arbitrary bytes (`make fuzz`). Their output goes to /dev/null. */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fuzz_targets.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	int null = open("/dev/null", O_WRONLY);
+	if (null >= 0)
+		dup2(null, STDOUT_FILENO);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	xt_fuzz_cli(data, size);
+	return 0;
+}
