@@ -24,13 +24,22 @@ SANFLAGS_ubsan := -fsanitize=undefined -fno-sanitize-recover=undefined
 SANFLAGS_tsan := -fsanitize=thread
 SANFLAGS := $(SANFLAGS_$(SAN)) -fno-omit-frame-pointer
 endif
+# Under ASan or TSan the shim's malloc and signal entry points (malloc.c, signals.c) and the
+# lookup of the real functions (real.c) are built without that sanitizer: the runtime and the
+# libraries it loads call them before the runtime is up, and those calls must pass through
+# untouched (shim/lifecycle.h).
+SHIM_NOSAN_asan := -fno-sanitize=address
+SHIM_NOSAN_tsan := -fno-sanitize=thread
+SHIM_SANDEF_asan := -DXT_SANITIZED
+SHIM_SANDEF_tsan := -DXT_SANITIZED
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ireader $(SANFLAGS) $(CFLAGS)
 # The shim runs inside other programs: no sanitizer runtime of its own unless asked, hidden
 # symbols, frame pointers for the fp unwinder, no stack protector calls on the hot path.
 SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -fPIC \
-	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) $(CFLAGS)
+	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) \
+	$(SHIM_SANDEF_$(SAN)) $(CFLAGS)
 SHIM_LIBS := -lunwind -ldl -pthread
 READER_LIBS := -ldw -lelf -pthread
 
@@ -54,6 +63,8 @@ all: $(SHIM_SO) $(READER_SO) $(READER_A) $(CLI)
 $(B)/pic/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.def)
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) -MMD -c $< -o $@
+
+$(B)/pic/shim/malloc.o $(B)/pic/shim/real.o $(B)/pic/shim/signals.o: SHIM_CFLAGS += $(SHIM_NOSAN_$(SAN))
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(@D)

@@ -5,9 +5,14 @@
 #          CLI reading every trace they make (the shim and workloads are the normal build's).
 #   ubsan: the shim and the CLI built with UBSan; the integration tests on faults, processes
 #          and threads run with the UBSan shim preloaded into the normal workloads.
-# A shim built with ASan or TSan cannot be preloaded: the sanitizer runtime's own start-up
-# (its dlsym) calls malloc, which reaches the instrumented shim before the runtime has mapped
-# its shadow memory, and the process dies. Those builds are not run here.
+#   asan shim: the shim built with ASan+UBSan, preloaded into the normal workloads, on the
+#          tests of exact counts, threads, stacks, truncation and timers. Until its constructor
+#          runs (after the ASan runtime's), the shim only passes calls through (see the Makefile
+#          and shim/lifecycle.h), so allocations made that early are not traced: the dlopen
+#          tests, whose frees of such blocks would be unknown, are left to the other runs.
+# A shim built with TSan cannot run preloaded into an uninstrumented program: TSan's thread
+# start calls the interposed realloc before the thread's TSan state exists, and instrumented
+# code then faults. The TSan build compiles but is not run here.
 set -uo pipefail
 status=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
@@ -35,5 +40,12 @@ echo "=== sanitize: ubsan shim and CLI"
 make --no-print-directory SAN=ubsan all >/dev/null || exit 1
 XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan scripts/run-tests.sh \
 	$(for t in test_faults test_process test_threads test_every_api test_truncated test_untrusted; do
+		echo build/tests/integration/$t; done) | tail -3 || status=1
+echo "=== sanitize: asan shim"
+# The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);
+# ASan's own fatal-signal handlers would replace the shim's.
+ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0 \
+	XTRACE_BUILD=build XTRACE_LIB=lib-asan XTRACE_BIN=bin scripts/run-tests.sh \
+	$(for t in test_every_api test_threads test_stacks test_truncated test_timers; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 exit $status

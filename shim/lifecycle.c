@@ -103,6 +103,9 @@ void xt_init_slow(void)
 
 __attribute__((constructor(101))) static void on_load(void)
 {
+#ifdef XT_SANITIZED
+	xt_sanitizer_ready = 1;
+#endif
 	xt_ensure_init();
 }
 

@@ -2,16 +2,32 @@
 #ifndef XT_LIFECYCLE_H
 #define XT_LIFECYCLE_H
 
+#include "real.h"
 #include "shim.h"
 
 extern _Atomic int xt_init_state; /* 0 not begun, 1 running, 2 done */
 XT_HIDDEN void xt_init_slow(void);
 
+/* In a build for ASan or TSan, libraries the sanitizer's runtime loads call malloc before the
+ * runtime is up: until the shim's constructor runs (after the runtime's, a dependency), the
+ * interposed calls only pass through to the real functions, in code built without that
+ * sanitizer (malloc.c, real.c). */
+#ifdef XT_SANITIZED
+extern int xt_sanitizer_ready;
+#define xt_passing_through() xt_unlikely(!xt_sanitizer_ready)
+#else
+#define xt_passing_through() 0
+#endif
+
 /* xt_ensure_init: one load on the hot path once initialized. */
 static inline void xt_ensure_init(void)
 {
-	if (xt_unlikely(atomic_load_explicit(&xt_init_state, memory_order_acquire) != 2))
-		xt_init_slow();
+	if (xt_unlikely(atomic_load_explicit(&xt_init_state, memory_order_acquire) != 2)) {
+		if (xt_passing_through())
+			xt_real_resolve();
+		else
+			xt_init_slow();
+	}
 }
 
 /* signals.c */

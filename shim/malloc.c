@@ -18,6 +18,8 @@
 static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t count,
 				uint64_t align, void *ra)
 {
+	if (xt_passing_through())
+		return;
 	struct xt_thread *t = xt_enter();
 	if (!t)
 		return;
@@ -61,7 +63,7 @@ XT_EXPORT void free(void *p)
 	if (!p || xt_pool_owns(p))
 		return;
 	xt_ensure_init();
-	struct xt_thread *t = xt_enter();
+	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
 	if (t) {
 		int e = errno;
 		xt_emit_ObjectFree(t, xt_now(), (uintptr_t)p);
@@ -98,7 +100,7 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 			memcpy(p, old, xt_pool_size_from(old) < n ? xt_pool_size_from(old) : n);
 		return p;
 	}
-	struct xt_thread *t = old ? xt_enter() : NULL;
+	struct xt_thread *t = old && !xt_passing_through() ? xt_enter() : NULL;
 	uint64_t ts0 = t ? xt_now() : 0;
 	void *p;
 	xt_tl.in_real++;

@@ -132,7 +132,7 @@ static int install(int sig, const struct sigaction *act, struct sigaction *old)
 XT_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	xt_ensure_init();
-	if (sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP)
+	if (sig < 1 || sig >= NSIG || sig == SIGKILL || sig == SIGSTOP || xt_passing_through())
 		return xt_real.sigaction(sig, act, old);
 	int e = errno;
 	int r = install(sig, act, old);
