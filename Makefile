@@ -31,7 +31,7 @@ endif
 SHIM_NOSAN_asan := -fno-sanitize=address
 SHIM_NOSAN_tsan := -fno-sanitize=thread
 SHIM_SANDEF_asan := -DXT_SANITIZED
-SHIM_SANDEF_tsan := -DXT_SANITIZED
+SHIM_SANDEF_tsan := -DXT_SANITIZED -DXT_SANITIZED_THREADS
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ireader $(SANFLAGS) $(CFLAGS)
@@ -64,7 +64,8 @@ $(B)/pic/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.de
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) -MMD -c $< -o $@
 
-$(B)/pic/shim/malloc.o $(B)/pic/shim/real.o $(B)/pic/shim/signals.o: SHIM_CFLAGS += $(SHIM_NOSAN_$(SAN))
+$(B)/pic/shim/malloc.o $(B)/pic/shim/real.o $(B)/pic/shim/signals.o $(B)/pic/shim/sanitized.o: \
+	SHIM_CFLAGS += $(SHIM_NOSAN_$(SAN))
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(@D)

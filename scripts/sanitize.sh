@@ -10,9 +10,9 @@
 #          runs (after the ASan runtime's), the shim only passes calls through (see the Makefile
 #          and shim/lifecycle.h), so allocations made that early are not traced: the dlopen
 #          tests, whose frees of such blocks would be unknown, are left to the other runs.
-# A shim built with TSan cannot run preloaded into an uninstrumented program: TSan's thread
-# start calls the interposed realloc before the thread's TSan state exists, and instrumented
-# code then faults. The TSan build compiles but is not run here.
+#   tsan shim: the shim built with TSan, preloaded into TSan-built workloads (TSan needs the
+#          program instrumented), on the multithreaded tests (producer/consumer with address
+#          reuse, threads exiting early and starting late). Any race report fails the run.
 set -uo pipefail
 status=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
@@ -48,4 +48,9 @@ ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1
 	XTRACE_BUILD=build XTRACE_LIB=lib-asan XTRACE_BIN=bin scripts/run-tests.sh \
 	$(for t in test_every_api test_threads test_stacks test_truncated test_timers; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
+echo "=== sanitize: tsan shim"
+make --no-print-directory SAN=tsan lib-tsan/libxtrace.so build-tsan/workloads/prodcons \
+	build-tsan/workloads/threads >/dev/null || exit 1
+XTRACE_BUILD=build-tsan XTRACE_LIB=lib-tsan XTRACE_BIN=bin scripts/run-tests.sh \
+	build/tests/integration/test_threads | tail -3 || status=1
 exit $status

@@ -37,7 +37,13 @@ void xt_config_load(void)
 	xt_config.gen_ms = number("XTRACE_GEN_MS", 1000, 1, 3600 * 1000);
 
 	const char *u = getenv("XTRACE_UNWIND");
+#ifdef XT_SANITIZED_THREADS
+	/* Under TSan, libunwind's per-thread cache is torn down after TSan has finished with the
+	 * exiting thread, and its lock then faults: walk frame pointers instead. */
+	xt_config.unwind = XT_UNWIND_FP;
+#else
 	xt_config.unwind = XT_UNWIND_LIBUNWIND;
+#endif
 	if (u && *u) {
 		if (strcmp(u, "fp") == 0)
 			xt_config.unwind = XT_UNWIND_FP;

@@ -106,6 +106,9 @@ __attribute__((constructor(101))) static void on_load(void)
 #ifdef XT_SANITIZED
 	xt_sanitizer_ready = 1;
 #endif
+#ifdef XT_SANITIZED_THREADS
+	xt_thread_sanitizer_ready = 1;
+#endif
 	xt_ensure_init();
 }
 

@@ -12,7 +12,13 @@ XT_HIDDEN void xt_init_slow(void);
  * runtime is up: until the shim's constructor runs (after the runtime's, a dependency), the
  * interposed calls only pass through to the real functions, in code built without that
  * sanitizer (malloc.c, real.c). */
-#ifdef XT_SANITIZED
+#if defined(XT_SANITIZED_THREADS)
+/* TSan also sets up each new thread's state after the thread has started running, and calls
+ * malloc on the way: a thread counts as ready once its start routine runs (sanitized.c). */
+extern int xt_sanitizer_ready;
+extern XT_TLS int xt_thread_sanitizer_ready;
+#define xt_passing_through() xt_unlikely(!xt_sanitizer_ready || !xt_thread_sanitizer_ready)
+#elif defined(XT_SANITIZED)
 extern int xt_sanitizer_ready;
 #define xt_passing_through() xt_unlikely(!xt_sanitizer_ready)
 #else

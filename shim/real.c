@@ -11,9 +11,6 @@
 #include "real.h"
 
 struct xt_real xt_real;
-#ifdef XT_SANITIZED
-int xt_sanitizer_ready;
-#endif
 
 /* The dlsym window needs well under a kilobyte; 64 KiB leaves room for odd libcs. */
 static _Alignas(64) unsigned char pool[64 << 10];

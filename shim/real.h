@@ -2,6 +2,7 @@
 #ifndef XT_REAL_H
 #define XT_REAL_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 	X(void, _exit, (int))                                                             \
 	X(void, _Exit, (int))                                                             \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))            \
+	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) \
 	X(int, dlclose, (void *))                                                         \
 	X(int, timer_create, (clockid_t, struct sigevent *, timer_t *))                   \
 	X(int, timer_settime, (timer_t, int, const struct itimerspec *, struct itimerspec *)) \

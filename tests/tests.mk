@@ -18,8 +18,12 @@ INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 WORKLOAD_SRC := $(wildcard tests/workloads/*.c)
 WORKLOAD_BIN := $(patsubst tests/workloads/%.c,$(B)/workloads/%,$(filter-out tests/workloads/lib%.c,$(WORKLOAD_SRC)))
 WORKLOAD_LIB := $(patsubst tests/workloads/%.c,$(B)/workloads/%.so,$(filter tests/workloads/lib%.c,$(WORKLOAD_SRC)))
+# A TSan run needs the program instrumented too (the runtime comes with it, before the shim's
+# threads and locks are used); the other sanitizer runs keep the workloads uninstrumented.
+WORKLOAD_SAN_tsan := -fsanitize=thread
 WORKLOAD_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline -Wall -Wextra -Werror \
-	-D_GNU_SOURCE -Wno-unused-result -Wno-alloc-size-larger-than
+	-D_GNU_SOURCE -Wno-unused-result -Wno-alloc-size-larger-than \
+	$(WORKLOAD_SAN_$(SAN))
 
 .SECONDEXPANSION:
 $(B)/tests/unit/%: tests/unit/%.c $(TEST_SUPPORT_SRC) $$(TEST_EXTRA_$$*) $(READER_A)
