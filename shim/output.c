@@ -92,6 +92,24 @@ static size_t read_small_file(const char *p, char *buf, size_t cap)
 	return n;
 }
 
+/* earlier_image tells whether p is the trace of an earlier image of this process (exec keeps
+ * the pid): taking the next name is then expected, not worth a line on stderr. */
+static bool earlier_image(const char *p)
+{
+	int f = open(p, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (f < 0)
+		return false;
+	uint8_t h[XT_MAGIC_LEN + 4 * XT_MAX_VARINT];
+	ssize_t n = read(f, h, sizeof(h));
+	close(f);
+	const uint8_t *q = h + XT_MAGIC_LEN, *end = h + (n > 0 ? n : 0);
+	uint64_t size, version, ticks, pid;
+	return n > XT_MAGIC_LEN && memcmp(h, XT_MAGIC, XT_MAGIC_LEN) == 0 &&
+	       xt_get_uvarint(&q, end, &size) == 0 && xt_get_uvarint(&q, end, &version) == 0 &&
+	       xt_get_uvarint(&q, end, &ticks) == 0 && xt_get_uvarint(&q, end, &pid) == 0 &&
+	       pid == (uint64_t)getpid();
+}
+
 static bool write_all(const void *data, size_t len)
 {
 	const char *p = data;
@@ -132,6 +150,7 @@ bool xt_out_open(const struct xt_origin *origin)
 		return false;
 	}
 	int f = -1, err = 0;
+	const char *taken = NULL; /* why the name asked for was not used, if worth saying */
 	for (unsigned n = 0; n < 1000; n++) {
 		if (n == 0)
 			strcpy(path, want);
@@ -144,13 +163,17 @@ bool xt_out_open(const struct xt_origin *origin)
 		}
 		struct stat st;
 		if (n == 0 && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
-			xt_say("%s is a symlink; not writing through it", path);
+			taken = "is a symlink, not written through";
+		else if (n == 0 && !earlier_image(path))
+			taken = "exists, not overwritten";
 	}
 	if (f < 0) {
 		xt_say("cannot create trace file %s: %s; the program runs untraced", path,
 		       strerror(err ? err : EEXIST));
 		return false;
 	}
+	if (taken)
+		xt_say("%s %s; tracing to %s", want, taken, path);
 	/* Keep clear of the descriptors programs pick or dup2 onto (shells use 10 and up, and
 	 * 255): take one high in the range the limit allows. */
 	struct rlimit lim;

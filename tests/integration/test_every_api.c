@@ -303,8 +303,8 @@ static void test_unwritable_out(void **state)
 }
 
 /* An existing file at the trace path is never overwritten, and a symlink there is never
- * followed: the trace goes to the next free numbered name (fixed.1.xt) instead. The program's
- * output and status stay as without the shim either way. */
+ * followed: the trace goes to the next free numbered name (fixed.1.xt) instead, and one line on
+ * stderr says so. The program's output and status stay as without the shim either way. */
 static void test_never_overwrites_or_follows_symlinks(void **state)
 {
 	char *const argv[] = { (char *)h_workload("every_api"), "2", NULL };
@@ -323,6 +323,8 @@ static void test_never_overwrites_or_follows_symlinks(void **state)
 	assert_int_equal(h_spawn(&r, dir, argv, env), 0);
 	assert_int_equal(r.status, plain.status);
 	assert_string_equal(r.out, plain.out);
+	assert_int_equal(h_count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "fixed.xt exists, not overwritten; tracing to "));
 	size_t len;
 	char *kept = h_track(h_read_file(existing, &len));
 	assert_non_null(kept);
@@ -346,6 +348,8 @@ static void test_never_overwrites_or_follows_symlinks(void **state)
 	assert_int_equal(h_spawn(&r, dir2, argv, env2), 0);
 	assert_int_equal(r.status, plain.status);
 	assert_string_equal(r.out, plain.out);
+	assert_int_equal(h_count_lines(r.err), 1);
+	assert_non_null(strstr(r.err, "link.xt is a symlink, not written through; tracing to "));
 	struct stat st;
 	if (lstat(target, &st) == 0)
 		fail_msg("the shim followed the symlink %s and created %s", link, target);
