@@ -26,8 +26,6 @@
 #include "timertab.h"
 #include "user.h"
 
-extern _Atomic(struct xt_thread *) xt_threads;
-extern _Atomic uint64_t xt_lost_unthreaded;
 
 _Atomic uint64_t xt_gen;
 

@@ -30,7 +30,7 @@ static size_t used_end(struct xt_intern *tab)
 	return used < f ? used : f;
 }
 
-bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
+static bool init_one(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
 {
 	void *s = mmap(NULL, (size_t)nslots * sizeof(uint32_t), PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -123,7 +123,7 @@ void xt_intern_reset(struct xt_intern *tab)
 
 bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap)
 {
-	return xt_intern_init(&tab[0], nslots, arena_cap) && xt_intern_init(&tab[1], nslots, arena_cap);
+	return init_one(&tab[0], nslots, arena_cap) && init_one(&tab[1], nslots, arena_cap);
 }
 
 void xt_intern_reset_pair(struct xt_intern tab[2])

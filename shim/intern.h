@@ -19,8 +19,6 @@ struct xt_intern {
 	_Atomic uint64_t next_id;
 };
 
-/* xt_intern_init maps room for nslots (a power of two) keys and arena_cap bytes of entries. */
-XT_HIDDEN bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap);
 /* xt_intern returns key's ID (from 1), inserting it; 0 when the table is full. */
 XT_HIDDEN uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32_t len);
 /* xt_intern_each calls fn for every key, in arena order (the advancer, table idle). */
@@ -29,7 +27,8 @@ XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
 			      void *ctx);
 /* xt_intern_reset empties the table for its next generation (table idle). */
 XT_HIDDEN void xt_intern_reset(struct xt_intern *tab);
-/* Tables come in pairs, one per generation parity: init both, or reset both (fork child). */
+/* Tables come in pairs, one per generation parity: init both (room for nslots keys and
+ * arena_cap bytes of entries each), or reset both (fork child). */
 XT_HIDDEN bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap);
 XT_HIDDEN void xt_intern_reset_pair(struct xt_intern tab[2]);
 

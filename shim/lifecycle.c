@@ -18,7 +18,6 @@
 #include "stacks.h"
 #include "user.h"
 
-#define XT_EXPORT __attribute__((visibility("default")))
 
 _Atomic int xt_init_state;
 static pid_t traced_pid;      /* the process the trace belongs to (a vfork child is not it) */

@@ -12,8 +12,6 @@
 #include "lifecycle.h"
 #include "real.h"
 
-#define XT_EXPORT __attribute__((visibility("default")))
-#define CALLER __builtin_return_address(0)
 
 static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t count,
 				uint64_t align, void *ra)
@@ -32,15 +30,14 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 	errno = e;
 }
 
-#define REAL(call) (xt_tl.in_real++, tmp_ = (call), xt_tl.in_real--, tmp_)
 
 XT_EXPORT void *malloc(size_t n)
 {
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.malloc))
 		return xt_pool_alloc(n, 16);
-	void *tmp_, *p = REAL(xt_real.malloc(n));
-	record_alloc(p, XT_API_MALLOC, n, 1, 0, CALLER);
+	void *p = XT_REAL(xt_real.malloc(n));
+	record_alloc(p, XT_API_MALLOC, n, 1, 0, XT_CALLER);
 	return p;
 }
 
@@ -53,8 +50,8 @@ XT_EXPORT void *calloc(size_t nmemb, size_t size)
 			return NULL;
 		return xt_pool_alloc(total, 16); /* the pool is static, so already zeroed */
 	}
-	void *tmp_, *p = REAL(xt_real.calloc(nmemb, size));
-	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, CALLER);
+	void *p = XT_REAL(xt_real.calloc(nmemb, size));
+	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, XT_CALLER);
 	return p;
 }
 
@@ -102,13 +99,8 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 	}
 	struct xt_thread *t = old && !xt_passing_through() ? xt_enter() : NULL;
 	uint64_t ts0 = t ? xt_now() : 0;
-	void *p;
-	xt_tl.in_real++;
-	if (api == XT_API_REALLOCARRAY)
-		p = xt_real.reallocarray(old, count, elem);
-	else
-		p = xt_real.realloc(old, n);
-	xt_tl.in_real--;
+	void *p = api == XT_API_REALLOCARRAY ? XT_REAL(xt_real.reallocarray(old, count, elem))
+					     : XT_REAL(xt_real.realloc(old, n));
 	if (t) {
 		int e = errno;
 		if (p || (n == 0 && !overflow))
@@ -124,10 +116,10 @@ XT_EXPORT void *realloc(void *old, size_t n)
 {
 	if (xt_unlikely(old && xt_pool_owns(old) && xt_real.malloc)) {
 		void *p = from_pool(old, n);
-		record_alloc(p, XT_API_REALLOC, n, 1, 0, CALLER);
+		record_alloc(p, XT_API_REALLOC, n, 1, 0, XT_CALLER);
 		return p;
 	}
-	return realloc_common(old, n, 1, XT_API_REALLOC, CALLER);
+	return realloc_common(old, n, 1, XT_API_REALLOC, XT_CALLER);
 }
 
 XT_EXPORT void *reallocarray(void *old, size_t count, size_t elem)
@@ -139,10 +131,10 @@ XT_EXPORT void *reallocarray(void *old, size_t count, size_t elem)
 			return NULL;
 		}
 		void *p = from_pool(old, n);
-		record_alloc(p, XT_API_REALLOCARRAY, elem, count, 0, CALLER);
+		record_alloc(p, XT_API_REALLOCARRAY, elem, count, 0, XT_CALLER);
 		return p;
 	}
-	return realloc_common(old, elem, count, XT_API_REALLOCARRAY, CALLER);
+	return realloc_common(old, elem, count, XT_API_REALLOCARRAY, XT_CALLER);
 }
 
 XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -152,8 +144,8 @@ XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		*out = xt_pool_alloc(n, align);
 		return *out ? 0 : ENOMEM;
 	}
-	int tmp_, r = REAL(xt_real.posix_memalign(out, align, n));
-	record_alloc(r == 0 ? *out : NULL, XT_API_POSIX_MEMALIGN, n, 1, align, CALLER);
+	int r = XT_REAL(xt_real.posix_memalign(out, align, n));
+	record_alloc(r == 0 ? *out : NULL, XT_API_POSIX_MEMALIGN, n, 1, align, XT_CALLER);
 	return r;
 }
 
@@ -163,8 +155,8 @@ XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		xt_ensure_init();                                                   \
 		if (xt_unlikely(!xt_real.name))                                     \
 			return xt_pool_alloc(n, align);                                 \
-		void *tmp_, *p = REAL(xt_real.name(align, n));                      \
-		record_alloc(p, API, n, 1, align_expr, CALLER);                     \
+		void *p = XT_REAL(xt_real.name(align, n));                      \
+		record_alloc(p, API, n, 1, align_expr, XT_CALLER);                     \
 		return p;                                                           \
 	}
 
@@ -178,8 +170,8 @@ XT_ALIGNED(memalign, XT_API_MEMALIGN, align)
 		size_t page = (size_t)sysconf(_SC_PAGESIZE);                        \
 		if (xt_unlikely(!xt_real.name))                                     \
 			return xt_pool_alloc(n, page);                                  \
-		void *tmp_, *p = REAL(xt_real.name(n));                             \
-		record_alloc(p, API, n, 1, page, CALLER);                           \
+		void *p = XT_REAL(xt_real.name(n));                             \
+		record_alloc(p, API, n, 1, page, XT_CALLER);                           \
 		return p;                                                           \
 	}
 

@@ -46,11 +46,6 @@ static void *next(const char *name)
 	return dlsym(RTLD_NEXT, name);
 }
 
-bool xt_real_resolving(void)
-{
-	return resolving;
-}
-
 void xt_real_resolve(void)
 {
 	int expect = 0;

@@ -67,8 +67,6 @@ extern struct xt_real xt_real;
 
 /* xt_real_resolve fills xt_real (idempotent; concurrent callers wait for the first). */
 XT_HIDDEN void xt_real_resolve(void);
-/* xt_real_resolving: this thread is inside dlsym, so allocations must come from the pool. */
-XT_HIDDEN bool xt_real_resolving(void);
 
 XT_HIDDEN void *xt_pool_alloc(size_t n, size_t align);
 XT_HIDDEN bool xt_pool_owns(const void *p);

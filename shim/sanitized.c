@@ -26,7 +26,7 @@ static void *trampoline(void *p)
 	return s.fn(s.arg);
 }
 
-__attribute__((visibility("default"))) int pthread_create(pthread_t *th, const pthread_attr_t *attr,
+XT_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 							  void *(*fn)(void *), void *arg)
 {
 	xt_ensure_init();

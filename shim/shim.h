@@ -23,6 +23,19 @@
 #include "varint.h"
 
 #define XT_HIDDEN __attribute__((visibility("hidden")))
+/* XT_EXPORT marks an interposed entry point: the only symbols libxtrace.so exports. */
+#define XT_EXPORT __attribute__((visibility("default")))
+/* XT_CALLER is an interposed function's return address: where the program called it. */
+#define XT_CALLER __builtin_return_address(0)
+/* XT_REAL makes a call to a real function with the in_real guard up: what libc calls through
+ * the PLT meanwhile is its own doing, not the program's, and is not recorded again. */
+#define XT_REAL(call)                            \
+	({                                           \
+		xt_tl.in_real++;                         \
+		__typeof__(call) xt_r_ = (call);          \
+		xt_tl.in_real--;                         \
+		xt_r_;                                   \
+	})
 #define XT_TLS __thread __attribute__((tls_model("initial-exec")))
 #define xt_likely(x) __builtin_expect(!!(x), 1)
 #define xt_unlikely(x) __builtin_expect(!!(x), 0)
@@ -68,6 +81,10 @@ struct xt_thread {
 };
 
 enum { XT_THREAD_FREE = 0, XT_THREAD_LIVE = 1, XT_THREAD_EXITED = 2 };
+
+/* The registry of every thread's state (writer.c), and events lost before a thread had one. */
+extern _Atomic(struct xt_thread *) xt_threads;
+extern _Atomic uint64_t xt_lost_unthreaded;
 
 /* Thread-local flags, initial-exec TLS (no allocation on first access). */
 struct xt_tl {
@@ -136,8 +153,6 @@ XT_HIDDEN void xt_writer_init(void);
  * xt_writer_fence_all between bumping xt_gen and reading the threads' seqs. */
 XT_HIDDEN void xt_writer_register_fence(void);
 XT_HIDDEN void xt_writer_fence_all(void);
-/* xt_count_lost counts one event this thread could not record. */
-XT_HIDDEN void xt_count_lost(struct xt_thread *t);
 
 /* Signal handlers wrapped by the shim bracket the program's handler with these, so the
  * handler's own calls are recorded even when it interrupted a real allocator call. */

@@ -17,7 +17,6 @@
 #include "real.h"
 #include "timertab.h"
 
-#define XT_EXPORT __attribute__((visibility("default")))
 
 static struct sigaction prog[NSIG];   /* what the program set */
 static _Atomic unsigned char known[NSIG]; /* prog[sig] holds the program's view */

@@ -18,9 +18,6 @@
 #include "timers.h"
 #include "timertab.h"
 
-#define XT_EXPORT __attribute__((visibility("default")))
-#define CALLER __builtin_return_address(0)
-#define REAL(call) (xt_tl.in_real++, tmp_ = (call), xt_tl.in_real--, tmp_)
 
 #define XT_TIMER_SLOTS 1024
 #define XT_TIMER_FDS 65536 /* timerfds on higher descriptors are created and set, never read */
@@ -235,7 +232,7 @@ XT_EXPORT int timer_create(clockid_t clock, struct sigevent *sev, timer_t *out)
 		wrapped.sigev_value.sival_ptr = s;
 		sev = &wrapped;
 	}
-	int tmp_, r = REAL(xt_real.timer_create(clock, sev, out));
+	int r = XT_REAL(xt_real.timer_create(clock, sev, out));
 	int e;
 	struct xt_thread *t = begin(&e);
 	if (s && r == 0) {
@@ -249,7 +246,7 @@ XT_EXPORT int timer_create(clockid_t clock, struct sigevent *sev, timer_t *out)
 	if (t) {
 		uint64_t ts = xt_now();
 		xt_emit_TimerCreate(t, ts, id_of(s), call_of(XT_TAPI_TIMER_CREATE, 0), (uint32_t)clock,
-				    notify, xt_stack_here(t, CALLER));
+				    notify, xt_stack_here(t, XT_CALLER));
 		end(t, e);
 	}
 	return r;
@@ -283,32 +280,32 @@ XT_EXPORT int timer_settime(timer_t tid, int flags, const struct itimerspec *nv,
 			    struct itimerspec *ov)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.timer_settime(tid, flags, nv, ov));
+	int r = XT_REAL(xt_real.timer_settime(tid, flags, nv, ov));
 	record_set(posix_timer(tid), call_of(XT_TAPI_TIMER_SETTIME, flags),
-		   r == 0 ? ts_ns(&nv->it_value) : 0, r == 0 ? ts_ns(&nv->it_interval) : 0, CALLER);
+		   r == 0 ? ts_ns(&nv->it_value) : 0, r == 0 ? ts_ns(&nv->it_interval) : 0, XT_CALLER);
 	return r;
 }
 
 XT_EXPORT int timer_gettime(timer_t tid, struct itimerspec *cur)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.timer_gettime(tid, cur));
+	int r = XT_REAL(xt_real.timer_gettime(tid, cur));
 	record_get(posix_timer(tid), call_of(XT_TAPI_TIMER_GETTIME, 0),
-		   r == 0 ? ts_ns(&cur->it_value) : 0, r == 0 ? ts_ns(&cur->it_interval) : 0, CALLER);
+		   r == 0 ? ts_ns(&cur->it_value) : 0, r == 0 ? ts_ns(&cur->it_interval) : 0, XT_CALLER);
 	return r;
 }
 
 XT_EXPORT int timer_getoverrun(timer_t tid)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.timer_getoverrun(tid));
+	int r = XT_REAL(xt_real.timer_getoverrun(tid));
 	int e;
 	struct xt_thread *t = begin(&e);
 	if (t) {
 		uint64_t ts = xt_now();
 		xt_emit_TimerGetOverrun(t, ts, id_of(posix_timer(tid)),
 					call_of(XT_TAPI_TIMER_GETOVERRUN, 0), r > 0 ? (uint64_t)r : 0,
-					xt_stack_here(t, CALLER));
+					xt_stack_here(t, XT_CALLER));
 		end(t, e);
 	}
 	return r;
@@ -324,12 +321,12 @@ XT_EXPORT int timer_delete(timer_t tid)
 	struct slot *s = posix_timer(tid);
 	if (s)
 		retire(s, t);
-	int tmp_, r = REAL(xt_real.timer_delete(tid));
+	int r = XT_REAL(xt_real.timer_delete(tid));
 	if (t) {
 		e = errno;
 		uint64_t ts = xt_now();
 		xt_emit_TimerDelete(t, ts, id_of(s), call_of(XT_TAPI_TIMER_DELETE, 0),
-				    xt_stack_here(t, CALLER));
+				    xt_stack_here(t, XT_CALLER));
 		end(t, e);
 	}
 	return r;
@@ -358,28 +355,28 @@ static void itimer_record(int which, int set, uint64_t call, uint64_t value, uin
 XT_EXPORT int setitimer(__itimer_which_t which, const struct itimerval *nv, struct itimerval *ov)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.setitimer(which, nv, ov));
+	int r = XT_REAL(xt_real.setitimer(which, nv, ov));
 	int ok = r == 0 && nv;
 	itimer_record((int)which, 1, call_of(XT_TAPI_SETITIMER, 0), ok ? tv_ns(&nv->it_value) : 0,
-		      ok ? tv_ns(&nv->it_interval) : 0, CALLER);
+		      ok ? tv_ns(&nv->it_interval) : 0, XT_CALLER);
 	return r;
 }
 
 XT_EXPORT int getitimer(__itimer_which_t which, struct itimerval *cur)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.getitimer(which, cur));
+	int r = XT_REAL(xt_real.getitimer(which, cur));
 	itimer_record((int)which, 0, call_of(XT_TAPI_GETITIMER, 0), r == 0 ? tv_ns(&cur->it_value) : 0,
-		      r == 0 ? tv_ns(&cur->it_interval) : 0, CALLER);
+		      r == 0 ? tv_ns(&cur->it_interval) : 0, XT_CALLER);
 	return r;
 }
 
 XT_EXPORT unsigned alarm(unsigned seconds)
 {
 	xt_ensure_init();
-	unsigned tmp_, r = REAL(xt_real.alarm(seconds));
+	unsigned r = XT_REAL(xt_real.alarm(seconds));
 	itimer_record(ITIMER_REAL, 1, call_of(XT_TAPI_ALARM, 0), (uint64_t)seconds * 1000000000u, 0,
-		      CALLER);
+		      XT_CALLER);
 	return r;
 }
 
@@ -419,7 +416,7 @@ static void fd_forget(int fd, void *ra)
 XT_EXPORT int timerfd_create(int clock, int flags)
 {
 	xt_ensure_init();
-	int tmp_, fd = REAL(xt_real.timerfd_create(clock, flags));
+	int fd = XT_REAL(xt_real.timerfd_create(clock, flags));
 	int e;
 	struct xt_thread *t = begin(&e);
 	struct slot *s = fd >= 0 ? claim(XT_TKIND_TIMERFD, (uint32_t)clock, XT_TNOTIFY_READ, 0) : NULL;
@@ -430,7 +427,7 @@ XT_EXPORT int timerfd_create(int clock, int flags)
 	if (t) {
 		uint64_t ts = xt_now();
 		xt_emit_TimerCreate(t, ts, id_of(s), call_of(XT_TAPI_TIMERFD_CREATE, flags),
-				    (uint32_t)clock, XT_TNOTIFY_READ, xt_stack_here(t, CALLER));
+				    (uint32_t)clock, XT_TNOTIFY_READ, xt_stack_here(t, XT_CALLER));
 		end(t, e);
 	}
 	return fd;
@@ -439,18 +436,18 @@ XT_EXPORT int timerfd_create(int clock, int flags)
 XT_EXPORT int timerfd_settime(int fd, int flags, const struct itimerspec *nv, struct itimerspec *ov)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.timerfd_settime(fd, flags, nv, ov));
+	int r = XT_REAL(xt_real.timerfd_settime(fd, flags, nv, ov));
 	record_set(fd_timer(fd), call_of(XT_TAPI_TIMERFD_SETTIME, flags),
-		   r == 0 ? ts_ns(&nv->it_value) : 0, r == 0 ? ts_ns(&nv->it_interval) : 0, CALLER);
+		   r == 0 ? ts_ns(&nv->it_value) : 0, r == 0 ? ts_ns(&nv->it_interval) : 0, XT_CALLER);
 	return r;
 }
 
 XT_EXPORT int timerfd_gettime(int fd, struct itimerspec *cur)
 {
 	xt_ensure_init();
-	int tmp_, r = REAL(xt_real.timerfd_gettime(fd, cur));
+	int r = XT_REAL(xt_real.timerfd_gettime(fd, cur));
 	record_get(fd_timer(fd), call_of(XT_TAPI_TIMERFD_GETTIME, 0),
-		   r == 0 ? ts_ns(&cur->it_value) : 0, r == 0 ? ts_ns(&cur->it_interval) : 0, CALLER);
+		   r == 0 ? ts_ns(&cur->it_value) : 0, r == 0 ? ts_ns(&cur->it_interval) : 0, XT_CALLER);
 	return r;
 }
 
@@ -495,7 +492,7 @@ XT_EXPORT int close(int fd)
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.close))
 		return (int)syscall(SYS_close, fd);
-	fd_forget(fd, CALLER);
+	fd_forget(fd, XT_CALLER);
 	return xt_real.close(fd);
 }
 
@@ -525,7 +522,7 @@ XT_EXPORT int dup2(int oldfd, int newfd)
 	xt_ensure_init();
 	int r = xt_real.dup2(oldfd, newfd);
 	if (r >= 0 && oldfd != newfd)
-		dup_onto(oldfd, newfd, CALLER);
+		dup_onto(oldfd, newfd, XT_CALLER);
 	return r;
 }
 
@@ -534,7 +531,7 @@ XT_EXPORT int dup3(int oldfd, int newfd, int flags)
 	xt_ensure_init();
 	int r = xt_real.dup3(oldfd, newfd, flags);
 	if (r >= 0)
-		dup_onto(oldfd, newfd, CALLER);
+		dup_onto(oldfd, newfd, XT_CALLER);
 	return r;
 }
 
@@ -570,9 +567,9 @@ XT_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	xt_ensure_init();
 	uint64_t call = call_of(XT_TAPI_NANOSLEEP, 0);
-	uint64_t t0 = sleep_begin(call, CLOCK_REALTIME, ts_ns(req), CALLER);
+	uint64_t t0 = sleep_begin(call, CLOCK_REALTIME, ts_ns(req), XT_CALLER);
 	struct timespec mine; /* the time left, also when the program does not ask for it */
-	int tmp_, r = REAL(xt_real.nanosleep(req, rem ? rem : &mine));
+	int r = XT_REAL(xt_real.nanosleep(req, rem ? rem : &mine));
 	int e = errno;
 	sleep_end(t0, call, r != 0 && e == EINTR ? ts_ns(rem ? rem : &mine) : 0, r ? e : 0);
 	return r;
@@ -583,9 +580,9 @@ XT_EXPORT int clock_nanosleep(clockid_t clock, int flags, const struct timespec 
 {
 	xt_ensure_init();
 	uint64_t call = call_of(XT_TAPI_CLOCK_NANOSLEEP, flags);
-	uint64_t t0 = sleep_begin(call, (uint32_t)clock, ts_ns(req), CALLER);
+	uint64_t t0 = sleep_begin(call, (uint32_t)clock, ts_ns(req), XT_CALLER);
 	struct timespec mine;
-	int tmp_, r = REAL(xt_real.clock_nanosleep(clock, flags, req, rem ? rem : &mine));
+	int r = XT_REAL(xt_real.clock_nanosleep(clock, flags, req, rem ? rem : &mine));
 	/* clock_nanosleep returns the error; the time left is written only for a relative sleep */
 	int rel = !(flags & TIMER_ABSTIME);
 	sleep_end(t0, call, r == EINTR && rel ? ts_ns(rem ? rem : &mine) : 0, r);
@@ -596,8 +593,8 @@ XT_EXPORT int usleep(useconds_t us)
 {
 	xt_ensure_init();
 	uint64_t call = call_of(XT_TAPI_USLEEP, 0);
-	uint64_t t0 = sleep_begin(call, CLOCK_REALTIME, (uint64_t)us * 1000u, CALLER);
-	int tmp_, r = REAL(xt_real.usleep(us));
+	uint64_t t0 = sleep_begin(call, CLOCK_REALTIME, (uint64_t)us * 1000u, XT_CALLER);
+	int r = XT_REAL(xt_real.usleep(us));
 	sleep_end(t0, call, 0, r ? errno : 0);
 	return r;
 }
@@ -606,8 +603,8 @@ XT_EXPORT unsigned sleep(unsigned seconds)
 {
 	xt_ensure_init();
 	uint64_t call = call_of(XT_TAPI_SLEEP, 0);
-	uint64_t t0 = sleep_begin(call, CLOCK_REALTIME, (uint64_t)seconds * 1000000000u, CALLER);
-	unsigned tmp_, r = REAL(xt_real.sleep(seconds));
+	uint64_t t0 = sleep_begin(call, CLOCK_REALTIME, (uint64_t)seconds * 1000000000u, XT_CALLER);
+	unsigned r = XT_REAL(xt_real.sleep(seconds));
 	/* sleep returns the seconds left: only a signal ends it early */
 	sleep_end(t0, call, (uint64_t)r * 1000000000u, r ? EINTR : 0);
 	return r;

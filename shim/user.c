@@ -13,7 +13,6 @@
 #include "output.h"
 #include "user.h"
 
-#define XT_EXPORT __attribute__((visibility("default")))
 
 static struct xt_intern tab[2];
 
@@ -44,7 +43,7 @@ XT_EXPORT void xtrace_region_begin(const char *name)
 	if (!t)
 		return;
 	uint64_t ts = xt_now();
-	uint64_t stack = xt_stack_here(t, __builtin_return_address(0));
+	uint64_t stack = xt_stack_here(t, XT_CALLER);
 	xt_emit_UserRegionBegin(t, ts, intern_string(t, name), stack);
 	xt_leave(t);
 }

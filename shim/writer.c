@@ -114,6 +114,13 @@ struct xt_thread *xt_thread_register(void)
 	return t;
 }
 
+/* count_lost counts one event this thread could not record. */
+static void count_lost(struct xt_thread *t)
+{
+	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
 struct xt_thread *xt_enter(void)
 {
 	if (xt_tl.in_real | xt_tl.internal)
@@ -134,7 +141,7 @@ struct xt_thread *xt_enter(void)
 		/* A signal handler interrupted this thread opening or closing its section (seq odd,
 		 * depth not yet saying so): a section of its own would make seq even under the
 		 * outer one. Drop, and say so. */
-		xt_count_lost(t);
+		count_lost(t);
 		return NULL;
 	}
 	xt_tl.sect++;
@@ -174,11 +181,6 @@ void xt_leave(struct xt_thread *t)
 	xt_tl.sect--;
 }
 
-void xt_count_lost(struct xt_thread *t)
-{
-	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + 1,
-			      memory_order_relaxed);
-}
 
 static uint8_t *reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
 {
@@ -232,7 +234,7 @@ uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
 	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
-		xt_count_lost(t);
+		count_lost(t);
 		return false;
 	}
 	struct xt_pending *p = &t->pending[t->pend_tail % (sizeof(t->pending) / sizeof(t->pending[0]))];

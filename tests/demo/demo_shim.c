@@ -7,13 +7,13 @@
 
 static _Atomic uint64_t ticks;
 
-__attribute__((visibility("default"))) void xtrace_demo_tick(uint64_t seq, const void *obj,
+XT_EXPORT void xtrace_demo_tick(uint64_t seq, const void *obj,
 							     uint64_t len)
 {
 	struct xt_thread *t = xt_enter();
 	if (!t)
 		return;
-	uint64_t stack = xt_stack_here(t, __builtin_return_address(0));
+	uint64_t stack = xt_stack_here(t, XT_CALLER);
 	if (xt_emit_DemoTick(t, xt_now(), seq, stack))
 		atomic_fetch_add(&ticks, 1);
 	xt_emit_DemoObject(t, xt_now(), (uintptr_t)obj, len);
