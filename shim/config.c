@@ -42,14 +42,18 @@ void xt_config_load(void)
 	 * exiting thread, and its lock then faults: walk frame pointers instead. */
 	xt_config.unwind = XT_UNWIND_FP;
 #else
-	xt_config.unwind = XT_UNWIND_LIBUNWIND;
+	xt_config.unwind = XT_UNWIND_DWARF;
 #endif
 	if (u && *u) {
-		if (strcmp(u, "fp") == 0)
+		if (strcmp(u, "dwarf") == 0)
+			xt_config.unwind = XT_UNWIND_DWARF;
+		else if (strcmp(u, "libunwind") == 0)
+			xt_config.unwind = XT_UNWIND_LIBUNWIND;
+		else if (strcmp(u, "fp") == 0)
 			xt_config.unwind = XT_UNWIND_FP;
 		else if (strcmp(u, "none") == 0)
 			xt_config.unwind = XT_UNWIND_NONE;
-		else if (strcmp(u, "libunwind") != 0)
-			xt_say("XTRACE_UNWIND=%s is not libunwind, fp or none; using libunwind", u);
+		else
+			xt_say("XTRACE_UNWIND=%s is not dwarf, libunwind, fp or none; using dwarf", u);
 	}
 }

@@ -13,6 +13,7 @@
 #include "alloctypes.h"
 #include "generation.h"
 #include "lifecycle.h"
+#include "unwind.h"
 #include "output.h"
 #include "real.h"
 #include "stacks.h"
@@ -232,5 +233,7 @@ XT_EXPORT int dlclose(void *handle)
 {
 	xt_ensure_init();
 	xt_modules_note();
-	return xt_real.dlclose(handle);
+	int r = xt_real.dlclose(handle);
+	xt_unwind_code_unmapped();
+	return r;
 }

@@ -50,6 +50,8 @@ struct xt_buf {
 	uint8_t data[XT_MAX_BATCH_SIZE];
 };
 
+#define XT_UNW_CACHE_BITS 10
+
 /* Per-thread state shared with the advancer, in the registry list (never freed; a slot is
  * reused once its thread is gone and both buffers are empty). */
 struct xt_thread {
@@ -60,7 +62,7 @@ struct xt_thread {
 	struct xt_thread *next; /* registry list, append-only */
 	_Atomic uint64_t lost;  /* events this thread could not record, ever */
 	uint64_t lost_reported; /* the advancer's share of lost already written */
-	uint64_t stack_lo, stack_hi; /* this thread's stack, for the frame-pointer walk */
+	uint64_t stack_lo, stack_hi; /* this thread's stack: the walks read no frame outside it */
 	/* per-thread caches of the stack and type tables, valid for generation cache_gen */
 	uint64_t cache_gen;
 	uint64_t stack_cache_hash[32], stack_cache_id[32];
@@ -68,6 +70,11 @@ struct xt_thread {
 	struct xt_type_memo {
 		uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
 	} types[1024];
+	/* Frame rules of the DWARF walk by return address (unwind.c), valid for code epoch epoch. */
+	struct xt_unw_cache {
+		unsigned epoch;
+		struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
+	} unw;
 	/* Events of signal handlers that interrupted this thread's own encoding: they wait here
 	 * and are written right after the interrupted event (a ring: tail is the handler's, head
 	 * the thread's). */
@@ -97,12 +104,13 @@ struct xt_tl {
 	unsigned in_real;    /* inside a real allocator call: nested calls are libc's own */
 	unsigned internal;   /* inside the shim's own code: its allocations are not the program's */
 	unsigned unwinding;  /* inside the unwinder: a nested event records only its caller */
+	unsigned mask_bound; /* a glibc thread whose signal mask libunwind would break */
 	unsigned exiting;    /* the thread ran its exit destructor */
 };
 extern XT_TLS struct xt_tl xt_tl;
 
 /* --- config.c: the XTRACE_* environment, read once at init ------------------------------- */
-enum xt_unwind_mode { XT_UNWIND_LIBUNWIND, XT_UNWIND_FP, XT_UNWIND_NONE };
+enum xt_unwind_mode { XT_UNWIND_DWARF, XT_UNWIND_LIBUNWIND, XT_UNWIND_FP, XT_UNWIND_NONE };
 struct xt_config {
 	char out_pattern[1024]; /* XTRACE_OUT, default "xtrace.%e.%p.xt" */
 	unsigned stack_depth;   /* XTRACE_STACK_DEPTH, 1..128, default 64 */

@@ -1,8 +1,8 @@
 /* stacks.c: capturing the caller's stack and the per-generation stack table.
  *
- * XTRACE_UNWIND picks the walk: libunwind's unw_backtrace (DWARF, works through code without
- * frame pointers), a frame-pointer walk bounded by the thread's stack, or none (the calling
- * address alone). Stacks are deduplicated by an XXH3 hash of their frames: a small per-thread
+ * XTRACE_UNWIND picks the walk: dwarf (unwind.c: cached DWARF frame rules, with libunwind for
+ * the stacks it cannot follow), libunwind's unw_backtrace alone, a frame-pointer walk bounded by
+ * the thread's stack, or none (the calling address alone). Stacks are deduplicated by an XXH3 hash of their frames: a small per-thread
  * cache first, then the shared lock-free table of the generation. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -13,6 +13,7 @@
 
 #include "intern.h"
 #include "stacks.h"
+#include "unwind.h"
 
 static struct xt_intern tab[2];
 
@@ -30,21 +31,40 @@ void xt_stacks_reset_all(void)
 /* Frames of the shim itself above the interposed function, at most. */
 #define XT_SKIP_MAX 8
 
-static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
+/* keep_from copies the n raw frames to pcs from the one returning to ra (all of them if none
+ * does) and returns how many it kept, at most depth. */
+static unsigned keep_from(uintptr_t *pcs, unsigned depth, const uintptr_t *raw, int n,
+			  uintptr_t ra)
 {
-	void *raw[XT_MAX_FRAMES + XT_SKIP_MAX];
-	xt_tl.internal++; /* libunwind's own allocations, if any, are not the program's */
-	int n = unw_backtrace(raw, (int)(depth + XT_SKIP_MAX));
-	xt_tl.internal--;
 	int start = 0;
-	while (start < n && start < XT_SKIP_MAX && (uintptr_t)raw[start] != ra)
+	while (start < n && start < XT_SKIP_MAX && raw[start] != ra)
 		start++;
 	if (start == n || start == XT_SKIP_MAX)
 		start = 0;
 	unsigned k = 0;
 	for (int i = start; i < n && k < depth; i++)
-		pcs[k++] = (uintptr_t)raw[i];
+		pcs[k++] = raw[i];
 	return k;
+}
+
+static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
+{
+	uintptr_t raw[XT_MAX_FRAMES + XT_SKIP_MAX];
+	if (xt_tl.mask_bound)
+		return 0;
+	xt_tl.internal++; /* libunwind's own allocations, if any, are not the program's */
+	int n = unw_backtrace((void **)raw, (int)(depth + XT_SKIP_MAX));
+	xt_tl.internal--;
+	return keep_from(pcs, depth, raw, n, ra);
+}
+
+static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, uintptr_t ra)
+{
+	uintptr_t raw[XT_MAX_FRAMES + XT_SKIP_MAX];
+	int n = xt_unwind_dwarf(t, raw, depth + XT_SKIP_MAX);
+	if (n < 0)
+		return walk_libunwind(pcs, depth, ra);
+	return keep_from(pcs, depth, raw, n, ra);
 }
 
 /* walk_fp follows saved frame pointers from this function's frame, checking each against the
@@ -78,7 +98,9 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 	unsigned n = 0, depth = xt_config.stack_depth;
 	if (!xt_tl.unwinding) {
 		xt_tl.unwinding++;
-		if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
+		if (xt_config.unwind == XT_UNWIND_DWARF)
+			n = walk_dwarf(t, pcs, depth, ra);
+		else if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
 			n = walk_libunwind(pcs, depth, ra);
 		else if (xt_config.unwind == XT_UNWIND_FP)
 			n = walk_fp(t, pcs, depth, ra);

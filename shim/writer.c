@@ -99,15 +99,15 @@ struct xt_thread *xt_thread_register(void)
 	t->tid = (uint64_t)syscall(SYS_gettid);
 	t->cache_gen = 0;
 	t->stack_lo = t->stack_hi = 0;
-	if (xt_config.unwind == XT_UNWIND_FP)
+	if (xt_config.unwind == XT_UNWIND_FP || xt_config.unwind == XT_UNWIND_DWARF)
 		stack_bounds(t);
 	/* glibc's own threads block its internal signals (the SIGEV_THREAD timer helper waits for
 	 * __SIGRTMIN, signal 32, that way). The unwinder saves and restores the signal mask through
 	 * glibc, which leaves those signals unblocked, and the next timer signal would then kill
-	 * the process: such a thread's events record their calling address only. */
+	 * the process: such a thread never calls libunwind (xt_tl.mask_bound). */
 	sigset_t mask;
 	if (pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && sigismember(&mask, __SIGRTMIN))
-		xt_tl.unwinding = 1;
+		xt_tl.mask_bound = 1;
 	pthread_setspecific(exit_key, t);
 	xt_tl.t = t;
 	xt_tl.internal--;

@@ -111,6 +111,7 @@ sanitize:
 CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
+TEST_EXTRA_test_unwind := shim/unwind.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)

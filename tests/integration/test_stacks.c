@@ -1,7 +1,8 @@
 /* test_stacks.c: integration tests on allocation stacks: callchain's allocations, made through
  * main -> level_one -> level_two -> level_three -> malloc, must symbolize (xtrace_symbolize) to
- * exactly those functions, with every unwinder (libunwind, fp), and XTRACE_UNWIND=none and
- * XTRACE_STACK_DEPTH must cut the stacks to the documented depth. */
+ * exactly those functions, with every unwinder (dwarf, libunwind, fp), the default dwarf walk
+ * must give every frame libunwind gives, and XTRACE_UNWIND=none and XTRACE_STACK_DEPTH must cut
+ * the stacks to the documented depth. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@ struct chain_ctx {
 	size_t want_frames;  /* exact frame count expected, 0: at least 4 */
 	int malloc_line;     /* the line of the malloc call in callchain.c */
 	char bad[512];       /* the first unexpected stack, for the failure message */
+	char all[2048];      /* every frame's function of the first stack, outermost last */
 };
 
 static const char *const chain[] = { "level_three", "level_two", "level_one", "main" };
@@ -31,6 +33,12 @@ static void chain_alloc(struct h_summary *s, xtrace_reader *r, const struct xtra
 	c->seen++;
 	const uint64_t *pcs;
 	size_t n = xtrace_stack(r, ev->args[2], &pcs);
+	for (size_t i = 0, al = 0; c->seen == 1 && i < n && al < sizeof c->all; i++) {
+		struct xtrace_frame f;
+		xtrace_symbolize(c->sym, r, pcs[i], &f);
+		al += (size_t)snprintf(c->all + al, sizeof c->all - al, "%s ",
+				       f.function ? f.function : "?");
+	}
 	size_t check = c->want_frames ? c->want_frames : 4;
 	bool ok = c->want_frames ? n == c->want_frames : n >= 4;
 	char desc[512];
@@ -59,7 +67,9 @@ static void chain_alloc(struct h_summary *s, xtrace_reader *r, const struct xtra
 		(void)!snprintf(c->bad, sizeof c->bad, "%s", desc);
 }
 
-static void check_chain(const char *const env[], size_t want_frames)
+/* check_chain traces callchain with env and checks its five stacks; all gets the functions of
+ * the first one's frames when not NULL. */
+static void check_chain_frames(const char *const env[], size_t want_frames, char *all, size_t len)
 {
 	struct h_run r;
 	h_traced(&r, env, H_ARGV((char *)h_workload("callchain"), "5"));
@@ -77,7 +87,14 @@ static void check_chain(const char *const env[], size_t want_frames)
 		fail_msg("%s%s: %llu of 5 stacks as expected; first other: %s",
 			 env && env[0] ? env[0] : "default", env && env[0] && env[1] ? " ..." : "",
 			 (unsigned long long)c.good, c.bad);
+	if (all)
+		snprintf(all, len, "%s", c.all);
 	h_run_free(&r);
+}
+
+static void check_chain(const char *const env[], size_t want_frames)
+{
+	check_chain_frames(env, want_frames, NULL, 0);
 }
 
 static void test_callchain_default(void **state)
@@ -85,9 +102,16 @@ static void test_callchain_default(void **state)
 	check_chain(NULL, 0);
 }
 
-static void test_callchain_libunwind(void **state)
+/* dwarf, the default, walks the same frames as libunwind, libc's outermost ones included */
+static void test_callchain_dwarf_is_libunwind(void **state)
 {
-	check_chain((const char *const[]){ "XTRACE_UNWIND=libunwind", NULL }, 0);
+	char dwarf[2048], lu[2048];
+	check_chain_frames((const char *const[]){ "XTRACE_UNWIND=dwarf", NULL }, 0, dwarf,
+			   sizeof dwarf);
+	check_chain_frames((const char *const[]){ "XTRACE_UNWIND=libunwind", NULL }, 0, lu,
+			   sizeof lu);
+	assert_non_null(strstr(dwarf, "level_three level_two level_one main "));
+	assert_string_equal(dwarf, lu);
 }
 
 static void test_callchain_fp(void **state)
@@ -115,7 +139,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_callchain_default),
-		cmocka_unit_test(test_callchain_libunwind),
+		cmocka_unit_test(test_callchain_dwarf_is_libunwind),
 		cmocka_unit_test(test_callchain_fp),
 		cmocka_unit_test(test_callchain_none),
 		cmocka_unit_test(test_callchain_depth2),

@@ -1,0 +1,511 @@
+/* unwind.c: the default stack walk, DWARF call-frame information read straight from the
+ * .eh_frame of the code being unwound, with each return address's frame rule cached per thread.
+ *
+ * Why not libunwind for every stack: its unw_backtrace costs ~8 ns a frame here, while a frame
+ * whose rule is cached costs a hash probe and two loads. The rule of a return address says how
+ * to find the caller's frame: the CFA (the stack pointer before the call) is RSP or RBP plus an
+ * offset, the return address sits at CFA-8, and RBP is either unchanged or saved at CFA plus an
+ * offset. Code whose rule is anything else (signal trampolines, stack realignment, expressions),
+ * a frame outside the thread's stack, or code without unwind tables makes the walk give up, and
+ * the caller falls back to libunwind for that stack.
+ *
+ * The rule of a pc is found as libgcc's unwinder finds it: _dl_find_object gives the object's
+ * .eh_frame_hdr without a lock, its sorted table gives the FDE, and the CIE's and FDE's CFA
+ * instructions are run up to the pc. A rule depends only on the code at that address, so the
+ * cache stays valid until code is unmapped: dlclose bumps xt_code_epoch, which clears every
+ * thread's cache at its next walk. */
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+
+#include "unwind.h"
+
+_Atomic unsigned xt_code_epoch = 1;
+
+/* A frame rule packed in 64 bits (0: no rule cached). */
+enum { RULE_NONE = 0, RULE_SP = 1, RULE_BP = 2, RULE_END = 3, RULE_GIVE_UP = 4 };
+#define RULE_KIND(r) ((unsigned)(r) & 7)
+#define RULE_BP_SAVED(r) (((r) >> 3) & 1)
+#define RULE_BP_OFF(r) ((int64_t)(int16_t)((r) >> 16))
+#define RULE_CFA_OFF(r) ((int64_t)(int32_t)((r) >> 32))
+
+static uint64_t make_rule(unsigned kind, int64_t cfa_off, int bp_saved, int64_t bp_off)
+{
+	return kind | (uint64_t)(bp_saved != 0) << 3 | (uint64_t)(uint16_t)(int16_t)bp_off << 16 |
+	       (uint64_t)(uint32_t)(int32_t)cfa_off << 32;
+}
+
+/* --- reading .eh_frame ----------------------------------------------------------------------- */
+
+enum {
+	DW_EH_PE_absptr = 0x00, DW_EH_PE_uleb128 = 0x01, DW_EH_PE_udata2 = 0x02,
+	DW_EH_PE_udata4 = 0x03, DW_EH_PE_udata8 = 0x04, DW_EH_PE_sleb128 = 0x09,
+	DW_EH_PE_sdata2 = 0x0a, DW_EH_PE_sdata4 = 0x0b, DW_EH_PE_sdata8 = 0x0c,
+	DW_EH_PE_pcrel = 0x10, DW_EH_PE_datarel = 0x30, DW_EH_PE_omit = 0xff,
+};
+
+/* DWARF register numbers of x86-64 that matter here. */
+enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
+
+struct cursor {
+	const uint8_t *p, *end;
+	int bad;
+};
+
+static uint64_t uleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; c->p < c->end; shift += 7) {
+		uint8_t b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = 1;
+	return 0;
+}
+
+static int64_t sleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	while (c->p < c->end) {
+		uint8_t b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		shift += 7;
+		if (!(b & 0x80)) {
+			if (shift < 64 && (b & 0x40))
+				v |= ~0ull << shift;
+			return (int64_t)v;
+		}
+	}
+	c->bad = 1;
+	return 0;
+}
+
+static uint64_t fixed(struct cursor *c, unsigned size)
+{
+	if ((size_t)(c->end - c->p) < size) {
+		c->bad = 1;
+		return 0;
+	}
+	uint64_t v = 0;
+	memcpy(&v, c->p, size); /* little-endian */
+	c->p += size;
+	return v;
+}
+
+/* encoded reads a pointer in encoding enc; datarel is relative to data (the .eh_frame_hdr). */
+static uint64_t encoded(struct cursor *c, uint8_t enc, uintptr_t data)
+{
+	uintptr_t here = (uintptr_t)c->p;
+	uint64_t v;
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr: v = fixed(c, 8); break;
+	case DW_EH_PE_uleb128: v = uleb(c); break;
+	case DW_EH_PE_udata2: v = fixed(c, 2); break;
+	case DW_EH_PE_udata4: v = fixed(c, 4); break;
+	case DW_EH_PE_udata8: v = fixed(c, 8); break;
+	case DW_EH_PE_sleb128: v = (uint64_t)sleb(c); break;
+	case DW_EH_PE_sdata2: v = (uint64_t)(int64_t)(int16_t)fixed(c, 2); break;
+	case DW_EH_PE_sdata4: v = (uint64_t)(int64_t)(int32_t)fixed(c, 4); break;
+	case DW_EH_PE_sdata8: v = fixed(c, 8); break;
+	default: c->bad = 1; return 0;
+	}
+	switch (enc & 0x70) {
+	case 0: break;
+	case DW_EH_PE_pcrel: v += here; break;
+	case DW_EH_PE_datarel: v += data; break;
+	default: c->bad = 1;
+	}
+	return v;
+}
+
+/* find_fde returns the FDE covering pc from the object's .eh_frame_hdr search table. */
+static const uint8_t *find_fde(uintptr_t pc)
+{
+	struct dl_find_object dlfo;
+	if (_dl_find_object((void *)pc, &dlfo) != 0 || !dlfo.dlfo_eh_frame)
+		return NULL;
+	const uint8_t *hdr = dlfo.dlfo_eh_frame;
+	/* version 1, then the encodings of eh_frame_ptr, fde_count and the table; the table must
+	 * be the sorted datarel sdata4 pairs every linker writes. */
+	if (hdr[0] != 1 || hdr[3] != (DW_EH_PE_datarel | DW_EH_PE_sdata4))
+		return NULL;
+	struct cursor c = {hdr + 4, hdr + 4 + 16, 0};
+	encoded(&c, hdr[1], (uintptr_t)hdr);
+	uint64_t count = encoded(&c, hdr[2], (uintptr_t)hdr);
+	if (c.bad || count == 0 || count > (1u << 28))
+		return NULL;
+	const int32_t *table = (const int32_t *)c.p;
+	uint64_t lo = 0, hi = count;
+	while (hi - lo > 1) { /* the last entry whose start is <= pc */
+		uint64_t mid = lo + (hi - lo) / 2;
+		if ((uintptr_t)hdr + (intptr_t)table[2 * mid] <= pc)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if ((uintptr_t)hdr + (intptr_t)table[2 * lo] > pc)
+		return NULL;
+	return hdr + table[2 * lo + 1];
+}
+
+/* The register rules the walk needs, while CFA instructions run. */
+struct cfa_state {
+	unsigned cfa_reg;
+	int64_t cfa_off;
+	int bp_saved, bp_other; /* RBP saved at CFA+bp_off; RBP given by a rule the walk lacks */
+	int64_t bp_off;
+	int ra_at, ra_undefined, ra_other; /* RA at CFA+ra_off; undefined (outermost); other */
+	int64_t ra_off;
+	int cfa_other; /* CFA from an expression or a register other than RSP/RBP */
+};
+
+struct cie_info {
+	uint64_t code_align;
+	int64_t data_align;
+	uint8_t fde_enc;
+	int has_aug_len, signal_frame;
+	const uint8_t *insns, *insns_end;
+};
+
+static void set_offset(struct cfa_state *s, uint64_t reg, int64_t off)
+{
+	if (reg == REG_RBP) {
+		s->bp_saved = 1;
+		s->bp_other = 0;
+		s->bp_off = off;
+	} else if (reg == REG_RA) {
+		s->ra_at = 1;
+		s->ra_undefined = s->ra_other = 0;
+		s->ra_off = off;
+	}
+}
+
+static void set_other(struct cfa_state *s, uint64_t reg)
+{
+	if (reg == REG_RBP) {
+		s->bp_saved = 0;
+		s->bp_other = 1;
+	} else if (reg == REG_RA) {
+		s->ra_at = s->ra_undefined = 0;
+		s->ra_other = 1;
+	}
+}
+
+static void restore_reg(struct cfa_state *s, const struct cfa_state *init, uint64_t reg)
+{
+	if (reg == REG_RBP) {
+		s->bp_saved = init->bp_saved;
+		s->bp_other = init->bp_other;
+		s->bp_off = init->bp_off;
+	} else if (reg == REG_RA) {
+		s->ra_at = init->ra_at;
+		s->ra_undefined = init->ra_undefined;
+		s->ra_other = init->ra_other;
+		s->ra_off = init->ra_off;
+	}
+}
+
+/* run_cfa runs CFA instructions while the location stays <= target (loc starts at the FDE's
+ * first address); init is the state after the CIE's instructions (for DW_CFA_restore).
+ * Returns 0, or -1 on an instruction it cannot follow. */
+static int run_cfa(struct cursor *c, const struct cie_info *ci, struct cfa_state *s,
+		   const struct cfa_state *init, uintptr_t loc, uintptr_t target)
+{
+	struct cfa_state stack[8];
+	unsigned depth = 0;
+	while (c->p < c->end && !c->bad) {
+		uint8_t op = *c->p++;
+		uint64_t reg, delta;
+		switch (op & 0xc0) {
+		case 0x40: /* DW_CFA_advance_loc */
+			loc += (op & 0x3f) * ci->code_align;
+			if (loc > target)
+				return 0;
+			continue;
+		case 0x80: /* DW_CFA_offset */
+			set_offset(s, op & 0x3f, (int64_t)uleb(c) * ci->data_align);
+			continue;
+		case 0xc0: /* DW_CFA_restore */
+			restore_reg(s, init, op & 0x3f);
+			continue;
+		}
+		switch (op) {
+		case 0x00: /* nop */
+			break;
+		case 0x01: /* set_loc */
+			loc = encoded(c, ci->fde_enc, 0);
+			if (loc > target)
+				return 0;
+			break;
+		case 0x02: case 0x03: case 0x04: /* advance_loc1/2/4 */
+			delta = fixed(c, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
+			loc += delta * ci->code_align;
+			if (loc > target)
+				return 0;
+			break;
+		case 0x05: /* offset_extended */
+			reg = uleb(c);
+			set_offset(s, reg, (int64_t)uleb(c) * ci->data_align);
+			break;
+		case 0x06: /* restore_extended */
+			restore_reg(s, init, uleb(c));
+			break;
+		case 0x07: /* undefined */
+			reg = uleb(c);
+			if (reg == REG_RA) {
+				s->ra_at = s->ra_other = 0;
+				s->ra_undefined = 1;
+			} else {
+				set_other(s, reg);
+			}
+			break;
+		case 0x08: /* same_value */
+			reg = uleb(c);
+			if (reg == REG_RBP)
+				s->bp_saved = s->bp_other = 0;
+			else if (reg == REG_RA)
+				set_other(s, reg);
+			break;
+		case 0x09: /* register */
+			set_other(s, uleb(c));
+			uleb(c);
+			break;
+		case 0x0a: /* remember_state */
+			if (depth == sizeof stack / sizeof stack[0])
+				return -1;
+			stack[depth++] = *s;
+			break;
+		case 0x0b: /* restore_state */
+			if (depth == 0)
+				return -1;
+			*s = stack[--depth];
+			break;
+		case 0x0c: /* def_cfa */
+			s->cfa_reg = (unsigned)uleb(c);
+			s->cfa_off = (int64_t)uleb(c);
+			s->cfa_other = 0;
+			break;
+		case 0x0d: /* def_cfa_register */
+			s->cfa_reg = (unsigned)uleb(c);
+			s->cfa_other = 0;
+			break;
+		case 0x0e: /* def_cfa_offset */
+			s->cfa_off = (int64_t)uleb(c);
+			break;
+		case 0x0f: /* def_cfa_expression */
+			delta = uleb(c);
+			if (delta > (uint64_t)(c->end - c->p))
+				return -1;
+			c->p += delta;
+			s->cfa_other = 1;
+			break;
+		case 0x10: /* expression */
+		case 0x16: /* val_expression */
+			set_other(s, uleb(c));
+			delta = uleb(c);
+			if (delta > (uint64_t)(c->end - c->p))
+				return -1;
+			c->p += delta;
+			break;
+		case 0x11: /* offset_extended_sf */
+			reg = uleb(c);
+			set_offset(s, reg, sleb(c) * ci->data_align);
+			break;
+		case 0x12: /* def_cfa_sf */
+			s->cfa_reg = (unsigned)uleb(c);
+			s->cfa_off = sleb(c) * ci->data_align;
+			s->cfa_other = 0;
+			break;
+		case 0x13: /* def_cfa_offset_sf */
+			s->cfa_off = sleb(c) * ci->data_align;
+			break;
+		case 0x14: /* val_offset */
+			set_other(s, uleb(c));
+			uleb(c);
+			break;
+		case 0x15: /* val_offset_sf */
+			set_other(s, uleb(c));
+			sleb(c);
+			break;
+		case 0x2e: /* GNU_args_size */
+			uleb(c);
+			break;
+		case 0x2f: /* GNU_negative_offset_extended */
+			reg = uleb(c);
+			set_offset(s, reg, -(int64_t)uleb(c) * ci->data_align);
+			break;
+		default:
+			return -1;
+		}
+	}
+	return c->bad ? -1 : 0;
+}
+
+/* parse_cie reads the CIE at cie (its length field) into ci. */
+static int parse_cie(const uint8_t *cie, struct cie_info *ci)
+{
+	uint32_t len;
+	memcpy(&len, cie, 4);
+	if (len == 0 || len == 0xffffffffu)
+		return -1;
+	struct cursor c = {cie + 4, cie + 4 + len, 0};
+	if (fixed(&c, 4) != 0) /* CIE id */
+		return -1;
+	unsigned version = (unsigned)fixed(&c, 1);
+	if (version != 1 && version != 3)
+		return -1;
+	const char *aug = (const char *)c.p;
+	size_t alen = strnlen(aug, (size_t)(c.end - c.p));
+	if (alen == (size_t)(c.end - c.p))
+		return -1;
+	c.p += alen + 1;
+	ci->code_align = uleb(&c);
+	ci->data_align = sleb(&c);
+	uint64_t ra = version == 1 ? fixed(&c, 1) : uleb(&c);
+	if (ra != REG_RA)
+		return -1;
+	ci->fde_enc = DW_EH_PE_absptr;
+	ci->has_aug_len = ci->signal_frame = 0;
+	const uint8_t *aug_end = NULL;
+	for (const char *a = aug; *a; a++) {
+		if (a == aug && *a == 'z') {
+			uint64_t n = uleb(&c);
+			if (n > (uint64_t)(c.end - c.p))
+				return -1;
+			aug_end = c.p + n;
+			ci->has_aug_len = 1;
+		} else if (*a == 'R') {
+			ci->fde_enc = (uint8_t)fixed(&c, 1);
+		} else if (*a == 'P') {
+			uint8_t enc = (uint8_t)fixed(&c, 1);
+			encoded(&c, enc & 0x7f, 0); /* the personality routine: skipped */
+		} else if (*a == 'L') {
+			fixed(&c, 1);
+		} else if (*a == 'S') {
+			ci->signal_frame = 1;
+		} else if (!aug_end) {
+			return -1; /* an augmentation whose data cannot be skipped */
+		}
+	}
+	if (aug_end)
+		c.p = aug_end;
+	if (c.bad || ci->fde_enc == DW_EH_PE_omit)
+		return -1;
+	ci->insns = c.p;
+	ci->insns_end = c.end;
+	return 0;
+}
+
+/* compute_rule works out the rule for pc from the unwind tables. exact: pc is the walk's first
+ * frame (the instruction itself); otherwise pc is a return address and the call before it is
+ * looked up. */
+static uint64_t compute_rule(uintptr_t pc, int exact)
+{
+	uintptr_t target = exact ? pc : pc - 1;
+	const uint8_t *fde = find_fde(target);
+	if (!fde)
+		return RULE_GIVE_UP;
+	uint32_t len, cie_off;
+	memcpy(&len, fde, 4);
+	if (len == 0 || len == 0xffffffffu)
+		return RULE_GIVE_UP;
+	memcpy(&cie_off, fde + 4, 4);
+	if (cie_off == 0)
+		return RULE_GIVE_UP; /* a CIE where an FDE should be */
+	struct cie_info ci;
+	if (parse_cie(fde + 4 - cie_off, &ci) != 0 || ci.signal_frame)
+		return RULE_GIVE_UP;
+	struct cursor c = {fde + 8, fde + 4 + len, 0};
+	uintptr_t start = encoded(&c, ci.fde_enc, 0);
+	uintptr_t range = encoded(&c, ci.fde_enc & 0x0f, 0);
+	if (ci.has_aug_len) {
+		uint64_t n = uleb(&c);
+		if (n > (uint64_t)(c.end - c.p))
+			return RULE_GIVE_UP;
+		c.p += n;
+	}
+	if (c.bad || target < start || target - start >= range)
+		return RULE_GIVE_UP;
+	struct cfa_state s = {0}, init;
+	struct cursor cc = {ci.insns, ci.insns_end, 0};
+	if (run_cfa(&cc, &ci, &s, &s, 0, UINTPTR_MAX) != 0)
+		return RULE_GIVE_UP;
+	init = s;
+	if (run_cfa(&c, &ci, &s, &init, start, target) != 0)
+		return RULE_GIVE_UP;
+	if (s.ra_undefined)
+		return RULE_END;
+	if (s.cfa_other || s.bp_other || !s.ra_at || s.ra_off != -8 ||
+	    (s.cfa_reg != REG_RSP && s.cfa_reg != REG_RBP) || s.cfa_off < 8 ||
+	    s.cfa_off > INT32_MAX || (s.bp_saved && (s.bp_off < -32768 || s.bp_off > 32767)))
+		return RULE_GIVE_UP;
+	return make_rule(s.cfa_reg == REG_RSP ? RULE_SP : RULE_BP, s.cfa_off, s.bp_saved, s.bp_off);
+}
+
+/* --- the walk ---------------------------------------------------------------------------- */
+
+static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
+{
+	/* The first frame's pc is an instruction, the others return addresses: their rules differ
+	 * for the same address, so the first frame's key carries a low bit no return address has
+	 * in this position (pc is shifted left). */
+	uint64_t key = (uint64_t)pc << 1 | (unsigned)exact;
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - XT_UNW_CACHE_BITS));
+	if (xt_likely(uc->e[i].key == key))
+		return uc->e[i].rule;
+	uint64_t r = compute_rule(pc, exact);
+	uc->e[i].key = key;
+	uc->e[i].rule = r;
+	return r;
+}
+
+__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned max)
+{
+	struct xt_unw_cache *uc = &t->unw;
+	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
+	if (xt_unlikely(uc->epoch != epoch)) {
+		memset(uc->e, 0, sizeof(uc->e));
+		uc->epoch = epoch;
+	}
+	uintptr_t lo = t->stack_lo, hi = t->stack_hi, ip, sp, bp;
+	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+			 : "=r"(ip), "=r"(sp), "=r"(bp));
+	if (sp < lo || sp >= hi)
+		return -1; /* no bounds, or on another stack (a signal stack, a coroutine) */
+	unsigned n = 0;
+	for (int exact = 1; n < max; exact = 0) {
+		uint64_t r = rule_of(uc, ip, exact);
+		uintptr_t cfa;
+		switch (RULE_KIND(r)) {
+		case RULE_SP: cfa = sp + (uintptr_t)RULE_CFA_OFF(r); break;
+		case RULE_BP: cfa = bp + (uintptr_t)RULE_CFA_OFF(r); break;
+		case RULE_END: return (int)n;
+		default: return -1;
+		}
+		if (cfa <= sp || cfa > hi || (cfa & 7))
+			return -1;
+		uintptr_t ra = ((const uintptr_t *)cfa)[-1];
+		if (RULE_BP_SAVED(r)) {
+			uintptr_t at = cfa + (uintptr_t)RULE_BP_OFF(r);
+			if (at < sp || at + 8 > hi)
+				return -1;
+			bp = *(const uintptr_t *)at;
+		}
+		if (!ra)
+			return (int)n;
+		pcs[n++] = ra;
+		sp = cfa;
+		ip = ra;
+	}
+	return (int)n;
+}
+
+void xt_unwind_code_unmapped(void)
+{
+	atomic_fetch_add(&xt_code_epoch, 1);
+}

@@ -1,0 +1,194 @@
+/* test_unwind.c: the shim's DWARF walk (shim/unwind.c) gives the frames libunwind gives, from
+ * the main thread, another thread, frames of every shape the compiler makes (deep recursion,
+ * alloca, frame pointers or none) and libc's own frames; it gives up (so the shim asks
+ * libunwind) on a signal stack and through a signal frame; dlclose empties its cache. */
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "unwind.h"
+
+static struct xt_thread *thread_state(void)
+{
+	static __thread struct xt_thread *t;
+	if (!t) {
+		t = calloc(1, sizeof *t);
+		pthread_attr_t attr;
+		void *lo;
+		size_t size;
+		assert_int_equal(pthread_getattr_np(pthread_self(), &attr), 0);
+		assert_int_equal(pthread_attr_getstack(&attr, &lo, &size), 0);
+		pthread_attr_destroy(&attr);
+		t->stack_lo = (uintptr_t)lo;
+		t->stack_hi = (uintptr_t)lo + size;
+	}
+	return t;
+}
+
+struct walks {
+	uintptr_t dwarf[128], lu[128];
+	int nd, nl;
+};
+
+/* capture walks the stack both ways from the same frame. Each list's first entry is a return
+ * address inside capture itself (two different calls), so lists are compared from the second. */
+static __attribute__((noinline)) void capture(struct walks *w)
+{
+	w->nd = xt_unwind_dwarf(thread_state(), w->dwarf, 128);
+	w->nl = unw_backtrace((void **)w->lu, 128);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void assert_same_frames(const struct walks *w, int min_depth)
+{
+	assert_true(w->nd > 1);
+	assert_int_equal(w->nd, w->nl);
+	assert_true(w->nd >= min_depth);
+	for (int i = 1; i < w->nd; i++)
+		assert_int_equal(w->dwarf[i], w->lu[i]);
+}
+
+static __attribute__((noinline)) int recurse(struct walks *w, int n)
+{
+	if (n == 0) {
+		capture(w);
+		return 0;
+	}
+	int r = recurse(w, n - 1);
+	__asm__ volatile("" ::: "memory");
+	return r + 1;
+}
+
+/* With a variable-size frame the CFA is RBP-based (gcc keeps a frame pointer for alloca);
+ * nested ones need each caller's RBP restored from where its callee saved it. */
+static __attribute__((noinline)) int with_alloca(struct walks *w, size_t n, int nest)
+{
+	char *p = __builtin_alloca(n);
+	memset(p, 1, n);
+	__asm__ volatile("" : : "r"(p) : "memory");
+	int r = nest ? with_alloca(w, n + 16, nest - 1) : recurse(w, 3);
+	__asm__ volatile("" ::: "memory");
+	return r + p[n / 2];
+}
+
+static __attribute__((noinline, optimize("omit-frame-pointer"))) int no_fp(struct walks *w, int n)
+{
+	volatile char pad[200];
+	pad[0] = (char)n;
+	return with_alloca(w, 1000 + (size_t)n, 2) + pad[0];
+}
+
+static void test_same_as_libunwind_main_thread(void **state)
+{
+	struct walks w;
+	recurse(&w, 0);
+	assert_same_frames(&w, 4);
+	recurse(&w, 40);
+	assert_same_frames(&w, 44);
+	no_fp(&w, 7);
+	assert_same_frames(&w, 12);
+	/* a second time, from the cache */
+	no_fp(&w, 7);
+	assert_same_frames(&w, 12);
+}
+
+static void *thread_walk(void *arg)
+{
+	struct walks *w = arg;
+	no_fp(w, 3);
+	return NULL;
+}
+
+static void test_same_as_libunwind_other_thread(void **state)
+{
+	struct walks w;
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, thread_walk, &w), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	/* ... thread_walk, start_thread, clone3: libc's outermost frame ends both walks */
+	assert_same_frames(&w, 8);
+}
+
+static void test_depth_limit(void **state)
+{
+	uintptr_t pcs[4];
+	struct walks w;
+	recurse(&w, 20);
+	assert_int_equal(xt_unwind_dwarf(thread_state(), pcs, 4), 4);
+}
+
+static struct walks sig_walks;
+static volatile int sig_n;
+
+static void on_signal(int sig)
+{
+	sig_n = xt_unwind_dwarf(thread_state(), sig_walks.dwarf, 128);
+}
+
+static void test_gives_up_through_signal_frames(void **state)
+{
+	/* the handler's own stack is walked up to the kernel's signal frame, which it cannot
+	 * follow: the walk says so instead of stopping there */
+	signal(SIGUSR1, on_signal);
+	raise(SIGUSR1);
+	assert_int_equal(sig_n, -1);
+
+	/* on an alternate signal stack the walk does not even start */
+	stack_t ss = {.ss_sp = malloc(1 << 16), .ss_size = 1 << 16};
+	assert_int_equal(sigaltstack(&ss, NULL), 0);
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_ONSTACK};
+	sigaction(SIGUSR1, &sa, NULL);
+	sig_n = 0;
+	raise(SIGUSR1);
+	assert_int_equal(sig_n, -1);
+	signal(SIGUSR1, SIG_DFL);
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+	free(ss.ss_sp);
+}
+
+static void test_no_bounds_no_walk(void **state)
+{
+	struct xt_thread *t = calloc(1, sizeof *t);
+	uintptr_t pcs[8];
+	assert_int_equal(xt_unwind_dwarf(t, pcs, 8), -1);
+	free(t);
+}
+
+static void test_dlclose_drops_cached_rules(void **state)
+{
+	struct walks w;
+	recurse(&w, 2);
+	struct xt_thread *t = thread_state();
+	unsigned before = t->unw.epoch;
+	size_t cached = 0;
+	for (size_t i = 0; i < sizeof t->unw.e / sizeof t->unw.e[0]; i++)
+		cached += t->unw.e[i].key != 0;
+	assert_true(cached > 0);
+	xt_unwind_code_unmapped();
+	recurse(&w, 2);
+	assert_int_not_equal(t->unw.epoch, before);
+	assert_same_frames(&w, 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_same_as_libunwind_main_thread),
+		cmocka_unit_test(test_same_as_libunwind_other_thread),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_gives_up_through_signal_frames),
+		cmocka_unit_test(test_no_bounds_no_walk),
+		cmocka_unit_test(test_dlclose_drops_cached_rules),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
