@@ -70,10 +70,18 @@ struct xt_thread {
 	struct xt_type_memo {
 		uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
 	} types[1024];
-	/* Frame rules of the DWARF walk by return address (unwind.c), valid for code epoch epoch. */
+	/* The DWARF walk's frame rules by return address, valid for code epoch epoch, and its
+	 * last two walks (memo[cur] the latest), see unwind.c. */
 	struct xt_unw_cache {
-		unsigned epoch;
+		unsigned epoch, cur;
 		struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
+		struct xt_unw_memo {
+			unsigned n, valid, ends_in_zero; /* steps s[0..n-1] unwound, s[n] the last */
+			struct xt_unw_step {
+				uint64_t ip, sp, bp;     /* the state at this frame */
+				uint64_t ra_slot, bp_slot; /* what unwinding it read (bp_slot 0: none) */
+			} s[XT_MAX_FRAMES + 16];
+		} memo[2];
 	} unw;
 	/* Events of signal handlers that interrupted this thread's own encoding: they wait here
 	 * and are written right after the interrupted event (a ring: tail is the handler's, head

@@ -15,6 +15,7 @@
  * cache stays valid until code is unmapped: dlclose bumps xt_code_epoch, which clears every
  * thread's cache at its next walk. */
 #include <dlfcn.h>
+#include <limits.h>
 #include <link.h>
 #include <string.h>
 
@@ -464,12 +465,35 @@ static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
 	return r;
 }
 
+/* verify returns the first step of m from j on whose memory reads would now read otherwise,
+ * or UINT_MAX when a walk from step j's state would repeat m exactly. Every address was inside
+ * this thread's stack at or above step j's stack pointer, which equals the current walk's:
+ * live stack, so the loads are safe. */
+static unsigned verify(const struct xt_unw_memo *m, unsigned j)
+{
+	for (unsigned i = j; i < m->n; i++) {
+		if (*(const uintptr_t *)m->s[i].ra_slot != m->s[i + 1].ip)
+			return i;
+		if (m->s[i].bp_slot && *(const uintptr_t *)m->s[i].bp_slot != m->s[i + 1].bp)
+			return i;
+	}
+	if (m->ends_in_zero && *(const uintptr_t *)m->s[m->n].ra_slot != 0)
+		return m->n;
+	return UINT_MAX;
+}
+
+/* A walk is a function of its state (pc, RSP, RBP) and of the stack words it reads. The memo
+ * keeps the previous walk's state at each frame and where it read: when the walk reaches a
+ * state the previous walk had and those words still hold the same values, the rest of the
+ * walk is the previous one's, taken without unwinding (a caller's frames stay unchanged
+ * while the program allocates further down). */
 __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned max)
 {
 	struct xt_unw_cache *uc = &t->unw;
 	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
 	if (xt_unlikely(uc->epoch != epoch)) {
 		memset(uc->e, 0, sizeof(uc->e));
+		uc->memo[0].valid = uc->memo[1].valid = 0;
 		uc->epoch = epoch;
 	}
 	uintptr_t lo = t->stack_lo, hi = t->stack_hi, ip, sp, bp;
@@ -477,32 +501,81 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 			 : "=r"(ip), "=r"(sp), "=r"(bp));
 	if (sp < lo || sp >= hi)
 		return -1; /* no bounds, or on another stack (a signal stack, a coroutine) */
-	unsigned n = 0;
-	for (int exact = 1; n < max; exact = 0) {
+	const struct xt_unw_memo *prev = &uc->memo[uc->cur];
+	struct xt_unw_memo *cur = &uc->memo[uc->cur ^ 1];
+	cur->valid = 0;
+	unsigned n = 0, j = 0, from = 0; /* prev's step at or above sp; no match tried below from */
+	int usable = prev->valid;
+	for (int exact = 1;; exact = 0) {
+		if (usable) {
+			while (j <= prev->n && prev->s[j].sp < sp)
+				j++;
+			if (j > prev->n) {
+				usable = 0;
+			} else if (j >= from && prev->s[j].sp == sp && prev->s[j].ip == ip &&
+				   prev->s[j].bp == bp) {
+				unsigned f = verify(prev, j);
+				if (f == UINT_MAX) {
+					unsigned more = prev->n - j;
+					memcpy(&cur->s[n], &prev->s[j], (more + 1) * sizeof(cur->s[0]));
+					for (unsigned i = 0; i < more && n + i < max; i++)
+						pcs[n + i] = prev->s[j + i + 1].ip;
+					cur->n = n + more;
+					cur->ends_in_zero = prev->ends_in_zero;
+					cur->valid = 1;
+					uc->cur ^= 1;
+					return (int)(n + more < max ? n + more : max);
+				}
+				from = f + 1; /* a match below f would read the changed word too */
+			}
+		}
+		struct xt_unw_step *st = &cur->s[n];
+		st->ip = ip;
+		st->sp = sp;
+		st->bp = bp;
+		st->bp_slot = 0;
+		if (n == max)
+			return (int)n; /* cut short: not a memo */
 		uint64_t r = rule_of(uc, ip, exact);
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_SP: cfa = sp + (uintptr_t)RULE_CFA_OFF(r); break;
 		case RULE_BP: cfa = bp + (uintptr_t)RULE_CFA_OFF(r); break;
-		case RULE_END: return (int)n;
+		case RULE_END:
+			cur->n = n;
+			cur->ends_in_zero = 0;
+			cur->valid = 1;
+			uc->cur ^= 1;
+			return (int)n;
 		default: return -1;
 		}
 		if (cfa <= sp || cfa > hi || (cfa & 7))
 			return -1;
-		uintptr_t ra = ((const uintptr_t *)cfa)[-1];
+		st->ra_slot = cfa - 8;
+		uintptr_t ra = *(const uintptr_t *)st->ra_slot;
 		if (RULE_BP_SAVED(r)) {
 			uintptr_t at = cfa + (uintptr_t)RULE_BP_OFF(r);
 			if (at < sp || at + 8 > hi)
 				return -1;
+			st->bp_slot = at;
 			bp = *(const uintptr_t *)at;
 		}
-		if (!ra)
+		if (!ra) {
+			cur->n = n;
+			cur->ends_in_zero = 1;
+			cur->valid = 1;
+			uc->cur ^= 1;
 			return (int)n;
+		}
 		pcs[n++] = ra;
 		sp = cfa;
 		ip = ra;
 	}
-	return (int)n;
+}
+
+void xt_unwind_thread_start(struct xt_thread *t)
+{
+	t->unw.memo[0].valid = t->unw.memo[1].valid = 0;
 }
 
 void xt_unwind_code_unmapped(void)

@@ -16,6 +16,7 @@
 
 #include "output.h"
 #include "shim.h"
+#include "unwind.h"
 
 XT_TLS struct xt_tl xt_tl;
 _Atomic(struct xt_thread *) xt_threads;
@@ -101,6 +102,7 @@ struct xt_thread *xt_thread_register(void)
 	t->stack_lo = t->stack_hi = 0;
 	if (xt_config.unwind == XT_UNWIND_FP || xt_config.unwind == XT_UNWIND_DWARF)
 		stack_bounds(t);
+	xt_unwind_thread_start(t);
 	/* glibc's own threads block its internal signals (the SIGEV_THREAD timer helper waits for
 	 * __SIGRTMIN, signal 32, that way). The unwinder saves and restores the signal mask through
 	 * glibc, which leaves those signals unblocked, and the next timer signal would then kill

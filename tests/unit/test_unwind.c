@@ -118,6 +118,39 @@ static void test_same_as_libunwind_other_thread(void **state)
 	assert_same_frames(&w, 8);
 }
 
+/* Two call sites of the same function at the same depth: the frames below are the same, and
+ * only the caller's return address tells them apart. */
+static __attribute__((noinline)) int site(struct walks *w, int which, int depth)
+{
+	int r;
+	if (which) {
+		r = recurse(w, depth);
+		__asm__ volatile("nop" ::: "memory");
+	} else {
+		r = recurse(w, depth);
+		__asm__ volatile("nop\n\tnop" ::: "memory");
+	}
+	__asm__ volatile("" ::: "memory");
+	return r;
+}
+
+static void test_repeated_walks_follow_changes(void **state)
+{
+	/* Each walk may take the previous one's outer frames; every one must still be what
+	 * libunwind sees, whichever frame changed in between. */
+	unsigned seed = 12345;
+	for (int i = 0; i < 400; i++) {
+		seed = seed * 1103515245u + 12345u;
+		unsigned r = seed >> 16;
+		struct walks w;
+		if (r & 1)
+			site(&w, (r >> 1) & 1, (int)((r >> 2) % 4));
+		else
+			no_fp(&w, (int)((r >> 2) % 3));
+		assert_same_frames(&w, 4);
+	}
+}
+
 static void test_depth_limit(void **state)
 {
 	uintptr_t pcs[4];
@@ -185,6 +218,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_libunwind_main_thread),
 		cmocka_unit_test(test_same_as_libunwind_other_thread),
+		cmocka_unit_test(test_repeated_walks_follow_changes),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_gives_up_through_signal_frames),
 		cmocka_unit_test(test_no_bounds_no_walk),
