@@ -64,7 +64,7 @@ def main():
 
     threads = int(meta.get("threads", "2"))
     iters = int(meta.get("iters", "1000000"))
-    events = med("main.libunwind.events")
+    events = med("main.dwarf.events")
     print()
     print("xtrace bench: mtloop, %d threads x %d iterations of free+malloc (%s heap events), "
           "medians of %s rounds" % (threads, iters, fmt(events, ".0f", "?"), meta.get("rounds", "?")))
@@ -79,7 +79,7 @@ def main():
     u = "main.untraced"
     rows.append(["untraced", fmt(med(u + ".wall"), ".3f"), "1.00", "-",
                  fmt(med(u + ".rss") and med(u + ".rss") / 1024, ".1f"), "-", "-", "-"])
-    for mode in ("libunwind", "fp", "none"):
+    for mode in ("dwarf", "libunwind", "fp", "none"):
         k = "main." + mode
         if not has(k + ".wall"):
             continue
@@ -95,7 +95,7 @@ def main():
         ])
     h = "main.heaptrack"
     if has(h + ".wall"):
-        ev = "main.libunwind.events"
+        ev = "main.dwarf.events"
         rows.append([
             "heaptrack (traced process)",
             fmt(med(h + ".wall"), ".3f"),
@@ -129,13 +129,14 @@ def main():
   B/event        trace bytes / heap events; * marks the file as written by default. xtrace
                  writes its format uncompressed (zstd = that file through `zstd -3`, not
                  written); heaptrack writes zstd (raw = the same file decompressed)
-  stacks         libunwind and heaptrack: full stacks (libunwind), fp: frame-pointer walk (the
+  stacks         dwarf (the default: cached DWARF rules, libunwind where they cannot follow),
+                 libunwind (unw_backtrace alone) and heaptrack: full stacks; fp: frame-pointer walk (the
                  workload has frame pointers, Debian's glibc has none, so walks stop in libc),
                  none: the calling address only""")
 
     # --- analysis --------------------------------------------------------------------------
     rows = []
-    ev = "main.libunwind.events"
+    ev = "main.dwarf.events"
     for name, k in (("xtrace stats", "main.xtstats"), ("xtrace dump >/dev/null", "main.xtdump"),
                     ("heaptrack_print >/dev/null", "main.htprint")):
         if not has(k + ".wall"):
@@ -149,7 +150,7 @@ def main():
             fmt(med(k + ".anon") and med(k + ".anon") / 1024, ".1f"),
         ])
     print()
-    print("Analysis (of the same rounds' traces: xtrace libunwind, heaptrack)")
+    print("Analysis (of the same rounds' traces: xtrace dwarf, heaptrack)")
     print(table(["", "wall s", "M events/s", "x heaptrack_print", "max RSS MiB", "anon MiB"], rows,
                 "lrrrrr"))
     print("\n  M events/s     heap events of the run / wall time of the command"
@@ -161,14 +162,14 @@ def main():
     configs = [("1", "1e6"), ("2", "1e5"), ("2", "1e6"), ("2", "1e7")]
     if meta.get("scale", "1") != "0" and has("scale.2.1e6.untraced.wall"):
         rows = []
-        for mode in ("libunwind", "fp", "none"):
+        for mode in ("dwarf", "libunwind", "fp", "none"):
             row = ["xtrace " + mode]
             for t, e in configs:
                 k = "scale.%s.%s." % (t, e)
                 row.append(fmt(per_round(lambda c, cu, n: (c - cu) / n * 1e9,
                                          k + mode + ".cpu", k + "untraced.cpu", k + mode + ".events"), ".0f"))
             rows.append(row)
-        for mode in ("libunwind",):
+        for mode in ("dwarf",):
             row = ["  x untraced wall"]
             for t, e in configs:
                 k = "scale.%s.%s." % (t, e)
@@ -192,21 +193,21 @@ def main():
         print()
         print("Scaling (mtscale THREADS EVENTS: the same loop, EVENTS split over THREADS): +CPU ns/event")
         print(table(["", "1 thread 1e6", "2 threads 1e5", "2 threads 1e6", "2 threads 1e7"], rows, "lrrrr"))
-        print("\n  The x untraced, +RSS and reader rows are for libunwind; 1e5 events include the fixed"
+        print("\n  The x untraced, +RSS and reader rows are for dwarf; 1e5 events include the fixed"
               "\n  start-up and exit cost of the shim spread over few events. Reader max RSS includes"
               "\n  the mapped trace file; anon MiB is the reader's own memory (see Analysis).")
 
     # --- 100 million events ----------------------------------------------------------------
-    if has("big.libunwind.wall"):
-        n = med("big.libunwind.events")
+    if has("big.dwarf.wall"):
+        n = med("big.dwarf.events")
         rows = [
             ["heap events", fmt(n, ".0f")],
             ["untraced wall s / peak RSS MiB", "%s / %s" % (fmt(med("big.untraced.wall"), ".2f"),
                                                             fmt(med("big.untraced.rss") / 1024, ".1f"))],
-            ["xtrace libunwind wall s / peak RSS MiB", "%s / %s" % (fmt(med("big.libunwind.wall"), ".2f"),
-                                                                    fmt(med("big.libunwind.rss") / 1024, ".1f"))],
-            ["trace MiB (B/event)", "%s (%s)" % (fmt(med("big.libunwind.bytes") / 2**20, ".0f"),
-                                                 fmt(med("big.libunwind.bytes") / n, ".2f"))],
+            ["xtrace dwarf wall s / peak RSS MiB", "%s / %s" % (fmt(med("big.dwarf.wall"), ".2f"),
+                                                                    fmt(med("big.dwarf.rss") / 1024, ".1f"))],
+            ["trace MiB (B/event)", "%s (%s)" % (fmt(med("big.dwarf.bytes") / 2**20, ".0f"),
+                                                 fmt(med("big.dwarf.bytes") / n, ".2f"))],
             ["xtrace stats wall s / M events/s / max RSS MiB / anon MiB", "%s / %s / %s / %s" % (
                 fmt(med("big.xtstats.wall"), ".2f"), fmt(n / med("big.xtstats.wall") / 1e6, ".2f"),
                 fmt(med("big.xtstats.rss") / 1024, ".1f"),
@@ -228,17 +229,17 @@ def main():
             return
         checks.append(["met" if ok(value, limit) else "NOT met", name, value, limit])
 
-    check("wall x untraced, libunwind <= 3", ratio("main.libunwind.wall", u + ".wall"), 3.0, lambda v, l: v <= l)
+    check("wall x untraced, dwarf (full stacks) <= 3", ratio("main.dwarf.wall", u + ".wall"), 3.0, lambda v, l: v <= l)
     check("wall x untraced, none <= 1.3", ratio("main.none.wall", u + ".wall"), 1.3, lambda v, l: v <= l)
-    hz = ratio("main.heaptrack.bytes", "main.libunwind.events")
-    check("B/event (default) <= heaptrack compressed", ratio("main.libunwind.bytes", "main.libunwind.events"), hz,
+    hz = ratio("main.heaptrack.bytes", "main.dwarf.events")
+    check("B/event (default) <= heaptrack compressed", ratio("main.dwarf.bytes", "main.dwarf.events"), hz,
           lambda v, l: v <= l)
-    check("B/event raw format <= 6", ratio("main.libunwind.bytes", "main.libunwind.events"), 6.0, lambda v, l: v <= l)
+    check("B/event raw format <= 6", ratio("main.dwarf.bytes", "main.dwarf.events"), 6.0, lambda v, l: v <= l)
     check("xtrace stats >= 5x heaptrack_print", ratio("main.htprint.wall", "main.xtstats.wall"), 5.0,
           lambda v, l: v >= l)
     check("xtrace dump >= 2x heaptrack_print", ratio("main.htprint.wall", "main.xtdump.wall"), 2.0,
           lambda v, l: v >= l)
-    check("+RSS MiB, libunwind <= 16", per_round(lambda a, b: (a - b) / 1024, "main.libunwind.rss", u + ".rss"),
+    check("+RSS MiB, dwarf <= 16", per_round(lambda a, b: (a - b) / 1024, "main.dwarf.rss", u + ".rss"),
           16.0, lambda v, l: v <= l)
     if checks:
         print()

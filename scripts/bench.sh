@@ -146,7 +146,8 @@ analyse() {
 	fi
 }
 
-MODES=(libunwind fp none)
+# dwarf is the default walk; libunwind alone shows what the cached DWARF walk saves.
+MODES=(dwarf libunwind fp none)
 SCALE_CONFIGS=("1 1e6" "2 1e5" "2 1e6" "2 1e7")
 
 record meta.threads "$THREADS"
@@ -176,7 +177,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		record "main.$m.zbytes" "$(zstd -c -q "$DIR/main.$m.xt" | wc -c)"
 	done
 	run_heaptrack main.heaptrack "$MTLOOP" "$THREADS" "$ITERS"
-	analyse main "$DIR/main.libunwind.xt" "$DIR/main.heaptrack.zst"
+	analyse main "$DIR/main.dwarf.xt" "$DIR/main.heaptrack.zst"
 
 	if [[ "$SCALE" != 0 ]]; then
 		for c in "${SCALE_CONFIGS[@]}"; do
@@ -195,9 +196,9 @@ if [[ "$BIG" != 0 ]]; then
 	echo "bench: the 100-million-event run" >&2
 	big_iters=$((50000000 / THREADS))
 	run_untraced big.untraced "$MTLOOP" "$THREADS" "$big_iters"
-	run_xtrace big.libunwind libunwind "$MTLOOP" "$THREADS" "$big_iters"
-	analyse big "$DIR/big.libunwind.xt" ""
-	rm -f "$DIR/big.libunwind.xt"
+	run_xtrace big.dwarf dwarf "$MTLOOP" "$THREADS" "$big_iters"
+	analyse big "$DIR/big.dwarf.xt" ""
+	rm -f "$DIR/big.dwarf.xt"
 fi
 
 python3 "$ROOT/scripts/bench-report.py" "$TSV"
