@@ -124,6 +124,13 @@ static uint64_t encoded(struct cursor *c, uint8_t enc, uintptr_t data)
 	return v;
 }
 
+static int32_t table_word(const uint8_t *table, uint64_t i)
+{
+	int32_t v;
+	memcpy(&v, table + 4 * i, 4);
+	return v;
+}
+
 /* find_fde returns the FDE covering pc from the object's .eh_frame_hdr search table. */
 static const uint8_t *find_fde(uintptr_t pc)
 {
@@ -140,18 +147,18 @@ static const uint8_t *find_fde(uintptr_t pc)
 	uint64_t count = encoded(&c, hdr[2], (uintptr_t)hdr);
 	if (c.bad || count == 0 || count > (1u << 28))
 		return NULL;
-	const int32_t *table = (const int32_t *)c.p;
+	const uint8_t *table = c.p;
 	uint64_t lo = 0, hi = count;
 	while (hi - lo > 1) { /* the last entry whose start is <= pc */
 		uint64_t mid = lo + (hi - lo) / 2;
-		if ((uintptr_t)hdr + (intptr_t)table[2 * mid] <= pc)
+		if ((uintptr_t)hdr + (intptr_t)table_word(table, 2 * mid) <= pc)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	if ((uintptr_t)hdr + (intptr_t)table[2 * lo] > pc)
+	if ((uintptr_t)hdr + (intptr_t)table_word(table, 2 * lo) > pc)
 		return NULL;
-	return hdr + table[2 * lo + 1];
+	return hdr + table_word(table, 2 * lo + 1);
 }
 
 /* The register rules the walk needs, while CFA instructions run. */
@@ -555,7 +562,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 		uintptr_t ra = *(const uintptr_t *)st->ra_slot;
 		if (RULE_BP_SAVED(r)) {
 			uintptr_t at = cfa + (uintptr_t)RULE_BP_OFF(r);
-			if (at < sp || at + 8 > hi)
+			if (at < sp || at + 8 > hi || (at & 7))
 				return -1;
 			st->bp_slot = at;
 			bp = *(const uintptr_t *)at;
