@@ -17,11 +17,13 @@
 
 #include "unwind.h"
 
+static __thread struct xt_thread *t_state;
+
 static struct xt_thread *thread_state(void)
 {
-	static __thread struct xt_thread *t;
+	struct xt_thread *t = t_state;
 	if (!t) {
-		t = calloc(1, sizeof *t);
+		t = t_state = calloc(1, sizeof *t);
 		pthread_attr_t attr;
 		void *lo;
 		size_t size;
@@ -105,6 +107,7 @@ static void *thread_walk(void *arg)
 {
 	struct walks *w = arg;
 	no_fp(w, 3);
+	free(t_state);
 	return NULL;
 }
 
