@@ -56,48 +56,17 @@ void xt_out_mem_slow(struct xt_out *o, const void *p, size_t n)
 	}
 }
 
-/* ndigits is how many decimal digits v has. */
-static inline int ndigits(uint64_t v)
-{
-	static const uint64_t pow10[] = {
-		10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull, 100000000ull,
-		1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull, 10000000000000ull,
-		100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
-	};
-	int n = 1;
-	while (n < 20 && v >= pow10[n - 1])
-		n++;
-	return n;
-}
-
-/* put_digits writes v in decimal, at least width digits (zero-padded), straight into the
- * buffer: dump formats a few numbers per event, and a copy per number costs more than the
- * digits. */
+/* put_digits writes v in decimal, at least width digits (zero-padded). */
 static void put_digits(struct xt_out *o, uint64_t v, int width)
 {
-	int n = ndigits(v);
-	if (n < width)
-		n = width;
-	if (o->cap - o->len < (size_t)n)
-		xt_out_flush(o);
-	if (o->cap - o->len < (size_t)n) {
-		o->failed = 1; /* a buffer too small to hold one number */
-		return;
-	}
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-				       "25262728293031323334353637383940414243444546474849"
-				       "50515253545556575859606162636465666768697071727374"
-				       "75767778798081828384858687888990919293949596979899";
-	char *start = o->buf + o->len, *p = start + n;
-	while (p - start >= 2) { /* two digits a division */
-		memcpy(p - 2, pairs + 2 * (v % 100), 2);
-		v /= 100;
-		p -= 2;
-	}
-	if (p > start)
+	char tmp[24];
+	char *p = tmp + sizeof tmp;
+	do {
 		*--p = (char)('0' + v % 10);
-	o->len += (size_t)n;
+		v /= 10;
+		width--;
+	} while (v != 0 || width > 0);
+	xt_out_mem(o, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void xt_out_u64(struct xt_out *o, uint64_t v)
@@ -108,21 +77,15 @@ void xt_out_u64(struct xt_out *o, uint64_t v)
 void xt_out_hex(struct xt_out *o, uint64_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	int n = 2 + (v ? (67 - __builtin_clzll(v)) / 4 : 1);
-	if (o->cap - o->len < (size_t)n)
-		xt_out_flush(o);
-	if (o->cap - o->len < (size_t)n) {
-		o->failed = 1;
-		return;
-	}
-	char *p = o->buf + o->len + n;
+	char tmp[18];
+	char *p = tmp + sizeof tmp;
 	do {
 		*--p = digits[v & 15];
 		v >>= 4;
-	} while (p > o->buf + o->len + 2);
-	p[-2] = '0';
-	p[-1] = 'x';
-	o->len += (size_t)n;
+	} while (v != 0);
+	*--p = 'x';
+	*--p = '0';
+	xt_out_mem(o, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void xt_out_printf(struct xt_out *o, const char *fmt, ...)
