@@ -158,10 +158,73 @@ static inline uint64_t xt_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The cold paths of the inline functions below (writer.c). */
+XT_HIDDEN void xt_count_lost(struct xt_thread *t);
+XT_HIDDEN struct xt_thread *xt_enter_register(void);
+__attribute__((cold)) XT_HIDDEN void xt_new_batch(struct xt_thread *t, struct xt_buf *b,
+						   uint64_t g, uint64_t ts);
+extern int xt_asym_fence;
+
 /* xt_enter opens a recording section on this thread, or returns NULL when this call must not
- * be recorded (not tracing, the shim's own allocation, libc calling itself). */
-XT_HIDDEN struct xt_thread *xt_enter(void);
-XT_HIDDEN void xt_leave(struct xt_thread *t);
+ * be recorded (not tracing, the shim's own allocation, libc calling itself). Inline, like the
+ * rest of an event's recording: these run for every event. */
+static inline struct xt_thread *xt_enter(void)
+{
+	if (xt_tl.in_real | xt_tl.internal)
+		return NULL;
+	struct xt_thread *t = xt_tl.t;
+	if (xt_tl.depth) {
+		xt_tl.depth++;
+		return t;
+	}
+	if (xt_unlikely(!t)) {
+		t = xt_enter_register();
+		if (!t)
+			return NULL;
+	}
+	if (xt_unlikely(xt_tl.sect)) {
+		/* A signal handler interrupted this thread opening or closing its section (seq odd,
+		 * depth not yet saying so): a section of its own would make seq even under the
+		 * outer one. Drop, and say so. */
+		xt_count_lost(t);
+		return NULL;
+	}
+	xt_tl.sect++;
+	atomic_signal_fence(memory_order_seq_cst);
+	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
+	if (xt_likely(xt_asym_fence)) {
+		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		g = atomic_load_explicit(&xt_gen, memory_order_relaxed);
+	} else {
+		atomic_store(&t->seq, s + 1);
+		g = atomic_load(&xt_gen);
+	}
+	if (xt_unlikely(!g)) {
+		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
+	} else {
+		atomic_store_explicit(&t->gen, g, memory_order_relaxed);
+		xt_tl.depth = 1;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.sect--;
+	return g ? t : NULL;
+}
+
+static inline void xt_leave(struct xt_thread *t)
+{
+	if (xt_tl.depth > 1) {
+		xt_tl.depth--;
+		return;
+	}
+	xt_tl.sect++; /* as in xt_enter: no section of a signal handler while seq is odd */
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.depth = 0;
+	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
+			      memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.sect--;
+}
 /* xt_thread_register creates this thread's state (cold: first event of a thread). */
 XT_HIDDEN struct xt_thread *xt_thread_register(void);
 XT_HIDDEN void xt_writer_init(void);
@@ -179,9 +242,36 @@ XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
 /* xt_event_begin reserves room for one event in the section's buffer and returns where to
  * write, or NULL when a signal handler interrupted this thread's own encoding: the event is
  * then handed to xt_event_defer. xt_event_end commits it, then writes what handlers left. */
-XT_HIDDEN uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts);
 XT_HIDDEN bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args);
 XT_HIDDEN void xt_event_drain(struct xt_thread *t);
+
+/* xt_reserve is xt_event_begin without writing handlers' events first. */
+static inline uint8_t *xt_reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
+{
+	if (xt_unlikely(xt_tl.enc))
+		return NULL; /* a signal handler interrupted this thread's own encoding */
+	xt_tl.enc++;
+	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
+	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+	struct xt_buf *b = &t->buf[g & 1];
+	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE))
+		xt_new_batch(t, b, g, ts);
+	if (ts < b->last_ts)
+		ts = b->last_ts;
+	uint8_t *p = b->data + b->len;
+	*p++ = type;
+	p = xt_put_uvarint(p, ts - b->last_ts);
+	b->last_ts = ts;
+	return p;
+}
+
+static inline uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
+{
+	/* Handlers' events from before this one come first, in time order. */
+	if (xt_unlikely(t->pend_head != t->pend_tail) && !xt_tl.enc)
+		xt_event_drain(t);
+	return xt_reserve(t, type, ts);
+}
 static inline void xt_event_commit(struct xt_thread *t, uint8_t *end)
 {
 	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];

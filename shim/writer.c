@@ -116,98 +116,28 @@ struct xt_thread *xt_thread_register(void)
 	return t;
 }
 
-/* count_lost counts one event this thread could not record. */
-static void count_lost(struct xt_thread *t)
+void xt_count_lost(struct xt_thread *t)
 {
 	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 }
 
-struct xt_thread *xt_enter(void)
+struct xt_thread *xt_enter_register(void)
 {
-	if (xt_tl.in_real | xt_tl.internal)
+	if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
 		return NULL;
-	struct xt_thread *t = xt_tl.t;
-	if (xt_tl.depth) {
-		xt_tl.depth++;
-		return t;
-	}
-	if (xt_unlikely(!t)) {
-		if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
-			return NULL;
-		t = xt_thread_register();
-		if (!t)
-			return NULL;
-	}
-	if (xt_unlikely(xt_tl.sect)) {
-		/* A signal handler interrupted this thread opening or closing its section (seq odd,
-		 * depth not yet saying so): a section of its own would make seq even under the
-		 * outer one. Drop, and say so. */
-		count_lost(t);
-		return NULL;
-	}
-	xt_tl.sect++;
-	atomic_signal_fence(memory_order_seq_cst);
-	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
-	if (xt_likely(xt_asym_fence)) {
-		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-		atomic_signal_fence(memory_order_seq_cst);
-		g = atomic_load_explicit(&xt_gen, memory_order_relaxed);
-	} else {
-		atomic_store(&t->seq, s + 1);
-		g = atomic_load(&xt_gen);
-	}
-	if (xt_unlikely(!g)) {
-		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
-	} else {
-		atomic_store_explicit(&t->gen, g, memory_order_relaxed);
-		xt_tl.depth = 1;
-	}
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.sect--;
-	return g ? t : NULL;
+	return xt_thread_register();
 }
 
-void xt_leave(struct xt_thread *t)
+void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts)
 {
-	if (xt_tl.depth > 1) {
-		xt_tl.depth--;
-		return;
-	}
-	xt_tl.sect++; /* as in xt_enter: no section of a signal handler while seq is odd */
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.depth = 0;
-	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
-			      memory_order_release);
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.sect--;
-}
-
-
-static uint8_t *reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
-{
-	if (xt_unlikely(xt_tl.enc))
-		return NULL; /* a signal handler interrupted this thread's own encoding */
-	xt_tl.enc++;
-	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
-	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	struct xt_buf *b = &t->buf[g & 1];
-	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE)) {
-		if (b->gen == g && b->len)
-			xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len);
-		b->gen = g;
-		b->len = 0;
-		b->base_ts = ts;
-		b->last_ts = ts;
-		b->last_addr = 0;
-	}
-	if (ts < b->last_ts)
-		ts = b->last_ts;
-	uint8_t *p = b->data + b->len;
-	*p++ = type;
-	p = xt_put_uvarint(p, ts - b->last_ts);
+	if (b->gen == g && b->len)
+		xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len);
+	b->gen = g;
+	b->len = 0;
+	b->base_ts = ts;
 	b->last_ts = ts;
-	return p;
+	b->last_addr = 0;
 }
 
 /* Each event type's argument kinds (addresses are delta-coded): the pending events of signal
@@ -225,18 +155,10 @@ static const struct {
 #undef XT_ARG_KIND
 };
 
-uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
-{
-	/* Handlers' events from before this one come first, in time order. */
-	if (xt_unlikely(t->pend_head != t->pend_tail) && !xt_tl.enc)
-		xt_event_drain(t);
-	return reserve(t, type, ts);
-}
-
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
 	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
-		count_lost(t);
+		xt_count_lost(t);
 		return false;
 	}
 	struct xt_pending *p = &t->pending[t->pend_tail % (sizeof(t->pending) / sizeof(t->pending[0]))];
@@ -254,7 +176,7 @@ void xt_event_drain(struct xt_thread *t)
 	while (t->pend_head != t->pend_tail) {
 		const struct xt_pending *p =
 			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
-		uint8_t *q = reserve(t, p->type, p->ts);
+		uint8_t *q = xt_reserve(t, p->type, p->ts);
 		if (!q)
 			return;
 		struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
