@@ -198,6 +198,7 @@ static uint8_t *reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
 		b->base_ts = ts;
 		b->last_ts = ts;
 		b->last_addr = 0;
+		b->first_serial = t->alloc_serial;
 	}
 	if (ts < b->last_ts)
 		ts = b->last_ts;
@@ -262,6 +263,7 @@ void xt_event_drain(struct xt_thread *t)
 			else
 				q = xt_put_uvarint(q, p->args[i]);
 		}
+		xt_event_encoded(t, p->type, p->args[0]);
 		t->pend_head++;
 		xt_event_commit(t, q);
 	}
