@@ -1,4 +1,5 @@
-/* allocfree.h: the AllocFree experiment's batch layout and API codes, shared by shim and reader.
+/* allocfree.h: the AllocFree experiment's batch layout, API codes and frees by reference, shared
+ * by shim and reader.
  *
  * Experimental batch data for AllocFree begins with a subtype byte:
  *   XT_ALLOCFREE_BATCH_TYPES: the type table, repeated {uvarint id, u8 api, uvarint elem_size,
@@ -7,7 +8,30 @@
 #ifndef XT_ALLOCFREE_H
 #define XT_ALLOCFREE_H
 
+#include <stdint.h>
+
+#include "spec.h"
+
 #define XT_ALLOCFREE_BATCH_TYPES 0
+
+/* A free by reference (ObjectFreeRecent, ObjectReallocFreeRecent) names one of the last
+ * XT_ALLOCREF_WINDOW ObjectAllocs of its batch: a reader keeps that many addresses per thread at
+ * most. */
+#define XT_ALLOCREF_WINDOW 4096
+
+/* xt_allocref_by_address returns the event a free by reference stands for, which readers hand
+ * it out as; XT_EV_NONE for any other type. */
+static inline uint8_t xt_allocref_by_address(uint8_t type)
+{
+	switch (type) {
+	case XT_EV_ObjectFreeRecent:
+		return XT_EV_ObjectFree;
+	case XT_EV_ObjectReallocFreeRecent:
+		return XT_EV_ObjectReallocFree;
+	default:
+		return XT_EV_NONE;
+	}
+}
 
 /* X(ident, name): the allocation APIs, in wire order (the api byte of a type). */
 #define XT_ALLOC_APIS(X)                 \

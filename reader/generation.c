@@ -334,14 +334,37 @@ static uint64_t xt_atype_boff(const struct xt_gen *g, size_t i)
 	return ((const struct xt_atype *)g->atypes.p)[i].boff;
 }
 
-/* xt_fast_check_arg reads one argument of a kind known at compile time and checks an ID against
- * its table; allocfree says a type argument is AllocFree's. 0 when good. */
+/* What the check of an Events batch knows of its frees by reference. */
+struct xt_refs {
+	uint32_t nallocs; /* ObjectAlloc events so far */
+	uint32_t reach;   /* largest back_value so far + 1 */
+};
+
+/* xt_refs_see takes in an event of type whose last argument is v (a free by reference has just
+ * the one): an ObjectAlloc is one more a later free may name; a free by reference must name one
+ * of the last XT_ALLOCREF_WINDOW before it. 0 when good. */
+static inline int xt_refs_see(struct xt_refs *rs, uint8_t type, uint64_t v)
+{
+	if (type == XT_EV_ObjectAlloc) {
+		rs->nallocs++;
+	} else if (xt_allocref_by_address(type)) {
+		if (v >= rs->nallocs || v >= XT_ALLOCREF_WINDOW)
+			return -1;
+		if (v >= rs->reach)
+			rs->reach = (uint32_t)v + 1;
+	}
+	return 0;
+}
+
+/* xt_fast_check_arg reads one argument of a kind known at compile time into *v and checks an ID
+ * against its table; allocfree says a type argument is AllocFree's. 0 when good. */
 static inline int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
-				    enum xt_arg_kind kind, int allocfree)
+				    enum xt_arg_kind kind, int allocfree, uint64_t *v_out)
 {
 	uint64_t v;
 	if (xt_word_uvarint(pp, &v))
 		return -1;
+	*v_out = v;
 	const struct xt_idx *x = kind == XT_KIND_string ? &g->stri
 				 : kind == XT_KIND_stack ? &g->stki
 				 : kind == XT_KIND_type && allocfree ? &g->atypei
@@ -350,25 +373,28 @@ static inline int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
 }
 
 /* xt_fast_check_event checks the event at *pp, which has XT_FAST_ROOM bytes at hand, with code
- * generated per event type from events.def. It only tells good from not known to be good: on -1
- * the caller runs the generic check over the same bytes, which says what is wrong. */
-static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp)
+ * generated per event type from events.def, and takes it into rs. It only tells good from not
+ * known to be good: on -1 the caller runs the generic check over the same bytes (rs untouched),
+ * which says what is wrong. */
+static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struct xt_refs *rs)
 {
 	const uint8_t *p = *pp;
-	uint64_t dt;
+	uint64_t dt, v = 0;
 	uint8_t type = *p++;
 	if (xt_word_uvarint(&p, &dt))
 		return -1;
 	switch (type) {
 #define XT_EXPERIMENT(ident, id, name)
 #define XT_CHECK_ARG(name, kind)                                              \
-	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree))              \
+	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree, &v))          \
 		return -1;
 #define XT_EVENT(name, id, exp, nargs, ...)                                   \
 	case id: {                                                            \
 		const int allocfree = XT_EXP_##exp == XT_EXP_ALLOCFREE;        \
 		(void)allocfree;                                              \
 		XT_PAIRS(nargs, XT_CHECK_ARG, ##__VA_ARGS__)                   \
+		if (xt_refs_see(rs, id, v))                                   \
+			return -1;                                            \
 		break;                                                        \
 	}
 #include "events.def"
@@ -384,10 +410,11 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp)
 
 /* xt_check_events decodes every event of an Events batch once: known type, varints that end
  * inside the batch, the payload ending on an event boundary, string, stack and AllocFree type
- * IDs present in the generation's tables. The ordering pass then decodes without checks. The
- * ndone events before from were checked already. */
+ * IDs present in the generation's tables, frees by reference naming an ObjectAlloc before them.
+ * The ordering pass then decodes without checks. The ndone events before from were checked
+ * already, into rs. */
 static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b,
-			   const uint8_t *from, uint32_t ndone)
+			   const uint8_t *from, uint32_t ndone, struct xt_refs rs)
 {
 	const uint8_t *p = from, *end = b->data + b->len;
 	uint32_t n = ndone;
@@ -395,7 +422,7 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 		const uint8_t *at = p;
 		/* Away from the batch's end no varint can run past it: the fast path needs no bounds
 		 * checks. The generic check below takes the tail and anything the fast one rejects. */
-		if (end - p >= XT_FAST_ROOM && xt_fast_check_event(g, &p) == 0) {
+		if (end - p >= XT_FAST_ROOM && xt_fast_check_event(g, &p, &rs) == 0) {
 			n++;
 			continue;
 		}
@@ -431,9 +458,14 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 				return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " not in the generation",
 					      s->name, s->arg_names[i], v);
 		}
+		if (xt_refs_see(&rs, type, v))
+			return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " names no ObjectAlloc of the "
+				      "batch (%" PRIu32 " before it, at most %d back)", s->name,
+				      s->arg_names[0], v, rs.nallocs, XT_ALLOCREF_WINDOW);
 		n++;
 	}
 	b->nevents = n;
+	b->reach = rs.reach;
 	g->sync.nevents += n;
 	return 0;
 }
@@ -453,6 +485,7 @@ static int xt_check_all(xtrace_reader *r, struct xt_gen *g)
 		struct xt_batch *b; /* NULL: idle */
 		const uint8_t *p;
 		uint32_t n;
+		struct xt_refs rs;
 	} lane[XT_LANES];
 	struct xt_batch *bs = g->batches.p;
 	size_t nb = g->batches.n, next = 0, failed = SIZE_MAX;
@@ -472,14 +505,15 @@ static int xt_check_all(xtrace_reader *r, struct xt_gen *g)
 				continue;
 			const uint8_t *at = l->p;
 			if (l->b->data + l->b->len - at >= XT_FAST_ROOM &&
-			    xt_fast_check_event(g, &l->p) == 0) {
+			    xt_fast_check_event(g, &l->p, &l->rs) == 0) {
 				l->n++;
 				continue;
 			}
 			size_t i = (size_t)(l->b - bs);
-			if (i < failed && xt_check_events(r, g, l->b, at, l->n))
+			if (i < failed && xt_check_events(r, g, l->b, at, l->n, l->rs))
 				failed = i;
 			l->n = 0;
+			l->rs = (struct xt_refs){0};
 			l->b = NULL;
 			if (next < nb && next < failed) {
 				l->b = &bs[next++];

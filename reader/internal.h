@@ -70,6 +70,7 @@ struct xt_batch {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t nevents; /* Events batches: counted by the check pass */
+	uint32_t reach;   /* how far back its frees by reference reach: largest back_value + 1 */
 	uint8_t kind, experiment;
 };
 
@@ -139,6 +140,11 @@ struct xt_cursor {
 	uint64_t ts;
 	uint64_t thread;
 	uint64_t prev_addr;     /* the batch's last addr argument handed out */
+	/* The latest ObjectAlloc addresses, for frees by reference: a ring of mask + 1 (the reach
+	 * of the thread's batches at least), nallocs written so far. A reference counts back from
+	 * the latest, and the check pass made sure it stays inside its own batch. */
+	uint64_t *ring;
+	uint32_t mask, nallocs;
 	const uint8_t *ev;      /* the next event (its type byte) */
 	const uint8_t *args;    /* its arguments, after dt */
 	const struct xt_batch *b, *bend;
@@ -163,6 +169,8 @@ struct xtrace_reader {
 	size_t ncur, capcur;
 	struct xt_cursor **heap;
 	size_t nheap, capheap;
+	uint64_t *rings; /* the cursors' rings, one after another */
+	size_t caprings;
 
 	enum xtrace_status status;
 	uint64_t err_off;

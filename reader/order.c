@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allocfree.h"
 #include "internal.h"
 
 /* xt_byte_uvarint decodes a uvarint already known to be well formed and inside its batch. */
@@ -47,6 +48,17 @@ static inline uint64_t xt_arg(const uint8_t **pp, int wide, enum xt_arg_kind kin
 	return v;
 }
 
+/* xt_cursor_refs follows an event of type just decoded into args: an ObjectAlloc's address goes
+ * into the ring; a free by reference gets the address it names, which is also the next addr
+ * delta's base. The check pass made sure it names one the ring holds. */
+static inline void xt_cursor_refs(struct xt_cursor *c, uint8_t type, uint64_t *args)
+{
+	if (type == XT_EV_ObjectAlloc)
+		c->ring[c->nallocs++ & c->mask] = args[0];
+	else if (xt_allocref_by_address(type))
+		c->prev_addr = args[0] = c->ring[(c->nallocs - 1 - args[0]) & c->mask];
+}
+
 /* xt_cursor_args decodes the arguments of c's next event into args, with code generated per
  * event type from events.def, and leaves c->args where the event ends. */
 static inline void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
@@ -60,6 +72,7 @@ static inline void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
 #define XT_EVENT(name, id, exp, nargs, ...)                                   \
 	case id:                                                              \
 		XT_PAIRS(nargs, XT_DECODE_ARG, ##__VA_ARGS__)                  \
+		xt_cursor_refs(c, id, args);                                   \
 		break;
 #include "events.def"
 #undef XT_EVENT
@@ -116,11 +129,24 @@ static void xt_sift_down(struct xt_cursor **h, size_t n, size_t i)
 	h[i] = c;
 }
 
+/* xt_ring_size is the ring a thread with batches [b, end) needs: a power of two at least the
+ * reach of each batch's frees by reference, and one entry without any. */
+static uint32_t xt_ring_size(const struct xt_batch *b, const struct xt_batch *end)
+{
+	uint32_t need = 1, size = 1;
+	for (; b < end; b++)
+		if (b->reach > need)
+			need = b->reach;
+	while (size < need)
+		size <<= 1;
+	return size;
+}
+
 /* xt_rd_order_start sets up the cursors of the generation just read. */
 int xt_rd_order_start(xtrace_reader *r)
 {
 	const struct xt_batch *bs = r->g.batches.p;
-	size_t nb = r->g.batches.n;
+	size_t nb = r->g.batches.n, nring = 0, j;
 	r->ncur = r->nheap = 0;
 	/* One cursor per thread at most: size both arrays for the batch count. */
 	if (nb > r->capcur) {
@@ -134,12 +160,31 @@ int xt_rd_order_start(xtrace_reader *r)
 		r->heap = h;
 		r->capcur = nb;
 	}
-	for (size_t i = 0, j; i < nb; i = j) {
+	/* Rings are sized by what the check pass saw the thread's references reach: at most
+	 * XT_ALLOCREF_WINDOW addresses each, one for a thread without references. */
+	for (size_t i = 0; i < nb; i = j) {
+		for (j = i; j < nb && bs[j].thread == bs[i].thread; j++)
+			;
+		nring += xt_ring_size(&bs[i], &bs[j]);
+	}
+	if (nring > r->caprings) {
+		uint64_t *p = realloc(r->rings, nring * sizeof *p);
+		if (!p)
+			return xt_rd_fail(r, XTRACE_ERR_NOMEM, 0, "out of memory");
+		r->rings = p;
+		r->caprings = nring;
+	}
+	nring = 0;
+	for (size_t i = 0; i < nb; i = j) {
 		for (j = i; j < nb && bs[j].thread == bs[i].thread; j++)
 			;
 		struct xt_cursor *c = &r->cur[r->ncur];
 		c->thread = bs[i].thread;
 		c->bend = bs + j;
+		uint32_t size = xt_ring_size(&bs[i], &bs[j]);
+		c->ring = r->rings + nring;
+		c->mask = size - 1;
+		nring += size;
 		xt_cursor_batch(c, &bs[i]);
 		if (xt_cursor_next(c)) {
 			r->ncur++;
@@ -155,9 +200,11 @@ void xt_rd_order_free(xtrace_reader *r)
 {
 	free(r->cur);
 	free(r->heap);
+	free(r->rings);
 	r->cur = NULL;
 	r->heap = NULL;
-	r->ncur = r->nheap = r->capcur = 0;
+	r->rings = NULL;
+	r->ncur = r->nheap = r->capcur = r->caprings = 0;
 }
 
 static const char *const xt_no_names[1];
@@ -168,13 +215,18 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 	if (r->state == XT_ST_EVENTS) {
 		if (r->nheap) {
 			struct xt_cursor *c = r->heap[0];
-			uint8_t type = *c->ev;
+			uint8_t wire = *c->ev;
+			/* A free by reference is handed out as the free it stands for. */
+			uint8_t type = xt_allocref_by_address(wire);
+			if (!type)
+				type = wire;
 			const struct xt_event_spec *s = &xt_specs[type];
 			ev->kind = s->experiment ? XTRACE_EVENT_EXPERIMENTAL : XTRACE_EVENT_CORE;
 			ev->gen = r->g.gen;
 			ev->ts = c->ts;
 			ev->thread = c->thread;
 			ev->type = type;
+			ev->wire_type = wire;
 			ev->experiment = s->experiment;
 			ev->name = s->name;
 			ev->experiment_name = xt_experiment_names[s->experiment];

@@ -63,7 +63,7 @@ XT_EXPORT void free(void *p)
 	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
 	if (t) {
 		int e = errno;
-		xt_emit_ObjectFree(t, xt_now(), (uintptr_t)p);
+		xt_emit_free(t, xt_now(), (uintptr_t)p, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent);
 		xt_leave(t);
 		errno = e;
 	}
@@ -104,7 +104,8 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 	if (t) {
 		int e = errno;
 		if (p || (n == 0 && !overflow))
-			xt_emit_ObjectReallocFree(t, ts0, (uintptr_t)old);
+			xt_emit_free(t, ts0, (uintptr_t)old, XT_EV_ObjectReallocFree,
+				     XT_EV_ObjectReallocFreeRecent);
 		xt_leave(t);
 		errno = e;
 	}

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "allocfree.h"
 #include "format.h"
 #include "spec.h"
 #include "varint.h"
@@ -46,6 +47,7 @@ struct xt_buf {
 	uint64_t base_ts;   /* batch time */
 	uint64_t last_ts;   /* for dt */
 	uint64_t last_addr; /* for addr deltas */
+	uint64_t first_serial; /* the thread's alloc_serial when the batch began */
 	uint32_t len;       /* committed payload bytes */
 	uint8_t data[XT_MAX_BATCH_SIZE];
 };
@@ -92,6 +94,14 @@ struct xt_thread {
 		uint64_t args[XT_MAX_ARGS];
 	} pending[8];
 	unsigned pend_head, pend_tail;
+	/* ObjectAllocs this thread encoded: counted (alloc_serial, never reset, so a batch's are the
+	 * serials from its first_serial up) and the latest remembered by address, direct-mapped on a
+	 * hash of it, so a free of one names it in the batch instead of coding the address
+	 * (xt_emit_free). Only encoders touch them, while a signal handler's events wait. */
+	uint64_t alloc_serial;
+	struct xt_recent {
+		uint64_t addr, serial;
+	} recent[XT_ALLOCREF_WINDOW];
 	struct xt_buf buf[2];   /* indexed by gen % 2 */
 };
 
@@ -245,13 +255,10 @@ XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
 XT_HIDDEN bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args);
 XT_HIDDEN void xt_event_drain(struct xt_thread *t);
 
-/* xt_reserve is xt_event_begin without writing handlers' events first. */
-static inline uint8_t *xt_reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
+/* xt_reserve_held writes an event's type and dt into the section's buffer, once xt_tl.enc is
+ * up (a handler's events then wait), and returns where its arguments go. */
+static inline uint8_t *xt_reserve_held(struct xt_thread *t, uint8_t type, uint64_t ts)
 {
-	if (xt_unlikely(xt_tl.enc))
-		return NULL; /* a signal handler interrupted this thread's own encoding */
-	xt_tl.enc++;
-	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
 	struct xt_buf *b = &t->buf[g & 1];
 	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE))
@@ -263,6 +270,16 @@ static inline uint8_t *xt_reserve(struct xt_thread *t, uint8_t type, uint64_t ts
 	p = xt_put_uvarint(p, ts - b->last_ts);
 	b->last_ts = ts;
 	return p;
+}
+
+/* xt_reserve is xt_event_begin without writing handlers' events first. */
+static inline uint8_t *xt_reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
+{
+	if (xt_unlikely(xt_tl.enc))
+		return NULL; /* a signal handler interrupted this thread's own encoding */
+	xt_tl.enc++;
+	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
+	return xt_reserve_held(t, type, ts);
 }
 
 static inline uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
@@ -302,7 +319,26 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 #define XT_ENC_ARG(n, k) XT_ENC_##k(p, b, n);
 #define XT_ENC_LIST(n, k) n,
 
-/* xt_emit_<Name>(t, ts, args...) for every event of events.def; false if the event was lost. */
+/* xt_recent_slot is addr's slot in recent[]: the top bits of a multiplicative hash, which mixes
+ * the middle bits where nearby heap addresses differ. */
+_Static_assert((XT_ALLOCREF_WINDOW & (XT_ALLOCREF_WINDOW - 1)) == 0,
+	       "recent[] is indexed by the top bits of a hash");
+static inline struct xt_recent *xt_recent_slot(struct xt_thread *t, uint64_t addr)
+{
+	return &t->recent[(addr * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(XT_ALLOCREF_WINDOW))];
+}
+
+/* xt_event_encoded follows the encoding of every event into its batch (arg0: its first argument,
+ * 0 if none): an ObjectAlloc becomes one a later free may name. A failed one counts too, as it
+ * does for the reader; its slot is that of address 0, which no free looks up. */
+static inline void xt_event_encoded(struct xt_thread *t, uint8_t type, uint64_t arg0)
+{
+	if (type == XT_EV_ObjectAlloc)
+		*xt_recent_slot(t, arg0) = (struct xt_recent){arg0, t->alloc_serial++};
+}
+
+/* xt_emit_<Name>(t, ts, args...) for every event of events.def; false if the event was lost.
+ * The frees go through xt_emit_free: only it knows when the reference forms may be used. */
 #define XT_EXPERIMENT(ident, id, name)
 #define XT_EVENT(name, id, exp, nargs, ...)                                               \
 	static inline bool xt_emit_##name(struct xt_thread *t, uint64_t ts                     \
@@ -316,12 +352,41 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 		struct xt_buf *b __attribute__((unused)) =                                     \
 			&t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];          \
 		XT_PAIRS(nargs, XT_ENC_ARG, ##__VA_ARGS__)                                     \
+		xt_event_encoded(t, id,                                                        \
+				 (const uint64_t[]){XT_PAIRS(nargs, XT_ENC_LIST, ##__VA_ARGS__) 0}[0]); \
 		xt_event_end(t, p);                                                            \
 		return true;                                                                   \
 	}
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT
+
+/* xt_emit_free records the free of addr as plain (ObjectFree or ObjectReallocFree) or, when addr
+ * is that of one of the batch's last XT_ALLOCREF_WINDOW ObjectAllocs, as ref (its Recent form)
+ * naming that one. The form is chosen once the event's room is reserved: from then on a signal
+ * handler's events wait, so the batch and its allocations cannot change under the lookup. A
+ * handler's free that has to wait is written later in the plain form. */
+static inline bool xt_emit_free(struct xt_thread *t, uint64_t ts, uint64_t addr, uint8_t plain,
+				uint8_t ref)
+{
+	uint8_t *p = xt_event_begin(t, plain, ts);
+	if (!p) {
+		const uint64_t a_[XT_MAX_ARGS] = {addr};
+		return xt_event_defer(t, plain, ts, a_);
+	}
+	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	const struct xt_recent *e = xt_recent_slot(t, addr);
+	uint64_t back = t->alloc_serial - 1 - e->serial;
+	if (e->addr == addr && e->serial >= b->first_serial && back < XT_ALLOCREF_WINDOW) {
+		b->data[b->len] = ref; /* the type byte reserve wrote */
+		p = xt_put_uvarint(p, back);
+		b->last_addr = addr;
+	} else {
+		XT_ENC_addr(p, b, addr);
+	}
+	xt_event_end(t, p);
+	return true;
+}
 
 /* --- stacks.c: unwinding and the stack table ----------------------------------------------- */
 /* xt_stack_here captures the current stack, starting at the frame that returns to caller_ra

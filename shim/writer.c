@@ -138,6 +138,7 @@ void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts
 	b->base_ts = ts;
 	b->last_ts = ts;
 	b->last_addr = 0;
+	b->first_serial = t->alloc_serial;
 }
 
 /* Each event type's argument kinds (addresses are delta-coded): the pending events of signal
@@ -174,11 +175,19 @@ bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64
 void xt_event_drain(struct xt_thread *t)
 {
 	while (t->pend_head != t->pend_tail) {
+		if (xt_tl.enc)
+			return;
+		xt_tl.enc++;
+		atomic_signal_fence(memory_order_seq_cst);
+		/* A handler that came before enc went up wrote the pending events itself. */
+		if (t->pend_head == t->pend_tail) {
+			atomic_signal_fence(memory_order_seq_cst);
+			xt_tl.enc--;
+			return;
+		}
 		const struct xt_pending *p =
 			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
-		uint8_t *q = xt_reserve(t, p->type, p->ts);
-		if (!q)
-			return;
+		uint8_t *q = xt_reserve_held(t, p->type, p->ts);
 		struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 		for (unsigned i = 0; i < arg_shape[p->type].nargs; i++) {
 			if (arg_shape[p->type].kinds[i] == XT_KIND_addr)
@@ -186,6 +195,7 @@ void xt_event_drain(struct xt_thread *t)
 			else
 				q = xt_put_uvarint(q, p->args[i]);
 		}
+		xt_event_encoded(t, p->type, p->args[0]);
 		t->pend_head++;
 		xt_event_commit(t, q);
 	}

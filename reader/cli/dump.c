@@ -198,6 +198,11 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 			continue;
 		}
 		cli_put_event(&o, r, &ev);
+		if (ev.wire_type != ev.type) {
+			xt_out_str(&o, " (coded as ");
+			xt_out_str(&o, xt_specs[ev.wire_type].name);
+			xt_out_char(&o, ')');
+		}
 		xt_out_char(&o, '\n');
 		for (unsigned i = 0; stacks && i < ev.nargs; i++)
 			if (ev.arg_kinds[i] == XTRACE_ARG_STACK)

@@ -38,6 +38,8 @@ static void events(struct tg *t, uint64_t thread, uint64_t time)
 	tg_event(t, XT_EV_ObjectAlloc, 5, 0x5000, 1, 1);
 	tg_event(t, XT_EV_ObjectAlloc, 0, 0, 2, 7);          /* failed */
 	tg_event(t, XT_EV_ObjectAlloc, 1, 0x5000, 3, 0);     /* live address again */
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, 0);           /* by reference: the latest */
+	tg_event(t, XT_EV_ObjectReallocFreeRecent, 1, 1);    /* the failed one: address 0 */
 	tg_event(t, XT_EV_ObjectReallocFree, 2, 0x5000);
 	tg_event(t, XT_EV_ObjectFree, 3, 0x9000);            /* never allocated */
 	tg_event(t, XT_EV_TimerCreate, 1, 1, 0, 1, 0, 1);

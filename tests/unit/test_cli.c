@@ -78,14 +78,14 @@ static enum xtrace_status summarize_path(const char *path, struct xt_summary *s)
 	return st;
 }
 
-/* run_cmd runs a subcommand in-process on path, with stdout (and stderr) captured in *out
- * (malloc'd), and returns its exit code. */
-static int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name,
-		   const char *opt, const char *path, char **out)
+/* run_argv runs a subcommand in-process with the NULL-terminated argv, stdout (and stderr)
+ * captured in *out (malloc'd), and returns its exit code. */
+static int run_argv(int (*fn)(int, char **, const struct xt_command *), char **argv, char **out)
 {
 	static const struct xt_command cmd = {"test", "", NULL, "test\n"};
-	char *argv[] = {(char *)name, (char *)(opt ? opt : path), (char *)(opt ? path : NULL), NULL};
-	int argc = opt ? 3 : 2;
+	int argc = 0;
+	while (argv[argc])
+		argc++;
 	FILE *f = tmpfile();
 	assert_non_null(f);
 	fflush(stdout);
@@ -106,6 +106,14 @@ static int run_cmd(int (*fn)(int, char **, const struct xt_command *), const cha
 	assert_int_equal(pread(fileno(f), *out, (size_t)n, 0), n);
 	fclose(f);
 	return code;
+}
+
+/* run_cmd runs a subcommand in-process on path with at most one option (opt). */
+static int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name,
+		   const char *opt, const char *path, char **out)
+{
+	char *argv[] = {(char *)name, (char *)(opt ? opt : path), (char *)(opt ? path : NULL), NULL};
+	return run_argv(fn, argv, out);
 }
 
 static void test_clean_summary(void **state)
@@ -294,6 +302,160 @@ static void test_truncated(void **state)
 	tg_free(t);
 }
 
+/* A builder of Events batches that frees by reference where it can, as the shim does, or never:
+ * the same events either way. */
+struct refgen {
+	struct tg *t;
+	int refs;
+	uint64_t allocs[64]; /* the open batch's ObjectAlloc addresses */
+	uint64_t nallocs, nrefs;
+};
+
+static void rg_batch(struct refgen *g, uint64_t thread, uint64_t time)
+{
+	tg_batch(g->t, XT_BATCH_EVENTS, thread, time);
+	g->nallocs = 0;
+}
+
+static void rg_alloc(struct refgen *g, uint64_t addr, uint64_t type, uint64_t stack)
+{
+	tg_event(g->t, XT_EV_ObjectAlloc, 1, addr, type, stack);
+	g->allocs[g->nallocs++] = addr;
+}
+
+/* rg_free frees addr by reference to its latest ObjectAlloc in the batch, if any. */
+static void rg_free(struct refgen *g, uint8_t plain, uint8_t ref, uint64_t addr)
+{
+	for (uint64_t back = 0; g->refs && back < g->nallocs; back++)
+		if (g->allocs[g->nallocs - 1 - back] == addr) {
+			tg_event(g->t, ref, 1, back);
+			g->nrefs++;
+			return;
+		}
+	tg_event(g->t, plain, 1, addr);
+}
+
+/* lifecycle_trace: two generations, two threads; frees in the batch of their allocation, in a
+ * later batch, on another thread; leaks. */
+static struct tg *lifecycle_trace(int refs, uint64_t *nrefs)
+{
+	struct refgen g = {tg_new(NULL), refs, {0}, 0, 0};
+	tg_gen(g.t, 1);
+	tables(g.t, 1000);
+	rg_batch(&g, 7, 2000);
+	rg_alloc(&g, 0x1000, T_MALLOC100, 1);
+	rg_alloc(&g, 0x2000, T_CALLOC40, 0);
+	rg_alloc(&g, 0x3000, T_MALLOC8, 1);
+	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x2000);
+	rg_alloc(&g, 0x4000, T_MALLOC100, 1);
+	rg_alloc(&g, 0, T_MALLOC8, 1);
+	rg_free(&g, XT_EV_ObjectReallocFree, XT_EV_ObjectReallocFreeRecent, 0x4000);
+	rg_alloc(&g, 0x5000, T_REALLOC50, 1);
+	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x1000);
+	rg_alloc(&g, 0x1000, T_MALLOC8, 0);
+	tg_batch_end(g.t);
+	rg_batch(&g, 8, 2050);
+	rg_alloc(&g, 0x8000, T_MALLOC100, 1);
+	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x5000); /* thread 7's */
+	rg_alloc(&g, 0x9000, T_CALLOC40, 1);
+	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x8000);
+	tg_batch_end(g.t);
+	rg_batch(&g, 7, 3000);
+	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x3000); /* the batch before's */
+	rg_alloc(&g, 0x6000, T_MALLOC100, 1);
+	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x1000);
+	tg_batch_end(g.t);
+	tg_end(g.t, 0);
+	tg_gen(g.t, 2);
+	tables(g.t, 5000);
+	rg_batch(&g, 7, 6000);
+	rg_alloc(&g, 0xa000, T_MALLOC100, 1);
+	rg_alloc(&g, 0xb000, T_MALLOC8, 1);
+	rg_free(&g, XT_EV_ObjectReallocFree, XT_EV_ObjectReallocFreeRecent, 0xa000);
+	rg_alloc(&g, 0xa000, T_REALLOC50, 1);
+	tg_batch_end(g.t);
+	tg_end(g.t, 0);
+	*nrefs = g.nrefs;
+	return g.t;
+}
+
+/* strip_coded_as drops dump's " (coded as ...)" marks from out, in place, and counts them. */
+static size_t strip_coded_as(char *out)
+{
+	size_t n = 0;
+	char *p;
+	while ((p = strstr(out, " (coded as "))) {
+		char *close = strchr(p, ')');
+		assert_non_null(close);
+		memmove(p, close + 1, strlen(close + 1) + 1);
+		n++;
+	}
+	return n;
+}
+
+/* Frees by reference are the frees they stand for: every command's output (but dump's marks)
+ * is byte for byte that of the same trace with addresses. */
+static void test_frees_by_reference_same_output(void **state)
+{
+	char dir[] = "/tmp/xtrace-test-refs-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char a[64], b[64];
+	snprintf(a, sizeof a, "%s/a.xt", dir);
+	snprintf(b, sizeof b, "%s/b.xt", dir);
+	struct {
+		int (*fn)(int, char **, const struct xt_command *);
+		char *argv[8];
+	} cmds[] = {
+		{cmd_stats, {"stats", b}},
+		{cmd_stats, {"stats", "--json", b}},
+		{cmd_validate, {"validate", b}},
+		{cmd_leaks, {"leaks", b}},
+		{cmd_leaks, {"leaks", "--json", b}},
+		{cmd_top, {"top", b}},
+		{cmd_top, {"top", "--by", "temporary", "--json", b}},
+		{cmd_peak, {"peak", "--json", b}},
+		{cmd_flame, {"flame", "--by", "leaked", b}},
+		{cmd_diff, {"diff", "--json", a, b}},
+		{cmd_export, {"export", "--format", "csv", "-o", "-", b}},
+		{cmd_export, {"export", "--format", "chrome", "-o", "-", b}},
+		{cmd_dump, {"dump", b}},
+	};
+	enum { NCMD = sizeof cmds / sizeof cmds[0] };
+	char *want[NCMD];
+	uint64_t nrefs;
+	struct tg *plain = lifecycle_trace(0, &nrefs), *refs = lifecycle_trace(1, &nrefs);
+	assert_int_equal(nrefs, 5);
+	assert_int_equal(tg_write(plain, a, TG_ALL), 0);
+	/* b holds the trace with addresses first, then the one with references */
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(tg_write(pass ? refs : plain, b, TG_ALL), 0);
+		for (int i = 0; i < NCMD; i++) {
+			char *out;
+			int code = run_argv(cmds[i].fn, cmds[i].argv, &out);
+			assert_int_equal(code, XT_EXIT_OK);
+			if (!pass) {
+				want[i] = out;
+				continue;
+			}
+			if (cmds[i].fn == cmd_dump)
+				assert_int_equal(strip_coded_as(out), nrefs);
+			assert_string_equal(out, want[i]);
+			free(out);
+			free(want[i]);
+		}
+	}
+	/* the trace is smaller with references */
+	size_t la, lb;
+	tg_data(plain, &la);
+	tg_data(refs, &lb);
+	assert_true(lb < la);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+	tg_free(plain);
+	tg_free(refs);
+}
+
 /* Corrupt input, an unreadable path and usage errors. */
 static void test_bad_input_and_usage(void **state)
 {
@@ -340,6 +502,7 @@ int main(void)
 		cmocka_unit_test(test_forked_child),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_input_and_usage),
+		cmocka_unit_test(test_frees_by_reference_same_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

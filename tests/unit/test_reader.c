@@ -960,11 +960,189 @@ static void test_truncate_everywhere(void **state)
 	tg_free(t);
 }
 
+/* ---- frees by reference ---- */
+
+/* expect_free reads the next event: a free of type at addr (a timestamp of no interest), coded
+ * on the wire as wire. */
+static void expect_free(xtrace_reader *r, uint64_t thread, uint8_t type, uint8_t wire,
+			uint64_t addr)
+{
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.thread, thread);
+	assert_int_equal(ev.type, type);
+	assert_int_equal(ev.wire_type, wire);
+	assert_string_equal(ev.name, xt_specs[type].name);
+	assert_int_equal(ev.nargs, 1);
+	assert_string_equal(ev.arg_names[0], "obj_addr");
+	assert_int_equal(ev.arg_kinds[0], XTRACE_ARG_ADDR);
+	assert_int_equal(ev.args[0], addr);
+}
+
+static void expect_alloc(xtrace_reader *r, uint64_t thread, uint64_t addr)
+{
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.thread, thread);
+	assert_int_equal(ev.type, XT_EV_ObjectAlloc);
+	assert_int_equal(ev.wire_type, XT_EV_ObjectAlloc);
+	assert_int_equal(ev.args[0], addr);
+}
+
+/* ref_trace: one generation whose threads run one after another (each batch's times are past
+ * the one before), so events come out batch by batch.
+ *   thread 7: three allocs (the middle one failed), frees of the first and the last by
+ *             reference, then an alloc whose address is a hand-written delta from the freed one
+ *   thread 8: 64 allocs, each from the fourth on followed by a free naming the one 3 back: the
+ *             reader's ring of 4 wraps
+ *   thread 9: a batch reaching 1 back, then one reaching 7 back: the ring fits the larger */
+static struct tg *ref_trace(void)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 100, 1000000000, 1700000001, 0);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 1000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, 0, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0, 0, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x3000, 0, 0);
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, 0);
+	tg_event(t, XT_EV_ObjectReallocFreeRecent, 1, 2);
+	/* zigzag(+0x10) from the address the last free named, not from the 0x3000 before it */
+	tg_u8(t, XT_EV_ObjectAlloc);
+	tg_bytes(t, (const uint8_t[]){1, 0x20, 0, 0}, 4);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 2000);
+	for (uint64_t i = 0; i < 64; i++) {
+		tg_event(t, XT_EV_ObjectAlloc, 1, 0x10000 + 0x40 * i, 0, 0);
+		if (i >= 3)
+			tg_event(t, XT_EV_ObjectFreeRecent, 1, 3);
+	}
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 9, 3000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x7000, 0, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x7100, 0, 0);
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, 1);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 9, 4000);
+	for (uint64_t i = 0; i < 10; i++)
+		tg_event(t, XT_EV_ObjectAlloc, 1, 0x9000 + 0x100 * i, 0, 0);
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, 7);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	return t;
+}
+
+static void test_free_by_reference(void **state)
+{
+	struct tg *t = ref_trace();
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.kind, XTRACE_EVENT_SYNC);
+	assert_int_equal(ev.wire_type, 0);
+	assert_int_equal(xtrace_get_sync(r)->nevents, 6 + 64 + 61 + 3 + 11);
+
+	expect_alloc(r, 7, 0x1000);
+	expect_alloc(r, 7, 0);
+	expect_alloc(r, 7, 0x3000);
+	expect_free(r, 7, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x3000);
+	expect_free(r, 7, XT_EV_ObjectReallocFree, XT_EV_ObjectReallocFreeRecent, 0x1000);
+	expect_alloc(r, 7, 0x1010);
+
+	for (uint64_t i = 0; i < 64; i++) {
+		expect_alloc(r, 8, 0x10000 + 0x40 * i);
+		if (i >= 3)
+			expect_free(r, 8, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent,
+				    0x10000 + 0x40 * (i - 3));
+	}
+
+	expect_alloc(r, 9, 0x7000);
+	expect_alloc(r, 9, 0x7100);
+	expect_free(r, 9, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x7000);
+	for (uint64_t i = 0; i < 10; i++)
+		expect_alloc(r, 9, 0x9000 + 0x100 * i);
+	expect_free(r, 9, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x9200);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	assert_int_equal(xtrace_status(r), XTRACE_OK);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+/* bad_ref_gen2 follows the good generation 1 with a generation 2 whose one Events batch has
+ * nallocs allocs, a free naming the one back allocs back, then after more allocs: placed far
+ * from the batch's end, the free is for the lanes' fast check to turn down first. The batch's
+ * offset is returned. */
+static uint64_t bad_ref_gen2(struct tg *t, uint64_t nallocs, uint64_t back, uint64_t after)
+{
+	tg_sync(t, 1, 1, 0, 0);
+	uint64_t off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	for (uint64_t i = 0; i < nallocs; i++)
+		tg_event(t, XT_EV_ObjectAlloc, 1, 0x100000 + 16 * i, 0, 0);
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, back);
+	for (uint64_t i = 0; i < after; i++)
+		tg_event(t, XT_EV_ObjectAlloc, 1, 0x200000 + 16 * i, 0, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	return off;
+}
+
+static void test_corrupt_references(void **state)
+{
+	static const uint64_t afters[] = {0, 100};
+	for (size_t k = 0; k < sizeof afters / sizeof afters[0]; k++) {
+		/* One back too far. */
+		struct tg *t = good1();
+		uint64_t off = bad_ref_gen2(t, 2, 2, afters[k]);
+		expect_corrupt(t, off, "event ObjectFreeRecent: back_value 2 names no ObjectAlloc of "
+			       "the batch (2 before it, at most 4096 back)");
+		tg_free(t);
+
+		/* Batches are read on their own: a batch's first free names nothing, whatever the
+		 * thread's batch before it allocated. */
+		t = good1();
+		tg_sync(t, 1, 1, 0, 0);
+		tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+		tg_event(t, XT_EV_ObjectAlloc, 1, 0x10, 0, 0);
+		tg_batch_end(t);
+		off = tg_batch(t, XT_BATCH_EVENTS, 5, 10);
+		tg_event(t, XT_EV_ObjectFreeRecent, 1, 0);
+		for (uint64_t i = 0; i < afters[k]; i++)
+			tg_event(t, XT_EV_ObjectAlloc, 1, 0x20, 0, 0);
+		tg_batch_end(t);
+		tg_end(t, 0);
+		expect_corrupt(t, off, "back_value 0 names no ObjectAlloc of the batch (0 before it");
+		tg_free(t);
+
+		/* Past the window, with more than that many allocs before it. */
+		t = good1();
+		off = bad_ref_gen2(t, XT_ALLOCREF_WINDOW + 1, XT_ALLOCREF_WINDOW, afters[k]);
+		expect_corrupt(t, off, "back_value 4096 names no ObjectAlloc of the batch (4097 before");
+		tg_free(t);
+	}
+
+	/* The oldest the window reaches is good. */
+	struct tg *t = good1();
+	bad_ref_gen2(t, XT_ALLOCREF_WINDOW + 1, XT_ALLOCREF_WINDOW - 1, 100);
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	uint64_t nfree = 0;
+	while (xtrace_next(r, &ev) > 0)
+		if (ev.gen == 2 && ev.type == XT_EV_ObjectFree) {
+			assert_int_equal(ev.args[0], 0x100000 + 16 * 1);
+			nfree++;
+		}
+	assert_int_equal(nfree, 1);
+	assert_int_equal(xtrace_status(r), XTRACE_OK);
+	xtrace_close(r);
+	tg_free(t);
+}
+
 /* ---- random damage ---- */
 
-static void test_random_flips(void **state)
+/* random_flips damages t's bytes at random, thousands of times: reading never crashes, and
+ * ends cleanly or with an error. */
+static void random_flips(struct tg *t)
 {
-	struct tg *t = std3(NULL, NULL);
 	size_t len;
 	uint8_t *d = tg_data(t, &len);
 	uint8_t *orig = malloc(len);
@@ -1006,6 +1184,12 @@ static void test_random_flips(void **state)
 	tg_free(t);
 }
 
+static void test_random_flips(void **state)
+{
+	random_flips(std3(NULL, NULL));
+	random_flips(ref_trace());
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1027,6 +1211,8 @@ int main(void)
 		cmocka_unit_test(test_corrupt_end_and_sync),
 		cmocka_unit_test(test_truncated_no_end),
 		cmocka_unit_test(test_truncate_everywhere),
+		cmocka_unit_test(test_free_by_reference),
+		cmocka_unit_test(test_corrupt_references),
 		cmocka_unit_test(test_random_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

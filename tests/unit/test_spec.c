@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "allocfree.h"
 #include "spec.h"
 #include "xtrace-reader.h"
 
@@ -118,6 +119,20 @@ static void test_allocfree_events(void **state)
 	assert_string_equal(xt_specs[129].name, "ObjectReallocFree");
 	assert_int_equal(xt_specs[128].nargs, 1);
 	assert_int_equal(xt_specs[129].arg_kinds[0], XT_KIND_addr);
+	/* the frees by reference, and the frees they stand for */
+	assert_string_equal(xt_specs[138].name, "ObjectFreeRecent");
+	assert_string_equal(xt_specs[139].name, "ObjectReallocFreeRecent");
+	for (int id = 138; id <= 139; id++) {
+		assert_int_equal(xt_specs[id].experiment, XT_EXP_ALLOCFREE);
+		assert_int_equal(xt_specs[id].nargs, 1);
+		assert_string_equal(xt_specs[id].arg_names[0], "back_value");
+		assert_int_equal(xt_specs[id].arg_kinds[0], XT_KIND_value);
+	}
+	assert_int_equal(xt_allocref_by_address(138), 128);
+	assert_int_equal(xt_allocref_by_address(139), 129);
+	for (int id = 0; id < XT_MAX_EVENT_TYPES; id++)
+		if (id != 138 && id != 139)
+			assert_int_equal(xt_allocref_by_address((uint8_t)id), XT_EV_NONE);
 }
 
 int main(void)

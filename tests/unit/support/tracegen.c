@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "allocfree.h"
 #include "varint.h"
 
 struct tg_buf {
@@ -22,6 +23,7 @@ struct tg {
 	uint64_t gen, batch_gen, thread, time, off;
 	uint64_t nbatches;  /* batches of the current generation, for tg_end */
 	uint64_t prev_addr; /* addr delta base of the open Events batch */
+	struct tg_buf allocs; /* its ObjectAlloc addresses (uint64_t), for frees by reference */
 };
 
 const struct tg_header tg_default_header = {
@@ -95,6 +97,7 @@ void tg_free(struct tg *t)
 		return;
 	free(t->out.p);
 	free(t->payload.p);
+	free(t->allocs.p);
 	free(t);
 }
 
@@ -128,6 +131,7 @@ static uint64_t tg_open(struct tg *t, uint8_t kind, uint8_t experiment, uint64_t
 	t->off = t->out.n;
 	t->payload.n = 0;
 	t->prev_addr = 0;
+	t->allocs.n = 0;
 	return t->off;
 }
 
@@ -197,6 +201,13 @@ void tg_event_n(struct tg *t, uint8_t type, uint64_t dt, const uint64_t *args, s
 			tg_uvarint(t, args[i]);
 		}
 	}
+	/* A free by reference makes the address it names the next delta's base. */
+	const uint64_t *allocs = (const uint64_t *)t->allocs.p;
+	size_t nallocs = t->allocs.n / sizeof *allocs;
+	if (type == XT_EV_ObjectAlloc && nargs)
+		tg_put(&t->allocs, &args[0], sizeof args[0]);
+	else if (xt_allocref_by_address(type) && nargs && args[0] < nallocs)
+		t->prev_addr = allocs[nallocs - 1 - args[0]];
 }
 
 void tg_string(struct tg *t, uint64_t id, const char *s)
