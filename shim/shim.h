@@ -168,73 +168,14 @@ static inline uint64_t xt_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* The cold paths of the inline functions below (writer.c). */
-XT_HIDDEN void xt_count_lost(struct xt_thread *t);
-XT_HIDDEN struct xt_thread *xt_enter_register(void);
+/* xt_enter opens a recording section on this thread, or returns NULL when this call must not
+ * be recorded (not tracing, the shim's own allocation, libc calling itself). Out of line: its
+ * atomics must be in writer.c, which ThreadSanitizer builds instrument (malloc.c they do not). */
+XT_HIDDEN struct xt_thread *xt_enter(void);
+XT_HIDDEN void xt_leave(struct xt_thread *t);
+/* Cold paths of the inline event reservation below (writer.c). */
 __attribute__((cold)) XT_HIDDEN void xt_new_batch(struct xt_thread *t, struct xt_buf *b,
 						   uint64_t g, uint64_t ts);
-extern int xt_asym_fence;
-
-/* xt_enter opens a recording section on this thread, or returns NULL when this call must not
- * be recorded (not tracing, the shim's own allocation, libc calling itself). Inline, like the
- * rest of an event's recording: these run for every event. */
-static inline struct xt_thread *xt_enter(void)
-{
-	if (xt_tl.in_real | xt_tl.internal)
-		return NULL;
-	struct xt_thread *t = xt_tl.t;
-	if (xt_tl.depth) {
-		xt_tl.depth++;
-		return t;
-	}
-	if (xt_unlikely(!t)) {
-		t = xt_enter_register();
-		if (!t)
-			return NULL;
-	}
-	if (xt_unlikely(xt_tl.sect)) {
-		/* A signal handler interrupted this thread opening or closing its section (seq odd,
-		 * depth not yet saying so): a section of its own would make seq even under the
-		 * outer one. Drop, and say so. */
-		xt_count_lost(t);
-		return NULL;
-	}
-	xt_tl.sect++;
-	atomic_signal_fence(memory_order_seq_cst);
-	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
-	if (xt_likely(xt_asym_fence)) {
-		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
-		atomic_signal_fence(memory_order_seq_cst);
-		g = atomic_load_explicit(&xt_gen, memory_order_relaxed);
-	} else {
-		atomic_store(&t->seq, s + 1);
-		g = atomic_load(&xt_gen);
-	}
-	if (xt_unlikely(!g)) {
-		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
-	} else {
-		atomic_store_explicit(&t->gen, g, memory_order_relaxed);
-		xt_tl.depth = 1;
-	}
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.sect--;
-	return g ? t : NULL;
-}
-
-static inline void xt_leave(struct xt_thread *t)
-{
-	if (xt_tl.depth > 1) {
-		xt_tl.depth--;
-		return;
-	}
-	xt_tl.sect++; /* as in xt_enter: no section of a signal handler while seq is odd */
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.depth = 0;
-	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
-			      memory_order_release);
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.sect--;
-}
 /* xt_thread_register creates this thread's state (cold: first event of a thread). */
 XT_HIDDEN struct xt_thread *xt_thread_register(void);
 XT_HIDDEN void xt_writer_init(void);

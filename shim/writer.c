@@ -116,17 +116,71 @@ struct xt_thread *xt_thread_register(void)
 	return t;
 }
 
-void xt_count_lost(struct xt_thread *t)
+/* count_lost counts one event this thread could not record. */
+static void count_lost(struct xt_thread *t)
 {
 	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 }
 
-struct xt_thread *xt_enter_register(void)
+struct xt_thread *xt_enter(void)
 {
-	if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
+	if (xt_tl.in_real | xt_tl.internal)
 		return NULL;
-	return xt_thread_register();
+	struct xt_thread *t = xt_tl.t;
+	if (xt_tl.depth) {
+		xt_tl.depth++;
+		return t;
+	}
+	if (xt_unlikely(!t)) {
+		if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
+			return NULL;
+		t = xt_thread_register();
+		if (!t)
+			return NULL;
+	}
+	if (xt_unlikely(xt_tl.sect)) {
+		/* A signal handler interrupted this thread opening or closing its section (seq odd,
+		 * depth not yet saying so): a section of its own would make seq even under the
+		 * outer one. Drop, and say so. */
+		count_lost(t);
+		return NULL;
+	}
+	xt_tl.sect++;
+	atomic_signal_fence(memory_order_seq_cst);
+	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
+	if (xt_likely(xt_asym_fence)) {
+		atomic_store_explicit(&t->seq, s + 1, memory_order_relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		g = atomic_load_explicit(&xt_gen, memory_order_relaxed);
+	} else {
+		atomic_store(&t->seq, s + 1);
+		g = atomic_load(&xt_gen);
+	}
+	if (xt_unlikely(!g)) {
+		atomic_store_explicit(&t->seq, s + 2, memory_order_release);
+	} else {
+		atomic_store_explicit(&t->gen, g, memory_order_relaxed);
+		xt_tl.depth = 1;
+	}
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.sect--;
+	return g ? t : NULL;
+}
+
+void xt_leave(struct xt_thread *t)
+{
+	if (xt_tl.depth > 1) {
+		xt_tl.depth--;
+		return;
+	}
+	xt_tl.sect++; /* as in xt_enter: no section of a signal handler while seq is odd */
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.depth = 0;
+	atomic_store_explicit(&t->seq, atomic_load_explicit(&t->seq, memory_order_relaxed) + 1,
+			      memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.sect--;
 }
 
 void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts)
@@ -159,7 +213,7 @@ static const struct {
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
 	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
-		xt_count_lost(t);
+		count_lost(t);
 		return false;
 	}
 	struct xt_pending *p = &t->pending[t->pend_tail % (sizeof(t->pending) / sizeof(t->pending[0]))];
