@@ -125,6 +125,20 @@ static void test_callchain_none(void **state)
 	check_chain((const char *const[]){ "XTRACE_UNWIND=none", NULL }, 1);
 }
 
+/* An unknown unwinder: one line on stderr naming the choices, and the default's full stacks. */
+static void test_unknown_unwinder_says_so(void **state)
+{
+	struct h_run r;
+	h_traced(&r, (const char *const[]){ "XTRACE_UNWIND=bogus", NULL },
+		 H_ARGV((char *)h_workload("callchain"), "5"));
+	h_expect_exit(&r, 0);
+	assert_int_equal(h_count_substr(r.err, "xtrace: "), 1);
+	assert_non_null(strstr(r.err, "XTRACE_UNWIND=bogus is not dwarf, libunwind, fp or none; "
+				      "using dwarf"));
+	h_run_free(&r);
+	check_chain((const char *const[]){ "XTRACE_UNWIND=bogus", NULL }, 0);
+}
+
 static void test_callchain_depth2(void **state)
 {
 	check_chain((const char *const[]){ "XTRACE_STACK_DEPTH=2", NULL }, 2);
@@ -142,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_callchain_dwarf_is_libunwind),
 		cmocka_unit_test(test_callchain_fp),
 		cmocka_unit_test(test_callchain_none),
+		cmocka_unit_test(test_unknown_unwinder_says_so),
 		cmocka_unit_test(test_callchain_depth2),
 		cmocka_unit_test(test_callchain_depth2_fp),
 	};
