@@ -3,6 +3,7 @@
  * event line format validate reuses. No per-event allocation; numbers and addresses format
  * without printf. */
 #include <getopt.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,25 +45,122 @@ static void put_arg(struct xt_out *o, const xtrace_reader *r, uint8_t kind, uint
 	xt_out_u64(o, v);
 }
 
-void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+/* put_args_from writes arguments i.. of ev, each with its name. */
+static void put_args_from(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev,
+			  unsigned i)
 {
-	const struct xtrace_header *h = xtrace_get_header(r);
-	int neg;
-	uint64_t ns = rel_ns(h, ev->ts, &neg);
-	xt_out_str(o, "gen=");
-	xt_out_u64(o, ev->gen);
-	xt_out_str(o, " ts=");
-	xt_out_offset_ms(o, neg, ns);
-	xt_out_str(o, " thread=");
-	xt_out_u64(o, ev->thread);
-	xt_out_char(o, ' ');
-	xt_out_str(o, ev->name);
-	for (unsigned i = 0; i < ev->nargs; i++) {
+	for (; i < ev->nargs; i++) {
 		xt_out_char(o, ' ');
 		xt_out_str(o, ev->arg_names[i]);
 		xt_out_char(o, '=');
 		put_arg(o, r, ev->arg_kinds[i], ev->args[i]);
 	}
+}
+
+/* The constant pieces of an event type's line, " Name arg0=" then " argN=", zero-padded so
+ * that each goes out in one fixed-size copy: dump prints millions of lines, and a variable-size
+ * copy per piece costs more than the rest of the line. Built on first use of the type. */
+#define XT_SEG 48
+static struct line_segs {
+	uint8_t state; /* 0: not built, 1: built, 2: a piece too long, print the slow way */
+	uint8_t len[XTRACE_MAX_ARGS + 1];
+	char s[XTRACE_MAX_ARGS + 1][XT_SEG];
+} segs[256];
+
+static const struct line_segs *segs_of(const struct xtrace_event *ev)
+{
+	struct line_segs *l = &segs[ev->type];
+	if (!l->state) {
+		l->state = 1;
+		for (unsigned i = 0; i <= ev->nargs && i <= XTRACE_MAX_ARGS; i++) {
+			int n = i == 0 ? snprintf(l->s[0], XT_SEG, " %s%s%s%s", ev->name,
+						  ev->nargs ? " " : "", ev->nargs ? ev->arg_names[0] : "",
+						  ev->nargs ? "=" : "")
+				       : i < ev->nargs ? snprintf(l->s[i], XT_SEG, " %s=", ev->arg_names[i])
+						       : 0;
+			if (n < 0 || n >= XT_SEG)
+				l->state = 2;
+			else
+				l->len[i] = (uint8_t)n;
+		}
+	}
+	return l->state == 1 ? l : NULL;
+}
+
+/* put_coded_as marks an event written in a compact form, " (coded as Name)", padded and cached
+ * like the line pieces. */
+static void put_coded_as(struct xt_out *o, uint8_t wire_type)
+{
+	static struct {
+		uint8_t state, len;
+		char s[XT_SEG];
+	} coded[256];
+	if (!coded[wire_type].state) {
+		int n = snprintf(coded[wire_type].s, XT_SEG, " (coded as %s)",
+				 xt_specs[wire_type].name);
+		coded[wire_type].state = n < 0 || n >= XT_SEG ? 2 : 1;
+		coded[wire_type].len = (uint8_t)(coded[wire_type].state == 1 ? n : 0);
+	}
+	char *p = coded[wire_type].state == 1 ? xt_out_reserve(o, XT_SEG) : NULL;
+	if (p) {
+		memcpy(p, coded[wire_type].s, XT_SEG);
+		xt_out_commit(o, p + coded[wire_type].len);
+	} else {
+		xt_out_str(o, " (coded as ");
+		xt_out_str(o, xt_specs[wire_type].name);
+		xt_out_char(o, ')');
+	}
+}
+
+void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	int neg;
+	uint64_t ns = rel_ns(h, ev->ts, &neg);
+	const struct line_segs *l = segs_of(ev);
+	/* the line's fixed part, then each piece and value written in place */
+	char *p = l ? xt_out_reserve(o, 4 * 20 + 32 + (XTRACE_MAX_ARGS + 1) * (XT_SEG + 20)) : NULL;
+	if (!p) {
+		xt_out_str(o, "gen=");
+		xt_out_u64(o, ev->gen);
+		xt_out_str(o, " ts=");
+		xt_out_offset_ms(o, neg, ns);
+		xt_out_str(o, " thread=");
+		xt_out_u64(o, ev->thread);
+		xt_out_char(o, ' ');
+		xt_out_str(o, ev->name);
+		put_args_from(o, r, ev, 0);
+		return;
+	}
+	memcpy(p, "gen=", 4);
+	p = xt_put_dec(p + 4, ev->gen, 1);
+	memcpy(p, " ts=", 4);
+	p[4] = neg ? '-' : '+';
+	p = xt_put_dec(p + 5, ns / 1000000, 1);
+	*p = '.';
+	p = xt_put_dec(p + 1, ns % 1000000, 6);
+	memcpy(p, "ms thread=", 10);
+	p = xt_put_dec(p + 10, ev->thread, 1);
+	memcpy(p, l->s[0], XT_SEG);
+	p += l->len[0];
+	for (unsigned i = 0; i < ev->nargs; i++) {
+		if (i) {
+			memcpy(p, l->s[i], XT_SEG);
+			p += l->len[i];
+		}
+		uint8_t kind = ev->arg_kinds[i];
+		if (kind == XTRACE_ARG_ADDR) {
+			p = xt_put_hex(p, ev->args[i]);
+		} else if (kind == XTRACE_ARG_STRING || kind == XTRACE_ARG_NS) {
+			xt_out_commit(o, p);
+			put_arg(o, r, kind, ev->args[i]);
+			put_args_from(o, r, ev, i + 1);
+			return;
+		} else {
+			p = xt_put_dec(p, ev->args[i], 1);
+		}
+	}
+	xt_out_commit(o, p);
 }
 
 static void put_header(struct xt_out *o, const struct xtrace_header *h)
@@ -198,11 +296,8 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 			continue;
 		}
 		cli_put_event(&o, r, &ev);
-		if (ev.wire_type != ev.type) {
-			xt_out_str(&o, " (coded as ");
-			xt_out_str(&o, xt_specs[ev.wire_type].name);
-			xt_out_char(&o, ')');
-		}
+		if (ev.wire_type != ev.type)
+			put_coded_as(&o, ev.wire_type);
 		xt_out_char(&o, '\n');
 		for (unsigned i = 0; stacks && i < ev.nargs; i++)
 			if (ev.arg_kinds[i] == XTRACE_ARG_STACK)

@@ -60,13 +60,7 @@ void xt_out_mem_slow(struct xt_out *o, const void *p, size_t n)
 static void put_digits(struct xt_out *o, uint64_t v, int width)
 {
 	char tmp[24];
-	char *p = tmp + sizeof tmp;
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-		width--;
-	} while (v != 0 || width > 0);
-	xt_out_mem(o, p, (size_t)(tmp + sizeof tmp - p));
+	xt_out_mem(o, tmp, (size_t)(xt_put_dec(tmp, v, width) - tmp));
 }
 
 void xt_out_u64(struct xt_out *o, uint64_t v)
@@ -76,16 +70,8 @@ void xt_out_u64(struct xt_out *o, uint64_t v)
 
 void xt_out_hex(struct xt_out *o, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
-	char tmp[18];
-	char *p = tmp + sizeof tmp;
-	do {
-		*--p = digits[v & 15];
-		v >>= 4;
-	} while (v != 0);
-	*--p = 'x';
-	*--p = '0';
-	xt_out_mem(o, p, (size_t)(tmp + sizeof tmp - p));
+	char tmp[24];
+	xt_out_mem(o, tmp, (size_t)(xt_put_hex(tmp, v) - tmp));
 }
 
 void xt_out_printf(struct xt_out *o, const char *fmt, ...)

@@ -45,6 +45,65 @@ static inline void xt_out_char(struct xt_out *o, char c)
 	xt_out_mem(o, &c, 1);
 }
 
+/* Writing in place, for lines printed millions of times: xt_out_reserve returns where n bytes
+ * can be written (flushing first when needed), or NULL when the buffer is smaller than n;
+ * xt_out_commit then takes what was written up to end. */
+static inline char *xt_out_reserve(struct xt_out *o, size_t n)
+{
+	if (o->cap - o->len < n)
+		xt_out_flush(o);
+	return o->cap - o->len < n ? NULL : o->buf + o->len;
+}
+
+static inline void xt_out_commit(struct xt_out *o, char *end)
+{
+	o->len = (size_t)(end - o->buf);
+}
+
+/* xt_put_dec writes v in decimal at p, at least width digits (zero-padded), and returns the
+ * end. The digits go straight to their place, last first, once their count is known (building
+ * them elsewhere and copying them over would stall on the narrow stores). */
+static inline char *xt_put_dec(char *p, uint64_t v, int width)
+{
+	static const uint64_t pow10[20] = {
+		1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull, 10000000ull,
+		100000000ull, 1000000000ull, 10000000000ull, 100000000000ull, 1000000000000ull,
+		10000000000000ull, 100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+		100000000000000000ull, 1000000000000000000ull, 10000000000000000000ull,
+	};
+	int d = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12; /* about log10(v) */
+	int n = d + (v >= pow10[d]);
+	if (n < width)
+		n = width;
+	if (n == 0)
+		n = 1;
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
+	char *q = p + n;
+	for (; q - p >= 2; v /= 100) { /* two digits a division */
+		q -= 2;
+		memcpy(q, pairs + 2 * (v % 100), 2);
+	}
+	if (q > p)
+		*--q = (char)('0' + v % 10);
+	return p + n;
+}
+
+/* xt_put_hex writes v as 0x and lowercase hex digits at p and returns the end; at most 18
+ * bytes. */
+static inline char *xt_put_hex(char *p, uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+	p[0] = '0';
+	p[1] = 'x';
+	for (char *q = p + 2 + n; q > p + 2; v >>= 4)
+		*--q = digits[v & 15];
+	return p + 2 + n;
+}
+
 void xt_out_u64(struct xt_out *o, uint64_t v);
 /* xt_out_hex writes v as 0x followed by lowercase hex digits. */
 void xt_out_hex(struct xt_out *o, uint64_t v);

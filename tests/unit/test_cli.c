@@ -179,6 +179,50 @@ static void test_clean_summary(void **state)
 	tg_free(t);
 }
 
+/* put_line writes ev's dump line through a writer of cap bytes and returns it (malloc'd). */
+static char *put_line(const xtrace_reader *r, const struct xtrace_event *ev, size_t cap)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	struct xt_out o;
+	assert_int_equal(xt_out_open(&o, fileno(f), cap), 0);
+	cli_put_event(&o, r, ev);
+	assert_int_equal(xt_out_close(&o), 0);
+	off_t n = lseek(fileno(f), 0, SEEK_END);
+	assert_true(n > 0);
+	char *line = calloc(1, (size_t)n + 1);
+	assert_int_equal(pread(fileno(f), line, (size_t)n, 0), n);
+	fclose(f);
+	return line;
+}
+
+/* Dump lines are written in place when the writer has room and piece by piece when it has not
+ * (a small writer): both ways give the same bytes, for every event of the trace. */
+static void test_dump_line_both_ways(void **state)
+{
+	struct tg *t = clean_trace(NULL);
+	char *path = tg_tmpfile(t, TG_ALL);
+	xtrace_reader *r = xtrace_open(path, NULL, 0);
+	assert_non_null(r);
+	struct xtrace_event ev;
+	int lines = 0;
+	while (xtrace_next(r, &ev) > 0) {
+		if (ev.kind == XTRACE_EVENT_SYNC)
+			continue;
+		char *fast = put_line(r, &ev, 1 << 16), *slow = put_line(r, &ev, 8);
+		assert_string_equal(fast, slow);
+		assert_non_null(strstr(fast, ev.name));
+		free(fast);
+		free(slow);
+		lines++;
+	}
+	assert_int_equal(lines, 9);
+	xtrace_close(r);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
 /* A double allocation, a double free and a free of a never-allocated address: three errors. */
 static void test_validation_errors(void **state)
 {
@@ -497,6 +541,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clean_summary),
+		cmocka_unit_test(test_dump_line_both_ways),
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_error_listing_limit),
 		cmocka_unit_test(test_forked_child),

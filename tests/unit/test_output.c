@@ -66,6 +66,46 @@ static void write_json(struct xt_out *o)
 	xt_out_json_str(o, "x\0y", 3); /* an embedded NUL is escaped, not a terminator */
 }
 
+/* The in-place formatters against printf, at every digit-count boundary and in between. */
+static void check_in_place(uint64_t v)
+{
+	char got[64], want[64];
+	memset(got, 'x', sizeof got);
+	char *end = xt_put_dec(got, v, 1);
+	*end = 0;
+	snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+	assert_string_equal(got, want);
+	end = xt_put_dec(got, v, 7);
+	*end = 0;
+	snprintf(want, sizeof want, "%07llu", (unsigned long long)v);
+	assert_string_equal(got, want);
+	end = xt_put_hex(got, v);
+	*end = 0;
+	snprintf(want, sizeof want, "0x%llx", (unsigned long long)v);
+	assert_string_equal(got, want);
+}
+
+static void test_numbers_in_place(void **state)
+{
+	check_in_place(0);
+	check_in_place(UINT64_MAX);
+	for (uint64_t p = 1; p <= UINT64_MAX / 10; p *= 10) {
+		check_in_place(p - 1);
+		check_in_place(p);
+		check_in_place(p + 1);
+		check_in_place(p * 9 + (p - 1));
+	}
+	for (unsigned b = 0; b < 64; b++) {
+		check_in_place((uint64_t)1 << b);
+		check_in_place(((uint64_t)1 << b) - 1);
+	}
+	uint64_t x = 88172645463325252ull;
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		check_in_place(x >> (x & 63));
+	}
+}
+
 static void test_json_escape(void **state)
 {
 	char *s = capture(write_json, 64);
@@ -114,6 +154,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
+		cmocka_unit_test(test_numbers_in_place),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_table),
