@@ -1,4 +1,4 @@
-/* allocfree.h: the AllocFree experiment's batch layout, API codes and frees by reference, shared
+/* allocfree.h: the AllocFree experiment's batch layout, API codes and references, shared
  * by shim and reader.
  *
  * Experimental batch data for AllocFree begins with a subtype byte:
@@ -14,13 +14,19 @@
 
 #define XT_ALLOCFREE_BATCH_TYPES 0
 
-/* A free by reference (ObjectFreeRecent, ObjectReallocFreeRecent) names one of the last
- * XT_ALLOCREF_WINDOW ObjectAllocs of its batch: a reader keeps that many addresses per thread at
- * most. */
+/* Frees and allocations by reference name the address of an earlier event of their Events batch
+ * instead of coding it. What they name is counted back in one of two lists of the batch's events:
+ *   XT_REFS_ALLOCS: every ObjectAlloc (in either form, failed ones included), which the frees by
+ *                   reference (ObjectFreeRecent, ObjectReallocFreeRecent) name;
+ *   XT_REFS_FREES:  every ObjectFree and ObjectReallocFree (in either form), which the
+ *                   allocations by reference (ObjectAllocReused) name.
+ * A reference names one of the last XT_ALLOCREF_WINDOW events of its list: a reader keeps that
+ * many addresses per thread and list at most. */
+enum xt_refs_list { XT_REFS_ALLOCS, XT_REFS_FREES, XT_REFS_LISTS };
 #define XT_ALLOCREF_WINDOW 4096
 
-/* xt_allocref_by_address returns the event a free by reference stands for, which readers hand
- * it out as; XT_EV_NONE for any other type. */
+/* xt_allocref_by_address returns the event a reference form stands for, which readers hand it
+ * out as; XT_EV_NONE for any other type. */
 static inline uint8_t xt_allocref_by_address(uint8_t type)
 {
 	switch (type) {
@@ -28,8 +34,41 @@ static inline uint8_t xt_allocref_by_address(uint8_t type)
 		return XT_EV_ObjectFree;
 	case XT_EV_ObjectReallocFreeRecent:
 		return XT_EV_ObjectReallocFree;
+	case XT_EV_ObjectAllocReused:
+		return XT_EV_ObjectAlloc;
 	default:
 		return XT_EV_NONE;
+	}
+}
+
+/* xt_allocref_names returns the list a reference form names into; -1 for any other type. */
+static inline int xt_allocref_names(uint8_t type)
+{
+	switch (type) {
+	case XT_EV_ObjectFreeRecent:
+	case XT_EV_ObjectReallocFreeRecent:
+		return XT_REFS_ALLOCS;
+	case XT_EV_ObjectAllocReused:
+		return XT_REFS_FREES;
+	default:
+		return -1;
+	}
+}
+
+/* xt_allocref_list returns the list an event of type joins, in either form; -1 for none. */
+static inline int xt_allocref_list(uint8_t type)
+{
+	switch (type) {
+	case XT_EV_ObjectAlloc:
+	case XT_EV_ObjectAllocReused:
+		return XT_REFS_ALLOCS;
+	case XT_EV_ObjectFree:
+	case XT_EV_ObjectReallocFree:
+	case XT_EV_ObjectFreeRecent:
+	case XT_EV_ObjectReallocFreeRecent:
+		return XT_REFS_FREES;
+	default:
+		return -1;
 	}
 }
 

@@ -334,31 +334,39 @@ static uint64_t xt_atype_boff(const struct xt_gen *g, size_t i)
 	return ((const struct xt_atype *)g->atypes.p)[i].boff;
 }
 
-/* What the check of an Events batch knows of its frees by reference. */
+/* What the check of an Events batch knows of its references, per list (allocfree.h). */
 struct xt_refs {
-	uint32_t nallocs; /* ObjectAlloc events so far */
-	uint32_t reach;   /* largest back_value so far + 1 */
+	uint32_t n[XT_REFS_LISTS];     /* events of the list so far */
+	uint32_t reach[XT_REFS_LISTS]; /* largest back_value into the list so far + 1 */
 };
 
-/* xt_refs_see takes in an event of type whose last argument is v (a free by reference has just
- * the one): an ObjectAlloc is one more a later free may name; a free by reference must name one
- * of the last XT_ALLOCREF_WINDOW before it. 0 when good. */
+/* What each list holds, for messages. */
+static const char *const xt_refs_list_names[XT_REFS_LISTS] = {
+	[XT_REFS_ALLOCS] = "ObjectAlloc",
+	[XT_REFS_FREES] = "ObjectFree or ObjectReallocFree",
+};
+
+/* xt_refs_see takes in an event of type whose first argument is v (a reference form's
+ * back_value): a reference must name one of the last XT_ALLOCREF_WINDOW events of its list
+ * before it; an AllocFree event is one more of its list a later reference may name. 0 when
+ * good. */
 static inline int xt_refs_see(struct xt_refs *rs, uint8_t type, uint64_t v)
 {
-	if (type == XT_EV_ObjectAlloc) {
-		rs->nallocs++;
-	} else if (xt_allocref_by_address(type)) {
-		if (v >= rs->nallocs || v >= XT_ALLOCREF_WINDOW)
+	int named = xt_allocref_names(type), list = xt_allocref_list(type);
+	if (named >= 0) {
+		if (v >= rs->n[named] || v >= XT_ALLOCREF_WINDOW)
 			return -1;
-		if (v >= rs->reach)
-			rs->reach = (uint32_t)v + 1;
+		if (v >= rs->reach[named])
+			rs->reach[named] = (uint32_t)v + 1;
 	}
+	if (list >= 0)
+		rs->n[list]++;
 	return 0;
 }
 
 /* xt_fast_check_arg reads one argument of a kind known at compile time into *v and checks an ID
  * against its table; allocfree says a type argument is AllocFree's. 0 when good. */
-static inline int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
+static XT_ALWAYS_INLINE int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
 				    enum xt_arg_kind kind, int allocfree, uint64_t *v_out)
 {
 	uint64_t v;
@@ -379,21 +387,22 @@ static inline int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
 static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struct xt_refs *rs)
 {
 	const uint8_t *p = *pp;
-	uint64_t dt, v = 0;
+	uint64_t dt, v0 = 0, v, *a = &v0;
 	uint8_t type = *p++;
 	if (xt_word_uvarint(&p, &dt))
 		return -1;
 	switch (type) {
 #define XT_EXPERIMENT(ident, id, name)
 #define XT_CHECK_ARG(name, kind)                                              \
-	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree, &v))          \
-		return -1;
+	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree, a))           \
+		return -1;                                                    \
+	a = &v;
 #define XT_EVENT(name, id, exp, nargs, ...)                                   \
 	case id: {                                                            \
 		const int allocfree = XT_EXP_##exp == XT_EXP_ALLOCFREE;        \
 		(void)allocfree;                                              \
 		XT_PAIRS(nargs, XT_CHECK_ARG, ##__VA_ARGS__)                   \
-		if (xt_refs_see(rs, id, v))                                   \
+		if (xt_refs_see(rs, id, v0))                                  \
 			return -1;                                            \
 		break;                                                        \
 	}
@@ -410,7 +419,7 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struc
 
 /* xt_check_events decodes every event of an Events batch once: known type, varints that end
  * inside the batch, the payload ending on an event boundary, string, stack and AllocFree type
- * IDs present in the generation's tables, frees by reference naming an ObjectAlloc before them.
+ * IDs present in the generation's tables, references naming an event of their list before them.
  * The ordering pass then decodes without checks. The ndone events before from were checked
  * already, into rs. */
 static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b,
@@ -430,13 +439,15 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 		const struct xt_event_spec *s = &xt_specs[type];
 		if (!s->name)
 			return XT_BAD(r, b, at, "unknown event type %u", type);
-		uint64_t v;
+		uint64_t v, v0 = 0;
 		if (xt_uvarint(&p, end, &v))
 			return XT_BAD(r, b, at, "event %s: bad dt", s->name);
 		for (unsigned i = 0; i < s->nargs; i++) {
 			if (xt_uvarint(&p, end, &v))
 				return XT_BAD(r, b, at, "event %s: bad argument %s", s->name,
 					      s->arg_names[i]);
+			if (i == 0)
+				v0 = v;
 			if (v == XT_NO_ID)
 				continue;
 			const struct xt_idx *x = NULL;
@@ -458,14 +469,16 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 				return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " not in the generation",
 					      s->name, s->arg_names[i], v);
 		}
-		if (xt_refs_see(&rs, type, v))
-			return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " names no ObjectAlloc of the "
-				      "batch (%" PRIu32 " before it, at most %d back)", s->name,
-				      s->arg_names[0], v, rs.nallocs, XT_ALLOCREF_WINDOW);
+		if (xt_refs_see(&rs, type, v0)) {
+			int named = xt_allocref_names(type);
+			return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " names no %s of the batch (%"
+				      PRIu32 " before it, at most %d back)", s->name, s->arg_names[0], v0,
+				      xt_refs_list_names[named], rs.n[named], XT_ALLOCREF_WINDOW);
+		}
 		n++;
 	}
 	b->nevents = n;
-	b->reach = rs.reach;
+	memcpy(b->reach, rs.reach, sizeof b->reach);
 	g->sync.nevents += n;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "allocfree.h"
 #include "format.h"
 #include "spec.h"
 #include "varint.h"
@@ -25,6 +26,11 @@ _Static_assert(XT_SAME_KIND(XTRACE_ARG_VALUE, value) && XT_SAME_KIND(XTRACE_ARG_
 	       "xtrace_arg_kind and xt_arg_kind disagree");
 #undef XT_SAME_KIND
 _Static_assert(XTRACE_MAX_ARGS == XT_MAX_ARGS, "XTRACE_MAX_ARGS and XT_MAX_ARGS disagree");
+
+/* XT_ALWAYS_INLINE marks the decoding steps that the code generated per event type from
+ * events.def is made of: inlined into every case, however large the switch grows (a call per
+ * argument costs more than decoding it). */
+#define XT_ALWAYS_INLINE inline __attribute__((always_inline))
 
 /* xt_uvarint decodes one uvarint from [*pp, end) like xt_get_uvarint, but tells apart bytes
  * running out (1: the file may be cut) from an invalid encoding (-1). */
@@ -44,7 +50,7 @@ static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *o
 /* xt_word_uvarint decodes a uvarint of at most 8 bytes from the 8 bytes at *pp without a branch
  * on its length: 0, or -1 (nothing consumed) when it is longer. Up to 8 bytes every encoding is
  * valid, so this accepts nothing xt_uvarint rejects. */
-static inline int xt_word_uvarint(const uint8_t **pp, uint64_t *out)
+static XT_ALWAYS_INLINE int xt_word_uvarint(const uint8_t **pp, uint64_t *out)
 {
 	uint64_t w;
 	memcpy(&w, *pp, sizeof w);
@@ -70,7 +76,8 @@ struct xt_batch {
 	const uint8_t *data;
 	uint32_t len;
 	uint32_t nevents; /* Events batches: counted by the check pass */
-	uint32_t reach;   /* how far back its frees by reference reach: largest back_value + 1 */
+	/* how far back its references reach into each list (allocfree.h): largest back_value + 1 */
+	uint32_t reach[XT_REFS_LISTS];
 	uint8_t kind, experiment;
 };
 
@@ -140,11 +147,13 @@ struct xt_cursor {
 	uint64_t ts;
 	uint64_t thread;
 	uint64_t prev_addr;     /* the batch's last addr argument handed out */
-	/* The latest ObjectAlloc addresses, for frees by reference: a ring of mask + 1 (the reach
-	 * of the thread's batches at least), nallocs written so far. A reference counts back from
-	 * the latest, and the check pass made sure it stays inside its own batch. */
-	uint64_t *ring;
-	uint32_t mask, nallocs;
+	/* The latest addresses of each list (allocfree.h), for the references: a ring of mask + 1
+	 * (the reach of the thread's batches into the list at least), n written so far. A reference
+	 * counts back from the latest, and the check pass made sure it stays inside its batch. */
+	struct xt_ring {
+		uint64_t *addr;
+		uint32_t mask, n;
+	} ring[XT_REFS_LISTS];
 	const uint8_t *ev;      /* the next event (its type byte) */
 	const uint8_t *args;    /* its arguments, after dt */
 	const struct xt_batch *b, *bend;

@@ -27,7 +27,7 @@ static inline uint64_t xt_byte_uvarint(const uint8_t **pp)
 }
 
 /* xt_get decodes a checked uvarint of an event that has XT_FAST_ROOM bytes at hand when wide. */
-static inline uint64_t xt_get(const uint8_t **pp, int wide)
+static XT_ALWAYS_INLINE uint64_t xt_get(const uint8_t **pp, int wide)
 {
 	uint64_t v;
 	if (wide && xt_word_uvarint(pp, &v) == 0)
@@ -37,7 +37,7 @@ static inline uint64_t xt_get(const uint8_t **pp, int wide)
 
 /* xt_arg decodes one argument of a kind known at compile time; addr arguments are deltas from
  * the batch's previous one. */
-static inline uint64_t xt_arg(const uint8_t **pp, int wide, enum xt_arg_kind kind,
+static XT_ALWAYS_INLINE uint64_t xt_arg(const uint8_t **pp, int wide, enum xt_arg_kind kind,
 			      uint64_t *prev_addr)
 {
 	uint64_t v = xt_get(pp, wide);
@@ -48,20 +48,26 @@ static inline uint64_t xt_arg(const uint8_t **pp, int wide, enum xt_arg_kind kin
 	return v;
 }
 
-/* xt_cursor_refs follows an event of type just decoded into args: an ObjectAlloc's address goes
- * into the ring; a free by reference gets the address it names, which is also the next addr
- * delta's base. The check pass made sure it names one the ring holds. */
+/* xt_cursor_refs follows an event of type (as written) just decoded into args: a reference form
+ * gets the address it names, which is also the next addr delta's base; then an AllocFree event's
+ * address goes into its list's ring. The check pass made sure a reference names one the ring
+ * holds. */
 static inline void xt_cursor_refs(struct xt_cursor *c, uint8_t type, uint64_t *args)
 {
-	if (type == XT_EV_ObjectAlloc)
-		c->ring[c->nallocs++ & c->mask] = args[0];
-	else if (xt_allocref_by_address(type))
-		c->prev_addr = args[0] = c->ring[(c->nallocs - 1 - args[0]) & c->mask];
+	int named = xt_allocref_names(type), list = xt_allocref_list(type);
+	if (named >= 0) {
+		const struct xt_ring *g = &c->ring[named];
+		c->prev_addr = args[0] = g->addr[(g->n - 1 - args[0]) & g->mask];
+	}
+	if (list >= 0) {
+		struct xt_ring *g = &c->ring[list];
+		g->addr[g->n++ & g->mask] = args[0];
+	}
 }
 
 /* xt_cursor_args decodes the arguments of c's next event into args, with code generated per
  * event type from events.def, and leaves c->args where the event ends. */
-static inline void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
+static XT_ALWAYS_INLINE void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
 {
 	const uint8_t *p = c->args;
 	int wide = c->b->data + c->b->len - c->ev >= XT_FAST_ROOM;
@@ -129,14 +135,14 @@ static void xt_sift_down(struct xt_cursor **h, size_t n, size_t i)
 	h[i] = c;
 }
 
-/* xt_ring_size is the ring a thread with batches [b, end) needs: a power of two at least the
- * reach of each batch's frees by reference, and one entry without any. */
-static uint32_t xt_ring_size(const struct xt_batch *b, const struct xt_batch *end)
+/* xt_ring_size is the ring of list a thread with batches [b, end) needs: a power of two at least
+ * the reach of each batch's references into it, and one entry without any. */
+static uint32_t xt_ring_size(const struct xt_batch *b, const struct xt_batch *end, int list)
 {
 	uint32_t need = 1, size = 1;
 	for (; b < end; b++)
-		if (b->reach > need)
-			need = b->reach;
+		if (b->reach[list] > need)
+			need = b->reach[list];
 	while (size < need)
 		size <<= 1;
 	return size;
@@ -161,11 +167,12 @@ int xt_rd_order_start(xtrace_reader *r)
 		r->capcur = nb;
 	}
 	/* Rings are sized by what the check pass saw the thread's references reach: at most
-	 * XT_ALLOCREF_WINDOW addresses each, one for a thread without references. */
+	 * XT_ALLOCREF_WINDOW addresses each, one for a list no reference names. */
 	for (size_t i = 0; i < nb; i = j) {
 		for (j = i; j < nb && bs[j].thread == bs[i].thread; j++)
 			;
-		nring += xt_ring_size(&bs[i], &bs[j]);
+		for (int l = 0; l < XT_REFS_LISTS; l++)
+			nring += xt_ring_size(&bs[i], &bs[j], l);
 	}
 	if (nring > r->caprings) {
 		uint64_t *p = realloc(r->rings, nring * sizeof *p);
@@ -181,10 +188,11 @@ int xt_rd_order_start(xtrace_reader *r)
 		struct xt_cursor *c = &r->cur[r->ncur];
 		c->thread = bs[i].thread;
 		c->bend = bs + j;
-		uint32_t size = xt_ring_size(&bs[i], &bs[j]);
-		c->ring = r->rings + nring;
-		c->mask = size - 1;
-		nring += size;
+		for (int l = 0; l < XT_REFS_LISTS; l++) {
+			uint32_t size = xt_ring_size(&bs[i], &bs[j], l);
+			c->ring[l] = (struct xt_ring){r->rings + nring, size - 1, 0};
+			nring += size;
+		}
 		xt_cursor_batch(c, &bs[i]);
 		if (xt_cursor_next(c)) {
 			r->ncur++;
@@ -216,7 +224,7 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 		if (r->nheap) {
 			struct xt_cursor *c = r->heap[0];
 			uint8_t wire = *c->ev;
-			/* A free by reference is handed out as the free it stands for. */
+			/* A reference form is handed out as the event it stands for. */
 			uint8_t type = xt_allocref_by_address(wire);
 			if (!type)
 				type = wire;

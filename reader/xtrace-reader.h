@@ -54,8 +54,9 @@ struct xtrace_event {
 	uint8_t type;       /* event type ID; 0 for Sync */
 	uint8_t experiment; /* experiment ID (0: core) */
 	/* The type as written, when the file has a compact form of this event (a free by
-	 * reference, ObjectFreeRecent, is handed out as the ObjectFree it stands for, with its
-	 * address); else type. */
+	 * reference, ObjectFreeRecent, is handed out as the ObjectFree it stands for, an
+	 * allocation by reference, ObjectAllocReused, as the ObjectAlloc, with its address); else
+	 * type. */
 	uint8_t wire_type;
 	const char *name;   /* "Sync" or the spec's event name */
 	const char *experiment_name;

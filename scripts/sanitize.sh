@@ -4,10 +4,10 @@
 #          (fuzz corpus and regressions included) run, then the integration tests with the ASan
 #          CLI reading every trace they make (the shim and workloads are the normal build's).
 #   ubsan: the shim and the CLI built with UBSan; the integration tests on faults, processes,
-#          threads and frees by reference run with the UBSan shim preloaded into the normal
-#          workloads.
+#          threads and frees and allocations by reference run with the UBSan shim preloaded
+#          into the normal workloads.
 #   asan shim: the shim built with ASan+UBSan, preloaded into the normal workloads, on the
-#          tests of exact counts, frees by reference, threads, stacks, truncation and timers.
+#          tests of exact counts, references, threads, stacks, truncation and timers.
 #          Until its constructor runs (after the ASan runtime's), the shim only passes calls
 #          through (see the Makefile and shim/lifecycle.h), so allocations made that early are
 #          not traced: the dlopen tests, whose frees of such blocks would be unknown, are left

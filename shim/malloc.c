@@ -25,7 +25,7 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 	uint64_t ts = xt_now();
 	uint64_t stack = xt_stack_here(t, ra);
 	uint64_t type = xt_alloc_type(t, api, elem, count, align);
-	xt_emit_ObjectAlloc(t, ts, (uintptr_t)p, type, stack);
+	xt_emit_alloc(t, ts, (uintptr_t)p, type, stack);
 	xt_leave(t);
 	errno = e;
 }

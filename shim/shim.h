@@ -47,7 +47,9 @@ struct xt_buf {
 	uint64_t base_ts;   /* batch time */
 	uint64_t last_ts;   /* for dt */
 	uint64_t last_addr; /* for addr deltas */
-	uint64_t first_serial; /* the thread's alloc_serial when the batch began */
+	/* the thread's ref_serial of each list when the batch began: the batch's events of the
+	 * list have the serials above */
+	uint64_t base_serial[XT_REFS_LISTS];
 	uint32_t len;       /* committed payload bytes */
 	uint8_t data[XT_MAX_BATCH_SIZE];
 };
@@ -94,14 +96,17 @@ struct xt_thread {
 		uint64_t args[XT_MAX_ARGS];
 	} pending[8];
 	unsigned pend_head, pend_tail;
-	/* ObjectAllocs this thread encoded: counted (alloc_serial, never reset, so a batch's are the
-	 * serials from its first_serial up) and the latest remembered by address, direct-mapped on a
-	 * hash of it, so a free of one names it in the batch instead of coding the address
-	 * (xt_emit_free). Only encoders touch them, while a signal handler's events wait. */
-	uint64_t alloc_serial;
+	/* The AllocFree events this thread encoded, by list (allocfree.h): counted (ref_serial,
+	 * never reset: an event's serial is the count with it, from 1, so a slot never written is in
+	 * no batch), and the latest remembered by address, direct-mapped on a hash of it, so a later
+	 * event of the batch at that address names it instead of coding the address
+	 * (xt_emit_by_ref). The lists share a slot: an event's lookup in one list and its entry in
+	 * the other touch one cache line. Only encoders touch them, while a signal handler's events
+	 * wait. */
+	uint64_t ref_serial[XT_REFS_LISTS];
 	struct xt_recent {
 		uint64_t addr, serial;
-	} recent[XT_ALLOCREF_WINDOW];
+	} recent[XT_ALLOCREF_WINDOW][XT_REFS_LISTS] __attribute__((aligned(64)));
 	struct xt_buf buf[2];   /* indexed by gen % 2 */
 };
 
@@ -260,26 +265,48 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 #define XT_ENC_ARG(n, k) XT_ENC_##k(p, b, n);
 #define XT_ENC_LIST(n, k) n,
 
-/* xt_recent_slot is addr's slot in recent[]: the top bits of a multiplicative hash, which mixes
- * the middle bits where nearby heap addresses differ. */
+/* xt_recent_slot is addr's slot in recent[], one entry per list: the top bits of a
+ * multiplicative hash, which mixes the middle bits where nearby heap addresses differ. */
 _Static_assert((XT_ALLOCREF_WINDOW & (XT_ALLOCREF_WINDOW - 1)) == 0,
 	       "recent[] is indexed by the top bits of a hash");
 static inline struct xt_recent *xt_recent_slot(struct xt_thread *t, uint64_t addr)
 {
-	return &t->recent[(addr * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(XT_ALLOCREF_WINDOW))];
+	return t->recent[(addr * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(XT_ALLOCREF_WINDOW))];
+}
+
+/* xt_ref_note makes the event just encoded at addr (slot: addr's) the latest of list. */
+static inline void xt_ref_note(struct xt_thread *t, struct xt_recent *slot, int list, uint64_t addr)
+{
+	slot[list] = (struct xt_recent){addr, ++t->ref_serial[list]};
+}
+
+/* xt_ref_back returns how many events of list lie in batch b after the latest one at addr (slot:
+ * addr's), or XT_ALLOCREF_WINDOW when the table knows none among the batch's last
+ * XT_ALLOCREF_WINDOW. */
+static inline uint64_t xt_ref_back(const struct xt_thread *t, const struct xt_buf *b,
+				   const struct xt_recent *slot, int list, uint64_t addr)
+{
+	const struct xt_recent *e = &slot[list];
+	uint64_t back = t->ref_serial[list] - e->serial;
+	return e->addr == addr && e->serial > b->base_serial[list] && back < XT_ALLOCREF_WINDOW
+		       ? back
+		       : XT_ALLOCREF_WINDOW;
 }
 
 /* xt_event_encoded follows the encoding of every event into its batch (arg0: its first argument,
- * 0 if none): an ObjectAlloc becomes one a later free may name. A failed one counts too, as it
- * does for the reader; its slot is that of address 0, which no free looks up. */
+ * 0 if none; type: the form by address): an AllocFree event joins its list, where a later event
+ * may name it. A failed ObjectAlloc counts too, as it does for the reader; it is remembered at
+ * address 0, which no free looks up (and no free is at, so no allocation names one there). */
 static inline void xt_event_encoded(struct xt_thread *t, uint8_t type, uint64_t arg0)
 {
-	if (type == XT_EV_ObjectAlloc)
-		*xt_recent_slot(t, arg0) = (struct xt_recent){arg0, t->alloc_serial++};
+	int list = xt_allocref_list(type);
+	if (list >= 0)
+		xt_ref_note(t, xt_recent_slot(t, arg0), list, arg0);
 }
 
 /* xt_emit_<Name>(t, ts, args...) for every event of events.def; false if the event was lost.
- * The frees go through xt_emit_free: only it knows when the reference forms may be used. */
+ * AllocFree's events go through xt_emit_alloc and xt_emit_free: only they know when the
+ * reference forms may be used. */
 #define XT_EXPERIMENT(ident, id, name)
 #define XT_EVENT(name, id, exp, nargs, ...)                                               \
 	static inline bool xt_emit_##name(struct xt_thread *t, uint64_t ts                     \
@@ -302,31 +329,58 @@ static inline void xt_event_encoded(struct xt_thread *t, uint8_t type, uint64_t 
 #undef XT_EXPERIMENT
 #undef XT_EVENT
 
-/* xt_emit_free records the free of addr as plain (ObjectFree or ObjectReallocFree) or, when addr
- * is that of one of the batch's last XT_ALLOCREF_WINDOW ObjectAllocs, as ref (its Recent form)
- * naming that one. The form is chosen once the event's room is reserved: from then on a signal
- * handler's events wait, so the batch and its allocations cannot change under the lookup. A
- * handler's free that has to wait is written later in the plain form. */
-static inline bool xt_emit_free(struct xt_thread *t, uint64_t ts, uint64_t addr, uint8_t plain,
-				uint8_t ref)
+/* xt_emit_by_ref records the AllocFree event plain, whose first argument is the address args[0]
+ * and whose nargs - 1 others are plain numbers, or, when args[0] is that of one of the batch's
+ * last XT_ALLOCREF_WINDOW events of the list ref names, its reference form ref naming that one.
+ * The form is chosen once the event's room is reserved: from then on a signal handler's events
+ * wait, so the batch and its lists cannot change under the lookup. A handler's event that has to
+ * wait is written later in the plain form (xt_event_drain). Either form joins plain's list.
+ * Always inlined: with each caller's constant types and nargs the list choice and the argument
+ * loop fold away. */
+static inline __attribute__((always_inline)) bool
+xt_emit_by_ref(struct xt_thread *t, uint64_t ts, uint8_t plain, uint8_t ref,
+	       const uint64_t args[XT_MAX_ARGS], unsigned nargs)
 {
 	uint8_t *p = xt_event_begin(t, plain, ts);
 	if (!p) {
-		const uint64_t a_[XT_MAX_ARGS] = {addr};
-		return xt_event_defer(t, plain, ts, a_);
+		/* a copy made here only: the hot path keeps the arguments in registers */
+		uint64_t a[XT_MAX_ARGS] = {0};
+		for (unsigned i = 0; i < nargs; i++)
+			a[i] = args[i];
+		return xt_event_defer(t, plain, ts, a);
 	}
 	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
-	const struct xt_recent *e = xt_recent_slot(t, addr);
-	uint64_t back = t->alloc_serial - 1 - e->serial;
-	if (e->addr == addr && e->serial >= b->first_serial && back < XT_ALLOCREF_WINDOW) {
+	struct xt_recent *slot = xt_recent_slot(t, args[0]);
+	uint64_t back = xt_ref_back(t, b, slot, xt_allocref_names(ref), args[0]);
+	if (back < XT_ALLOCREF_WINDOW) {
 		b->data[b->len] = ref; /* the type byte reserve wrote */
 		p = xt_put_uvarint(p, back);
-		b->last_addr = addr;
+		b->last_addr = args[0];
 	} else {
-		XT_ENC_addr(p, b, addr);
+		XT_ENC_addr(p, b, args[0]);
 	}
+	for (unsigned i = 1; i < nargs; i++)
+		p = xt_put_uvarint(p, args[i]);
+	xt_ref_note(t, slot, xt_allocref_list(plain), args[0]);
 	xt_event_end(t, p);
 	return true;
+}
+
+/* xt_emit_free records the free of addr: plain is ObjectFree or ObjectReallocFree, ref its
+ * Recent form, which names an ObjectAlloc of the batch. */
+static inline bool xt_emit_free(struct xt_thread *t, uint64_t ts, uint64_t addr, uint8_t plain,
+				uint8_t ref)
+{
+	return xt_emit_by_ref(t, ts, plain, ref, (const uint64_t[XT_MAX_ARGS]){addr}, 1);
+}
+
+/* xt_emit_alloc records an ObjectAlloc, as ObjectAllocReused when addr is that of a free of the
+ * batch (realloc keeping its address names the ObjectReallocFree just before). */
+static inline bool xt_emit_alloc(struct xt_thread *t, uint64_t ts, uint64_t addr, uint64_t type,
+				 uint64_t stack)
+{
+	return xt_emit_by_ref(t, ts, XT_EV_ObjectAlloc, XT_EV_ObjectAllocReused,
+			      (const uint64_t[XT_MAX_ARGS]){addr, type, stack}, 3);
 }
 
 /* --- stacks.c: unwinding and the stack table ----------------------------------------------- */

@@ -10,6 +10,7 @@
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -192,7 +193,7 @@ void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts
 	b->base_ts = ts;
 	b->last_ts = ts;
 	b->last_addr = 0;
-	b->first_serial = t->alloc_serial;
+	memcpy(b->base_serial, t->ref_serial, sizeof b->base_serial);
 }
 
 /* Each event type's argument kinds (addresses are delta-coded): the pending events of signal

@@ -42,6 +42,10 @@ static void events(struct tg *t, uint64_t thread, uint64_t time)
 	tg_event(t, XT_EV_ObjectReallocFreeRecent, 1, 1);    /* the failed one: address 0 */
 	tg_event(t, XT_EV_ObjectReallocFree, 2, 0x5000);
 	tg_event(t, XT_EV_ObjectFree, 3, 0x9000);            /* never allocated */
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 0, 1, 1);    /* by reference: 0x9000 again */
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 2, 2, 0);    /* the free of address 0 */
+	tg_event(t, XT_EV_ObjectReallocFreeRecent, 1, 1);    /* 0x9000, allocated by reference */
+	tg_event(t, XT_EV_ObjectAllocReused, 0, 0, 3, 7);    /* realloc keeping the address */
 	tg_event(t, XT_EV_TimerCreate, 1, 1, 0, 1, 0, 1);
 	tg_event(t, XT_EV_TimerSet, 1, 1, 0, 1000, 1000, 1);
 	tg_event(t, XT_EV_TimerFire, 1, 1, 0, 3, 0);

@@ -346,44 +346,55 @@ static void test_truncated(void **state)
 	tg_free(t);
 }
 
-/* A builder of Events batches that frees by reference where it can, as the shim does, or never:
- * the same events either way. */
+/* A builder of Events batches that frees and allocates by reference where it can, as the shim
+ * does, or never: the same events either way. */
 struct refgen {
 	struct tg *t;
 	int refs;
-	uint64_t allocs[64]; /* the open batch's ObjectAlloc addresses */
-	uint64_t nallocs, nrefs;
+	uint64_t list[XT_REFS_LISTS][64]; /* the open batch's addresses of each list */
+	uint64_t n[XT_REFS_LISTS], nrefs;
 };
 
 static void rg_batch(struct refgen *g, uint64_t thread, uint64_t time)
 {
 	tg_batch(g->t, XT_BATCH_EVENTS, thread, time);
-	g->nallocs = 0;
+	memset(g->n, 0, sizeof g->n);
+}
+
+/* rg_event writes the AllocFree event plain with args (args[0] its address), as ref naming the
+ * latest event at that address of the list ref names in the batch, if any. */
+static void rg_event(struct refgen *g, uint8_t plain, uint8_t ref, uint64_t *args)
+{
+	int named = xt_allocref_names(ref), list = xt_allocref_list(plain);
+	uint64_t addr = args[0];
+	uint8_t type = plain;
+	for (uint64_t back = 0; g->refs && back < g->n[named]; back++)
+		if (g->list[named][g->n[named] - 1 - back] == addr) {
+			args[0] = back;
+			type = ref;
+			g->nrefs++;
+			break;
+		}
+	tg_event_n(g->t, type, 1, args, xt_specs[type].nargs);
+	g->list[list][g->n[list]++] = addr;
 }
 
 static void rg_alloc(struct refgen *g, uint64_t addr, uint64_t type, uint64_t stack)
 {
-	tg_event(g->t, XT_EV_ObjectAlloc, 1, addr, type, stack);
-	g->allocs[g->nallocs++] = addr;
+	rg_event(g, XT_EV_ObjectAlloc, XT_EV_ObjectAllocReused, (uint64_t[]){addr, type, stack});
 }
 
-/* rg_free frees addr by reference to its latest ObjectAlloc in the batch, if any. */
 static void rg_free(struct refgen *g, uint8_t plain, uint8_t ref, uint64_t addr)
 {
-	for (uint64_t back = 0; g->refs && back < g->nallocs; back++)
-		if (g->allocs[g->nallocs - 1 - back] == addr) {
-			tg_event(g->t, ref, 1, back);
-			g->nrefs++;
-			return;
-		}
-	tg_event(g->t, plain, 1, addr);
+	rg_event(g, plain, ref, (uint64_t[]){addr});
 }
 
 /* lifecycle_trace: two generations, two threads; frees in the batch of their allocation, in a
- * later batch, on another thread; leaks. */
+ * later batch, on another thread; allocations at addresses freed in the batch (by address or by
+ * reference, by a free or a realloc), in an earlier batch, by another thread; leaks. */
 static struct tg *lifecycle_trace(int refs, uint64_t *nrefs)
 {
-	struct refgen g = {tg_new(NULL), refs, {0}, 0, 0};
+	struct refgen g = {tg_new(NULL), refs, {{0}}, {0}, 0};
 	tg_gen(g.t, 1);
 	tables(g.t, 1000);
 	rg_batch(&g, 7, 2000);
@@ -397,17 +408,21 @@ static struct tg *lifecycle_trace(int refs, uint64_t *nrefs)
 	rg_alloc(&g, 0x5000, T_REALLOC50, 1);
 	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x1000);
 	rg_alloc(&g, 0x1000, T_MALLOC8, 0);
+	rg_alloc(&g, 0x2000, T_MALLOC100, 1);
 	tg_batch_end(g.t);
 	rg_batch(&g, 8, 2050);
 	rg_alloc(&g, 0x8000, T_MALLOC100, 1);
 	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x5000); /* thread 7's */
 	rg_alloc(&g, 0x9000, T_CALLOC40, 1);
 	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x8000);
+	rg_alloc(&g, 0x5000, T_MALLOC100, 0);
 	tg_batch_end(g.t);
 	rg_batch(&g, 7, 3000);
 	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x3000); /* the batch before's */
 	rg_alloc(&g, 0x6000, T_MALLOC100, 1);
 	rg_free(&g, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x1000);
+	rg_alloc(&g, 0x4000, T_CALLOC40, 1);                           /* the batch before's */
+	rg_alloc(&g, 0x8000, T_MALLOC8, 1);                            /* thread 8's */
 	tg_batch_end(g.t);
 	tg_end(g.t, 0);
 	tg_gen(g.t, 2);
@@ -437,9 +452,9 @@ static size_t strip_coded_as(char *out)
 	return n;
 }
 
-/* Frees by reference are the frees they stand for: every command's output (but dump's marks)
- * is byte for byte that of the same trace with addresses. */
-static void test_frees_by_reference_same_output(void **state)
+/* References are the events they stand for: every command's output (but dump's marks) is byte
+ * for byte that of the same trace with addresses. */
+static void test_references_same_output(void **state)
 {
 	char dir[] = "/tmp/xtrace-test-refs-XXXXXX";
 	assert_non_null(mkdtemp(dir));
@@ -468,7 +483,7 @@ static void test_frees_by_reference_same_output(void **state)
 	char *want[NCMD];
 	uint64_t nrefs;
 	struct tg *plain = lifecycle_trace(0, &nrefs), *refs = lifecycle_trace(1, &nrefs);
-	assert_int_equal(nrefs, 5);
+	assert_int_equal(nrefs, 5 + 4); /* frees, allocations */
 	assert_int_equal(tg_write(plain, a, TG_ALL), 0);
 	/* b holds the trace with addresses first, then the one with references */
 	for (int pass = 0; pass < 2; pass++) {
@@ -547,7 +562,7 @@ int main(void)
 		cmocka_unit_test(test_forked_child),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_input_and_usage),
-		cmocka_unit_test(test_frees_by_reference_same_output),
+		cmocka_unit_test(test_references_same_output),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -979,14 +979,29 @@ static void expect_free(xtrace_reader *r, uint64_t thread, uint8_t type, uint8_t
 	assert_int_equal(ev.args[0], addr);
 }
 
-static void expect_alloc(xtrace_reader *r, uint64_t thread, uint64_t addr)
+/* expect_alloc_as reads the next event: an ObjectAlloc of addr, type and stack, coded on the wire
+ * as wire. */
+static void expect_alloc_as(xtrace_reader *r, uint64_t thread, uint8_t wire, uint64_t addr,
+			    uint64_t type, uint64_t stack)
 {
 	struct xtrace_event ev;
 	assert_int_equal(xtrace_next(r, &ev), 1);
 	assert_int_equal(ev.thread, thread);
 	assert_int_equal(ev.type, XT_EV_ObjectAlloc);
-	assert_int_equal(ev.wire_type, XT_EV_ObjectAlloc);
+	assert_int_equal(ev.wire_type, wire);
+	assert_string_equal(ev.name, "ObjectAlloc");
+	assert_int_equal(ev.nargs, 3);
+	assert_string_equal(ev.arg_names[0], "obj_addr");
+	assert_int_equal(ev.arg_kinds[0], XTRACE_ARG_ADDR);
 	assert_int_equal(ev.args[0], addr);
+	assert_int_equal(ev.args[1], type);
+	assert_int_equal(ev.args[2], stack);
+}
+
+/* expect_alloc reads the next event: an ObjectAlloc of addr, by address, with no type or stack. */
+static void expect_alloc(xtrace_reader *r, uint64_t thread, uint64_t addr)
+{
+	expect_alloc_as(r, thread, XT_EV_ObjectAlloc, addr, 0, 0);
 }
 
 /* ref_trace: one generation whose threads run one after another (each batch's times are past
@@ -1068,19 +1083,145 @@ static void test_free_by_reference(void **state)
 	tg_free(t);
 }
 
-/* bad_ref_gen2 follows the good generation 1 with a generation 2 whose one Events batch has
- * nallocs allocs, a free naming the one back allocs back, then after more allocs: placed far
- * from the batch's end, the free is for the lanes' fast check to turn down first. The batch's
- * offset is returned. */
-static uint64_t bad_ref_gen2(struct tg *t, uint64_t nallocs, uint64_t back, uint64_t after)
+/* ---- allocations by reference ---- */
+
+/* alloc_ref_trace: allocations by reference, in one generation with types and stacks; threads
+ * run one after another, as in ref_trace.
+ *   thread 7: allocations naming a plain ObjectFree, an ObjectFreeRecent, an
+ *             ObjectReallocFreeRecent and a plain ObjectReallocFree; a free naming an
+ *             allocation by reference; last an alloc whose address is a hand-written delta
+ *             from the address the allocation before it named
+ *   thread 8: 64 frees, each from the fourth on followed by an allocation naming the free 3
+ *             back: the reader's ring of frees wraps
+ *   thread 9: a batch reaching 1 free back, then one reaching 7 frees and 3 allocs back: each
+ *             ring fits its list's larger reach */
+static struct tg *alloc_ref_trace(void)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 100, 1000000000, 1700000001, 0);
+	tg_batch(t, XT_BATCH_STACKS, 0, 100);
+	tg_stack(t, 1, 1, (const uint64_t[]){0x401234});
+	tg_stack(t, 2, 1, (const uint64_t[]){0x401300});
+	tg_batch_end(t);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, 100);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, 1, XT_API_MALLOC, 32, 1, 0);
+	tg_alloc_type(t, 2, XT_API_MALLOC, 64, 1, 0);
+	tg_alloc_type(t, 3, XT_API_REALLOC, 40, 1, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 1000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, 1, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0, 2, 0);                 /* failed */
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x2000, 1, 2);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x1000);                   /* frees: 0x1000 */
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, 0);                  /* 0x1000 0x2000 */
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 1, 2, 1);           /* the plain free */
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 0, 1, 2);           /* the Recent free */
+	tg_event(t, XT_EV_ObjectReallocFreeRecent, 1, 1);           /* allocs 3 back: 0x1000 */
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 0, 3, 1);           /* realloc kept it */
+	tg_event(t, XT_EV_ObjectReallocFree, 1, 0x2000);            /* plain */
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 0, 3, 2);
+	/* zigzag(+0x10) from the address the allocation before named */
+	tg_u8(t, XT_EV_ObjectAlloc);
+	tg_bytes(t, (const uint8_t[]){1, 0x20, 1, 1}, 4);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 2000);
+	for (uint64_t i = 0; i < 64; i++) {
+		tg_event(t, XT_EV_ObjectFree, 1, 0x10000 + 0x40 * i);
+		if (i >= 3)
+			tg_event(t, XT_EV_ObjectAllocReused, 1, 3, 1, 1);
+	}
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 9, 3000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x7000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x7100);
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 1, 1, 1);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 9, 4000);
+	for (uint64_t i = 0; i < 10; i++)
+		tg_event(t, XT_EV_ObjectFree, 1, 0x9000 + 0x100 * i);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0xa000, 1, 1);
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 7, 2, 2);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0xb000, 1, 1);
+	tg_event(t, XT_EV_ObjectFreeRecent, 1, 2);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	return t;
+}
+
+static void test_alloc_by_reference(void **state)
+{
+	struct tg *t = alloc_ref_trace();
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(ev.kind, XTRACE_EVENT_SYNC);
+	assert_int_equal(xtrace_get_sync(r)->nevents, 12 + 64 + 61 + 3 + 14);
+
+	const uint8_t A = XT_EV_ObjectAlloc, R = XT_EV_ObjectAllocReused;
+	expect_alloc_as(r, 7, A, 0x1000, 1, 1);
+	expect_alloc_as(r, 7, A, 0, 2, 0);
+	expect_alloc_as(r, 7, A, 0x2000, 1, 2);
+	expect_free(r, 7, XT_EV_ObjectFree, XT_EV_ObjectFree, 0x1000);
+	expect_free(r, 7, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0x2000);
+	expect_alloc_as(r, 7, R, 0x1000, 2, 1);
+	expect_alloc_as(r, 7, R, 0x2000, 1, 2);
+	expect_free(r, 7, XT_EV_ObjectReallocFree, XT_EV_ObjectReallocFreeRecent, 0x1000);
+	expect_alloc_as(r, 7, R, 0x1000, 3, 1);
+	expect_free(r, 7, XT_EV_ObjectReallocFree, XT_EV_ObjectReallocFree, 0x2000);
+	expect_alloc_as(r, 7, R, 0x2000, 3, 2);
+	expect_alloc_as(r, 7, A, 0x2010, 1, 1);
+
+	for (uint64_t i = 0; i < 64; i++) {
+		expect_free(r, 8, XT_EV_ObjectFree, XT_EV_ObjectFree, 0x10000 + 0x40 * i);
+		if (i >= 3)
+			expect_alloc_as(r, 8, R, 0x10000 + 0x40 * (i - 3), 1, 1);
+	}
+
+	expect_free(r, 9, XT_EV_ObjectFree, XT_EV_ObjectFree, 0x7000);
+	expect_free(r, 9, XT_EV_ObjectFree, XT_EV_ObjectFree, 0x7100);
+	expect_alloc_as(r, 9, R, 0x7000, 1, 1);
+	for (uint64_t i = 0; i < 10; i++)
+		expect_free(r, 9, XT_EV_ObjectFree, XT_EV_ObjectFree, 0x9000 + 0x100 * i);
+	expect_alloc_as(r, 9, A, 0xa000, 1, 1);
+	expect_alloc_as(r, 9, R, 0x9200, 2, 2);
+	expect_alloc_as(r, 9, A, 0xb000, 1, 1);
+	expect_free(r, 9, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent, 0xa000);
+	assert_int_equal(xtrace_next(r, &ev), 0);
+	assert_int_equal(xtrace_status(r), XTRACE_OK);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+/* ---- corrupt references ---- */
+
+/* list_events writes n events of list from the address base up: ObjectAllocs or ObjectFrees. */
+static void list_events(struct tg *t, int list, uint64_t n, uint64_t base)
+{
+	uint8_t type = list == XT_REFS_ALLOCS ? XT_EV_ObjectAlloc : XT_EV_ObjectFree;
+	for (uint64_t i = 0; i < n; i++)
+		tg_event_n(t, type, 1, (const uint64_t[XT_MAX_ARGS]){base + 16 * i},
+			   xt_specs[type].nargs);
+}
+
+/* ref_event writes the reference form ref naming back (type and stack none). */
+static void ref_event(struct tg *t, uint8_t ref, uint64_t back)
+{
+	tg_event_n(t, ref, 1, (const uint64_t[XT_MAX_ARGS]){back}, xt_specs[ref].nargs);
+}
+
+/* bad_ref_gen2 follows the good generation 1 with a generation 2 whose one Events batch has n
+ * events of the list ref names, then ref naming the one back back, then after more of them:
+ * placed far from the batch's end, the reference is for the lanes' fast check to turn down
+ * first. The batch's offset is returned. */
+static uint64_t bad_ref_gen2(struct tg *t, uint8_t ref, uint64_t n, uint64_t back, uint64_t after)
 {
 	tg_sync(t, 1, 1, 0, 0);
 	uint64_t off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
-	for (uint64_t i = 0; i < nallocs; i++)
-		tg_event(t, XT_EV_ObjectAlloc, 1, 0x100000 + 16 * i, 0, 0);
-	tg_event(t, XT_EV_ObjectFreeRecent, 1, back);
-	for (uint64_t i = 0; i < after; i++)
-		tg_event(t, XT_EV_ObjectAlloc, 1, 0x200000 + 16 * i, 0, 0);
+	list_events(t, xt_allocref_names(ref), n, 0x100000);
+	ref_event(t, ref, back);
+	list_events(t, xt_allocref_names(ref), after, 0x200000);
 	tg_batch_end(t);
 	tg_end(t, 0);
 	return off;
@@ -1089,51 +1230,96 @@ static uint64_t bad_ref_gen2(struct tg *t, uint64_t nallocs, uint64_t back, uint
 static void test_corrupt_references(void **state)
 {
 	static const uint64_t afters[] = {0, 100};
-	for (size_t k = 0; k < sizeof afters / sizeof afters[0]; k++) {
-		/* One back too far. */
+	static const struct {
+		uint8_t ref;
+		const char *names; /* what the message says it names */
+	} refs[] = {
+		{XT_EV_ObjectFreeRecent, "ObjectAlloc"},
+		{XT_EV_ObjectReallocFreeRecent, "ObjectAlloc"},
+		{XT_EV_ObjectAllocReused, "ObjectFree or ObjectReallocFree"},
+	};
+	char msg[256];
+	for (size_t f = 0; f < sizeof refs / sizeof refs[0]; f++) {
+		uint8_t ref = refs[f].ref;
+		int named = xt_allocref_names(ref);
+		for (size_t k = 0; k < sizeof afters / sizeof afters[0]; k++) {
+			/* One back too far. */
+			struct tg *t = good1();
+			uint64_t off = bad_ref_gen2(t, ref, 2, 2, afters[k]);
+			snprintf(msg, sizeof msg, "event %s: back_value 2 names no %s of the batch "
+				 "(2 before it, at most 4096 back)", xt_specs[ref].name, refs[f].names);
+			expect_corrupt(t, off, msg);
+			tg_free(t);
+
+			/* Batches are read on their own: a batch's first reference names nothing,
+			 * whatever the thread's batch before it had. */
+			t = good1();
+			tg_sync(t, 1, 1, 0, 0);
+			tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+			list_events(t, named, 1, 0x10);
+			tg_batch_end(t);
+			off = tg_batch(t, XT_BATCH_EVENTS, 5, 10);
+			ref_event(t, ref, 0);
+			list_events(t, named, afters[k], 0x20);
+			tg_batch_end(t);
+			tg_end(t, 0);
+			snprintf(msg, sizeof msg, "back_value 0 names no %s of the batch (0 before it",
+				 refs[f].names);
+			expect_corrupt(t, off, msg);
+			tg_free(t);
+
+			/* Only the named list counts: many events of the other one, one of its own. */
+			t = good1();
+			tg_sync(t, 1, 1, 0, 0);
+			off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+			int other = named == XT_REFS_ALLOCS ? XT_REFS_FREES : XT_REFS_ALLOCS;
+			list_events(t, other, 3, 0x10);
+			list_events(t, named, 1, 0x100);
+			ref_event(t, ref, 1);
+			list_events(t, other, afters[k], 0x1000);
+			tg_batch_end(t);
+			tg_end(t, 0);
+			snprintf(msg, sizeof msg, "back_value 1 names no %s of the batch (1 before it",
+				 refs[f].names);
+			expect_corrupt(t, off, msg);
+			tg_free(t);
+
+			/* Past the window, with more than that many before it. */
+			t = good1();
+			off = bad_ref_gen2(t, ref, XT_ALLOCREF_WINDOW + 1, XT_ALLOCREF_WINDOW, afters[k]);
+			snprintf(msg, sizeof msg, "back_value 4096 names no %s of the batch (4097 before",
+				 refs[f].names);
+			expect_corrupt(t, off, msg);
+			tg_free(t);
+		}
+
+		/* The oldest the window reaches is good. */
 		struct tg *t = good1();
-		uint64_t off = bad_ref_gen2(t, 2, 2, afters[k]);
-		expect_corrupt(t, off, "event ObjectFreeRecent: back_value 2 names no ObjectAlloc of "
-			       "the batch (2 before it, at most 4096 back)");
-		tg_free(t);
-
-		/* Batches are read on their own: a batch's first free names nothing, whatever the
-		 * thread's batch before it allocated. */
-		t = good1();
-		tg_sync(t, 1, 1, 0, 0);
-		tg_batch(t, XT_BATCH_EVENTS, 5, 0);
-		tg_event(t, XT_EV_ObjectAlloc, 1, 0x10, 0, 0);
-		tg_batch_end(t);
-		off = tg_batch(t, XT_BATCH_EVENTS, 5, 10);
-		tg_event(t, XT_EV_ObjectFreeRecent, 1, 0);
-		for (uint64_t i = 0; i < afters[k]; i++)
-			tg_event(t, XT_EV_ObjectAlloc, 1, 0x20, 0, 0);
-		tg_batch_end(t);
-		tg_end(t, 0);
-		expect_corrupt(t, off, "back_value 0 names no ObjectAlloc of the batch (0 before it");
-		tg_free(t);
-
-		/* Past the window, with more than that many allocs before it. */
-		t = good1();
-		off = bad_ref_gen2(t, XT_ALLOCREF_WINDOW + 1, XT_ALLOCREF_WINDOW, afters[k]);
-		expect_corrupt(t, off, "back_value 4096 names no ObjectAlloc of the batch (4097 before");
+		bad_ref_gen2(t, ref, XT_ALLOCREF_WINDOW + 1, XT_ALLOCREF_WINDOW - 1, 100);
+		xtrace_reader *r = tg_open_trace(t);
+		struct xtrace_event ev;
+		uint64_t nref = 0;
+		while (xtrace_next(r, &ev) > 0)
+			if (ev.gen == 2 && ev.wire_type == ref) {
+				assert_int_equal(ev.type, xt_allocref_by_address(ref));
+				assert_int_equal(ev.args[0], 0x100000 + 16 * 1);
+				nref++;
+			}
+		assert_int_equal(nref, 1);
+		assert_int_equal(xtrace_status(r), XTRACE_OK);
+		xtrace_close(r);
 		tg_free(t);
 	}
 
-	/* The oldest the window reaches is good. */
+	/* An allocation by reference has its type and stack checked as ObjectAlloc's are. */
 	struct tg *t = good1();
-	bad_ref_gen2(t, XT_ALLOCREF_WINDOW + 1, XT_ALLOCREF_WINDOW - 1, 100);
-	xtrace_reader *r = tg_open_trace(t);
-	struct xtrace_event ev;
-	uint64_t nfree = 0;
-	while (xtrace_next(r, &ev) > 0)
-		if (ev.gen == 2 && ev.type == XT_EV_ObjectFree) {
-			assert_int_equal(ev.args[0], 0x100000 + 16 * 1);
-			nfree++;
-		}
-	assert_int_equal(nfree, 1);
-	assert_int_equal(xtrace_status(r), XTRACE_OK);
-	xtrace_close(r);
+	tg_sync(t, 1, 1, 0, 0);
+	uint64_t off = tg_batch(t, XT_BATCH_EVENTS, 5, 0);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x10);
+	tg_event(t, XT_EV_ObjectAllocReused, 1, 0, 5, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_corrupt(t, off, "event ObjectAllocReused: type 5 not in the generation");
 	tg_free(t);
 }
 
@@ -1188,6 +1374,7 @@ static void test_random_flips(void **state)
 {
 	random_flips(std3(NULL, NULL));
 	random_flips(ref_trace());
+	random_flips(alloc_ref_trace());
 }
 
 int main(void)
@@ -1212,6 +1399,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_no_end),
 		cmocka_unit_test(test_truncate_everywhere),
 		cmocka_unit_test(test_free_by_reference),
+		cmocka_unit_test(test_alloc_by_reference),
 		cmocka_unit_test(test_corrupt_references),
 		cmocka_unit_test(test_random_flips),
 	};

@@ -119,7 +119,7 @@ static void test_allocfree_events(void **state)
 	assert_string_equal(xt_specs[129].name, "ObjectReallocFree");
 	assert_int_equal(xt_specs[128].nargs, 1);
 	assert_int_equal(xt_specs[129].arg_kinds[0], XT_KIND_addr);
-	/* the frees by reference, and the frees they stand for */
+	/* the frees by reference */
 	assert_string_equal(xt_specs[138].name, "ObjectFreeRecent");
 	assert_string_equal(xt_specs[139].name, "ObjectReallocFreeRecent");
 	for (int id = 138; id <= 139; id++) {
@@ -128,11 +128,35 @@ static void test_allocfree_events(void **state)
 		assert_string_equal(xt_specs[id].arg_names[0], "back_value");
 		assert_int_equal(xt_specs[id].arg_kinds[0], XT_KIND_value);
 	}
-	assert_int_equal(xt_allocref_by_address(138), 128);
-	assert_int_equal(xt_allocref_by_address(139), 129);
-	for (int id = 0; id < XT_MAX_EVENT_TYPES; id++)
-		if (id != 138 && id != 139)
-			assert_int_equal(xt_allocref_by_address((uint8_t)id), XT_EV_NONE);
+	/* the allocation by reference: ObjectAlloc's arguments, back_value for the address */
+	s = &xt_specs[140];
+	assert_string_equal(s->name, "ObjectAllocReused");
+	assert_int_equal(s->experiment, XT_EXP_ALLOCFREE);
+	assert_int_equal(s->nargs, 3);
+	assert_string_equal(s->arg_names[0], "back_value");
+	assert_int_equal(s->arg_kinds[0], XT_KIND_value);
+	for (int i = 1; i < 3; i++) {
+		assert_string_equal(s->arg_names[i], xt_specs[127].arg_names[i]);
+		assert_int_equal(s->arg_kinds[i], xt_specs[127].arg_kinds[i]);
+	}
+	/* what each reference form stands for and names, and which events fill the lists */
+	static const struct {
+		uint8_t by_address;
+		int names, list;
+	} want[XT_MAX_EVENT_TYPES] = {
+		[127] = {XT_EV_NONE, -1, XT_REFS_ALLOCS},
+		[128] = {XT_EV_NONE, -1, XT_REFS_FREES},
+		[129] = {XT_EV_NONE, -1, XT_REFS_FREES},
+		[138] = {128, XT_REFS_ALLOCS, XT_REFS_FREES},
+		[139] = {129, XT_REFS_ALLOCS, XT_REFS_FREES},
+		[140] = {127, XT_REFS_FREES, XT_REFS_ALLOCS},
+	};
+	for (int id = 0; id < XT_MAX_EVENT_TYPES; id++) {
+		int known = id == 127 || id == 128 || id == 129 || (id >= 138 && id <= 140);
+		assert_int_equal(xt_allocref_by_address((uint8_t)id), want[id].by_address);
+		assert_int_equal(xt_allocref_names((uint8_t)id), known ? want[id].names : -1);
+		assert_int_equal(xt_allocref_list((uint8_t)id), known ? want[id].list : -1);
+	}
 }
 
 int main(void)

@@ -23,7 +23,8 @@ struct tg {
 	uint64_t gen, batch_gen, thread, time, off;
 	uint64_t nbatches;  /* batches of the current generation, for tg_end */
 	uint64_t prev_addr; /* addr delta base of the open Events batch */
-	struct tg_buf allocs; /* its ObjectAlloc addresses (uint64_t), for frees by reference */
+	/* its addresses of each list (allocfree.h; uint64_t each), for the references */
+	struct tg_buf lists[XT_REFS_LISTS];
 };
 
 const struct tg_header tg_default_header = {
@@ -97,7 +98,8 @@ void tg_free(struct tg *t)
 		return;
 	free(t->out.p);
 	free(t->payload.p);
-	free(t->allocs.p);
+	for (int l = 0; l < XT_REFS_LISTS; l++)
+		free(t->lists[l].p);
 	free(t);
 }
 
@@ -131,7 +133,8 @@ static uint64_t tg_open(struct tg *t, uint8_t kind, uint8_t experiment, uint64_t
 	t->off = t->out.n;
 	t->payload.n = 0;
 	t->prev_addr = 0;
-	t->allocs.n = 0;
+	for (int l = 0; l < XT_REFS_LISTS; l++)
+		t->lists[l].n = 0;
 	return t->off;
 }
 
@@ -201,13 +204,22 @@ void tg_event_n(struct tg *t, uint8_t type, uint64_t dt, const uint64_t *args, s
 			tg_uvarint(t, args[i]);
 		}
 	}
-	/* A free by reference makes the address it names the next delta's base. */
-	const uint64_t *allocs = (const uint64_t *)t->allocs.p;
-	size_t nallocs = t->allocs.n / sizeof *allocs;
-	if (type == XT_EV_ObjectAlloc && nargs)
-		tg_put(&t->allocs, &args[0], sizeof args[0]);
-	else if (xt_allocref_by_address(type) && nargs && args[0] < nallocs)
-		t->prev_addr = allocs[nallocs - 1 - args[0]];
+	/* A reference form makes the address it names the next delta's base; an AllocFree event's
+	 * address, named or written, joins its list. A reference naming nothing (a test of bad
+	 * input) does neither. */
+	if (!nargs)
+		return;
+	int named = xt_allocref_names(type), list = xt_allocref_list(type);
+	uint64_t addr = args[0];
+	if (named >= 0) {
+		const uint64_t *a = (const uint64_t *)t->lists[named].p;
+		size_t n = t->lists[named].n / sizeof *a;
+		if (args[0] >= n)
+			return;
+		addr = t->prev_addr = a[n - 1 - args[0]];
+	}
+	if (list >= 0)
+		tg_put(&t->lists[list], &addr, sizeof addr);
 }
 
 void tg_string(struct tg *t, uint64_t id, const char *s)

@@ -72,8 +72,9 @@ void tg_bytes(struct tg *t, const void *p, size_t n);
 
 /* tg_event appends a timed event to the open Events batch: type, dt, then the arguments as
  * plain numbers. Arguments the spec declares addr are written as zigzag deltas from the
- * batch's previous addr argument; the others as uvarints. A free by reference (ObjectFreeRecent)
- * takes its back_value, and the address it names becomes the delta base, as for the reader.
+ * batch's previous addr argument; the others as uvarints. A reference form (ObjectFreeRecent,
+ * ObjectAllocReused) takes its back_value first, and the address it names becomes the delta
+ * base, as for the reader.
  * Any number of arguments is written as given, so a test can also write too few or too many. */
 #define tg_event(t, type, dt, ...)                                                   \
 	tg_event_n((t), (type), (dt), (const uint64_t[]){0, ##__VA_ARGS__} + 1,        \
