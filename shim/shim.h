@@ -94,7 +94,7 @@ struct xt_thread {
 		uint8_t type;
 		uint64_t ts;
 		uint64_t args[XT_MAX_ARGS];
-	} pending[8];
+	} pending[32];
 	unsigned pend_head, pend_tail;
 	/* The AllocFree events this thread encoded, by list (allocfree.h): counted (ref_serial,
 	 * never reset: an event's serial is the count with it, from 1, so a slot never written is in

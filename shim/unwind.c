@@ -5,9 +5,10 @@
  * whose rule is cached costs a hash probe and two loads. The rule of a return address says how
  * to find the caller's frame: the CFA (the stack pointer before the call) is RSP or RBP plus an
  * offset, the return address sits at CFA-8, and RBP is either unchanged or saved at CFA plus an
- * offset. Code whose rule is anything else (signal trampolines, stack realignment, expressions),
- * a frame outside the thread's stack, or code without unwind tables makes the walk give up, and
- * the caller falls back to libunwind for that stack.
+ * offset. A signal frame is followed through the registers the kernel saved. Code whose rule is
+ * anything else (stack realignment, expressions), a frame outside the thread's stack (a signal
+ * stack), or code without unwind tables makes the walk give up, and the caller falls back to
+ * libunwind for that stack.
  *
  * The rule of a pc is found as libgcc's unwinder finds it: _dl_find_object gives the object's
  * .eh_frame_hdr without a lock, its sorted table gives the FDE, and the CIE's and FDE's CFA
@@ -17,14 +18,16 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <link.h>
+#include <stddef.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "unwind.h"
 
 _Atomic unsigned xt_code_epoch = 1;
 
 /* A frame rule packed in 64 bits (0: no rule cached). */
-enum { RULE_NONE = 0, RULE_SP = 1, RULE_BP = 2, RULE_END = 3, RULE_GIVE_UP = 4 };
+enum { RULE_NONE = 0, RULE_SP = 1, RULE_BP = 2, RULE_END = 3, RULE_GIVE_UP = 4, RULE_SIGNAL = 5 };
 #define RULE_KIND(r) ((unsigned)(r) & 7)
 #define RULE_BP_SAVED(r) (((r) >> 3) & 1)
 #define RULE_BP_OFF(r) ((int64_t)(int16_t)((r) >> 16))
@@ -46,7 +49,7 @@ enum {
 };
 
 /* DWARF register numbers of x86-64 that matter here. */
-enum { REG_RBP = 6, REG_RSP = 7, REG_RA = 16 };
+enum { DW_RBP = 6, DW_RSP = 7, DW_RA = 16 };
 
 struct cursor {
 	const uint8_t *p, *end;
@@ -182,11 +185,11 @@ struct cie_info {
 
 static void set_offset(struct cfa_state *s, uint64_t reg, int64_t off)
 {
-	if (reg == REG_RBP) {
+	if (reg == DW_RBP) {
 		s->bp_saved = 1;
 		s->bp_other = 0;
 		s->bp_off = off;
-	} else if (reg == REG_RA) {
+	} else if (reg == DW_RA) {
 		s->ra_at = 1;
 		s->ra_undefined = s->ra_other = 0;
 		s->ra_off = off;
@@ -195,10 +198,10 @@ static void set_offset(struct cfa_state *s, uint64_t reg, int64_t off)
 
 static void set_other(struct cfa_state *s, uint64_t reg)
 {
-	if (reg == REG_RBP) {
+	if (reg == DW_RBP) {
 		s->bp_saved = 0;
 		s->bp_other = 1;
-	} else if (reg == REG_RA) {
+	} else if (reg == DW_RA) {
 		s->ra_at = s->ra_undefined = 0;
 		s->ra_other = 1;
 	}
@@ -206,11 +209,11 @@ static void set_other(struct cfa_state *s, uint64_t reg)
 
 static void restore_reg(struct cfa_state *s, const struct cfa_state *init, uint64_t reg)
 {
-	if (reg == REG_RBP) {
+	if (reg == DW_RBP) {
 		s->bp_saved = init->bp_saved;
 		s->bp_other = init->bp_other;
 		s->bp_off = init->bp_off;
-	} else if (reg == REG_RA) {
+	} else if (reg == DW_RA) {
 		s->ra_at = init->ra_at;
 		s->ra_undefined = init->ra_undefined;
 		s->ra_other = init->ra_other;
@@ -265,7 +268,7 @@ static int run_cfa(struct cursor *c, const struct cie_info *ci, struct cfa_state
 			break;
 		case 0x07: /* undefined */
 			reg = uleb(c);
-			if (reg == REG_RA) {
+			if (reg == DW_RA) {
 				s->ra_at = s->ra_other = 0;
 				s->ra_undefined = 1;
 			} else {
@@ -274,9 +277,9 @@ static int run_cfa(struct cursor *c, const struct cie_info *ci, struct cfa_state
 			break;
 		case 0x08: /* same_value */
 			reg = uleb(c);
-			if (reg == REG_RBP)
+			if (reg == DW_RBP)
 				s->bp_saved = s->bp_other = 0;
-			else if (reg == REG_RA)
+			else if (reg == DW_RA)
 				set_other(s, reg);
 			break;
 		case 0x09: /* register */
@@ -375,7 +378,7 @@ static int parse_cie(const uint8_t *cie, struct cie_info *ci)
 	ci->code_align = uleb(&c);
 	ci->data_align = sleb(&c);
 	uint64_t ra = version == 1 ? fixed(&c, 1) : uleb(&c);
-	if (ra != REG_RA)
+	if (ra != DW_RA)
 		return -1;
 	ci->fde_enc = DW_EH_PE_absptr;
 	ci->has_aug_len = ci->signal_frame = 0;
@@ -409,6 +412,14 @@ static int parse_cie(const uint8_t *cie, struct cie_info *ci)
 	return 0;
 }
 
+/* is_sigreturn says whether pc is the signal trampoline a handler returns to (libc's restorer:
+ * mov $15, %rax; syscall), below which the kernel left the interrupted registers. */
+static int is_sigreturn(uintptr_t pc)
+{
+	static const uint8_t code[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05};
+	return memcmp((const void *)pc, code, sizeof code) == 0;
+}
+
 /* compute_rule works out the rule for pc from the unwind tables. exact: pc is the walk's first
  * frame (the instruction itself); otherwise pc is a return address and the call before it is
  * looked up. */
@@ -426,8 +437,10 @@ static uint64_t compute_rule(uintptr_t pc, int exact)
 	if (cie_off == 0)
 		return RULE_GIVE_UP; /* a CIE where an FDE should be */
 	struct cie_info ci;
-	if (parse_cie(fde + 4 - cie_off, &ci) != 0 || ci.signal_frame)
+	if (parse_cie(fde + 4 - cie_off, &ci) != 0)
 		return RULE_GIVE_UP;
+	if (ci.signal_frame)
+		return is_sigreturn(pc) ? RULE_SIGNAL : RULE_GIVE_UP;
 	struct cursor c = {fde + 8, fde + 4 + len, 0};
 	uintptr_t start = encoded(&c, ci.fde_enc, 0);
 	uintptr_t range = encoded(&c, ci.fde_enc & 0x0f, 0);
@@ -449,10 +462,10 @@ static uint64_t compute_rule(uintptr_t pc, int exact)
 	if (s.ra_undefined)
 		return RULE_END;
 	if (s.cfa_other || s.bp_other || !s.ra_at || s.ra_off != -8 ||
-	    (s.cfa_reg != REG_RSP && s.cfa_reg != REG_RBP) || s.cfa_off < 8 ||
+	    (s.cfa_reg != DW_RSP && s.cfa_reg != DW_RBP) || s.cfa_off < 8 ||
 	    s.cfa_off > INT32_MAX || (s.bp_saved && (s.bp_off < -32768 || s.bp_off > 32767)))
 		return RULE_GIVE_UP;
-	return make_rule(s.cfa_reg == REG_RSP ? RULE_SP : RULE_BP, s.cfa_off, s.bp_saved, s.bp_off);
+	return make_rule(s.cfa_reg == DW_RSP ? RULE_SP : RULE_BP, s.cfa_off, s.bp_saved, s.bp_off);
 }
 
 /* --- the walk ---------------------------------------------------------------------------- */
@@ -512,8 +525,8 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 	struct xt_unw_memo *cur = &uc->memo[uc->cur ^ 1];
 	cur->valid = 0;
 	unsigned n = 0, j = 0, from = 0; /* prev's step at or above sp; no match tried below from */
-	int usable = prev->valid;
-	for (int exact = 1;; exact = 0) {
+	int usable = prev->valid, exact = 1, through_signal = 0;
+	for (;;) {
 		if (usable) {
 			while (j <= prev->n && prev->s[j].sp < sp)
 				j++;
@@ -529,7 +542,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 						pcs[n + i] = prev->s[j + i + 1].ip;
 					cur->n = n + more;
 					cur->ends_in_zero = prev->ends_in_zero;
-					cur->valid = 1;
+					cur->valid = !through_signal;
 					uc->cur ^= 1;
 					return (int)(n + more < max ? n + more : max);
 				}
@@ -551,9 +564,30 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 		case RULE_END:
 			cur->n = n;
 			cur->ends_in_zero = 0;
-			cur->valid = 1;
+			cur->valid = !through_signal;
 			uc->cur ^= 1;
 			return (int)n;
+		case RULE_SIGNAL: {
+			/* The kernel's signal frame: the handler returned to the trampoline with RSP at
+			 * the ucontext, which holds the interrupted registers. The next pc is an
+			 * instruction, not a return address. Such a walk is not a memo: its reads are
+			 * not the two slots a memo checks. */
+			const uintptr_t at = sp + offsetof(ucontext_t, uc_mcontext.gregs);
+			if (at + (REG_RIP + 1) * 8 > hi)
+				return -1;
+			const greg_t *g = (const greg_t *)at;
+			uintptr_t nsp = (uintptr_t)g[REG_RSP];
+			if (nsp <= sp || nsp >= hi || !g[REG_RIP])
+				return -1;
+			ip = (uintptr_t)g[REG_RIP];
+			bp = (uintptr_t)g[REG_RBP];
+			sp = nsp;
+			pcs[n++] = ip;
+			exact = 1;
+			through_signal = 1;
+			usable = 0;
+			continue;
+		}
 		default: return -1;
 		}
 		if (cfa <= sp || cfa > hi || (cfa & 7))
@@ -570,13 +604,14 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 		if (!ra) {
 			cur->n = n;
 			cur->ends_in_zero = 1;
-			cur->valid = 1;
+			cur->valid = !through_signal;
 			uc->cur ^= 1;
 			return (int)n;
 		}
 		pcs[n++] = ra;
 		sp = cfa;
 		ip = ra;
+		exact = 0;
 	}
 }
 
