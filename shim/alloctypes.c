@@ -21,28 +21,37 @@ void xt_alloctypes_reset_all(void)
 	xt_intern_reset_pair(tab);
 }
 
+/* intern_type is the miss path: the shared table, then the memo entry m (if any). Out of line,
+ * so the hit path saves no registers for it. */
+static __attribute__((noinline)) uint64_t intern_type(struct xt_type_memo *m, uint64_t g,
+						       unsigned api, uint64_t elem_size,
+						       uint64_t count, uint64_t align)
+{
+	uint64_t key[4] = {api, elem_size, count, align};
+	uint64_t id = xt_intern(&tab[g & 1], XXH3_64bits(key, sizeof(key)) | 1, key, sizeof(key));
+	if (id && m)
+		*m = (struct xt_type_memo){elem_size, count, align, g << 8 | api, id};
+	return id;
+}
+
 uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, uint64_t count,
 		       uint64_t align)
 {
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	uint64_t key[4] = {api, elem_size, count, align};
 	if (xt_tl.tabling) /* a signal handler interrupted this thread at its memos: go past them */
-		return xt_intern(&tab[g & 1], XXH3_64bits(key, sizeof(key)) | 1, key, sizeof(key));
+		return intern_type(NULL, g, api, elem_size, count, align);
 	xt_tl.tabling++;
 	atomic_signal_fence(memory_order_seq_cst);
 	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table. */
 	uint64_t mix = (elem_size * 0x9e3779b97f4a7c15ull) ^ (count * 0xc2b2ae3d27d4eb4full) ^
 		       (align * 0x165667b19e3779f9ull) ^ api;
 	struct xt_type_memo *m = &t->types[(mix ^ (mix >> 29)) & 1023];
-	uint64_t gen_api = g << 8 | api, id;
-	if (m->gen_api == gen_api && m->elem_size == elem_size && m->count == count &&
-	    m->align == align) {
+	uint64_t id;
+	if (m->gen_api == (g << 8 | api) && m->elem_size == elem_size && m->count == count &&
+	    m->align == align)
 		id = m->id;
-	} else {
-		id = xt_intern(&tab[g & 1], XXH3_64bits(key, sizeof(key)) | 1, key, sizeof(key));
-		if (id)
-			*m = (struct xt_type_memo){elem_size, count, align, gen_api, id};
-	}
+	else
+		id = intern_type(m, g, api, elem_size, count, align);
 	atomic_signal_fence(memory_order_seq_cst);
 	xt_tl.tabling--;
 	return id;
