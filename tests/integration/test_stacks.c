@@ -139,6 +139,72 @@ static void test_unknown_unwinder_says_so(void **state)
 	check_chain((const char *const[]){ "XTRACE_UNWIND=bogus", NULL }, 0);
 }
 
+/* Allocations in signal handlers: the stack goes through the kernel's signal frame into the
+ * interrupted code, on the thread's stack (the dwarf walk follows the frame) and on an
+ * alternate signal stack (it hands over to libunwind). */
+struct sig_ctx {
+	xtrace_symbolizer *sym;
+	int seen[2], good[2];
+	char bad[512];
+};
+
+static void sig_alloc(struct h_summary *s, xtrace_reader *r, const struct xtrace_event *ev,
+		      const struct xtrace_alloc_type *t, bool mine)
+{
+	struct sig_ctx *c = s->ctx;
+	uint64_t size = t->elem_size * t->count;
+	if (!mine || t->api != 0 || (size != 4321 && size != 4322))
+		return;
+	int k = size == 4322;
+	const char *want[] = {"handler_leaf", k ? "on_usr2" : "on_usr1", "raise_here", "main"};
+	const uint64_t *pcs;
+	size_t n = xtrace_stack(r, ev->args[2], &pcs), w = 0;
+	char desc[512];
+	int dl = snprintf(desc, sizeof desc, "%zu frames:", n);
+	for (size_t i = 0; i < n; i++) {
+		struct xtrace_frame f;
+		xtrace_symbolize(c->sym, r, pcs[i], &f);
+		const char *fn = f.function ? f.function : "?";
+		if (w < 4 && strcmp(fn, want[w]) == 0)
+			w++;
+		if (dl < (int)sizeof desc)
+			dl += snprintf(desc + dl, sizeof desc - (size_t)dl, " %s", fn);
+	}
+	c->seen[k]++;
+	if (w == 4)
+		c->good[k]++;
+	else if (!c->bad[0])
+		(void)!snprintf(c->bad, sizeof c->bad, "%s", desc);
+}
+
+static void check_signal_stacks(const char *const env[])
+{
+	struct h_run r;
+	h_traced(&r, env, H_ARGV((char *)h_workload("sigstack")));
+	h_expect_exit(&r, 0);
+	assert_int_equal(h_out_u64(r.out, "sigstack ", "normal"), 1);
+	assert_int_equal(h_out_u64(r.out, "sigstack ", "alternate"), 1);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace);
+	struct sig_ctx c = {.sym = xtrace_symbolizer_new()};
+	assert_non_null(c.sym);
+	struct h_summary s = {.focus = "sigstack", .on_alloc = sig_alloc, .ctx = &c};
+	h_summarize_clean(trace, &s);
+	xtrace_symbolizer_free(c.sym);
+	assert_int_equal(c.seen[0], 1);
+	assert_int_equal(c.seen[1], 1);
+	if (c.good[0] != 1 || c.good[1] != 1)
+		fail_msg("%s: a handler's stack does not reach main: %s",
+			 env && env[0] ? env[0] : "default", c.bad);
+	h_run_free(&r);
+}
+
+static void test_signal_handler_stacks(void **state)
+{
+	check_signal_stacks(NULL);
+	check_signal_stacks((const char *const[]){ "XTRACE_UNWIND=libunwind", NULL });
+}
+
 static void test_callchain_depth2(void **state)
 {
 	check_chain((const char *const[]){ "XTRACE_STACK_DEPTH=2", NULL }, 2);
@@ -157,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_callchain_fp),
 		cmocka_unit_test(test_callchain_none),
 		cmocka_unit_test(test_unknown_unwinder_says_so),
+		cmocka_unit_test(test_signal_handler_stacks),
 		cmocka_unit_test(test_callchain_depth2),
 		cmocka_unit_test(test_callchain_depth2_fp),
 	};
