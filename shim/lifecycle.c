@@ -13,10 +13,10 @@
 #include "alloctypes.h"
 #include "generation.h"
 #include "lifecycle.h"
-#include "unwind.h"
 #include "output.h"
 #include "real.h"
 #include "stacks.h"
+#include "unwind.h"
 #include "user.h"
 
 

@@ -218,22 +218,16 @@ static inline uint8_t *xt_reserve_held(struct xt_thread *t, uint8_t type, uint64
 	return p;
 }
 
-/* xt_reserve is xt_event_begin without writing handlers' events first. */
-static inline uint8_t *xt_reserve(struct xt_thread *t, uint8_t type, uint64_t ts)
-{
-	if (xt_unlikely(xt_tl.enc))
-		return NULL; /* a signal handler interrupted this thread's own encoding */
-	xt_tl.enc++;
-	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
-	return xt_reserve_held(t, type, ts);
-}
-
 static inline uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_t ts)
 {
 	/* Handlers' events from before this one come first, in time order. */
 	if (xt_unlikely(t->pend_head != t->pend_tail) && !xt_tl.enc)
 		xt_event_drain(t);
-	return xt_reserve(t, type, ts);
+	if (xt_unlikely(xt_tl.enc))
+		return NULL; /* a signal handler interrupted this thread's own encoding */
+	xt_tl.enc++;
+	atomic_signal_fence(memory_order_seq_cst); /* a handler sees enc before any buffer change */
+	return xt_reserve_held(t, type, ts);
 }
 static inline void xt_event_commit(struct xt_thread *t, uint8_t *end)
 {

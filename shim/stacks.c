@@ -2,8 +2,9 @@
  *
  * XTRACE_UNWIND picks the walk: dwarf (unwind.c: cached DWARF frame rules, with libunwind for
  * the stacks it cannot follow), libunwind's unw_backtrace alone, a frame-pointer walk bounded by
- * the thread's stack, or none (the calling address alone). Stacks are deduplicated by an XXH3 hash of their frames: a small per-thread
- * cache first, then the shared lock-free table of the generation. */
+ * the thread's stack, or none (the calling address alone). Stacks are deduplicated by an XXH3
+ * hash of their frames: a small per-thread cache first, then the shared lock-free table of the
+ * generation. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <string.h>
