@@ -26,8 +26,8 @@
 
 _Atomic unsigned xt_code_epoch = 1;
 
-/* A frame rule packed in 64 bits (0: no rule cached). */
-enum { RULE_NONE = 0, RULE_SP = 1, RULE_BP = 2, RULE_END = 3, RULE_GIVE_UP = 4, RULE_SIGNAL = 5 };
+/* A frame rule packed in 64 bits: kind, RBP saved, RBP's offset from the CFA, CFA offset. */
+enum { RULE_SP = 1, RULE_BP = 2, RULE_END = 3, RULE_GIVE_UP = 4, RULE_SIGNAL = 5 };
 #define RULE_KIND(r) ((unsigned)(r) & 7)
 #define RULE_BP_SAVED(r) (((r) >> 3) & 1)
 #define RULE_BP_OFF(r) ((int64_t)(int16_t)((r) >> 16))
@@ -472,9 +472,9 @@ static uint64_t compute_rule(uintptr_t pc, int exact)
 
 static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
 {
-	/* The first frame's pc is an instruction, the others return addresses: their rules differ
-	 * for the same address, so the first frame's key carries a low bit no return address has
-	 * in this position (pc is shifted left). */
+	/* The walk's first pc and one a signal interrupted are instructions, the others return
+	 * addresses (looked up at pc - 1): their rules differ for the same address, so an exact
+	 * pc's key carries a low bit of its own (pc is shifted left). */
 	uint64_t key = (uint64_t)pc << 1 | (unsigned)exact;
 	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - XT_UNW_CACHE_BITS));
 	if (xt_likely(uc->e[i].key == key))
