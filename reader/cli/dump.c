@@ -57,27 +57,26 @@ static void put_args_from(struct xt_out *o, const xtrace_reader *r, const struct
 	}
 }
 
-/* The constant pieces of an event type's line, " Name arg0=" then " argN=", zero-padded so
- * that each goes out in one fixed-size copy: dump prints millions of lines, and a variable-size
- * copy per piece costs more than the rest of the line. Built on first use of the type. */
+/* The constant pieces of an event type's line, " Name arg0=" then " argN=" (" Name" alone
+ * without arguments), zero-padded so that each goes out in one fixed-size copy: dump prints
+ * millions of lines, and a variable-size copy per piece costs more than the rest of the line.
+ * Built on first use of the type. */
 #define XT_SEG 48
 static struct line_segs {
 	uint8_t state; /* 0: not built, 1: built, 2: a piece too long, print the slow way */
-	uint8_t len[XTRACE_MAX_ARGS + 1];
-	char s[XTRACE_MAX_ARGS + 1][XT_SEG];
+	uint8_t len[XTRACE_MAX_ARGS];
+	char s[XTRACE_MAX_ARGS][XT_SEG];
 } segs[256];
 
 static const struct line_segs *segs_of(const struct xtrace_event *ev)
 {
 	struct line_segs *l = &segs[ev->type];
 	if (!l->state) {
-		l->state = 1;
-		for (unsigned i = 0; i <= ev->nargs && i <= XTRACE_MAX_ARGS; i++) {
-			int n = i == 0 ? snprintf(l->s[0], XT_SEG, " %s%s%s%s", ev->name,
-						  ev->nargs ? " " : "", ev->nargs ? ev->arg_names[0] : "",
-						  ev->nargs ? "=" : "")
-				       : i < ev->nargs ? snprintf(l->s[i], XT_SEG, " %s=", ev->arg_names[i])
-						       : 0;
+		l->state = ev->nargs <= XTRACE_MAX_ARGS ? 1 : 2;
+		for (unsigned i = 0; l->state == 1 && i < (ev->nargs ? ev->nargs : 1u); i++) {
+			int n = i > 0 ? snprintf(l->s[i], XT_SEG, " %s=", ev->arg_names[i])
+				: ev->nargs ? snprintf(l->s[0], XT_SEG, " %s %s=", ev->name, ev->arg_names[0])
+					    : snprintf(l->s[0], XT_SEG, " %s", ev->name);
 			if (n < 0 || n >= XT_SEG)
 				l->state = 2;
 			else
@@ -119,7 +118,7 @@ void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace
 	uint64_t ns = rel_ns(h, ev->ts, &neg);
 	const struct line_segs *l = segs_of(ev);
 	/* the line's fixed part, then each piece and value written in place */
-	char *p = l ? xt_out_reserve(o, 4 * 20 + 32 + (XTRACE_MAX_ARGS + 1) * (XT_SEG + 20)) : NULL;
+	char *p = l ? xt_out_reserve(o, 4 * 20 + 32 + XTRACE_MAX_ARGS * (XT_SEG + 20)) : NULL;
 	if (!p) {
 		xt_out_str(o, "gen=");
 		xt_out_u64(o, ev->gen);
