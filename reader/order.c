@@ -152,7 +152,7 @@ static uint32_t xt_ring_size(const struct xt_batch *b, const struct xt_batch *en
 int xt_rd_order_start(xtrace_reader *r)
 {
 	const struct xt_batch *bs = r->g.batches.p;
-	size_t nb = r->g.batches.n, nring = 0, j;
+	size_t nb = r->g.batches.n, nring = 0;
 	r->ncur = r->nheap = 0;
 	/* One cursor per thread at most: size both arrays for the batch count. */
 	if (nb > r->capcur) {
@@ -166,13 +166,20 @@ int xt_rd_order_start(xtrace_reader *r)
 		r->heap = h;
 		r->capcur = nb;
 	}
-	/* Rings are sized by what the check pass saw the thread's references reach: at most
-	 * XT_ALLOCREF_WINDOW addresses each, one for a list no reference names. */
-	for (size_t i = 0; i < nb; i = j) {
+	/* A cursor per thread, its rings sized by what the check pass saw the thread's references
+	 * reach: at most XT_ALLOCREF_WINDOW addresses each, one for a list no reference names. */
+	for (size_t i = 0, j; i < nb; i = j) {
 		for (j = i; j < nb && bs[j].thread == bs[i].thread; j++)
 			;
-		for (int l = 0; l < XT_REFS_LISTS; l++)
-			nring += xt_ring_size(&bs[i], &bs[j], l);
+		struct xt_cursor *c = &r->cur[r->ncur++];
+		c->thread = bs[i].thread;
+		c->b = &bs[i];
+		c->bend = bs + j;
+		for (int l = 0; l < XT_REFS_LISTS; l++) {
+			uint32_t size = xt_ring_size(&bs[i], &bs[j], l);
+			c->ring[l] = (struct xt_ring){NULL, size - 1, 0};
+			nring += size;
+		}
 	}
 	if (nring > r->caprings) {
 		uint64_t *p = realloc(r->rings, nring * sizeof *p);
@@ -181,23 +188,16 @@ int xt_rd_order_start(xtrace_reader *r)
 		r->rings = p;
 		r->caprings = nring;
 	}
-	nring = 0;
-	for (size_t i = 0; i < nb; i = j) {
-		for (j = i; j < nb && bs[j].thread == bs[i].thread; j++)
-			;
-		struct xt_cursor *c = &r->cur[r->ncur];
-		c->thread = bs[i].thread;
-		c->bend = bs + j;
+	uint64_t *ring = r->rings;
+	for (size_t k = 0; k < r->ncur; k++) {
+		struct xt_cursor *c = &r->cur[k];
 		for (int l = 0; l < XT_REFS_LISTS; l++) {
-			uint32_t size = xt_ring_size(&bs[i], &bs[j], l);
-			c->ring[l] = (struct xt_ring){r->rings + nring, size - 1, 0};
-			nring += size;
+			c->ring[l].addr = ring;
+			ring += c->ring[l].mask + 1;
 		}
-		xt_cursor_batch(c, &bs[i]);
-		if (xt_cursor_next(c)) {
-			r->ncur++;
+		xt_cursor_batch(c, c->b);
+		if (xt_cursor_next(c))
 			r->heap[r->nheap++] = c;
-		}
 	}
 	for (size_t i = r->nheap / 2; i-- > 0;)
 		xt_sift_down(r->heap, r->nheap, i);
