@@ -3,6 +3,7 @@
  * event line format validate reuses. No per-event allocation; numbers and addresses format
  * without printf. */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,53 +58,71 @@ static void put_args_from(struct xt_out *o, const xtrace_reader *r, const struct
 	}
 }
 
-/* The constant pieces of an event type's line, " Name arg0=" then " argN=" (" Name" alone
- * without arguments), zero-padded so that each goes out in one fixed-size copy: dump prints
- * millions of lines, and a variable-size copy per piece costs more than the rest of the line.
- * Built on first use of the type. */
-#define XT_SEG 48
-static struct line_segs {
-	uint8_t state; /* 0: not built, 1: built, 2: a piece too long, print the slow way */
-	uint8_t len[XTRACE_MAX_ARGS];
-	char s[XTRACE_MAX_ARGS][XT_SEG];
-} segs[256];
+/* A constant piece of a dump line, zero-padded so that it goes out in one fixed-size copy:
+ * dump prints millions of lines, and a variable-size copy per piece costs more than the rest of
+ * the line. */
+#define XT_PIECE 48
+struct piece {
+	uint8_t len;
+	char s[XT_PIECE];
+};
 
-static const struct line_segs *segs_of(const struct xtrace_event *ev)
+/* piece_set formats pc: 0, or -1 when the text does not fit (print it the slow way). */
+static int __attribute__((format(printf, 2, 3))) piece_set(struct piece *pc, const char *fmt, ...)
 {
-	struct line_segs *l = &segs[ev->type];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(pc->s, sizeof pc->s, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= (int)sizeof pc->s)
+		return -1;
+	pc->len = (uint8_t)n;
+	return 0;
+}
+
+/* put_piece copies pc to p, which has XT_PIECE bytes of room, and returns the end of its text. */
+static inline char *put_piece(char *p, const struct piece *pc)
+{
+	memcpy(p, pc->s, sizeof pc->s);
+	return p + pc->len;
+}
+
+/* An event type's pieces, " Name arg0=" then " argN=" (" Name" alone without arguments), built
+ * on first use of the type. */
+static struct line_pieces {
+	uint8_t state; /* 0: not built, 1: built, 2: a piece too long, print the slow way */
+	struct piece arg[XTRACE_MAX_ARGS];
+} lines[256];
+
+static const struct line_pieces *pieces_of(const struct xtrace_event *ev)
+{
+	struct line_pieces *l = &lines[ev->type];
 	if (!l->state) {
 		l->state = ev->nargs <= XTRACE_MAX_ARGS ? 1 : 2;
 		for (unsigned i = 0; l->state == 1 && i < (ev->nargs ? ev->nargs : 1u); i++) {
-			int n = i > 0 ? snprintf(l->s[i], XT_SEG, " %s=", ev->arg_names[i])
-				: ev->nargs ? snprintf(l->s[0], XT_SEG, " %s %s=", ev->name, ev->arg_names[0])
-					    : snprintf(l->s[0], XT_SEG, " %s", ev->name);
-			if (n < 0 || n >= XT_SEG)
+			int bad = i > 0 ? piece_set(&l->arg[i], " %s=", ev->arg_names[i])
+				  : ev->nargs ? piece_set(&l->arg[0], " %s %s=", ev->name, ev->arg_names[0])
+					      : piece_set(&l->arg[0], " %s", ev->name);
+			if (bad)
 				l->state = 2;
-			else
-				l->len[i] = (uint8_t)n;
 		}
 	}
 	return l->state == 1 ? l : NULL;
 }
 
-/* put_coded_as marks an event written in a compact form, " (coded as Name)", padded and cached
- * like the line pieces. */
+/* put_coded_as marks an event written in a compact form, " (coded as Name)". */
 static void put_coded_as(struct xt_out *o, uint8_t wire_type)
 {
 	static struct {
-		uint8_t state, len;
-		char s[XT_SEG];
+		uint8_t state; /* as in struct line_pieces */
+		struct piece text;
 	} coded[256];
-	if (!coded[wire_type].state) {
-		int n = snprintf(coded[wire_type].s, XT_SEG, " (coded as %s)",
-				 xt_specs[wire_type].name);
-		coded[wire_type].state = n < 0 || n >= XT_SEG ? 2 : 1;
-		coded[wire_type].len = (uint8_t)(coded[wire_type].state == 1 ? n : 0);
-	}
-	char *p = coded[wire_type].state == 1 ? xt_out_reserve(o, XT_SEG) : NULL;
+	if (!coded[wire_type].state)
+		coded[wire_type].state =
+			piece_set(&coded[wire_type].text, " (coded as %s)", xt_specs[wire_type].name) ? 2 : 1;
+	char *p = coded[wire_type].state == 1 ? xt_out_reserve(o, XT_PIECE) : NULL;
 	if (p) {
-		memcpy(p, coded[wire_type].s, XT_SEG);
-		xt_out_commit(o, p + coded[wire_type].len);
+		xt_out_commit(o, put_piece(p, &coded[wire_type].text));
 	} else {
 		xt_out_str(o, " (coded as ");
 		xt_out_str(o, xt_specs[wire_type].name);
@@ -116,9 +135,9 @@ void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace
 	const struct xtrace_header *h = xtrace_get_header(r);
 	int neg;
 	uint64_t ns = rel_ns(h, ev->ts, &neg);
-	const struct line_segs *l = segs_of(ev);
+	const struct line_pieces *l = pieces_of(ev);
 	/* the line's fixed part, then each piece and value written in place */
-	char *p = l ? xt_out_reserve(o, 4 * 20 + 32 + XTRACE_MAX_ARGS * (XT_SEG + 20)) : NULL;
+	char *p = l ? xt_out_reserve(o, 4 * 20 + 32 + XTRACE_MAX_ARGS * (XT_PIECE + 20)) : NULL;
 	if (!p) {
 		xt_out_str(o, "gen=");
 		xt_out_u64(o, ev->gen);
@@ -140,13 +159,10 @@ void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace
 	p = xt_put_dec(p + 1, ns % 1000000, 6);
 	memcpy(p, "ms thread=", 10);
 	p = xt_put_dec(p + 10, ev->thread, 1);
-	memcpy(p, l->s[0], XT_SEG);
-	p += l->len[0];
+	p = put_piece(p, &l->arg[0]);
 	for (unsigned i = 0; i < ev->nargs; i++) {
-		if (i) {
-			memcpy(p, l->s[i], XT_SEG);
-			p += l->len[i];
-		}
+		if (i)
+			p = put_piece(p, &l->arg[i]);
 		uint8_t kind = ev->arg_kinds[i];
 		if (kind == XTRACE_ARG_ADDR) {
 			p = xt_put_hex(p, ev->args[i]);
