@@ -46,10 +46,12 @@ struct xt_live *xt_liveset_find(const struct xt_liveset *s, uint64_t addr)
 {
 	for (size_t i = home(s, addr);; i = (i + 1) & s->mask) {
 		struct xt_live *e = &s->slots[i];
-		if (e->addr == addr)
-			return e;
+		/* Empty first: key 0 marks an empty slot, so a 0 from a corrupt trace finds nothing
+		 * (found, its removal would drop the count below the occupied slots). */
 		if (e->addr == 0)
 			return NULL;
+		if (e->addr == addr)
+			return e;
 	}
 }
 

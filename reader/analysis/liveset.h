@@ -32,7 +32,7 @@ struct xt_liveset {
 int xt_liveset_init(struct xt_liveset *s, size_t hint);
 void xt_liveset_destroy(struct xt_liveset *s);
 
-/* xt_liveset_find returns the record of addr (nonzero), or NULL. */
+/* xt_liveset_find returns the record of addr, or NULL (always for 0, which is never a key). */
 struct xt_live *xt_liveset_find(const struct xt_liveset *s, uint64_t addr);
 
 /* xt_liveset_put returns the record of addr (nonzero), adding a zeroed one if there was none;
@@ -41,7 +41,7 @@ struct xt_live *xt_liveset_find(const struct xt_liveset *s, uint64_t addr);
 struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added);
 
 /* xt_liveset_remove deletes addr and copies its record to *out (if not NULL): 1 if it was
- * present, else 0. */
+ * present, else 0 (always for 0). */
 int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct xt_live *out);
 
 #endif

@@ -59,6 +59,31 @@ static void test_basic(void **state)
 	xt_liveset_destroy(&s);
 }
 
+/* Key 0 marks empty slots: finding or removing it (a free of address 0 in a corrupt trace) must
+ * neither find an empty slot nor drop the count, or every later put would double the table. */
+static void test_zero_key(void **state)
+{
+	struct xt_liveset s;
+	assert_int_equal(xt_liveset_init(&s, 0), 0);
+	int added;
+	assert_non_null(xt_liveset_put(&s, 0x1000, &added));
+	assert_null(xt_liveset_find(&s, 0));
+	assert_int_equal(xt_liveset_remove(&s, 0, NULL), 0);
+	assert_int_equal(s.count, 1);
+	size_t cap = s.mask + 1;
+	assert_non_null(xt_liveset_put(&s, 0x2000, &added));
+	assert_int_equal(s.mask + 1, cap);
+	check_table(&s);
+	xt_liveset_destroy(&s);
+
+	struct xt_heap h;
+	assert_int_equal(xt_heap_init(&h, 0), 0);
+	assert_int_equal(xt_heap_free(&h, 0, 0, NULL), XT_HEAP_NOT_LIVE_FREE);
+	assert_int_equal(h.live.count, 0);
+	assert_int_equal(h.errors, 1);
+	xt_heap_destroy(&h);
+}
+
 static void test_growth(void **state)
 {
 	struct xt_liveset s;
@@ -214,6 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_basic),
+		cmocka_unit_test(test_zero_key),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_wraparound_delete),
