@@ -119,12 +119,13 @@ TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)
 # Fuzzing (tests/fuzz/): two libFuzzer targets built with clang, -fsanitize=fuzzer,address,
 # undefined: fuzz_reader (the reader library) and fuzz_cli (every analysis command, in-process).
 #   make fuzz [FUZZ_SECONDS=600]   the developer run: both targets at once, FUZZ_SECONDS each
-#   make fuzz-ci                   the short run `make test` includes (FUZZ_CI_SECONDS each)
+#   make fuzz-ci                   the fixed check `make test` includes (FUZZ_CI_RUNS inputs each,
+#                                  seed 1: the same inputs on every run of the same tree)
 # Inputs found go to build-fuzz/corpus-*, crashes to build-fuzz/crash-*; a crash, once fixed,
 # is kept in tests/fuzz/regressions/, which test_fuzz_regressions replays under the normal build.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 600
-FUZZ_CI_SECONDS ?= 30
+FUZZ_CI_RUNS ?= 12000
 FUZZ_DIR := build-fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN) -D_GNU_SOURCE -Iexperiments -Ireader -Itests/fuzz
@@ -137,10 +138,10 @@ $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h rea
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(READER_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)
-	@scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+	@scripts/fuzz.sh time $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 fuzz-ci: $(FUZZ_BIN)
-	@scripts/fuzz.sh $(FUZZ_CI_SECONDS) $(FUZZ_BIN)
+	@scripts/fuzz.sh runs $(FUZZ_CI_RUNS) $(FUZZ_BIN)
 
 TEST_EXTRA_test_fuzz_regressions := $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
 $(B)/tests/unit/test_fuzz_regressions: TEST_CFLAGS += -Itests/fuzz
