@@ -79,6 +79,17 @@ def main():
     u = "main.untraced"
     rows.append(["untraced", fmt(med(u + ".wall"), ".3f"), "1.00", "-",
                  fmt(med(u + ".rss") and med(u + ".rss") / 1024, ".1f"), "-", "-", "-"])
+    k = "main.interposed"
+    if has(k + ".wall"):
+        rows.append([
+            "interposed, not recording",
+            fmt(med(k + ".wall"), ".3f"),
+            fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
+            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", "main.dwarf.events"), ".0f"),
+            fmt(med(k + ".rss") / 1024, ".1f"),
+            fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
+            "-", "-",
+        ])
     for mode in ("dwarf", "libunwind", "fp", "none"):
         k = "main." + mode
         if not has(k + ".wall"):
@@ -129,10 +140,23 @@ def main():
   B/event        trace bytes / heap events; * marks the file as written by default. xtrace
                  writes its format uncompressed (zstd = that file through `zstd -3`, not
                  written); heaptrack writes zstd (raw = the same file decompressed)
+  interposed     libxtrace.so preloaded with a trace file it cannot create: it says so once
+                 and passes every call through, recording nothing
   stacks         dwarf (the default: cached DWARF rules, libunwind where they cannot follow),
                  libunwind (unw_backtrace alone) and heaptrack: full stacks; fp: frame-pointer walk (the
                  workload has frame pointers, Debian's glibc has none, so walks stop in libc),
                  none: the calling address only""")
+
+    # --- floors ----------------------------------------------------------------------------
+    clock = med("floor.clock_ns")
+    base = per_round(lambda c, e: c / e * 1e9, u + ".cpu", "main.dwarf.events")
+    if clock is not None and base:
+        print()
+        print("Floors")
+        print("  one clock read as the shim takes it (tsccost)   %.1f ns" % clock)
+        print("  untraced loop, CPU per heap event                %.1f ns" % base)
+        print("  wall x untraced with only a timestamp per event  >= %.2f" % (1 + clock / base))
+        print("  (every event carries a nanosecond timestamp, so no mode can run below that line)")
 
     # --- analysis --------------------------------------------------------------------------
     rows = []

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/bench.sh: the performance table of `make bench`. Runs the benchmark workloads
-# (tests/bench/) untraced, under xtrace in each unwind mode and under heaptrack, interleaved
-# round by round, then prints medians over the rounds (scripts/bench-report.py).
+# (tests/bench/) untraced, with the shim loaded but not recording, under xtrace in each unwind
+# mode and under heaptrack, interleaved round by round, and times one clock read as the shim
+# does it (tsccost); then prints medians over the rounds (scripts/bench-report.py).
 #
 #   BENCH_ROUNDS=5        rounds (medians are taken over them)
 #   BENCH_THREADS=2       threads of the main workload (mtloop)
@@ -28,9 +29,10 @@ DIR=${BENCH_DIR:-$BUILD/bench/run}
 SHIM=$ROOT/$LIBDIR/libxtrace.so
 XT=$ROOT/$BINDIR/xtrace
 XTIME=$ROOT/$BUILD/bench/xtime
+TSCCOST=$ROOT/$BUILD/bench/tsccost
 MTLOOP=$ROOT/$BUILD/bench/mtloop
 MTSCALE=$ROOT/$BUILD/bench/mtscale
-for f in "$SHIM" "$XT" "$XTIME" "$MTLOOP" "$MTSCALE"; do
+for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE"; do
 	[[ -x "$f" || -f "$f" ]] || { echo "bench: $f is missing; run 'make bench'" >&2; exit 1; }
 done
 
@@ -84,6 +86,16 @@ run_untraced() {
 	local key=$1
 	shift
 	"$XTIME" -o "$DIR/t" env "$@" >/dev/null
+	timed "$key" "$DIR/t"
+}
+
+# run_interposed KEY PROGRAM ARGS...: the shim loaded but not recording (its trace file cannot
+# be created, so it says so once and passes every call through): the cost of interposing alone.
+run_interposed() {
+	local key=$1
+	shift
+	"$XTIME" -o "$DIR/t" env LD_PRELOAD="$SHIM" XTRACE_OUT="$DIR/absent/x.xt" "$@" \
+		>/dev/null 2>&1
 	timed "$key" "$DIR/t"
 }
 
@@ -167,11 +179,13 @@ record meta.rev "$rev"
 
 scaling=" and the scaling runs"
 [[ "$SCALE" != 0 ]] || scaling=""
-echo "bench: $ROUNDS rounds of mtloop $THREADS x $ITERS (untraced, xtrace ${MODES[*]}," \
+echo "bench: $ROUNDS rounds of mtloop $THREADS x $ITERS (untraced, interposed only, xtrace ${MODES[*]}," \
 	"heaptrack)$scaling; raw data in $TSV" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
 	echo "bench: round $r/$ROUNDS" >&2
 	run_untraced main.untraced "$MTLOOP" "$THREADS" "$ITERS"
+	run_interposed main.interposed "$MTLOOP" "$THREADS" "$ITERS"
+	record floor.clock_ns "$("$TSCCOST" | cut -d' ' -f1)"
 	for m in "${MODES[@]}"; do
 		run_xtrace "main.$m" "$m" "$MTLOOP" "$THREADS" "$ITERS"
 		record "main.$m.zbytes" "$(zstd -c -q "$DIR/main.$m.xt" | wc -c)"

@@ -52,6 +52,11 @@ $(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< -pthread
 
+# tsccost times the shim's own clock read (shim/clock.c and xt_now), so it builds with them.
+$(B)/bench/tsccost: tests/bench/tsccost.c shim/clock.c shim/shim.h
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) -Ishim -Iexperiments -o $@ $< shim/clock.c
+
 # The demo experiment (tests/demo/): the shim and the CLI built again with one more .def, as a
 # new experiment would be, so a test proves the path from definition to generic decoding.
 DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.
