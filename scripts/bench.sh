@@ -26,12 +26,16 @@ SCALE=${BENCH_SCALE:-1}
 BIG=${BENCH_BIG:-0}
 DIR=${BENCH_DIR:-$BUILD/bench/run}
 
-SHIM=$ROOT/$LIBDIR/libxtrace.so
-XT=$ROOT/$BINDIR/xtrace
-XTIME=$ROOT/$BUILD/bench/xtime
-TSCCOST=$ROOT/$BUILD/bench/tsccost
-MTLOOP=$ROOT/$BUILD/bench/mtloop
-MTSCALE=$ROOT/$BUILD/bench/mtscale
+# the directories may be given relative to the repository or absolute
+[[ $BUILD == /* ]] || BUILD=$ROOT/$BUILD
+[[ $LIBDIR == /* ]] || LIBDIR=$ROOT/$LIBDIR
+[[ $BINDIR == /* ]] || BINDIR=$ROOT/$BINDIR
+SHIM=$LIBDIR/libxtrace.so
+XT=$BINDIR/xtrace
+XTIME=$BUILD/bench/xtime
+TSCCOST=$BUILD/bench/tsccost
+MTLOOP=$BUILD/bench/mtloop
+MTSCALE=$BUILD/bench/mtscale
 for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE"; do
 	[[ -x "$f" || -f "$f" ]] || { echo "bench: $f is missing; run 'make bench'" >&2; exit 1; }
 done

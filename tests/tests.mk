@@ -91,14 +91,15 @@ $(B)/workloads/demo_prog: tests/demo/demo_prog.c
 unit: $(UNIT_BIN)
 	@scripts/run-tests.sh $(UNIT_BIN)
 
-integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS)
+integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS) $(BENCH_BIN)
 	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN)
 
 # One run over unit and integration binaries: a unit failure does not hide the integration
 # results, and the closing "N passed, M failed" line counts every test case.
 test: deps
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory $(UNIT_BIN) $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS)
+	@$(MAKE) --no-print-directory $(UNIT_BIN) $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS) \
+		$(BENCH_BIN)
 	@rm -f $(B)/test-tally
 	@XTRACE_TALLY=$(B)/test-tally XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) \
 		scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)

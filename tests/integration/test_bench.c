@@ -1,0 +1,165 @@
+/* test_bench.c: `make bench`'s table. The report's arithmetic on measurements made up so that
+ * every figure is known (medians of per-round ratios and differences, the floor line, which
+ * targets are met), and one short run of scripts/bench.sh end to end: every row of the table
+ * is there, with numbers in it. No timing is asserted: only what the table says about the
+ * measurements it was given. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* line_of returns a copy (h_track'ed) of the first line of out that starts with prefix after
+ * any spaces, or fails the test. */
+static char *line_of(const char *out, const char *prefix)
+{
+	for (const char *p = out; *p;) {
+		size_t len = strcspn(p, "\n");
+		const char *s = p + strspn(p, " ");
+		if (!strncmp(s, prefix, strlen(prefix))) {
+			char *line = h_track(malloc(len + 1));
+			memcpy(line, p, len);
+			line[len] = 0;
+			return line;
+		}
+		p += len + (p[len] == '\n');
+	}
+	fail_msg("no line starting \"%s\" in:\n%s", prefix, out);
+	return NULL;
+}
+
+/* has_cell asserts that line holds cell as a whole space-separated word. */
+static void has_cell(const char *line, const char *cell)
+{
+	size_t n = strlen(cell);
+	for (const char *p = strstr(line, cell); p; p = strstr(p + 1, cell))
+		if ((p == line || p[-1] == ' ') && (p[n] == 0 || p[n] == ' '))
+			return;
+	fail_msg("no cell \"%s\" in \"%s\"", cell, line);
+}
+
+/* Three rounds of made-up measurements, one "KEY<TAB>VALUE" line each, as bench.sh writes them.
+ * Per round: dwarf wall ratios 3.0, 2.5, 4.0 (median 3.00, at the <= 3 target); +CPU ns/event
+ * 100, 100, 125 (median 100); none 2.0 each; 4 B/event raw, 2 through zstd; heaptrack 1.5
+ * B/event; stats 5x and dump 2.5x heaptrack_print; a 10 ns clock read against 50, 100, 50 ns
+ * of untraced CPU per event (median 50: floor 1.20). */
+static const char report_tsv[] =
+	"meta.threads\t2\nmeta.iters\t1000000\nmeta.rounds\t3\nmeta.big\t0\nmeta.scale\t0\n"
+	"main.untraced.wall\t0.10\nmain.untraced.cpu\t0.2\nmain.untraced.rss\t1024\n"
+	"main.untraced.wall\t0.20\nmain.untraced.cpu\t0.4\nmain.untraced.rss\t1024\n"
+	"main.untraced.wall\t0.10\nmain.untraced.cpu\t0.2\nmain.untraced.rss\t1024\n"
+	"main.dwarf.wall\t0.30\nmain.dwarf.cpu\t0.6\nmain.dwarf.rss\t3072\n"
+	"main.dwarf.wall\t0.50\nmain.dwarf.cpu\t0.8\nmain.dwarf.rss\t3072\n"
+	"main.dwarf.wall\t0.40\nmain.dwarf.cpu\t0.7\nmain.dwarf.rss\t3072\n"
+	"main.dwarf.events\t4000000\nmain.dwarf.events\t4000000\nmain.dwarf.events\t4000000\n"
+	"main.dwarf.bytes\t16000000\nmain.dwarf.bytes\t16000000\nmain.dwarf.bytes\t16000000\n"
+	"main.dwarf.zbytes\t8000000\nmain.dwarf.zbytes\t8000000\nmain.dwarf.zbytes\t8000000\n"
+	"main.none.wall\t0.20\nmain.none.cpu\t0.3\nmain.none.rss\t2048\n"
+	"main.none.wall\t0.40\nmain.none.cpu\t0.5\nmain.none.rss\t2048\n"
+	"main.none.wall\t0.20\nmain.none.cpu\t0.3\nmain.none.rss\t2048\n"
+	"main.none.events\t4000000\nmain.none.events\t4000000\nmain.none.events\t4000000\n"
+	"main.none.bytes\t16000000\nmain.none.bytes\t16000000\nmain.none.bytes\t16000000\n"
+	"main.none.zbytes\t8000000\nmain.none.zbytes\t8000000\nmain.none.zbytes\t8000000\n"
+	"main.heaptrack.wall\t2.0\nmain.heaptrack.wall\t2.0\nmain.heaptrack.wall\t2.0\n"
+	"main.heaptrack.cpu\t3.0\nmain.heaptrack.cpu\t3.0\nmain.heaptrack.cpu\t3.0\n"
+	"main.heaptrack.app.cpu\t1.0\nmain.heaptrack.app.cpu\t1.0\nmain.heaptrack.app.cpu\t1.0\n"
+	"main.heaptrack.app.rss\t4096\nmain.heaptrack.app.rss\t4096\nmain.heaptrack.app.rss\t4096\n"
+	"main.heaptrack.interp.rss\t102400\nmain.heaptrack.interp.rss\t102400\n"
+	"main.heaptrack.interp.rss\t102400\n"
+	"main.heaptrack.bytes\t6000000\nmain.heaptrack.bytes\t6000000\nmain.heaptrack.bytes\t6000000\n"
+	"main.heaptrack.rawbytes\t20000000\nmain.heaptrack.rawbytes\t20000000\n"
+	"main.heaptrack.rawbytes\t20000000\n"
+	"floor.clock_ns\t10\nfloor.clock_ns\t10\nfloor.clock_ns\t10\n"
+	"main.xtstats.wall\t0.1\nmain.xtstats.rss\t20480\nmain.xtstats.wall\t0.1\n"
+	"main.xtstats.rss\t20480\nmain.xtstats.wall\t0.1\nmain.xtstats.rss\t20480\n"
+	"main.xtdump.wall\t0.2\nmain.xtdump.rss\t20480\nmain.xtdump.wall\t0.2\n"
+	"main.xtdump.rss\t20480\nmain.xtdump.wall\t0.2\nmain.xtdump.rss\t20480\n"
+	"main.htprint.wall\t0.5\nmain.htprint.rss\t51200\nmain.htprint.wall\t0.5\n"
+	"main.htprint.rss\t51200\nmain.htprint.wall\t0.5\nmain.htprint.rss\t51200\n";
+
+static void test_report_arithmetic(void **state)
+{
+	char tsv[PATH_MAX], report[PATH_MAX];
+	h_fmt(tsv, sizeof tsv, "%s/bench.tsv", h_tmpdir());
+	assert_int_equal(h_write_file(tsv, report_tsv, sizeof report_tsv - 1), 0);
+	if (!realpath("scripts/bench-report.py", report))
+		fail_msg("run from the repository root: no scripts/bench-report.py");
+	struct h_run r;
+	if (h_spawn(&r, h_tmpdir(), H_ARGV("/usr/bin/python3", report, tsv), NULL) != 0)
+		fail_msg("cannot run %s", report);
+	h_expect_exit(&r, 0);
+
+	char *dwarf = line_of(r.out, "xtrace dwarf");
+	has_cell(dwarf, "3.00"); /* x untraced: the median of the per-round ratios */
+	has_cell(dwarf, "100");  /* +CPU ns/event */
+	has_cell(dwarf, "+2.0"); /* +RSS MiB */
+	has_cell(dwarf, "4.00*");
+	has_cell(dwarf, "2.00");
+	has_cell(line_of(r.out, "xtrace none"), "2.00");
+	char *ht = line_of(r.out, "heaptrack (traced process)");
+	has_cell(ht, "20.00");
+	has_cell(ht, "1.50*");
+	has_cell(line_of(r.out, "+ heaptrack_interpret|zstd"), "500"); /* (3.0 - 1.0) s / 4e6 */
+	has_cell(line_of(r.out, "xtrace stats"), "5.00");
+	has_cell(line_of(r.out, "xtrace dump"), "2.50");
+	has_cell(line_of(r.out, "one clock read"), "10.0");
+	has_cell(line_of(r.out, "untraced loop, CPU per heap event"), "50.0");
+	has_cell(line_of(r.out, "wall x untraced with only a timestamp"), "1.20");
+	/* the targets: at the limit is met */
+	assert_non_null(strstr(line_of(r.out, "met"), "dwarf (full stacks) <= 3"));
+	assert_non_null(strstr(line_of(r.out, "NOT met"), "none <= 1.3"));
+	assert_non_null(strstr(r.out, "NOT met  B/event (default) <= heaptrack compressed"));
+	assert_non_null(strstr(r.out, "met      xtrace stats >= 5x heaptrack_print"));
+	assert_non_null(strstr(r.out, "met      xtrace dump >= 2x heaptrack_print"));
+}
+
+/* One round of the real thing, small: every row is measured and printed. */
+static void test_bench_runs(void **state)
+{
+	char bench[PATH_MAX], build[PATH_MAX + 16], lib[PATH_MAX + 16], bin[PATH_MAX + 16],
+		dir[PATH_MAX + 16], lib_dir[PATH_MAX], bin_dir[PATH_MAX];
+	if (!realpath("scripts/bench.sh", bench))
+		fail_msg("run from the repository root: no scripts/bench.sh");
+	h_fmt(lib_dir, sizeof lib_dir, "%s", h_shim_path());
+	*strrchr(lib_dir, '/') = 0;
+	h_fmt(bin_dir, sizeof bin_dir, "%s", h_cli_path());
+	*strrchr(bin_dir, '/') = 0;
+	h_fmt(build, sizeof build, "XTRACE_BUILD=%s", h_build_dir());
+	h_fmt(lib, sizeof lib, "XTRACE_LIB=%s", lib_dir);
+	h_fmt(bin, sizeof bin, "XTRACE_BIN=%s", bin_dir);
+	h_fmt(dir, sizeof dir, "BENCH_DIR=%s/run", h_tmpdir());
+	const char *const env[] = {build, lib, bin, dir, "BENCH_ROUNDS=1", "BENCH_ITERS=20000",
+				   "BENCH_SCALE=0", NULL};
+	struct h_run r;
+	if (h_spawn(&r, h_tmpdir(), H_ARGV(bench), env) != 0)
+		fail_msg("cannot run %s", bench);
+	if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+		fail_msg("bench.sh failed\nstdout: %s\nstderr: %s", r.out, r.err);
+	has_cell(line_of(r.out, "untraced"), "1.00");
+	line_of(r.out, "interposed, not recording");
+	static const char *const rows[] = {"xtrace dwarf", "xtrace libunwind", "xtrace fp",
+					   "xtrace none"};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		char *row = line_of(r.out, rows[i]);
+		/* wall, ratio, ns, RSS, +RSS, B/event raw (written: starred), B/event zstd */
+		assert_true(strchr(row, '*') != NULL);
+		assert_null(strstr(row + strlen(rows[i]), " - "));
+	}
+	line_of(r.out, "heaptrack (traced process)");
+	line_of(r.out, "xtrace stats");
+	line_of(r.out, "xtrace dump");
+	line_of(r.out, "heaptrack_print");
+	line_of(r.out, "one clock read as the shim takes it");
+	assert_non_null(strstr(r.out, "Targets"));
+	assert_true(h_count_substr(r.out, "met ") >= 7);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_report_arithmetic),
+		cmocka_unit_test(test_bench_runs),
+	};
+	return h_finish(cmocka_run_group_tests_name("bench", tests, NULL, NULL));
+}
