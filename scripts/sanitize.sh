@@ -32,8 +32,8 @@ echo "=== sanitize: integration tests, traces read by the asan CLI"
 # Leaks are the unit tests' to find: LeakSanitizer cannot run under strace (test_untrusted).
 # test_every_api and test_analysis are left out: `xtrace run` of bin-asan preloads lib-asan's
 # shim (see above); test_memory_bound too: its address-space limit
-# leaves no room for ASan's shadow memory; and test_bench, whose reader runs are a few small
-# traces the other tests' cover already.
+# leaves no room for ASan's shadow memory; and test_bench, whose few small traces add nothing
+# to what the other tests read.
 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 XTRACE_BUILD=build XTRACE_LIB=lib \
 	XTRACE_BIN=bin-asan scripts/run-tests.sh $(ls build/tests/integration/test_* |
 	grep -v -e test_every_api -e test_analysis -e test_memory_bound -e test_bench) | tail -3 || status=1
