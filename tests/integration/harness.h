@@ -130,18 +130,29 @@ static void h_free(void *p)
 
 /* ---- temporary directories --------------------------------------------------------------- */
 
-static char h_dirs[256][PATH_MAX];
+/* Every directory a test binary makes lies in one root of its own, so removing the root
+ * removes them all, however many there were. */
+static char h_root[PATH_MAX];
 static unsigned h_ndirs;
 
-/* h_tmpdir makes a fresh directory; h_cleanup removes them all at the end of a passing run
- * (a failing run keeps them and prints where, to look at the traces). */
+/* h_tmpdir makes a fresh directory; h_finish removes them all at the end of a passing run
+ * (a failing run keeps them and prints where, to look at the traces). The name stays valid
+ * until 256 more are made. */
 static const char *h_tmpdir(void)
 {
-	const char *base = getenv("TMPDIR");
-	char *d = h_dirs[h_ndirs++ % 256];
-	h_fmt(d, PATH_MAX, "%s/xtrace-test.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(d)) {
-		fprintf(stderr, "mkdtemp %s: %s\n", d, strerror(errno));
+	static char dirs[256][PATH_MAX];
+	if (!h_root[0]) {
+		const char *base = getenv("TMPDIR");
+		h_fmt(h_root, sizeof h_root, "%s/xtrace-test.XXXXXX", base && *base ? base : "/tmp");
+		if (!mkdtemp(h_root)) {
+			fprintf(stderr, "mkdtemp %s: %s\n", h_root, strerror(errno));
+			abort();
+		}
+	}
+	char *d = dirs[h_ndirs % 256];
+	h_fmt(d, PATH_MAX, "%s/%u", h_root, h_ndirs++);
+	if (mkdir(d, 0700) < 0) {
+		fprintf(stderr, "mkdir %s: %s\n", d, strerror(errno));
 		abort();
 	}
 	return d;
@@ -176,12 +187,12 @@ static int h_finish(int failures)
 	}
 	if (failures) {
 		/* failure messages name the trace files; their directories stay to be looked at */
-		fprintf(stderr, "kept %u test directories (%s ... %s)\n", h_ndirs,
-			h_ndirs ? h_dirs[0] : "", h_ndirs ? h_dirs[(h_ndirs - 1) % 256] : "");
+		if (h_root[0])
+			fprintf(stderr, "kept %u test directories in %s\n", h_ndirs, h_root);
 		return failures;
 	}
-	for (unsigned i = 0; i < h_ndirs && i < 256; i++)
-		h_rmtree(h_dirs[i]);
+	if (h_root[0])
+		h_rmtree(h_root);
 	return 0;
 }
 
