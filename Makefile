@@ -62,18 +62,18 @@ all: $(SHIM_SO) $(READER_SO) $(READER_A) $(CLI)
 
 $(B)/pic/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.def)
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) -MMD -MP -c $< -o $@
 
 $(B)/pic/shim/malloc.o $(B)/pic/shim/real.o $(B)/pic/shim/signals.o $(B)/pic/shim/sanitized.o: \
 	SHIM_CFLAGS += $(SHIM_NOSAN_$(SAN))
 
 $(B)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -fPIC -MMD -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -fPIC -MMD -MP -c $< -o $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -MMD -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(SHIM_SO): $(SHIM_OBJ)
 	@mkdir -p $(@D)

@@ -68,15 +68,15 @@ DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
 
 $(B)/demo/shim/%.o: shim/%.c tests/demo/demo.def
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/demo/tests/demo/%.o: tests/demo/%.c tests/demo/demo.def
 	@mkdir -p $(@D)
-	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -c $< -o $@
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
 $(B)/demo/%.o: %.c tests/demo/demo.def
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) $(DEMO_FLAGS) -MMD -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
 $(DEMO_SHIM): $(DEMO_SHIM_OBJ)
 	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
