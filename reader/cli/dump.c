@@ -110,8 +110,9 @@ static const struct line_pieces *pieces_of(const struct xtrace_event *ev)
 	return l->state == 1 ? l : NULL;
 }
 
-/* put_coded_as marks an event written in a compact form, " (coded as Name)". */
-static void put_coded_as(struct xt_out *o, uint8_t wire_type)
+/* coded_piece_of is " (coded as Name)", the mark of an event written in the compact form
+ * wire_type, or NULL when it is too long for a piece. */
+static const struct piece *coded_piece_of(uint8_t wire_type)
 {
 	static struct {
 		uint8_t state; /* as in struct line_pieces */
@@ -120,24 +121,65 @@ static void put_coded_as(struct xt_out *o, uint8_t wire_type)
 	if (!coded[wire_type].state)
 		coded[wire_type].state =
 			piece_set(&coded[wire_type].text, " (coded as %s)", xt_specs[wire_type].name) ? 2 : 1;
-	char *p = coded[wire_type].state == 1 ? xt_out_reserve(o, XT_PIECE) : NULL;
-	if (p) {
-		xt_out_commit(o, put_piece(p, &coded[wire_type].text));
-	} else {
-		xt_out_str(o, " (coded as ");
-		xt_out_str(o, xt_specs[wire_type].name);
-		xt_out_char(o, ')');
-	}
+	return coded[wire_type].state == 1 ? &coded[wire_type].text : NULL;
 }
 
-void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+/* put_coded_as writes that mark the slow way. */
+static void put_coded_as(struct xt_out *o, uint8_t wire_type)
+{
+	xt_out_str(o, " (coded as ");
+	xt_out_str(o, xt_specs[wire_type].name);
+	xt_out_char(o, ')');
+}
+
+/* The pieces around a line's timestamp that repeat from line to line: "gen=G ts=" for the
+ * generation of the last line, and "ms thread=T" for a few recent threads (a slot per thread
+ * ID's low bits). State 0: not built; 2: too long, print the slow way. */
+static struct {
+	uint64_t gen;
+	uint8_t state;
+	struct piece text;
+} gen_piece;
+static struct {
+	uint64_t tid;
+	uint8_t state;
+	struct piece text;
+} thread_pieces[16];
+
+static const struct piece *gen_piece_of(uint64_t gen)
+{
+	if (!gen_piece.state || gen_piece.gen != gen) {
+		gen_piece.gen = gen;
+		gen_piece.state = piece_set(&gen_piece.text, "gen=%llu ts=", (unsigned long long)gen) ? 2 : 1;
+	}
+	return gen_piece.state == 1 ? &gen_piece.text : NULL;
+}
+
+static const struct piece *thread_piece_of(uint64_t tid)
+{
+	__typeof__(thread_pieces[0]) *t = &thread_pieces[tid & 15];
+	if (!t->state || t->tid != tid) {
+		t->tid = tid;
+		t->state = piece_set(&t->text, "ms thread=%llu", (unsigned long long)tid) ? 2 : 1;
+	}
+	return t->state == 1 ? &t->text : NULL;
+}
+
+/* put_event writes ev's line; with tail, also dump's end of it (the mark of a compact form, then
+ * the newline) and returns 1, or 0 when it left the tail to the caller. */
+static int put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev,
+		     int tail)
 {
 	const struct xtrace_header *h = xtrace_get_header(r);
 	int neg;
 	uint64_t ns = rel_ns(h, ev->ts, &neg);
 	const struct line_pieces *l = pieces_of(ev);
+	const struct piece *gp = gen_piece_of(ev->gen), *tp = thread_piece_of(ev->thread);
+	if (!gp || !tp)
+		l = NULL;
 	/* the line's fixed part, then each piece and value written in place */
-	char *p = l ? xt_out_reserve(o, 4 * 20 + 32 + XTRACE_MAX_ARGS * (XT_PIECE + 20)) : NULL;
+	char *p = l ? xt_out_reserve(o, 3 * XT_PIECE + 2 * 20 + 3 + XTRACE_MAX_ARGS * (XT_PIECE + 20))
+		    : NULL;
 	if (!p) {
 		xt_out_str(o, "gen=");
 		xt_out_u64(o, ev->gen);
@@ -148,17 +190,14 @@ void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace
 		xt_out_char(o, ' ');
 		xt_out_str(o, ev->name);
 		put_args_from(o, r, ev, 0);
-		return;
+		return 0;
 	}
-	memcpy(p, "gen=", 4);
-	p = xt_put_dec(p + 4, ev->gen, 1);
-	memcpy(p, " ts=", 4);
-	p[4] = neg ? '-' : '+';
-	p = xt_put_dec(p + 5, ns / 1000000, 1);
+	p = put_piece(p, gp);
+	*p = neg ? '-' : '+';
+	p = xt_put_dec(p + 1, ns / 1000000, 1);
 	*p = '.';
-	p = xt_put_dec(p + 1, ns % 1000000, 6);
-	memcpy(p, "ms thread=", 10);
-	p = xt_put_dec(p + 10, ev->thread, 1);
+	p = xt_put_digits(p + 1, ns % 1000000, 6);
+	p = put_piece(p, tp);
 	p = put_piece(p, &l->arg[0]);
 	for (unsigned i = 0; i < ev->nargs; i++) {
 		if (i)
@@ -170,12 +209,26 @@ void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace
 			xt_out_commit(o, p);
 			put_arg(o, r, kind, ev->args[i]);
 			put_args_from(o, r, ev, i + 1);
-			return;
+			return 0;
 		} else {
 			p = xt_put_dec(p, ev->args[i], 1);
 		}
 	}
+	const struct piece *coded = NULL;
+	if (tail && ev->wire_type != ev->type && !(coded = coded_piece_of(ev->wire_type)))
+		tail = 0;
+	if (tail) {
+		if (coded)
+			p = put_piece(p, coded);
+		*p++ = '\n';
+	}
 	xt_out_commit(o, p);
+	return tail;
+}
+
+void cli_put_event(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev)
+{
+	put_event(o, r, ev, 0);
 }
 
 static void put_header(struct xt_out *o, const struct xtrace_header *h)
@@ -310,10 +363,11 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 			put_sync(&o, r, &ev);
 			continue;
 		}
-		cli_put_event(&o, r, &ev);
-		if (ev.wire_type != ev.type)
-			put_coded_as(&o, ev.wire_type);
-		xt_out_char(&o, '\n');
+		if (!put_event(&o, r, &ev, 1)) {
+			if (ev.wire_type != ev.type)
+				put_coded_as(&o, ev.wire_type);
+			xt_out_char(&o, '\n');
+		}
 		for (unsigned i = 0; stacks && i < ev.nargs; i++)
 			if (ev.arg_kinds[i] == XTRACE_ARG_STACK)
 				put_frames(&o, r, sym, ev.args[i]);

@@ -4,6 +4,7 @@
 #ifndef XT_OUTPUT_H
 #define XT_OUTPUT_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -60,9 +61,27 @@ static inline void xt_out_commit(struct xt_out *o, char *end)
 	o->len = (size_t)(end - o->buf);
 }
 
+/* xt_put_digits writes the last n decimal digits of v at p, zero-padded, and returns the end.
+ * The digits go straight to their place, last first, two a division (building them elsewhere
+ * and copying them over would stall on the narrow stores). */
+static inline char *xt_put_digits(char *p, uint64_t v, int n)
+{
+	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+				       "25262728293031323334353637383940414243444546474849"
+				       "50515253545556575859606162636465666768697071727374"
+				       "75767778798081828384858687888990919293949596979899";
+	char *q = p + n;
+	for (; q - p >= 2; v /= 100) {
+		q -= 2;
+		memcpy(q, pairs + 2 * (v % 100), 2);
+	}
+	if (q > p)
+		*--q = (char)('0' + v % 10);
+	return p + n;
+}
+
 /* xt_put_dec writes v in decimal at p, at least width digits (zero-padded), and returns the
- * end. The digits go straight to their place, last first, once their count is known (building
- * them elsewhere and copying them over would stall on the narrow stores). */
+ * end. */
 static inline char *xt_put_dec(char *p, uint64_t v, int width)
 {
 	static const uint64_t pow10[20] = {
@@ -77,30 +96,44 @@ static inline char *xt_put_dec(char *p, uint64_t v, int width)
 		n = width;
 	if (n == 0)
 		n = 1;
-	static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
-				       "25262728293031323334353637383940414243444546474849"
-				       "50515253545556575859606162636465666768697071727374"
-				       "75767778798081828384858687888990919293949596979899";
-	char *q = p + n;
-	for (; q - p >= 2; v /= 100) { /* two digits a division */
-		q -= 2;
-		memcpy(q, pairs + 2 * (v % 100), 2);
-	}
-	if (q > p)
-		*--q = (char)('0' + v % 10);
-	return p + n;
+	return xt_put_digits(p, v, n);
 }
 
-/* xt_put_hex writes v as 0x and lowercase hex digits at p and returns the end; at most 18
- * bytes. */
+/* xt_hex8 is the 8 hex digits of x as ASCII, the first (most significant) in the lowest byte:
+ * each nibble spread to a byte of its own, then made a digit or a letter, eight at once. */
+static inline uint64_t xt_hex8(uint32_t x)
+{
+	uint64_t v = x;
+	v = (v | v << 16) & UINT64_C(0x0000ffff0000ffff);
+	v = (v | v << 8) & UINT64_C(0x00ff00ff00ff00ff);
+	v = (v | v << 4) & UINT64_C(0x0f0f0f0f0f0f0f0f); /* byte i: nibble i, lowest first */
+	v = __builtin_bswap64(v);
+	uint64_t letters = ((v + UINT64_C(0x0606060606060606)) >> 4) & UINT64_C(0x0101010101010101);
+	return v + UINT64_C(0x3030303030303030) + letters * ('a' - '0' - 10);
+}
+
+/* xt_put_hex writes v as 0x and lowercase hex digits at p and returns the end. It writes 18
+ * bytes whatever the length; those past the end are scratch. */
 static inline char *xt_put_hex(char *p, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
 	int n = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+	/* the 16 digits with leading zeros, then shifted down past the k = 16 - n leading ones */
+	uint64_t hi = xt_hex8((uint32_t)(v >> 32)), lo = xt_hex8((uint32_t)v);
+	unsigned k = 16u - (unsigned)n;
+	uint64_t w0, w1;
+	if (k >= 8) {
+		w0 = lo >> (8 * (k - 8));
+		w1 = 0;
+	} else {
+		w0 = k ? hi >> (8 * k) | lo << (64 - 8 * k) : hi;
+		w1 = lo >> (8 * k);
+	}
+	w0 = htole64(w0);
+	w1 = htole64(w1);
 	p[0] = '0';
 	p[1] = 'x';
-	for (char *q = p + 2 + n; q > p + 2; v >>= 4)
-		*--q = digits[v & 15];
+	memcpy(p + 2, &w0, 8);
+	memcpy(p + 10, &w1, 8);
 	return p + 2 + n;
 }
 
