@@ -215,6 +215,11 @@ void xt_rd_order_free(xtrace_reader *r)
 	r->ncur = r->nheap = r->capcur = r->caprings = 0;
 }
 
+int xtrace_generation_done(const xtrace_reader *r)
+{
+	return r->state != XT_ST_EVENTS || r->nheap == 0;
+}
+
 static const char *const xt_no_names[1];
 static const uint8_t xt_no_kinds[1];
 

@@ -112,6 +112,11 @@ const struct xtrace_header *xtrace_get_header(const xtrace_reader *r);
 /* xtrace_next fills ev with the next event: 1 on success, 0 at the clean end of the trace,
  * -1 when reading stopped at bad input (see xtrace_status/xtrace_error/xtrace_error_offset). */
 int xtrace_next(xtrace_reader *r, struct xtrace_event *ev);
+/* xtrace_generation_done is 1 when every event of the current generation has been handed out
+ * (or none was yet): the next xtrace_next reads on, into the next generation, and replaces the
+ * tables the accessors below read. Until then they stay as they are, so a program may hand the
+ * events to another thread and let it read the tables while this one decodes. */
+int xtrace_generation_done(const xtrace_reader *r);
 enum xtrace_status xtrace_status(const xtrace_reader *r);
 const char *xtrace_error(const xtrace_reader *r);
 uint64_t xtrace_error_offset(const xtrace_reader *r);

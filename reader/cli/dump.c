@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "readahead.h"
 #include "spec.h"
 #include "analysis/summary.h"
 
@@ -196,7 +197,7 @@ static int put_event(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	*p = neg ? '-' : '+';
 	p = xt_put_dec(p + 1, ns / 1000000, 1);
 	*p = '.';
-	p = xt_put_digits(p + 1, ns % 1000000, 6);
+	p = xt_put_6digits(p + 1, ns % 1000000);
 	p = put_piece(p, tp);
 	p = put_piece(p, &l->arg[0]);
 	for (unsigned i = 0; i < ev->nargs; i++) {
@@ -356,25 +357,30 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 	}
 
 	put_header(&o, xtrace_get_header(r));
-	struct xtrace_event ev;
-	int rc;
-	while ((rc = xtrace_next(r, &ev)) > 0) {
-		if (ev.kind == XTRACE_EVENT_SYNC) {
-			put_sync(&o, r, &ev);
+	/* decoding on a second thread, formatting on this one */
+	struct cli_readahead *ra = cli_readahead_start(r);
+	const struct xtrace_event *ev;
+	int rc = 0;
+	while (ra && (ev = cli_readahead_next(ra, &rc))) {
+		if (ev->kind == XTRACE_EVENT_SYNC) {
+			put_sync(&o, r, ev);
 			continue;
 		}
-		if (!put_event(&o, r, &ev, 1)) {
-			if (ev.wire_type != ev.type)
-				put_coded_as(&o, ev.wire_type);
+		if (!put_event(&o, r, ev, 1)) {
+			if (ev->wire_type != ev->type)
+				put_coded_as(&o, ev->wire_type);
 			xt_out_char(&o, '\n');
 		}
-		for (unsigned i = 0; stacks && i < ev.nargs; i++)
-			if (ev.arg_kinds[i] == XTRACE_ARG_STACK)
-				put_frames(&o, r, sym, ev.args[i]);
+		for (unsigned i = 0; stacks && i < ev->nargs; i++)
+			if (ev->arg_kinds[i] == XTRACE_ARG_STACK)
+				put_frames(&o, r, sym, ev->args[i]);
 		if (o.failed)
 			break; /* the reader stops being useful once nobody reads the output */
 	}
-	code = cli_finish(&o, r, path, rc < 0 ? xtrace_status(r) : XTRACE_OK);
+	cli_readahead_stop(ra);
+	if (!ra)
+		cli_warn("out of memory");
+	code = cli_finish(&o, r, path, !ra ? XTRACE_ERR_NOMEM : rc < 0 ? xtrace_status(r) : XTRACE_OK);
 	if (sym)
 		xtrace_symbolizer_free(sym);
 	xtrace_close(r);

@@ -83,6 +83,12 @@ static void check_in_place(uint64_t v)
 	*end = 0;
 	snprintf(want, sizeof want, "0x%llx", (unsigned long long)v);
 	assert_string_equal(got, want);
+	if (v < 1000000) {
+		end = xt_put_6digits(got, v);
+		*end = 0;
+		snprintf(want, sizeof want, "%06llu", (unsigned long long)v);
+		assert_string_equal(got, want);
+	}
 }
 
 static void test_numbers_in_place(void **state)
