@@ -1,10 +1,11 @@
 /* summary.c: the one pass over a trace behind stats, validate and the site analyses (see
  * summary.h). Per event it does a few compares and a few hash operations; it never allocates but
- * when a table doubles. */
+ * when a table doubles. The events come decoded from a helper thread (readahead.h). */
 #include "summary.h"
 
 #include <string.h>
 
+#include "readahead.h"
 #include "spec.h"
 
 /* Argument positions of the AllocFree events, in the order allocfree.def gives them. */
@@ -64,6 +65,55 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 	return xt_summarize_pass(r, s, &p);
 }
 
+/* take_event takes one event into s and the extras of p: 0 to go on, 1 when the pass is to
+ * stop there (p->stop_event), -1 without memory. */
+static int take_event(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+		      const struct xt_pass *p)
+{
+	if (ev->ts > s->last_ts)
+		s->last_ts = ev->ts;
+	if (ev->kind == XTRACE_EVENT_SYNC) {
+		s->generations++;
+		s->lost_events += xtrace_get_sync(r)->lost;
+		if (xt_timers_sync(&s->timers, r) < 0)
+			return -1;
+		if (p->sites)
+			xt_sites_sync(p->sites);
+		return p->on_event && p->on_event(p->ctx, r, ev, s) ? -1 : 0;
+	}
+	s->events++;
+	if (note_thread(s, ev->thread) < 0)
+		return -1;
+	if (ev->experiment != XT_EXP_ALLOCFREE) {
+		if (xt_timers_event(&s->timers, r, ev) < 0)
+			return -1;
+		if (ev->experiment == XT_EXP_NONE && apply_core(r, ev, p->sites) < 0)
+			return -1;
+		return p->on_event && p->on_event(p->ctx, r, ev, s) ? -1 : 0;
+	}
+	enum xt_heap_check c;
+	switch (ev->type) {
+	case XT_EV_ObjectAlloc:
+		c = apply_alloc(s, r, ev, p->sites);
+		break;
+	case XT_EV_ObjectFree:
+		c = apply_free(s, ev, p->sites, 0);
+		break;
+	case XT_EV_ObjectReallocFree:
+		c = apply_free(s, ev, p->sites, 1);
+		break;
+	default:
+		return 0;
+	}
+	if (c == XT_HEAP_NOMEM)
+		return -1;
+	if (c != XT_HEAP_OK && p->issue)
+		p->issue(p->ctx, r, ev, c);
+	if (p->on_event && p->on_event(p->ctx, r, ev, s))
+		return -1;
+	return p->stop_event && s->heap.events >= p->stop_event;
+}
+
 enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p)
 {
 	memset(s, 0, sizeof *s);
@@ -76,58 +126,18 @@ enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, con
 		return XTRACE_ERR_NOMEM;
 	s->last_ts = h->start_ts;
 
-	struct xtrace_event ev;
-	int rc;
-	while ((rc = xtrace_next(r, &ev)) > 0) {
-		if (ev.ts > s->last_ts)
-			s->last_ts = ev.ts;
-		if (ev.kind == XTRACE_EVENT_SYNC) {
-			s->generations++;
-			s->lost_events += xtrace_get_sync(r)->lost;
-			if (xt_timers_sync(&s->timers, r) < 0)
-				return XTRACE_ERR_NOMEM;
-			if (p->sites)
-				xt_sites_sync(p->sites);
-			if (p->on_event && p->on_event(p->ctx, r, &ev, s))
-				return XTRACE_ERR_NOMEM;
-			continue;
-		}
-		s->events++;
-		if (note_thread(s, ev.thread) < 0)
-			return XTRACE_ERR_NOMEM;
-		if (ev.experiment != XT_EXP_ALLOCFREE) {
-			if (xt_timers_event(&s->timers, r, &ev) < 0)
-				return XTRACE_ERR_NOMEM;
-			if (ev.experiment == XT_EXP_NONE && apply_core(r, &ev, p->sites) < 0)
-				return XTRACE_ERR_NOMEM;
-			if (p->on_event && p->on_event(p->ctx, r, &ev, s))
-				return XTRACE_ERR_NOMEM;
-			continue;
-		}
-		enum xt_heap_check c;
-		switch (ev.type) {
-		case XT_EV_ObjectAlloc:
-			c = apply_alloc(s, r, &ev, p->sites);
-			break;
-		case XT_EV_ObjectFree:
-			c = apply_free(s, &ev, p->sites, 0);
-			break;
-		case XT_EV_ObjectReallocFree:
-			c = apply_free(s, &ev, p->sites, 1);
-			break;
-		default:
-			continue;
-		}
-		if (c == XT_HEAP_NOMEM)
-			return XTRACE_ERR_NOMEM;
-		if (c != XT_HEAP_OK && p->issue)
-			p->issue(p->ctx, r, &ev, c);
-		if (p->on_event && p->on_event(p->ctx, r, &ev, s))
-			return XTRACE_ERR_NOMEM;
-		if (p->stop_event && s->heap.events >= p->stop_event)
-			return XTRACE_OK;
-	}
-	if (rc == 0)
+	/* the events are decoded on a second thread while this one takes them in */
+	struct xt_readahead *ra = xt_readahead_start(r, XT_READAHEAD_MIN);
+	if (!ra)
+		return XTRACE_ERR_NOMEM;
+	const struct xtrace_event *ev;
+	int rc = 0, taken = 0;
+	while (!taken && (ev = xt_readahead_next(ra, &rc)))
+		taken = take_event(s, r, ev, p);
+	xt_readahead_stop(ra);
+	if (taken < 0)
+		return XTRACE_ERR_NOMEM;
+	if (taken > 0 || rc == 0)
 		return XTRACE_OK;
 	enum xtrace_status st = xtrace_status(r);
 	return st != XTRACE_OK ? st : XTRACE_ERR_CORRUPT;

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "readahead.h"
+#include "analysis/readahead.h"
 #include "spec.h"
 #include "analysis/summary.h"
 
@@ -358,10 +358,10 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 
 	put_header(&o, xtrace_get_header(r));
 	/* decoding on a second thread, formatting on this one */
-	struct cli_readahead *ra = cli_readahead_start(r);
+	struct xt_readahead *ra = xt_readahead_start(r, XT_READAHEAD_MIN);
 	const struct xtrace_event *ev;
 	int rc = 0;
-	while (ra && (ev = cli_readahead_next(ra, &rc))) {
+	while (ra && (ev = xt_readahead_next(ra, &rc))) {
 		if (ev->kind == XTRACE_EVENT_SYNC) {
 			put_sync(&o, r, ev);
 			continue;
@@ -377,7 +377,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 		if (o.failed)
 			break; /* the reader stops being useful once nobody reads the output */
 	}
-	cli_readahead_stop(ra);
+	xt_readahead_stop(ra);
 	if (!ra)
 		cli_warn("out of memory");
 	code = cli_finish(&o, r, path, !ra ? XTRACE_ERR_NOMEM : rc < 0 ? xtrace_status(r) : XTRACE_OK);

@@ -17,7 +17,7 @@
 #include "allocfree.h"
 #include "analysis/summary.h"
 #include "cli/cli.h"
-#include "cli/readahead.h"
+#include "analysis/readahead.h"
 #include "traceopen.h"
 
 /* Type IDs of the test traces' type table. */
@@ -545,62 +545,66 @@ static struct tg *many_generations(void)
 	return t;
 }
 
-/* The read-ahead hands out exactly what xtrace_next does, and while the command holds an
- * event, the tables are that event's generation's; stopping early stops the helper. */
+/* The read-ahead hands out exactly what xtrace_next does, whether its helper starts with the
+ * first generation or with a later, bigger one; while the caller holds an event, the tables are
+ * that event's generation's; stopping early stops the helper. */
 static void test_readahead(void **state)
 {
 	struct tg *t = many_generations();
 	char *path = tg_tmpfile(t, TG_ALL);
-	xtrace_reader *direct = tg_open_file(path), *r = tg_open_file(path);
-	struct cli_readahead *ra = cli_readahead_start(r);
-	assert_non_null(ra);
-	const struct xtrace_event *ev;
-	struct xtrace_event want;
-	int rc, rc_direct, logs = 0;
-	uint64_t n = 0;
-	while ((ev = cli_readahead_next(ra, &rc))) {
-		assert_int_equal(xtrace_next(direct, &want), 1);
-		assert_int_equal(ev->kind, want.kind);
-		assert_int_equal(ev->gen, want.gen);
-		assert_int_equal(ev->ts, want.ts);
-		assert_int_equal(ev->thread, want.thread);
-		assert_int_equal(ev->type, want.type);
-		assert_int_equal(ev->offset, want.offset);
-		assert_int_equal(ev->nargs, want.nargs);
-		for (unsigned i = 0; i < want.nargs; i++)
-			assert_int_equal(ev->args[i], want.args[i]);
-		if (ev->kind == XTRACE_EVENT_SYNC)
-			assert_int_equal(xtrace_get_sync(r)->gen, ev->gen);
-		if (ev->type == XT_EV_UserLog && ev->kind != XTRACE_EVENT_SYNC) {
-			/* a slow command: a helper that read on now would have replaced the tables */
-			nanosleep(&(struct timespec){0, 1000000}, NULL);
-			char name[32];
-			snprintf(name, sizeof name, "gen-%llu", (unsigned long long)ev->gen);
-			assert_string_equal(xtrace_string(r, ev->args[1], NULL), name);
-			logs++;
+	for (uint64_t min_events = 1; min_events <= 2000; min_events += 1999) {
+		xtrace_reader *direct = tg_open_file(path), *r = tg_open_file(path);
+		struct xt_readahead *ra = xt_readahead_start(r, min_events);
+		assert_non_null(ra);
+		const struct xtrace_event *ev;
+		struct xtrace_event want;
+		int rc, rc_direct, logs = 0;
+		uint64_t n = 0;
+		while ((ev = xt_readahead_next(ra, &rc))) {
+			assert_int_equal(xtrace_next(direct, &want), 1);
+			assert_int_equal(ev->kind, want.kind);
+			assert_int_equal(ev->gen, want.gen);
+			assert_int_equal(ev->ts, want.ts);
+			assert_int_equal(ev->thread, want.thread);
+			assert_int_equal(ev->type, want.type);
+			assert_int_equal(ev->offset, want.offset);
+			assert_int_equal(ev->nargs, want.nargs);
+			for (unsigned i = 0; i < want.nargs; i++)
+				assert_int_equal(ev->args[i], want.args[i]);
+			if (ev->kind == XTRACE_EVENT_SYNC)
+				assert_int_equal(xtrace_get_sync(r)->gen, ev->gen);
+			if (ev->type == XT_EV_UserLog && ev->kind != XTRACE_EVENT_SYNC) {
+				/* a slow caller: a helper that read on now would have replaced the tables */
+				nanosleep(&(struct timespec){0, 1000000}, NULL);
+				char name[32];
+				snprintf(name, sizeof name, "gen-%llu", (unsigned long long)ev->gen);
+				assert_string_equal(xtrace_string(r, ev->args[1], NULL), name);
+				logs++;
+			}
+			n++;
 		}
-		n++;
+		rc_direct = xtrace_next(direct, &want);
+		assert_int_equal(rc, -1); /* generation 61 has no end */
+		assert_int_equal(rc_direct, -1);
+		assert_int_equal(logs, 2 * 60);
+		assert_true(n > 60 * 1000);
+		xt_readahead_stop(ra);
+		assert_int_equal(xtrace_status(r), XTRACE_ERR_TRUNCATED);
+		xtrace_close(r);
+		xtrace_close(direct);
 	}
-	rc_direct = xtrace_next(direct, &want);
-	assert_int_equal(rc, -1); /* generation 61 has no end */
-	assert_int_equal(rc_direct, -1);
-	assert_int_equal(logs, 2 * 60);
-	assert_true(n > 60 * 1000);
-	cli_readahead_stop(ra);
-	assert_int_equal(xtrace_status(r), XTRACE_ERR_TRUNCATED);
-	xtrace_close(r);
 
-	/* a command that stops after a few events, before the helper has caught up or while it
+	/* a caller that stops after a few events, before the helper has caught up or while it
 	 * waits for room */
 	for (int stop_after = 0; stop_after < 5000; stop_after += 1234) {
-		r = tg_open_file(path);
-		ra = cli_readahead_start(r);
+		xtrace_reader *r = tg_open_file(path);
+		struct xt_readahead *ra = xt_readahead_start(r, 1);
+		int rc;
 		for (int i = 0; i < stop_after; i++)
-			assert_non_null(cli_readahead_next(ra, &rc));
-		cli_readahead_stop(ra);
+			assert_non_null(xt_readahead_next(ra, &rc));
+		xt_readahead_stop(ra);
 		xtrace_close(r);
 	}
-	xtrace_close(direct);
 	unlink(path);
 	free(path);
 	tg_free(t);

@@ -1,7 +1,7 @@
 /* readahead.c: events decoded on a helper thread (see readahead.h). The helper fills blocks of
- * events in a small ring and the command's thread formats them: one lock round trip per block,
+ * events in a small ring and the caller's thread takes them in: one lock round trip per block,
  * not per event. Before the helper reads on into the next generation it waits until the
- * command has let go of every event of the current one, since reading on replaces the tables
+ * caller has let go of every event of the current one, since reading on replaces the tables
  * those events name. */
 #include "readahead.h"
 
@@ -17,59 +17,65 @@
 /* A thread that would wait polls this many times first: waking a sleeping thread takes longer
  * than the other one needs to fill or read a block. */
 #define XT_RA_SPINS 20000
+/* How many events ahead the caller asks for the cache lines of the next ones. */
+#define XT_RA_AHEAD 8
 
 struct block {
 	size_t n;
 	struct xtrace_event ev[XT_RA_EVENTS];
 };
 
-struct cli_readahead {
+struct xt_readahead {
 	xtrace_reader *r;
-	int threaded; /* 0: no helper, cli_readahead_next runs xtrace_next itself */
+	uint64_t min_events;
+	/* 0: no helper (yet), xt_readahead_next runs xtrace_next itself; 1: a helper runs;
+	 * -1: none could be started */
+	int threaded;
+	int want_helper; /* the Sync just handed out opens a generation worth a helper */
 	pthread_t helper;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, freed; /* a block was published; a block was let go */
 	/* Changed under lock, polled without: blocks published by the helper and blocks let go by
-	 * the command (it reads block taken % XT_RA_BLOCKS while taken < published), the end
-	 * (its code in rc) and a stop asked by the command. */
+	 * the caller (it reads block taken % XT_RA_BLOCKS while taken < published), the end
+	 * (its code in rc) and a stop asked by the caller. */
 	atomic_size_t published, taken;
 	atomic_int done, stop;
 	int rc;
-	/* The command's thread only, on a cache line of its own: it changes with every event and
+	/* The caller's thread only, on a cache line of its own: it changes with every event and
 	 * must not share a line with the counters the helper polls. */
 	struct {
 		size_t pos;
 		int holding;
 	} at __attribute__((aligned(64)));
 	struct xtrace_event one; /* the event of the unthreaded path */
-	struct block blocks[XT_RA_BLOCKS];
+	struct block *blocks;    /* XT_RA_BLOCKS, once a helper starts */
 };
 
 /* spin polls ready(ra) a while before the caller sleeps on a condition. */
-static void spin(struct cli_readahead *ra, int (*ready)(struct cli_readahead *))
+static void spin(struct xt_readahead *ra, int (*ready)(struct xt_readahead *))
 {
 	for (int i = 0; i < XT_RA_SPINS && !ready(ra); i++)
 		__builtin_ia32_pause();
 }
 
-static int block_free(struct cli_readahead *ra)
+static int block_free(struct xt_readahead *ra)
 {
 	return ra->stop || ra->published - ra->taken < XT_RA_BLOCKS;
 }
 
-static int all_taken(struct cli_readahead *ra)
+static int all_taken(struct xt_readahead *ra)
 {
 	return ra->stop || ra->taken == ra->published;
 }
 
-static int block_ready(struct cli_readahead *ra)
+static int block_ready(struct xt_readahead *ra)
 {
 	return ra->done || ra->taken != ra->published;
 }
 
 /* publish hands the helper's current block over (n events, maybe 0 at the end) and, unless it
- * is the last, waits for a free block to fill next: 0, or -1 when the command asked to stop. */
-static int publish(struct cli_readahead *ra, size_t n, int last, int rc)
+ * is the last, waits for a free block to fill next: 0, or -1 when the caller asked to stop. */
+static int publish(struct xt_readahead *ra, size_t n, int last, int rc)
 {
 	pthread_mutex_lock(&ra->lock);
 	ra->blocks[ra->published % XT_RA_BLOCKS].n = n;
@@ -90,8 +96,8 @@ static int publish(struct cli_readahead *ra, size_t n, int last, int rc)
 	return ra->stop ? -1 : 0;
 }
 
-/* drained waits until the command has let go of every block published: 0, or -1 on stop. */
-static int drained(struct cli_readahead *ra)
+/* drained waits until the caller has let go of every block published: 0, or -1 on stop. */
+static int drained(struct xt_readahead *ra)
 {
 	spin(ra, all_taken);
 	pthread_mutex_lock(&ra->lock);
@@ -103,7 +109,7 @@ static int drained(struct cli_readahead *ra)
 
 static void *helper_main(void *arg)
 {
-	struct cli_readahead *ra = arg;
+	struct xt_readahead *ra = arg;
 	size_t n = 0;
 	for (;;) {
 		if (xtrace_generation_done(ra->r)) {
@@ -128,33 +134,56 @@ static void *helper_main(void *arg)
 	}
 }
 
-struct cli_readahead *cli_readahead_start(xtrace_reader *r)
+struct xt_readahead *xt_readahead_start(xtrace_reader *r, uint64_t min_events)
 {
-	/* aligned as its members ask: the command's line apart from the helper's */
-	struct cli_readahead *ra = aligned_alloc(_Alignof(struct cli_readahead), sizeof *ra);
+	/* aligned as its members ask: the caller's line apart from the helper's */
+	struct xt_readahead *ra = aligned_alloc(_Alignof(struct xt_readahead), sizeof *ra);
 	if (!ra)
 		return NULL;
 	memset(ra, 0, sizeof *ra);
 	ra->r = r;
+	ra->min_events = min_events;
 	pthread_mutex_init(&ra->lock, NULL);
 	pthread_cond_init(&ra->filled, NULL);
 	pthread_cond_init(&ra->freed, NULL);
-	ra->threaded = pthread_create(&ra->helper, NULL, helper_main, ra) == 0;
 	return ra;
 }
 
-const struct xtrace_event *cli_readahead_next(struct cli_readahead *ra, int *rc)
+/* start_helper sets up the ring and the helper thread, which reads on from where the caller
+ * is: 1, or -1 when it could not (the caller then reads on by itself). */
+static int start_helper(struct xt_readahead *ra)
 {
-	if (!ra->threaded) {
+	/* not zeroed: a block's events are written before they are read */
+	ra->blocks = aligned_alloc(64, XT_RA_BLOCKS * sizeof *ra->blocks);
+	if (ra->blocks && pthread_create(&ra->helper, NULL, helper_main, ra) == 0)
+		return 1;
+	free(ra->blocks);
+	ra->blocks = NULL;
+	return -1;
+}
+
+const struct xtrace_event *xt_readahead_next(struct xt_readahead *ra, int *rc)
+{
+	if (ra->threaded == 0 && ra->want_helper)
+		ra->threaded = start_helper(ra);
+	if (ra->threaded <= 0) {
 		*rc = xtrace_next(ra->r, &ra->one);
-		return *rc > 0 ? &ra->one : NULL;
+		if (*rc <= 0)
+			return NULL;
+		/* A helper pays off on a big generation only: start one once a Sync says so, when
+		 * the caller has let go of that Sync (the next call). */
+		ra->want_helper = ra->threaded == 0 && ra->one.kind == XTRACE_EVENT_SYNC &&
+				  xtrace_get_sync(ra->r)->nevents >= ra->min_events;
+		return &ra->one;
 	}
 	if (ra->at.holding) {
 		const struct block *b = &ra->blocks[ra->taken % XT_RA_BLOCKS];
 		if (ra->at.pos < b->n) {
 			/* the helper's processor wrote them: ask for the lines ahead of use */
-			__builtin_prefetch(&b->ev[ra->at.pos + 8]);
-			__builtin_prefetch((const char *)&b->ev[ra->at.pos + 8] + 64);
+			if (ra->at.pos + XT_RA_AHEAD < b->n) {
+				__builtin_prefetch(&b->ev[ra->at.pos + XT_RA_AHEAD]);
+				__builtin_prefetch((const char *)&b->ev[ra->at.pos + XT_RA_AHEAD] + 64);
+			}
 			return &b->ev[ra->at.pos++];
 		}
 		pthread_mutex_lock(&ra->lock);
@@ -185,11 +214,11 @@ const struct xtrace_event *cli_readahead_next(struct cli_readahead *ra, int *rc)
 	}
 }
 
-void cli_readahead_stop(struct cli_readahead *ra)
+void xt_readahead_stop(struct xt_readahead *ra)
 {
 	if (!ra)
 		return;
-	if (ra->threaded) {
+	if (ra->threaded > 0) {
 		pthread_mutex_lock(&ra->lock);
 		ra->stop = 1;
 		pthread_cond_signal(&ra->freed);
@@ -199,5 +228,6 @@ void cli_readahead_stop(struct cli_readahead *ra)
 	pthread_cond_destroy(&ra->filled);
 	pthread_cond_destroy(&ra->freed);
 	pthread_mutex_destroy(&ra->lock);
+	free(ra->blocks);
 	free(ra);
 }
