@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/readahead.h"
 #include "analysis/timerset.h"
 #include "cli.h"
 
@@ -169,11 +170,14 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 	struct xt_timers t = {0};
 	struct xt_out o;
 	int nomem = (!sym && !cli_no_symbols) || xt_timers_init(&t, sym) < 0;
-	struct xtrace_event ev;
+	struct xt_readahead *ra = nomem ? NULL : xt_readahead_start(r, XT_READAHEAD_MIN);
+	const struct xtrace_event *ev;
 	int rc = 0;
-	while (!nomem && (rc = xtrace_next(r, &ev)) > 0)
-		nomem = (ev.kind == XTRACE_EVENT_SYNC ? xt_timers_sync(&t, r) :
-			  xt_timers_event(&t, r, &ev)) < 0;
+	nomem = nomem || !ra;
+	while (!nomem && (ev = xt_readahead_next(ra, &rc)))
+		nomem = (ev->kind == XTRACE_EVENT_SYNC ? xt_timers_sync(&t, r) :
+			  xt_timers_event(&t, r, ev)) < 0;
+	xt_readahead_stop(ra);
 	if (nomem || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
