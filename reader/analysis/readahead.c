@@ -54,8 +54,11 @@ struct xt_readahead {
 /* spin polls ready(ra) a while before the caller sleeps on a condition. */
 static void spin(struct xt_readahead *ra, int (*ready)(struct xt_readahead *))
 {
-	for (int i = 0; i < XT_RA_SPINS && !ready(ra); i++)
-		__builtin_ia32_pause();
+	for (int i = 0; i < XT_RA_SPINS && !ready(ra); i++) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause(); /* lets the other hyperthread run meanwhile */
+#endif
+	}
 }
 
 static int block_free(struct xt_readahead *ra)
