@@ -51,14 +51,20 @@ struct xt_readahead {
 	struct block *blocks;    /* XT_RA_BLOCKS, once a helper starts */
 };
 
-/* spin polls ready(ra) a while before the caller sleeps on a condition. */
-static void spin(struct xt_readahead *ra, int (*ready)(struct xt_readahead *))
+/* wait_until returns once ready(ra) holds: it polls a while, then sleeps on cond, which the
+ * other thread signals under the lock whenever it changes what ready reads. */
+static void wait_until(struct xt_readahead *ra, int (*ready)(struct xt_readahead *),
+		       pthread_cond_t *cond)
 {
 	for (int i = 0; i < XT_RA_SPINS && !ready(ra); i++) {
 #if defined(__x86_64__) || defined(__i386__)
 		__builtin_ia32_pause(); /* lets the other hyperthread run meanwhile */
 #endif
 	}
+	pthread_mutex_lock(&ra->lock);
+	while (!ready(ra))
+		pthread_cond_wait(cond, &ra->lock);
+	pthread_mutex_unlock(&ra->lock);
 }
 
 static int block_free(struct xt_readahead *ra)
@@ -91,23 +97,24 @@ static int publish(struct xt_readahead *ra, size_t n, int last, int rc)
 	pthread_mutex_unlock(&ra->lock);
 	if (last)
 		return 0;
-	spin(ra, block_free);
-	pthread_mutex_lock(&ra->lock);
-	while (!block_free(ra))
-		pthread_cond_wait(&ra->freed, &ra->lock);
-	pthread_mutex_unlock(&ra->lock);
+	wait_until(ra, block_free, &ra->freed);
 	return ra->stop ? -1 : 0;
 }
 
 /* drained waits until the caller has let go of every block published: 0, or -1 on stop. */
 static int drained(struct xt_readahead *ra)
 {
-	spin(ra, all_taken);
-	pthread_mutex_lock(&ra->lock);
-	while (!all_taken(ra))
-		pthread_cond_wait(&ra->freed, &ra->lock);
-	pthread_mutex_unlock(&ra->lock);
+	wait_until(ra, all_taken, &ra->freed);
 	return ra->stop ? -1 : 0;
+}
+
+/* let_go hands the block the caller read back to the helper. */
+static void let_go(struct xt_readahead *ra)
+{
+	pthread_mutex_lock(&ra->lock);
+	ra->taken++;
+	pthread_cond_signal(&ra->freed);
+	pthread_mutex_unlock(&ra->lock);
 }
 
 static void *helper_main(void *arg)
@@ -189,31 +196,22 @@ const struct xtrace_event *xt_readahead_next(struct xt_readahead *ra, int *rc)
 			}
 			return &b->ev[ra->at.pos++];
 		}
-		pthread_mutex_lock(&ra->lock);
-		ra->taken++;
+		let_go(ra);
 		ra->at.holding = 0;
-		pthread_cond_signal(&ra->freed);
-		pthread_mutex_unlock(&ra->lock);
 	}
-	spin(ra, block_ready);
-	pthread_mutex_lock(&ra->lock);
 	for (;;) {
-		while (!block_ready(ra))
-			pthread_cond_wait(&ra->filled, &ra->lock);
+		wait_until(ra, block_ready, &ra->filled);
 		if (ra->taken == ra->published) { /* done, and every block read */
 			*rc = ra->rc;
-			pthread_mutex_unlock(&ra->lock);
 			return NULL;
 		}
 		const struct block *b = &ra->blocks[ra->taken % XT_RA_BLOCKS];
 		if (b->n) {
-			pthread_mutex_unlock(&ra->lock);
 			ra->at.holding = 1;
 			ra->at.pos = 1;
 			return &b->ev[0];
 		}
-		ra->taken++; /* the empty last block */
-		pthread_cond_signal(&ra->freed);
+		let_go(ra); /* the empty last block */
 	}
 }
 

@@ -43,8 +43,6 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_usage_error warns, prints cmd's usage on stderr and returns XT_EXIT_USAGE. */
 int cli_usage_error(const struct xt_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* cli_bad_option reports what getopt_long (with opterr 0 and a leading ':') returned as ch. */
-int cli_bad_option(const struct xt_command *cmd, int ch, char **argv);
 /* cli_help prints cmd's usage on stdout and returns XT_EXIT_OK. */
 int cli_help(const struct xt_command *cmd);
 /* cli_file_arg checks that exactly one FILE remains after the options and returns it, or NULL

@@ -30,15 +30,6 @@ int cli_usage_error(const struct xt_command *cmd, const char *fmt, ...)
 	return XT_EXIT_USAGE;
 }
 
-int cli_bad_option(const struct xt_command *cmd, int ch, char **argv)
-{
-	/* getopt sets optopt for a short option; a long one is the whole argument. */
-	const char *what = ch == ':' ? "option %s%s needs a value" : "unknown option %s%s";
-	if (optopt)
-		return cli_usage_error(cmd, what, "-", (char[]){(char)optopt, 0});
-	return cli_usage_error(cmd, what, argv[optind - 1], "");
-}
-
 int cli_help(const struct xt_command *cmd)
 {
 	printf("usage: %s", cmd->usage);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "profile.h"
 
 struct diff_row {
@@ -109,16 +110,7 @@ static const char *pct_cell(char *buf, size_t n, uint64_t a, uint64_t b)
 	return buf;
 }
 
-struct diff_opts {
-	enum xt_metric by;
-	enum xt_grouping group;
-	long limit;
-	const char *region;
-	double fail_above; /* < 0: no gate */
-	int json, tsv;
-};
-
-static void put_json(struct xt_out *o, const struct cli_profile p[2], const struct diff_opts *d,
+static void put_json(struct xt_out *o, const struct cli_profile p[2], const struct cli_options *d,
 		     const struct xt_names *keys, const struct diff_row *rows, size_t n, int regressed)
 {
 	xt_out_str(o, "{\n  \"a\": ");
@@ -141,7 +133,7 @@ static void put_json(struct xt_out *o, const struct cli_profile p[2], const stru
 		xt_out_char(o, '}');
 	}
 	xt_out_str(o, "\n  },\n  \"sites\": [");
-	for (size_t i = 0; i < n && (long)i < d->limit; i++) {
+	for (size_t i = 0; i < n && (long)i < d->count; i++) {
 		xt_out_str(o, i ? ",\n    {\"key\": " : "\n    {\"key\": ");
 		cli_put_name_json(o, keys, rows[i].key);
 		xt_out_printf(o, ", \"a\": %llu, \"b\": %llu, \"delta\": %lld, \"percent\": ",
@@ -153,14 +145,14 @@ static void put_json(struct xt_out *o, const struct cli_profile p[2], const stru
 	xt_out_str(o, "\n  ]\n}\n");
 }
 
-static void put_text(struct xt_out *o, const struct cli_profile p[2], const struct diff_opts *d,
+static void put_text(struct xt_out *o, const struct cli_profile p[2], const struct cli_options *d,
 		     const struct xt_names *keys, const struct diff_row *rows, size_t n)
 {
 	char buf[5][512];
 	const char *cell[5];
 	int human = !d->tsv;
 	size_t width[5] = {0};
-	long shown = (long)n < d->limit ? (long)n : d->limit;
+	long shown = (long)n < d->count ? (long)n : d->count;
 	if (human) {
 		xt_out_printf(o, "a  %s\nb  %s\n\n", p[0].path, p[1].path);
 		static const char *const head[5] = {"total", "a", "b", "delta", "change"};
@@ -213,55 +205,20 @@ static void put_text(struct xt_out *o, const struct cli_profile p[2], const stru
 
 int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"by", required_argument, NULL, 'b'},
-		{"group", required_argument, NULL, 'g'},
-		{"region", required_argument, NULL, 'r'},
-		{"fail-above", required_argument, NULL, 'f'},
-		{"json", no_argument, NULL, 'j'},
-		{"tsv", no_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	struct diff_opts d = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .limit = 20,
-			      .fail_above = -1};
-	int ch;
-	char *end;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			if (cli_parse_metric(cmd, optarg, &d.by) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'g':
-			if (cli_parse_grouping(cmd, optarg, &d.group) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'n':
-			if (cli_parse_count(cmd, optarg, &d.limit) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'f':
-			d.fail_above = strtod(optarg, &end);
-			if (*end || !(d.fail_above >= 0))
-				return cli_usage_error(cmd, "--fail-above wants a percentage, not '%s'", optarg);
-			break;
-		case 'r': d.region = optarg; break;
-		case 'j': d.json = 1; break;
-		case 't': d.tsv = 1; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
-	if (d.json && d.tsv)
-		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	/* fail_above < 0: no gate */
+	struct cli_options d = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .count = 20,
+				.fail_above = -1};
+	int code = cli_parse_options(cmd, argc, argv,
+				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_FAIL_ABOVE |
+					     CLI_JSON | CLI_TSV,
+				     &d);
+	if (code >= 0)
+		return code;
 	if (argc - optind != 2)
 		return cli_usage_error(cmd, "want two trace files, got %d", argc - optind);
 	struct cli_profile p[2];
 	int peak = d.by == XT_BY_PEAK;
-	int code = cli_profile_load(&p[0], argv[optind], d.region, peak, NULL, NULL);
+	code = cli_profile_load(&p[0], argv[optind], d.region, peak, NULL, NULL);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
 	int code_b = cli_profile_load(&p[1], argv[optind + 1], d.region, peak, NULL, NULL);

@@ -2,13 +2,13 @@
  * spec (argument kinds say how to show each value), with each generation's Sync marked. Also the
  * event line format validate reuses. No per-event allocation; numbers and addresses format
  * without printf. */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 #include "analysis/readahead.h"
 #include "spec.h"
 #include "analysis/summary.h"
@@ -323,26 +323,12 @@ static void put_frames(struct xt_out *o, const xtrace_reader *r, xtrace_symboliz
 
 int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 {
-	enum { OPT_STACKS = 1, OPT_NO_SYMBOLS };
-	static const struct option opts[] = {
-		{"stacks", no_argument, NULL, OPT_STACKS},
-		{"no-symbols", no_argument, NULL, OPT_NO_SYMBOLS},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int stacks = 0, symbols = !cli_no_symbols, ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case OPT_STACKS: stacks = 1; break;
-		case OPT_NO_SYMBOLS: symbols = 0; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS, &opt);
+	if (code >= 0)
+		return code;
+	int stacks = opt.stacks, symbols = !cli_no_symbols && !opt.no_symbols;
 	const char *path;
-	int code;
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
 		return code;

@@ -4,12 +4,12 @@
  * and every other non-heap event (logs, timer fires, timer calls) as an instant. --format csv
  * writes one row per timed event, for DuckDB, pandas or Spark. Both stream in one pass. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "profile.h"
 #include "spec.h"
 
@@ -227,49 +227,34 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 
 int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"format", required_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},
-		{"region", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *format = NULL, *out = NULL, *region = NULL;
-	int ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': format = optarg; break;
-		case 'o': out = optarg; break;
-		case 'r': region = optarg; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
-	if (!format || (strcmp(format, "chrome") != 0 && strcmp(format, "csv") != 0))
-		return cli_usage_error(cmd, "--format wants chrome or csv, not '%s'", format ? format : "");
-	if (!out)
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, CLI_FORMAT | CLI_OUTPUT | CLI_REGION, &opt);
+	if (code >= 0)
+		return code;
+	if (!opt.format || (strcmp(opt.format, "chrome") != 0 && strcmp(opt.format, "csv") != 0))
+		return cli_usage_error(cmd, "--format wants chrome or csv, not '%s'",
+				       opt.format ? opt.format : "");
+	if (!opt.output)
 		return cli_usage_error(cmd, "no output file given (-o OUT, '-' for stdout)");
 	const char *path;
-	int code;
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
 		return code;
-	int stdout_out = strcmp(out, "-") == 0;
-	int fd = stdout_out ? STDOUT_FILENO : open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int stdout_out = strcmp(opt.output, "-") == 0;
+	int fd = stdout_out ? STDOUT_FILENO
+			    : open(opt.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		cli_warn("cannot create %s: %m", out);
+		cli_warn("cannot create %s: %m", opt.output);
 		xtrace_close(r);
 		return XT_EXIT_FAIL;
 	}
 	struct xt_sites sites;
 	struct cli_progress pr;
-	struct exporter x = {.chrome = format[1] == 'h', .pid = xtrace_get_header(r)->pid,
+	struct exporter x = {.chrome = opt.format[1] == 'h', .pid = xtrace_get_header(r)->pid,
 			     .sites = &sites, .pr = &pr, .first = 1};
 	cli_progress_init(&pr, path, path);
 	code = XT_EXIT_FAIL;
-	if (xt_sites_init(&sites, 0, region) < 0 || xt_liveset_init(&x.named, 16) < 0 ||
+	if (xt_sites_init(&sites, 0, opt.region) < 0 || xt_liveset_init(&x.named, 16) < 0 ||
 	    xt_out_open(&x.o, fd, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
 	} else {
@@ -298,12 +283,12 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 		xt_summary_destroy(&s);
 		cli_progress_done(&pr);
 		if (xt_out_close(&x.o) < 0)
-			cli_warn("cannot write %s", out);
+			cli_warn("cannot write %s", opt.output);
 		else
 			code = cli_read_end(r, path, st);
 	}
 	if (!stdout_out && close(fd) < 0 && code == XT_EXIT_OK) {
-		cli_warn("cannot write %s: %m", out);
+		cli_warn("cannot write %s: %m", opt.output);
 		code = XT_EXIT_FAIL;
 	}
 	if (x.named.slots)

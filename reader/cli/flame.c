@@ -2,67 +2,47 @@
  * ("outer;...;inner VALUE", what flamegraph.pl, inferno and speedscope read) or, with --svg, a
  * self-contained SVG flame graph. */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "flamegraph.h"
+#include "options.h"
 #include "profile.h"
 
 int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"by", required_argument, NULL, 'b'},
-		{"region", required_argument, NULL, 'r'},
-		{"svg", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	enum xt_metric by = XT_BY_BYTES;
-	const char *region = NULL, *svg = NULL;
-	int ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			if (cli_parse_metric(cmd, optarg, &by) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'r': region = optarg; break;
-		case 's': svg = optarg; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
+	struct cli_options opt = {.by = XT_BY_BYTES};
+	int code = cli_parse_options(cmd, argc, argv, CLI_BY | CLI_REGION | CLI_SVG, &opt);
+	if (code >= 0)
+		return code;
 	struct cli_profile p;
-	int code = cli_profile_load_arg(&p, cmd, argc, argv, region, by == XT_BY_PEAK);
+	code = cli_profile_load_arg(&p, cmd, argc, argv, opt.region, opt.by == XT_BY_PEAK);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
 	const char *path = p.path;
-	int fd = svg ? open(svg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : STDOUT_FILENO;
+	int fd = opt.svg ? open(opt.svg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : STDOUT_FILENO;
 	if (fd < 0) {
-		cli_warn("cannot create %s: %m", svg);
+		cli_warn("cannot create %s: %m", opt.svg);
 		cli_profile_free(&p);
 		return XT_EXIT_FAIL;
 	}
 	struct xt_group *g;
 	struct xt_out o;
-	long n = cli_profile_group(&p, XT_GROUP_STACK, by, &g, &o, fd);
+	long n = cli_profile_group(&p, XT_GROUP_STACK, opt.by, &g, &o, fd);
 	if (n < 0) {
 		code = XT_EXIT_FAIL;
 	} else {
 		int bad = 0;
-		if (svg) {
+		if (opt.svg) {
 			char title[512];
-			snprintf(title, sizeof title, "allocations by %s: %s", xt_metric_name(by), path);
+			snprintf(title, sizeof title, "allocations by %s: %s", xt_metric_name(opt.by), path);
 			xt_out_str(&o, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
-			bad = xt_flame_svg(&o, &p.sites.names, g, (size_t)n, by, 1200, title);
+			bad = xt_flame_svg(&o, &p.sites.names, g, (size_t)n, opt.by, 1200, title);
 		} else {
 			for (long i = 0; i < n; i++) {
-				uint64_t v = xt_counts_metric(&g[i].c, by);
+				uint64_t v = xt_counts_metric(&g[i].c, opt.by);
 				if (!v)
 					continue;
 				xt_out_mem(&o, xt_names_str(&p.sites.names, g[i].key),
@@ -73,14 +53,14 @@ int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 			}
 		}
 		if (cli_out_close(&o) < 0 || bad) {
-			cli_warn(bad ? "%s: out of memory" : "%s: cannot write the output", svg ? svg : path);
+			cli_warn(bad ? "%s: out of memory" : "%s: cannot write the output", opt.svg ? opt.svg : path);
 			code = XT_EXIT_FAIL;
 		} else if (code == XT_EXIT_TRUNCATED) {
 			cli_read_end(p.r, path, p.st);
 		}
 	}
-	if (svg && close(fd) < 0 && code == XT_EXIT_OK) {
-		cli_warn("cannot write %s: %m", svg);
+	if (opt.svg && close(fd) < 0 && code == XT_EXIT_OK) {
+		cli_warn("cannot write %s: %m", opt.svg);
 		code = XT_EXIT_FAIL;
 	}
 	free(g);

@@ -1,11 +1,11 @@
 /* peak.c: `xtrace peak`: when the process's live heap was largest, how large, and which sites
  * held it then (each site's live bytes at that moment, from a second read up to the peak). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "profile.h"
 
 static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by,
@@ -72,55 +72,29 @@ static void put_text(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 
 int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"group", required_argument, NULL, 'g'},
-		{"json", no_argument, NULL, 'j'},
-		{"tsv", no_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	enum xt_grouping by = XT_GROUP_FUNCTION;
-	long limit = 10;
-	int json = 0, tsv = 0, ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'g':
-			if (cli_parse_grouping(cmd, optarg, &by) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'n':
-			if (cli_parse_count(cmd, optarg, &limit) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'j': json = 1; break;
-		case 't': tsv = 1; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
-	if (json && tsv)
-		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	struct cli_options opt = {.group = XT_GROUP_FUNCTION, .count = 10};
+	int code = cli_parse_options(cmd, argc, argv, CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_TSV, &opt);
+	if (code >= 0)
+		return code;
 	struct cli_profile p;
-	int code = cli_profile_load_arg(&p, cmd, argc, argv, NULL, 1);
+	code = cli_profile_load_arg(&p, cmd, argc, argv, NULL, 1);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
 	const char *path = p.path;
 	struct xt_group *g;
 	struct xt_out o;
-	long n = cli_profile_group(&p, by, XT_BY_PEAK, &g, &o, STDOUT_FILENO);
+	long n = cli_profile_group(&p, opt.group, XT_BY_PEAK, &g, &o, STDOUT_FILENO);
 	if (n < 0) {
 		code = XT_EXIT_FAIL;
 	} else {
 		/* Sites that held nothing at the peak are left out. */
 		size_t k = 0;
-		while (k < (size_t)n && g[k].c.peak_bytes && (long)k < limit)
+		while (k < (size_t)n && g[k].c.peak_bytes && (long)k < opt.count)
 			k++;
-		if (json)
-			put_json(&o, &p, by, g, k);
+		if (opt.json)
+			put_json(&o, &p, opt.group, g, k);
 		else
-			put_text(&o, &p, by, g, k, tsv);
+			put_text(&o, &p, opt.group, g, k, opt.tsv);
 		code = cli_finish(&o, p.r, path, p.st);
 	}
 	free(g);

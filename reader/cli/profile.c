@@ -1,7 +1,6 @@
 /* profile.c: reading a trace into its allocation sites and printing them (see profile.h). */
 #include "profile.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,13 +2,13 @@
  * network): the trace's totals, the live heap over time, the top sites, what leaked, a flame
  * graph and the trace's other events (timers, sleeps, regions, logs). */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "flamegraph.h"
+#include "options.h"
 #include "profile.h"
 #include "spec.h"
 
@@ -202,23 +202,11 @@ static int put_report(struct xt_out *o, const struct cli_profile *p, const struc
 
 int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *out = NULL;
-	int ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'o': out = optarg; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
-	if (!out)
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT, &opt);
+	if (code >= 0)
+		return code;
+	if (!opt.output)
 		return cli_usage_error(cmd, "no output file given (-o OUT.html)");
 	const char *path = cli_file_arg(cmd, argc, argv);
 	if (!path)
@@ -230,19 +218,19 @@ int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 	}
 	rp->width_ns = 1000;
 	struct cli_profile p;
-	int code = cli_profile_load(&p, path, NULL, 1, on_event, rp);
+	code = cli_profile_load(&p, path, NULL, 1, on_event, rp);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED) {
 		free(rp);
 		return code;
 	}
-	int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(opt.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct xt_group *g = NULL, *gs = NULL;
 	long n = xt_sites_group(&p.sites, XT_GROUP_STACK, XT_BY_BYTES, &p.sites.names, &gs);
 	long nf = n < 0 ? -1 : xt_sites_group(&p.sites, XT_GROUP_FUNCTION, XT_BY_BYTES,
 					      &p.sites.names, &g);
 	struct xt_out o;
 	if (fd < 0) {
-		cli_warn("cannot create %s: %m", out);
+		cli_warn("cannot create %s: %m", opt.output);
 		code = XT_EXIT_FAIL;
 	} else if (nf < 0 || xt_out_open(&o, fd, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
@@ -250,7 +238,7 @@ int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 	} else {
 		int bad = put_report(&o, &p, rp, g, (size_t)nf, gs, (size_t)n);
 		if (xt_out_close(&o) < 0 || bad || close(fd) < 0) {
-			cli_warn("cannot write %s", out);
+			cli_warn("cannot write %s", opt.output);
 			code = XT_EXIT_FAIL;
 		} else if (code == XT_EXIT_TRUNCATED) {
 			cli_read_end(p.r, path, p.st);

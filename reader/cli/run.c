@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
 /* find_library puts the path of the tracing library next to this binary in lib (PATH_MAX
  * bytes): <prefix>/bin/xtrace uses <prefix>/lib/libxtrace.so, and a sanitizer build's bin-SAN/
@@ -35,23 +36,11 @@ static int find_library(char *lib, char *tried, size_t tn)
 
 int cmd_run(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *pattern = NULL;
-	int ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	/* '+': stop at the program's name, so its own options are left alone. */
-	while ((ch = getopt_long(argc, argv, "+:o:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'o': pattern = optarg; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
+	struct cli_options opt = {0};
+	/* CLI_PROGRAM: stop at the program's name, so its own options are left alone */
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PROGRAM, &opt);
+	if (code >= 0)
+		return code;
 	if (optind >= argc)
 		return cli_usage_error(cmd, "no program given");
 
@@ -71,7 +60,8 @@ int cmd_run(int argc, char **argv, const struct xt_command *cmd)
 		}
 		snprintf(preload, need, "%s:%s", lib, old);
 	}
-	if (setenv("LD_PRELOAD", preload, 1) < 0 || (pattern && setenv("XTRACE_OUT", pattern, 1) < 0)) {
+	if (setenv("LD_PRELOAD", preload, 1) < 0 ||
+	    (opt.output && setenv("XTRACE_OUT", opt.output, 1) < 0)) {
 		cli_warn("cannot set the environment: %s", strerror(errno));
 		return XT_EXIT_FAIL;
 	}

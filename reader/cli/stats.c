@@ -1,12 +1,12 @@
 /* stats.c: `xtrace stats`: a trace's totals, as aligned tables or one JSON object. The numbers
  * come from xt_summarize (analysis/summary.c); this file only prints them. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analysis/summary.h"
 #include "cli.h"
+#include "options.h"
 
 static void put_u(struct xt_out *o, const char *key, uint64_t v)
 {
@@ -119,23 +119,11 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 
 int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int json = 0, ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, CLI_JSON, &opt);
+	if (code >= 0)
+		return code;
 	const char *path;
-	int code;
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
 		return code;
@@ -146,7 +134,7 @@ int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 	if (st == XTRACE_ERR_NOMEM || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
 	} else {
-		if (json)
+		if (opt.json)
 			put_json(&o, path, r, &s, st);
 		else
 			put_human(&o, path, r, &s, st);

@@ -2,7 +2,6 @@
  * it was created, its settings over time, expirations, overruns and how it ended, then totals
  * (calls per API, expirations by how they reached the program). Also the "calls" and "fires"
  * JSON objects that `xtrace stats --json` shares. The numbers come from analysis/timerset.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include "analysis/readahead.h"
 #include "analysis/timerset.h"
 #include "cli.h"
+#include "options.h"
 
 void cli_put_timer_counts(struct xt_out *o, const struct xt_timers *t, const char *indent)
 {
@@ -146,23 +146,11 @@ static void put_human(struct xt_out *o, const xtrace_reader *r, const struct xt_
 
 int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int json = 0, ch;
-	optind = 0;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j': json = 1; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, CLI_JSON, &opt);
+	if (code >= 0)
+		return code;
 	const char *path;
-	int code;
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
 		return code;
@@ -182,7 +170,7 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
 	} else {
-		if (json)
+		if (opt.json)
 			put_json(&o, path, r, &t);
 		else
 			put_human(&o, r, &t);

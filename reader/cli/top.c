@@ -1,23 +1,15 @@
 /* top.c: `xtrace top`: allocation sites ranked by a metric (allocations, bytes, share of the
  * peak, temporary allocations, leaked bytes), grouped by stack, function, line or region; as an
  * aligned table, TSV or JSON. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "options.h"
 #include "profile.h"
 
-struct top_opts {
-	enum xt_metric by;
-	enum xt_grouping group;
-	long limit;
-	const char *region;
-	int json, tsv;
-};
-
-static void put_json(struct xt_out *o, const struct cli_profile *p, const struct top_opts *t,
+static void put_json(struct xt_out *o, const struct cli_profile *p, const struct cli_options *t,
 		     const struct xt_group *g, size_t n)
 {
 	const struct xt_sites *s = &p->sites;
@@ -37,15 +29,15 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, const struct
 	xt_out_u64(o, n);
 	cli_put_counts_json(o, &s->total);
 	xt_out_str(o, "},\n  \"sites\": ");
-	cli_put_groups_json(o, s, g, (long)n < t->limit ? n : (size_t)t->limit, 1, t->group);
+	cli_put_groups_json(o, s, g, (long)n < t->count ? n : (size_t)t->count, 1, t->group);
 	xt_out_str(o, "\n}\n");
 }
 
 enum { NCOLS = 8 };
 
 /* cells fills row i's cells (i < 0: the header) for text (human 1: units) or TSV. */
-static void cells(const struct cli_profile *p, const struct top_opts *t, const struct xt_group *g,
-		  long i, int human, char buf[NCOLS][512], const char *cell[NCOLS])
+static void cells(const struct cli_profile *p, const struct cli_options *t,
+		  const struct xt_group *g, long i, int human, char buf[NCOLS][512], const char *cell[NCOLS])
 {
 	static const char *const head[NCOLS] = {"#", "allocs", "bytes", "peak", "temporary",
 						"leaked", "objects", "site"};
@@ -68,10 +60,10 @@ static void cells(const struct cli_profile *p, const struct top_opts *t, const s
 		snprintf(buf[NCOLS - 1], 512, "%s", xt_names_str(&p->sites.names, g[i].key));
 }
 
-static void put_text(struct xt_out *o, const struct cli_profile *p, const struct top_opts *t,
+static void put_text(struct xt_out *o, const struct cli_profile *p, const struct cli_options *t,
 		     const struct xt_group *g, size_t n)
 {
-	long rows = (long)n < t->limit ? (long)n : t->limit;
+	long rows = (long)n < t->count ? (long)n : t->count;
 	char buf[NCOLS][512];
 	const char *cell[NCOLS];
 	if (t->tsv) {
@@ -116,45 +108,14 @@ static void put_text(struct xt_out *o, const struct cli_profile *p, const struct
 
 int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"by", required_argument, NULL, 'b'},
-		{"group", required_argument, NULL, 'g'},
-		{"region", required_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{"tsv", no_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	struct top_opts t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .limit = 10};
-	int ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":n:h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'b':
-			if (cli_parse_metric(cmd, optarg, &t.by) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'g':
-			if (cli_parse_grouping(cmd, optarg, &t.group) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'n':
-			if (cli_parse_count(cmd, optarg, &t.limit) < 0)
-				return XT_EXIT_USAGE;
-			break;
-		case 'r': t.region = optarg; break;
-		case 'j': t.json = 1; break;
-		case 't': t.tsv = 1; break;
-		case 'h': return cli_help(cmd);
-		default: return cli_bad_option(cmd, ch, argv);
-		}
-	}
-	if (t.json && t.tsv)
-		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	struct cli_options t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .count = 10};
+	int code = cli_parse_options(cmd, argc, argv,
+				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_JSON | CLI_TSV, &t);
+	if (code >= 0)
+		return code;
 	struct cli_profile p;
 	/* Every output shows each site's share of the peak. */
-	int code = cli_profile_load_arg(&p, cmd, argc, argv, t.region, 1);
+	code = cli_profile_load_arg(&p, cmd, argc, argv, t.region, 1);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED)
 		return code;
 	const char *path = p.path;

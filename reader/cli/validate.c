@@ -1,11 +1,11 @@
 /* validate.c: `xtrace validate`: replays the heap events through the live set (the same pass
  * stats makes) and lists the events that contradict it: an allocation of a live address, a free
  * of an address that is not live. Exit 1 if there is any. */
-#include <getopt.h>
 #include <unistd.h>
 
 #include "analysis/summary.h"
 #include "cli.h"
+#include "options.h"
 
 /* Enough to see a pattern; the rest are counted. */
 #define MAX_LISTED 20
@@ -31,20 +31,11 @@ static void on_issue(void *ctx, const xtrace_reader *r, const struct xtrace_even
 
 int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 {
-	static const struct option opts[] = {
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int ch;
-	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (ch == 'h')
-			return cli_help(cmd);
-		return cli_bad_option(cmd, ch, argv);
-	}
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, 0, &opt);
+	if (code >= 0)
+		return code;
 	const char *path;
-	int code;
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
 		return code;

@@ -645,6 +645,35 @@ static void test_bad_input_and_usage(void **state)
 	assert_int_equal(run_cmd(cmd_dump, "dump", "--help", "x", &out), XT_EXIT_OK);
 	assert_non_null(strstr(out, "usage: test"));
 	free(out);
+	/* the option parser every command shares: each says what went wrong, by the option's name */
+	static const struct {
+		int (*fn)(int, char **, const struct xt_command *);
+		char *argv[5];
+		const char *says;
+	} bad[] = {
+		{cmd_top, {"top", "--by"}, "option --by needs a value"},
+		{cmd_top, {"top", "-n"}, "option -n needs a value"},
+		{cmd_top, {"top", "-n", "0", "x"}, "-n"},
+		{cmd_top, {"top", "--by", "nope", "x"}, "nope"},
+		{cmd_top, {"top", "--json", "--tsv", "x"}, "--json and --tsv exclude each other"},
+		{cmd_peak, {"peak", "--group=nope", "x"}, "nope"},
+		{cmd_leaks, {"leaks", "--tsv", "x"}, "unknown option --tsv"},
+		{cmd_stats, {"stats", "-jx", "x"}, "unknown option -j"},
+		{cmd_diff, {"diff", "--fail-above", "-1", "a", "b"}, "--fail-above wants a percentage"},
+		{cmd_export, {"export", "--format=chrome", "--output"}, "option --output needs a value"},
+		{cmd_flame, {"flame", "--svg"}, "option --svg needs a value"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *argv[6] = {0};
+		memcpy(argv, bad[i].argv, sizeof bad[i].argv);
+		assert_int_equal(run_argv(bad[i].fn, argv, &out), XT_EXIT_USAGE);
+		if (!strstr(out, bad[i].says))
+			fail_msg("%s %s: \"%s\" does not say \"%s\"", argv[0], argv[1], out, bad[i].says);
+		free(out);
+	}
+	/* run's options end at the program's name: its own options are left to it */
+	assert_int_equal(run_cmd(cmd_run, "run", "--bogus", NULL, &out), XT_EXIT_USAGE);
+	free(out);
 }
 
 int main(void)
