@@ -324,18 +324,17 @@ static void put_frames(struct xt_out *o, const xtrace_reader *r, xtrace_symboliz
 int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS, &opt);
-	if (code >= 0)
-		return code;
-	int stacks = opt.stacks, symbols = !cli_no_symbols && !opt.no_symbols;
 	const char *path;
-	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
+	int code;
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS, &opt, &path,
+					    &code);
 	if (!r)
 		return code;
+	int symbols = !cli_no_symbols && !opt.no_symbols;
 	struct xt_out o;
 	xtrace_symbolizer *sym = NULL;
 	if (xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0 ||
-	    (stacks && symbols && !(sym = xtrace_symbolizer_new()))) {
+	    (opt.stacks && symbols && !(sym = xtrace_symbolizer_new()))) {
 		cli_warn("out of memory");
 		xt_out_close(&o);
 		xtrace_close(r);
@@ -357,7 +356,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 				put_coded_as(&o, ev->wire_type);
 			xt_out_char(&o, '\n');
 		}
-		for (unsigned i = 0; stacks && i < ev->nargs; i++)
+		for (unsigned i = 0; opt.stacks && i < ev->nargs; i++)
 			if (ev->arg_kinds[i] == XTRACE_ARG_STACK)
 				put_frames(&o, r, sym, ev->args[i]);
 		if (o.failed)

@@ -102,3 +102,10 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 		return cli_usage_error(cmd, "--json and --tsv exclude each other");
 	return -1;
 }
+
+xtrace_reader *cli_open_options(const struct xt_command *cmd, int argc, char **argv,
+				unsigned takes, struct cli_options *o, const char **path, int *code)
+{
+	*code = cli_parse_options(cmd, argc, argv, takes, o);
+	return *code >= 0 ? NULL : cli_open_arg(cmd, argc, argv, path, code);
+}

@@ -38,4 +38,10 @@ struct cli_options {
 int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsigned takes,
 		      struct cli_options *o);
 
+/* cli_open_options is cli_parse_options then cli_open_arg, the start of every command that
+ * reads one trace itself: the open reader with *path set, or NULL with *code the exit code to
+ * return (XT_EXIT_OK after --help). */
+xtrace_reader *cli_open_options(const struct xt_command *cmd, int argc, char **argv,
+				unsigned takes, struct cli_options *o, const char **path, int *code);
+
 #endif

@@ -147,11 +147,9 @@ static void put_human(struct xt_out *o, const xtrace_reader *r, const struct xt_
 int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_JSON, &opt);
-	if (code >= 0)
-		return code;
 	const char *path;
-	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
+	int code;
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_JSON, &opt, &path, &code);
 	if (!r)
 		return code;
 	xtrace_symbolizer *sym = cli_no_symbols ? NULL : xtrace_symbolizer_new();

@@ -32,11 +32,9 @@ static void on_issue(void *ctx, const xtrace_reader *r, const struct xtrace_even
 int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, 0, &opt);
-	if (code >= 0)
-		return code;
 	const char *path;
-	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
+	int code;
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, 0, &opt, &path, &code);
 	if (!r)
 		return code;
 	struct xt_out o;
