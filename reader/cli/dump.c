@@ -68,18 +68,56 @@ struct piece {
 	char s[XT_PIECE];
 };
 
-/* piece_set formats pc: 0, or -1 when the text does not fit (print it the slow way). */
-static int __attribute__((format(printf, 2, 3))) piece_set(struct piece *pc, const char *fmt, ...)
+/* vpiece_set is piece_set with a va_list. */
+static int vpiece_set(struct piece *pc, const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(pc->s, sizeof pc->s, fmt, ap);
-	va_end(ap);
 	if (n < 0 || n >= (int)sizeof pc->s)
 		return -1;
 	pc->len = (uint8_t)n;
 	return 0;
 }
+
+/* piece_set formats pc: 0, or -1 when the text does not fit (print it the slow way). */
+static int __attribute__((format(printf, 2, 3))) piece_set(struct piece *pc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int rc = vpiece_set(pc, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* A piece that stands for a key (an event type as written, a generation, a thread), formatted
+ * the first time the key comes and again when another key takes its place. */
+struct keyed_piece {
+	uint64_t key;
+	uint8_t state; /* 0: not built, 1: built, 2: too long, print the slow way */
+	struct piece text;
+};
+
+static const struct piece *keyed_text(const struct keyed_piece *k)
+{
+	return k->state == 1 ? &k->text : NULL;
+}
+
+/* keyed_piece_build formats k's text for key: out of line, since it runs once per new key. */
+static const struct piece *__attribute__((format(printf, 3, 4)))
+keyed_piece_build(struct keyed_piece *k, uint64_t key, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	k->key = key;
+	k->state = vpiece_set(&k->text, fmt, ap) ? 2 : 1;
+	va_end(ap);
+	return keyed_text(k);
+}
+
+/* keyed_piece_of is k's text for key (formatted from the printf arguments that follow when the
+ * key is new), or NULL when it does not fit in a piece. */
+#define keyed_piece_of(k, key_, ...)                                               \
+	((k)->state && (k)->key == (key_) ? keyed_text(k)                          \
+					  : keyed_piece_build((k), (key_), __VA_ARGS__))
 
 /* put_piece copies pc to p, which has XT_PIECE bytes of room, and returns the end of its text. */
 static inline char *put_piece(char *p, const struct piece *pc)
@@ -115,14 +153,9 @@ static const struct line_pieces *pieces_of(const struct xtrace_event *ev)
  * wire_type, or NULL when it is too long for a piece. */
 static const struct piece *coded_piece_of(uint8_t wire_type)
 {
-	static struct {
-		uint8_t state; /* as in struct line_pieces */
-		struct piece text;
-	} coded[256];
-	if (!coded[wire_type].state)
-		coded[wire_type].state =
-			piece_set(&coded[wire_type].text, " (coded as %s)", xt_specs[wire_type].name) ? 2 : 1;
-	return coded[wire_type].state == 1 ? &coded[wire_type].text : NULL;
+	static struct keyed_piece coded[256];
+	return keyed_piece_of(&coded[wire_type], wire_type, " (coded as %s)",
+			      xt_specs[wire_type].name);
 }
 
 /* put_coded_as writes that mark the slow way. */
@@ -135,35 +168,17 @@ static void put_coded_as(struct xt_out *o, uint8_t wire_type)
 
 /* The pieces around a line's timestamp that repeat from line to line: "gen=G ts=" for the
  * generation of the last line, and "ms thread=T" for a few recent threads (a slot per thread
- * ID's low bits). State 0: not built; 2: too long, print the slow way. */
-static struct {
-	uint64_t gen;
-	uint8_t state;
-	struct piece text;
-} gen_piece;
-static struct {
-	uint64_t tid;
-	uint8_t state;
-	struct piece text;
-} thread_pieces[16];
-
+ * ID's low bits). */
 static const struct piece *gen_piece_of(uint64_t gen)
 {
-	if (!gen_piece.state || gen_piece.gen != gen) {
-		gen_piece.gen = gen;
-		gen_piece.state = piece_set(&gen_piece.text, "gen=%llu ts=", (unsigned long long)gen) ? 2 : 1;
-	}
-	return gen_piece.state == 1 ? &gen_piece.text : NULL;
+	static struct keyed_piece last;
+	return keyed_piece_of(&last, gen, "gen=%llu ts=", (unsigned long long)gen);
 }
 
 static const struct piece *thread_piece_of(uint64_t tid)
 {
-	__typeof__(thread_pieces[0]) *t = &thread_pieces[tid & 15];
-	if (!t->state || t->tid != tid) {
-		t->tid = tid;
-		t->state = piece_set(&t->text, "ms thread=%llu", (unsigned long long)tid) ? 2 : 1;
-	}
-	return t->state == 1 ? &t->text : NULL;
+	static struct keyed_piece recent[16];
+	return keyed_piece_of(&recent[tid & 15], tid, "ms thread=%llu", (unsigned long long)tid);
 }
 
 /* put_event writes ev's line; with tail, also dump's end of it (the mark of a compact form, then
