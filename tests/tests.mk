@@ -34,11 +34,11 @@ $(B)/tests/integration/%: tests/integration/%.c $(wildcard tests/integration/*.h
 	@mkdir -p $(@D)
 	$(CC) $(TEST_CFLAGS) -Itests/integration -o $@ $< $(TEST_SUPPORT_SRC) $(READER_A) $(TEST_LIBS)
 
-$(B)/workloads/lib%.so: tests/workloads/lib%.c
+$(B)/workloads/lib%.so: tests/workloads/lib%.c $(wildcard tests/workloads/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -fPIC -shared -o $@ $<
 
-$(B)/workloads/%: tests/workloads/%.c
+$(B)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -pthread -ldl -lrt
 

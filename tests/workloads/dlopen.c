@@ -1,7 +1,6 @@
 /* dlopen.c: loads libplugin.so (beside this program) with dlopen, calls plugin_work, and
  * dlcloses it, so a test can check that a module loaded and unloaded at run time is recorded.
  *   dlopen [N]   N plugin allocations (default 20) */
-#include <dlfcn.h>
 #include <stdlib.h>
 
 #include "workload.h"
@@ -13,16 +12,8 @@ int main(int argc, char **argv)
 	if (exe_dir(dir, sizeof dir) != 0)
 		return 2;
 	snprintf(path, sizeof path, "%slibplugin.so", dir);
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-	if (!h) {
-		say("dlopen failed: %s\n", dlerror());
-		return 2;
-	}
-	int (*work)(int) = (int (*)(int))dlsym(h, "plugin_work");
-	if (!work)
-		return 2;
-	int done = work(n);
-	if (dlclose(h) != 0)
+	int done = run_plugin(path, n);
+	if (done < 0)
 		return 2;
 	say("plugin allocs=%d size=4242\n", done);
 	return done == n ? 0 : 1;

@@ -18,7 +18,6 @@
  *                          each returns NULL (ENOMEM) and a realloc'd block stays intact
  * A child that cannot finish in 60 s is killed by its alarm, so a deadlock fails the test
  * instead of hanging it. */
-#include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -214,17 +213,10 @@ static int dlloop(int n)
 	snprintf(path, sizeof path, "%.*s/libplugin.so", (int)(slash - self), self);
 	int done = 0;
 	for (int i = 0; i < n; i++) {
-		void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-		if (!h) {
-			say("dlopen failed: %s\n", dlerror());
+		int d = run_plugin(path, 3);
+		if (d < 0)
 			return 2;
-		}
-		int (*work)(int) = (int (*)(int))dlsym(h, "plugin_work");
-		if (!work)
-			return 2;
-		done += work(3);
-		if (dlclose(h) != 0)
-			return 2;
+		done += d;
 	}
 	say("dlloop rounds=%d plugin_allocs=%d\n", n, done);
 	return done == 3 * n ? 0 : 1;

@@ -5,6 +5,7 @@
 #ifndef XT_WORKLOAD_H
 #define XT_WORKLOAD_H
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,20 @@ static inline int exe_dir(char *buf, size_t len)
 		}
 	}
 	return -1;
+}
+
+/* run_plugin loads the plugin at path (libplugin.so), has it allocate n times, and unloads it:
+ * the allocations it made, or -1 when loading or unloading failed. */
+static inline int run_plugin(const char *path, int n)
+{
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		say("dlopen failed: %s\n", dlerror());
+		return -1;
+	}
+	int (*work)(int) = (int (*)(int))dlsym(h, "plugin_work");
+	int done = work ? work(n) : -1;
+	return dlclose(h) == 0 ? done : -1;
 }
 
 #endif
