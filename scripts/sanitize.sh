@@ -4,8 +4,8 @@
 #          (fuzz corpus and regressions included) run, then the integration tests with the ASan
 #          CLI reading every trace they make (the shim and workloads are the normal build's).
 #   ubsan: the shim and the CLI built with UBSan; the integration tests on faults, processes,
-#          threads and frees and allocations by reference run with the UBSan shim preloaded
-#          into the normal workloads.
+#          signals, threads and frees and allocations by reference run with the UBSan shim
+#          preloaded into the normal workloads.
 #   asan shim: the shim built with ASan+UBSan, preloaded into the normal workloads, on the
 #          tests of exact counts, references, threads, stacks, truncation and timers.
 #          Until its constructor runs (after the ASan runtime's), the shim only passes calls
@@ -42,8 +42,8 @@ echo "=== sanitize: ubsan shim and CLI"
 # (exit_paths segv) before the shim sees them.
 make --no-print-directory SAN=ubsan all >/dev/null || exit 1
 XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan scripts/run-tests.sh \
-	$(for t in test_faults test_process test_threads test_every_api test_recent test_truncated \
-		test_untrusted; do
+	$(for t in test_faults test_process test_signals test_threads test_every_api test_recent \
+		test_truncated test_untrusted; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: asan shim"
 # The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);

@@ -128,6 +128,15 @@ static void final_flush(void)
 	xt_tl.internal--;
 }
 
+void xt_crash_flush(void)
+{
+	if (!is_traced_process())
+		return;
+	xt_tl.internal++;
+	xt_advance(XT_ADVANCE_CRASH);
+	xt_tl.internal--;
+}
+
 __attribute__((destructor(101))) static void on_unload(void)
 {
 	final_flush();

@@ -36,6 +36,10 @@ static inline void xt_ensure_init(void)
 	}
 }
 
+/* xt_crash_flush completes the trace from a signal about to kill the process (in a vfork child,
+ * which shares the parent's memory, it does nothing). */
+XT_HIDDEN void xt_crash_flush(void);
+
 /* signals.c */
 XT_HIDDEN void xt_signals_init(void);
 

@@ -5,11 +5,12 @@
  * would, while the shim knows a handler is running: its allocations are recorded even when it
  * interrupted a real allocator call. What the program reads back (old actions) is what it set,
  * as the kernel would report it. Signals whose default action ends the process (SEGV, ABRT,
- * TERM, INT, PIPE, ...) get the dispatcher too while the program leaves them at the default:
- * it completes the trace, then the signal kills the program as it would have. */
+ * TERM, INT, PIPE, the real-time signals, ...) get the dispatcher too while the program leaves
+ * them at the default: it completes the trace, then the signal kills the program as it would
+ * have, however it was sent (a fault, kill, a timer, the terminal, a resource limit). Signals
+ * whose default is to ignore or to stop are left to the kernel. */
 #include <errno.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "generation.h"
@@ -23,14 +24,17 @@ static _Atomic unsigned char known[NSIG]; /* prog[sig] holds the program's view 
 static _Atomic unsigned char wrapped[NSIG]; /* the kernel has the dispatcher for sig */
 static _Atomic unsigned char pristine[NSIG]; /* wrapped at init; the program never set it */
 
-/* The signals whose default action terminates the process (SIGTRAP is left to debuggers,
- * SIGKILL cannot be caught, and real-time signals are rarely left to kill). */
-static const int fatal[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,    SIGABRT, SIGBUS,  SIGFPE,
-			    SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,   SIGALRM, SIGTERM, SIGSTKFLT,
-			    SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR,  SIGSYS};
+/* The signals below SIGRTMIN whose default action terminates the process (SIGKILL cannot be
+ * caught); every real-time signal's default terminates it too. A debugger sees SIGTRAP before
+ * any handler does. */
+static const int fatal[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGILL,    SIGTRAP, SIGABRT, SIGBUS,
+			    SIGFPE,  SIGUSR1, SIGSEGV, SIGUSR2,   SIGPIPE, SIGALRM, SIGTERM,
+			    SIGSTKFLT, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSYS};
 
 static int is_fatal(int sig)
 {
+	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+		return 1;
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		if (fatal[i] == sig)
 			return 1;
@@ -42,35 +46,62 @@ static int is_function(const struct sigaction *a)
 	return a->sa_handler != SIG_DFL && a->sa_handler != SIG_IGN;
 }
 
+/* faults_again: sig reports a fault of the instruction the handler returns to, which faults
+ * again once the action is the default; the core then shows the fault itself. Every other
+ * signal was sent, by a process (si_code <= 0) or by the kernel (SI_KERNEL: a timer, the
+ * terminal, a resource limit; POLL_* for SIGIO; an asynchronous machine check), and returning
+ * would only drop it. */
+static int faults_again(int sig, const siginfo_t *si)
+{
+	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
+		return 0;
+	return si->si_code > 0 && si->si_code != SI_KERNEL &&
+	       !(sig == SIGBUS && si->si_code == BUS_MCEERR_AO);
+}
+
 static void die_as_default(int sig, siginfo_t *si)
 {
 	int e = errno;
-	xt_tl.internal++;
-	xt_advance(XT_ADVANCE_CRASH);
-	xt_tl.internal--;
+	xt_crash_flush();
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	xt_real.sigaction(sig, &dfl, NULL);
-	wrapped[sig] = 0;
-	/* A fault re-executes and kills; a signal that was sent must be sent again. */
-	if (si->si_code <= 0)
-		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+	/* Sent again, the signal stays pending while the dispatcher runs (sig is in its mask) and
+	 * kills as the dispatcher returns. */
+	if (!faults_again(sig, si))
+		tgkill(getpid(), gettid(), sig);
 	errno = e;
+}
+
+static void dispatch(int sig, siginfo_t *si, void *uc);
+
+/* register_dispatcher gives the kernel the dispatcher for sig, with act's mask and flags. */
+static int register_dispatcher(int sig, const struct sigaction *act, struct sigaction *kold)
+{
+	struct sigaction k = *act;
+	k.sa_sigaction = dispatch;
+	k.sa_flags |= SA_SIGINFO;
+	return xt_real.sigaction(sig, &k, kold);
 }
 
 static void dispatch(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction a = prog[sig];
-	if (a.sa_flags & SA_RESETHAND)
+	if (a.sa_flags & SA_RESETHAND) {
 		prog[sig].sa_handler = SIG_DFL; /* as the kernel just did to its registration */
+		/* The default kills: the next delivery must still complete the trace. */
+		if (is_fatal(sig))
+			register_dispatcher(sig, &a, NULL);
+	}
+	struct xt_signal_save s = xt_signal_enter();
+	xt_timers_signal(sig, si);
 	if (!is_function(&a)) {
+		xt_signal_leave(s);
 		if (a.sa_handler == SIG_DFL && is_fatal(sig))
 			die_as_default(sig, si);
 		return;
 	}
-	struct xt_signal_save s = xt_signal_enter();
-	xt_timers_signal(sig, si);
 	if (a.sa_flags & SA_SIGINFO)
 		a.sa_sigaction(sig, si, uc);
 	else
@@ -95,14 +126,9 @@ static int install(int sig, const struct sigaction *act, struct sigaction *old)
 	int was_wrapped = wrapped[sig], was_pristine = pristine[sig];
 	int r;
 	if (act) {
-		struct sigaction k = *act;
 		int wrap = is_function(act) ||
 			   (act->sa_handler == SIG_DFL && is_fatal(sig) && atomic_load(&xt_gen));
-		if (wrap) {
-			k.sa_sigaction = dispatch;
-			k.sa_flags |= SA_SIGINFO;
-		}
-		r = xt_real.sigaction(sig, &k, &kold);
+		r = wrap ? register_dispatcher(sig, act, &kold) : xt_real.sigaction(sig, act, &kold);
 		if (r == 0) {
 			prog[sig] = *act;
 			wrapped[sig] = (unsigned char)wrap;
@@ -160,19 +186,24 @@ XT_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 	return old.sa_handler;
 }
 
+/* wrap_default gives the kernel the dispatcher for sig if it is at its default action. */
+static void wrap_default(int sig)
+{
+	learn(sig);
+	if (prog[sig].sa_handler != SIG_DFL)
+		return;
+	struct sigaction k;
+	memset(&k, 0, sizeof(k));
+	k.sa_flags = SA_ONSTACK;
+	sigemptyset(&k.sa_mask);
+	if (register_dispatcher(sig, &k, NULL) == 0)
+		wrapped[sig] = pristine[sig] = 1;
+}
+
 void xt_signals_init(void)
 {
-	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
-		int sig = fatal[i];
-		learn(sig);
-		if (prog[sig].sa_handler != SIG_DFL)
-			continue;
-		struct sigaction k;
-		memset(&k, 0, sizeof(k));
-		k.sa_sigaction = dispatch;
-		k.sa_flags = SA_SIGINFO | SA_ONSTACK;
-		sigemptyset(&k.sa_mask);
-		if (xt_real.sigaction(sig, &k, NULL) == 0)
-			wrapped[sig] = pristine[sig] = 1;
-	}
+	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		wrap_default(fatal[i]);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		wrap_default(sig);
 }

@@ -286,8 +286,23 @@ struct h_run {
 	pid_t pid;
 };
 
-/* h_spawn runs argv[0] with argv, its environment cleared of XTRACE_* and LD_PRELOAD, plus
- * env (NULL-terminated "K=V" strings, may be NULL); stdout and stderr go to files in dir. */
+/* h_child_env fills envp with this process's environment cleared of XTRACE_* and LD_PRELOAD,
+ * plus env (NULL-terminated "K=V" strings, may be NULL). */
+static void h_child_env(char *envp[512], const char *const env[])
+{
+	size_t n = 0;
+	for (char **e = environ; *e && n < 400; e++) {
+		if (!strncmp(*e, "XTRACE_", 7) || !strncmp(*e, "LD_PRELOAD=", 11))
+			continue;
+		envp[n++] = *e;
+	}
+	for (size_t i = 0; env && env[i] && n < 510; i++)
+		envp[n++] = (char *)env[i];
+	envp[n] = NULL;
+}
+
+/* h_spawn runs argv[0] with argv and the environment h_child_env makes of env; stdout and
+ * stderr go to files in dir. */
 static int h_spawn(struct h_run *r, const char *dir, char *const argv[], const char *const env[])
 {
 	memset(r, 0, sizeof *r);
@@ -298,15 +313,7 @@ static int h_spawn(struct h_run *r, const char *dir, char *const argv[], const c
 	h_fmt(r->err_path, sizeof r->err_path, "%s/stderr.%u", dir, seq);
 
 	char *envp[512];
-	size_t n = 0;
-	for (char **e = environ; *e && n < 400; e++) {
-		if (!strncmp(*e, "XTRACE_", 7) || !strncmp(*e, "LD_PRELOAD=", 11))
-			continue;
-		envp[n++] = *e;
-	}
-	for (size_t i = 0; env && env[i] && n < 510; i++)
-		envp[n++] = (char *)env[i];
-	envp[n] = NULL;
+	h_child_env(envp, env);
 
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
