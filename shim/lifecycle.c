@@ -200,6 +200,12 @@ XT_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 	XT_EXEC(xt_real.fexecve(fd, argv, envp));
 }
 
+XT_EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
+		       int flags)
+{
+	XT_EXEC(xt_real.execveat(dirfd, path, argv, envp, flags));
+}
+
 /* The execl family gathers its arguments and goes through the vector forms above. */
 #define XT_GATHER_ARGS(arg0, ap, argv)              \
 	size_t argc_ = 1;                               \

@@ -31,6 +31,7 @@
 	X(int, execvp, (const char *, char *const[]))                                     \
 	X(int, execvpe, (const char *, char *const[], char *const[]))                     \
 	X(int, fexecve, (int, char *const[], char *const[]))                              \
+	X(int, execveat, (int, const char *, char *const[], char *const[], int))          \
 	X(void, _exit, (int))                                                             \
 	X(void, _Exit, (int))                                                             \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))            \

@@ -399,6 +399,60 @@ static void h_one_trace(const struct h_run *r, char path[PATH_MAX])
 	memcpy(path, paths[0], PATH_MAX);
 }
 
+static int h_cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* h_program_files lists the files of dir the program made (not traces, not its captured
+ * output), one "name size" line each, sorted. */
+static void h_program_files(const char *dir, char *buf, size_t len)
+{
+	char names[32][PATH_MAX];
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < 32) {
+		const char *name = e->d_name;
+		size_t l = strlen(name);
+		if (name[0] == '.' || (l > 3 && !strcmp(name + l - 3, ".xt")) ||
+		    !strncmp(name, "stdout.", 7) || !strncmp(name, "stderr.", 7))
+			continue;
+		h_fmt(names[n++], PATH_MAX, "%s", name);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof names[0], h_cmp_name);
+	size_t off = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		struct stat st;
+		h_fmt(path, sizeof path, "%s/%s", dir, names[i]);
+		long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
+		off += (size_t)snprintf(buf + off, len - off, "%s %lld\n", names[i], size);
+		if (off >= len)
+			fail_msg("too many files in %s", dir);
+	}
+}
+
+/* h_same_as_untraced asserts the traced run r ended as the untraced run plain did: wait status,
+ * output and files. */
+static void h_same_as_untraced(const struct h_run *r, const struct h_run *plain,
+			       const char *what)
+{
+	if (r->status != plain->status)
+		fail_msg("%s: wait status 0x%x traced, 0x%x untraced; stdout: %s; stderr: %s", what,
+			 r->status, plain->status, r->out, r->err);
+	if (strcmp(r->out, plain->out) != 0)
+		fail_msg("%s: stdout traced:\n%s\nuntraced:\n%s", what, r->out, plain->out);
+	char a[4096], b[4096];
+	h_program_files(r->dir, a, sizeof a);
+	h_program_files(plain->dir, b, sizeof b);
+	if (strcmp(a, b) != 0)
+		fail_msg("%s: files traced:\n%s\nuntraced:\n%s", what, a, b);
+}
+
 /* h_out_u64 reads the number after "key=" in the first line of out that contains prefix. */
 static uint64_t h_out_u64(const char *out, const char *prefix, const char *key)
 {

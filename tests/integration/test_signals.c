@@ -29,54 +29,6 @@ static void run_in(struct h_run *r, bool traced, const char *mode)
 		fail_msg("cannot run %s", argv[0]);
 }
 
-/* program_files lists the files of dir the program made (not traces, not its captured
- * output), one "name size" line each, sorted. */
-static void program_files(const char *dir, char *buf, size_t len)
-{
-	char names[32][PATH_MAX];
-	size_t n = 0;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	while (d && (e = readdir(d)) && n < 32) {
-		const char *name = e->d_name;
-		size_t l = strlen(name);
-		if (name[0] == '.' || (l > 3 && !strcmp(name + l - 3, ".xt")) ||
-		    !strncmp(name, "stdout.", 7) || !strncmp(name, "stderr.", 7))
-			continue;
-		h_fmt(names[n++], PATH_MAX, "%s", name);
-	}
-	if (d)
-		closedir(d);
-	qsort(names, n, sizeof names[0], (int (*)(const void *, const void *))strcmp);
-	size_t off = 0;
-	buf[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		char path[PATH_MAX];
-		struct stat st;
-		h_fmt(path, sizeof path, "%s/%s", dir, names[i]);
-		long long size = stat(path, &st) == 0 ? (long long)st.st_size : -1;
-		off += (size_t)snprintf(buf + off, len - off, "%s %lld\n", names[i], size);
-		if (off >= len)
-			fail_msg("too many files in %s", dir);
-	}
-}
-
-/* same_as_untraced asserts the traced run r ended as the untraced run plain did: wait status,
- * output and files. */
-static void same_as_untraced(const struct h_run *r, const struct h_run *plain, const char *what)
-{
-	if (r->status != plain->status)
-		fail_msg("%s: wait status 0x%x traced, 0x%x untraced; stdout: %s; stderr: %s", what,
-			 r->status, plain->status, r->out, r->err);
-	if (strcmp(r->out, plain->out) != 0)
-		fail_msg("%s: stdout traced:\n%s\nuntraced:\n%s", what, r->out, plain->out);
-	char a[4096], b[4096];
-	program_files(r->dir, a, sizeof a);
-	program_files(plain->dir, b, sizeof b);
-	if (strcmp(a, b) != 0)
-		fail_msg("%s: files traced:\n%s\nuntraced:\n%s", what, a, b);
-}
-
 /* check_trace asserts that path is complete and validates, and returns its summary (focus: the
  * workload's own allocations). */
 static void check_trace(const char *path, struct h_summary *s)
@@ -132,7 +84,7 @@ static void test_death(void **state)
 		fail_msg("%s untraced: expected death by signal %d, got wait status 0x%x", d->mode,
 			 sig, plain.status);
 	run_in(&r, true, d->mode);
-	same_as_untraced(&r, &plain, d->mode);
+	h_same_as_untraced(&r, &plain, d->mode);
 	char trace[PATH_MAX];
 	h_one_trace(&r, trace);
 	struct h_summary s;
@@ -170,7 +122,7 @@ static void test_vfork_child_dies(void **state)
 	struct h_run plain, r;
 	run_in(&plain, false, "vfork");
 	run_in(&r, true, "vfork");
-	same_as_untraced(&r, &plain, "vfork");
+	h_same_as_untraced(&r, &plain, "vfork");
 	assert_non_null(strstr(r.out, "child signaled=1 sig=15"));
 	h_expect_exit(&r, 0);
 	char trace[PATH_MAX];
@@ -190,7 +142,7 @@ static void test_ignored_by_default(void **state)
 	struct h_run plain, r;
 	run_in(&plain, false, "ignored");
 	run_in(&r, true, "ignored");
-	same_as_untraced(&r, &plain, "ignored");
+	h_same_as_untraced(&r, &plain, "ignored");
 	h_expect_exit(&r, 0);
 	assert_int_equal(h_find_traces(r.dir, NULL, 0), 2);
 	struct h_summary s;
