@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhash.h"
+
 static const char *const metric_names[XT_BY_COUNT] = {"allocs", "bytes", "peak", "temporary",
 						       "leaked"};
 static const char *const grouping_names[XT_GROUP_COUNT] = {"stack", "function", "line", "region"};
@@ -205,15 +207,11 @@ static int frame_of(struct xt_sites *s, const xtrace_reader *r, uint64_t pc, uin
 	return 0;
 }
 
+/* Seeded: a trace could otherwise give thousands of stacks one hash, and each new stack would
+ * compare against them all. */
 static uint64_t hash_pcs(const uint64_t *pcs, size_t n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15u ^ n;
-	for (size_t i = 0; i < n; i++) {
-		h ^= pcs[i];
-		h *= 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	return h;
+	return xt_keyhash_bytes(pcs, n * sizeof *pcs);
 }
 
 static int same_stack(const struct xt_sites *s, const struct xt_ustack *u, const uint64_t *pcs,

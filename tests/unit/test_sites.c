@@ -184,6 +184,112 @@ static void test_names(void **state)
 	xt_names_destroy(&n);
 }
 
+/* Keys crafted against the fixed hashes the analyses once used: each crafted set shared one home
+ * slot (or one stack hash), so every new key walked all the earlier ones. */
+#define FIB 0x9E3779B97F4A7C15u
+
+static uint64_t inverse(uint64_t a) /* mod 2^64, a odd: Newton's iteration */
+{
+	uint64_t x = a;
+	for (int i = 0; i < 5; i++)
+		x *= 2 - a * x;
+	return x;
+}
+
+/* old_stack_hash was the site table's stack hash: each step is invertible, so the last PC of a
+ * two-frame stack can be chosen to give any hash at all. crafted_pc1 returns the PC after pc0
+ * that makes the stack hash to target. */
+static uint64_t crafted_pc1(uint64_t pc0, uint64_t target)
+{
+	const uint64_t m = 0xff51afd7ed558ccdu;
+	uint64_t h = (FIB ^ 2) ^ pc0;
+	h *= m;
+	h ^= h >> 32;
+	/* x ^ (x >> 32) is its own inverse */
+	return h ^ ((target ^ (target >> 32)) * inverse(m));
+}
+
+/* A trace whose allocation addresses and thread IDs all had home slot 0 (i * K^-1, see
+ * test_liveset.c), and whose stacks all had one hash: the live set, the thread tables and the
+ * stack table stay short-probed, and every stack is told apart by its hash alone. */
+static void test_crafted_trace(void **state)
+{
+	enum { N = 4096 };
+	const uint64_t kinv = inverse(FIB);
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1000, XT_TICKS_PER_SEC, 1700000000, 0);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, 1000);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, T_MALLOC10, XT_API_MALLOC, 10, 1, 0);
+	tg_batch_end(t);
+	for (uint64_t i = 1; i <= N; i++) {
+		if (i % 1024 == 1) /* batches stay under the reader's 64 KiB */
+			tg_batch(t, XT_BATCH_STACKS, 0, 1000);
+		uint64_t pc0 = 0x401000 + 16 * i;
+		tg_stack(t, i, 2, (const uint64_t[]){pc0, crafted_pc1(pc0, 0x5eed)});
+		if (i % 1024 == 0 || i == N)
+			tg_batch_end(t);
+	}
+	for (uint64_t i = 1; i <= N; i++) {
+		tg_batch(t, XT_BATCH_EVENTS, i * kinv, 2000 + i);
+		tg_event(t, XT_EV_ObjectAlloc, 1, i * kinv, T_MALLOC10, i);
+		tg_batch_end(t);
+	}
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+
+	struct xt_sites s;
+	assert_int_equal(xt_sites_init(&s, 0, NULL), 0);
+	xtrace_reader *r = tg_open_file(path);
+	struct xt_summary sum;
+	struct xt_pass pass = {.sites = &s};
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	assert_int_equal(sum.heap.live.count, N);
+	assert_int_equal(sum.threads, N);
+	assert_int_equal(s.nstacks, N);
+	/* Far above what a seeded hash gives at load 1/2, far below the N - 1 of the old ones. */
+	assert_true(sum.heap.live.max_probe < 64);
+	assert_true(sum.thread_ids.max_probe < 64);
+	assert_true(s.thread_of_tid.max_probe < 64);
+	for (size_t i = 1; i < s.nstacks; i++)
+		assert_true(s.stacks[i].hash != s.stacks[0].hash);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
+	xt_sites_destroy(&s);
+	unlink(path);
+	free(path);
+}
+
+/* old_name_hash was the interner's hash (FNV-1a): names from a trace (regions, module paths)
+ * could be picked to share the low bits that chose the slot. */
+static uint64_t old_name_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+	return h ^ (h >> 29);
+}
+
+static void test_names_crafted(void **state)
+{
+	/* 1000 names keep the index at 2048 slots or fewer: 12 equal low bits gave them one home. */
+	enum { N = 1000 };
+	struct xt_names n;
+	assert_int_equal(xt_names_init(&n), 0);
+	char buf[16];
+	int found = 0;
+	for (uint32_t c = 0; found < N; c++) {
+		snprintf(buf, sizeof buf, "r%08x", c);
+		if ((old_name_hash(buf, 9) & 0xfff) == 0)
+			assert_int_equal(xt_names_id(&n, buf, 9), (uint32_t)found++);
+	}
+	assert_true(n.mask < 0xfff);
+	assert_true(n.max_probe < 64);
+	xt_names_destroy(&n);
+}
+
 static void test_xml_escape(void **state)
 {
 	FILE *f = tmpfile();
@@ -204,6 +310,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sites_across_generations),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_crafted_trace),
+		cmocka_unit_test(test_names_crafted),
 		cmocka_unit_test(test_xml_escape),
 	};
 	return cmocka_run_group_tests_name("sites", tests, NULL, NULL);
