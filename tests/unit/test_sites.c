@@ -1,6 +1,6 @@
 /* test_sites.c: the site analysis on traces built with tracegen: sites keyed by their PCs across
- * generations (whose stack IDs differ), temporary allocations (freed as the thread's next heap
- * event), regions per thread and the --region filter, each site's share of the peak from the
+ * generations (whose stack IDs differ), temporary allocations (heaptrack's rule, with its
+ * realloc and cross-thread cases), regions per thread and the --region filter, each site's share of the peak from the
  * second pass; and the name interner and the flame graph's XML escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,8 +46,8 @@ static void gen_tables(struct tg *t, uint64_t gen, uint64_t time)
  *   gen 1: A 0x1000 (100), free 0x1000 [temporary]; B 0x2000 (10); A 0x3000 (100);
  *          free 0x2000 [not: A came between]; t8: B 0x5000 (10)
  *   gen 2: region "work" begins; A 0x4000 (100) [peak: 210 = 0x3000 + 0x5000 + 0x4000];
- *          free 0x3000 [not: last alloc was 0x4000]; region ends; free 0x4000 [not: a free
- *          came between]
+ *          free 0x3000 [temporary: the last allocation, 0x4000, has its stack and size];
+ *          region ends; free 0x4000 [not: a free came between]
  * At the end 0x5000 (B, 10 bytes) is live. */
 static char *build(void)
 {
@@ -128,8 +128,8 @@ static void test_sites_across_generations(void **state)
 	assert_non_null(aw);
 	assert_int_equal(a->c.allocs, 2);
 	assert_int_equal(a->c.bytes, 200);
-	assert_int_equal(a->c.temporary, 1);
-	assert_int_equal(a->c.temporary_bytes, 100);
+	assert_int_equal(a->c.temporary, 2);
+	assert_int_equal(a->c.temporary_bytes, 200);
 	assert_int_equal(a->c.frees, 2);
 	assert_int_equal(a->c.peak_bytes, 100);
 	assert_int_equal(b->c.allocs, 2);
@@ -140,7 +140,7 @@ static void test_sites_across_generations(void **state)
 	assert_int_equal(aw->c.allocs, 1);
 	assert_int_equal(aw->c.temporary, 0);
 	assert_int_equal(aw->c.peak_bytes, 100);
-	assert_int_equal(s.total.temporary, 1);
+	assert_int_equal(s.total.temporary, 2);
 	assert_int_equal(s.total.live_bytes, 10);
 
 	struct xt_group *g;
@@ -161,6 +161,66 @@ static void test_sites_across_generations(void **state)
 	assert_int_equal(s.count, 1);
 	assert_int_equal(s.total.allocs, 1);
 	assert_int_equal(s.total.bytes, 100);
+	xt_sites_destroy(&s);
+	unlink(path);
+	free(path);
+}
+
+/* heaptrack's temporary rule, case by case (stack A = 1, B = 2; [T] marks a temporary free):
+ *   t7: A 0x1000 (100); realloc frees it [T]; B 0x2000 (10) is the new block; free [T]
+ *       A 0x3000, A 0x4000 (100 each); free 0x3000 [T: the older, but the same stack and size];
+ *       free 0x4000 [not: a free came between]
+ *       A 0x5000 (100), A 0x6000 (10); free 0x5000 [not: the size differs]; free 0x6000
+ *       A 0x7000 (100); t8 frees it next [T: any thread]
+ *       A 0x8000 (100); t8 allocates B 0x9000; free 0x8000 [not]; t8 frees 0x9000 [not]
+ *       A 0xa000 (100); free of 0xdead, never allocated (no heap event); free 0xa000 [T] */
+static void test_temporary_rule(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	gen_tables(t, 1, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectReallocFree, 1, 0x1000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x2000, T_MALLOC10, 2);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x3000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x4000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x3000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x4000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x5000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x6000, T_MALLOC10, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x5000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x6000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x7000, T_MALLOC100, 1); /* 2013 */
+	tg_event(t, XT_EV_ObjectAlloc, 2, 0x8000, T_MALLOC100, 1); /* 2015 */
+	tg_event(t, XT_EV_ObjectFree, 2, 0x8000);                  /* 2017 */
+	tg_event(t, XT_EV_ObjectAlloc, 2, 0xa000, T_MALLOC100, 1); /* 2019 */
+	tg_event(t, XT_EV_ObjectFree, 1, 0xdead);
+	tg_event(t, XT_EV_ObjectFree, 1, 0xa000);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 2000);
+	tg_event(t, XT_EV_ObjectFree, 14, 0x7000);                 /* 2014 */
+	tg_event(t, XT_EV_ObjectAlloc, 2, 0x9000, T_MALLOC10, 2);  /* 2016 */
+	tg_event(t, XT_EV_ObjectFree, 2, 0x9000);                  /* 2018 */
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+
+	struct xt_sites s;
+	assert_int_equal(xt_sites_init(&s, 0, NULL), 0);
+	xtrace_reader *r = tg_open_file(path);
+	struct xt_summary sum;
+	struct xt_pass pass = {.sites = &s};
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	assert_int_equal(s.total.temporary, 5);
+	assert_int_equal(s.total.temporary_bytes, 100 + 10 + 100 + 100 + 100);
+	const struct xt_site *b = site_at(&s, PC_B, NULL);
+	assert_non_null(b);
+	assert_int_equal(b->c.temporary, 1);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
 	xt_sites_destroy(&s);
 	unlink(path);
 	free(path);
@@ -309,6 +369,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sites_across_generations),
+		cmocka_unit_test(test_temporary_rule),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_crafted_trace),
 		cmocka_unit_test(test_names_crafted),
