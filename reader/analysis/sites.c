@@ -402,8 +402,8 @@ void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes)
 void xt_sites_free(struct xt_sites *s, const struct xt_live *old)
 {
 	/* heaptrack's test, which compares allocation infos (stack and size), not addresses. */
-	int temporary = old->site != XT_NO_SITE && s->last_alloc_stack == s->site[old->site].stack + 1 &&
-			s->last_alloc_bytes == old->bytes;
+	int temporary = old->site != XT_NO_SITE && s->last_alloc_bytes == old->bytes &&
+			s->last_alloc_stack == s->site[old->site].stack + 1;
 	s->last_alloc_stack = 0;
 	if (old->site == XT_NO_SITE)
 		return;

@@ -2,7 +2,8 @@
  * (heaptrack_print's flame-graph costs: exact integers per stack) and valgrind (memcheck's heap
  * summary and its xtree of bytes per call stack). The programs: perl and python3
  * (PYTHONMALLOC=malloc), which nobody here wrote, with small workloads, and our workload of
- * heaptrack's temporary cases. Hash seeds are fixed so that the three runs of a program do the same work.
+ * heaptrack's temporary cases. Hash seeds are fixed so that the three runs of a program do the
+ * same work.
  *
  * The measures, and the difference each comparison allows (README, "Agreeing with heaptrack
  * and valgrind"):

@@ -1,5 +1,6 @@
 /* test_liveset.c: the live set against a plain reference array on random operations (insert,
- * remove, lookup, growth, backward-shift deletion), and the heap accounting built on it. */
+ * remove, lookup, growth, backward-shift deletion), addresses crafted to collide under a fixed
+ * hash, and the heap accounting built on it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,7 +1,8 @@
 /* test_sites.c: the site analysis on traces built with tracegen: sites keyed by their PCs across
  * generations (whose stack IDs differ), temporary allocations (heaptrack's rule, with its
- * realloc and cross-thread cases), regions per thread and the --region filter, each site's share of the peak from the
- * second pass; and the name interner and the flame graph's XML escaping. */
+ * realloc and cross-thread cases), regions per thread and the --region filter, each site's
+ * share of the peak from the second pass; tables fed keys crafted against fixed hashes; and
+ * the name interner and the flame graph's XML escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
