@@ -9,9 +9,10 @@ export DEBIAN_FRONTEND=noninteractive
 # the reader's symbolizer; libcmocka: tests; python3: JSON checks; strace: syscall tests;
 # heaptrack, zstd: `make bench` (heaptrack compresses its trace with zstd when it is present);
 # chromium: the test that renders `xtrace report` headless; clang, libclang-rt-14-dev: the fuzz
-# targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test.
+# targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test; heaptrack,
+# valgrind: the oracles test (test_oracles), which compares their numbers with xtrace's.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
-	libdw-dev libelf-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev perl git)
+	libdw-dev libelf-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev perl git valgrind)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

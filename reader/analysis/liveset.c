@@ -4,10 +4,24 @@
 
 #include <stdlib.h>
 
-/* Fibonacci hashing: addresses share their low (alignment) bits, so take the product's top bits. */
+#include "keyhash.h"
+
 static inline size_t home(const struct xt_liveset *s, uint64_t addr)
 {
-	return (size_t)((addr * UINT64_C(0x9E3779B97F4A7C15)) >> s->shift);
+	return (size_t)xt_keyhash_u64(addr) & s->mask;
+}
+
+size_t xt_liveset_home(const struct xt_liveset *s, uint64_t addr)
+{
+	return home(s, addr);
+}
+
+/* note_probe keeps the longest distance a put has placed or found a key from its home. */
+static inline void note_probe(struct xt_liveset *s, size_t home_slot, size_t slot)
+{
+	size_t d = (slot - home_slot) & s->mask;
+	if (d > s->max_probe)
+		s->max_probe = d;
 }
 
 static int alloc_table(struct xt_liveset *s, size_t cap)
@@ -15,12 +29,9 @@ static int alloc_table(struct xt_liveset *s, size_t cap)
 	struct xt_live *slots = calloc(cap, sizeof *slots);
 	if (!slots)
 		return -1;
-	unsigned bits = 0;
-	while (((size_t)1 << bits) < cap)
-		bits++;
 	s->slots = slots;
 	s->mask = cap - 1;
-	s->shift = 64 - bits;
+	s->max_probe = 0;
 	return 0;
 }
 
@@ -64,9 +75,10 @@ static int grow(struct xt_liveset *s)
 	for (size_t j = 0; j < oldcap; j++) {
 		if (old[j].addr == 0)
 			continue;
-		size_t i = home(s, old[j].addr);
+		size_t h = home(s, old[j].addr), i = h;
 		while (s->slots[i].addr != 0)
 			i = (i + 1) & s->mask;
+		note_probe(s, h, i);
 		s->slots[i] = old[j];
 	}
 	free(old);
@@ -77,16 +89,18 @@ struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added)
 {
 	if ((s->count + 1) > (s->mask + 1) / 2 && grow(s) < 0)
 		return NULL;
-	size_t i = home(s, addr);
+	size_t h = home(s, addr), i = h;
 	for (;; i = (i + 1) & s->mask) {
 		struct xt_live *e = &s->slots[i];
 		if (e->addr == addr) {
+			note_probe(s, h, i);
 			*added = 0;
 			return e;
 		}
 		if (e->addr == 0)
 			break;
 	}
+	note_probe(s, h, i);
 	struct xt_live *e = &s->slots[i];
 	*e = (struct xt_live){.addr = addr};
 	s->count++;

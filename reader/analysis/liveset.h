@@ -2,7 +2,8 @@
  * (requested bytes, allocation API and the analysis's site index). Linear probing, deletion by backward shift (no
  * tombstones, so lookups never slow down with churn), growth by doubling; memory is one array,
  * so inserts never allocate except when the table doubles. Also used as a plain set of
- * nonzero 64-bit keys (thread IDs, addresses seen). */
+ * nonzero 64-bit keys (thread IDs, addresses seen). Keys come from the trace, so they are
+ * hashed with the seeded keyhash.h: no choice of addresses piles them into one probe run. */
 #ifndef XT_LIVESET_H
 #define XT_LIVESET_H
 
@@ -25,7 +26,8 @@ struct xt_liveset {
 	struct xt_live *slots;
 	size_t mask;   /* capacity - 1; capacity is a power of two */
 	size_t count;  /* occupied slots */
-	unsigned shift; /* 64 - log2(capacity), for the multiplicative hash */
+	size_t max_probe; /* the farthest a put has placed or found a key from its home slot
+			   * since the table was last sized: what a crafted trace would drive up */
 };
 
 /* xt_liveset_init sets up an empty set with room for about hint keys: 0, or -1 without memory. */
@@ -39,6 +41,9 @@ struct xt_live *xt_liveset_find(const struct xt_liveset *s, uint64_t addr);
  * *added says which. NULL when the table could not grow. The pointer is valid until the next
  * put or remove. */
 struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added);
+
+/* xt_liveset_home is the slot where the probe for addr starts. */
+size_t xt_liveset_home(const struct xt_liveset *s, uint64_t addr);
 
 /* xt_liveset_remove deletes addr and copies its record to *out (if not NULL): 1 if it was
  * present, else 0 (always for 0). */

@@ -5,12 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhash.h"
+
+/* Names come from the trace (regions, module paths) and the files it names: seeded. */
 static uint64_t hash(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325u; /* FNV-1a: names are short */
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
-	return h ^ (h >> 29);
+	return xt_keyhash_bytes(s, len);
+}
+
+/* note_probe keeps the farthest slot i lies from the home slot of hash h. */
+static void note_probe(struct xt_names *n, uint32_t i, uint64_t h)
+{
+	uint32_t d = (i - (uint32_t)h) & n->mask;
+	if (d > n->max_probe)
+		n->max_probe = d;
 }
 
 int xt_names_init(struct xt_names *n)
@@ -67,9 +75,13 @@ static int grow_index(struct xt_names *n)
 	free(n->slots);
 	n->slots = slots;
 	n->mask = cap - 1;
+	n->max_probe = 0;
 	for (uint32_t id = 0; id < n->count; id++) {
 		const char *s = n->arena + n->off[id];
-		n->slots[slot_of(n, s, n->len[id], hash(s, n->len[id]))] = id + 1;
+		uint64_t h = hash(s, n->len[id]);
+		uint32_t i = slot_of(n, s, n->len[id], h);
+		note_probe(n, i, h);
+		n->slots[i] = id + 1;
 	}
 	return 0;
 }
@@ -78,6 +90,7 @@ uint32_t xt_names_id(struct xt_names *n, const char *s, size_t len)
 {
 	uint64_t h = hash(s, len);
 	uint32_t i = slot_of(n, s, len, h);
+	note_probe(n, i, h);
 	if (n->slots[i])
 		return n->slots[i] - 1;
 	if (len >= UINT32_MAX / 2 || n->arena_len + len + 1 >= UINT32_MAX)

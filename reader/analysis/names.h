@@ -15,6 +15,7 @@ struct xt_names {
 	uint32_t count, cap;
 	uint32_t *slots;    /* open addressing: id + 1, 0 empty */
 	uint32_t mask;
+	uint32_t max_probe; /* the farthest an added or looked-up name sits from its home slot */
 };
 
 /* xt_names_init: 0, or -1 without memory. */

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keyhash.h"
+
 static const char *const metric_names[XT_BY_COUNT] = {"allocs", "bytes", "peak", "temporary",
 						       "leaked"};
 static const char *const grouping_names[XT_GROUP_COUNT] = {"stack", "function", "line", "region"};
@@ -205,15 +207,11 @@ static int frame_of(struct xt_sites *s, const xtrace_reader *r, uint64_t pc, uin
 	return 0;
 }
 
+/* Seeded: a trace could otherwise give thousands of stacks one hash, and each new stack would
+ * compare against them all. */
 static uint64_t hash_pcs(const uint64_t *pcs, size_t n)
 {
-	uint64_t h = 0x9E3779B97F4A7C15u ^ n;
-	for (size_t i = 0; i < n; i++) {
-		h ^= pcs[i];
-		h *= 0xff51afd7ed558ccdu;
-		h ^= h >> 32;
-	}
-	return h;
+	return xt_keyhash_bytes(pcs, n * sizeof *pcs);
 }
 
 static int same_stack(const struct xt_sites *s, const struct xt_ustack *u, const uint64_t *pcs,
@@ -380,18 +378,16 @@ int xt_sites_site(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint
 	return 0;
 }
 
-int xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t tid, uint64_t addr, uint64_t bytes)
+void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes)
 {
-	struct xt_thread_regions *t = thread_of(s, tid);
-	if (!t)
-		return -1;
-	t->last_alloc = addr;
+	s->last_alloc_stack = site == XT_NO_SITE ? 0 : s->site[site].stack + 1;
+	s->last_alloc_bytes = bytes < XT_LIVE_MAX_BYTES ? bytes : XT_LIVE_MAX_BYTES;
 	if (site == XT_NO_SITE)
-		return 0;
+		return;
 	struct xt_counts *c = &s->site[site].c;
 	if (s->peak_pass) {
 		c->peak_bytes += bytes;
-		return 0;
+		return;
 	}
 	c->allocs++;
 	c->bytes = sat_add(c->bytes, bytes);
@@ -401,24 +397,20 @@ int xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t tid, uint64_t add
 	s->total.bytes = sat_add(s->total.bytes, bytes);
 	s->total.live_objects++;
 	s->total.live_bytes += bytes;
-	return 0;
 }
 
-int xt_sites_free(struct xt_sites *s, uint64_t tid, const struct xt_live *old, int realloc_free)
+void xt_sites_free(struct xt_sites *s, const struct xt_live *old)
 {
-	struct xt_thread_regions *t = thread_of(s, tid);
-	if (!t)
-		return -1;
-	/* As heaptrack counts them: the thread's latest allocation, with no allocation or free of
-	 * the thread in between. */
-	int temporary = !realloc_free && t->last_alloc == old->addr;
-	t->last_alloc = 0;
+	/* heaptrack's test, which compares allocation infos (stack and size), not addresses. */
+	int temporary = old->site != XT_NO_SITE && s->last_alloc_bytes == old->bytes &&
+			s->last_alloc_stack == s->site[old->site].stack + 1;
+	s->last_alloc_stack = 0;
 	if (old->site == XT_NO_SITE)
-		return 0;
+		return;
 	struct xt_counts *c = &s->site[old->site].c;
 	if (s->peak_pass) {
 		c->peak_bytes -= old->bytes;
-		return 0;
+		return;
 	}
 	c->frees++;
 	c->live_objects--;
@@ -432,7 +424,6 @@ int xt_sites_free(struct xt_sites *s, uint64_t tid, const struct xt_live *old, i
 		s->total.temporary++;
 		s->total.temporary_bytes += old->bytes;
 	}
-	return 0;
 }
 
 int xt_sites_region(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint64_t name,

@@ -27,7 +27,7 @@
 struct xt_counts {
 	uint64_t allocs, bytes;       /* successful allocations and their requested bytes */
 	uint64_t frees;               /* of this site's objects (realloc's included) */
-	uint64_t temporary;           /* freed by the allocating thread, its next heap event */
+	uint64_t temporary;           /* freed as the process's next heap event (xt_sites_free) */
 	uint64_t temporary_bytes;
 	uint64_t live_objects, live_bytes; /* at the end of what was read: leaked */
 	uint64_t peak_bytes;          /* live at the process's peak (after xt_sites_peak_pass) */
@@ -65,7 +65,6 @@ struct xt_ustack {
 
 struct xt_thread_regions {
 	uint64_t tid;
-	uint64_t last_alloc; /* address of the thread's latest allocation, 0 after any free */
 	uint32_t depth;      /* open regions, may exceed XT_MAX_REGION_DEPTH */
 	uint32_t region[XT_MAX_REGION_DEPTH]; /* name IDs, outermost first */
 };
@@ -101,6 +100,11 @@ struct xt_sites {
 	size_t last_thread;
 
 	struct xt_counts total;          /* over every counted site */
+
+	/* The process's latest heap event if it was a counted allocation: its stack + 1 (0 after
+	 * a free or an allocation left out) and requested bytes, for the temporary test. */
+	uint32_t last_alloc_stack;
+	uint64_t last_alloc_bytes;
 };
 
 /* xt_sites_init: symbolize 0 keeps frames as module+offset; region (may be NULL) keeps only
@@ -114,8 +118,14 @@ void xt_sites_sync(struct xt_sites *s);
  * r's current generation), XT_NO_SITE when the analysis leaves it out. */
 int xt_sites_site(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint64_t stack,
 		  uint32_t *site);
-int xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t tid, uint64_t addr, uint64_t bytes);
-int xt_sites_free(struct xt_sites *s, uint64_t tid, const struct xt_live *old, int realloc_free);
+void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes);
+/* xt_sites_free takes the release of a live object (by free or realloc), given its record.
+ * It is temporary as heaptrack counts them: the process's heap event just before it (on any
+ * thread; frees of objects that were not live do not count as events) was an allocation from
+ * the same stack of the same requested size, the object itself or not. A realloc is the
+ * release of the old object followed by an allocation of the new one, so a block realloc'd
+ * at once is temporary, and so is the new one if freed next. */
+void xt_sites_free(struct xt_sites *s, const struct xt_live *old);
 /* xt_sites_region handles UserRegionBegin (begin 1) and UserRegionEnd (0). */
 int xt_sites_region(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint64_t name,
 		    int begin);

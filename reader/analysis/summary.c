@@ -22,9 +22,8 @@ static enum xt_heap_check apply_alloc(struct xt_summary *s, const xtrace_reader 
 	if (sites && addr && xt_sites_site(sites, r, ev->thread, ev->args[ARG_STACK], &site) < 0)
 		return XT_HEAP_NOMEM;
 	enum xt_heap_check c = xt_heap_alloc(&s->heap, ev->ts, addr, api, bytes, site);
-	if (sites && addr && c != XT_HEAP_NOMEM &&
-	    xt_sites_alloc(sites, site, ev->thread, addr, api < XT_API_COUNT ? bytes : 0) < 0)
-		return XT_HEAP_NOMEM;
+	if (sites && addr && c != XT_HEAP_NOMEM)
+		xt_sites_alloc(sites, site, api < XT_API_COUNT ? bytes : 0);
 	return c;
 }
 
@@ -33,8 +32,8 @@ static enum xt_heap_check apply_free(struct xt_summary *s, const struct xtrace_e
 {
 	struct xt_live old;
 	enum xt_heap_check c = xt_heap_free(&s->heap, ev->args[ARG_OBJ_ADDR], realloc_free, &old);
-	if (sites && c == XT_HEAP_OK && xt_sites_free(sites, ev->thread, &old, realloc_free) < 0)
-		return XT_HEAP_NOMEM;
+	if (sites && c == XT_HEAP_OK)
+		xt_sites_free(sites, &old);
 	return c;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "analysis/keyhash.h"
 #include "fuzz_targets.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -10,6 +11,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	/* The fixed check (fuzz.sh runs) must repeat: a random table seed would change the probe
+	 * loops' coverage, and with it the inputs libFuzzer goes on to try. */
+	xt_keyhash_fix_seed(1);
 	int null = open("/dev/null", O_WRONLY);
 	if (null >= 0)
 		dup2(null, STDOUT_FILENO);

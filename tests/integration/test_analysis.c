@@ -103,7 +103,9 @@ static void test_top_ranks(void **state)
 	assert_int_equal(cell_of(out, "leak_site", 6), 10);
 	assert_int_equal(cell_of(out, "leak_site", 4), 0);
 	assert_int_equal(cell_of(out, "peak_site", 3), 5 * MIB);
-	assert_int_equal(cell_of(out, "peak_site", 4), 0);
+	/* heaptrack's rule: the first of its 5 blocks is freed right after the last, of the same
+	 * stack and size, was allocated */
+	assert_int_equal(cell_of(out, "peak_site", 4), 1);
 	assert_int_equal(cell_of(out, "peak_site", 5), 0);
 
 	/* the text table and JSON carry the same totals */

@@ -1,5 +1,6 @@
 /* test_liveset.c: the live set against a plain reference array on random operations (insert,
- * remove, lookup, growth, backward-shift deletion), and the heap accounting built on it. */
+ * remove, lookup, growth, backward-shift deletion), addresses crafted to collide under a fixed
+ * hash, and the heap accounting built on it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,7 +175,7 @@ static void test_wraparound_delete(void **state)
 	uint64_t keys[6];
 	size_t n = 0;
 	for (uint64_t a = 16; n < 6; a += 16)
-		if (((a * UINT64_C(0x9E3779B97F4A7C15)) >> s.shift) == s.mask)
+		if (xt_liveset_home(&s, a) == s.mask)
 			keys[n++] = a;
 	int added;
 	for (size_t i = 0; i < n; i++)
@@ -183,6 +184,32 @@ static void test_wraparound_delete(void **state)
 		assert_int_equal(xt_liveset_remove(&s, keys[i], NULL), 1);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(xt_liveset_find(&s, keys[i]) != NULL, i % 2 == 1);
+	check_table(&s);
+	xt_liveset_destroy(&s);
+}
+
+/* Keys i * K^-1 multiply back to i under the Fibonacci hash the table once used (key * K, top
+ * bits): every one of them had home slot 0 at every size, so each put walked the whole run and
+ * a trace of such addresses made the live set quadratic. Seeded, their probes stay short. */
+static void test_crafted_addresses(void **state)
+{
+	enum { N = 40000 };
+	uint64_t kinv = 0x9E3779B97F4A7C15u; /* Newton's iteration for the inverse mod 2^64 */
+	for (int i = 0; i < 5; i++)
+		kinv *= 2 - 0x9E3779B97F4A7C15u * kinv;
+	assert_int_equal(kinv * 0x9E3779B97F4A7C15u, 1);
+	struct xt_liveset s;
+	assert_int_equal(xt_liveset_init(&s, 0), 0);
+	int added;
+	for (uint64_t i = 1; i <= N; i++)
+		assert_non_null(xt_liveset_put(&s, i * kinv, &added));
+	for (uint64_t i = 1; i <= N; i += 2)
+		assert_int_equal(xt_liveset_remove(&s, i * kinv, NULL), 1);
+	for (uint64_t i = 1; i <= N; i++)
+		assert_int_equal(xt_liveset_find(&s, i * kinv) != NULL, i % 2 == 0);
+	/* A random hash at load 1/2 keeps the longest displacement near log2(N); 64 is far above
+	 * what any seed gives, and far below the N - 1 of the old hash. */
+	assert_true(s.max_probe < 64);
 	check_table(&s);
 	xt_liveset_destroy(&s);
 }
@@ -243,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_wraparound_delete),
+		cmocka_unit_test(test_crafted_addresses),
 		cmocka_unit_test(test_heap_accounting),
 		cmocka_unit_test(test_heap_forked_child),
 	};

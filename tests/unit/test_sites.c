@@ -1,7 +1,8 @@
 /* test_sites.c: the site analysis on traces built with tracegen: sites keyed by their PCs across
- * generations (whose stack IDs differ), temporary allocations (freed as the thread's next heap
- * event), regions per thread and the --region filter, each site's share of the peak from the
- * second pass; and the name interner and the flame graph's XML escaping. */
+ * generations (whose stack IDs differ), temporary allocations (heaptrack's rule, with its
+ * realloc and cross-thread cases), regions per thread and the --region filter, each site's
+ * share of the peak from the second pass; tables fed keys crafted against fixed hashes; and
+ * the name interner and the flame graph's XML escaping. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -46,8 +47,8 @@ static void gen_tables(struct tg *t, uint64_t gen, uint64_t time)
  *   gen 1: A 0x1000 (100), free 0x1000 [temporary]; B 0x2000 (10); A 0x3000 (100);
  *          free 0x2000 [not: A came between]; t8: B 0x5000 (10)
  *   gen 2: region "work" begins; A 0x4000 (100) [peak: 210 = 0x3000 + 0x5000 + 0x4000];
- *          free 0x3000 [not: last alloc was 0x4000]; region ends; free 0x4000 [not: a free
- *          came between]
+ *          free 0x3000 [temporary: the last allocation, 0x4000, has its stack and size];
+ *          region ends; free 0x4000 [not: a free came between]
  * At the end 0x5000 (B, 10 bytes) is live. */
 static char *build(void)
 {
@@ -128,8 +129,8 @@ static void test_sites_across_generations(void **state)
 	assert_non_null(aw);
 	assert_int_equal(a->c.allocs, 2);
 	assert_int_equal(a->c.bytes, 200);
-	assert_int_equal(a->c.temporary, 1);
-	assert_int_equal(a->c.temporary_bytes, 100);
+	assert_int_equal(a->c.temporary, 2);
+	assert_int_equal(a->c.temporary_bytes, 200);
 	assert_int_equal(a->c.frees, 2);
 	assert_int_equal(a->c.peak_bytes, 100);
 	assert_int_equal(b->c.allocs, 2);
@@ -140,7 +141,7 @@ static void test_sites_across_generations(void **state)
 	assert_int_equal(aw->c.allocs, 1);
 	assert_int_equal(aw->c.temporary, 0);
 	assert_int_equal(aw->c.peak_bytes, 100);
-	assert_int_equal(s.total.temporary, 1);
+	assert_int_equal(s.total.temporary, 2);
 	assert_int_equal(s.total.live_bytes, 10);
 
 	struct xt_group *g;
@@ -166,6 +167,66 @@ static void test_sites_across_generations(void **state)
 	free(path);
 }
 
+/* heaptrack's temporary rule, case by case (stack A = 1, B = 2; [T] marks a temporary free):
+ *   t7: A 0x1000 (100); realloc frees it [T]; B 0x2000 (10) is the new block; free [T]
+ *       A 0x3000, A 0x4000 (100 each); free 0x3000 [T: the older, but the same stack and size];
+ *       free 0x4000 [not: a free came between]
+ *       A 0x5000 (100), A 0x6000 (10); free 0x5000 [not: the size differs]; free 0x6000
+ *       A 0x7000 (100); t8 frees it next [T: any thread]
+ *       A 0x8000 (100); t8 allocates B 0x9000; free 0x8000 [not]; t8 frees 0x9000 [not]
+ *       A 0xa000 (100); free of 0xdead, never allocated (no heap event); free 0xa000 [T] */
+static void test_temporary_rule(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	gen_tables(t, 1, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectReallocFree, 1, 0x1000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x2000, T_MALLOC10, 2);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x3000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x4000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x3000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x4000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x5000, T_MALLOC100, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x6000, T_MALLOC10, 1);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x5000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x6000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x7000, T_MALLOC100, 1); /* 2013 */
+	tg_event(t, XT_EV_ObjectAlloc, 2, 0x8000, T_MALLOC100, 1); /* 2015 */
+	tg_event(t, XT_EV_ObjectFree, 2, 0x8000);                  /* 2017 */
+	tg_event(t, XT_EV_ObjectAlloc, 2, 0xa000, T_MALLOC100, 1); /* 2019 */
+	tg_event(t, XT_EV_ObjectFree, 1, 0xdead);
+	tg_event(t, XT_EV_ObjectFree, 1, 0xa000);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 2000);
+	tg_event(t, XT_EV_ObjectFree, 14, 0x7000);                 /* 2014 */
+	tg_event(t, XT_EV_ObjectAlloc, 2, 0x9000, T_MALLOC10, 2);  /* 2016 */
+	tg_event(t, XT_EV_ObjectFree, 2, 0x9000);                  /* 2018 */
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+
+	struct xt_sites s;
+	assert_int_equal(xt_sites_init(&s, 0, NULL), 0);
+	xtrace_reader *r = tg_open_file(path);
+	struct xt_summary sum;
+	struct xt_pass pass = {.sites = &s};
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	assert_int_equal(s.total.temporary, 5);
+	assert_int_equal(s.total.temporary_bytes, 100 + 10 + 100 + 100 + 100);
+	const struct xt_site *b = site_at(&s, PC_B, NULL);
+	assert_non_null(b);
+	assert_int_equal(b->c.temporary, 1);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
+	xt_sites_destroy(&s);
+	unlink(path);
+	free(path);
+}
+
 static void test_names(void **state)
 {
 	struct xt_names n;
@@ -181,6 +242,112 @@ static void test_names(void **state)
 	assert_string_equal(xt_names_str(&n, 1234), "name1234");
 	assert_int_equal(xt_names_id(&n, "a\0b", 3), 5000); /* bytes, not C strings */
 	assert_int_equal(xt_names_len(&n, 5000), 3);
+	xt_names_destroy(&n);
+}
+
+/* Keys crafted against the fixed hashes the analyses once used: each crafted set shared one home
+ * slot (or one stack hash), so every new key walked all the earlier ones. */
+#define FIB 0x9E3779B97F4A7C15u
+
+static uint64_t inverse(uint64_t a) /* mod 2^64, a odd: Newton's iteration */
+{
+	uint64_t x = a;
+	for (int i = 0; i < 5; i++)
+		x *= 2 - a * x;
+	return x;
+}
+
+/* old_stack_hash was the site table's stack hash: each step is invertible, so the last PC of a
+ * two-frame stack can be chosen to give any hash at all. crafted_pc1 returns the PC after pc0
+ * that makes the stack hash to target. */
+static uint64_t crafted_pc1(uint64_t pc0, uint64_t target)
+{
+	const uint64_t m = 0xff51afd7ed558ccdu;
+	uint64_t h = (FIB ^ 2) ^ pc0;
+	h *= m;
+	h ^= h >> 32;
+	/* x ^ (x >> 32) is its own inverse */
+	return h ^ ((target ^ (target >> 32)) * inverse(m));
+}
+
+/* A trace whose allocation addresses and thread IDs all had home slot 0 (i * K^-1, see
+ * test_liveset.c), and whose stacks all had one hash: the live set, the thread tables and the
+ * stack table stay short-probed, and every stack is told apart by its hash alone. */
+static void test_crafted_trace(void **state)
+{
+	enum { N = 4096 };
+	const uint64_t kinv = inverse(FIB);
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1000, XT_TICKS_PER_SEC, 1700000000, 0);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, 1000);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, T_MALLOC10, XT_API_MALLOC, 10, 1, 0);
+	tg_batch_end(t);
+	for (uint64_t i = 1; i <= N; i++) {
+		if (i % 1024 == 1) /* batches stay under the reader's 64 KiB */
+			tg_batch(t, XT_BATCH_STACKS, 0, 1000);
+		uint64_t pc0 = 0x401000 + 16 * i;
+		tg_stack(t, i, 2, (const uint64_t[]){pc0, crafted_pc1(pc0, 0x5eed)});
+		if (i % 1024 == 0 || i == N)
+			tg_batch_end(t);
+	}
+	for (uint64_t i = 1; i <= N; i++) {
+		tg_batch(t, XT_BATCH_EVENTS, i * kinv, 2000 + i);
+		tg_event(t, XT_EV_ObjectAlloc, 1, i * kinv, T_MALLOC10, i);
+		tg_batch_end(t);
+	}
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+
+	struct xt_sites s;
+	assert_int_equal(xt_sites_init(&s, 0, NULL), 0);
+	xtrace_reader *r = tg_open_file(path);
+	struct xt_summary sum;
+	struct xt_pass pass = {.sites = &s};
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	assert_int_equal(sum.heap.live.count, N);
+	assert_int_equal(sum.threads, N);
+	assert_int_equal(s.nstacks, N);
+	/* Far above what a seeded hash gives at load 1/2, far below the N - 1 of the old ones. */
+	assert_true(sum.heap.live.max_probe < 64);
+	assert_true(sum.thread_ids.max_probe < 64);
+	assert_true(s.thread_of_tid.max_probe < 64);
+	for (size_t i = 1; i < s.nstacks; i++)
+		assert_true(s.stacks[i].hash != s.stacks[0].hash);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
+	xt_sites_destroy(&s);
+	unlink(path);
+	free(path);
+}
+
+/* old_name_hash was the interner's hash (FNV-1a): names from a trace (regions, module paths)
+ * could be picked to share the low bits that chose the slot. */
+static uint64_t old_name_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3u;
+	return h ^ (h >> 29);
+}
+
+static void test_names_crafted(void **state)
+{
+	/* 1000 names keep the index at 2048 slots or fewer: 12 equal low bits gave them one home. */
+	enum { N = 1000 };
+	struct xt_names n;
+	assert_int_equal(xt_names_init(&n), 0);
+	char buf[16];
+	int found = 0;
+	for (uint32_t c = 0; found < N; c++) {
+		snprintf(buf, sizeof buf, "r%08x", c);
+		if ((old_name_hash(buf, 9) & 0xfff) == 0)
+			assert_int_equal(xt_names_id(&n, buf, 9), (uint32_t)found++);
+	}
+	assert_true(n.mask < 0xfff);
+	assert_true(n.max_probe < 64);
 	xt_names_destroy(&n);
 }
 
@@ -203,7 +370,10 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sites_across_generations),
+		cmocka_unit_test(test_temporary_rule),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_crafted_trace),
+		cmocka_unit_test(test_names_crafted),
 		cmocka_unit_test(test_xml_escape),
 	};
 	return cmocka_run_group_tests_name("sites", tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * flame, diff, export, report). sites [SCALE] (default 1) multiplies every count:
  *   temporary_site  1000 x 64 B, each freed right after it was allocated (temporary)
  *   leak_site       10 x 1 MiB, never freed (leaked, live at the peak)
- *   peak_site       5 x 1 MiB, all live at once, then freed; inside region "build-peak"
+ *   peak_site       5 x 1 MiB, all live at once, then freed (the first is temporary: its free
+ *                   follows an allocation of the same stack and size); inside region "build-peak"
  * so the process peaks at 15 MiB x SCALE, right after peak_site's last allocation. It prints
  * each site's totals as "site=NAME allocs=N bytes=B". */
 #include <stdlib.h>
