@@ -31,9 +31,10 @@ static ino_t file_ino;
 static pid_t file_pid;       /* the process whose trace it is */
 static char path[4096];
 static char abs_path[8192];  /* path from the root, to reopen it after a chdir */
-static XT_TLS int holding;   /* this thread holds the lock */
 static char exe[4096];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Error-checking: a signal handler that finds its own thread holding it is told so (EDEADLK)
+ * instead of waiting for ever (xt_out_vacate). */
+static pthread_mutex_t lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static uint64_t file_gen;  /* the generation whose batches may be written now */
 static uint64_t nbatches;  /* batches of file_gen written so far */
@@ -271,16 +272,13 @@ void xt_out_close(void)
 void xt_out_lock(void)
 {
 	pthread_mutex_lock(&lock);
-	holding = 1;
 }
 
 bool xt_out_trylock(unsigned timeout_ms)
 {
 	for (unsigned i = 0; i <= timeout_ms; i++) {
-		if (pthread_mutex_trylock(&lock) == 0) {
-			holding = 1;
+		if (pthread_mutex_trylock(&lock) == 0)
 			return true;
-		}
 		struct timespec ms = {0, 1000000};
 		nanosleep(&ms, NULL);
 	}
@@ -289,7 +287,6 @@ bool xt_out_trylock(unsigned timeout_ms)
 
 void xt_out_unlock(void)
 {
-	holding = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -335,11 +332,10 @@ static int usable_fd(int *temp)
 
 void xt_out_vacate(int n)
 {
-	/* A signal handler on top of this thread's own batch write cannot wait for the lock it
-	 * holds; signals are blocked while a write uses the descriptor, so it may move it. */
-	bool take = !holding;
-	if (take)
-		pthread_mutex_lock(&lock);
+	/* A signal handler on top of this thread's own use of the file cannot wait for the lock
+	 * its thread holds (EDEADLK); signals are blocked while a write uses the descriptor, so it
+	 * may move it. */
+	bool take = pthread_mutex_lock(&lock) == 0;
 	if (n == atomic_load(&fd) && getpid() == file_pid) {
 		int moved = xt_fds_high(n);
 		/* no number free: the next write opens the file again, if one is free then */
@@ -453,10 +449,8 @@ void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const voi
 	pthread_mutex_lock(&lock);
 	while (file_gen < gen && !atomic_load(&failed))
 		pthread_cond_wait(&cond, &lock);
-	holding = 1;
 	if (file_gen == gen)
 		xt_out_batch(XT_BATCH_EVENTS, 0, gen, thread, time, data, len);
-	holding = 0;
 	pthread_mutex_unlock(&lock);
 	pthread_setcancelstate(cancel, NULL);
 }
@@ -479,6 +473,10 @@ void xt_out_resume_at(uint64_t gen)
 
 void xt_out_reinit_locks(void)
 {
-	pthread_mutex_init(&lock, NULL);
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_cond_init(&cond, NULL);
 }

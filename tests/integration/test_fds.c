@@ -101,15 +101,20 @@ static void expect_complete(const char *trace, const char *focus, uint64_t alloc
 }
 
 /* fds_case: the trace of fds MODE survives what MODE does to the descriptors. */
-static void fds_case(const char *mode, const char *arg)
+static void fds_case_counted(const char *mode, const char *arg, uint64_t allocs)
 {
 	struct both b;
 	run_both(&b, "fds", (const char *const[]){ mode, "DATA", arg, NULL });
 	h_expect_exit(&b.traced, 0);
 	char trace[PATH_MAX];
 	h_one_trace(&b.traced, trace);
-	expect_complete(trace, "fds", FDS_ALLOCS);
+	expect_complete(trace, "fds", allocs);
 	both_free(&b);
+}
+
+static void fds_case(const char *mode, const char *arg)
+{
+	fds_case_counted(mode, arg, FDS_ALLOCS);
 }
 
 /* Closing every descriptor leaves the trace descriptor open (close of it is EBADF, as for a
@@ -145,6 +150,14 @@ static void test_dup_onto_all(void **state)
 	fds_case("dup2-all", NULL);
 	fds_case("dup3-all", NULL);
 	fds_case("dupfd-all", NULL);
+}
+
+/* Duplicating onto every number, the unwinder's pipe's included, then allocating where
+ * libunwind takes the stacks (an alternate signal stack): it finds its pipe gone and makes a
+ * new one, never reading or writing the program's descriptors, nor closing them. */
+static void test_dup2_unwinder(void **state)
+{
+	fds_case_counted("dup2-signal", NULL, FDS_ALLOCS + 10);
 }
 
 /* The same past libc: the shim sees the trace descriptor is another file before writing. */
@@ -282,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_closefrom),
 		cmocka_unit_test(test_raw_close),
 		cmocka_unit_test(test_dup_onto_all),
+		cmocka_unit_test(test_dup2_unwinder),
 		cmocka_unit_test(test_raw_dup2),
 		cmocka_unit_test(test_probe),
 		cmocka_unit_test(test_daemon),

@@ -9,6 +9,10 @@
  *   dup2-all      dup2() DATAFILE onto every descriptor, then write 9 bytes to it
  *   dup3-all      the same with dup3(..., O_CLOEXEC)
  *   dupfd-all     fcntl(F_DUPFD) DATAFILE from every descriptor up, then write 9 bytes to it
+ *   dup2-signal   dup2() DATAFILE, opened for reading and writing, onto every descriptor, then
+ *                 allocate in a handler on an alternate signal stack (where stacks are taken
+ *                 by libunwind, which tests addresses through a pipe of its own), count the
+ *                 descriptors still open and write 9 bytes
  *   raw-close     chdir("/"), then the close system call on every descriptor, past libc
  *   raw-dup2      the dup2 system call of DATAFILE onto every descriptor, past libc, then write
  *                 9 bytes to it
@@ -22,6 +26,7 @@
  * of PER allocations and frees with short sleeps between them (generations pass meanwhile),
  * frees the first blocks and prints its counts. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -124,6 +129,31 @@ static int fill_with(int data, const char *how)
 	return missed;
 }
 
+static void *in_handler[10];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	for (int i = 0; i < 10; i++)
+		in_handler[i] = malloc(16);
+	for (int i = 0; i < 10; i++)
+		free(in_handler[i]);
+}
+
+/* allocate_on_signal_stack raises a signal whose handler allocates on an alternate stack. */
+static int allocate_on_signal_stack(void)
+{
+	static char altstack[1 << 16];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sa.sa_flags = SA_ONSTACK;
+	if (sigaltstack(&ss, NULL) != 0 || sigaction(SIGUSR1, &sa, NULL) != 0)
+		return -1;
+	return raise(SIGUSR1);
+}
+
 static int write_nine(int fd)
 {
 	return write(fd, "123456789", 9) == 9 ? 0 : 1;
@@ -193,6 +223,15 @@ int main(int argc, char **argv)
 		rc = chdir("/");
 		for (int fd = 3; fd <= TOP; fd++)
 			syscall(SYS_close, fd);
+	} else if (!strcmp(mode, "dup2-signal")) {
+		int data = open(data_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		if (data < 0)
+			return 2;
+		missed = fill_with(data, "dup2");
+		rc = allocate_on_signal_stack();
+		for (int fd = 3; fd <= TOP; fd++)
+			missed += fcntl(fd, F_GETFD) < 0;
+		rc |= write_nine(data);
 	} else if (!strncmp(mode, "dup", 3) || !strcmp(mode, "raw-dup2")) {
 		int data = open_data(data_path);
 		if (data < 0)
