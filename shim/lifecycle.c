@@ -55,16 +55,41 @@ static void fork_parent(void)
 	xt_tl.internal--;
 }
 
-static void fork_child(void)
+/* start_child_trace gives this process, a copy of the traced one made at time ts, a trace of
+ * its own. */
+static void start_child_trace(uint64_t ts)
 {
 	pid_t parent = traced_pid;
 	xt_gen_fork_child();
 	traced_pid = getpid();
-	struct xt_origin origin = {(uint64_t)parent, fork_ts};
+	xt_clone_mark_set();
+	struct xt_origin origin = {(uint64_t)parent, ts};
 	xt_out_close();
 	if (xt_out_open(&origin))
 		xt_gen_begin();
+}
+
+static void fork_child(void)
+{
+	start_child_trace(fork_ts);
 	xt_tl.internal--;
+}
+
+/* The copy's only thread until it is adopted is the one that made it (the others of the traced
+ * process are not copied), unless the program starts threads before any of them records an
+ * event: only one adopts, the others' calls meanwhile are not recorded. When it was made is not
+ * known: its trace starts now. */
+void xt_clone_adopt(void)
+{
+	static _Atomic int adopting;
+	if (atomic_load(&xt_init_state) != 2 || atomic_exchange(&adopting, 1))
+		return;
+	if (xt_clone_unadopted()) {
+		xt_tl.internal++;
+		start_child_trace(xt_now());
+		xt_tl.internal--;
+	}
+	atomic_store(&adopting, 0);
 }
 
 static void init(void)
@@ -80,6 +105,7 @@ static void init(void)
 	} else {
 		struct xt_origin origin = {0, 0};
 		if (xt_out_open(&origin)) {
+			xt_clone_mark_init();
 			pthread_atfork(fork_prepare, fork_parent, fork_child);
 			xt_signals_init();
 			xt_gen_begin();
@@ -113,10 +139,14 @@ __attribute__((constructor(101))) static void on_load(void)
 }
 
 /* is_traced_process: false in a vfork child, which shares the parent's memory and must not
- * touch the parent's trace. */
+ * touch the parent's trace; a copy made past the fork handlers gets a trace of its own first. */
 static int is_traced_process(void)
 {
-	return atomic_load(&xt_init_state) == 2 && getpid() == traced_pid;
+	if (atomic_load(&xt_init_state) != 2)
+		return 0;
+	if (xt_clone_unadopted())
+		xt_clone_adopt();
+	return getpid() == traced_pid;
 }
 
 static void final_flush(void)

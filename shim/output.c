@@ -1,23 +1,40 @@
 /* output.c: the trace file. Naming (XTRACE_OUT with %p and %e; O_EXCL and O_NOFOLLOW, so an
  * existing file or a symlink is never written through: the next free numbered name is taken),
- * the header, and batch writes in generation order. Cold path: a lock and a write per batch. */
+ * the header, and batch writes in generation order. Cold path: a lock and a write per batch.
+ *
+ * The trace descriptor is the shim's alone (the interposers of shim/fds.c hide it from the
+ * program and move it off a number the program duplicates onto), but a system call made past
+ * libc can still close it or put another file on its number. So each batch is written only
+ * after fstat shows the descriptor still is the trace file (device and inode); if it is not,
+ * the file is opened again by its absolute path (appending, never creating, never through a
+ * symlink, and only if it is that same file), and if that fails tracing stops with one line on
+ * stderr. Nothing is ever written to a descriptor not checked to be the trace file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "output.h"
+#include "real.h"
 
-static int fd = -1;
+static _Atomic int fd = -1;  /* the trace descriptor; -1: to be opened again before a write */
+static bool opened;          /* a trace file was created for this process */
+static dev_t file_dev;       /* the trace file's identity, from fstat at creation */
+static ino_t file_ino;
+static pid_t file_pid;       /* the process whose trace it is */
 static char path[4096];
+static char abs_path[8192];  /* path from the root, to reopen it after a chdir */
 static char exe[4096];
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* Error-checking: a signal handler that finds its own thread holding it is told so (EDEADLK)
+ * instead of waiting for ever (xt_out_vacate). */
+static pthread_mutex_t lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static uint64_t file_gen;  /* the generation whose batches may be written now */
 static uint64_t nbatches;  /* batches of file_gen written so far */
@@ -30,7 +47,12 @@ const char *xt_out_exe_path(void)
 
 bool xt_out_ok(void)
 {
-	return fd >= 0 && !atomic_load(&failed);
+	return opened && !atomic_load(&failed);
+}
+
+int xt_out_fd(void)
+{
+	return atomic_load_explicit(&fd, memory_order_relaxed);
 }
 
 /* expand writes the pattern with %p, %e and %% replaced; false if it does not fit. */
@@ -110,11 +132,11 @@ static bool earlier_image(const char *p)
 	       pid == (uint64_t)getpid();
 }
 
-static bool write_all(const void *data, size_t len)
+static bool write_all(int f, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
-		ssize_t w = write(fd, p, len);
+		ssize_t w = write(f, p, len);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -125,14 +147,37 @@ static bool write_all(const void *data, size_t len)
 	return true;
 }
 
-static void fail(const char *what, int err)
+static void fail(const char *what, const char *why)
 {
 	if (atomic_exchange(&failed, 1))
 		return;
-	xt_say("cannot %s trace file %s: %s; tracing stops, the program goes on", what, path,
-	       strerror(err));
+	xt_say("cannot %s trace file %s: %s; tracing stops, the program goes on", what, path, why);
 	atomic_store(&xt_gen, 0);
 	pthread_cond_broadcast(&cond);
+}
+
+/* adopt_fd makes f, the trace file just created as path, the trace descriptor. */
+static bool adopt_fd(int f)
+{
+	struct stat st;
+	if (fstat(f, &st) != 0) {
+		xt_say("cannot stat trace file %s: %s; the program runs untraced", path, strerror(errno));
+		xt_real.close(f);
+		return false;
+	}
+	file_dev = st.st_dev;
+	file_ino = st.st_ino;
+	file_pid = getpid();
+	abs_path[0] = 0;
+	if (path[0] != '/' && getcwd(abs_path, sizeof(abs_path) - sizeof(path) - 1))
+		strcat(abs_path, "/");
+	strcat(abs_path, path);
+	int old = atomic_exchange(&fd, xt_fds_move_high(f));
+	if (old >= 0)
+		xt_real.close(old);
+	opened = true;
+	atomic_store(&failed, 0);
+	return true;
 }
 
 bool xt_out_open(const struct xt_origin *origin)
@@ -156,7 +201,7 @@ bool xt_out_open(const struct xt_origin *origin)
 			strcpy(path, want);
 		else if (!numbered(path, sizeof(path), want, n))
 			break;
-		f = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (f >= 0 || errno != EEXIST) {
 			err = errno;
 			break;
@@ -174,19 +219,8 @@ bool xt_out_open(const struct xt_origin *origin)
 	}
 	if (taken)
 		xt_say("%s %s; tracing to %s", want, taken, path);
-	/* Keep clear of the descriptors programs pick or dup2 onto (shells use 10 and up, and
-	 * 255): take one high in the range the limit allows. */
-	struct rlimit lim;
-	long floor = 100;
-	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
-		floor = (long)lim.rlim_cur / 2 < 1000 ? (long)lim.rlim_cur / 2 : 1000;
-	int high = fcntl(f, F_DUPFD_CLOEXEC, floor);
-	if (high >= 0) {
-		close(f);
-		f = high;
-	}
-	fd = f;
-	atomic_store(&failed, 0);
+	if (!adopt_fd(f))
+		return false;
 
 	char cmdline[4096];
 	size_t cl = read_small_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
@@ -220,8 +254,8 @@ bool xt_out_open(const struct xt_origin *origin)
 
 	file_gen = 1;
 	nbatches = 0;
-	if (!write_all(hdr, (size_t)(h - hdr))) {
-		fail("write", errno);
+	if (!write_all(fd, hdr, (size_t)(h - hdr))) {
+		fail("write", strerror(errno));
 		return false;
 	}
 	return true;
@@ -229,9 +263,10 @@ bool xt_out_open(const struct xt_origin *origin)
 
 void xt_out_close(void)
 {
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
+	int f = atomic_exchange(&fd, -1);
+	if (f >= 0)
+		xt_real.close(f);
+	opened = false;
 }
 
 void xt_out_lock(void)
@@ -255,10 +290,66 @@ void xt_out_unlock(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* may_write: only the process the trace belongs to writes it, and a child sharing its memory
+ * (vfork, CLONE_VM), whose buffers are that process's. A copy made past the fork handlers that
+ * has not got a trace of its own holds the traced process's buffers, which that one writes. */
+static bool may_write(void)
+{
+	return getpid() == file_pid || xt_clone_shares_memory();
+}
+
+/* usable_fd returns the descriptor to write with, checked to be the trace file; -1 if there is
+ * none. A child sharing the traced process's memory does not change the descriptor they share
+ * the number of: what it reopens is for this write only (*temp). Lock held, signals blocked. */
+static int usable_fd(int *temp)
+{
+	*temp = -1;
+	int f = atomic_load(&fd);
+	struct stat st;
+	if (f >= 0 && fstat(f, &st) == 0 && st.st_dev == file_dev && st.st_ino == file_ino)
+		return f;
+	/* O_NONBLOCK: a FIFO put in the file's place must not block the open; the regular file
+	 * the identity check accepts ignores it. */
+	int r = open(abs_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	const char *why = r < 0 ? strerror(errno) : NULL;
+	if (r >= 0 && (fstat(r, &st) != 0 || st.st_dev != file_dev || st.st_ino != file_ino)) {
+		xt_real.close(r);
+		r = -1;
+		why = "another file has its name now";
+	}
+	if (r < 0) {
+		if (getpid() == file_pid)
+			fail("reopen", why);
+		return -1;
+	}
+	r = xt_fds_move_high(r);
+	if (getpid() == file_pid)
+		atomic_store(&fd, r);
+	else
+		*temp = r;
+	return r;
+}
+
+void xt_out_vacate(int n)
+{
+	/* A signal handler on top of this thread's own use of the file cannot wait for the lock
+	 * its thread holds (EDEADLK); signals are blocked while a write uses the descriptor, so it
+	 * may move it. */
+	bool take = pthread_mutex_lock(&lock) == 0;
+	if (n == atomic_load(&fd) && getpid() == file_pid) {
+		int moved = xt_fds_high(n);
+		/* no number free: the next write opens the file again, if one is free then */
+		atomic_store(&fd, moved);
+		xt_real.close(n);
+	}
+	if (take)
+		pthread_mutex_unlock(&lock);
+}
+
 void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
 		  const void *data, size_t len)
 {
-	if (fd < 0 || atomic_load(&failed))
+	if (!opened || atomic_load(&failed) || !may_write())
 		return;
 	uint8_t head[2 + 4 * XT_MAX_VARINT], *p = head;
 	*p++ = kind;
@@ -270,24 +361,38 @@ void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint
 	p = xt_put_uvarint(p, len);
 	struct iovec iov[2] = {{head, (size_t)(p - head)}, {(void *)data, len}};
 	size_t total = iov[0].iov_len + len;
-	ssize_t w;
-	do
-		w = writev(fd, iov, 2);
-	while (w < 0 && errno == EINTR);
-	if (w >= 0 && (size_t)w < total) {
-		/* A short write: finish it byte range by byte range. */
-		size_t done = (size_t)w;
-		if (done < iov[0].iov_len) {
-			if (!write_all(head + done, iov[0].iov_len - done))
+	/* No signal handler may move the descriptor between its check and the write. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int temp, f = usable_fd(&temp);
+	ssize_t w = -1;
+	int err = 0;
+	if (f >= 0) {
+		do
+			w = writev(f, iov, 2);
+		while (w < 0 && errno == EINTR);
+		if (w >= 0 && (size_t)w < total) {
+			/* A short write: finish it byte range by byte range. */
+			size_t done = (size_t)w;
+			if (done < iov[0].iov_len) {
+				if (!write_all(f, head + done, iov[0].iov_len - done))
+					w = -1;
+				done = iov[0].iov_len;
+			}
+			if (w >= 0 && !write_all(f, (const uint8_t *)data + (done - iov[0].iov_len),
+						 total - done))
 				w = -1;
-			done = iov[0].iov_len;
 		}
-		if (w >= 0 && !write_all((const uint8_t *)data + (done - iov[0].iov_len),
-					 total - done))
-			w = -1;
+		err = errno;
 	}
+	if (temp >= 0)
+		xt_real.close(temp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (f < 0)
+		return; /* said so when it could not reopen */
 	if (w < 0) {
-		fail("write", errno);
+		fail("write", strerror(err));
 		return;
 	}
 	nbatches++;
@@ -337,6 +442,8 @@ void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const voi
 {
 	/* The wait and the write are cancellation points: a program thread being cancelled must not
 	 * leave from inside the shim. */
+	if (!may_write())
+		return; /* its lock may be a copy of one held when the process was copied */
 	int cancel;
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	pthread_mutex_lock(&lock);
@@ -366,6 +473,10 @@ void xt_out_resume_at(uint64_t gen)
 
 void xt_out_reinit_locks(void)
 {
-	pthread_mutex_init(&lock, NULL);
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
+	pthread_mutex_init(&lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	pthread_cond_init(&cond, NULL);
 }

@@ -57,6 +57,12 @@ XT_HIDDEN void xt_out_resume_at(uint64_t gen);
 XT_HIDDEN void xt_out_reinit_locks(void);
 XT_HIDDEN bool xt_out_ok(void);
 
+/* xt_out_fd is the trace descriptor's number (-1: none open now), for shim/fds.c to hide it
+ * from the program. xt_out_vacate moves the descriptor off number n, if it is there, before the
+ * program duplicates onto n; with no number free, the file is opened again at the next write. */
+XT_HIDDEN int xt_out_fd(void);
+XT_HIDDEN void xt_out_vacate(int n);
+
 /* xt_out_exe_path is /proc/self/exe, read at open. */
 XT_HIDDEN const char *xt_out_exe_path(void);
 

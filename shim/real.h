@@ -57,7 +57,12 @@
 	X(int, close, (int))                                                              \
 	X(int, dup, (int))                                                                \
 	X(int, dup2, (int, int))                                                          \
-	X(int, dup3, (int, int, int))
+	X(int, dup3, (int, int, int))                                                     \
+	X(int, close_range, (unsigned, unsigned, int))                                    \
+	X(void, closefrom, (int))                                                         \
+	X(int, fcntl, (int, int, ...))                                                    \
+	X(int, fcntl64, (int, int, ...))                                                  \
+	X(int, pipe2, (int *, int))
 
 struct xt_real {
 #define XT_REAL_FIELD(ret, name, params) ret(*name) params;

@@ -150,6 +150,29 @@ extern _Atomic uint64_t xt_gen;
 /* xt_say prints one line on stderr, prefixed "xtrace: ", with no allocation. */
 XT_HIDDEN void xt_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* --- clones.c: a copy of the traced process made past the fork handlers -------------------- */
+/* A raw clone, clone3 or fork system call (or _Fork) copies the process without running the
+ * fork handlers: the copy holds the traced process's buffers and file. The mark is a word in a
+ * page the kernel gives every such copy empty (MADV_WIPEONFORK), nonzero in the traced process
+ * and in children that share its memory (vfork, CLONE_VM): a zero mark tells a copy that has not
+ * yet got a trace of its own, with one load and no system call. */
+extern _Atomic(_Atomic uint64_t *) xt_process_mark;
+static inline bool xt_clone_unadopted(void)
+{
+	return !atomic_load_explicit(atomic_load_explicit(&xt_process_mark, memory_order_relaxed),
+				     memory_order_relaxed);
+}
+/* xt_clone_mark_init maps the mark once tracing has started; xt_clone_mark_set sets it in a
+ * child that got a trace of its own. */
+XT_HIDDEN void xt_clone_mark_init(void);
+XT_HIDDEN void xt_clone_mark_set(void);
+/* xt_clone_shares_memory: this process, not the traced one, shares the traced one's memory
+ * (false when the kernel cannot tell copies apart: such a process then never writes). */
+XT_HIDDEN bool xt_clone_shares_memory(void);
+/* xt_clone_adopt gives an unadopted copy a trace of its own, as a fork child gets one
+ * (lifecycle.c; cold: the copy's first event, exit or exec). */
+XT_HIDDEN void xt_clone_adopt(void);
+
 /* --- writer.c: sections and encoding (hot path) ------------------------------------------ */
 /* The trace clock (clock.c): CLOCK_MONOTONIC nanoseconds, from the TSC where the kernel trusts
  * it. Set once at init, before any thread records, and inherited across fork. */

@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fds.h"
 #include "lifecycle.h"
 #include "real.h"
 #include "timers.h"
@@ -464,12 +465,23 @@ static void fd_fire(struct slot *s, const void *buf)
 	}
 }
 
+/* unwinder_stale: the unwinder reading its pipe at a number the program has taken since. */
+static bool unwinder_stale(int fd)
+{
+	if (xt_likely(!xt_tl.internal) || !xt_fds_unwinder_stale(fd))
+		return false;
+	errno = EBADF;
+	return true;
+}
+
 /* read and __read_chk cost one table load for a descriptor that is not a timerfd. */
 XT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.read)) /* inside dlsym, before the real one is known */
 		return syscall(SYS_read, fd, buf, n);
+	if (unwinder_stale(fd))
+		return -1;
 	struct slot *s = fd_timer(fd);
 	ssize_t r = xt_real.read(fd, buf, n);
 	if (xt_unlikely(s) && r == 8)
@@ -480,6 +492,8 @@ XT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 XT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	xt_ensure_init();
+	if (unwinder_stale(fd))
+		return -1;
 	struct slot *s = fd_timer(fd);
 	ssize_t r = xt_real.__read_chk(fd, buf, n, buflen);
 	if (xt_unlikely(s) && r == 8)
@@ -487,27 +501,18 @@ XT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 	return r;
 }
 
-XT_EXPORT int close(int fd)
+void xt_timers_fd_closing(int fd, void *ra)
 {
-	xt_ensure_init();
-	if (xt_unlikely(!xt_real.close))
-		return (int)syscall(SYS_close, fd);
-	fd_forget(fd, XT_CALLER);
-	return xt_real.close(fd);
+	fd_forget(fd, ra);
 }
 
-XT_EXPORT int dup(int fd)
+void xt_timers_fds_closing(unsigned first, unsigned last, void *ra)
 {
-	xt_ensure_init();
-	int r = xt_real.dup(fd);
-	struct slot *s = fd_timer(fd);
-	if (s && r >= 0)
-		fd_map(r, s);
-	return r;
+	for (unsigned fd = first; fd <= last && fd < XT_TIMER_FDS; fd++)
+		fd_forget((int)fd, ra);
 }
 
-/* dup_onto is dup2/dup3's bookkeeping once newfd refers to oldfd's file. */
-static void dup_onto(int oldfd, int newfd, void *ra)
+void xt_timers_fd_copied(int oldfd, int newfd, void *ra)
 {
 	int e = errno;
 	fd_forget(newfd, ra);
@@ -515,24 +520,6 @@ static void dup_onto(int oldfd, int newfd, void *ra)
 	if (s)
 		fd_map(newfd, s);
 	errno = e;
-}
-
-XT_EXPORT int dup2(int oldfd, int newfd)
-{
-	xt_ensure_init();
-	int r = xt_real.dup2(oldfd, newfd);
-	if (r >= 0 && oldfd != newfd)
-		dup_onto(oldfd, newfd, XT_CALLER);
-	return r;
-}
-
-XT_EXPORT int dup3(int oldfd, int newfd, int flags)
-{
-	xt_ensure_init();
-	int r = xt_real.dup3(oldfd, newfd, flags);
-	if (r >= 0)
-		dup_onto(oldfd, newfd, XT_CALLER);
-	return r;
 }
 
 /* --- sleeps ------------------------------------------------------------------------------- */

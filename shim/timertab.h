@@ -13,4 +13,11 @@ XT_HIDDEN void xt_timers_signal(int sig, const siginfo_t *si);
 /* xt_timers_fork_child forgets what a fork child does not inherit: POSIX timers and itimers. */
 XT_HIDDEN void xt_timers_fork_child(void);
 
+/* What the descriptor interposers (fds.c) tell the timerfd table: descriptor fd (or first to
+ * last) is about to be closed, the last descriptor of a timerfd deleting its timer (ra: where
+ * the program called); newfd now refers to what oldfd does. */
+XT_HIDDEN void xt_timers_fd_closing(int fd, void *ra);
+XT_HIDDEN void xt_timers_fds_closing(unsigned first, unsigned last, void *ra);
+XT_HIDDEN void xt_timers_fd_copied(int oldfd, int newfd, void *ra);
+
 #endif

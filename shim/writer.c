@@ -133,6 +133,12 @@ struct xt_thread *xt_enter(void)
 		xt_tl.depth++;
 		return t;
 	}
+	if (xt_unlikely(xt_clone_unadopted())) {
+		/* the first event of a copy made past the fork handlers: its buffers are the traced
+		 * process's, which writes them; the copy's events go to a trace of its own */
+		xt_clone_adopt();
+		t = xt_tl.t;
+	}
 	if (xt_unlikely(!t)) {
 		if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
 			return NULL;
