@@ -7,7 +7,8 @@
 #          threads and frees and allocations by reference run with the UBSan shim preloaded
 #          into the normal workloads.
 #   asan shim: the shim built with ASan+UBSan, preloaded into the normal workloads, on the
-#          tests of exact counts, references, threads, stacks, truncation and timers.
+#          tests of exact counts, references, threads, stacks (300 frames deep too: UBSan checks
+#          the unwinder's indices into its memo), truncation and timers.
 #          Until its constructor runs (after the ASan runtime's), the shim only passes calls
 #          through (see the Makefile and shim/lifecycle.h), so allocations made that early are
 #          not traced: the dlopen tests, whose frees of such blocks would be unknown, are left

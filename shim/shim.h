@@ -80,11 +80,14 @@ struct xt_thread {
 		unsigned epoch, cur;
 		struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
 		struct xt_unw_memo {
-			unsigned n, valid, ends_in_zero; /* steps s[0..n-1] unwound, s[n] the last */
+			/* s before n: an index past the end is an error -fsanitize=bounds reports,
+			 * which it does not check in a struct's last array */
 			struct xt_unw_step {
 				uint64_t ip, sp, bp;     /* the state at this frame */
 				uint64_t ra_slot, bp_slot; /* what unwinding it read (bp_slot 0: none) */
 			} s[XT_MAX_FRAMES + 16];
+			/* steps s[0..n-1] unwound, s[n] the last; end: how the walk ended at s[n] */
+			unsigned n, valid, end;
 		} memo[2];
 	} unw;
 	/* Events of signal handlers that interrupted this thread's own encoding: they wait here

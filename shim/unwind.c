@@ -485,28 +485,46 @@ static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
 	return r;
 }
 
-/* verify returns the first step of m from j on whose memory reads would now read otherwise,
- * or UINT_MAX when a walk from step j's state would repeat m exactly. Every address was inside
- * this thread's stack at or above step j's stack pointer, which equals the current walk's:
- * live stack, so the loads are safe. */
-static unsigned verify(const struct xt_unw_memo *m, unsigned j)
+/* How a memo's walk ended at its last step s[n]: the outermost frame (its return address
+ * undefined), a return address of 0 (read from s[n].ra_slot), or cut at the walk's max frames
+ * (s[n] is the state a longer walk would go on from). */
+enum { MEMO_END, MEMO_ZERO, MEMO_CUT };
+
+/* verify returns the first step of m in [j, to) whose memory reads would now read otherwise,
+ * or UINT_MAX when a walk from step j's state would repeat m's steps up to step to (and m's end,
+ * when to is m's last step). Every address was inside this thread's stack at or above step
+ * j's stack pointer, which equals the current walk's: live stack, so the loads are safe. */
+static unsigned verify(const struct xt_unw_memo *m, unsigned j, unsigned to)
 {
-	for (unsigned i = j; i < m->n; i++) {
+	for (unsigned i = j; i < to; i++) {
 		if (*(const uintptr_t *)m->s[i].ra_slot != m->s[i + 1].ip)
 			return i;
 		if (m->s[i].bp_slot && *(const uintptr_t *)m->s[i].bp_slot != m->s[i + 1].bp)
 			return i;
 	}
-	if (m->ends_in_zero && *(const uintptr_t *)m->s[m->n].ra_slot != 0)
-		return m->n;
+	if (to == m->n && m->end == MEMO_ZERO && *(const uintptr_t *)m->s[to].ra_slot != 0)
+		return to;
 	return UINT_MAX;
+}
+
+/* memo_done makes cur, whose steps s[0..n] the walk filled, the latest memo; returns n. */
+static int memo_done(struct xt_unw_cache *uc, struct xt_unw_memo *cur, unsigned n, unsigned end,
+		     int through_signal)
+{
+	cur->n = n;
+	cur->end = end;
+	cur->valid = !through_signal;
+	uc->cur ^= 1;
+	return (int)n;
 }
 
 /* A walk is a function of its state (pc, RSP, RBP) and of the stack words it reads. The memo
  * keeps the previous walk's state at each frame and where it read: when the walk reaches a
  * state the previous walk had and those words still hold the same values, the rest of the
  * walk is the previous one's, taken without unwinding (a caller's frames stay unchanged
- * while the program allocates further down). */
+ * while the program allocates further down). A memo holds at most max steps after the first,
+ * however deep the stack: a walk cut there records where it stopped, and a later walk that
+ * needs more frames than the memo has goes on unwinding from that state. */
 __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned max)
 {
 	struct xt_unw_cache *uc = &t->unw;
@@ -516,6 +534,9 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 		uc->memo[0].valid = uc->memo[1].valid = 0;
 		uc->epoch = epoch;
 	}
+	const unsigned steps = sizeof uc->memo[0].s / sizeof uc->memo[0].s[0];
+	if (max > steps - 1)
+		max = steps - 1; /* s[max] is the last step a walk writes */
 	uintptr_t lo = t->stack_lo, hi = t->stack_hi, ip, sp, bp;
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
 			 : "=r"(ip), "=r"(sp), "=r"(bp));
@@ -534,17 +555,25 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 				usable = 0;
 			} else if (j >= from && prev->s[j].sp == sp && prev->s[j].ip == ip &&
 				   prev->s[j].bp == bp) {
-				unsigned f = verify(prev, j);
+				/* prev's steps after j, as many as this walk still has room for */
+				unsigned take = prev->n - j < max - n ? prev->n - j : max - n;
+				unsigned f = verify(prev, j, j + take);
 				if (f == UINT_MAX) {
-					unsigned more = prev->n - j;
-					memcpy(&cur->s[n], &prev->s[j], (more + 1) * sizeof(cur->s[0]));
-					for (unsigned i = 0; i < more && n + i < max; i++)
+					memcpy(&cur->s[n], &prev->s[j], (take + 1) * sizeof(cur->s[0]));
+					for (unsigned i = 0; i < take; i++)
 						pcs[n + i] = prev->s[j + i + 1].ip;
-					cur->n = n + more;
-					cur->ends_in_zero = prev->ends_in_zero;
-					cur->valid = !through_signal;
-					uc->cur ^= 1;
-					return (int)(n + more < max ? n + more : max);
+					n += take;
+					unsigned end = j + take < prev->n ? MEMO_CUT : prev->end;
+					if (end != MEMO_CUT || n == max)
+						return memo_done(uc, cur, n, end, through_signal);
+					/* prev was cut shorter than this walk goes: unwind on from its
+					 * last state */
+					ip = cur->s[n].ip;
+					sp = cur->s[n].sp;
+					bp = cur->s[n].bp;
+					exact = exact && take == 0;
+					usable = 0;
+					continue;
 				}
 				from = f + 1; /* a match below f would read the changed word too */
 			}
@@ -555,18 +584,13 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 		st->bp = bp;
 		st->bp_slot = 0;
 		if (n == max)
-			return (int)n; /* cut short: not a memo */
+			return memo_done(uc, cur, n, MEMO_CUT, through_signal);
 		uint64_t r = rule_of(uc, ip, exact);
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_SP: cfa = sp + (uintptr_t)RULE_CFA_OFF(r); break;
 		case RULE_BP: cfa = bp + (uintptr_t)RULE_CFA_OFF(r); break;
-		case RULE_END:
-			cur->n = n;
-			cur->ends_in_zero = 0;
-			cur->valid = !through_signal;
-			uc->cur ^= 1;
-			return (int)n;
+		case RULE_END: return memo_done(uc, cur, n, MEMO_END, through_signal);
 		case RULE_SIGNAL: {
 			/* The kernel's signal frame: the handler returned to the trampoline with RSP at
 			 * the ucontext, which holds the interrupted registers. The next pc is an
@@ -601,13 +625,8 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 			st->bp_slot = at;
 			bp = *(const uintptr_t *)at;
 		}
-		if (!ra) {
-			cur->n = n;
-			cur->ends_in_zero = 1;
-			cur->valid = !through_signal;
-			uc->cur ^= 1;
-			return (int)n;
-		}
+		if (!ra)
+			return memo_done(uc, cur, n, MEMO_ZERO, through_signal);
 		pcs[n++] = ra;
 		sp = cfa;
 		ip = ra;
