@@ -50,8 +50,17 @@ struct walks {
  * are compared from the second. */
 static __attribute__((noinline)) void capture_max(struct walks *w, unsigned max)
 {
-	w->nd = xt_unwind_dwarf(thread_state(), w->dwarf, max);
+	w->nd = xt_unwind_dwarf(thread_state(), max);
 	w->nl = unw_backtrace((void **)w->lu, (int)max);
+	for (int i = 0; i < w->nd; i++)
+		w->dwarf[i] = xt_unwind_pc(&thread_state()->unw.memo, (unsigned)i);
+	/* the polynomial the walk kept of its frames is theirs */
+	uint64_t kept, poly = 0;
+	if (w->nd > 0 && xt_unwind_poly(&thread_state()->unw.memo, 0, &kept)) {
+		for (int i = w->nd; i-- > 0;)
+			poly = xt_stack_poly_step(poly, w->dwarf[i]);
+		assert_true(kept == poly);
+	}
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -167,10 +176,9 @@ static void test_repeated_walks_follow_changes(void **state)
 
 static void test_depth_limit(void **state)
 {
-	uintptr_t pcs[4];
 	struct walks w;
 	recurse(&w, 20);
-	assert_int_equal(xt_unwind_dwarf(thread_state(), pcs, 4), 4);
+	assert_int_equal(xt_unwind_dwarf(thread_state(), 4), 4);
 }
 
 /* Walks of stacks deeper than max, from every level of deep recursions: each takes what it can
@@ -178,9 +186,10 @@ static void test_depth_limit(void **state)
  * stays within max steps (the latest memo held the whole deeper walk once, past its array). */
 static void assert_deep_walk(const struct walks *w, unsigned max)
 {
-	const struct xt_unw_memo *m = &thread_state()->unw.memo[thread_state()->unw.cur];
-	if (m->valid && m->n > max)
-		fail_msg("the memo holds %u steps, more than the walk's %u frames", m->n, max);
+	const struct xt_unw_memo *m = &thread_state()->unw.memo;
+	if (m->top - m->base > max)
+		fail_msg("the memo holds %u steps, more than the walk's %u frames", m->top - m->base,
+			 max);
 	assert_same_frames(w, 2);
 	assert_true(w->nd <= (int)max);
 }
@@ -259,7 +268,7 @@ static void on_signal(int sig)
 
 static void on_signal_dwarf_only(int sig)
 {
-	sig_n = xt_unwind_dwarf(thread_state(), sig_walks.dwarf, 128);
+	sig_n = xt_unwind_dwarf(thread_state(), 128);
 }
 
 static __attribute__((noinline)) void raise_from(int depth)
@@ -299,8 +308,7 @@ static void test_through_signal_frames(void **state)
 static void test_no_bounds_no_walk(void **state)
 {
 	struct xt_thread *t = calloc(1, sizeof *t);
-	uintptr_t pcs[8];
-	assert_int_equal(xt_unwind_dwarf(t, pcs, 8), -1);
+	assert_int_equal(xt_unwind_dwarf(t, 8), -1);
 	free(t);
 }
 
