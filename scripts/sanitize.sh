@@ -7,8 +7,9 @@
 #          signals, threads, frees and allocations by reference, and descriptors and raw clones
 #          run with the UBSan shim preloaded into the normal workloads.
 #   asan shim: the shim built with ASan+UBSan, preloaded into the normal workloads, on the
-#          tests of exact counts, references, threads, stacks, truncation, timers, and
-#          descriptors and raw clones.
+#          tests of exact counts, references, threads, stacks (300 frames deep too: UBSan checks
+#          the unwinder's indices into its memo), truncation, timers, and descriptors and raw
+#          clones.
 #          Until its constructor runs (after the ASan runtime's), the shim only passes calls
 #          through (see the Makefile and shim/lifecycle.h), so allocations made that early are
 #          not traced: the dlopen tests, whose frees of such blocks would be unknown, are left

@@ -74,18 +74,26 @@ struct xt_thread {
 	struct xt_type_memo {
 		uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
 	} types[1024];
-	/* The DWARF walk's frame rules by return address, valid for code epoch epoch, and its
-	 * last two walks (memo[cur] the latest), see unwind.c. */
+	/* The DWARF walk's frame rules by return address, valid for code epoch epoch, and the memo
+	 * of its last walk: its steps outermost first, s[base] the last and s[top] the first, with
+	 * room above for the next walk's new steps (see unwind.c). */
 	struct xt_unw_cache {
-		unsigned epoch, cur;
+		unsigned epoch;
 		struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
 		struct xt_unw_memo {
-			unsigned n, valid, ends_in_zero; /* steps s[0..n-1] unwound, s[n] the last */
+			/* s before the counters: -fsanitize=bounds checks indices into s, which it
+			 * does not in a struct's last array */
 			struct xt_unw_step {
-				uint64_t ip, sp, bp;     /* the state at this frame */
-				uint64_t ra_slot, bp_slot; /* what unwinding it read (bp_slot 0: none) */
-			} s[XT_MAX_FRAMES + 16];
-		} memo[2];
+				uint64_t ip, sp, bp; /* the state at this frame */
+				uint64_t hash; /* polynomial of the return addresses outward (unwind.h) */
+				/* where unwinding read, from sp: the return address, and RBP (plus one;
+				 * 0: not read) */
+				uint32_t ra_off, bp_off;
+			} s[2 * (XT_MAX_FRAMES + 16)];
+			unsigned base, top;
+			unsigned end;   /* how the walk ended at s[base]: XT_WALK_* (unwind.h) */
+			unsigned match; /* a walk may take its steps (not through a signal frame) */
+		} memo;
 	} unw;
 	/* Events of signal handlers that interrupted this thread's own encoding: they wait here
 	 * and are written right after the interrupted event (a ring: tail is the handler's, head

@@ -2,25 +2,29 @@
  *
  * XTRACE_UNWIND picks the walk: dwarf (unwind.c: cached DWARF frame rules, with libunwind for
  * the stacks it cannot follow), libunwind's unw_backtrace alone, a frame-pointer walk bounded by
- * the thread's stack, or none (the calling address alone). Stacks are deduplicated by an XXH3
- * hash of their frames: a small per-thread cache first, then the shared lock-free table of the
- * generation. */
+ * the thread's stack, or none (the calling address alone). Stacks are deduplicated by a hash of
+ * their frames: a small per-thread cache first, then the shared lock-free table of the
+ * generation. The hash is a polynomial in the frames (unwind.h), mixed: the dwarf walk keeps
+ * the frames it shares with the previous walk where they were, with their polynomials, so a
+ * stack the cache knows costs the frames that changed, and its frames are copied out only for
+ * the table. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <string.h>
-
-#define XXH_INLINE_ALL
-#include <xxhash.h>
 
 #include "intern.h"
 #include "stacks.h"
 #include "unwind.h"
 
 static struct xt_intern tab[2];
+static uint64_t poly_pow[XT_MAX_FRAMES]; /* XT_STACK_POLY_B^k */
 
 bool xt_stacks_init(void)
 {
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	poly_pow[0] = 1;
+	for (unsigned k = 1; k < XT_MAX_FRAMES; k++)
+		poly_pow[k] = poly_pow[k - 1] * XT_STACK_POLY_B;
 	return xt_intern_init_pair(tab, 1u << 17, 64u << 20);
 }
 
@@ -59,13 +63,49 @@ static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
 	return keep_from(pcs, depth, raw, n, ra);
 }
 
-static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, uintptr_t ra)
+/* stack_poly is the polynomial of n frames (unwind.h), its products independent of each other. */
+static uint64_t stack_poly(const uintptr_t *pcs, unsigned n)
 {
-	uintptr_t raw[XT_MAX_FRAMES + XT_SKIP_MAX];
-	int n = xt_unwind_dwarf(t, raw, depth + XT_SKIP_MAX);
-	if (n < 0)
+	uint64_t p = 0;
+	for (unsigned k = 0; k < n; k++)
+		p += pcs[k] * poly_pow[k];
+	return p;
+}
+
+/* stack_hash mixes a stack's polynomial into its hash (splitmix64's finalizer: every bit of the
+ * polynomial moves the table slot); never 0, the cache's empty mark. */
+static uint64_t stack_hash(uint64_t poly)
+{
+	uint64_t h = (poly ^ (poly >> 30)) * 0xbf58476d1ce4e5b9ull;
+	h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+	return (h ^ (h >> 31)) | 1;
+}
+
+/* walk_dwarf gives the frames from the one returning to ra, at most depth. When the walk knows
+ * their polynomial (it was not cut short), it stores it in *poly and leaves them in the
+ * thread's memo, from frame *first on; otherwise it copies them to pcs. Returns the frames'
+ * count and whether they are in the memo (in *in_memo). */
+static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, uintptr_t ra,
+			   int *in_memo, uint64_t *poly, unsigned *first)
+{
+	int got = xt_unwind_dwarf(t, depth + XT_SKIP_MAX);
+	if (got < 0)
 		return walk_libunwind(pcs, depth, ra);
-	return keep_from(pcs, depth, raw, n, ra);
+	const struct xt_unw_memo *m = &t->unw.memo;
+	unsigned n = (unsigned)got, start = 0;
+	while (start < n && start < XT_SKIP_MAX && xt_unwind_pc(m, start) != ra)
+		start++;
+	if (start == n || start == XT_SKIP_MAX)
+		start = 0;
+	if (n - start <= depth && xt_unwind_poly(m, start, poly)) {
+		*in_memo = 1;
+		*first = start;
+		return n - start;
+	}
+	unsigned k = n - start < depth ? n - start : depth;
+	for (unsigned i = 0; i < k; i++)
+		pcs[i] = xt_unwind_pc(m, start + i);
+	return k;
 }
 
 /* walk_fp follows saved frame pointers from this function's frame, checking each against the
@@ -92,49 +132,68 @@ static unsigned walk_fp(const struct xt_thread *t, uintptr_t *pcs, unsigned dept
 	return k;
 }
 
+/* intern_frames interns the n frames in pcs, or, when in_memo, those in the thread's memo from
+ * frame first on (copied to pcs). */
+static uint64_t intern_frames(struct xt_thread *t, uint64_t g, uint64_t h, uintptr_t *pcs,
+			      unsigned n, int in_memo, unsigned first)
+{
+	for (unsigned i = 0; in_memo && i < n; i++)
+		pcs[i] = xt_unwind_pc(&t->unw.memo, first + i);
+	return xt_intern(&tab[g & 1], h, pcs, n * (uint32_t)sizeof(pcs[0]));
+}
+
 uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 {
 	uintptr_t pcs[XT_MAX_FRAMES];
 	uintptr_t ra = (uintptr_t)caller_ra;
-	unsigned n = 0, depth = xt_config.stack_depth;
-	if (!xt_tl.unwinding) {
+	unsigned n = 0, depth = xt_config.stack_depth, first = 0;
+	uint64_t poly = 0;
+	int walking = !xt_tl.unwinding, in_memo = 0; /* in_memo: a dwarf walk left them there */
+	if (walking) {
+		/* raised until the stack is interned: a signal handler's event meanwhile records
+		 * only its caller, and leaves the memo that may hold the frames alone */
 		xt_tl.unwinding++;
 		if (xt_config.unwind == XT_UNWIND_DWARF)
-			n = walk_dwarf(t, pcs, depth, ra);
+			n = walk_dwarf(t, pcs, depth, ra, &in_memo, &poly, &first);
 		else if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
 			n = walk_libunwind(pcs, depth, ra);
 		else if (xt_config.unwind == XT_UNWIND_FP)
 			n = walk_fp(t, pcs, depth, ra);
-		xt_tl.unwinding--;
 	}
 	if (n == 0) {
 		/* XTRACE_UNWIND=none, a failed walk, or a signal handler interrupting a walk. */
 		pcs[0] = ra;
 		n = 1;
+		in_memo = 0;
 	}
+	uint64_t h = stack_hash(in_memo ? poly : stack_poly(pcs, n));
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	uint64_t h = XXH3_64bits(pcs, n * sizeof(pcs[0])) | 1;
-	if (xt_tl.tabling) /* a signal handler interrupted this thread at its memos: go past them */
-		return xt_intern(&tab[g & 1], h, pcs, n * (uint32_t)sizeof(pcs[0]));
-	xt_tl.tabling++;
-	atomic_signal_fence(memory_order_seq_cst);
-	if (t->cache_gen != g) {
-		memset(t->stack_cache_hash, 0, sizeof(t->stack_cache_hash));
-		t->cache_gen = g;
-	}
-	unsigned slot = (unsigned)h & 31;
 	uint64_t id;
-	if (t->stack_cache_hash[slot] == h) {
-		id = t->stack_cache_id[slot];
+	if (xt_tl.tabling) {
+		/* a signal handler interrupted this thread at its memos: go past them */
+		id = intern_frames(t, g, h, pcs, n, in_memo, first);
 	} else {
-		id = xt_intern(&tab[g & 1], h, pcs, n * (uint32_t)sizeof(pcs[0]));
-		if (id) {
-			t->stack_cache_hash[slot] = h;
-			t->stack_cache_id[slot] = id;
+		xt_tl.tabling++;
+		atomic_signal_fence(memory_order_seq_cst);
+		if (t->cache_gen != g) {
+			memset(t->stack_cache_hash, 0, sizeof(t->stack_cache_hash));
+			t->cache_gen = g;
 		}
+		unsigned slot = (unsigned)h & 31;
+		if (t->stack_cache_hash[slot] == h) {
+			id = t->stack_cache_id[slot];
+		} else {
+			id = intern_frames(t, g, h, pcs, n, in_memo, first);
+			if (id) {
+				t->stack_cache_hash[slot] = h;
+				t->stack_cache_id[slot] = id;
+			}
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		xt_tl.tabling--;
 	}
-	atomic_signal_fence(memory_order_seq_cst);
-	xt_tl.tabling--;
+	if (walking)
+		xt_tl.unwinding--;
 	return id;
 }
 

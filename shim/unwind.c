@@ -485,88 +485,149 @@ static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
 	return r;
 }
 
-/* verify returns the first step of m from j on whose memory reads would now read otherwise,
- * or UINT_MAX when a walk from step j's state would repeat m exactly. Every address was inside
- * this thread's stack at or above step j's stack pointer, which equals the current walk's:
- * live stack, so the loads are safe. */
-static unsigned verify(const struct xt_unw_memo *m, unsigned j)
+enum { STEPS = sizeof(((struct xt_unw_memo *)0)->s) / sizeof(struct xt_unw_step) };
+
+/* verify returns the first of the memo's steps p, p-1, ..., p-take+1 whose memory reads would
+ * now read otherwise, or UINT_MAX when a walk from step p's state would repeat the memo's steps
+ * down to p-take (and the memo's end, when that is its outermost step). Every address was
+ * inside this thread's stack at or above step p's stack pointer, which equals the current
+ * walk's: live stack, so the loads are safe. */
+static unsigned verify(const struct xt_unw_memo *m, unsigned p, unsigned take)
 {
-	for (unsigned i = j; i < m->n; i++) {
-		if (*(const uintptr_t *)m->s[i].ra_slot != m->s[i + 1].ip)
+	for (unsigned i = p; i > p - take; i--) {
+		const struct xt_unw_step *s = &m->s[i];
+		if (*(const uintptr_t *)(s->sp + s->ra_off) != m->s[i - 1].ip)
 			return i;
-		if (m->s[i].bp_slot && *(const uintptr_t *)m->s[i].bp_slot != m->s[i + 1].bp)
+		if (s->bp_off && *(const uintptr_t *)(s->sp + s->bp_off - 1) != m->s[i - 1].bp)
 			return i;
 	}
-	if (m->ends_in_zero && *(const uintptr_t *)m->s[m->n].ra_slot != 0)
-		return m->n;
+	const struct xt_unw_step *last = &m->s[p - take];
+	if (p - take == m->base && m->end == XT_WALK_ZERO &&
+	    *(const uintptr_t *)(last->sp + last->ra_off) != 0)
+		return p - take;
 	return UINT_MAX;
 }
 
+/* hash_steps gives steps lo+1..hi the polynomials of the frames outward of them, from step
+ * lo's. */
+static void hash_steps(struct xt_unw_memo *m, unsigned lo, unsigned hi)
+{
+	for (unsigned i = lo + 1; i <= hi; i++)
+		m->s[i].hash = xt_stack_poly_step(m->s[i - 1].hash, m->s[i - 1].ip);
+}
+
+/* walk_done makes the memo the walk whose n steps after its first are at the top of the array
+ * (s[STEPS-1] its first) and whose last step is there too; returns n. */
+static int walk_done(struct xt_unw_memo *m, unsigned n, unsigned end, int through_signal)
+{
+	memmove(&m->s[0], &m->s[STEPS - 1 - n], (n + 1) * sizeof(m->s[0]));
+	m->base = 0;
+	m->top = n;
+	m->end = end;
+	m->match = !through_signal;
+	if (end != XT_WALK_CUT) {
+		m->s[0].hash = 0; /* no frames */
+		hash_steps(m, 0, n);
+	}
+	return (int)n;
+}
+
+/* walk_joined makes the memo the walk whose first n steps are at the top of the array and
+ * whose steps from there on are the memo's s[lo..p] (s[p] the state the walk reached);
+ * returns how many frames. Only the steps that changed are moved and hashed. */
+static int walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned n, unsigned end)
+{
+	memmove(&m->s[p + 1], &m->s[STEPS - n], n * sizeof(m->s[0]));
+	m->base = lo;
+	m->top = p + n;
+	m->end = end;
+	m->match = 1;
+	if (end != XT_WALK_CUT)
+		hash_steps(m, p, p + n);
+	return (int)(m->top - m->base);
+}
+
 /* A walk is a function of its state (pc, RSP, RBP) and of the stack words it reads. The memo
- * keeps the previous walk's state at each frame and where it read: when the walk reaches a
- * state the previous walk had and those words still hold the same values, the rest of the
- * walk is the previous one's, taken without unwinding (a caller's frames stay unchanged
- * while the program allocates further down). */
-__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned max)
+ * keeps the last walk's state at each frame, outermost first, and where it read: when a walk
+ * reaches a state the last one had and those words still hold the same values, the rest of
+ * the walk is the last one's, kept where it is (a caller's frames stay unchanged while the
+ * program allocates further down). The new steps are written from the array's other end and
+ * moved next to the kept ones, so a walk costs the frames that changed and the reads that
+ * check the others. Each step carries the polynomial of the frames outward of it (unwind.h),
+ * so the stack's hash costs the changed frames too. A memo holds at most max steps after its
+ * first, however deep the stack: a walk cut there records where it stopped, and a later walk
+ * that needs more frames than the memo has goes on unwinding from that state. */
+__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 {
 	struct xt_unw_cache *uc = &t->unw;
+	struct xt_unw_memo *m = &uc->memo;
 	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
 	if (xt_unlikely(uc->epoch != epoch)) {
 		memset(uc->e, 0, sizeof(uc->e));
-		uc->memo[0].valid = uc->memo[1].valid = 0;
+		m->match = 0;
 		uc->epoch = epoch;
 	}
+	if (max > STEPS / 2 - 1)
+		max = STEPS / 2 - 1; /* the memo and a walk's new steps fit side by side */
 	uintptr_t lo = t->stack_lo, hi = t->stack_hi, ip, sp, bp;
 	__asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
 			 : "=r"(ip), "=r"(sp), "=r"(bp));
 	if (sp < lo || sp >= hi)
 		return -1; /* no bounds, or on another stack (a signal stack, a coroutine) */
-	const struct xt_unw_memo *prev = &uc->memo[uc->cur];
-	struct xt_unw_memo *cur = &uc->memo[uc->cur ^ 1];
-	cur->valid = 0;
-	unsigned n = 0, j = 0, from = 0; /* prev's step at or above sp; no match tried below from */
-	int usable = prev->valid, exact = 1, through_signal = 0;
+	int usable = m->match;
+	if (usable && m->top + max + 2 > STEPS) {
+		/* make room above the memo for this walk's steps */
+		memmove(&m->s[0], &m->s[m->base], (m->top - m->base + 1) * sizeof(m->s[0]));
+		m->top -= m->base;
+		m->base = 0;
+	}
+	/* the memo's step j (from its first) is s[top - j]; this walk's step n is s[STEPS-1-n] */
+	const unsigned top = m->top, last = usable ? m->top - m->base : 0;
+	unsigned n = 0, j = 0, from = 0; /* the memo's step at or above sp; no match tried below from */
+	int exact = 1, through_signal = 0;
 	for (;;) {
 		if (usable) {
-			while (j <= prev->n && prev->s[j].sp < sp)
+			while (j <= last && m->s[top - j].sp < sp)
 				j++;
-			if (j > prev->n) {
+			if (j > last) {
 				usable = 0;
-			} else if (j >= from && prev->s[j].sp == sp && prev->s[j].ip == ip &&
-				   prev->s[j].bp == bp) {
-				unsigned f = verify(prev, j);
+			} else if (j >= from && m->s[top - j].sp == sp && m->s[top - j].ip == ip &&
+				   m->s[top - j].bp == bp) {
+				/* the memo's steps after j, as many as this walk still has room for */
+				unsigned take = last - j < max - n ? last - j : max - n;
+				unsigned f = verify(m, top - j, take);
 				if (f == UINT_MAX) {
-					unsigned more = prev->n - j;
-					memcpy(&cur->s[n], &prev->s[j], (more + 1) * sizeof(cur->s[0]));
-					for (unsigned i = 0; i < more && n + i < max; i++)
-						pcs[n + i] = prev->s[j + i + 1].ip;
-					cur->n = n + more;
-					cur->ends_in_zero = prev->ends_in_zero;
-					cur->valid = !through_signal;
-					uc->cur ^= 1;
-					return (int)(n + more < max ? n + more : max);
+					unsigned end = j + take < last ? XT_WALK_CUT : m->end;
+					if (end != XT_WALK_CUT || n + take == max)
+						return walk_joined(m, top - j - take, top - j, n, end);
+					/* the memo was cut shorter than this walk goes: its steps join this
+					 * walk's, which unwinds on from the last of them */
+					memmove(&m->s[STEPS - 1 - n - take], &m->s[top - j - take],
+						(take + 1) * sizeof(m->s[0]));
+					n += take;
+					ip = m->s[STEPS - 1 - n].ip;
+					sp = m->s[STEPS - 1 - n].sp;
+					bp = m->s[STEPS - 1 - n].bp;
+					exact = exact && take == 0;
+					usable = 0;
+					continue;
 				}
-				from = f + 1; /* a match below f would read the changed word too */
+				from = top - f + 1; /* a match below f would read the changed word too */
 			}
 		}
-		struct xt_unw_step *st = &cur->s[n];
+		struct xt_unw_step *st = &m->s[STEPS - 1 - n];
 		st->ip = ip;
 		st->sp = sp;
 		st->bp = bp;
-		st->bp_slot = 0;
+		st->ra_off = st->bp_off = 0;
 		if (n == max)
-			return (int)n; /* cut short: not a memo */
+			return walk_done(m, n, XT_WALK_CUT, through_signal);
 		uint64_t r = rule_of(uc, ip, exact);
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_SP: cfa = sp + (uintptr_t)RULE_CFA_OFF(r); break;
 		case RULE_BP: cfa = bp + (uintptr_t)RULE_CFA_OFF(r); break;
-		case RULE_END:
-			cur->n = n;
-			cur->ends_in_zero = 0;
-			cur->valid = !through_signal;
-			uc->cur ^= 1;
-			return (int)n;
+		case RULE_END: return walk_done(m, n, XT_WALK_END, through_signal);
 		case RULE_SIGNAL: {
 			/* The kernel's signal frame: the handler returned to the trampoline with RSP at
 			 * the ucontext, which holds the interrupted registers. The next pc is an
@@ -582,7 +643,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 			ip = (uintptr_t)g[REG_RIP];
 			bp = (uintptr_t)g[REG_RBP];
 			sp = nsp;
-			pcs[n++] = ip;
+			n++;
 			exact = 1;
 			through_signal = 1;
 			usable = 0;
@@ -590,25 +651,20 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 		}
 		default: return -1;
 		}
-		if (cfa <= sp || cfa > hi || (cfa & 7))
+		if (cfa <= sp || cfa > hi || (cfa & 7) || cfa - sp > UINT32_MAX)
 			return -1;
-		st->ra_slot = cfa - 8;
-		uintptr_t ra = *(const uintptr_t *)st->ra_slot;
+		st->ra_off = (uint32_t)(cfa - 8 - sp);
+		uintptr_t ra = *(const uintptr_t *)(cfa - 8);
 		if (RULE_BP_SAVED(r)) {
 			uintptr_t at = cfa + (uintptr_t)RULE_BP_OFF(r);
-			if (at < sp || at + 8 > hi || (at & 7))
+			if (at < sp || at + 8 > hi || (at & 7) || at - sp >= UINT32_MAX)
 				return -1;
-			st->bp_slot = at;
+			st->bp_off = (uint32_t)(at - sp + 1);
 			bp = *(const uintptr_t *)at;
 		}
-		if (!ra) {
-			cur->n = n;
-			cur->ends_in_zero = 1;
-			cur->valid = !through_signal;
-			uc->cur ^= 1;
-			return (int)n;
-		}
-		pcs[n++] = ra;
+		if (!ra)
+			return walk_done(m, n, XT_WALK_ZERO, through_signal);
+		n++;
 		sp = cfa;
 		ip = ra;
 		exact = 0;
@@ -617,7 +673,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 
 void xt_unwind_thread_start(struct xt_thread *t)
 {
-	t->unw.memo[0].valid = t->unw.memo[1].valid = 0;
+	t->unw.memo.match = 0;
 }
 
 void xt_unwind_code_unmapped(void)

@@ -21,6 +21,7 @@
 
 struct worker {
 	long iterations;
+	int levels; /* recursive frames the loop runs under */
 	unsigned seed;
 	void *ring[RING];
 };
@@ -98,15 +99,35 @@ __attribute__((noinline)) static void run_loop(struct worker *w)
 	}
 }
 
+/* run_deep runs the loop under levels more frames of its own. */
+__attribute__((noinline)) static void run_deep(struct worker *w, int levels)
+{
+	if (levels)
+		run_deep(w, levels - 1);
+	else
+		run_loop(w);
+	KEEP(w);
+}
+
+/* run_worker adds no frame of its own: at 0 levels the loop's caller is the thread's first. */
+__attribute__((always_inline)) static inline void run_worker(struct worker *w)
+{
+	if (w->levels)
+		run_deep(w, w->levels);
+	else
+		run_loop(w);
+}
+
 static void *worker_main(void *arg)
 {
-	run_loop(arg);
+	run_worker(arg);
 	return NULL;
 }
 
-/* run_threads runs `threads` workers of `iterations` each: thread 0 is the calling thread, so
- * one thread means no pthread_create at all. Returns 0, or 1 if a thread could not start. */
-static int run_threads(int threads, long iterations)
+/* run_threads runs `threads` workers of `iterations` each, their loops under `levels` more
+ * frames: thread 0 is the calling thread, so one thread means no pthread_create at all.
+ * Returns 0, or 1 if a thread could not start. */
+static int run_threads(int threads, long iterations, int levels)
 {
 	struct worker *w = calloc((size_t)threads, sizeof *w);
 	pthread_t *tid = calloc((size_t)threads, sizeof *tid);
@@ -114,12 +135,13 @@ static int run_threads(int threads, long iterations)
 		return 1;
 	for (int t = 0; t < threads; t++) {
 		w[t].iterations = iterations;
+		w[t].levels = levels;
 		w[t].seed = 0x9e3779b9u * (unsigned)(t + 1);
 	}
 	for (int t = 1; t < threads; t++)
 		if (pthread_create(&tid[t], NULL, worker_main, &w[t]) != 0)
 			return 1;
-	run_loop(&w[0]);
+	run_worker(&w[0]);
 	for (int t = 1; t < threads; t++)
 		pthread_join(tid[t], NULL);
 	free(tid);

@@ -18,5 +18,5 @@ int main(int argc, char **argv)
 	}
 	/* two events (a malloc and a free) per iteration */
 	long iterations = (long)(events / 2.0 / threads + 0.5);
-	return run_threads(threads, iterations);
+	return run_threads(threads, iterations, 0);
 }

@@ -215,6 +215,160 @@ static void test_callchain_depth2_fp(void **state)
 	check_chain((const char *const[]){ "XTRACE_STACK_DEPTH=2", "XTRACE_UNWIND=fp", NULL }, 2);
 }
 
+/* Deep stacks: deepstack's allocations, 300 frames deep and more, recorded at
+ * XTRACE_STACK_DEPTH 64 and 128 by every unwinder. Each allocation's size names the call path
+ * it was made from (see tests/workloads/deepstack.c), so every recorded stack is checked frame
+ * by frame: the program's frames from the innermost outwards, exactly, up to the depth; past
+ * main, only frames outside the program. */
+enum { FN_OTHER, FN_NODE, FN_LEAF, FN_DIVE, FN_BUILD, FN_EXPR, FN_TERM, FN_FACTOR, FN_MAIN };
+static const char *const deep_fn[] = { "?", "node", "leaf", "dive", "build", "expr", "term",
+				       "factor", "main" };
+
+struct deep_ctx {
+	xtrace_symbolizer *sym;
+	struct h_addrset fn; /* pc -> FN_* */
+	size_t depth;        /* XTRACE_STACK_DEPTH */
+	uint64_t seen, good;
+	char bad[1024]; /* the first stack not as expected, for the failure message */
+};
+
+static int deep_fn_of(struct deep_ctx *c, const xtrace_reader *r, uint64_t pc)
+{
+	uint64_t id;
+	if (h_addrset_take(&c->fn, pc, &id)) {
+		h_addrset_put(&c->fn, pc, id);
+		return (int)id;
+	}
+	struct xtrace_frame f;
+	xtrace_symbolize(c->sym, r, pc, &f);
+	id = FN_OTHER;
+	for (int k = FN_NODE; f.function && k <= FN_MAIN; k++)
+		if (!strcmp(f.function, deep_fn[k]))
+			id = (uint64_t)k;
+	h_addrset_put(&c->fn, pc, id);
+	return (int)id;
+}
+
+/* deep_expected writes the program's frames of an allocation of size (innermost first) into
+ * want and returns how many, or 0 for a size deepstack does not make. */
+static size_t deep_expected(uint64_t size, int *want, size_t cap)
+{
+	uint64_t site = size / 1000, level = size % 1000;
+	static const int parse_fn[3] = { FN_EXPR, FN_TERM, FN_FACTOR };
+	size_t n = 0;
+	if (level + 4 > cap)
+		return 0;
+	want[n++] = FN_NODE;
+	switch (site) {
+	case 1: /* leaf under level dives */
+		want[n++] = FN_LEAF;
+		for (uint64_t i = 0; i < level; i++)
+			want[n++] = FN_DIVE;
+		break;
+	case 2: case 3: /* build, before and after its recursion */
+		for (uint64_t i = 0; i <= level; i++)
+			want[n++] = FN_BUILD;
+		break;
+	case 4: case 5: case 6: /* expr, term, factor */
+		if (parse_fn[level % 3] != FN_EXPR + (int)(site - 4))
+			return 0;
+		for (uint64_t i = 0; i <= level; i++)
+			want[n++] = parse_fn[(level - i) % 3];
+		break;
+	default:
+		return 0;
+	}
+	want[n++] = FN_MAIN;
+	return n;
+}
+
+static void deep_alloc(struct h_summary *s, xtrace_reader *r, const struct xtrace_event *ev,
+		       const struct xtrace_alloc_type *t, bool mine)
+{
+	struct deep_ctx *c = s->ctx;
+	if (!mine || t->api != 0)
+		return;
+	c->seen++;
+	int want[1024];
+	size_t nw = deep_expected(t->elem_size * t->count, want, 1024);
+	const uint64_t *pcs;
+	size_t n = xtrace_stack(r, ev->args[2], &pcs);
+	/* exactly the program's frames up to the depth, and none of them past main */
+	bool ok = nw > 0 && n == (nw < c->depth ? n : c->depth) && (nw >= c->depth || n >= nw);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = deep_fn_of(c, r, pcs[i]) == (i < nw ? want[i] : FN_OTHER);
+	if (ok) {
+		c->good++;
+		return;
+	}
+	if (c->bad[0])
+		return;
+	int l = snprintf(c->bad, sizeof c->bad, "size %llu: %zu frames (%zu expected before main's "
+			 "callers):", (unsigned long long)(t->elem_size * t->count), n, nw);
+	for (size_t i = 0; i < n && l < (int)sizeof c->bad; i++)
+		l += snprintf(c->bad + l, sizeof c->bad - (size_t)l, " %s",
+			      deep_fn[deep_fn_of(c, r, pcs[i])]);
+}
+
+/* check_deep runs deepstack mode untraced, then traced with every unwinder at both depths:
+ * the same output, a valid trace, and every stack exactly as deep_expected says. */
+static void check_deep(const char *mode, const char *n, uint64_t want_allocs)
+{
+	struct h_run plain;
+	h_plain(&plain, H_ARGV((char *)h_workload("deepstack"), (char *)mode, (char *)n));
+	h_expect_exit(&plain, 0);
+	static const char *const unwinders[] = { "dwarf", "libunwind", "fp" };
+	static const size_t depths[] = { 64, 128 };
+	for (size_t u = 0; u < 3; u++) {
+		for (size_t d = 0; d < 2; d++) {
+			char uenv[64], denv[64];
+			h_fmt(uenv, sizeof uenv, "XTRACE_UNWIND=%s", unwinders[u]);
+			h_fmt(denv, sizeof denv, "XTRACE_STACK_DEPTH=%zu", depths[d]);
+			struct h_run r;
+			h_traced(&r, (const char *const[]){ uenv, denv, NULL },
+				 H_ARGV((char *)h_workload("deepstack"), (char *)mode, (char *)n));
+			h_expect_exit(&r, 0);
+			assert_string_equal(r.out, plain.out);
+			char trace[PATH_MAX];
+			h_one_trace(&r, trace);
+			h_validate(trace);
+			struct deep_ctx c = { .sym = xtrace_symbolizer_new(), .depth = depths[d] };
+			assert_non_null(c.sym);
+			struct h_summary s = { .focus = "deepstack", .on_alloc = deep_alloc, .ctx = &c };
+			h_summarize_clean(trace, &s);
+			xtrace_symbolizer_free(c.sym);
+			h_addrset_free(&c.fn);
+			if (c.seen != want_allocs || c.good != c.seen)
+				fail_msg("deepstack %s %s, %s %s: %llu of %llu allocations (%llu expected) "
+					 "with their stacks as expected; first other: %s", mode, n, uenv,
+					 denv, (unsigned long long)c.good, (unsigned long long)c.seen,
+					 (unsigned long long)want_allocs, c.bad);
+			h_run_free(&r);
+		}
+	}
+	h_run_free(&plain);
+}
+
+/* one helper called at shallow and deep depths in turn: 20 + 20 allocations */
+static void test_deep_alternating_depths(void **state)
+{
+	check_deep("alternate", "300", 40);
+}
+
+/* a builder allocating at every level of a 300-deep recursion, down and back up */
+static void test_deep_recursive_builder(void **state)
+{
+	check_deep("build", "300", 600);
+}
+
+/* three mutually recursive functions 100 parentheses deep (305 frames): per level of
+ * parentheses, expr, term and factor allocate once on the way down, and term and expr once more
+ * for the "*2+3" after each closing one */
+static void test_deep_recursive_descent(void **state)
+{
+	check_deep("parse", "100", 603);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +380,9 @@ int main(void)
 		cmocka_unit_test(test_signal_handler_stacks),
 		cmocka_unit_test(test_callchain_depth2),
 		cmocka_unit_test(test_callchain_depth2_fp),
+		cmocka_unit_test(test_deep_alternating_depths),
+		cmocka_unit_test(test_deep_recursive_builder),
+		cmocka_unit_test(test_deep_recursive_descent),
 	};
 	return h_finish(cmocka_run_group_tests_name("stacks", tests, NULL, NULL));
 }

@@ -1,6 +1,7 @@
 /* test_unwind.c: the shim's DWARF walk (shim/unwind.c) gives the frames libunwind gives, from
  * the main thread, another thread, frames of every shape the compiler makes (deep recursion,
- * alloca, frame pointers or none), libc's own frames and through a signal frame; it gives up
+ * alloca, frame pointers or none), libc's own frames and through a signal frame, and the first
+ * frames of stacks deeper than it walks, its memo of the last walk staying in bounds; it gives up
  * (so the shim asks libunwind) on a signal stack; dlclose empties its cache. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -36,17 +37,36 @@ static struct xt_thread *thread_state(void)
 	return t;
 }
 
+/* The most frames the shim asks for: XTRACE_STACK_DEPTH's 128 and its own frames. */
+#define MAX_WALK 136
+
 struct walks {
-	uintptr_t dwarf[128], lu[128];
+	uintptr_t dwarf[MAX_WALK], lu[MAX_WALK];
 	int nd, nl;
 };
 
-/* capture walks the stack both ways from the same frame. Each list's first entry is a return
- * address inside capture itself (two different calls), so lists are compared from the second. */
+/* capture_max walks the stack both ways from the same frame, max frames at most. Each list's
+ * first entry is a return address inside capture_max itself (two different calls), so lists
+ * are compared from the second. */
+static __attribute__((noinline)) void capture_max(struct walks *w, unsigned max)
+{
+	w->nd = xt_unwind_dwarf(thread_state(), max);
+	w->nl = unw_backtrace((void **)w->lu, (int)max);
+	for (int i = 0; i < w->nd; i++)
+		w->dwarf[i] = xt_unwind_pc(&thread_state()->unw.memo, (unsigned)i);
+	/* the polynomial the walk kept of its frames is theirs */
+	uint64_t kept, poly = 0;
+	if (w->nd > 0 && xt_unwind_poly(&thread_state()->unw.memo, 0, &kept)) {
+		for (int i = w->nd; i-- > 0;)
+			poly = xt_stack_poly_step(poly, w->dwarf[i]);
+		assert_true(kept == poly);
+	}
+	__asm__ volatile("" ::: "memory");
+}
+
 static __attribute__((noinline)) void capture(struct walks *w)
 {
-	w->nd = xt_unwind_dwarf(thread_state(), w->dwarf, 128);
-	w->nl = unw_backtrace((void **)w->lu, 128);
+	capture_max(w, 128);
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -156,10 +176,86 @@ static void test_repeated_walks_follow_changes(void **state)
 
 static void test_depth_limit(void **state)
 {
-	uintptr_t pcs[4];
 	struct walks w;
 	recurse(&w, 20);
-	assert_int_equal(xt_unwind_dwarf(thread_state(), pcs, 4), 4);
+	assert_int_equal(xt_unwind_dwarf(thread_state(), 4), 4);
+}
+
+/* Walks of stacks deeper than max, from every level of deep recursions: each takes what it can
+ * of the previous walk's frames, and must give libunwind's first max frames while its memo
+ * stays within max steps (the latest memo held the whole deeper walk once, past its array). */
+static void assert_deep_walk(const struct walks *w, unsigned max)
+{
+	const struct xt_unw_memo *m = &thread_state()->unw.memo;
+	if (m->top - m->base > max)
+		fail_msg("the memo holds %u steps, more than the walk's %u frames", m->top - m->base,
+			 max);
+	assert_same_frames(w, 2);
+	assert_true(w->nd <= (int)max);
+}
+
+static __attribute__((noinline)) void deep_build(struct walks *w, unsigned max, int level)
+{
+	capture_max(w, max);
+	assert_deep_walk(w, max);
+	if (level)
+		deep_build(w, max, level - 1);
+	capture_max(w, max);
+	assert_deep_walk(w, max);
+}
+
+static __attribute__((noinline)) void deep_b(struct walks *w, unsigned max, int level);
+
+static __attribute__((noinline)) void deep_c(struct walks *w, unsigned max, int level)
+{
+	capture_max(w, max);
+	assert_deep_walk(w, max);
+	if (level)
+		deep_b(w, max, level - 1);
+	__asm__ volatile("" ::: "memory");
+}
+
+static __attribute__((noinline)) void deep_a(struct walks *w, unsigned max, int level)
+{
+	capture_max(w, max);
+	assert_deep_walk(w, max);
+	deep_c(w, max, level);
+	capture_max(w, max);
+	assert_deep_walk(w, max);
+}
+
+static __attribute__((noinline)) void deep_b(struct walks *w, unsigned max, int level)
+{
+	deep_a(w, max, level);
+	capture_max(w, max);
+	assert_deep_walk(w, max);
+}
+
+static __attribute__((noinline)) void deep_at(struct walks *w, unsigned max, int level)
+{
+	if (level)
+		deep_at(w, max, level - 1);
+	else
+		capture_max(w, max);
+	__asm__ volatile("" ::: "memory");
+}
+
+static void test_deep_walks_stay_in_the_memo(void **state)
+{
+	static const unsigned maxes[] = { 72, MAX_WALK, 9 };
+	for (size_t k = 0; k < sizeof maxes / sizeof maxes[0]; k++) {
+		unsigned max = maxes[k];
+		struct walks w;
+		deep_build(&w, max, 300);
+		deep_b(&w, max, 100);
+		/* the same function at shallow and deep levels in turn */
+		for (int i = 0; i < 20; i++) {
+			deep_at(&w, max, i);
+			assert_deep_walk(&w, max);
+			deep_at(&w, max, 300 - i);
+			assert_deep_walk(&w, max);
+		}
+	}
 }
 
 static struct walks sig_walks;
@@ -172,7 +268,7 @@ static void on_signal(int sig)
 
 static void on_signal_dwarf_only(int sig)
 {
-	sig_n = xt_unwind_dwarf(thread_state(), sig_walks.dwarf, 128);
+	sig_n = xt_unwind_dwarf(thread_state(), 128);
 }
 
 static __attribute__((noinline)) void raise_from(int depth)
@@ -212,8 +308,7 @@ static void test_through_signal_frames(void **state)
 static void test_no_bounds_no_walk(void **state)
 {
 	struct xt_thread *t = calloc(1, sizeof *t);
-	uintptr_t pcs[8];
-	assert_int_equal(xt_unwind_dwarf(t, pcs, 8), -1);
+	assert_int_equal(xt_unwind_dwarf(t, 8), -1);
 	free(t);
 }
 
@@ -240,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_same_as_libunwind_other_thread),
 		cmocka_unit_test(test_repeated_walks_follow_changes),
 		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_deep_walks_stay_in_the_memo),
 		cmocka_unit_test(test_through_signal_frames),
 		cmocka_unit_test(test_no_bounds_no_walk),
 		cmocka_unit_test(test_dlclose_drops_cached_rules),
