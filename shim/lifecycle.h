@@ -36,6 +36,9 @@ static inline void xt_ensure_init(void)
 	}
 }
 
+/* xt_image_end records how this process image ends (ProcessEnd), before its last flush. */
+XT_HIDDEN void xt_image_end(enum xt_image_end how, int status);
+
 /* signals.c */
 XT_HIDDEN void xt_signals_init(void);
 

@@ -45,6 +45,7 @@ static int is_function(const struct sigaction *a)
 static void die_as_default(int sig, siginfo_t *si)
 {
 	int e = errno;
+	xt_image_end(XT_END_SIGNAL, sig);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_CRASH);
 	xt_tl.internal--;
