@@ -89,6 +89,11 @@ static int take_event(struct xt_summary *s, const xtrace_reader *r, const struct
 			return -1;
 		if (ev->experiment == XT_EXP_NONE && apply_core(r, ev, p->sites) < 0)
 			return -1;
+		if (ev->type == XT_EV_ProcessEnd && ev->experiment == XT_EXP_NONE) {
+			s->end_how = ev->args[0];
+			s->end_status = ev->args[1];
+			s->end_ts = ev->ts;
+		}
 		return p->on_event && p->on_event(p->ctx, r, ev, s) ? -1 : 0;
 	}
 	enum xt_heap_check c;

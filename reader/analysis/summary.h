@@ -18,6 +18,9 @@ struct xt_summary {
 	uint64_t lost_events; /* the writer's lost counts, summed over generations */
 	uint64_t threads;     /* distinct thread IDs over the whole trace */
 	uint64_t last_ts;     /* latest timestamp seen (events and Syncs), ticks */
+	/* the last ProcessEnd: how the image ended (0: no ProcessEnd), the status, when */
+	uint64_t end_how;
+	uint64_t end_status, end_ts;
 	struct xt_heap heap;
 	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
 

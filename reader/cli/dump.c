@@ -341,7 +341,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options opt = {0};
 	const char *path;
 	int code;
-	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS, &opt, &path,
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS | CLI_EACH_IMAGE, &opt, &path,
 					    &code);
 	if (!r)
 		return code;
