@@ -361,6 +361,115 @@ enum xtrace_status xt_run_scan(struct xt_run *run, xt_image_summary_fn fn, void 
 	return link(run) < 0 ? XTRACE_ERR_NOMEM : XTRACE_OK;
 }
 
+/* One image in the merge: its reader, its summary so far, its next event. */
+struct cursor {
+	size_t img;
+	xtrace_reader *r;
+	struct xt_summary s;
+	struct xtrace_event ev;
+	uint64_t at_peak; /* live bytes at the last peak, valid while dirty */
+	int dirty;        /* live bytes changed since the last peak */
+};
+
+static int cursor_before(const struct cursor *a, const struct cursor *b)
+{
+	return a->ev.ts < b->ev.ts || (a->ev.ts == b->ev.ts && a->img < b->img);
+}
+
+/* sift_down restores the min-heap of cursors (by next event time) from slot i. */
+static void sift_down(struct cursor **h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t m = i, l = 2 * i + 1, r = l + 1;
+		if (l < n && cursor_before(h[l], h[m]))
+			m = l;
+		if (r < n && cursor_before(h[r], h[m]))
+			m = r;
+		if (m == i)
+			return;
+		struct cursor *t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak *pk)
+{
+	memset(pk, 0, sizeof *pk);
+	size_t n = 0;
+	for (size_t i = 0; i < run->count; i++)
+		n += (size_t)run->img[i].selected;
+	struct cursor *c = calloc(n ? n : 1, sizeof *c);
+	struct cursor **heap = calloc(n ? n : 1, sizeof *heap);
+	size_t *dirty = calloc(n ? n : 1, sizeof *dirty);
+	pk->live = calloc(run->count ? run->count : 1, sizeof *pk->live);
+	enum xtrace_status st = XTRACE_OK;
+	size_t opened = 0, nheap = 0, ndirty = 0;
+	if (!c || !heap || !dirty || !pk->live)
+		st = XTRACE_ERR_NOMEM;
+	for (size_t i = 0; st == XTRACE_OK && i < run->count; i++) {
+		if (!run->img[i].selected)
+			continue;
+		char err[256];
+		struct cursor *k = &c[opened];
+		k->img = i;
+		if (!(k->r = xtrace_open(run->img[i].path, err, sizeof err))) {
+			st = XTRACE_ERR_IO;
+			break;
+		}
+		opened++;
+		if (xt_summary_init(&k->s, k->r) < 0)
+			st = XTRACE_ERR_NOMEM;
+		else if (xtrace_next(k->r, &k->ev) == 1)
+			heap[nheap++] = k;
+	}
+	for (size_t i = nheap / 2 + 1; st == XTRACE_OK && i-- > 0;)
+		sift_down(heap, nheap, i);
+	struct xt_pass none = {0};
+	uint64_t total = 0;
+	while (st == XTRACE_OK && nheap) {
+		struct cursor *k = heap[0];
+		uint64_t before = k->s.heap.live_bytes;
+		if (xt_summary_take(&k->s, k->r, &k->ev, &none) < 0) {
+			st = XTRACE_ERR_NOMEM;
+			break;
+		}
+		uint64_t ts = k->ev.ts;
+		int ended = xtrace_next(k->r, &k->ev) != 1;
+		/* an image that ended (exit, exec, the end of its trace) holds no heap any more */
+		uint64_t after = ended ? 0 : k->s.heap.live_bytes;
+		if (after != before) {
+			if (!k->dirty) {
+				k->dirty = 1;
+				k->at_peak = before;
+				dirty[ndirty++] = (size_t)(k - c);
+			}
+			total = total - before + after;
+			if (total > pk->bytes) {
+				/* every image's live bytes now are the peak's: forget the older values */
+				pk->bytes = total;
+				pk->ts = ts;
+				for (size_t d = 0; d < ndirty; d++)
+					c[dirty[d]].dirty = 0;
+				ndirty = 0;
+			}
+		}
+		if (ended)
+			heap[0] = heap[--nheap];
+		sift_down(heap, nheap, 0);
+	}
+	for (size_t i = 0; i < opened; i++) {
+		pk->live[c[i].img] = c[i].dirty ? c[i].at_peak : 0;
+		xt_summary_destroy(&c[i].s);
+		xtrace_close(c[i].r);
+	}
+	free(c);
+	free(heap);
+	free(dirty);
+	return st;
+}
+
 const char *xt_image_end_name(enum xt_image_end e)
 {
 	switch (e) {

@@ -64,6 +64,18 @@ typedef void (*xt_image_summary_fn)(void *ctx, size_t i, const xtrace_reader *r,
 				    const struct xt_summary *s);
 enum xtrace_status xt_run_scan(struct xt_run *run, xt_image_summary_fn s, void *ctx);
 
+/* The tree's peak: the largest sum of the selected images' live heaps at one time, reading
+ * them all at once merged by time (one generation of each in memory). */
+struct xt_run_peak {
+	uint64_t bytes;
+	uint64_t ts;          /* when it was first reached (trace clock) */
+	uint64_t *live;       /* per image (run order): its live bytes then; 0 if not selected */
+};
+/* xt_run_peak_read fills pk (free pk->live): XTRACE_OK, XTRACE_ERR_NOMEM, or XTRACE_ERR_IO when
+ * the traces cannot all be open at once. Unreadable parts end an image's contribution early,
+ * as the per-image commands read them. */
+enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak *pk);
+
 /* xt_image_program is the file name of the image's program. */
 const char *xt_image_program(const struct xt_image *im);
 /* xt_image_end_name: "exit", "signal", "exec" or NULL when not known. */

@@ -2,6 +2,7 @@
 #include "tree.h"
 
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -55,22 +56,6 @@ int cli_worse(int a, int b)
 	return ra > rb ? a : b;
 }
 
-void cli_put_argv(struct xt_out *o, const struct xt_image *im, size_t max)
-{
-	size_t n = im->cmdline_len;
-	/* the arguments are NUL-terminated: the last NUL ends them, the others separate */
-	if (n && im->cmdline[n - 1] == 0)
-		n--;
-	for (size_t i = 0; i < n; i++) {
-		if (i == max) {
-			xt_out_str(o, "...");
-			return;
-		}
-		char c = im->cmdline[i];
-		xt_out_char(o, c == 0 ? ' ' : (unsigned char)c < 32 ? '?' : c);
-	}
-}
-
 void cli_put_argv_json(struct xt_out *o, const struct xt_image *im)
 {
 	xt_out_char(o, '[');
@@ -86,9 +71,9 @@ void cli_put_argv_json(struct xt_out *o, const struct xt_image *im)
 
 void cli_put_image_title(struct xt_out *o, const struct xt_run *run, const struct xt_image *im)
 {
-	xt_out_printf(o, "pid %llu ", (unsigned long long)im->pid);
-	cli_put_argv(o, im, 100);
-	xt_out_printf(o, " (%s", im->name);
+	char args[120];
+	xt_out_printf(o, "pid %llu %s (%s", (unsigned long long)im->pid,
+		      cli_argv_str(args, sizeof args, im, 0), im->name);
 	if (im->exec_from >= 0)
 		xt_out_printf(o, ", exec'd from %s", xt_image_program(&run->img[im->exec_from]));
 	else if (im->parent >= 0)
@@ -155,4 +140,109 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 	free(args);
 	xt_run_free(&run);
 	return code;
+}
+
+/* since_start is ts's time after the run's first image started, in ns. */
+static uint64_t since_start(const struct xt_run *run, uint64_t ts)
+{
+	uint64_t t0 = run->count ? run->img[0].start_ts : 0;
+	return ts > t0 ? ts - t0 : 0;
+}
+
+static void put_file_or_null(struct xt_out *o, const struct xt_run *run, long i)
+{
+	if (i < 0)
+		xt_out_str(o, "null");
+	else
+		xt_out_json_str(o, run->img[i].name, strlen(run->img[i].name));
+}
+
+void cli_put_image_json(struct xt_out *o, const struct xt_run *run, const struct xt_image *im)
+{
+	const struct xt_image_totals *t = &im->t;
+	xt_out_str(o, "{\"file\": ");
+	xt_out_json_str(o, im->name, strlen(im->name));
+	xt_out_printf(o, ", \"pid\": %llu, \"ppid\": %llu, \"fork_parent_pid\": %llu, \"parent\": ",
+		      (unsigned long long)im->pid, (unsigned long long)im->ppid,
+		      (unsigned long long)im->fork_parent_pid);
+	put_file_or_null(o, run, im->parent);
+	xt_out_str(o, ", \"exec_from\": ");
+	put_file_or_null(o, run, im->exec_from);
+	xt_out_str(o, ", \"exe\": ");
+	xt_out_json_str(o, im->exe, strlen(im->exe));
+	xt_out_str(o, ", \"argv\": ");
+	cli_put_argv_json(o, im);
+	xt_out_printf(o, ", \"start_wall\": \"%llu.%09llu\", \"start_ns\": %llu, \"end_ns\": %llu",
+		      (unsigned long long)im->start_wall_sec, (unsigned long long)im->start_wall_nsec,
+		      (unsigned long long)since_start(run, im->start_ts),
+		      (unsigned long long)since_start(run, t->last_ts));
+	const char *end = xt_image_end_name(im->end);
+	xt_out_str(o, ", \"end\": ");
+	if (end)
+		xt_out_printf(o, "\"%s\", \"status\": %llu", end, (unsigned long long)im->end_status);
+	else
+		xt_out_str(o, "null, \"status\": null");
+	xt_out_printf(o, ", \"truncated\": %s, \"events\": %llu, \"allocs\": %llu, \"frees\": %llu, "
+		      "\"alloc_bytes\": %llu, \"peak_live_bytes\": %llu, \"live_bytes_at_end\": %llu}",
+		      t->st == XTRACE_OK ? "false" : "true", (unsigned long long)t->events,
+		      (unsigned long long)t->allocs, (unsigned long long)t->frees,
+		      (unsigned long long)t->alloc_bytes, (unsigned long long)t->peak_live_bytes,
+		      (unsigned long long)t->live_bytes_at_end);
+}
+
+enum { TREE_COLS = 7 };
+
+const char *cli_argv_str(char *buf, size_t n, const struct xt_image *im, unsigned indent)
+{
+	size_t k = 0;
+	if (n < 8)
+		return "";
+	for (unsigned d = 0; d < indent && d < 16; d++, k += 2)
+		memcpy(buf + k, "  ", 2);
+	size_t len = im->cmdline_len;
+	if (len && im->cmdline[len - 1] == 0)
+		len--;
+	for (size_t i = 0; i < len; i++) {
+		if (k == n - 4) {
+			memcpy(buf + k, "...", 3);
+			k += 3;
+			break;
+		}
+		char c = im->cmdline[i];
+		buf[k++] = c == 0 ? ' ' : (unsigned char)c < 32 ? '?' : c;
+	}
+	buf[k] = 0;
+	return buf;
+}
+
+void cli_put_tree(struct xt_out *o, const struct xt_run *run)
+{
+	static const char *const head[TREE_COLS] = {"pid", "events", "allocs", "bytes",
+						    "peak", "end", "program"};
+	size_t width[TREE_COLS] = {0};
+	char buf[TREE_COLS - 1][32], prog[160];
+	const char *cell[TREE_COLS];
+	/* Two rounds: measure every row, then print. */
+	for (int round = 0; round < 2; round++) {
+		for (long k = -1; k < (long)run->count; k++) {
+			const struct xt_image *im = k < 0 ? NULL : &run->img[run->order[k]];
+			if (im && !im->selected)
+				continue;
+			for (int c = 0; c < TREE_COLS; c++)
+				cell[c] = im ? c < TREE_COLS - 1 ? buf[c] : prog : head[c];
+			if (im) {
+				snprintf(buf[0], 32, "%llu", (unsigned long long)im->pid);
+				snprintf(buf[1], 32, "%llu", (unsigned long long)im->t.events);
+				snprintf(buf[2], 32, "%llu", (unsigned long long)im->t.allocs);
+				xt_fmt_bytes(buf[3], 32, im->t.alloc_bytes);
+				xt_fmt_bytes(buf[4], 32, im->t.peak_live_bytes);
+				xt_image_status(buf[5], 32, im);
+				cli_argv_str(prog, sizeof prog, im, im->depth);
+			}
+			if (round == 0)
+				xt_cols_fit(width, cell, TREE_COLS);
+			else
+				xt_cols_row(o, width, cell, TREE_COLS, 3u << 5);
+		}
+	}
 }
