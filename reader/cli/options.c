@@ -113,7 +113,7 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 	if (o->json && o->tsv)
 		return cli_usage_error(cmd, "--json and --tsv exclude each other");
 	if ((takes & CLI_EACH_IMAGE) && optind < argc && cli_wants_images(argv[optind], o))
-		return cli_each_image(cmd, argc, argv, o);
+		return cli_each_image(cmd, argc, argv, o, NULL, NULL);
 	return -1;
 }
 

@@ -83,7 +83,7 @@ void cli_put_image_title(struct xt_out *o, const struct xt_run *run, const struc
 }
 
 int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
-		   const struct cli_options *o)
+		   const struct cli_options *o, cli_run_head_fn head, void *ctx)
 {
 	if (optind + 1 < argc)
 		return cli_usage_error(cmd, "unexpected argument %s", argv[optind + 1]);
@@ -105,8 +105,16 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 	if (o->json) {
 		xt_out_str(&out, "{\n\"run\": ");
 		xt_out_json_str(&out, path, strlen(path));
-		xt_out_str(&out, ",\n\"processes\": [");
 	}
+	code = head ? head(ctx, &out, &run, o) : -1;
+	if (code >= 0) {
+		xt_out_close(&out);
+		free(args);
+		xt_run_free(&run);
+		return code;
+	}
+	if (o->json)
+		xt_out_str(&out, ",\n\"processes\": [");
 	code = XT_EXIT_OK;
 	int first = 1;
 	in_each_image = 1;

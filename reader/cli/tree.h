@@ -23,8 +23,12 @@ int cli_wants_images(const char *path, const struct cli_options *o);
  * each under a title line (text), a "# " line (--tsv), or as a member of one JSON object
  * {"run": ..., "processes": [{"file", "pid", "exe", "output": {...}}, ...]} (--json). Returns
  * the worst exit code of the calls. */
+/* head, when not NULL, writes what comes before the images' sections (in JSON, members after
+ * "run", each after a comma) once the run is open: -1 to go on, else the exit code to return. */
+typedef int (*cli_run_head_fn)(void *ctx, struct xt_out *out, struct xt_run *run,
+			       const struct cli_options *o);
 int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
-		   const struct cli_options *o);
+		   const struct cli_options *o, cli_run_head_fn head, void *ctx);
 
 /* cli_worse is the exit code of two results taken together: a failure over a regression over a
  * truncated trace over success. */
