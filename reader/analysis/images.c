@@ -8,6 +8,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 static char *dup_mem(const char *s, size_t n)
 {
 	char *d = malloc(n + 1);
@@ -468,6 +471,55 @@ enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak
 	free(heap);
 	free(dirty);
 	return st;
+}
+
+/* Sibling ranks: images sorted by (parent, program hash, start order). */
+struct sibling {
+	long parent;
+	uint64_t program;
+	size_t img;
+};
+
+static int by_sibling(const void *a, const void *b)
+{
+	const struct sibling *x = a, *y = b;
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	if (x->program != y->program)
+		return x->program < y->program ? -1 : 1;
+	return x->img < y->img ? -1 : x->img > y->img;
+}
+
+int xt_run_place_keys(const struct xt_run *run, uint64_t *keys)
+{
+	size_t n = run->count;
+	struct sibling *sib = malloc((n ? n : 1) * sizeof *sib);
+	uint64_t *rank = malloc((n ? n : 1) * sizeof *rank);
+	if (!sib || !rank) {
+		free(sib);
+		free(rank);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *p = xt_image_program(&run->img[i]);
+		sib[i] = (struct sibling){run->img[i].parent, XXH3_64bits(p, strlen(p)), i};
+	}
+	qsort(sib, n, sizeof *sib, by_sibling);
+	for (size_t i = 0; i < n; i++)
+		rank[sib[i].img] = i && sib[i - 1].parent == sib[i].parent &&
+					   sib[i - 1].program == sib[i].program ?
+				   rank[sib[i - 1].img] + 1 : 0;
+	/* in tree order, so a parent's key is there before its children's */
+	for (size_t k = 0; k < n; k++) {
+		size_t i = run->order[k];
+		const char *p = xt_image_program(&run->img[i]);
+		uint64_t h[3] = {run->img[i].parent >= 0 ? keys[run->img[i].parent] : 0,
+				 XXH3_64bits(p, strlen(p)), rank[i]};
+		keys[i] = XXH3_64bits(h, sizeof h);
+	}
+	free(sib);
+	free(rank);
+	return 0;
 }
 
 const char *xt_image_end_name(enum xt_image_end e)

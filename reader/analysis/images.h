@@ -76,6 +76,11 @@ struct xt_run_peak {
  * as the per-image commands read them. */
 enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak *pk);
 
+/* xt_run_place_keys gives each image (run order) a key for its place in the tree, to match the
+ * processes of two runs: a hash of its program's name, its rank among the earlier siblings of
+ * the same program, and its parent's key. 0, or -1 without memory. */
+int xt_run_place_keys(const struct xt_run *run, uint64_t *keys);
+
 /* xt_image_program is the file name of the image's program. */
 const char *xt_image_program(const struct xt_image *im);
 /* xt_image_end_name: "exit", "signal", "exec" or NULL when not known. */

@@ -43,6 +43,24 @@ int cli_wants_images(const char *path, const struct cli_options *o)
 	return !in_each_image && (o->pid || o->exe || cli_is_run(path));
 }
 
+int cli_run_on(const struct xt_command *cmd, int argc, char **argv, int at,
+	       const char *const *paths, int n)
+{
+	char **args = malloc((size_t)(argc + 1) * sizeof *args);
+	if (!args) {
+		cli_warn("out of memory");
+		return XT_EXIT_FAIL;
+	}
+	memcpy(args, argv, (size_t)(argc + 1) * sizeof *args);
+	for (int i = 0; i < n; i++)
+		args[at + i] = (char *)paths[i];
+	in_each_image = 1;
+	int code = cmd->fn(argc, args, cmd);
+	in_each_image = 0;
+	free(args);
+	return code;
+}
+
 int cli_worse(int a, int b)
 {
 	static const int rank[] = {XT_EXIT_OK, XT_EXIT_TRUNCATED, XT_EXIT_REGRESSED, XT_EXIT_FAIL};
@@ -93,15 +111,12 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 	int code = cli_run_open(o, path, &run);
 	if (code >= 0)
 		return code;
-	char **args = malloc((size_t)(argc + 1) * sizeof *args);
 	struct xt_out out;
-	if (!args || xt_out_open(&out, STDOUT_FILENO, 1u << 16) < 0) {
-		free(args);
+	if (xt_out_open(&out, STDOUT_FILENO, 1u << 16) < 0) {
 		xt_run_free(&run);
 		cli_warn("out of memory");
 		return XT_EXIT_FAIL;
 	}
-	memcpy(args, argv, (size_t)(argc + 1) * sizeof *args);
 	if (o->json) {
 		xt_out_str(&out, "{\n\"run\": ");
 		xt_out_json_str(&out, path, strlen(path));
@@ -109,7 +124,6 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 	code = head ? head(ctx, &out, &run, o) : -1;
 	if (code >= 0) {
 		xt_out_close(&out);
-		free(args);
 		xt_run_free(&run);
 		return code;
 	}
@@ -117,7 +131,6 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		xt_out_str(&out, ",\n\"processes\": [");
 	code = XT_EXIT_OK;
 	int first = 1;
-	in_each_image = 1;
 	for (size_t k = 0; k < run.count; k++) {
 		const struct xt_image *im = &run.img[run.order[k]];
 		if (!im->selected)
@@ -135,17 +148,15 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		}
 		xt_out_flush(&out);
 		first = 0;
-		args[file_at] = im->path;
-		code = cli_worse(code, cmd->fn(argc, args, cmd));
+		const char *file = im->path;
+		code = cli_worse(code, cli_run_on(cmd, argc, argv, file_at, &file, 1));
 		if (o->json)
 			xt_out_char(&out, '}');
 	}
-	in_each_image = 0;
 	if (o->json)
 		xt_out_str(&out, "\n]\n}\n");
 	if (cli_out_close(&out) < 0)
 		code = XT_EXIT_FAIL;
-	free(args);
 	xt_run_free(&run);
 	return code;
 }

@@ -30,6 +30,11 @@ typedef int (*cli_run_head_fn)(void *ctx, struct xt_out *out, struct xt_run *run
 int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		   const struct cli_options *o, cli_run_head_fn head, void *ctx);
 
+/* cli_run_on runs cmd on the files paths[0..n) in place of argv[at..at + n), as on plain
+ * trace files (the run's own handling is off during the call): its exit code. */
+int cli_run_on(const struct xt_command *cmd, int argc, char **argv, int at,
+	       const char *const *paths, int n);
+
 /* cli_worse is the exit code of two results taken together: a failure over a regression over a
  * truncated trace over success. */
 int cli_worse(int a, int b);
