@@ -129,7 +129,8 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 /* The totals of a run's selected images. */
 struct tree_totals {
 	uint64_t generations, threads, events, lost, first_ts, last_ts, processes, truncated, corrupt;
-	struct xt_heap heap; /* only its counters: the live sets stay empty */
+	struct xt_heap heap;     /* only its counters: the live sets stay empty */
+	struct xt_timers timers; /* only calls and fires */
 	const struct xt_run *run;
 };
 
@@ -162,6 +163,10 @@ static void add_image(void *ctx, size_t i, const xtrace_reader *r, const struct 
 		t->heap.by_api[a].calls += h->by_api[a].calls;
 		t->heap.by_api[a].bytes += h->by_api[a].bytes;
 	}
+	for (unsigned a = 0; a < XT_TAPI_COUNT; a++)
+		t->timers.calls[a] += s->timers.calls[a];
+	for (unsigned v = 0; v < XT_TVIA_COUNT; v++)
+		t->timers.fires[v] += s->timers.fires[v];
 }
 
 /* stats_run prints a run's totals over the selected images, then a row (JSON: an object) per
@@ -227,6 +232,9 @@ static int stats_run(const char *path, const struct cli_options *opt)
 		put_u(&o, "inherited_frees", hp->inherited_frees);
 		put_u(&o, "invalid_events", hp->errors);
 		put_by_api(&o, hp);
+		xt_out_str(&o, ",\n  \"timers\": {\n");
+		cli_put_timer_counts(&o, &t->timers, "    ");
+		xt_out_str(&o, "\n  }");
 		xt_out_str(&o, ",\n  \"processes\": [");
 		int first = 1;
 		for (size_t k = 0; k < x.run.count; k++) {
