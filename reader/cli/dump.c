@@ -262,13 +262,7 @@ static void put_header(struct xt_out *o, const struct xtrace_header *h)
 	xt_out_str(o, " exe=");
 	xt_out_json_str(o, h->exe, strlen(h->exe));
 	xt_out_str(o, " cmdline=[");
-	for (size_t off = 0; off < h->cmdline_len;) {
-		size_t n = strnlen(h->cmdline + off, h->cmdline_len - off);
-		if (off)
-			xt_out_char(o, ',');
-		xt_out_json_str(o, h->cmdline + off, n);
-		off += n + 1;
-	}
+	xt_out_json_strs(o, h->cmdline, h->cmdline_len, ",");
 	xt_out_str(o, "]\n");
 }
 

@@ -80,6 +80,38 @@ static const char *num(char *buf, size_t n, uint64_t v)
 	return buf;
 }
 
+/* The numbers of the totals table, of one trace or of a run's images. */
+struct totals {
+	uint64_t duration, generations, threads, events, lost, peak_at;
+	const char *gen_note;   /* NULL, "(truncated)" or "(corrupt)" */
+	const char *peak_where; /* after the peak's time */
+	int inherited;          /* show the inherited frees */
+};
+
+static void put_totals(struct xt_out *o, const struct totals *tt, const struct xt_heap *hp)
+{
+	char v[32], u[48], at[32];
+	struct xt_table t = {.left_cols = 4};
+	row(&t, "duration", xt_fmt_duration(v, sizeof v, tt->duration), NULL);
+	row(&t, "generations", num(v, sizeof v, tt->generations), tt->gen_note);
+	row(&t, "threads", num(v, sizeof v, tt->threads), NULL);
+	row(&t, "events", num(v, sizeof v, tt->events), NULL);
+	row(&t, "lost events", num(v, sizeof v, tt->lost), NULL);
+	xt_table_row(&t);
+	row(&t, "allocations", num(v, sizeof v, hp->allocs), xt_fmt_bytes(u, sizeof u, hp->alloc_bytes));
+	row(&t, "failed allocations", num(v, sizeof v, hp->failed_allocs), NULL);
+	snprintf(u, sizeof u, "(%llu by realloc)", (unsigned long long)hp->realloc_frees);
+	row(&t, "frees", num(v, sizeof v, hp->frees + hp->realloc_frees), u);
+	snprintf(u, sizeof u, "at %s%s", xt_fmt_duration(at, sizeof at, tt->peak_at), tt->peak_where);
+	row(&t, "peak live", xt_fmt_bytes(v, sizeof v, hp->peak_live_bytes), u);
+	row(&t, "live at end", num(v, sizeof v, hp->live.count), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
+	if (tt->inherited)
+		row(&t, "inherited frees", num(v, sizeof v, hp->inherited_frees), NULL);
+	if (hp->errors)
+		row(&t, "invalid events", num(v, sizeof v, hp->errors), "(see xtrace validate)");
+	xt_table_print(&t, o);
+}
+
 static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r,
 		      const struct xt_summary *s, enum xtrace_status st)
 {
@@ -92,28 +124,13 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 		xt_out_printf(o, ", forked from pid %llu", (unsigned long long)h->fork_parent_pid);
 	xt_out_str(o, ")\n\n");
 
-	struct xt_table t = {.left_cols = 4};
-	row(&t, "duration", xt_fmt_duration(v, sizeof v, cli_since_start(r, s->last_ts)), NULL);
-	row(&t, "generations", num(v, sizeof v, s->generations),
-	    st == XTRACE_OK ? NULL : st == XTRACE_ERR_TRUNCATED ? "(truncated)" : "(corrupt)");
-	row(&t, "threads", num(v, sizeof v, s->threads), NULL);
-	row(&t, "events", num(v, sizeof v, s->events), NULL);
-	row(&t, "lost events", num(v, sizeof v, s->lost_events), NULL);
-	xt_table_row(&t);
-	row(&t, "allocations", num(v, sizeof v, hp->allocs), xt_fmt_bytes(u, sizeof u, hp->alloc_bytes));
-	row(&t, "failed allocations", num(v, sizeof v, hp->failed_allocs), NULL);
-	snprintf(u, sizeof u, "(%llu by realloc)", (unsigned long long)hp->realloc_frees);
-	row(&t, "frees", num(v, sizeof v, hp->frees + hp->realloc_frees), u);
-	char at[32];
-	snprintf(u, sizeof u, "at %s", xt_fmt_duration(at, sizeof at, hp->peak_live_bytes ?
-		 cli_since_start(r, hp->peak_ts) : 0));
-	row(&t, "peak live", xt_fmt_bytes(v, sizeof v, hp->peak_live_bytes), u);
-	row(&t, "live at end", num(v, sizeof v, hp->live.count), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
-	if (h->fork_parent_pid)
-		row(&t, "inherited frees", num(v, sizeof v, hp->inherited_frees), NULL);
-	if (hp->errors)
-		row(&t, "invalid events", num(v, sizeof v, hp->errors), "(see xtrace validate)");
-	xt_table_print(&t, o);
+	struct totals tt = {
+		.duration = cli_since_start(r, s->last_ts), .generations = s->generations,
+		.threads = s->threads, .events = s->events, .lost = s->lost_events,
+		.gen_note = st == XTRACE_OK ? NULL : st == XTRACE_ERR_TRUNCATED ? "(truncated)" : "(corrupt)",
+		.peak_at = hp->peak_live_bytes ? cli_since_start(r, hp->peak_ts) : 0, .peak_where = "",
+		.inherited = h->fork_parent_pid != 0};
+	put_totals(o, &tt, hp);
 
 	struct xt_table api = {0};
 	row(&api, "api", "calls", "requested");
@@ -247,29 +264,15 @@ static int stats_run(const char *path, const struct cli_options *opt)
 		}
 		xt_out_str(&o, "\n  ]\n}\n");
 	} else {
-		char v[32], u[48], at[32];
 		xt_out_printf(&o, "run      %s (%llu process%s, %zu image%s)\n\n", path,
 			      (unsigned long long)t->processes, t->processes == 1 ? "" : "es", images,
 			      images == 1 ? "" : "s");
-		struct xt_table tb = {.left_cols = 4};
-		row(&tb, "duration", xt_fmt_duration(v, sizeof v, duration), NULL);
-		row(&tb, "generations", num(v, sizeof v, t->generations),
-		    t->corrupt ? "(corrupt)" : t->truncated ? "(truncated)" : NULL);
-		row(&tb, "threads", num(v, sizeof v, t->threads), NULL);
-		row(&tb, "events", num(v, sizeof v, t->events), NULL);
-		row(&tb, "lost events", num(v, sizeof v, t->lost), NULL);
-		xt_table_row(&tb);
-		row(&tb, "allocations", num(v, sizeof v, hp->allocs), xt_fmt_bytes(u, sizeof u, hp->alloc_bytes));
-		row(&tb, "failed allocations", num(v, sizeof v, hp->failed_allocs), NULL);
-		snprintf(u, sizeof u, "(%llu by realloc)", (unsigned long long)hp->realloc_frees);
-		row(&tb, "frees", num(v, sizeof v, hp->frees + hp->realloc_frees), u);
-		snprintf(u, sizeof u, "at %s, all processes", xt_fmt_duration(at, sizeof at, peak_at));
-		row(&tb, "peak live", xt_fmt_bytes(v, sizeof v, hp->peak_live_bytes), u);
-		row(&tb, "live at end", num(v, sizeof v, hp->live.count), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
-		row(&tb, "inherited frees", num(v, sizeof v, hp->inherited_frees), NULL);
-		if (hp->errors)
-			row(&tb, "invalid events", num(v, sizeof v, hp->errors), "(see xtrace validate)");
-		xt_table_print(&tb, &o);
+		struct totals tt = {
+			.duration = duration, .generations = t->generations, .threads = t->threads,
+			.events = t->events, .lost = t->lost,
+			.gen_note = t->corrupt ? "(corrupt)" : t->truncated ? "(truncated)" : NULL,
+			.peak_at = peak_at, .peak_where = ", all processes", .inherited = 1};
+		put_totals(&o, &tt, hp);
 		xt_out_char(&o, '\n');
 		cli_put_tree(&o, &x.run);
 	}

@@ -77,13 +77,7 @@ int cli_worse(int a, int b)
 void cli_put_argv_json(struct xt_out *o, const struct xt_image *im)
 {
 	xt_out_char(o, '[');
-	for (size_t i = 0; i < im->cmdline_len;) {
-		size_t l = strnlen(im->cmdline + i, im->cmdline_len - i);
-		if (i)
-			xt_out_str(o, ", ");
-		xt_out_json_str(o, im->cmdline + i, l);
-		i += l + 1;
-	}
+	xt_out_json_strs(o, im->cmdline, im->cmdline_len, ", ");
 	xt_out_char(o, ']');
 }
 
