@@ -166,8 +166,13 @@ static int make_dir(const char *want, const char *program, pid_t pid, char *abs)
 		cli_warn("cannot create the run directory %s: %s", name, strerror(errno));
 		return -1;
 	}
-	if (!realpath(name, abs)) {
+	struct stat st;
+	if (!realpath(name, abs) || stat(abs, &st) < 0) {
 		cli_warn("%s: %s", name, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cli_warn("%s is not a directory", name);
 		return -1;
 	}
 	if (want) {

@@ -104,6 +104,18 @@ static void test_run_directory(void **state)
 	expect_has(t.run.err, "exit 4  proctree again\n");
 	assert_null(strstr(t.run.err, " 1 events"));
 	h_run_free(&s);
+
+	/* a run directory is never mixed with another run: one that holds traces is refused, as
+	 * is a file */
+	assert_int_equal(h_cli(&s, H_ARGV("run", "-o", t.dir, "--", "/bin/true")), 1);
+	expect_has(s.err, "already holds traces; name a new directory");
+	assert_int_equal(h_find_traces(t.dir, paths, 16), 6);
+	h_run_free(&s);
+	char file[PATH_MAX + 16];
+	h_fmt(file, sizeof file, "%s/index.json", t.dir);
+	assert_int_equal(h_cli(&s, H_ARGV("run", "-o", file, "--", "/bin/true")), 1);
+	expect_has(s.err, "is not a directory");
+	h_run_free(&s);
 }
 
 /* The index: each image's process, parent, the image it was exec'd from, program, arguments,
