@@ -41,6 +41,13 @@ enum xt_batch_kind {
 /* ID 0 of a string, stack, type or module means "none". */
 #define XT_NO_ID 0
 
+/* ProcessEnd's how_value: how a process image ended. */
+enum xt_image_end {
+	XT_END_EXIT = 1,   /* status_value: the exit status */
+	XT_END_SIGNAL = 2, /* status_value: the fatal signal */
+	XT_END_EXEC = 3,   /* status_value: 0 */
+};
+
 /* Default clock: CLOCK_MONOTONIC nanoseconds. The header and each Sync batch say so. */
 #define XT_TICKS_PER_SEC 1000000000ull
 

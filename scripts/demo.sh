@@ -10,21 +10,18 @@ xtrace=${XTRACE_BIN:-bin}/xtrace
 # traces go beside the build's workloads: build/traces (build-SAN/traces for a sanitizer build)
 outdir=${XTRACE_DEMO_DIR:-$(dirname "$(dirname "$demo")")/traces}
 mkdir -p "$outdir"
-# a fresh trace for each run: xtrace never overwrites an existing file
-pattern="$outdir/demo.%p.xt"
+# a fresh run directory for each run: demo.<pid> (xtrace run takes an empty or new directory)
+run="$outdir/demo.$$"
+rm -rf "$run"
 
-echo "== tracing: $xtrace run -o '$pattern' -- $demo"
-before=$(ls "$outdir"/demo.*.xt 2>/dev/null || true)
-"$xtrace" run -o "$pattern" -- "$demo"
+echo "== tracing: $xtrace run -o '$run' -- $demo"
+"$xtrace" run -o "$run" -- "$demo"
 trace=""
-for f in "$outdir"/demo.*.xt; do
-	[[ -e "$f" ]] || continue
-	if ! grep -qxF -- "$f" <<<"$before"; then
-		trace=$f
-	fi
+for f in "$run"/*.xt; do
+	[[ -e "$f" ]] && trace=$f
 done
 if [[ -z "$trace" ]]; then
-	echo "demo: no trace written in $outdir" >&2
+	echo "demo: no trace written in $run" >&2
 	exit 1
 fi
 

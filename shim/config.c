@@ -33,6 +33,15 @@ void xt_config_load(void)
 	}
 	strcpy(xt_config.out_pattern, out);
 
+	/* A run directory takes every process image of the tree, each in a file of its own. */
+	const char *dir = getenv("XTRACE_DIR");
+	xt_config.out_dir[0] = 0;
+	if (dir && strlen(dir) >= sizeof(xt_config.out_dir))
+		xt_say("XTRACE_DIR is longer than %zu bytes; using XTRACE_OUT",
+		       sizeof(xt_config.out_dir) - 1);
+	else if (dir)
+		strcpy(xt_config.out_dir, dir);
+
 	xt_config.stack_depth = number("XTRACE_STACK_DEPTH", 64, 1, XT_MAX_FRAMES);
 	xt_config.gen_ms = number("XTRACE_GEN_MS", 1000, 1, 3600 * 1000);
 

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 _Atomic int xt_init_state;
 static pid_t traced_pid;      /* the process the trace belongs to (a vfork child is not it) */
 static uint64_t fork_ts;
+static int exit_hooked;       /* on_exit(at_exit) was registered */
+static void at_exit(int status, void *arg);
 
 void xt_say(const char *fmt, ...)
 {
@@ -107,6 +110,7 @@ static void init(void)
 		if (xt_out_open(&origin)) {
 			xt_clone_mark_init();
 			pthread_atfork(fork_prepare, fork_parent, fork_child);
+			exit_hooked = on_exit(at_exit, NULL) == 0;
 			xt_signals_init();
 			xt_gen_begin();
 		}
@@ -149,33 +153,57 @@ static int is_traced_process(void)
 	return getpid() == traced_pid;
 }
 
-static void final_flush(void)
+void xt_image_end(enum xt_image_end how, int status)
+{
+	struct xt_thread *t = xt_enter();
+	if (!t)
+		return;
+	xt_emit_ProcessEnd(t, xt_now(), how, (uint64_t)status);
+	xt_leave(t);
+}
+
+/* final_flush ends the image: how it ended (0: not known), then its last generation. */
+static void final_flush(enum xt_image_end how, int status)
 {
 	if (!is_traced_process())
 		return;
+	if (how)
+		xt_image_end(how, status);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_FINAL);
 	xt_tl.internal--;
 }
 
-void xt_crash_flush(void)
+void xt_crash_flush(int sig)
 {
 	if (!is_traced_process())
 		return;
+	xt_image_end(XT_END_SIGNAL, sig);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_CRASH);
 	xt_tl.internal--;
 }
 
+/* at_exit ends the image on exit() and return from main. Registered from the constructor, before
+ * __libc_start_main registers the destructors' run, it runs after every destructor: their
+ * allocations and frees are the program's too. */
+static void at_exit(int status, void *arg)
+{
+	(void)arg;
+	final_flush(XT_END_EXIT, status & 0xff);
+}
+
 __attribute__((destructor(101))) static void on_unload(void)
 {
-	final_flush();
+	/* Only when exit's handlers will not end the image after the destructors. */
+	if (!exit_hooked)
+		final_flush(0, 0);
 }
 
 XT_EXPORT void _exit(int status)
 {
 	xt_ensure_init();
-	final_flush();
+	final_flush(XT_END_EXIT, status & 0xff);
 	xt_real._exit(status);
 	for (;;)
 		syscall(SYS_exit_group, status);
@@ -184,7 +212,7 @@ XT_EXPORT void _exit(int status)
 XT_EXPORT void _Exit(int status)
 {
 	xt_ensure_init();
-	final_flush();
+	final_flush(XT_END_EXIT, status & 0xff);
 	xt_real._Exit(status);
 	for (;;)
 		syscall(SYS_exit_group, status);
@@ -196,7 +224,7 @@ XT_EXPORT void _Exit(int status)
 		xt_ensure_init();                     \
 		int traced = is_traced_process();     \
 		if (traced)                           \
-			final_flush();                    \
+			final_flush(XT_END_EXEC, 0);      \
 		int r = call;                         \
 		int e = errno;                        \
 		if (traced)                           \

@@ -36,9 +36,12 @@ static inline void xt_ensure_init(void)
 	}
 }
 
-/* xt_crash_flush completes the trace from a signal about to kill the process (in a vfork child,
- * which shares the parent's memory, it does nothing). */
-XT_HIDDEN void xt_crash_flush(void);
+/* xt_crash_flush records that signal sig ends the process and completes the trace, from a
+ * signal about to kill the process (in a vfork child, which shares the parent's memory, it does
+ * nothing). */
+XT_HIDDEN void xt_crash_flush(int sig);
+/* xt_image_end records how this process image ends (ProcessEnd), before its last flush. */
+XT_HIDDEN void xt_image_end(enum xt_image_end how, int status);
 
 /* signals.c */
 XT_HIDDEN void xt_signals_init(void);

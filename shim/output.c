@@ -1,6 +1,7 @@
-/* output.c: the trace file. Naming (XTRACE_OUT with %p and %e; O_EXCL and O_NOFOLLOW, so an
- * existing file or a symlink is never written through: the next free numbered name is taken),
- * the header, and batch writes in generation order. Cold path: a lock and a write per batch.
+/* output.c: the trace file. Naming (XTRACE_OUT with %p and %e, or <pid>.<n>.xt in the run
+ * directory XTRACE_DIR; O_EXCL and O_NOFOLLOW, so an existing file or a symlink is never written
+ * through: the next free numbered name is taken), the header, and batch writes in generation
+ * order. Cold path: a lock and a write per batch.
  *
  * The trace descriptor is the shim's alone (the interposers of shim/fds.c hide it from the
  * program and move it off a number the program duplicates onto), but a system call made past
@@ -189,7 +190,15 @@ bool xt_out_open(const struct xt_origin *origin)
 	long pid = (long)getpid();
 
 	char want[sizeof(path)];
-	if (!expand(want, sizeof(want), xt_config.out_pattern, base, pid)) {
+	/* In a run directory every image of every process has a file: <pid>.0.xt first, the next
+	 * number after an exec (or a reused pid), and nothing on stderr about it. */
+	int in_dir = xt_config.out_dir[0] != 0;
+	if (in_dir && snprintf(want, sizeof(want), "%s/%ld.xt", xt_config.out_dir, pid) >=
+			      (int)sizeof(want)) {
+		xt_say("XTRACE_DIR=%s is too long; not tracing", xt_config.out_dir);
+		return false;
+	}
+	if (!in_dir && !expand(want, sizeof(want), xt_config.out_pattern, base, pid)) {
 		xt_say("XTRACE_OUT=%s expands to a path that is too long; not tracing",
 		       xt_config.out_pattern);
 		return false;
@@ -197,7 +206,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	int f = -1, err = 0;
 	const char *taken = NULL; /* why the name asked for was not used, if worth saying */
 	for (unsigned n = 0; n < 1000; n++) {
-		if (n == 0)
+		if (n == 0 && !in_dir)
 			strcpy(path, want);
 		else if (!numbered(path, sizeof(path), want, n))
 			break;
@@ -207,6 +216,8 @@ bool xt_out_open(const struct xt_origin *origin)
 			break;
 		}
 		struct stat st;
+		if (in_dir)
+			continue;
 		if (n == 0 && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
 			taken = "is a symlink, not written through";
 		else if (n == 0 && !earlier_image(path))

@@ -144,6 +144,7 @@ extern XT_TLS struct xt_tl xt_tl;
 enum xt_unwind_mode { XT_UNWIND_DWARF, XT_UNWIND_LIBUNWIND, XT_UNWIND_FP, XT_UNWIND_NONE };
 struct xt_config {
 	char out_pattern[1024]; /* XTRACE_OUT, default "xtrace.%e.%p.xt" */
+	char out_dir[1024];     /* XTRACE_DIR (set by xtrace run): "" or the run directory */
 	unsigned stack_depth;   /* XTRACE_STACK_DEPTH, 1..128, default 64 */
 	enum xt_unwind_mode unwind; /* XTRACE_UNWIND */
 	unsigned gen_ms;        /* XTRACE_GEN_MS, default 1000 */

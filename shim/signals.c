@@ -62,7 +62,7 @@ static int faults_again(int sig, const siginfo_t *si)
 static void die_as_default(int sig, siginfo_t *si)
 {
 	int e = errno;
-	xt_crash_flush();
+	xt_crash_flush(sig);
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;

@@ -64,9 +64,7 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 	return xt_summarize_pass(r, s, &p);
 }
 
-/* take_event takes one event into s and the extras of p: 0 to go on, 1 when the pass is to
- * stop there (p->stop_event), -1 without memory. */
-static int take_event(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
 		      const struct xt_pass *p)
 {
 	if (ev->ts > s->last_ts)
@@ -88,6 +86,11 @@ static int take_event(struct xt_summary *s, const xtrace_reader *r, const struct
 			return -1;
 		if (ev->experiment == XT_EXP_NONE && apply_core(r, ev, p->sites) < 0)
 			return -1;
+		if (ev->type == XT_EV_ProcessEnd && ev->experiment == XT_EXP_NONE) {
+			s->end_how = ev->args[0];
+			s->end_status = ev->args[1];
+			s->end_ts = ev->ts;
+		}
 		return p->on_event && p->on_event(p->ctx, r, ev, s) ? -1 : 0;
 	}
 	enum xt_heap_check c;
@@ -113,17 +116,24 @@ static int take_event(struct xt_summary *s, const xtrace_reader *r, const struct
 	return p->stop_event && s->heap.events >= p->stop_event;
 }
 
-enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p)
+int xt_summary_init(struct xt_summary *s, const xtrace_reader *r)
 {
 	memset(s, 0, sizeof *s);
 	const struct xtrace_header *h = xtrace_get_header(r);
 	if (xt_heap_init(&s->heap, h->fork_parent_pid != 0) < 0)
-		return XTRACE_ERR_NOMEM;
+		return -1;
 	if (xt_liveset_init(&s->thread_ids, 64) < 0)
-		return XTRACE_ERR_NOMEM;
+		return -1;
 	if (xt_timers_init(&s->timers, NULL) < 0)
-		return XTRACE_ERR_NOMEM;
+		return -1;
 	s->last_ts = h->start_ts;
+	return 0;
+}
+
+enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p)
+{
+	if (xt_summary_init(s, r) < 0)
+		return XTRACE_ERR_NOMEM;
 
 	/* the events are decoded on a second thread while this one takes them in */
 	struct xt_readahead *ra = xt_readahead_start(r, XT_READAHEAD_MIN);
@@ -132,7 +142,7 @@ enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, con
 	const struct xtrace_event *ev;
 	int rc = 0, taken = 0;
 	while (!taken && (ev = xt_readahead_next(ra, &rc)))
-		taken = take_event(s, r, ev, p);
+		taken = xt_summary_take(s, r, ev, p);
 	xt_readahead_stop(ra);
 	if (taken < 0)
 		return XTRACE_ERR_NOMEM;

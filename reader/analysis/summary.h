@@ -18,6 +18,9 @@ struct xt_summary {
 	uint64_t lost_events; /* the writer's lost counts, summed over generations */
 	uint64_t threads;     /* distinct thread IDs over the whole trace */
 	uint64_t last_ts;     /* latest timestamp seen (events and Syncs), ticks */
+	/* the last ProcessEnd: how the image ended (0: no ProcessEnd), the status, when */
+	uint64_t end_how;
+	uint64_t end_status, end_ts;
 	struct xt_heap heap;
 	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
 
@@ -51,6 +54,14 @@ struct xt_pass {
 
 /* xt_summarize_pass is xt_summarize with the extras of p. */
 enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p);
+
+/* The pass a step at a time, for a caller that drives the reader itself (several traces merged
+ * by time): xt_summary_init (0, or -1 without memory; destroy s in any case), then
+ * xt_summary_take for each event: 0 to go on, 1 when the pass is to stop there
+ * (p->stop_event), -1 without memory. */
+int xt_summary_init(struct xt_summary *s, const xtrace_reader *r);
+int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+		    const struct xt_pass *p);
 
 /* xt_ticks_to_ns converts a tick count to nanoseconds. */
 static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)

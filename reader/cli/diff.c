@@ -11,6 +11,7 @@
 
 #include "options.h"
 #include "profile.h"
+#include "tree.h"
 
 struct diff_row {
 	uint32_t key;
@@ -203,6 +204,148 @@ static void put_text(struct xt_out *o, const struct cli_profile p[2], const stru
 	}
 }
 
+/* Two runs: each image of A matched with the image of B in the same place of the tree (its
+ * program, and the programs and sibling ranks of its parents), compared as two traces. */
+struct placed {
+	uint64_t key;
+	size_t img;
+};
+
+static int by_key(const void *a, const void *b)
+{
+	const struct placed *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->img < y->img ? -1 : x->img > y->img;
+}
+
+static void put_only(struct xt_out *o, const char *which, const struct xt_run *run,
+		     const struct xt_image *im, int json, int *first)
+{
+	char args[120];
+	if (json) {
+		xt_out_printf(o, "%s\n{\"%s\": ", *first ? "" : ",", which);
+		xt_out_json_str(o, im->name, strlen(im->name));
+		xt_out_str(o, ", \"exe\": ");
+		xt_out_json_str(o, im->exe, strlen(im->exe));
+		xt_out_str(o, "}");
+	} else {
+		xt_out_printf(o, "%s== only in %s: pid %llu %s (%s)\n", *first ? "" : "\n", which,
+			      (unsigned long long)im->pid, cli_argv_str(args, sizeof args, im, 0),
+			      im->name);
+	}
+	(void)run;
+	*first = 0;
+}
+
+static int diff_runs(const struct xt_command *cmd, int argc, char **argv,
+		     const struct cli_options *d)
+{
+	struct xt_run run[2];
+	uint64_t *keys[2] = {NULL, NULL};
+	struct placed *bs = NULL;
+	char *used = NULL;
+	int code = cli_run_open(d, argv[optind], &run[0]);
+	if (code >= 0)
+		return code;
+	code = cli_run_open(d, argv[optind + 1], &run[1]);
+	if (code >= 0) {
+		xt_run_free(&run[0]);
+		return code;
+	}
+	struct xt_out o = {0};
+	int ok = xt_out_open(&o, STDOUT_FILENO, 1u << 16) == 0;
+	for (int r = 0; ok && r < 2; r++) {
+		keys[r] = malloc((run[r].count ? run[r].count : 1) * sizeof *keys[r]);
+		ok = keys[r] && xt_run_scan(&run[r], NULL, NULL) == XTRACE_OK &&
+		     xt_run_place_keys(&run[r], keys[r]) == 0;
+	}
+	size_t nb = run[1].count;
+	if (ok) {
+		bs = malloc((nb ? nb : 1) * sizeof *bs);
+		used = calloc(nb ? nb : 1, 1);
+		ok = bs && used;
+	}
+	if (!ok) {
+		cli_warn("out of memory");
+		code = XT_EXIT_FAIL;
+		goto out;
+	}
+	for (size_t i = 0; i < nb; i++)
+		bs[i] = (struct placed){keys[1][i], i};
+	qsort(bs, nb, sizeof *bs, by_key);
+	if (d->json) {
+		xt_out_str(&o, "{\n\"a\": ");
+		xt_out_json_str(&o, argv[optind], strlen(argv[optind]));
+		xt_out_str(&o, ",\n\"b\": ");
+		xt_out_json_str(&o, argv[optind + 1], strlen(argv[optind + 1]));
+		xt_out_str(&o, ",\n\"processes\": [");
+	}
+	code = XT_EXIT_OK;
+	int first = 1;
+	for (size_t k = 0; k < run[0].count; k++) {
+		size_t ia = run[0].order[k];
+		const struct xt_image *a = &run[0].img[ia];
+		if (!a->selected)
+			continue;
+		/* the first unused image of B with this key */
+		size_t lo = 0, hi = nb;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (bs[mid].key < keys[0][ia])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		while (lo < nb && bs[lo].key == keys[0][ia] &&
+		       (used[bs[lo].img] || !run[1].img[bs[lo].img].selected))
+			lo++;
+		if (lo == nb || bs[lo].key != keys[0][ia]) {
+			put_only(&o, "a", &run[0], a, d->json, &first);
+			continue;
+		}
+		used[bs[lo].img] = 1;
+		const struct xt_image *b = &run[1].img[bs[lo].img];
+		char args[120];
+		if (d->json) {
+			xt_out_str(&o, first ? "\n{\"a\": " : ",\n{\"a\": ");
+			xt_out_json_str(&o, a->name, strlen(a->name));
+			xt_out_str(&o, ", \"b\": ");
+			xt_out_json_str(&o, b->name, strlen(b->name));
+			xt_out_str(&o, ", \"exe\": ");
+			xt_out_json_str(&o, a->exe, strlen(a->exe));
+			xt_out_str(&o, ", \"output\":\n");
+		} else {
+			xt_out_printf(&o, "%s== pid %llu vs %llu %s (%s vs %s)\n\n", first ? "" : "\n",
+				      (unsigned long long)a->pid, (unsigned long long)b->pid,
+				      cli_argv_str(args, sizeof args, a, 0), a->name, b->name);
+		}
+		first = 0;
+		xt_out_flush(&o);
+		const char *files[2] = {a->path, b->path};
+		code = cli_worse(code, cli_run_on(cmd, argc, argv, optind, files, 2));
+		if (d->json)
+			xt_out_char(&o, '}');
+	}
+	for (size_t k = 0; k < nb; k++) {
+		const struct xt_image *b = &run[1].img[run[1].order[k]];
+		if (b->selected && !used[run[1].order[k]])
+			put_only(&o, "b", &run[1], b, d->json, &first);
+	}
+	if (d->json)
+		xt_out_str(&o, "\n]\n}\n");
+out:
+	if (cli_out_close(&o) < 0)
+		code = XT_EXIT_FAIL;
+	free(bs);
+	free(used);
+	free(keys[0]);
+	free(keys[1]);
+	xt_run_free(&run[0]);
+	xt_run_free(&run[1]);
+	return code;
+}
+
 int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 {
 	/* fail_above < 0: no gate */
@@ -210,12 +353,14 @@ int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 				.fail_above = -1};
 	int code = cli_parse_options(cmd, argc, argv,
 				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_FAIL_ABOVE |
-					     CLI_JSON | CLI_TSV,
+					     CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE,
 				     &d);
 	if (code >= 0)
 		return code;
 	if (argc - optind != 2)
 		return cli_usage_error(cmd, "want two trace files, got %d", argc - optind);
+	if (cli_wants_images(argv[optind], &d) || cli_wants_images(argv[optind + 1], &d))
+		return diff_runs(cmd, argc, argv, &d);
 	struct cli_profile p[2];
 	int peak = d.by == XT_BY_PEAK;
 	code = cli_profile_load(&p[0], argv[optind], d.region, peak, NULL, NULL);

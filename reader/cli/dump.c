@@ -262,13 +262,7 @@ static void put_header(struct xt_out *o, const struct xtrace_header *h)
 	xt_out_str(o, " exe=");
 	xt_out_json_str(o, h->exe, strlen(h->exe));
 	xt_out_str(o, " cmdline=[");
-	for (size_t off = 0; off < h->cmdline_len;) {
-		size_t n = strnlen(h->cmdline + off, h->cmdline_len - off);
-		if (off)
-			xt_out_char(o, ',');
-		xt_out_json_str(o, h->cmdline + off, n);
-		off += n + 1;
-	}
+	xt_out_json_strs(o, h->cmdline, h->cmdline_len, ",");
 	xt_out_str(o, "]\n");
 }
 
@@ -341,7 +335,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options opt = {0};
 	const char *path;
 	int code;
-	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS, &opt, &path,
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_STACKS | CLI_NO_SYMBOLS | CLI_EACH_IMAGE, &opt, &path,
 					    &code);
 	if (!r)
 		return code;

@@ -12,6 +12,7 @@
 #include "options.h"
 #include "profile.h"
 #include "spec.h"
+#include "tree.h"
 
 /* Counter tracks hold one sample per bucket of trace time: the largest live heap in it (at
  * the moment it was reached, so the peak is exact) and the allocations made in it. */
@@ -21,6 +22,8 @@ struct exporter {
 	struct xt_out o;
 	int chrome;
 	uint64_t pid;
+	uint64_t origin;           /* time 0: the trace's start, or the run's first image's */
+	int with_pid;              /* csv of a run: a pid column first */
 	struct xt_sites *sites;
 	struct cli_progress *pr;
 	struct xt_liveset named;   /* threads that have their thread_name record */
@@ -31,9 +34,15 @@ struct exporter {
 	uint64_t prev_live;
 };
 
-static void put_us(struct xt_out *o, const xtrace_reader *r, uint64_t ts)
+static uint64_t since_origin(const struct exporter *x, uint64_t ts)
 {
-	uint64_t ns = cli_since_start(r, ts);
+	return ts > x->origin ? ts - x->origin : 0;
+}
+
+static void put_us(struct exporter *x, uint64_t ts)
+{
+	struct xt_out *o = &x->o;
+	uint64_t ns = since_origin(x, ts);
 	xt_out_u64(o, ns / 1000);
 	xt_out_char(o, '.');
 	xt_out_printf(o, "%03u", (unsigned)(ns % 1000));
@@ -53,12 +62,12 @@ static void close_bucket(struct exporter *x, const xtrace_reader *r)
 	begin_event(x);
 	xt_out_printf(o, "{\"name\": \"live heap\", \"ph\": \"C\", \"pid\": %llu, \"ts\": ",
 		      (unsigned long long)x->pid);
-	put_us(o, r, x->max_live_ts);
+	put_us(x, x->max_live_ts);
 	xt_out_printf(o, ", \"args\": {\"bytes\": %llu}}", (unsigned long long)x->max_live);
 	begin_event(x);
 	xt_out_printf(o, "{\"name\": \"allocation rate\", \"ph\": \"C\", \"pid\": %llu, \"ts\": ",
 		      (unsigned long long)x->pid);
-	put_us(o, r, x->bucket * BUCKET_NS + xtrace_get_header(r)->start_ts);
+	put_us(x, x->bucket * BUCKET_NS + x->origin);
 	xt_out_printf(o, ", \"args\": {\"allocs\": %llu, \"bytes\": %llu}}",
 		      (unsigned long long)x->bucket_allocs, (unsigned long long)x->bucket_bytes);
 	x->bucket_open = 0;
@@ -117,7 +126,7 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 			      (unsigned long long)ev->thread, (unsigned long long)ev->thread);
 	}
 	if (ev->experiment == XT_EXP_ALLOCFREE) {
-		uint64_t b = cli_since_start(r, ev->ts) / BUCKET_NS;
+		uint64_t b = since_origin(x, ev->ts) / BUCKET_NS;
 		if (x->bucket_open && b != x->bucket)
 			close_bucket(x, r);
 		if (!x->bucket_open) {
@@ -148,7 +157,7 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 	xt_out_printf(o, ", \"cat\": \"%s\", \"ph\": \"%s\", \"pid\": %llu, \"tid\": %llu, \"ts\": ",
 		      ev->experiment_name, b ? "B" : e ? "E" : "i", (unsigned long long)x->pid,
 		      (unsigned long long)ev->thread);
-	put_us(o, r, ev->ts);
+	put_us(x, ev->ts);
 	xt_out_str(o, b || e ? "" : ", \"s\": \"t\"");
 	xt_out_str(o, ", \"args\": {");
 	put_args(o, r, ev);
@@ -173,9 +182,13 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	if (ev->kind == XTRACE_EVENT_SYNC || !xt_sites_in_region(x->sites, ev->thread))
 		return 0;
 	struct xt_out *o = &x->o;
+	if (x->with_pid) {
+		xt_out_u64(o, x->pid);
+		xt_out_char(o, ',');
+	}
 	xt_out_u64(o, ev->gen);
 	xt_out_char(o, ',');
-	xt_out_u64(o, cli_since_start(r, ev->ts));
+	xt_out_u64(o, since_origin(x, ev->ts));
 	xt_out_char(o, ',');
 	xt_out_u64(o, ev->thread);
 	xt_out_char(o, ',');
@@ -225,10 +238,55 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 	return x->chrome ? chrome_event(x, r, ev, s) : csv_event(x, r, ev, s);
 }
 
+/* export_image writes one trace's events (a process_name record first, in chrome): the exit
+ * code of reading it. */
+static int export_image(struct exporter *x, xtrace_reader *r, const char *path, const char *region)
+{
+	struct xt_sites sites;
+	struct cli_progress pr;
+	const struct xtrace_header *h = xtrace_get_header(r);
+	x->pid = h->pid;
+	x->sites = &sites;
+	x->pr = &pr;
+	x->bucket_open = 0;
+	x->prev_live = 0;
+	cli_progress_init(&pr, path, path);
+	int code = XT_EXIT_FAIL;
+	memset(&x->named, 0, sizeof x->named);
+	if (xt_sites_init(&sites, 0, region) < 0 || xt_liveset_init(&x->named, 16) < 0) {
+		cli_warn("%s: out of memory", path);
+	} else {
+		if (x->chrome) {
+			begin_event(x);
+			xt_out_printf(&x->o, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %llu, "
+				      "\"args\": {\"name\": ", (unsigned long long)h->pid);
+			char name[4200];
+			snprintf(name, sizeof name, "%s (pid %llu)", h->exe, (unsigned long long)h->pid);
+			xt_out_json_str(&x->o, name, strlen(name));
+			xt_out_str(&x->o, "}}");
+		}
+		struct xt_summary s;
+		struct xt_pass pass = {.sites = &sites, .on_event = on_event, .ctx = x};
+		enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
+		if (x->chrome)
+			close_bucket(x, r);
+		xt_summary_destroy(&s);
+		code = st == XTRACE_ERR_NOMEM ? XT_EXIT_FAIL : cli_read_end(r, path, st);
+		if (st == XTRACE_ERR_NOMEM)
+			cli_warn("%s: out of memory", path);
+	}
+	cli_progress_done(&pr);
+	if (x->named.slots)
+		xt_liveset_destroy(&x->named);
+	xt_sites_destroy(&sites);
+	return code;
+}
+
 int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_FORMAT | CLI_OUTPUT | CLI_REGION, &opt);
+	int code = cli_parse_options(cmd, argc, argv,
+				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE, &opt);
 	if (code >= 0)
 		return code;
 	if (!opt.format || (strcmp(opt.format, "chrome") != 0 && strcmp(opt.format, "csv") != 0))
@@ -236,64 +294,70 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 				       opt.format ? opt.format : "");
 	if (!opt.output)
 		return cli_usage_error(cmd, "no output file given (-o OUT, '-' for stdout)");
-	const char *path;
-	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
-	if (!r)
-		return code;
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	/* A trace file is a run of one image; a run's images all go into the one output. */
+	struct xt_run run;
+	int is_run = cli_wants_images(path, &opt);
+	if (is_run) {
+		if ((code = cli_run_open(&opt, path, &run)) >= 0)
+			return code;
+	} else {
+		char err[512];
+		if (xt_run_open(&run, path, err, sizeof err) < 0) {
+			cli_warn("%s", err);
+			return XT_EXIT_FAIL;
+		}
+	}
 	int stdout_out = strcmp(opt.output, "-") == 0;
 	int fd = stdout_out ? STDOUT_FILENO
 			    : open(opt.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct exporter x = {.chrome = opt.format[1] == 'h', .first = 1, .with_pid = is_run,
+			     .origin = run.img[0].start_ts};
 	if (fd < 0) {
 		cli_warn("cannot create %s: %m", opt.output);
-		xtrace_close(r);
+		xt_run_free(&run);
 		return XT_EXIT_FAIL;
 	}
-	struct xt_sites sites;
-	struct cli_progress pr;
-	struct exporter x = {.chrome = opt.format[1] == 'h', .pid = xtrace_get_header(r)->pid,
-			     .sites = &sites, .pr = &pr, .first = 1};
-	cli_progress_init(&pr, path, path);
-	code = XT_EXIT_FAIL;
-	if (xt_sites_init(&sites, 0, opt.region) < 0 || xt_liveset_init(&x.named, 16) < 0 ||
-	    xt_out_open(&x.o, fd, XT_STDOUT_BUFFER) < 0) {
+	if (xt_out_open(&x.o, fd, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
 	} else {
-		const struct xtrace_header *h = xtrace_get_header(r);
+		const struct xt_image *root = &run.img[run.order[0]];
 		if (x.chrome) {
 			xt_out_str(&x.o, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"exe\": ");
-			xt_out_json_str(&x.o, h->exe, strlen(h->exe));
-			xt_out_printf(&x.o, ", \"pid\": %llu}, \"traceEvents\": [", (unsigned long long)h->pid);
-			begin_event(&x);
-			xt_out_printf(&x.o, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %llu, "
-				      "\"args\": {\"name\": ", (unsigned long long)h->pid);
-			char name[4200];
-			snprintf(name, sizeof name, "%s (pid %llu)", h->exe, (unsigned long long)h->pid);
-			xt_out_json_str(&x.o, name, strlen(name));
-			xt_out_str(&x.o, "}}");
+			xt_out_json_str(&x.o, root->exe, strlen(root->exe));
+			xt_out_printf(&x.o, ", \"pid\": %llu}, \"traceEvents\": [",
+				      (unsigned long long)root->pid);
 		} else {
-			xt_out_str(&x.o, "gen,time_ns,thread,event,addr,size,api,region,detail\n");
+			xt_out_str(&x.o, is_run ? "pid,gen,time_ns,thread,event,addr,size,api,region,detail\n"
+					        : "gen,time_ns,thread,event,addr,size,api,region,detail\n");
 		}
-		struct xt_summary s;
-		struct xt_pass pass = {.sites = &sites, .on_event = on_event, .ctx = &x};
-		enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
-		if (x.chrome) {
-			close_bucket(&x, r);
+		code = XT_EXIT_OK;
+		for (size_t k = 0; k < run.count; k++) {
+			const struct xt_image *im = &run.img[run.order[k]];
+			if (!im->selected)
+				continue;
+			xtrace_reader *r = cli_open(im->path);
+			if (!r) {
+				code = XT_EXIT_FAIL;
+				continue;
+			}
+			code = cli_worse(code, export_image(&x, r, im->path, opt.region));
+			xtrace_close(r);
+		}
+		if (x.chrome)
 			xt_out_str(&x.o, "\n]}\n");
-		}
-		xt_summary_destroy(&s);
-		cli_progress_done(&pr);
-		if (xt_out_close(&x.o) < 0)
+		if (xt_out_close(&x.o) < 0) {
 			cli_warn("cannot write %s", opt.output);
-		else
-			code = cli_read_end(r, path, st);
+			code = XT_EXIT_FAIL;
+		}
 	}
 	if (!stdout_out && close(fd) < 0 && code == XT_EXIT_OK) {
 		cli_warn("cannot write %s: %m", opt.output);
 		code = XT_EXIT_FAIL;
 	}
-	if (x.named.slots)
-		xt_liveset_destroy(&x.named);
-	xt_sites_destroy(&sites);
-	xtrace_close(r);
+	xt_run_free(&run);
 	return code;
 }

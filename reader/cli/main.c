@@ -5,31 +5,34 @@
 #include "cli.h"
 
 static const struct xt_command commands[] = {
-	{"run", "run a program with heap tracing", cmd_run,
-	 "xtrace run [-o PATTERN] [--] PROGRAM [ARGS...]\n"
-	 "Runs PROGRAM with the tracing library preloaded; exits with its status.\n"
-	 "  -o, --output PATTERN  trace file name pattern (sets XTRACE_OUT)\n"},
+	{"run", "run a program and every process it starts with heap tracing", cmd_run,
+	 "xtrace run [-o DIR] [--] PROGRAM [ARGS...]\n"
+	 "Runs PROGRAM with the tracing library preloaded: every process of its tree (forks, execs,\n"
+	 "their children) writes its trace into one run directory, which ends with an index\n"
+	 "(index.json); a summary goes to stderr. Exits as PROGRAM did.\n"
+	 "  -o, --output DIR  the run directory, new or empty (default xtrace.PROGRAM.PID)\n"},
 	{"dump", "print every event of a trace, one per line", cmd_dump,
-	 "xtrace dump [--stacks] [--no-symbols] FILE\n"
+	 "xtrace dump [--stacks] [--no-symbols] FILE|DIR\n"
 	 "Prints the header, each generation's Sync and every event in time order.\n"
 	 "  --stacks      print the frames of each event's stacks below it\n"
 	 "  --no-symbols  with --stacks, show module+offset instead of function file:line\n"},
 	{"stats", "print a trace's totals: events, threads, allocations, peak heap", cmd_stats,
-	 "xtrace stats [--json] FILE\n"
+	 "xtrace stats [--json] FILE|DIR\n"
+	 "Of a run directory: the tree's totals, then a row per process image.\n"
 	 "  --json  print one JSON object instead of tables\n"},
 	{"validate", "check a trace's heap events against its live set", cmd_validate,
-	 "xtrace validate FILE\n"
+	 "xtrace validate FILE|DIR\n"
 	 "Reports allocations of live addresses and frees of addresses that are not live;\n"
 	 "exits 1 if there is any.\n"},
 	{"timers", "list a trace's timers, their settings and expirations, and timer call counts",
 	 cmd_timers,
-	 "xtrace timers [--json] FILE\n"
+	 "xtrace timers [--json] FILE|DIR\n"
 	 "Per timer: kind, clock, creation site, settings over time, expirations, overruns, and\n"
 	 "whether it was deleted or still armed at exit; then calls per API and expirations.\n"
 	 "  --json  print one JSON object instead\n"},
 	{"top", "rank allocation sites by allocations, bytes, peak, temporary or leaked", cmd_top,
 	 "xtrace top [--by allocs|bytes|peak|temporary|leaked] [--group stack|function|line|region]\n"
-	 "           [-n N] [--region NAME] [--json|--tsv] FILE\n"
+	 "           [-n N] [--region NAME] [--json|--tsv] FILE|DIR\n"
 	 "  --by METRIC    rank by: allocs, bytes (default), peak (live bytes at the process's peak),\n"
 	 "                 temporary (freed right after an allocation of the same stack and\n"
 	 "                 size, heaptrack's definition), leaked\n"
@@ -38,20 +41,21 @@ static const struct xt_command commands[] = {
 	 "  --region NAME  only allocations made inside region NAME (include/xtrace.h)\n"
 	 "  --json, --tsv  machine-readable output\n"},
 	{"leaks", "list the objects still live at the end, by allocating stack", cmd_leaks,
-	 "xtrace leaks [--group stack|function|line|region] [-n N] [--json] FILE\n"
+	 "xtrace leaks [--group stack|function|line|region] [-n N] [--json] FILE|DIR\n"
 	 "  --group G  group by whole stack (default), function, line or region\n"
 	 "  -n N       show the first N groups (default all)\n"},
 	{"peak", "when the live heap peaked, how high, and which sites held it", cmd_peak,
-	 "xtrace peak [--group stack|function|line|region] [-n N] [--json|--tsv] FILE\n"
+	 "xtrace peak [--group stack|function|line|region] [-n N] [--json|--tsv] FILE|DIR\n"
+	 "Of a run directory: first the tree's peak (the largest sum of the processes' live heaps).\n"
 	 "  --group G  group by stack, function (default), line or region\n"
 	 "  -n N       show the first N (default 10)\n"},
 	{"flame", "allocation stacks as collapsed-stack lines or an SVG flame graph", cmd_flame,
-	 "xtrace flame [--by METRIC] [--region NAME] [--svg OUT] FILE\n"
+	 "xtrace flame [--by METRIC] [--region NAME] [--svg OUT] FILE|DIR\n"
 	 "Prints 'outer;...;inner VALUE' lines (flamegraph.pl, inferno, speedscope read them).\n"
 	 "  --by METRIC  allocs, bytes (default), peak, temporary or leaked\n"
 	 "  --svg OUT    write a self-contained SVG flame graph to OUT instead\n"},
 	{"export", "write a trace as Chrome trace-event JSON (Perfetto) or CSV", cmd_export,
-	 "xtrace export --format chrome|csv -o OUT [--region NAME] FILE\n"
+	 "xtrace export --format chrome|csv -o OUT [--region NAME] FILE|DIR\n"
 	 "  --format chrome  trace-event JSON: live heap and allocation rate counters, regions and\n"
 	 "                   sleeps as slices, logs and timer events as instants, per thread\n"
 	 "  --format csv     one row per event: gen,time_ns,thread,event,addr,size,api,region,detail\n"
@@ -60,12 +64,13 @@ static const struct xt_command commands[] = {
 	 "                   the allocation rate\n"},
 	{"report", "write one self-contained HTML report: heap chart, sites, flame graph, events",
 	 cmd_report,
-	 "xtrace report -o OUT.html FILE\n"
+	 "xtrace report -o OUT.html FILE|DIR\n"
 	 "Writes an HTML file that needs no network: totals, the live heap over time, the top\n"
 	 "sites, a flame graph and the timer, sleep, region and log events.\n"},
 	{"diff", "compare two traces: totals and sites, matched by symbolized frames", cmd_diff,
 	 "xtrace diff [--by METRIC] [--group G] [-n N] [--region NAME] [--fail-above PCT]\n"
 	 "            [--json|--tsv] A B\n"
+	 "A and B are traces or run directories (processes matched by place in the tree).\n"
 	 "  --by METRIC       sites compared by allocs, bytes (default), peak, temporary, leaked\n"
 	 "                    (xtrace's conventions: realloc is an allocation and a free, bytes\n"
 	 "                    are requested bytes, temporary is heaptrack's definition; README,\n"
@@ -86,7 +91,9 @@ static void usage(FILE *f)
 	      "validation failure, 2 usage error, 3 truncated trace (complete generations used),\n"
 	      "4 diff --fail-above regression.\n"
 	      "--no-symbols, given to any command that reads traces, opens no file the trace names\n"
-	      "(no symbolization: frames show module+offset); use it on traces you do not trust.\n", f);
+	      "(no symbolization: frames show module+offset); use it on traces you do not trust.\n"
+	      "Every command that reads a trace FILE also takes a run directory (xtrace run), and\n"
+	      "--pid PID and --exe NAME to choose its processes.\n", f);
 }
 
 static const struct xt_command *find(const char *name)

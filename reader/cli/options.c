@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tree.h"
+
 /* A long option comes back from getopt_long as its bit moved past the letters, so that
  * bad_option can tell it from a short one (-o from --output). */
 #define LONG(bit) ((int)(bit) << 8)
@@ -25,6 +27,8 @@ static const struct {
 	{CLI_STACKS, {"stacks", no_argument, NULL, LONG(CLI_STACKS)}},
 	{CLI_NO_SYMBOLS, {"no-symbols", no_argument, NULL, LONG(CLI_NO_SYMBOLS)}},
 	{CLI_FAIL_ABOVE, {"fail-above", required_argument, NULL, LONG(CLI_FAIL_ABOVE)}},
+	{CLI_PID, {"pid", required_argument, NULL, LONG(CLI_PID)}},
+	{CLI_EXE, {"exe", required_argument, NULL, LONG(CLI_EXE)}},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
@@ -45,6 +49,8 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 {
 	struct option opts[NKNOWN + 2];
 	size_t n = 0;
+	if (takes & CLI_EACH_IMAGE)
+		takes |= CLI_PID | CLI_EXE;
 	for (size_t i = 0; i < NKNOWN; i++)
 		if (takes & known[i].bit)
 			opts[n++] = known[i].opt;
@@ -94,12 +100,20 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 			if (*end || !(o->fail_above >= 0))
 				return cli_usage_error(cmd, "--fail-above wants a percentage, not '%s'", optarg);
 			break;
+		case LONG(CLI_PID):
+			o->pid = strtoull(optarg, &end, 10);
+			if (*end || !o->pid || optarg[0] == '-')
+				return cli_usage_error(cmd, "--pid wants a process ID, not '%s'", optarg);
+			break;
+		case LONG(CLI_EXE): o->exe = optarg; break;
 		case 'h': return cli_help(cmd);
 		default: return bad_option(cmd, ch, argv);
 		}
 	}
 	if (o->json && o->tsv)
 		return cli_usage_error(cmd, "--json and --tsv exclude each other");
+	if ((takes & CLI_EACH_IMAGE) && optind < argc && cli_wants_images(argv[optind], o))
+		return cli_each_image(cmd, argc, argv, o, NULL, NULL);
 	return -1;
 }
 

@@ -21,6 +21,11 @@ enum cli_option {
 	CLI_NO_SYMBOLS = 1u << 10, /* --no-symbols (main.c also takes it out of every command's) */
 	CLI_FAIL_ABOVE = 1u << 11, /* --fail-above PERCENT */
 	CLI_PROGRAM = 1u << 12,   /* not an option: the options end at the first argument (run) */
+	CLI_PID = 1u << 13,       /* --pid PID: only that process's images of a run */
+	CLI_EXE = 1u << 14,       /* --exe NAME: only the images of that program (path or file name) */
+	/* not an option: given a run directory (or --pid, --exe), the command runs once per image
+	 * selected, under a title each (tree.c); it takes --pid and --exe */
+	CLI_EACH_IMAGE = 1u << 15,
 };
 
 struct cli_options {
@@ -30,6 +35,8 @@ struct cli_options {
 	enum xt_metric by;
 	double fail_above;
 	const char *region, *output, *format, *svg;
+	uint64_t pid;
+	const char *exe;
 };
 
 /* cli_parse_options reads the options of argv into o (taking those in takes, a set of enum

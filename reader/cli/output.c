@@ -99,6 +99,17 @@ void xt_out_printf(struct xt_out *o, const char *fmt, ...)
 	free(big);
 }
 
+void xt_out_json_strs(struct xt_out *o, const char *s, size_t n, const char *sep)
+{
+	for (size_t off = 0; off < n;) {
+		size_t l = strnlen(s + off, n - off);
+		if (off)
+			xt_out_str(o, sep);
+		xt_out_json_str(o, s + off, l);
+		off += l + 1;
+	}
+}
+
 void xt_out_json_str(struct xt_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -156,6 +156,9 @@ void xt_out_printf(struct xt_out *o, const char *fmt, ...) __attribute__((format
 /* xt_out_json_str writes s (n bytes) as a JSON string: quoted, with ", \ and control bytes
  * escaped. Other bytes pass through, so UTF-8 stays UTF-8. */
 void xt_out_json_str(struct xt_out *o, const char *s, size_t n);
+/* xt_out_json_strs writes the NUL-terminated strings packed in s (n bytes, a command line) as
+ * JSON strings, sep between them. */
+void xt_out_json_strs(struct xt_out *o, const char *s, size_t n, const char *sep);
 /* xt_out_offset_ms writes a time offset as milliseconds with nanosecond digits: +12.345678ms. */
 void xt_out_offset_ms(struct xt_out *o, int negative, uint64_t ns);
 

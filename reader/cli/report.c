@@ -11,6 +11,7 @@
 #include "options.h"
 #include "profile.h"
 #include "spec.h"
+#include "tree.h"
 
 /* The heap chart keeps at most this many points: the largest live heap per time bucket, the
  * buckets doubling in width whenever they would exceed it, so memory stays fixed. */
@@ -157,22 +158,29 @@ static void put_events(struct xt_out *o, const struct report *rp)
 	xt_out_str(o, "</table>\n");
 }
 
-static int put_report(struct xt_out *o, const struct cli_profile *p, const struct report *rp,
-		      const struct xt_group *by_fn, size_t nfn, const struct xt_group *by_stack,
-		      size_t nstack)
+static void put_doc_head(struct xt_out *o, const char *title)
 {
-	const struct xtrace_header *h = xtrace_get_header(p->r);
-	const struct xt_counts *tot = &p->sites.total;
-	char a[32], b[32], c[32], d[32];
 	xt_out_str(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		   "<title>xtrace: ");
-	put_text(o, h->exe);
+	put_text(o, title);
 	xt_out_str(o, "</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}"
 		   "h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccd}"
 		   "table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}"
 		   "th{background:#eef}td.site{text-align:left;font-family:monospace}"
 		   "tr:nth-child(even){background:#f7f7fa}.chart text{font:11px sans-serif}"
-		   "</style></head><body>\n<h1>xtrace report: ");
+		   "</style></head><body>\n");
+}
+
+/* put_process writes one trace's part of the report, under its own heading. */
+static int put_process(struct xt_out *o, const struct cli_profile *p, const struct report *rp,
+		       const struct xt_group *by_fn, size_t nfn, const struct xt_group *by_stack,
+		       size_t nstack)
+{
+	const struct xtrace_header *h = xtrace_get_header(p->r);
+	const struct xt_counts *tot = &p->sites.total;
+	char a[32], b[32], c[32], d[32];
+	xt_out_printf(o, "<h1 id=\"pid-%llu-%llu\">xtrace report: ", (unsigned long long)h->pid,
+		      (unsigned long long)h->start_ts);
 	put_text(o, h->exe);
 	xt_out_printf(o, " (pid %llu)</h1>\n<p>", (unsigned long long)h->pid);
 	put_text(o, p->path);
@@ -196,21 +204,13 @@ static int put_report(struct xt_out *o, const struct cli_profile *p, const struc
 		return -1;
 	xt_out_str(o, "<h2>timers, sleeps, regions and logs</h2>\n");
 	put_events(o, rp);
-	xt_out_str(o, "</body></html>\n");
 	return 0;
 }
 
-int cmd_report(int argc, char **argv, const struct xt_command *cmd)
+/* report_image reads the trace path and writes its part of the report: the exit code (a
+ * truncated trace is reported and its part written). */
+static int report_image(struct xt_out *o, const char *path)
 {
-	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT, &opt);
-	if (code >= 0)
-		return code;
-	if (!opt.output)
-		return cli_usage_error(cmd, "no output file given (-o OUT.html)");
-	const char *path = cli_file_arg(cmd, argc, argv);
-	if (!path)
-		return XT_EXIT_USAGE;
 	struct report *rp = calloc(1, sizeof *rp);
 	if (!rp) {
 		cli_warn("out of memory");
@@ -218,38 +218,101 @@ int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 	}
 	rp->width_ns = 1000;
 	struct cli_profile p;
-	code = cli_profile_load(&p, path, NULL, 1, on_event, rp);
+	int code = cli_profile_load(&p, path, NULL, 1, on_event, rp);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED) {
 		free(rp);
 		return code;
 	}
-	int fd = open(opt.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	struct xt_group *g = NULL, *gs = NULL;
 	long n = xt_sites_group(&p.sites, XT_GROUP_STACK, XT_BY_BYTES, &p.sites.names, &gs);
 	long nf = n < 0 ? -1 : xt_sites_group(&p.sites, XT_GROUP_FUNCTION, XT_BY_BYTES,
 					      &p.sites.names, &g);
-	struct xt_out o;
-	if (fd < 0) {
-		cli_warn("cannot create %s: %m", opt.output);
-		code = XT_EXIT_FAIL;
-	} else if (nf < 0 || xt_out_open(&o, fd, XT_STDOUT_BUFFER) < 0) {
+	if (nf < 0 || put_process(o, &p, rp, g, (size_t)nf, gs, (size_t)n) < 0) {
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
-	} else {
-		int bad = put_report(&o, &p, rp, g, (size_t)nf, gs, (size_t)n);
-		if (xt_out_close(&o) < 0 || bad || close(fd) < 0) {
-			cli_warn("cannot write %s", opt.output);
-			code = XT_EXIT_FAIL;
-		} else if (code == XT_EXIT_TRUNCATED) {
-			cli_read_end(p.r, path, p.st);
-		}
-		fd = -1;
+	} else if (code == XT_EXIT_TRUNCATED) {
+		cli_read_end(p.r, path, p.st);
 	}
-	if (fd >= 0)
-		close(fd);
 	free(g);
 	free(gs);
 	free(rp);
 	cli_profile_free(&p);
+	return code;
+}
+
+/* report_run writes the run's tree, then a part for each selected image, in tree order. */
+static int report_run(struct xt_out *o, struct xt_run *run, const char *path)
+{
+	if (xt_run_scan(run, NULL, NULL) != XTRACE_OK) {
+		cli_warn("%s: out of memory", path);
+		return XT_EXIT_FAIL;
+	}
+	xt_out_str(o, "<h1>xtrace run ");
+	put_text(o, path);
+	xt_out_str(o, "</h1>\n<table><tr><th>pid</th><th>events</th><th>allocations</th>"
+		   "<th>requested</th><th>peak</th><th>end</th><th>program</th></tr>\n");
+	for (size_t k = 0; k < run->count; k++) {
+		const struct xt_image *im = &run->img[run->order[k]];
+		if (!im->selected)
+			continue;
+		char a[32], b[32], c[32], args[160];
+		xt_out_printf(o, "<tr><td>%llu</td><td>%llu</td><td>%llu</td><td>%s</td><td>%s</td>"
+			      "<td>%s</td><td class=\"site\" style=\"padding-left:%upx\">"
+			      "<a href=\"#pid-%llu-%llu\">",
+			      (unsigned long long)im->pid, (unsigned long long)im->t.events,
+			      (unsigned long long)im->t.allocs, xt_fmt_bytes(a, sizeof a, im->t.alloc_bytes),
+			      xt_fmt_bytes(b, sizeof b, im->t.peak_live_bytes),
+			      xt_image_status(c, sizeof c, im), 10 + 16 * (im->depth < 16 ? im->depth : 16),
+			      (unsigned long long)im->pid, (unsigned long long)im->start_ts);
+		put_text(o, cli_argv_str(args, sizeof args, im, 0));
+		xt_out_str(o, "</a></td></tr>\n");
+	}
+	xt_out_str(o, "</table>\n");
+	int code = XT_EXIT_OK;
+	for (size_t k = 0; k < run->count && code != XT_EXIT_FAIL; k++) {
+		const struct xt_image *im = &run->img[run->order[k]];
+		if (im->selected)
+			code = cli_worse(code, report_image(o, im->path));
+	}
+	return code;
+}
+
+int cmd_report(int argc, char **argv, const struct xt_command *cmd)
+{
+	struct cli_options opt = {0};
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE, &opt);
+	if (code >= 0)
+		return code;
+	if (!opt.output)
+		return cli_usage_error(cmd, "no output file given (-o OUT.html)");
+	const char *path = cli_file_arg(cmd, argc, argv);
+	if (!path)
+		return XT_EXIT_USAGE;
+	struct xt_run run;
+	int is_run = cli_wants_images(path, &opt);
+	if (is_run && (code = cli_run_open(&opt, path, &run)) >= 0)
+		return code;
+	int fd = open(opt.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	struct xt_out o;
+	if (fd < 0) {
+		cli_warn("cannot create %s: %m", opt.output);
+		code = XT_EXIT_FAIL;
+	} else if (xt_out_open(&o, fd, XT_STDOUT_BUFFER) < 0) {
+		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
+		close(fd);
+	} else {
+		char title[4200];
+		snprintf(title, sizeof title, "%s%s", is_run ? "run " : "", path);
+		put_doc_head(&o, title);
+		code = is_run ? report_run(&o, &run, path) : report_image(&o, path);
+		xt_out_str(&o, "</body></html>\n");
+		if (xt_out_close(&o) < 0 || close(fd) < 0) {
+			cli_warn("cannot write %s", opt.output);
+			code = XT_EXIT_FAIL;
+		}
+	}
+	if (is_run)
+		xt_run_free(&run);
 	return code;
 }

@@ -149,7 +149,7 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options opt = {0};
 	const char *path;
 	int code;
-	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_JSON, &opt, &path, &code);
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_JSON | CLI_EACH_IMAGE, &opt, &path, &code);
 	if (!r)
 		return code;
 	xtrace_symbolizer *sym = cli_no_symbols ? NULL : xtrace_symbolizer_new();

@@ -34,7 +34,7 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options opt = {0};
 	const char *path;
 	int code;
-	xtrace_reader *r = cli_open_options(cmd, argc, argv, 0, &opt, &path, &code);
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_EACH_IMAGE, &opt, &path, &code);
 	if (!r)
 		return code;
 	struct xt_out o;

@@ -227,14 +227,13 @@ static void test_dump_names_every_event(void **state)
 	h_run_free(&r);
 }
 
-/* `xtrace run -o PATTERN -- prog` traces prog like LD_PRELOAD does. */
+/* `xtrace run -o DIR -- prog` traces prog like LD_PRELOAD does, into the run directory DIR. */
 static void test_xtrace_run(void **state)
 {
-	const char *dir = h_tmpdir();
-	char pattern[PATH_MAX + 16];
-	h_fmt(pattern, sizeof pattern, "%s/r.%%p.xt", dir);
+	char dir[PATH_MAX];
+	h_fmt(dir, sizeof dir, "%s/run", h_tmpdir());
 	struct h_run c;
-	int rc = h_cli(&c, H_ARGV("run", "-o", pattern, "--", (char *)h_workload("every_api"), "3"));
+	int rc = h_cli(&c, H_ARGV("run", "-o", dir, "--", (char *)h_workload("every_api"), "3"));
 	assert_int_equal(rc, 0);
 	assert_int_equal(h_out_u64(c.out, "api realloc ", "calls"), 12);
 	char paths[4][PATH_MAX];
