@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 # chromium: the test that renders `xtrace report` headless; clang, libclang-rt-14-dev: the fuzz
 # targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
-	libdw-dev libelf-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev perl git)
+	libdw-dev libelf-dev libiberty-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev perl git)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -14,7 +14,8 @@
 int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {.by = XT_BY_BYTES};
-	int code = cli_parse_options(cmd, argc, argv, CLI_BY | CLI_REGION | CLI_SVG, &opt);
+	int code = cli_parse_options(cmd, argc, argv,
+				     CLI_BY | CLI_REGION | CLI_SVG | CLI_ALLOC_FRAMES, &opt);
 	if (code >= 0)
 		return code;
 	struct cli_profile p;

@@ -21,6 +21,7 @@ enum cli_option {
 	CLI_NO_SYMBOLS = 1u << 10, /* --no-symbols (main.c also takes it out of every command's) */
 	CLI_FAIL_ABOVE = 1u << 11, /* --fail-above PERCENT */
 	CLI_PROGRAM = 1u << 12,   /* not an option: the options end at the first argument (run) */
+	CLI_ALLOC_FRAMES = 1u << 13, /* --keep-allocator-frames, --alloc-fn NAME (repeatable) */
 };
 
 struct cli_options {

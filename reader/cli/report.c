@@ -203,7 +203,7 @@ static int put_report(struct xt_out *o, const struct cli_profile *p, const struc
 int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT, &opt);
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_ALLOC_FRAMES, &opt);
 	if (code >= 0)
 		return code;
 	if (!opt.output)

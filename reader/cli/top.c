@@ -110,7 +110,9 @@ int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .count = 10};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_JSON | CLI_TSV, &t);
+				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_JSON | CLI_TSV |
+					     CLI_ALLOC_FRAMES,
+				     &t);
 	if (code >= 0)
 		return code;
 	struct cli_profile p;
