@@ -22,6 +22,17 @@ struct xt_symmod {
 	size_t build_id_len;
 	Dwfl *dwfl;
 	Dwfl_Module *mod; /* NULL: the file is missing, unreadable or not the traced one */
+	/* Its function symbols by address, read at the first lookup: libdwfl's own lookup scans
+	 * the whole table each time, too slow for a program with 100,000 symbols. */
+	struct xt_sym *syms;
+	size_t nsyms;
+	int syms_read;
+};
+
+struct xt_sym {
+	uint64_t lo, size;  /* absolute address; 0: unknown size, reaches to the next symbol */
+	const char *name;
+	uint32_t rank;      /* while sorting: which of the names at one address is shown */
 };
 
 /* Stable storage: blocks that never move, freed all at once. */
@@ -152,6 +163,7 @@ void xtrace_symbolizer_free(xtrace_symbolizer *s)
 		if (s->m[i].dwfl)
 			dwfl_end(s->m[i].dwfl);
 		free(s->m[i].path);
+		free(s->m[i].syms);
 	}
 	for (struct xt_arena_block *b = s->arena, *next; b; b = next) {
 		next = b->next;
@@ -372,6 +384,72 @@ static int inline_chain(Dwarf_Die *cu, Dwarf_Addr a, Dwarf_Die inl[XT_MAX_INLINE
 	return k;
 }
 
+static int sym_order(const void *x, const void *y)
+{
+	const struct xt_sym *a = x, *b = y;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return a->rank < b->rank ? -1 : a->rank > b->rank;
+}
+
+/* read_symbols sorts sm's function symbols by address; at one address the sized one with the
+ * strongest binding (global, weak, local) comes first, then the earliest in the table, as
+ * libdwfl chooses. 0, or -1 without memory. */
+static int read_symbols(struct xt_symmod *sm)
+{
+	sm->syms_read = 1;
+	int n = dwfl_module_getsymtab(sm->mod);
+	if (n <= 0)
+		return 0;
+	if (!(sm->syms = malloc((size_t)n * sizeof *sm->syms)))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		GElf_Sym sym;
+		GElf_Addr addr;
+		GElf_Word shndx;
+		const char *name = dwfl_module_getsym_info(sm->mod, i, &sym, &addr, &shndx, NULL, NULL);
+		int type = GELF_ST_TYPE(sym.st_info), bind = GELF_ST_BIND(sym.st_info);
+		if (!name || !*name || shndx == SHN_UNDEF ||
+		    (type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE))
+			continue;
+		uint32_t strength = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+		sm->syms[sm->nsyms++] = (struct xt_sym){addr, sym.st_size, name,
+							(uint32_t)(!sym.st_size << 30 | strength << 28) + (uint32_t)i};
+	}
+	qsort(sm->syms, sm->nsyms, sizeof *sm->syms, sym_order);
+	/* One name per address: the first. */
+	size_t k = 0;
+	for (size_t i = 0; i < sm->nsyms; i++)
+		if (!k || sm->syms[i].lo != sm->syms[k - 1].lo)
+			sm->syms[k++] = sm->syms[i];
+	sm->nsyms = k;
+	return 0;
+}
+
+/* symbol_at names the function holding address a: the closest symbol at or below a whose size
+ * covers it, else one without a size right below a (an assembly label), else NULL. */
+static const char *symbol_at(struct xt_symmod *sm, uint64_t a)
+{
+	if (!sm->syms_read && read_symbols(sm) < 0)
+		return dwfl_module_addrname(sm->mod, a);
+	size_t lo = 0, hi = sm->nsyms;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sm->syms[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const struct xt_sym *near = &sm->syms[lo - 1];
+	/* A symbol may sit inside a bigger one (a local label in a function): look a few back. */
+	for (size_t i = lo, seen = 0; i-- > 0 && seen < 16; seen++)
+		if (sm->syms[i].size && a - sm->syms[i].lo < sm->syms[i].size)
+			return sm->syms[i].name;
+	return near->size ? NULL : near->name;
+}
+
 /* chain_of symbolizes pc in sm into frames in the arena: *n of them, or NULL without memory. */
 static struct xtrace_frame *chain_of(xtrace_symbolizer *s, struct xt_symmod *sm,
 				     const struct xtrace_frame *plain, size_t *n)
@@ -394,7 +472,7 @@ static struct xtrace_frame *chain_of(xtrace_symbolizer *s, struct xt_symmod *sm,
 	*n = (size_t)k + 1;
 	if (!sm || !sm->mod)
 		return f;
-	f[k].symbol = dwfl_module_addrname(sm->mod, a);
+	f[k].symbol = symbol_at(sm, a);
 	if (f[k].symbol && !(f[k].function = readable(s, f[k].symbol)))
 		return NULL;
 	Dwfl_Line *line = dwfl_module_getsrc(sm->mod, a);
