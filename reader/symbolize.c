@@ -336,20 +336,33 @@ static int inlined_name(xtrace_symbolizer *s, Dwarf_Die *die, Dwarf_Die *cu,
 	return 0;
 }
 
-/* find_scopes descends from parent to the scopes holding address a (relative to the DWARF),
- * appending the inlined instances among them, outermost first, to inl (*k so far): 1 when a
- * scope held a. Only namespaces are searched for functions besides the scopes holding a. */
-static int find_scopes(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *inl, int *k, int depth)
+/* The DIEs one lookup may visit at most, so that no file, however made, holds it up for long:
+ * far more than a real compile unit has at its outer levels. */
+#define XT_MAX_DIE_VISITS (1L << 22)
+
+struct scope_walk {
+	Dwarf_Addr a;             /* relative to the DWARF */
+	Dwarf_Die inl[XT_MAX_INLINE]; /* the inlined instances holding a, outermost first */
+	int k;
+	long visits;
+};
+
+/* find_scopes descends from parent to the scopes holding w->a, collecting the inlined
+ * instances among them: 1 when a scope held it. Besides the scopes holding it only namespaces
+ * are searched (for the functions some compilers define inside them). */
+static int find_scopes(Dwarf_Die *parent, struct scope_walk *w, int depth)
 {
 	Dwarf_Die c;
-	/* Scopes nest a few levels deep in real code; a cycle or a crafted file stops here. */
+	/* Scopes nest a few levels deep in real code; a crafted file stops here. */
 	if (depth > 2 * XT_MAX_INLINE || dwarf_child(parent, &c) != 0)
 		return 0;
 	do {
+		if (++w->visits > XT_MAX_DIE_VISITS)
+			return 0;
 		int tag = dwarf_tag(&c);
 		switch (tag) {
 		case DW_TAG_namespace:
-			if (find_scopes(&c, a, inl, k, depth + 1))
+			if (find_scopes(&c, w, depth + 1))
 				return 1;
 			break;
 		case DW_TAG_subprogram:
@@ -357,11 +370,11 @@ static int find_scopes(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *inl, int *k, 
 		case DW_TAG_lexical_block:
 		case DW_TAG_try_block:
 		case DW_TAG_catch_block:
-			if (dwarf_haspc(&c, a) != 1)
+			if (dwarf_haspc(&c, w->a) != 1)
 				break;
-			if (tag == DW_TAG_inlined_subroutine && *k < XT_MAX_INLINE)
-				inl[(*k)++] = c;
-			find_scopes(&c, a, inl, k, depth + 1);
+			if (tag == DW_TAG_inlined_subroutine && w->k < XT_MAX_INLINE)
+				w->inl[w->k++] = c;
+			find_scopes(&c, w, depth + 1);
 			return 1;
 		default:
 			break;
@@ -374,14 +387,11 @@ static int find_scopes(Dwarf_Die *parent, Dwarf_Addr a, Dwarf_Die *inl, int *k, 
  * innermost first, into inl: their number. */
 static int inline_chain(Dwarf_Die *cu, Dwarf_Addr a, Dwarf_Die inl[XT_MAX_INLINE])
 {
-	int k = 0;
-	find_scopes(cu, a, inl, &k, 0);
-	for (int i = 0; i < k / 2; i++) {
-		Dwarf_Die t = inl[i];
-		inl[i] = inl[k - 1 - i];
-		inl[k - 1 - i] = t;
-	}
-	return k;
+	struct scope_walk w = {.a = a};
+	find_scopes(cu, &w, 0);
+	for (int i = 0; i < w.k; i++)
+		inl[i] = w.inl[w.k - 1 - i];
+	return w.k;
 }
 
 static int sym_order(const void *x, const void *y)
