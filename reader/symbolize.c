@@ -44,8 +44,8 @@ struct xt_arena_block {
 
 /* A cache entry: (a, b) -> (val, n). Chains: (pc, object index + 1, or 0 outside any object)
  * -> the frames and their count. Names: (address of a name libdw handed out, XT_KEY_NAME) ->
- * its readable form; (address of a DIE, XT_KEY_DIE) -> the name of the function it declares,
- * with the raw one (val points at both). */
+ * its readable form; (address of a DIE, XT_KEY_DIE) -> the name of the function it declares;
+ * (address of a compile unit's DIE, XT_KEY_CU) -> its functions by address (n of them). */
 struct xt_symkey {
 	uint64_t a, b;
 	const void *val;
@@ -53,6 +53,7 @@ struct xt_symkey {
 };
 #define XT_KEY_NAME UINT64_MAX
 #define XT_KEY_DIE (UINT64_MAX - 1)
+#define XT_KEY_CU (UINT64_MAX - 3)
 
 struct xtrace_symbolizer {
 	struct xt_symmod *m;
@@ -336,59 +337,139 @@ static int inlined_name(xtrace_symbolizer *s, Dwarf_Die *die, Dwarf_Die *cu,
 	return 0;
 }
 
-/* The DIEs one lookup may visit at most, so that no file, however made, holds it up for long:
- * far more than a real compile unit has at its outer levels. */
+/* The DIEs one walk may visit at most, so that no file, however made, holds a lookup up for
+ * long: far more than a real compile unit has outside its functions' bodies. */
 #define XT_MAX_DIE_VISITS (1L << 22)
 
+/* One address range of a function defined in a compile unit. */
+struct xt_fnrange {
+	Dwarf_Addr lo, hi;
+	Dwarf_Die die;
+};
+
+struct fn_index {
+	struct xt_fnrange *r;
+	size_t n, cap;
+	long visits;
+	int failed;
+};
+
+/* index_functions adds the ranges of the functions defined under parent (in namespaces too,
+ * where some compilers define them) to x. */
+static void index_functions(Dwarf_Die *parent, struct fn_index *x, int depth)
+{
+	Dwarf_Die c;
+	if (depth > XT_MAX_INLINE || dwarf_child(parent, &c) != 0)
+		return;
+	do {
+		if (++x->visits > XT_MAX_DIE_VISITS)
+			return;
+		int tag = dwarf_tag(&c);
+		if (tag == DW_TAG_namespace) {
+			index_functions(&c, x, depth + 1);
+			continue;
+		}
+		if (tag != DW_TAG_subprogram)
+			continue;
+		Dwarf_Addr base, lo, hi;
+		for (ptrdiff_t off = 0; (off = dwarf_ranges(&c, off, &base, &lo, &hi)) > 0;) {
+			if (x->n == x->cap) {
+				size_t cap = x->cap ? 2 * x->cap : 256;
+				struct xt_fnrange *r = realloc(x->r, cap * sizeof *r);
+				if (!r) {
+					x->failed = 1;
+					return;
+				}
+				x->r = r;
+				x->cap = cap;
+			}
+			x->r[x->n++] = (struct xt_fnrange){lo, hi, c};
+		}
+	} while (dwarf_siblingof(&c, &c) == 0);
+}
+
+static int fnrange_order(const void *x, const void *y)
+{
+	const struct xt_fnrange *a = x, *b = y;
+	return a->lo < b->lo ? -1 : a->lo > b->lo;
+}
+
+/* function_at finds the function defined in compile unit cu whose code holds a (relative to
+ * the DWARF), indexing the unit's functions by address the first time: 1 found, 0 not, -1
+ * without memory. */
+static int function_at(xtrace_symbolizer *s, Dwarf_Die *cu, Dwarf_Addr a, Dwarf_Die *fn)
+{
+	const struct xt_symkey *k = key_find(s, (uintptr_t)cu->addr, XT_KEY_CU);
+	if (!k) {
+		struct fn_index x = {0};
+		index_functions(cu, &x, 0);
+		struct xt_fnrange *r = x.n && !x.failed ? arena_alloc(s, x.n * sizeof *r) : NULL;
+		if (r) {
+			memcpy(r, x.r, x.n * sizeof *r);
+			qsort(r, x.n, sizeof *r, fnrange_order);
+		}
+		free(x.r);
+		if ((x.n && !r) || x.failed || key_put(s, (uintptr_t)cu->addr, XT_KEY_CU, r, x.n) < 0)
+			return -1;
+		k = key_find(s, (uintptr_t)cu->addr, XT_KEY_CU);
+	}
+	const struct xt_fnrange *r = k->val;
+	size_t lo = 0, hi = k->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0 || a >= r[lo - 1].hi)
+		return 0;
+	*fn = r[lo - 1].die;
+	return 1;
+}
+
 struct scope_walk {
-	Dwarf_Addr a;             /* relative to the DWARF */
+	Dwarf_Addr a;                 /* relative to the DWARF */
 	Dwarf_Die inl[XT_MAX_INLINE]; /* the inlined instances holding a, outermost first */
 	int k;
 	long visits;
 };
 
-/* find_scopes descends from parent to the scopes holding w->a, collecting the inlined
- * instances among them: 1 when a scope held it. Besides the scopes holding it only namespaces
- * are searched (for the functions some compilers define inside them). */
-static int find_scopes(Dwarf_Die *parent, struct scope_walk *w, int depth)
+/* find_scopes descends from parent through the scopes holding w->a, collecting the inlined
+ * instances among them. */
+static void find_scopes(Dwarf_Die *parent, struct scope_walk *w, int depth)
 {
 	Dwarf_Die c;
 	/* Scopes nest a few levels deep in real code; a crafted file stops here. */
 	if (depth > 2 * XT_MAX_INLINE || dwarf_child(parent, &c) != 0)
-		return 0;
+		return;
 	do {
 		if (++w->visits > XT_MAX_DIE_VISITS)
-			return 0;
+			return;
 		int tag = dwarf_tag(&c);
-		switch (tag) {
-		case DW_TAG_namespace:
-			if (find_scopes(&c, w, depth + 1))
-				return 1;
-			break;
-		case DW_TAG_subprogram:
-		case DW_TAG_inlined_subroutine:
-		case DW_TAG_lexical_block:
-		case DW_TAG_try_block:
-		case DW_TAG_catch_block:
-			if (dwarf_haspc(&c, w->a) != 1)
-				break;
-			if (tag == DW_TAG_inlined_subroutine && w->k < XT_MAX_INLINE)
-				w->inl[w->k++] = c;
-			find_scopes(&c, w, depth + 1);
-			return 1;
-		default:
-			break;
-		}
+		if (tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block &&
+		    tag != DW_TAG_try_block && tag != DW_TAG_catch_block)
+			continue;
+		if (dwarf_haspc(&c, w->a) != 1)
+			continue;
+		if (tag == DW_TAG_inlined_subroutine && w->k < XT_MAX_INLINE)
+			w->inl[w->k++] = c;
+		find_scopes(&c, w, depth + 1);
+		return;
 	} while (dwarf_siblingof(&c, &c) == 0);
-	return 0;
 }
 
 /* inline_chain collects the inlined instances holding address a (relative to the CU's DWARF),
- * innermost first, into inl: their number. */
-static int inline_chain(Dwarf_Die *cu, Dwarf_Addr a, Dwarf_Die inl[XT_MAX_INLINE])
+ * innermost first, into inl: their number, or -1 without memory. */
+static int inline_chain(xtrace_symbolizer *s, Dwarf_Die *cu, Dwarf_Addr a,
+			Dwarf_Die inl[XT_MAX_INLINE])
 {
 	struct scope_walk w = {.a = a};
-	find_scopes(cu, &w, 0);
+	Dwarf_Die fn;
+	int found = function_at(s, cu, a, &fn);
+	if (found <= 0)
+		return found;
+	find_scopes(&fn, &w, 0);
 	for (int i = 0; i < w.k; i++)
 		inl[i] = w.inl[w.k - 1 - i];
 	return w.k;
@@ -471,7 +552,9 @@ static struct xtrace_frame *chain_of(xtrace_symbolizer *s, struct xt_symmod *sm,
 	Dwarf_Addr a = plain->pc - 1;
 	int k = 0;
 	if (sm && sm->mod && (cu = dwfl_module_addrdie(sm->mod, a, &bias)))
-		k = inline_chain(cu, a - bias, inl);
+		k = inline_chain(s, cu, a - bias, inl);
+	if (k < 0)
+		return NULL;
 	struct xtrace_frame *f = arena_alloc(s, (size_t)(k + 1) * sizeof *f);
 	if (!f)
 		return NULL;
