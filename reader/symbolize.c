@@ -42,9 +42,10 @@ struct xt_arena_block {
 	max_align_t data[];
 };
 
-/* A cache entry: (a, b) -> (val, n). Chains: (pc, object index + 1, or 0 outside any object)
- * -> the frames and their count. Names: (address of a name libdw handed out, XT_KEY_NAME) ->
- * its readable form; (address of a DIE, XT_KEY_DIE) -> the name of the function it declares;
+/* A cache entry: (a, b) -> (val, n). Chains: (pc, object index + 1, or 0 outside any object;
+ * XT_KEY_NOWHERE for pc 0 there, as (0, 0) marks an empty slot) -> the frames and their count.
+ * Names: (address of a name libdw handed out, XT_KEY_NAME) -> its readable form; (address of
+ * a DIE, XT_KEY_DIE) -> the name of the function it declares;
  * (address of a compile unit's DIE, XT_KEY_CU) -> its functions by address (n of them). */
 struct xt_symkey {
 	uint64_t a, b;
@@ -53,6 +54,7 @@ struct xt_symkey {
 };
 #define XT_KEY_NAME UINT64_MAX
 #define XT_KEY_DIE (UINT64_MAX - 1)
+#define XT_KEY_NOWHERE (UINT64_MAX - 2)
 #define XT_KEY_CU (UINT64_MAX - 3)
 
 struct xtrace_symbolizer {
@@ -65,7 +67,7 @@ struct xtrace_symbolizer {
 	struct xt_namebuf name;
 };
 
-/* The inlined calls followed at one address, at most (deeper ones are cut off at the outer end). */
+/* The inlined calls followed at one address, at most (deeper ones are cut off at the inner end). */
 #define XT_MAX_INLINE 64
 
 static char *xt_debuginfo_path;
@@ -607,8 +609,7 @@ size_t xtrace_symbolize_inlined(xtrace_symbolizer *s, const xtrace_reader *r, ui
 		plain.module = sm->path;
 	}
 	uint64_t obj = sm ? (uint64_t)(sm - s->m) + 1 : 0;
-	/* (0, 0) marks an empty slot: pc 0 outside any object is keyed as object UINT64_MAX. */
-	uint64_t b = pc || obj ? obj : UINT64_MAX - 2;
+	uint64_t b = pc || obj ? obj : XT_KEY_NOWHERE;
 	const struct xt_symkey *k = key_find(s, pc, b);
 	if (k) {
 		*frames = k->val;
