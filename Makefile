@@ -41,7 +41,9 @@ SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -
 	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) \
 	$(SHIM_SANDEF_$(SAN)) $(CFLAGS)
 SHIM_LIBS := -lunwind -ldl -pthread
-READER_LIBS := -ldw -lelf -pthread
+# libiberty (a static archive) demangles C++ and Rust names; the shared reader keeps its symbols
+# to itself (--exclude-libs), so a program with an xmalloc of its own still links.
+READER_LIBS := -ldw -lelf -liberty -pthread
 
 SHIM_SRC := $(wildcard shim/*.c)
 READER_SRC := $(wildcard reader/*.c) experiments/spec.c
@@ -81,7 +83,8 @@ $(SHIM_SO): $(SHIM_OBJ)
 
 $(READER_SO): $(READER_PIC)
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $^ $(SANFLAGS) $(READER_LIBS) -Wl,-soname,libxtrace-reader.so
+	$(CC) -shared -o $@ $^ $(SANFLAGS) $(READER_LIBS) -Wl,-soname,libxtrace-reader.so \
+		-Wl,--exclude-libs,libiberty.a
 
 $(READER_A): $(READER_OBJ)
 	@mkdir -p $(@D)

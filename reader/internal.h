@@ -223,6 +223,22 @@ void xt_rd_order_free(xtrace_reader *r);
 int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* demangle.c */
+/* A growable name buffer; failed is set once memory ran out. */
+struct xt_namebuf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+/* xt_namebuf_put appends n bytes of s, keeping b->p NUL-terminated: 0, or -1 (failed set). */
+int xt_namebuf_put(struct xt_namebuf *b, const char *s, size_t n);
+/* xt_readable_name writes into b the name people read for symbol raw (as the object file spells
+ * it): demangled (C++, Rust) without parameters or ABI tags, without the symbol version or a
+ * compiler clone suffix: "_ZN3app5buildB5cxx11Ei" -> "app::build",
+ * "__libc_start_main@@GLIBC_2.34" -> "__libc_start_main", "foo.part.0" -> "foo". Returns b->p,
+ * or NULL without memory. */
+const char *xt_readable_name(const char *raw, struct xt_namebuf *b);
+
 #pragma GCC visibility pop
 
 #endif

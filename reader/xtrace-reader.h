@@ -137,19 +137,33 @@ const char *xtrace_experiment_name(uint8_t experiment);
 const char *xtrace_arg_kind_name(uint8_t kind);
 
 /* Offline symbolization with elfutils' libdw, from the module table of the current
- * generation. Strings returned stay valid until xtrace_symbolizer_free. */
+ * generation. Strings and frames returned stay valid until xtrace_symbolizer_free. */
 typedef struct xtrace_symbolizer xtrace_symbolizer;
 struct xtrace_frame {
 	uint64_t pc;
-	const char *function; /* demangled where possible; NULL if unknown */
+	/* as people read it: demangled (C++, Rust) without parameters, ABI tags, symbol version or
+	 * clone suffix ("app::build", "__libc_start_main"); NULL if unknown */
+	const char *function;
 	const char *file;     /* NULL if unknown */
 	int line;             /* 0 if unknown */
 	const char *module;   /* NULL if pc is in no known module */
 	uint64_t module_offset;
+	/* the name as the object file spells it ("_ZN3app5buildB5cxx11Ei",
+	 * "__libc_start_main@@GLIBC_2.34"); NULL if unknown */
+	const char *symbol;
+	int inlined;          /* 1: this function's code was inlined into the next frame's */
 };
 xtrace_symbolizer *xtrace_symbolizer_new(void);
 void xtrace_symbolizer_free(xtrace_symbolizer *s);
-/* xtrace_symbolize looks up return address pc (it looks at pc - 1, inside the call). */
+/* xtrace_symbolize_inlined points *frames at what return address pc (looked up at pc - 1,
+ * inside the call) stands for: the chain of calls inlined there, innermost first, each inlined
+ * into the next, and last the function whose code holds pc. Each frame has its own file:line:
+ * the first pc's own, each later one the line of the call into the frame before it. All share
+ * pc, module and module_offset. Returns their number (1 when nothing was inlined or nothing is
+ * known), or 0 without memory. Each address is looked up once per symbolizer. */
+size_t xtrace_symbolize_inlined(xtrace_symbolizer *s, const xtrace_reader *r, uint64_t pc,
+				const struct xtrace_frame **frames);
+/* xtrace_symbolize copies the first (innermost) of those frames into out. */
 void xtrace_symbolize(xtrace_symbolizer *s, const xtrace_reader *r, uint64_t pc,
 		      struct xtrace_frame *out);
 

@@ -17,6 +17,8 @@ INTEG_SRC := $(wildcard tests/integration/test_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(B)/tests/integration/%)
 WORKLOAD_SRC := $(wildcard tests/workloads/*.c)
 WORKLOAD_BIN := $(patsubst tests/workloads/%.c,$(B)/workloads/%,$(filter-out tests/workloads/lib%.c,$(WORKLOAD_SRC)))
+# C++ workloads are built like a real C++ program: -O2 -g, inlining on.
+WORKLOAD_BIN += $(patsubst tests/workloads/%.cpp,$(B)/workloads/%,$(wildcard tests/workloads/*.cpp))
 WORKLOAD_LIB := $(patsubst tests/workloads/%.c,$(B)/workloads/%.so,$(filter tests/workloads/lib%.c,$(WORKLOAD_SRC)))
 # A TSan run needs the program instrumented too (the runtime comes with it, before the shim's
 # threads and locks are used); the other sanitizer runs keep the workloads uninstrumented.
@@ -41,6 +43,12 @@ $(B)/workloads/lib%.so: tests/workloads/lib%.c $(wildcard tests/workloads/*.h)
 $(B)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WORKLOAD_CFLAGS) -o $@ $< -pthread -ldl -lrt
+
+WORKLOAD_CXXFLAGS := -std=gnu++17 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(WORKLOAD_SAN_$(SAN))
+
+$(B)/workloads/%: tests/workloads/%.cpp $(wildcard tests/workloads/*.h)
+	@mkdir -p $(@D)
+	$(CXX) $(WORKLOAD_CXXFLAGS) -o $@ $< -ldl
 
 # Benchmark workloads and the timing helper (tests/bench/), for `make bench` (scripts/bench.sh):
 # -O2 like a real program, with frame pointers so the fp unwinder has frames to walk.

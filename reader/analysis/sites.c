@@ -153,42 +153,27 @@ static uint32_t name_of(struct xt_sites *s, const char *str)
 	return str ? xt_names_id(&s->names, str, strlen(str)) : XT_NO_NAME;
 }
 
-/* frame_of returns the index of pc's frame, symbolizing it the first time. */
-static int frame_of(struct xt_sites *s, const xtrace_reader *r, uint64_t pc, uint32_t *out)
+/* add_frame appends the frame of fr, one of pc's. */
+static int add_frame(struct xt_sites *s, uint64_t pc, const struct xtrace_frame *fr)
 {
-	int added;
-	struct xt_live *e = xt_liveset_put(&s->frame_of_pc, pc ? pc : 1, &added);
-	if (!e)
-		return -1;
-	if (!added) {
-		*out = (uint32_t)e->bytes;
-		return 0;
-	}
-	e->bytes = s->nframes;
-	*out = (uint32_t)s->nframes;
 	if (grow(&s->frames, &s->frames_cap, s->nframes + 1, sizeof *s->frames) < 0)
 		return -1;
 	struct xt_frame_info *f = &s->frames[s->nframes++];
-	struct xtrace_frame fr = {.pc = pc, .module_offset = pc};
-	if (s->sym)
-		xtrace_symbolize(s->sym, r, pc, &fr);
-	else if (xtrace_module_of(r, pc - 1)) {
-		const struct xtrace_module *m = xtrace_module_of(r, pc - 1);
-		fr.module = m->path;
-		fr.module_offset = pc - m->base;
-	}
+	const char *module = fr->module ? base_name(fr->module) : NULL;
 	char buf[4096 + 64];
 	f->pc = pc;
-	f->offset = fr.module_offset;
-	f->line = fr.line;
-	f->function = name_of(s, fr.function);
-	f->file = name_of(s, fr.file);
-	f->module = name_of(s, fr.module ? base_name(fr.module) : NULL);
-	if (fr.function)
-		snprintf(buf, sizeof buf, "%s", fr.function);
-	else if (fr.module)
-		snprintf(buf, sizeof buf, "%s+0x%llx", base_name(fr.module),
-			 (unsigned long long)fr.module_offset);
+	f->offset = fr->module_offset;
+	f->line = fr->line;
+	f->inlined = (uint8_t)fr->inlined;
+	f->alloc = (uint8_t)xt_alloc_frame(&s->rules, fr->function, fr->symbol, module);
+	f->function = name_of(s, fr->function);
+	f->symbol = name_of(s, fr->symbol);
+	f->file = name_of(s, fr->file);
+	f->module = name_of(s, module);
+	if (fr->function)
+		snprintf(buf, sizeof buf, "%s", fr->function);
+	else if (fr->module)
+		snprintf(buf, sizeof buf, "%s+0x%llx", module, (unsigned long long)fr->module_offset);
 	else
 		snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)pc);
 	/* ';' separates frames in collapsed stacks. */
@@ -196,14 +181,49 @@ static int frame_of(struct xt_sites *s, const xtrace_reader *r, uint64_t pc, uin
 		if (*p == ';')
 			*p = ':';
 	f->label = name_of(s, buf);
-	if (fr.file && fr.line) {
+	if (fr->file && fr->line) {
 		size_t n = strlen(buf);
-		snprintf(buf + n, sizeof buf - n, " (%s:%d)", base_name(fr.file), fr.line);
+		snprintf(buf + n, sizeof buf - n, " (%s:%d)", base_name(fr->file), fr->line);
 	}
 	f->line_label = name_of(s, buf);
 	if (f->label == XT_NO_NAME || f->line_label == XT_NO_NAME ||
-	    (fr.function && f->function == XT_NO_NAME))
+	    (fr->function && f->function == XT_NO_NAME) || (fr->symbol && f->symbol == XT_NO_NAME))
 		return -1;
+	return 0;
+}
+
+/* frames_of sets *first and *n to pc's frames (the calls inlined at it, then the function
+ * holding it), symbolizing it the first time. */
+static int frames_of(struct xt_sites *s, const xtrace_reader *r, uint64_t pc, uint32_t *first,
+		     uint32_t *n)
+{
+	int added;
+	struct xt_live *e = xt_liveset_put(&s->frame_of_pc, pc ? pc : 1, &added);
+	if (!e)
+		return -1;
+	if (!added) {
+		*first = (uint32_t)e->bytes;
+		*n = e->site;
+		return 0;
+	}
+	struct xtrace_frame plain = {.pc = pc, .module_offset = pc};
+	const struct xtrace_frame *fr = &plain;
+	size_t nf = 1;
+	if (s->sym) {
+		if (!(nf = xtrace_symbolize_inlined(s->sym, r, pc, &fr)))
+			return -1;
+	} else if (xtrace_module_of(r, pc - 1)) {
+		const struct xtrace_module *m = xtrace_module_of(r, pc - 1);
+		plain.module = m->path;
+		plain.module_offset = pc - m->base;
+	}
+	*first = (uint32_t)s->nframes;
+	*n = (uint32_t)nf;
+	e->bytes = s->nframes;
+	e->site = (uint32_t)nf;
+	for (size_t j = 0; j < nf; j++)
+		if (add_frame(s, pc, &fr[j]) < 0)
+			return -1;
 	return 0;
 }
 
@@ -217,12 +237,15 @@ static uint64_t hash_pcs(const uint64_t *pcs, size_t n)
 static int same_stack(const struct xt_sites *s, const struct xt_ustack *u, const uint64_t *pcs,
 		      size_t n)
 {
-	if (u->n != n)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (s->frames[s->frame_ix[u->off + i]].pc != pcs[i])
+	const uint32_t *ix = s->frame_ix + u->off, *end = ix + u->n;
+	for (size_t i = 0; i < n; i++) {
+		if (ix == end || s->frames[*ix].pc != pcs[i])
 			return 0;
-	return 1;
+		while (s->frames[*ix].inlined) /* the last frame of a pc's chain is not inlined */
+			ix++;
+		ix++;
+	}
+	return ix == end;
 }
 
 /* stack_index finds or adds the distinct stack with these PCs. */
@@ -246,16 +269,24 @@ static int stack_index(struct xt_sites *s, const xtrace_reader *r, const uint64_
 		e->bytes = s->nstacks;
 		break;
 	}
-	if (grow(&s->stacks, &s->stacks_cap, s->nstacks + 1, sizeof *s->stacks) < 0 ||
-	    grow(&s->frame_ix, &s->frame_ix_cap, s->nframe_ix + n, sizeof *s->frame_ix) < 0)
+	if (grow(&s->stacks, &s->stacks_cap, s->nstacks + 1, sizeof *s->stacks) < 0)
 		return -1;
 	struct xt_ustack *u = &s->stacks[s->nstacks];
-	*u = (struct xt_ustack){.hash = h, .off = (uint32_t)s->nframe_ix, .n = (uint32_t)n,
-				.site0 = XT_NO_SITE};
-	for (size_t i = 0; i < n; i++)
-		if (frame_of(s, r, pcs[i], &s->frame_ix[u->off + i]) < 0)
+	*u = (struct xt_ustack){.hash = h, .off = (uint32_t)s->nframe_ix, .site0 = XT_NO_SITE};
+	for (size_t i = 0; i < n; i++) {
+		uint32_t first, nf;
+		if (frames_of(s, r, pcs[i], &first, &nf) < 0 ||
+		    grow(&s->frame_ix, &s->frame_ix_cap, s->nframe_ix + nf, sizeof *s->frame_ix) < 0)
 			return -1;
-	s->nframe_ix += n;
+		for (uint32_t j = 0; j < nf; j++)
+			s->frame_ix[s->nframe_ix++] = first + j;
+	}
+	u->n = (uint32_t)(s->nframe_ix - u->off);
+	while (u->skip < u->n && s->frames[s->frame_ix[u->off + u->skip]].alloc)
+		u->skip++;
+	/* A stack that is machinery through and through is the library's own: shown whole. */
+	if (u->skip == u->n)
+		u->skip = 0;
 	*out = (uint32_t)s->nstacks++;
 	return 0;
 }
@@ -463,13 +494,14 @@ int xt_sites_region(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, ui
 
 size_t xt_site_depth(const struct xt_sites *s, uint32_t site)
 {
-	return s->stacks[s->site[site].stack].n;
+	const struct xt_ustack *u = &s->stacks[s->site[site].stack];
+	return u->n - u->skip;
 }
 
 const struct xt_frame_info *xt_site_frame(const struct xt_sites *s, uint32_t site, size_t i)
 {
 	const struct xt_ustack *u = &s->stacks[s->site[site].stack];
-	return i < u->n ? &s->frames[s->frame_ix[u->off + i]] : NULL;
+	return i < u->n - u->skip ? &s->frames[s->frame_ix[u->off + u->skip + i]] : NULL;
 }
 
 const char *xt_site_region(const struct xt_sites *s, uint32_t site)

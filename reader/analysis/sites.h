@@ -6,14 +6,19 @@
  * Stack IDs are per generation, so each generation maps its stack IDs to stacks kept by content
  * (a hash of the PCs): after the first allocation from a stack in a generation, finding its site
  * is an array lookup. Each distinct PC is symbolized once, when first seen, while its
- * generation's module table is current. Groups (by stack, function, line or region) are built
- * at the end from symbolized names, so they also match across two traces (diff). */
+ * generation's module table is current, into its frames: the calls inlined at it, then the
+ * function holding it. A site's frames start at the first that is not allocation machinery
+ * (allocsite.h): those inside malloc, operator new or the standard library are left out from
+ * the innermost end, unless every frame is machinery. Groups (by stack, function, line or
+ * region) are built at the end from symbolized names, so they also match across two traces
+ * (diff). */
 #ifndef XT_SITES_H
 #define XT_SITES_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "allocsite.h"
 #include "liveset.h"
 #include "names.h"
 #include "xtrace-reader.h"
@@ -46,9 +51,12 @@ enum xt_grouping {
 struct xt_frame_info {
 	uint64_t pc, offset;  /* return address; its offset in its module */
 	uint32_t function, file, module;
+	uint32_t symbol;      /* the function's name as its object file spells it (mangled) */
 	int line;
 	uint32_t label;       /* the function, else "module+0xoffset", else "0xpc" */
 	uint32_t line_label;  /* "function (file:line)" when the line is known, else label */
+	uint8_t inlined;      /* inlined into the next frame (same pc) */
+	uint8_t alloc;        /* allocation machinery (allocsite.h) */
 };
 
 struct xt_site {
@@ -60,6 +68,7 @@ struct xt_site {
 struct xt_ustack {
 	uint64_t hash;
 	uint32_t off, n;  /* frame indices in frame_ix[off .. off + n), innermost first */
+	uint32_t skip;    /* how many of them, from the innermost, are allocation machinery */
 	uint32_t site0;   /* its site outside any region, or XT_NO_SITE before the first */
 };
 
@@ -74,10 +83,11 @@ struct xt_sites {
 	xtrace_symbolizer *sym;      /* NULL: frames stay module+offset */
 	uint32_t region_filter;      /* name ID + 1 of the region allocations must be in; 0: all */
 	int peak_pass;               /* set by xt_sites_peak_pass: only peak_bytes changes */
+	struct xt_alloc_rules rules; /* what is allocation machinery; set before the first event */
 
 	struct xt_frame_info *frames;
 	size_t nframes, frames_cap;
-	struct xt_liveset frame_of_pc;   /* pc -> frame index (in the record's bytes field) */
+	struct xt_liveset frame_of_pc;   /* pc -> its first frame (bytes field), how many (site) */
 
 	uint32_t *frame_ix;
 	size_t nframe_ix, frame_ix_cap;
@@ -164,7 +174,8 @@ long xt_sites_group(struct xt_sites *s, enum xt_grouping g, enum xt_metric m,
 void xt_groups_sort(struct xt_group *groups, size_t n, enum xt_metric m,
 		    const struct xt_names *keys);
 
-/* xt_site_frame returns frame i (0: innermost) of site's stack, or NULL past its end. */
+/* xt_site_frame returns frame i (0: the innermost outside allocation machinery) of site's
+ * stack, or NULL past its end; xt_site_depth counts them. */
 const struct xt_frame_info *xt_site_frame(const struct xt_sites *s, uint32_t site, size_t i);
 size_t xt_site_depth(const struct xt_sites *s, uint32_t site);
 /* xt_site_region returns the site's region name, or NULL. */

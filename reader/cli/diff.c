@@ -353,7 +353,7 @@ int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 				.fail_above = -1};
 	int code = cli_parse_options(cmd, argc, argv,
 				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_FAIL_ABOVE |
-					     CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE,
+					     CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
 				     &d);
 	if (code >= 0)
 		return code;

@@ -299,34 +299,42 @@ static void put_sync(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	xt_out_str(o, any ? "\n" : " none\n");
 }
 
-/* put_frames writes the frames of stack id below its event, one per line. */
+/* put_frames writes the frames of stack id below its event, one per line: every frame as it is,
+ * none left out; the calls inlined at a return address come first, marked, and the frame
+ * whose code holds them carries the module+offset. */
 static void put_frames(struct xt_out *o, const xtrace_reader *r, xtrace_symbolizer *sym,
 		       uint64_t id)
 {
 	const uint64_t *pcs;
 	size_t n = xtrace_stack(r, id, &pcs);
 	for (size_t i = 0; i < n; i++) {
-		xt_out_str(o, "    ");
-		xt_out_hex(o, pcs[i]);
-		if (sym) {
-			struct xtrace_frame f;
-			xtrace_symbolize(sym, r, pcs[i], &f);
-			xt_out_char(o, ' ');
-			xt_out_str(o, f.function ? f.function : "??");
-			if (f.file)
-				xt_out_printf(o, " %s:%d", f.file, f.line);
+		const struct xtrace_frame *f = NULL;
+		size_t nf = sym ? xtrace_symbolize_inlined(sym, r, pcs[i], &f) : 0;
+		for (size_t j = 0; j < nf || j == 0; j++) {
+			xt_out_str(o, "    ");
+			xt_out_hex(o, pcs[i]);
+			if (sym) {
+				xt_out_char(o, ' ');
+				xt_out_str(o, nf && f[j].function ? f[j].function : "??");
+				if (nf && f[j].file)
+					xt_out_printf(o, " %s:%d", f[j].file, f[j].line);
+			}
+			if (nf && f[j].inlined) {
+				xt_out_str(o, " (inlined)\n");
+				continue;
+			}
+			const struct xtrace_module *m = xtrace_module_of(r, pcs[i]);
+			if (m) {
+				const char *slash = strrchr(m->path, '/');
+				xt_out_str(o, sym ? " (" : " ");
+				xt_out_str(o, slash ? slash + 1 : m->path);
+				xt_out_char(o, '+');
+				xt_out_hex(o, pcs[i] - m->base);
+				if (sym)
+					xt_out_char(o, ')');
+			}
+			xt_out_char(o, '\n');
 		}
-		const struct xtrace_module *m = xtrace_module_of(r, pcs[i]);
-		if (m) {
-			const char *slash = strrchr(m->path, '/');
-			xt_out_str(o, sym ? " (" : " ");
-			xt_out_str(o, slash ? slash + 1 : m->path);
-			xt_out_char(o, '+');
-			xt_out_hex(o, pcs[i] - m->base);
-			if (sym)
-				xt_out_char(o, ')');
-		}
-		xt_out_char(o, '\n');
 	}
 }
 

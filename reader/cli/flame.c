@@ -172,7 +172,8 @@ static int flame_run(const char *path, const struct cli_options *opt)
 int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {.by = XT_BY_BYTES};
-	int code = cli_parse_options(cmd, argc, argv, CLI_BY | CLI_REGION | CLI_SVG | CLI_PID | CLI_EXE,
+	int code = cli_parse_options(cmd, argc, argv,
+				     CLI_BY | CLI_REGION | CLI_SVG | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
 				     &opt);
 	if (code >= 0)
 		return code;

@@ -46,7 +46,9 @@ static void put_text(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 int cmd_leaks(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {.group = XT_GROUP_STACK, .count = -1};
-	int code = cli_parse_options(cmd, argc, argv, CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_EACH_IMAGE, &opt);
+	int code = cli_parse_options(cmd, argc, argv,
+				     CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_EACH_IMAGE | CLI_ALLOC_FRAMES,
+				     &opt);
 	if (code >= 0)
 		return code;
 	struct cli_profile p;

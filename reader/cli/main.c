@@ -4,6 +4,13 @@
 
 #include "cli.h"
 
+/* The options of every command that shows allocation sites. */
+#define SITE_FRAMES_HELP                                                                        \
+	"  --alloc-fn NAME  the program's own allocation function: its callers are the sites\n"    \
+	"                   (repeatable; the readable name or the raw symbol)\n"                  \
+	"  --keep-allocator-frames  keep malloc, operator new and the standard library's frames\n" \
+	"                   at the sites' end (README: Names, inlined calls and allocation sites)\n"
+
 static const struct xt_command commands[] = {
 	{"run", "run a program and every process it starts with heap tracing", cmd_run,
 	 "xtrace run [-o DIR] [--] PROGRAM [ARGS...]\n"
@@ -14,7 +21,8 @@ static const struct xt_command commands[] = {
 	{"dump", "print every event of a trace, one per line", cmd_dump,
 	 "xtrace dump [--stacks] [--no-symbols] FILE|DIR\n"
 	 "Prints the header, each generation's Sync and every event in time order.\n"
-	 "  --stacks      print the frames of each event's stacks below it\n"
+	 "  --stacks      print every frame of each event's stacks below it, the calls inlined at\n"
+	 "                each address first, marked (inlined)\n"
 	 "  --no-symbols  with --stacks, show module+offset instead of function file:line\n"},
 	{"stats", "print a trace's totals: events, threads, allocations, peak heap", cmd_stats,
 	 "xtrace stats [--json] FILE|DIR\n"
@@ -39,21 +47,25 @@ static const struct xt_command commands[] = {
 	 "  --group G      sites are whole stacks, or the innermost function (default), line, region\n"
 	 "  -n N           show the first N (default 10)\n"
 	 "  --region NAME  only allocations made inside region NAME (include/xtrace.h)\n"
-	 "  --json, --tsv  machine-readable output\n"},
+	 "  --json, --tsv  machine-readable output\n"
+	 SITE_FRAMES_HELP},
 	{"leaks", "list the objects still live at the end, by allocating stack", cmd_leaks,
 	 "xtrace leaks [--group stack|function|line|region] [-n N] [--json] FILE|DIR\n"
 	 "  --group G  group by whole stack (default), function, line or region\n"
-	 "  -n N       show the first N groups (default all)\n"},
+	 "  -n N       show the first N groups (default all)\n"
+	 SITE_FRAMES_HELP},
 	{"peak", "when the live heap peaked, how high, and which sites held it", cmd_peak,
 	 "xtrace peak [--group stack|function|line|region] [-n N] [--json|--tsv] FILE|DIR\n"
 	 "Of a run directory: first the tree's peak (the largest sum of the processes' live heaps).\n"
 	 "  --group G  group by stack, function (default), line or region\n"
-	 "  -n N       show the first N (default 10)\n"},
+	 "  -n N       show the first N (default 10)\n"
+	 SITE_FRAMES_HELP},
 	{"flame", "allocation stacks as collapsed-stack lines or an SVG flame graph", cmd_flame,
 	 "xtrace flame [--by METRIC] [--region NAME] [--svg OUT] FILE|DIR\n"
 	 "Prints 'outer;...;inner VALUE' lines (flamegraph.pl, inferno, speedscope read them).\n"
 	 "  --by METRIC  allocs, bytes (default), peak, temporary or leaked\n"
-	 "  --svg OUT    write a self-contained SVG flame graph to OUT instead\n"},
+	 "  --svg OUT    write a self-contained SVG flame graph to OUT instead\n"
+	 SITE_FRAMES_HELP},
 	{"export", "write a trace as Chrome trace-event JSON (Perfetto) or CSV", cmd_export,
 	 "xtrace export --format chrome|csv -o OUT [--region NAME] FILE|DIR\n"
 	 "  --format chrome  trace-event JSON: live heap and allocation rate counters, regions and\n"
@@ -66,7 +78,8 @@ static const struct xt_command commands[] = {
 	 cmd_report,
 	 "xtrace report -o OUT.html FILE|DIR\n"
 	 "Writes an HTML file that needs no network: totals, the live heap over time, the top\n"
-	 "sites, a flame graph and the timer, sleep, region and log events.\n"},
+	 "sites, a flame graph and the timer, sleep, region and log events.\n"
+	 SITE_FRAMES_HELP},
 	{"diff", "compare two traces: totals and sites, matched by symbolized frames", cmd_diff,
 	 "xtrace diff [--by METRIC] [--group G] [-n N] [--region NAME] [--fail-above PCT]\n"
 	 "            [--json|--tsv] A B\n"
@@ -77,7 +90,8 @@ static const struct xt_command commands[] = {
 	 "                    \"Agreeing with heaptrack and valgrind\")\n"
 	 "  --group G         stack, function (default), line or region\n"
 	 "  -n N              show the N sites that changed most (default 20)\n"
-	 "  --fail-above PCT  exit 4 when the METRIC total of B is more than PCT% above A's\n"},
+	 "  --fail-above PCT  exit 4 when the METRIC total of B is more than PCT% above A's\n"
+	 SITE_FRAMES_HELP},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -29,8 +29,12 @@ static const struct {
 	{CLI_FAIL_ABOVE, {"fail-above", required_argument, NULL, LONG(CLI_FAIL_ABOVE)}},
 	{CLI_PID, {"pid", required_argument, NULL, LONG(CLI_PID)}},
 	{CLI_EXE, {"exe", required_argument, NULL, LONG(CLI_EXE)}},
+	{CLI_ALLOC_FRAMES, {"keep-allocator-frames", no_argument, NULL, LONG(CLI_ALLOC_FRAMES)}},
+	{CLI_ALLOC_FRAMES, {"alloc-fn", required_argument, NULL, LONG(CLI_ALLOC_FRAMES) | 1}},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
+
+struct xt_alloc_rules cli_alloc_rules;
 
 /* bad_option reports what getopt_long (opterr 0, a leading ':') returned as ch. */
 static int bad_option(const struct xt_command *cmd, int ch, char **argv)
@@ -68,6 +72,7 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 	*s++ = 'h';
 	*s = 0;
 
+	cli_alloc_rules = (struct xt_alloc_rules){0};
 	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
 	opterr = 0;
 	int ch;
@@ -106,6 +111,12 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 				return cli_usage_error(cmd, "--pid wants a process ID, not '%s'", optarg);
 			break;
 		case LONG(CLI_EXE): o->exe = optarg; break;
+		case LONG(CLI_ALLOC_FRAMES): cli_alloc_rules.keep = 1; break;
+		case LONG(CLI_ALLOC_FRAMES) | 1:
+			if (cli_alloc_rules.nextra == XT_MAX_ALLOC_FNS)
+				return cli_usage_error(cmd, "more than %d --alloc-fn", XT_MAX_ALLOC_FNS);
+			cli_alloc_rules.extra[cli_alloc_rules.nextra++] = optarg;
+			break;
 		case 'h': return cli_help(cmd);
 		default: return bad_option(cmd, ch, argv);
 		}

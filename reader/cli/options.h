@@ -26,6 +26,7 @@ enum cli_option {
 	/* not an option: given a run directory (or --pid, --exe), the command runs once per image
 	 * selected, under a title each (tree.c); it takes --pid and --exe */
 	CLI_EACH_IMAGE = 1u << 15,
+	CLI_ALLOC_FRAMES = 1u << 16, /* --keep-allocator-frames, --alloc-fn NAME (repeatable) */
 };
 
 struct cli_options {

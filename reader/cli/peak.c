@@ -147,7 +147,9 @@ int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {.group = XT_GROUP_FUNCTION, .count = 10};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE, &opt);
+				     CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE |
+					     CLI_ALLOC_FRAMES,
+				     &opt);
 	if (code >= 0)
 		return code;
 	if (optind < argc && cli_wants_images(argv[optind], &opt))

@@ -73,6 +73,7 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 		cli_profile_free(p);
 		return XT_EXIT_FAIL;
 	}
+	p->sites.rules = cli_alloc_rules;
 	struct first_pass fp = {.on_event = on_event, .ctx = ctx};
 	cli_progress_init(&fp.pr, path, path);
 	struct xt_pass pass = {.sites = &p->sites, .on_event = first_pass_event, .ctx = &fp};
@@ -228,7 +229,9 @@ void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, c
 		xt_out_printf(o, "%s%s", indent, xt_names_str(n, f->label));
 		if (f->file != XT_NO_NAME && f->line)
 			xt_out_printf(o, "  %s:%d", base_name(xt_names_str(n, f->file)), f->line);
-		if (f->module != XT_NO_NAME && f->function != XT_NO_NAME)
+		if (f->inlined)
+			xt_out_str(o, "  (inlined)");
+		else if (f->module != XT_NO_NAME && f->function != XT_NO_NAME)
 			xt_out_printf(o, "  (%s)", xt_names_str(n, f->module));
 		xt_out_char(o, '\n');
 	}
@@ -252,11 +255,14 @@ void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t si
 		xt_out_u64(o, f->pc);
 		xt_out_str(o, ", \"function\": ");
 		cli_put_name_json(o, n, f->function);
+		xt_out_str(o, ", \"symbol\": ");
+		cli_put_name_json(o, n, f->symbol);
 		xt_out_str(o, ", \"file\": ");
 		cli_put_name_json(o, n, f->file);
 		xt_out_printf(o, ", \"line\": %d, \"module\": ", f->line);
 		cli_put_name_json(o, n, f->module);
-		xt_out_printf(o, ", \"offset\": %llu}", (unsigned long long)f->offset);
+		xt_out_printf(o, ", \"offset\": %llu, \"inlined\": %s}", (unsigned long long)f->offset,
+			      f->inlined ? "true" : "false");
 	}
 	xt_out_char(o, ']');
 }

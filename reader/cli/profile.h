@@ -17,6 +17,10 @@ struct cli_profile {
 	uint64_t peak_time_ns;    /* trace start to the peak */
 };
 
+/* cli_alloc_rules: what --keep-allocator-frames and --alloc-fn said to the command (options.c
+ * resets it at every parse); like --no-symbols it holds for every trace the command loads. */
+extern struct xt_alloc_rules cli_alloc_rules;
+
 /* cli_profile_load reads path. region (or NULL) keeps only allocations inside that region;
  * peak adds the second pass; on_event (may be NULL) sees the first pass's events, with ctx.
  * Returns an exit code: XT_EXIT_OK or XT_EXIT_TRUNCATED when p is

@@ -280,7 +280,8 @@ static int report_run(struct xt_out *o, struct xt_run *run, const char *path)
 int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE, &opt);
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
+				     &opt);
 	if (code >= 0)
 		return code;
 	if (!opt.output)

@@ -111,7 +111,8 @@ int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .count = 10};
 	int code = cli_parse_options(cmd, argc, argv,
 				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_JSON | CLI_TSV |
-					     CLI_EACH_IMAGE, &t);
+					     CLI_EACH_IMAGE | CLI_ALLOC_FRAMES,
+				     &t);
 	if (code >= 0)
 		return code;
 	struct cli_profile p;

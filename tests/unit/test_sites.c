@@ -227,6 +227,141 @@ static void test_temporary_rule(void **state)
 	free(path);
 }
 
+/* Modules of the allocation-machinery trace: a C library and the program. */
+#define LIBC_BASE 0x7f0000000000u
+#define LIBC_MALLOC (LIBC_BASE + 0x1100) /* return addresses inside libc */
+#define LIBC_HELPER (LIBC_BASE + 0x2200)
+#define PROG_USER 0x401100u               /* inside the program */
+#define PROG_MAIN 0x401200u
+
+/* machinery_trace: stacks {libc, libc, user, main} (100 B), {libc, libc} (10 B, libc's own)
+ * and {user, libc, main} (1 B), one allocation each. */
+static char *machinery_trace(void)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1000, XT_TICKS_PER_SEC, 1700000000, 0);
+	tg_exp_batch(t, XT_EXP_ALLOCFREE, 1000);
+	tg_u8(t, XT_ALLOCFREE_BATCH_TYPES);
+	tg_alloc_type(t, 1, XT_API_MALLOC, 100, 1, 0);
+	tg_alloc_type(t, 2, XT_API_MALLOC, 10, 1, 0);
+	tg_alloc_type(t, 3, XT_API_MALLOC, 1, 1, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STRINGS, 0, 1000);
+	tg_string(t, 1, "/lib/x86_64-linux-gnu/libc.so.6");
+	tg_string(t, 2, "/usr/bin/prog");
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_MODULES, 0, 1000);
+	tg_module(t, 1, 1, LIBC_BASE, LIBC_BASE, LIBC_BASE + 0x100000, NULL, 0);
+	tg_module(t, 2, 2, 0, 0x400000, 0x500000, NULL, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STACKS, 0, 1000);
+	tg_stack(t, 1, 4, (const uint64_t[]){LIBC_MALLOC, LIBC_HELPER, PROG_USER, PROG_MAIN});
+	tg_stack(t, 2, 2, (const uint64_t[]){LIBC_MALLOC, LIBC_HELPER});
+	tg_stack(t, 3, 3, (const uint64_t[]){PROG_USER, LIBC_HELPER, PROG_MAIN});
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x1000, 1, 1);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x2000, 2, 2);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x3000, 3, 3);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+	return path;
+}
+
+/* machinery_groups reads path with rules and returns its groups by g (by bytes). */
+static long machinery_groups(const char *path, const struct xt_alloc_rules *rules,
+			     enum xt_grouping g, struct xt_sites *s, struct xt_group **out)
+{
+	assert_int_equal(xt_sites_init(s, 0, NULL), 0);
+	s->rules = *rules;
+	xtrace_reader *r = tg_open_file(path);
+	struct xt_summary sum;
+	struct xt_pass pass = {.sites = s};
+	assert_int_equal(xt_summarize_pass(r, &sum, &pass), XTRACE_OK);
+	xt_summary_destroy(&sum);
+	xtrace_close(r);
+	return xt_sites_group(s, g, XT_BY_BYTES, &s->names, out);
+}
+
+/* A site starts at its first frame outside the allocation machinery (here: libc, by module),
+ * counted from the innermost end only; a stack that is all machinery is shown whole;
+ * --keep-allocator-frames keeps every frame. */
+static void test_allocator_frames(void **state)
+{
+	char *path = machinery_trace();
+	struct xt_alloc_rules rules = {0};
+	struct xt_sites s;
+	struct xt_group *g;
+	assert_int_equal(machinery_groups(path, &rules, XT_GROUP_FUNCTION, &s, &g), 2);
+	assert_string_equal(xt_names_str(&s.names, g[0].key), "prog+0x401100");
+	assert_int_equal(g[0].c.bytes, 101);
+	assert_string_equal(xt_names_str(&s.names, g[1].key), "libc.so.6+0x1100");
+	assert_int_equal(g[1].c.bytes, 10);
+	free(g);
+	xt_sites_destroy(&s);
+	assert_int_equal(machinery_groups(path, &rules, XT_GROUP_STACK, &s, &g), 3);
+	assert_string_equal(xt_names_str(&s.names, g[0].key), "prog+0x401200;prog+0x401100");
+	assert_string_equal(xt_names_str(&s.names, g[1].key), "libc.so.6+0x2200;libc.so.6+0x1100");
+	assert_string_equal(xt_names_str(&s.names, g[2].key),
+			    "prog+0x401200;libc.so.6+0x2200;prog+0x401100");
+	assert_int_equal(xt_site_depth(&s, g[0].site), 2);
+	free(g);
+	xt_sites_destroy(&s);
+
+	rules.keep = 1;
+	assert_int_equal(machinery_groups(path, &rules, XT_GROUP_FUNCTION, &s, &g), 2);
+	assert_string_equal(xt_names_str(&s.names, g[0].key), "libc.so.6+0x1100");
+	assert_int_equal(g[0].c.bytes, 110);
+	assert_string_equal(xt_names_str(&s.names, g[1].key), "prog+0x401100");
+	free(g);
+	xt_sites_destroy(&s);
+	unlink(path);
+	free(path);
+}
+
+/* The allocation-machinery table, rule by rule, and the names a project adds. */
+static void test_allocator_rules(void **state)
+{
+	static const struct {
+		const char *function, *module;
+		int alloc;
+	} cases[] = {
+		{"malloc", NULL, 1},
+		{"aligned_alloc", "prog", 1},
+		{"operator new", "prog", 1},
+		{"operator new[]", NULL, 1},
+		{"__strdup", NULL, 1},
+		{"getline", NULL, 1},
+		{"std::vector<int, std::allocator<int> >::_M_default_append", "prog", 1},
+		{"std::make_unique<app::Node>", "prog", 1},
+		{"__gnu_cxx::new_allocator<char>::allocate", "prog", 1},
+		{"fopen", "libc.so.6", 1},
+		{NULL, "libstdc++.so.6", 1},
+		{"app::build", "prog", 0},
+		{"main", "prog", 0},
+		{"malloc_wrapper", "prog", 0},
+		{"stdx::thing", "prog", 0},
+		{NULL, "libcrypto.so.3", 0},
+		{NULL, NULL, 0},
+	};
+	struct xt_alloc_rules none = {0}, keep = {.keep = 1};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		if (xt_alloc_frame(&none, cases[i].function, NULL, cases[i].module) != cases[i].alloc)
+			fail_msg("%s in %s: machinery should be %d", cases[i].function, cases[i].module,
+				 cases[i].alloc);
+		assert_int_equal(xt_alloc_frame(&keep, cases[i].function, NULL, cases[i].module), 0);
+	}
+	/* --alloc-fn: the readable name or the raw symbol */
+	struct xt_alloc_rules own = {.extra = {"app::pool_alloc", "xmalloc"}, .nextra = 2};
+	assert_int_equal(xt_alloc_frame(&own, "app::pool_alloc", "_ZN3app10pool_allocEm", "prog"), 1);
+	assert_int_equal(xt_alloc_frame(&own, "app::pool", "_ZN3app4poolEm", "prog"), 0);
+	assert_int_equal(xt_alloc_frame(&own, NULL, "xmalloc", "prog"), 1);
+	assert_int_equal(xt_alloc_frame(&none, "app::pool_alloc", NULL, "prog"), 0);
+}
+
 static void test_names(void **state)
 {
 	struct xt_names n;
@@ -371,6 +506,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sites_across_generations),
 		cmocka_unit_test(test_temporary_rule),
+		cmocka_unit_test(test_allocator_frames),
+		cmocka_unit_test(test_allocator_rules),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_crafted_trace),
 		cmocka_unit_test(test_names_crafted),

@@ -12,12 +12,36 @@
 
 #include <cmocka.h>
 
+#include "internal.h"
 #include "traceopen.h"
 
 static __attribute__((noinline, noclone, used)) int xt_test_target(int x)
 {
 	__asm__ volatile("" ::: "memory");
 	return x * 3 + 1;
+}
+
+/* An inlined call: xt_test_inline_outer calls xt_test_inlined, inlined into it, which calls
+ * xt_test_where; the return address in xt_test_inline_outer stands for both functions. */
+static int inlined_call_line, outer_call_line;
+
+static __attribute__((noinline, noclone)) uint64_t xt_test_where(void)
+{
+	__asm__ volatile("" ::: "memory");
+	return (uint64_t)(uintptr_t)__builtin_return_address(0);
+}
+
+static inline __attribute__((always_inline)) uint64_t xt_test_inlined(void)
+{
+	uint64_t pc = xt_test_where(); inlined_call_line = __LINE__;
+	return pc;
+}
+
+static __attribute__((noinline, noclone, used)) uint64_t xt_test_inline_outer(void)
+{
+	uint64_t pc = xt_test_inlined(); outer_call_line = __LINE__;
+	__asm__ volatile("" ::: "memory");
+	return pc;
 }
 
 /* The running program's module: load bias, PT_LOAD span, build ID. */
@@ -135,6 +159,87 @@ static void test_symbolize_self(void **state)
 	xtrace_close(r);
 }
 
+/* A return address inside inlined code expands into the inlined call and the function holding
+ * it, each with its own line; the chain is looked up once and kept. */
+static void test_inlined_frames(void **state)
+{
+	struct self s;
+	get_self(&s);
+	uint64_t pc = xt_test_inline_outer();
+	xtrace_reader *r = trace_of(&s, s.build_id, s.build_id_len, 1);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	xtrace_symbolizer *sym = xtrace_symbolizer_new();
+	const struct xtrace_frame *f;
+	assert_int_equal(xtrace_symbolize_inlined(sym, r, pc, &f), 2);
+	assert_string_equal(f[0].function, "xt_test_inlined");
+	assert_true(f[0].inlined);
+	assert_int_equal(f[0].line, inlined_call_line);
+	assert_non_null(strstr(f[0].file, "test_symbolize.c"));
+	assert_string_equal(f[1].function, "xt_test_inline_outer");
+	assert_string_equal(f[1].symbol, "xt_test_inline_outer");
+	assert_false(f[1].inlined);
+	assert_int_equal(f[1].line, outer_call_line);
+	assert_non_null(strstr(f[1].file, "test_symbolize.c"));
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(f[i].pc, pc);
+		assert_string_equal(f[i].module, s.path);
+		assert_int_equal(f[i].module_offset, pc - s.base);
+	}
+	const struct xtrace_frame *again;
+	assert_int_equal(xtrace_symbolize_inlined(sym, r, pc, &again), 2);
+	assert_ptr_equal(again, f);
+	/* xtrace_symbolize gives the innermost */
+	struct xtrace_frame one;
+	xtrace_symbolize(sym, r, pc, &one);
+	assert_string_equal(one.function, "xt_test_inlined");
+	assert_int_equal(one.line, inlined_call_line);
+	xtrace_symbolizer_free(sym);
+	xtrace_close(r);
+}
+
+/* Names as people read them: demangled without parameters or ABI tags, without the symbol
+ * version or compiler clone suffix; what is not a mangled name stays as it is. */
+static void test_readable_names(void **state)
+{
+	static const char *const cases[][2] = {
+		{"main", "main"},
+		{"__libc_start_main@@GLIBC_2.34", "__libc_start_main"},
+		{"memcpy@GLIBC_2.2.5", "memcpy"},
+		{"call_init.part.0", "call_init"},
+		{"_ZN3app5buildB5cxx11Ei", "app::build"},
+		{"_ZN3app5buildEi.constprop.0", "app::build"},
+		{"_Znwm", "operator new"},
+		{"_ZnwmSt11align_val_tRKSt9nothrow_t", "operator new"},
+		{"_Znam", "operator new[]"},
+		{"_ZNSt6vectorIiSaIiEE17_M_default_appendEm",
+		 "std::vector<int, std::allocator<int> >::_M_default_append"},
+		{"_ZSt11make_uniqueIN3app4NodeEJEENSt9_MakeUniqIT_E15__single_objectEDpOT0_",
+		 "std::make_unique<app::Node>"},
+		{"_ZN9__gnu_cxx13new_allocatorIcE8allocateEmPKv",
+		 "__gnu_cxx::new_allocator<char>::allocate"},
+		{"_ZN12_GLOBAL__N_13fooEv", "(anonymous namespace)::foo"},
+		{"_ZN4core3fmt5write17h0123456789abcdefE", "core::fmt::write"}, /* Rust, legacy */
+		{"_RNvCs1234_7mycrate3foo", "mycrate::foo"},                      /* Rust, v0 */
+		{"_Zbogus", "_Zbogus"},
+		{"_R", "_R"},
+		{"", ""},
+	};
+	struct xt_namebuf b = {0};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		const char *got = xt_readable_name(cases[i][0], &b);
+		assert_non_null(got);
+		if (strcmp(got, cases[i][1]) != 0)
+			fail_msg("%s reads as '%s', want '%s'", cases[i][0], got, cases[i][1]);
+	}
+	/* A name too deep for the demangler's stack budget stays mangled, and nothing breaks. */
+	char deep[8192] = "_Z1f";
+	for (size_t n = strlen(deep); n + 8 < sizeof deep; n += 1)
+		deep[n] = 'P', deep[n + 1] = 'i', deep[n + 2] = 0;
+	assert_string_equal(xt_readable_name(deep, &b), deep);
+	free(b.p);
+}
+
 static void test_build_id_mismatch(void **state)
 {
 	struct self s;
@@ -180,6 +285,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_symbolize_self),
+		cmocka_unit_test(test_inlined_frames),
+		cmocka_unit_test(test_readable_names),
 		cmocka_unit_test(test_build_id_mismatch),
 		cmocka_unit_test(test_missing_file),
 	};
