@@ -48,7 +48,7 @@ static struct sync_sample sample(void)
 static void sleep_us(long us)
 {
 	struct timespec d = {us / 1000000, (us % 1000000) * 1000};
-	syscall(SYS_nanosleep, &d, NULL);
+	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &d, NULL);
 }
 
 /* An experimental-batch writer is a table-batch writer of kind Experimental. */
