@@ -23,6 +23,9 @@
 _Atomic int xt_init_state;
 static pid_t traced_pid;      /* the process the trace belongs to (a vfork child is not it) */
 static uint64_t fork_ts;
+static pid_t parent_pid;      /* in a fork child: the parent */
+/* In a fork child: 1 while tracing is still to start, 2 while one thread starts it. */
+static _Atomic int child_pending;
 
 void xt_say(const char *fmt, ...)
 {
@@ -55,16 +58,36 @@ static void fork_parent(void)
 	xt_tl.internal--;
 }
 
+/* fork_child runs in the child of a fork, where a multithreaded parent leaves only what is
+ * async-signal-safe to call: the file and the advancer come at the child's first event. */
 static void fork_child(void)
 {
-	pid_t parent = traced_pid;
-	xt_gen_fork_child();
+	parent_pid = traced_pid;
 	traced_pid = getpid();
-	struct xt_origin origin = {(uint64_t)parent, fork_ts};
+	xt_gen_fork_child();
 	xt_out_close();
-	if (xt_out_open(&origin))
-		xt_gen_begin();
+	atomic_store(&child_pending, 1);
 	xt_tl.internal--;
+}
+
+bool xt_fork_child_pending(void)
+{
+	return atomic_load_explicit(&child_pending, memory_order_relaxed) == 1;
+}
+
+bool xt_fork_child_start(bool advancer)
+{
+	int expect = 1;
+	if (xt_tl.no_alloc || !atomic_compare_exchange_strong(&child_pending, &expect, 2))
+		return false;
+	xt_tl.internal++;
+	xt_gen_fork_tables();
+	struct xt_origin origin = {(uint64_t)parent_pid, fork_ts};
+	if (xt_out_open(&origin))
+		xt_gen_begin(advancer);
+	atomic_store(&child_pending, 0);
+	xt_tl.internal--;
+	return atomic_load(&xt_gen) != 0;
 }
 
 static void init(void)
@@ -82,7 +105,7 @@ static void init(void)
 		if (xt_out_open(&origin)) {
 			pthread_atfork(fork_prepare, fork_parent, fork_child);
 			xt_signals_init();
-			xt_gen_begin();
+			xt_gen_begin(true);
 		}
 	}
 	xt_tl.internal--;
@@ -123,6 +146,8 @@ static void final_flush(void)
 {
 	if (!is_traced_process())
 		return;
+	if (xt_fork_child_pending())
+		xt_fork_child_start(false);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_FINAL);
 	xt_tl.internal--;

@@ -36,6 +36,12 @@ static inline void xt_ensure_init(void)
 	}
 }
 
+/* A fork child starts tracing, into a file of its own, at its first event or when it exits or
+ * execs, whichever comes first (lifecycle.c): nothing of that may run in the fork handler. */
+XT_HIDDEN bool xt_fork_child_pending(void);
+/* xt_fork_child_start: true if tracing runs now; advancer: start the generation thread. */
+XT_HIDDEN bool xt_fork_child_start(bool advancer);
+
 /* signals.c */
 XT_HIDDEN void xt_signals_init(void);
 

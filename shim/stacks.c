@@ -26,7 +26,7 @@ bool xt_stacks_init(void)
 
 void xt_stacks_reset_all(void)
 {
-	xt_intern_reset_pair(tab);
+	xt_intern_forget_pair(tab);
 }
 
 /* Frames of the shim itself above the interposed function, at most. */
@@ -62,7 +62,10 @@ static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
 static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, uintptr_t ra)
 {
 	uintptr_t raw[XT_MAX_FRAMES + XT_SKIP_MAX];
+	if (!xt_unw_borrow(t))
+		return walk_libunwind(pcs, depth, ra);
 	int n = xt_unwind_dwarf(t, raw, depth + XT_SKIP_MAX);
+	xt_unw_return(t);
 	if (n < 0)
 		return walk_libunwind(pcs, depth, ra);
 	return keep_from(pcs, depth, raw, n, ra);

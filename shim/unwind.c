@@ -509,7 +509,7 @@ static unsigned verify(const struct xt_unw_memo *m, unsigned j)
  * while the program allocates further down). */
 __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned max)
 {
-	struct xt_unw_cache *uc = &t->unw;
+	struct xt_unw_cache *uc = t->unw;
 	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
 	if (xt_unlikely(uc->epoch != epoch)) {
 		memset(uc->e, 0, sizeof(uc->e));
@@ -617,7 +617,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pc
 
 void xt_unwind_thread_start(struct xt_thread *t)
 {
-	t->unw.memo[0].valid = t->unw.memo[1].valid = 0;
+	t->unw->memo[0].valid = t->unw->memo[1].valid = 0;
 }
 
 void xt_unwind_code_unmapped(void)

@@ -8,7 +8,7 @@
  * last, starting with its own caller's. Returns how many, or -1 when some frame has no rule
  * it can follow (the caller then asks libunwind). */
 XT_HIDDEN int xt_unwind_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned max);
-/* xt_unwind_thread_start forgets the walks of the slot's previous thread (another stack). */
+/* xt_unwind_thread_start forgets the walks t->unw holds (another thread's, another stack). */
 XT_HIDDEN void xt_unwind_thread_start(struct xt_thread *t);
 /* xt_unwind_code_unmapped drops every thread's cached rules (after dlclose). */
 XT_HIDDEN void xt_unwind_code_unmapped(void);
