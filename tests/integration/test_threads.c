@@ -2,7 +2,8 @@
  * frees on another thread with fast address reuse (prodcons), two waves of threads, some
  * leaving early with pthread_exit (threads), thousands of short threads and thousands alive at
  * once (manythreads, with the traced program's peak RSS bounded), forks of a process with 400
- * threads (forkwait), and a signal handler that leaves the shim with siglongjmp (sigjump).
+ * threads (forkwait), a signal handler that leaves the shim with siglongjmp (sigjump), and a
+ * thread whose first event is in a handler that interrupted the allocator (handlerfirst).
  * Each checks exact counts. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -260,6 +261,36 @@ static void test_siglongjmp_out_of_the_shim(void **state)
 	h_run_free(&r);
 }
 
+/* handlerfirst: a thread's first recorded call comes from a signal handler that interrupted
+ * the allocator (liblockmalloc.so) while it held its lock. Registering the thread allocates
+ * nothing then (it would deadlock on that lock): the program exits, and the thread's later 100
+ * allocations and frees are in the trace, under its tid. */
+static void test_first_event_in_a_handler_over_malloc(void **state)
+{
+	/* a sanitizer's runtime has an allocator of its own, which liblockmalloc.so would bypass */
+	if (sanitizer())
+		skip();
+	struct h_run r;
+	h_traced(&r, NULL, H_ARGV((char *)h_workload("handlerfirst")));
+	h_expect_exit(&r, 0);
+	uint64_t tid = h_out_u64(r.out, "tid=", "tid");
+	/* the image before the program ran itself again with liblockmalloc.so, and the one after,
+	 * whose trace takes the next name (t.PID.1.xt, sorted first) */
+	char paths[4][PATH_MAX];
+	size_t n = h_find_traces(r.dir, paths, 4);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(paths[0], ".1.xt"));
+	static struct h_summary s;
+	memset(&s, 0, sizeof s);
+	s.focus = "handlerfirst";
+	h_summarize_clean(paths[0], &s);
+	struct h_thread *t = h_thread_of(&s, tid);
+	assert_int_equal(t->allocs, 101);
+	assert_int_equal(t->frees, 101);
+	h_validate(paths[0]);
+	h_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_threads_alive_at_once),
 		cmocka_unit_test(test_fork_with_threads),
 		cmocka_unit_test(test_siglongjmp_out_of_the_shim),
+		cmocka_unit_test(test_first_event_in_a_handler_over_malloc),
 	};
 	return h_finish(cmocka_run_group_tests_name("threads", tests, NULL, NULL));
 }

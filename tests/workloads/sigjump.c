@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,9 +21,9 @@
 
 static uintptr_t shim_lo, shim_hi; /* libxtrace.so's code */
 static sigjmp_buf env;
-static volatile sig_atomic_t jumping, jumps, stop_pinger;
-static long max_jumps;
-static volatile long b_tid;
+/* shared with the handler and the pinger */
+static _Atomic int jumping, stop_pinger;
+static _Atomic long jumps, max_jumps, b_tid;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int b_done;
