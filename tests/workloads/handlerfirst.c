@@ -24,16 +24,6 @@ static void on_usr1(int sig)
 	handled = 1;
 }
 
-static void *watchdog(void *arg)
-{
-	(void)arg;
-	struct timespec d = {60, 0};
-	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &d, NULL);
-	say("watchdog: still running after 60 s\n");
-	syscall(SYS_exit_group, 9);
-	return NULL;
-}
-
 static void *run(void *arg)
 {
 	(void)arg;
@@ -69,8 +59,8 @@ int main(int argc, char **argv)
 	if (!signal_next)
 		return 4;
 	signal(SIGUSR1, on_usr1);
-	pthread_t w, t;
-	if (pthread_create(&w, NULL, watchdog, NULL) != 0 || pthread_create(&t, NULL, run, NULL) != 0)
+	pthread_t t;
+	if (start_watchdog(60) != 0 || pthread_create(&t, NULL, run, NULL) != 0)
 		return 2;
 	pthread_join(t, NULL);
 	say("tid=%ld handled=%d\n", tid, (int)handled);

@@ -60,16 +60,6 @@ static void raw_sleep_us(long us)
 	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &d, NULL);
 }
 
-static void *watchdog(void *arg)
-{
-	(void)arg;
-	struct timespec d = {60, 0};
-	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &d, NULL);
-	say("watchdog: still running after 60 s\n");
-	syscall(SYS_exit_group, 9);
-	return NULL;
-}
-
 static void *pinger(void *arg)
 {
 	pthread_t b = *(pthread_t *)arg;
@@ -124,8 +114,7 @@ int main(int argc, char **argv)
 {
 	max_jumps = argc > 1 ? atol(argv[1]) : 100;
 	/* a shim that waited for a section left open for good would hang the exit */
-	pthread_t w;
-	if (pthread_create(&w, NULL, watchdog, NULL) != 0)
+	if (start_watchdog(60) != 0)
 		return 2;
 	dl_iterate_phdr(find_shim, NULL);
 	struct sigaction sa;
