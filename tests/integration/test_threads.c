@@ -234,6 +234,10 @@ static void count_sizes(struct h_summary *s, xtrace_reader *r, const struct xtra
  * generation of a section given up on, counted lost. */
 static void test_siglongjmp_out_of_the_shim(void **state)
 {
+	/* AddressSanitizer keeps the scope poison of the shim's frames a jump from a signal
+	 * handler leaves, and reports the next frames there */
+	if (sanitizer() && !strcmp(sanitizer(), "asan"))
+		skip();
 	struct h_run r;
 	const char *env[] = { "XTRACE_GEN_MS=20", NULL };
 	h_traced(&r, env, H_ARGV((char *)h_workload("sigjump"), "100"));

@@ -19,12 +19,21 @@
 
 static __thread struct xt_thread *t_state;
 
+/* new_state returns a zeroed thread state, aligned as its page-aligned parts require. */
+static struct xt_thread *new_state(void)
+{
+	struct xt_thread *t = aligned_alloc(_Alignof(struct xt_thread), sizeof *t);
+	assert_non_null(t);
+	memset(t, 0, sizeof *t);
+	t->unw = calloc(1, sizeof *t->unw);
+	return t;
+}
+
 static struct xt_thread *thread_state(void)
 {
 	struct xt_thread *t = t_state;
 	if (!t) {
-		t = t_state = calloc(1, sizeof *t);
-		t->unw = calloc(1, sizeof *t->unw);
+		t = t_state = new_state();
 		pthread_attr_t attr;
 		void *lo;
 		size_t size;
@@ -213,8 +222,7 @@ static void test_through_signal_frames(void **state)
 
 static void test_no_bounds_no_walk(void **state)
 {
-	struct xt_thread *t = calloc(1, sizeof *t);
-	t->unw = calloc(1, sizeof *t->unw);
+	struct xt_thread *t = new_state();
 	uintptr_t pcs[8];
 	assert_int_equal(xt_unwind_dwarf(t, pcs, 8), -1);
 	free(t->unw);
