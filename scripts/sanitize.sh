@@ -16,7 +16,10 @@
 #          to the other runs.
 #   tsan shim: the shim built with TSan, preloaded into TSan-built workloads (TSan needs the
 #          program instrumented), on the multithreaded tests (producer/consumer with address
-#          reuse, threads exiting early and starting late). Any race report fails the run.
+#          reuse, threads exiting early and starting late, many threads, a handler leaving
+#          the shim by siglongjmp). Any race report fails the run.
+# The shim runs set XTRACE_TEST_SANITIZED to the sanitizer's name: test_threads then runs
+# fewer threads and bounds no memory (the sanitizer's runtime has its own).
 set -uo pipefail
 status=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
@@ -44,7 +47,8 @@ echo "=== sanitize: ubsan shim and CLI"
 # The workloads stay uninstrumented: a UBSan workload would stop at its own deliberate faults
 # (exit_paths segv) before the shim sees them.
 make --no-print-directory SAN=ubsan all >/dev/null || exit 1
-XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan scripts/run-tests.sh \
+XTRACE_TEST_SANITIZED=ubsan XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan \
+	scripts/run-tests.sh \
 	$(for t in test_faults test_process test_signals test_threads test_every_api test_recent \
 		test_truncated test_untrusted test_fds; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
@@ -52,13 +56,16 @@ echo "=== sanitize: asan shim"
 # The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);
 # ASan's own fatal-signal handlers would replace the shim's.
 ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0 \
-	XTRACE_BUILD=build XTRACE_LIB=lib-asan XTRACE_BIN=bin scripts/run-tests.sh \
+	XTRACE_TEST_SANITIZED=asan XTRACE_BUILD=build XTRACE_LIB=lib-asan XTRACE_BIN=bin \
+	scripts/run-tests.sh \
 	$(for t in test_every_api test_recent test_threads test_stacks test_truncated test_timers \
 		test_fds; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: tsan shim"
 make --no-print-directory SAN=tsan lib-tsan/libxtrace.so build-tsan/workloads/prodcons \
-	build-tsan/workloads/threads >/dev/null || exit 1
-XTRACE_BUILD=build-tsan XTRACE_LIB=lib-tsan XTRACE_BIN=bin scripts/run-tests.sh \
+	build-tsan/workloads/threads build-tsan/workloads/manythreads build-tsan/workloads/forkwait \
+	build-tsan/workloads/sigjump >/dev/null || exit 1
+XTRACE_TEST_SANITIZED=tsan XTRACE_BUILD=build-tsan XTRACE_LIB=lib-tsan XTRACE_BIN=bin \
+	scripts/run-tests.sh \
 	build/tests/integration/test_threads | tail -3 || status=1
 exit $status

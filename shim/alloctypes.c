@@ -18,7 +18,7 @@ bool xt_alloctypes_init(void)
 
 void xt_alloctypes_reset_all(void)
 {
-	xt_intern_reset_pair(tab);
+	xt_intern_forget_pair(tab);
 }
 
 /* intern_type is the miss path: the shared table, then the memo entry m (if any). Out of line,
@@ -45,7 +45,7 @@ uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, ui
 	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table. */
 	uint64_t mix = (elem_size * 0x9e3779b97f4a7c15ull) ^ (count * 0xc2b2ae3d27d4eb4full) ^
 		       (align * 0x165667b19e3779f9ull) ^ api;
-	struct xt_type_memo *m = &t->types[(mix ^ (mix >> 29)) & 1023];
+	struct xt_type_memo *m = &t->types[(mix ^ (mix >> 29)) & t->types_mask];
 	uint64_t id;
 	if (m->gen_api == (g << 8 | api) && m->elem_size == elem_size && m->count == count &&
 	    m->align == align)

@@ -10,9 +10,11 @@
  * Exit and exec run the same steps with FINAL; a fatal signal with CRASH, whose waits are
  * bounded and which writes this thread's buffer up to its last complete event. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -45,11 +47,27 @@ static struct sync_sample sample(void)
 	return (struct sync_sample){xt_now(), (uint64_t)w.tv_sec, (uint64_t)w.tv_nsec};
 }
 
+/* sleep_us sleeps with the system call glibc's own sleeps make (a seccomp filter written for
+ * the program allows it), never a cancellation point. */
 static void sleep_us(long us)
 {
 	struct timespec d = {us / 1000000, (us % 1000000) * 1000};
 	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &d, NULL);
 }
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* How long an advance waits for the sections of the generation it closes: a thread whose
+ * section stays open longer (stopped, or left by a signal handler's siglongjmp) loses that
+ * generation's events of it, counted. A thread that is only waiting for a CPU (preempted in
+ * its section on a loaded machine) is waited for up to SECTION_WAIT_RUNNABLE_MS. */
+#define SECTION_WAIT_MS 100
+#define SECTION_WAIT_RUNNABLE_MS 1000
 
 /* An experimental-batch writer is a table-batch writer of kind Experimental. */
 struct xt_expw {
@@ -106,25 +124,73 @@ static void write_experimental(uint64_t g)
 	}
 }
 
-/* wait_sections waits for every section of generation g to end; with a timeout (ms) it gives
- * up on a thread after that long, and never waits for the calling thread. A section that began
- * after the bump (it stores next into t->gen right after reading xt_gen) is not waited for: it
- * may itself be waiting for the file to reach next. */
-static void wait_sections(struct xt_thread *self, uint64_t next, long timeout_ms)
+/* The advancer's own, under advance_lock: slots of threads that ran their exit destructor but
+ * were not yet gone, and events lost that the next End counts (abandoned sections, recycled
+ * slots). */
+static struct xt_thread *exit_waiting;
+static uint64_t lost_pending;
+
+/* abandon stops waiting for t's section (seq s) of generation g: its batch of g is not
+ * written, its events so far are counted lost now, and the thread counts the rest when it
+ * next uses that buffer (xt_new_batch). */
+static void abandon(struct xt_thread *t, uint64_t g, uint64_t s)
 {
+	uint32_t n = atomic_load_explicit(&t->buf[g & 1]->events, memory_order_relaxed);
+	if (t->buf[g & 1]->gen != g)
+		n = 0;
+	t->abandoned_seq = s;
+	t->abandoned_events = n;
+	atomic_store_explicit(&t->abandoned_gen, g, memory_order_release);
+	lost_pending += n;
+}
+
+/* runnable: the kernel has thread tid ready to run, waiting for a CPU. */
+static bool runnable(uint64_t tid)
+{
+	char path[64], stat[256];
+	snprintf(path, sizeof path, "/proc/self/task/%llu/stat", (unsigned long long)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, stat, sizeof stat - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = 0;
+	const char *p = strrchr(stat, ')'); /* the name before it may hold anything */
+	return p && p[1] == ' ' && p[2] == 'R';
+}
+
+/* wait_sections waits for every section of generation g to end, at most timeout_ms in all
+ * (longer, up to runnable_ms, for threads waiting for a CPU); never for the calling thread,
+ * nor for a section it gave up on before. A section that began after the bump (it stores next
+ * into t->gen right after reading xt_gen) is not waited for: it may itself be waiting for the
+ * file to reach next. */
+static void wait_sections(struct xt_thread *self, uint64_t g, uint64_t next, long timeout_ms,
+			  long runnable_ms)
+{
+	uint64_t start = mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000u,
+		 last = start + (uint64_t)runnable_ms * 1000000u;
 	for (struct xt_thread *t = atomic_load(&xt_threads); t; t = t->next) {
 		if (t == self || atomic_load(&t->state) == XT_THREAD_FREE)
 			continue;
 		uint64_t s = atomic_load(&t->seq);
-		for (long spins = 0; (s & 1) && atomic_load(&t->seq) == s; spins++) {
+		if (!(s & 1) || (s == t->abandoned_seq && atomic_load(&t->abandoned_gen)))
+			continue;
+		for (long spins = 0; atomic_load(&t->seq) == s; spins++) {
 			if (next && atomic_load(&t->gen) == next)
 				break;
+			uint64_t now = mono_ns();
+			if (now >= deadline && now < last && runnable(t->tid)) {
+				deadline = now + 10000000u; /* look again in 10 ms */
+			} else if (now >= deadline) {
+				abandon(t, g, s);
+				break;
+			}
 			if (spins < 100)
 				sched_yield();
 			else
 				sleep_us(50);
-			if (timeout_ms >= 0 && spins > 100 + timeout_ms * 20)
-				break;
 		}
 	}
 }
@@ -134,34 +200,87 @@ static int thread_gone(uint64_t tid)
 	return syscall(SYS_tgkill, getpid(), (pid_t)tid, 0) != 0 && errno == ESRCH;
 }
 
+/* unwritten_events counts what of batch b is lost when it is dropped unwritten. */
+static uint64_t unwritten_events(const struct xt_thread *t, const struct xt_buf *b)
+{
+	uint32_t n = atomic_load_explicit(&b->events, memory_order_relaxed);
+	if (!b->len)
+		return 0;
+	if (b->gen == atomic_load(&t->abandoned_gen))
+		return n > t->abandoned_events ? n - t->abandoned_events : 0;
+	return n;
+}
+
 /* flush_threads writes each thread's buffer of generation g; returns the lost events. */
 static uint64_t flush_threads(uint64_t g)
 {
 	uint64_t lost = 0;
 	for (struct xt_thread *t = atomic_load(&xt_threads); t; t = t->next) {
-		int st = atomic_load(&t->state);
-		if (st == XT_THREAD_FREE)
+		if (atomic_load(&t->state) == XT_THREAD_FREE)
 			continue;
-		struct xt_buf *b = &t->buf[g & 1];
-		if (b->gen == g && b->len)
-			xt_out_batch(XT_BATCH_EVENTS, 0, g, t->tid, b->base_ts, b->data, b->len);
-		if (b->gen == g) {
-			b->len = 0;
-			b->gen = 0;
+		struct xt_buf *b = t->buf[g & 1];
+		if (atomic_load(&t->abandoned_gen) != g) { /* else the thread may still write it */
+			if (b->gen == g && b->len)
+				xt_out_batch(XT_BATCH_EVENTS, 0, g, t->tid, b->base_ts, b->data, b->len);
+			if (b->gen == g) {
+				b->len = 0;
+				b->gen = 0;
+				atomic_store_explicit(&b->events, 0, memory_order_relaxed);
+			}
 		}
 		uint64_t l = atomic_load_explicit(&t->lost, memory_order_relaxed);
 		lost += l - t->lost_reported;
 		t->lost_reported = l;
-		/* A thread that is gone and has nothing buffered gives its slot back. */
-		if (st == XT_THREAD_EXITED && !t->buf[0].len && !t->buf[1].len && thread_gone(t->tid)) {
-			atomic_store(&t->seq, 0);
-			atomic_store(&t->state, XT_THREAD_FREE);
-		}
 	}
 	uint64_t u = atomic_load(&xt_lost_unthreaded);
 	lost += u - lost_unthreaded_reported;
 	lost_unthreaded_reported = u;
+	lost += lost_pending;
+	lost_pending = 0;
 	return lost;
+}
+
+/* reclaim recycles the slots of exited threads that are gone, after writing their batch of
+ * the current generation g (a thread's other batch was written by the last advance). Under
+ * advance_lock, with tracing on. */
+static void reclaim(uint64_t g)
+{
+	struct xt_thread *t = xt_threads_take_exited(), *keep = NULL, *next;
+	if (!t) {
+		t = exit_waiting;
+	} else if (exit_waiting) {
+		struct xt_thread *last = t;
+		while (atomic_load_explicit(&last->free_next, memory_order_relaxed))
+			last = atomic_load_explicit(&last->free_next, memory_order_relaxed);
+		atomic_store_explicit(&last->free_next, exit_waiting, memory_order_relaxed);
+	}
+	bool locked = false;
+	for (; t; t = next) {
+		next = atomic_load_explicit(&t->free_next, memory_order_relaxed);
+		if (!thread_gone(t->tid)) {
+			atomic_store_explicit(&t->free_next, keep, memory_order_relaxed);
+			keep = t;
+			continue;
+		}
+		for (int i = 0; i < 2; i++) {
+			struct xt_buf *b = t->buf[i];
+			if (b->gen == g && b->len && atomic_load(&t->abandoned_gen) != g) {
+				if (!locked)
+					xt_out_lock();
+				locked = true;
+				xt_out_batch(XT_BATCH_EVENTS, 0, g, t->tid, b->base_ts, b->data, b->len);
+			} else {
+				lost_pending += unwritten_events(t, b);
+			}
+		}
+		uint64_t l = atomic_load_explicit(&t->lost, memory_order_relaxed);
+		lost_pending += l - t->lost_reported;
+		t->lost_reported = l;
+		xt_thread_recycle(t);
+	}
+	if (locked)
+		xt_out_unlock();
+	exit_waiting = keep;
 }
 
 static void write_generation(uint64_t g)
@@ -199,7 +318,10 @@ void xt_advance(enum xt_advance_mode mode)
 	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
 	atomic_store(&xt_gen, next_gen);
 	xt_writer_fence_all();
-	wait_sections(xt_tl.t, next_gen, crash ? 300 : -1);
+	if (crash)
+		wait_sections(xt_tl.t, g, next_gen, 300, 300);
+	else
+		wait_sections(xt_tl.t, g, next_gen, SECTION_WAIT_MS, SECTION_WAIT_RUNNABLE_MS);
 	if (crash) {
 		/* This thread may be inside a section: its committed events are complete. */
 		if (!xt_out_trylock(300)) {
@@ -214,6 +336,8 @@ void xt_advance(enum xt_advance_mode mode)
 	gen_sync = next;
 	if (mode != XT_ADVANCE_NEXT)
 		stopped_gen = g;
+	else
+		reclaim(next_gen);
 	pthread_mutex_unlock(&advance_lock);
 }
 
@@ -228,13 +352,52 @@ void xt_gen_resume(void)
 	pthread_mutex_unlock(&advance_lock);
 }
 
+/* The advancer sleeps until the generation's end, or until a thread's exit destructor wakes
+ * it to recycle that thread's slot (xt_gen_wake). */
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
+static bool woken;
+
+void xt_gen_wake(void)
+{
+	pthread_mutex_lock(&wake_lock);
+	woken = true;
+	pthread_cond_signal(&wake_cond);
+	pthread_mutex_unlock(&wake_lock);
+}
+
+/* sleep_until waits until deadline (CLOCK_MONOTONIC ns) or a wake; true if woken. */
+static bool sleep_until(uint64_t deadline)
+{
+	struct timespec at = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
+	pthread_mutex_lock(&wake_lock);
+	while (!woken && mono_ns() < deadline)
+		pthread_cond_clockwait(&wake_cond, &wake_lock, CLOCK_MONOTONIC, &at);
+	bool w = woken;
+	woken = false;
+	pthread_mutex_unlock(&wake_lock);
+	return w;
+}
+
 static void *advancer_main(void *arg)
 {
 	xt_tl.internal = 1; /* nothing this thread does is the program's */
+	uint64_t gen_end = mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
 	for (;;) {
-		sleep_us((long)xt_config.gen_ms * 1000);
-		if (atomic_load(&xt_gen))
-			xt_advance(XT_ADVANCE_NEXT);
+		/* a thread that ran its destructor is gone a moment later: look again soon */
+		uint64_t until = exit_waiting ? mono_ns() + 1000000u : gen_end;
+		bool w = sleep_until(until < gen_end ? until : gen_end);
+		if (mono_ns() >= gen_end) {
+			if (atomic_load(&xt_gen))
+				xt_advance(XT_ADVANCE_NEXT);
+			gen_end = mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
+		} else if (w || exit_waiting) {
+			pthread_mutex_lock(&advance_lock);
+			uint64_t g = atomic_load(&xt_gen);
+			if (g && xt_out_ok())
+				reclaim(g);
+			pthread_mutex_unlock(&advance_lock);
+		}
 	}
 	return arg;
 }
@@ -259,12 +422,12 @@ static bool start_advancer(void)
 	return true;
 }
 
-bool xt_gen_begin(void)
+bool xt_gen_begin(bool advancer)
 {
 	gen_sync = sample();
 	stopped_gen = 0;
 	lost_unthreaded_reported = atomic_load(&xt_lost_unthreaded);
-	if (!start_advancer())
+	if (advancer && !start_advancer())
 		return false;
 	atomic_store(&xt_gen, 1);
 	return true;
@@ -284,27 +447,22 @@ void xt_gen_fork_parent(void)
 
 void xt_gen_fork_child(void)
 {
+	/* Async-signal-safe: stores alone (the parent's lock states are meaningless here). The
+	 * tables are emptied when the child starts tracing (xt_gen_fork_tables). */
 	atomic_store(&xt_gen, 0);
-	pthread_mutex_init(&advance_lock, NULL);
+	advance_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	wake_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	wake_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
+	woken = false;
 	xt_out_reinit_locks();
-	/* The parent's other threads do not exist here, and every buffered event is the parent's
-	 * (the parent writes them): start from empty. */
-	for (struct xt_thread *t = atomic_load(&xt_threads); t; t = t->next) {
-		t->buf[0].len = t->buf[1].len = 0;
-		t->buf[0].gen = t->buf[1].gen = 0;
-		t->lost_reported = atomic_load(&t->lost);
-		t->cache_gen = 0;
-		/* The child's trace starts again at generation 1 with empty tables: a type memo of
-		 * the parent's generation 1 would name IDs the child's table never had. */
-		memset(t->types, 0, sizeof t->types);
-		if (t != xt_tl.t) {
-			atomic_store(&t->seq, 0);
-			atomic_store(&t->state, XT_THREAD_FREE);
-		}
-	}
-	if (xt_tl.t)
-		xt_tl.t->tid = (uint64_t)syscall(SYS_gettid);
-	xt_writer_register_fence();
+	exit_waiting = NULL;
+	lost_pending = 0;
+	stopped_gen = 0;
+	xt_writer_fork_child();
+}
+
+void xt_gen_fork_tables(void)
+{
 	xt_stacks_reset_all();
 	xt_alloctypes_reset_all();
 	xt_timers_fork_child();

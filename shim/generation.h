@@ -13,15 +13,20 @@ enum xt_advance_mode {
 	XT_ADVANCE_CRASH, /* as FINAL, from a fatal signal: bounded waits, this thread may be mid-event */
 };
 
-/* xt_gen_begin starts generation 1 of a freshly opened file and the advancer thread. */
-XT_HIDDEN bool xt_gen_begin(void);
+/* xt_gen_begin starts generation 1 of a freshly opened file, and the advancer thread if asked
+ * (a fork child that starts tracing only to end at once, at exit or exec, needs none). */
+XT_HIDDEN bool xt_gen_begin(bool advancer);
 XT_HIDDEN void xt_advance(enum xt_advance_mode mode);
 /* xt_gen_resume restarts tracing after a FINAL advance that turned out not to be (failed exec). */
 XT_HIDDEN void xt_gen_resume(void);
 /* Around fork: the parent holds the advance and file locks over the fork; the child forgets the
- * parent's threads, tables and buffers. */
+ * parent's threads and buffers (async-signal-safe), and its tables once it starts tracing
+ * (xt_gen_fork_tables). */
 XT_HIDDEN void xt_gen_fork_prepare(void);
 XT_HIDDEN void xt_gen_fork_parent(void);
 XT_HIDDEN void xt_gen_fork_child(void);
+XT_HIDDEN void xt_gen_fork_tables(void);
+/* xt_gen_wake wakes the advancer: a thread ran its exit destructor, its slot may be recycled. */
+XT_HIDDEN void xt_gen_wake(void);
 
 #endif

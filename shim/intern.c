@@ -92,33 +92,44 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
 	return 0;
 }
 
+/* The walks go through the slots, not the arena: a slot names only a whole entry (its CAS
+ * came after the entry was written), while the arena may hold one a thread was writing when
+ * it was interrupted for good (a signal handler's siglongjmp, a stopped thread the advancer
+ * stopped waiting for), whose length cannot be trusted to step over it. */
+static const struct entry *entry_at(const struct xt_intern *tab, uint32_t v)
+{
+	return (const struct entry *)(tab->arena + (size_t)(v - 1) * 8);
+}
+
 void xt_intern_each(struct xt_intern *tab,
 		    void (*fn)(void *ctx, uint64_t id, const void *key, uint32_t len), void *ctx)
 {
-	size_t used = used_end(tab);
-	for (size_t off = 0; off + sizeof(struct entry) <= used;) {
-		struct entry *e = (struct entry *)(tab->arena + off);
-		if (e->slot != UINT32_MAX)
-			fn(ctx, atomic_load(&e->id), e->key, e->len);
-		off += entry_size(e->len);
+	for (uint32_t i = 0; i <= tab->mask; i++) {
+		uint32_t v = atomic_load_explicit(&tab->slots[i], memory_order_acquire);
+		if (v) {
+			const struct entry *e = entry_at(tab, v);
+			fn(ctx, atomic_load_explicit(&e->id, memory_order_relaxed), e->key, e->len);
+		}
 	}
+}
+
+static void reset_counts(struct xt_intern *tab)
+{
+	atomic_store(&tab->arena_used, 0);
+	atomic_store(&tab->fail_off, SIZE_MAX);
+	atomic_store(&tab->next_id, 0);
 }
 
 void xt_intern_reset(struct xt_intern *tab)
 {
-	size_t used = used_end(tab);
-	for (size_t off = 0; off + sizeof(struct entry) <= used;) {
-		struct entry *e = (struct entry *)(tab->arena + off);
-		if (e->slot != UINT32_MAX)
-			atomic_store_explicit(&tab->slots[e->slot], 0, memory_order_relaxed);
-		off += entry_size(e->len);
-	}
+	for (uint32_t i = 0; i <= tab->mask; i++)
+		if (atomic_load_explicit(&tab->slots[i], memory_order_relaxed))
+			atomic_store_explicit(&tab->slots[i], 0, memory_order_relaxed);
 	/* Give the arena's pages back when a generation used a lot of it. */
+	size_t used = used_end(tab);
 	if (used > (4u << 20))
 		madvise(tab->arena, used, MADV_DONTNEED);
-	atomic_store(&tab->arena_used, 0);
-	atomic_store(&tab->fail_off, SIZE_MAX);
-	atomic_store(&tab->next_id, 0);
+	reset_counts(tab);
 }
 
 bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap)
@@ -126,8 +137,11 @@ bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_
 	return init_one(&tab[0], nslots, arena_cap) && init_one(&tab[1], nslots, arena_cap);
 }
 
-void xt_intern_reset_pair(struct xt_intern tab[2])
+void xt_intern_forget_pair(struct xt_intern tab[2])
 {
-	xt_intern_reset(&tab[0]);
-	xt_intern_reset(&tab[1]);
+	for (int i = 0; i < 2; i++) {
+		madvise(tab[i].slots, ((size_t)tab[i].mask + 1) * sizeof(uint32_t), MADV_DONTNEED);
+		madvise(tab[i].arena, tab[i].arena_cap, MADV_DONTNEED);
+		reset_counts(&tab[i]);
+	}
 }

@@ -24,6 +24,9 @@
 _Atomic int xt_init_state;
 static pid_t traced_pid;      /* the process the trace belongs to (a vfork child is not it) */
 static uint64_t fork_ts;
+static pid_t parent_pid;      /* in a fork child: the parent */
+/* In a fork child: 1 while tracing is still to start, 2 while one thread starts it. */
+static _Atomic int child_pending;
 static int exit_hooked;       /* on_exit(at_exit) was registered */
 static void at_exit(int status, void *arg);
 
@@ -58,23 +61,23 @@ static void fork_parent(void)
 	xt_tl.internal--;
 }
 
-/* start_child_trace gives this process, a copy of the traced one made at time ts, a trace of
- * its own. */
-static void start_child_trace(uint64_t ts)
+/* become_child makes this process, a copy of the traced one made at time ts, one whose own
+ * trace is still to start: at its first event, exit or exec (xt_fork_child_start). Stores and
+ * a close alone: async-signal-safe, as a fork handler in a multithreaded parent must be. */
+static void become_child(uint64_t ts)
 {
-	pid_t parent = traced_pid;
-	xt_gen_fork_child();
+	parent_pid = traced_pid;
 	traced_pid = getpid();
+	fork_ts = ts;
 	xt_clone_mark_set();
-	struct xt_origin origin = {(uint64_t)parent, ts};
+	xt_gen_fork_child();
 	xt_out_close();
-	if (xt_out_open(&origin))
-		xt_gen_begin();
+	atomic_store(&child_pending, 1);
 }
 
 static void fork_child(void)
 {
-	start_child_trace(fork_ts);
+	become_child(fork_ts);
 	xt_tl.internal--;
 }
 
@@ -89,10 +92,30 @@ void xt_clone_adopt(void)
 		return;
 	if (xt_clone_unadopted()) {
 		xt_tl.internal++;
-		start_child_trace(xt_now());
+		become_child(xt_now());
 		xt_tl.internal--;
 	}
 	atomic_store(&adopting, 0);
+}
+
+bool xt_fork_child_pending(void)
+{
+	return atomic_load_explicit(&child_pending, memory_order_relaxed) == 1;
+}
+
+bool xt_fork_child_start(bool advancer)
+{
+	int expect = 1;
+	if (xt_tl.no_alloc || !atomic_compare_exchange_strong(&child_pending, &expect, 2))
+		return false;
+	xt_tl.internal++;
+	xt_gen_fork_tables();
+	struct xt_origin origin = {(uint64_t)parent_pid, fork_ts};
+	if (xt_out_open(&origin))
+		xt_gen_begin(advancer);
+	atomic_store(&child_pending, 0);
+	xt_tl.internal--;
+	return atomic_load(&xt_gen) != 0;
 }
 
 static void init(void)
@@ -112,7 +135,7 @@ static void init(void)
 			pthread_atfork(fork_prepare, fork_parent, fork_child);
 			exit_hooked = on_exit(at_exit, NULL) == 0;
 			xt_signals_init();
-			xt_gen_begin();
+			xt_gen_begin(true);
 		}
 	}
 	xt_tl.internal--;
@@ -143,14 +166,19 @@ __attribute__((constructor(101))) static void on_load(void)
 }
 
 /* is_traced_process: false in a vfork child, which shares the parent's memory and must not
- * touch the parent's trace; a copy made past the fork handlers gets a trace of its own first. */
+ * touch the parent's trace; a copy made past the fork handlers, or a fork child that has not
+ * recorded an event yet, gets a trace of its own first. */
 static int is_traced_process(void)
 {
 	if (atomic_load(&xt_init_state) != 2)
 		return 0;
 	if (xt_clone_unadopted())
 		xt_clone_adopt();
-	return getpid() == traced_pid;
+	if (getpid() != traced_pid)
+		return 0;
+	if (xt_fork_child_pending())
+		xt_fork_child_start(false);
+	return 1;
 }
 
 void xt_image_end(enum xt_image_end how, int status)

@@ -42,6 +42,11 @@ static inline void xt_ensure_init(void)
 XT_HIDDEN void xt_crash_flush(int sig);
 /* xt_image_end records how this process image ends (ProcessEnd), before its last flush. */
 XT_HIDDEN void xt_image_end(enum xt_image_end how, int status);
+/* A fork child starts tracing, into a file of its own, at its first event or when it exits or
+ * execs, whichever comes first (lifecycle.c): nothing of that may run in the fork handler. */
+XT_HIDDEN bool xt_fork_child_pending(void);
+/* xt_fork_child_start: true if tracing runs now; advancer: start the generation thread. */
+XT_HIDDEN bool xt_fork_child_start(bool advancer);
 
 /* signals.c */
 XT_HIDDEN void xt_signals_init(void);

@@ -51,59 +51,70 @@ struct xt_buf {
 	 * list have the serials above */
 	uint64_t base_serial[XT_REFS_LISTS];
 	uint32_t len;       /* committed payload bytes */
+	/* committed events: what is lost if the batch is never written (read by the advancer) */
+	_Atomic uint32_t events;
 	uint8_t data[XT_MAX_BATCH_SIZE];
 };
 
 #define XT_UNW_CACHE_BITS 10
 
-/* Per-thread state shared with the advancer, in the registry list (never freed; a slot is
- * reused once its thread is gone and both buffers are empty). */
+/* The DWARF walk's frame rules by return address, valid for code epoch epoch, and the memo of
+ * its last walk: its steps outermost first, s[base] the last and s[top] the first, with room
+ * above for the next walk's new steps (see unwind.c). A thread borrows one for each walk from
+ * a pool until it is busy, then keeps one (writer.c): threads that record a few stacks share a
+ * few caches. */
+struct xt_unw_cache {
+	unsigned epoch;
+	struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
+	struct xt_unw_memo {
+		/* s before the counters: -fsanitize=bounds checks indices into s, which it does not
+		 * in a struct's last array */
+		struct xt_unw_step {
+			uint64_t ip, sp, bp; /* the state at this frame */
+			uint64_t hash; /* polynomial of the return addresses outward (unwind.h) */
+			/* where unwinding read, from sp: the return address, and RBP (plus one; 0: not
+			 * read) */
+			uint32_t ra_off, bp_off;
+		} s[2 * (XT_MAX_FRAMES + 16)];
+		unsigned base, top;
+		unsigned end;   /* how the walk ended at s[base]: XT_WALK_* (unwind.h) */
+		unsigned match; /* a walk may take its steps (not through a signal frame) */
+	} memo;
+};
+
+/* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c). */
+struct xt_type_memo {
+	uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
+};
+/* The latest AllocFree event of each list at an address hashing to this slot (xt_recent_slot). */
+struct xt_recent {
+	uint64_t addr, serial;
+};
+
+/* A thread starts with small memos of types and recent addresses, in the first page of its
+ * state, and batches of XT_BATCH_SMALL bytes; at the first batch it begins after recording
+ * XT_THREAD_BUSY AllocFree events, it moves to the full-size ones: a short thread touches a
+ * few pages, whatever addresses and types it uses. */
+#define XT_RECENT_SMALL 64
+#define XT_TYPES_SMALL 16
+#define XT_TYPES_BIG 1024
+#define XT_THREAD_BUSY 512
+#define XT_BATCH_SMALL 4096
+
+/* Per-thread state shared with the advancer, in the registry list. Slots are never unmapped:
+ * a slot whose thread is gone and whose buffers are written goes on the free list
+ * (writer.c) for the next new thread. One mapping each, laid out so that what a short
+ * thread uses lies in its first pages and the big tables are touched only when needed. */
 struct xt_thread {
+	/* written by the thread on every event */
 	_Atomic uint64_t seq;   /* odd while the thread is inside a section */
 	_Atomic uint64_t gen;   /* generation the current section writes */
-	_Atomic int state;      /* XT_THREAD_FREE / LIVE / EXITED */
-	uint64_t tid;
-	struct xt_thread *next; /* registry list, append-only */
-	_Atomic uint64_t lost;  /* events this thread could not record, ever */
-	uint64_t lost_reported; /* the advancer's share of lost already written */
-	uint64_t stack_lo, stack_hi; /* this thread's stack: the walks read no frame outside it */
-	/* per-thread caches of the stack and type tables, valid for generation cache_gen */
-	uint64_t cache_gen;
-	uint64_t stack_cache_hash[32], stack_cache_id[32];
-	/* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c) */
-	struct xt_type_memo {
-		uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
-	} types[1024];
-	/* The DWARF walk's frame rules by return address, valid for code epoch epoch, and the memo
-	 * of its last walk: its steps outermost first, s[base] the last and s[top] the first, with
-	 * room above for the next walk's new steps (see unwind.c). */
-	struct xt_unw_cache {
-		unsigned epoch;
-		struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
-		struct xt_unw_memo {
-			/* s before the counters: -fsanitize=bounds checks indices into s, which it
-			 * does not in a struct's last array */
-			struct xt_unw_step {
-				uint64_t ip, sp, bp; /* the state at this frame */
-				uint64_t hash; /* polynomial of the return addresses outward (unwind.h) */
-				/* where unwinding read, from sp: the return address, and RBP (plus one;
-				 * 0: not read) */
-				uint32_t ra_off, bp_off;
-			} s[2 * (XT_MAX_FRAMES + 16)];
-			unsigned base, top;
-			unsigned end;   /* how the walk ended at s[base]: XT_WALK_* (unwind.h) */
-			unsigned match; /* a walk may take its steps (not through a signal frame) */
-		} memo;
-	} unw;
-	/* Events of signal handlers that interrupted this thread's own encoding: they wait here
-	 * and are written right after the interrupted event (a ring: tail is the handler's, head
-	 * the thread's). */
-	struct xt_pending {
-		uint8_t type;
-		uint64_t ts;
-		uint64_t args[XT_MAX_ARGS];
-	} pending[32];
-	unsigned pend_head, pend_tail;
+	struct xt_recent (*recent)[XT_REFS_LISTS]; /* recent_small or recent_big */
+	unsigned recent_shift;  /* 64 - log2 of recent's length */
+	unsigned types_mask;    /* types' length - 1 */
+	struct xt_type_memo *types; /* types_small or types_big */
+	struct xt_buf *buf[2];  /* the batches by generation parity: &buf0, &buf1 */
+	uint32_t batch_room;    /* a batch with more bytes than this is written out */
 	/* The AllocFree events this thread encoded, by list (allocfree.h): counted (ref_serial,
 	 * never reset: an event's serial is the count with it, from 1, so a slot never written is in
 	 * no batch), and the latest remembered by address, direct-mapped on a hash of it, so a later
@@ -112,10 +123,46 @@ struct xt_thread {
 	 * the other touch one cache line. Only encoders touch them, while a signal handler's events
 	 * wait. */
 	uint64_t ref_serial[XT_REFS_LISTS];
-	struct xt_recent {
-		uint64_t addr, serial;
-	} recent[XT_ALLOCREF_WINDOW][XT_REFS_LISTS] __attribute__((aligned(64)));
-	struct xt_buf buf[2];   /* indexed by gen % 2 */
+	unsigned pend_head, pend_tail;
+	/* per-thread caches of the stack and type tables, valid for generation cache_gen */
+	uint64_t cache_gen;
+	uint64_t stack_lo, stack_hi; /* this thread's stack: the walks read no frame outside it */
+	struct xt_unw_cache *unw; /* during a walk, or the thread's own once busy (writer.c) */
+	bool unw_owned;
+
+	/* the registry's, on a line of its own: registration and the advancer write it */
+	_Atomic int state __attribute__((aligned(64))); /* XT_THREAD_FREE / LIVE / EXITED */
+	uint64_t tid;
+	struct xt_thread *next; /* registry list, append-only */
+	_Atomic(void *) free_next; /* free or exited list (writer.c) */
+	uint64_t reg_serial;    /* which registration of the slot: whose walks a cache holds */
+	_Atomic uint64_t lost;  /* events this thread could not record, ever */
+	uint64_t lost_reported; /* the advancer's share of lost already written */
+	/* a generation whose section the advancer stopped waiting for, and the events of it
+	 * counted lost then: the rest of that batch is counted when the thread drops it */
+	_Atomic uint64_t abandoned_gen;
+	uint64_t abandoned_seq; /* seq of the section given up on */
+	uint32_t abandoned_events;
+	uint64_t busy_from;     /* ref_serial[0] + [1] when the thread took the slot */
+
+	uint64_t stack_cache_hash[32] __attribute__((aligned(64))), stack_cache_id[32];
+	struct xt_type_memo types_small[XT_TYPES_SMALL];
+	struct xt_recent recent_small[XT_RECENT_SMALL][XT_REFS_LISTS] __attribute__((aligned(64)));
+	/* Batches, indexed by gen % 2: the first begins in the first page, which is all of it a
+	 * thread with few events in a generation touches. */
+	struct xt_buf buf0;
+	/* Events of signal handlers that interrupted this thread's own encoding: they wait here
+	 * and are written right after the interrupted event (a ring: tail is the handler's, head
+	 * the thread's). */
+	struct xt_pending {
+		uint8_t type;
+		uint64_t ts;
+		uint64_t args[XT_MAX_ARGS];
+	} pending[32];
+	/* from here on, pages a busy thread touches: the full-size memos, the other batch */
+	struct xt_type_memo types_big[XT_TYPES_BIG] __attribute__((aligned(4096)));
+	struct xt_recent recent_big[XT_ALLOCREF_WINDOW][XT_REFS_LISTS] __attribute__((aligned(64)));
+	struct xt_buf buf1;
 };
 
 enum { XT_THREAD_FREE = 0, XT_THREAD_LIVE = 1, XT_THREAD_EXITED = 2 };
@@ -137,6 +184,15 @@ struct xt_tl {
 	unsigned unwinding;  /* inside the unwinder: a nested event records only its caller */
 	unsigned mask_bound; /* a glibc thread whose signal mask libunwind would break */
 	unsigned exiting;    /* the thread ran its exit destructor */
+	/* a signal handler runs over a real allocator call or the shim's own code, whose locks
+	 * may be held: nothing may allocate (registration leaves what allocates for later) */
+	unsigned no_alloc;
+	unsigned registering; /* inside xt_thread_register */
+	unsigned setup_pending; /* registered; stack bounds and exit hook still to do */
+	/* the calling frame when xt_enter opened the section (or registration began): a later
+	 * call from a frame at or above it on the thread's stack means the frame that left depth,
+	 * sect or enc up is gone (a handler's siglongjmp left it), see xt_enter */
+	uintptr_t sect_fp, reg_fp;
 };
 extern XT_TLS struct xt_tl xt_tl;
 
@@ -213,8 +269,20 @@ XT_HIDDEN void xt_leave(struct xt_thread *t);
 /* Cold paths of the inline event reservation below (writer.c). */
 __attribute__((cold)) XT_HIDDEN void xt_new_batch(struct xt_thread *t, struct xt_buf *b,
 						   uint64_t g, uint64_t ts);
-/* xt_thread_register creates this thread's state (cold: first event of a thread). */
-XT_HIDDEN struct xt_thread *xt_thread_register(void);
+/* xt_thread_register creates this thread's state (cold: first event of a thread), from a slot
+ * of a thread that is gone when there is one. */
+XT_HIDDEN struct xt_thread *xt_thread_register(uintptr_t caller_frame);
+/* For the advancer: the slots whose threads ran their exit destructor since the last call
+ * (linked by free_next), and giving a slot whose thread is gone and whose buffers are written
+ * back for reuse. */
+XT_HIDDEN struct xt_thread *xt_threads_take_exited(void);
+XT_HIDDEN void xt_thread_recycle(struct xt_thread *t);
+/* In a fork child: this thread's slot alone, emptied. */
+XT_HIDDEN void xt_writer_fork_child(void);
+/* xt_unw_borrow points t->unw at a cache for one walk (false if none can be had);
+ * xt_unw_return ends the walk: a busy thread keeps the cache. */
+XT_HIDDEN bool xt_unw_borrow(struct xt_thread *t);
+XT_HIDDEN void xt_unw_return(struct xt_thread *t);
 XT_HIDDEN void xt_writer_init(void);
 /* The asymmetric fence: registered at init (again in a fork child); the advancer calls
  * xt_writer_fence_all between bumping xt_gen and reading the threads' seqs. */
@@ -223,7 +291,7 @@ XT_HIDDEN void xt_writer_fence_all(void);
 
 /* Signal handlers wrapped by the shim bracket the program's handler with these, so the
  * handler's own calls are recorded even when it interrupted a real allocator call. */
-struct xt_signal_save { unsigned in_real, internal; };
+struct xt_signal_save { unsigned in_real, internal, no_alloc; };
 XT_HIDDEN struct xt_signal_save xt_signal_enter(void);
 XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
 
@@ -238,8 +306,8 @@ XT_HIDDEN void xt_event_drain(struct xt_thread *t);
 static inline uint8_t *xt_reserve_held(struct xt_thread *t, uint8_t type, uint64_t ts)
 {
 	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	struct xt_buf *b = &t->buf[g & 1];
-	if (xt_unlikely(b->gen != g || b->len > XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE))
+	struct xt_buf *b = t->buf[g & 1];
+	if (xt_unlikely(b->gen != g || b->len > t->batch_room))
 		xt_new_batch(t, b, g, ts);
 	if (ts < b->last_ts)
 		ts = b->last_ts;
@@ -263,8 +331,10 @@ static inline uint8_t *xt_event_begin(struct xt_thread *t, uint8_t type, uint64_
 }
 static inline void xt_event_commit(struct xt_thread *t, uint8_t *end)
 {
-	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 	b->len = (uint32_t)(end - b->data);
+	atomic_store_explicit(&b->events, atomic_load_explicit(&b->events, memory_order_relaxed) + 1,
+			      memory_order_relaxed);
 	atomic_signal_fence(memory_order_seq_cst); /* the event is whole before a handler may write */
 	xt_tl.enc--;
 }
@@ -293,11 +363,12 @@ static inline void xt_event_end(struct xt_thread *t, uint8_t *end)
 
 /* xt_recent_slot is addr's slot in recent[], one entry per list: the top bits of a
  * multiplicative hash, which mixes the middle bits where nearby heap addresses differ. */
-_Static_assert((XT_ALLOCREF_WINDOW & (XT_ALLOCREF_WINDOW - 1)) == 0,
+_Static_assert((XT_ALLOCREF_WINDOW & (XT_ALLOCREF_WINDOW - 1)) == 0 &&
+		       (XT_RECENT_SMALL & (XT_RECENT_SMALL - 1)) == 0,
 	       "recent[] is indexed by the top bits of a hash");
 static inline struct xt_recent *xt_recent_slot(struct xt_thread *t, uint64_t addr)
 {
-	return t->recent[(addr * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctz(XT_ALLOCREF_WINDOW))];
+	return t->recent[(addr * 0x9e3779b97f4a7c15ull) >> t->recent_shift];
 }
 
 /* xt_ref_note makes the event just encoded at addr (slot: addr's) the latest of list. */
@@ -344,7 +415,7 @@ static inline void xt_event_encoded(struct xt_thread *t, uint8_t type, uint64_t 
 			return xt_event_defer(t, id, ts, a_);                                      \
 		}                                                                              \
 		struct xt_buf *b __attribute__((unused)) =                                     \
-			&t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];          \
+			t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];          \
 		XT_PAIRS(nargs, XT_ENC_ARG, ##__VA_ARGS__)                                     \
 		xt_event_encoded(t, id,                                                        \
 				 (const uint64_t[]){XT_PAIRS(nargs, XT_ENC_LIST, ##__VA_ARGS__) 0}[0]); \
@@ -375,7 +446,7 @@ xt_emit_by_ref(struct xt_thread *t, uint64_t ts, uint8_t plain, uint8_t ref,
 			a[i] = args[i];
 		return xt_event_defer(t, plain, ts, a);
 	}
-	struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 	struct xt_recent *slot = xt_recent_slot(t, args[0]);
 	uint64_t back = xt_ref_back(t, b, slot, xt_allocref_names(ref), args[0]);
 	if (back < XT_ALLOCREF_WINDOW) {

@@ -30,7 +30,7 @@ bool xt_stacks_init(void)
 
 void xt_stacks_reset_all(void)
 {
-	xt_intern_reset_pair(tab);
+	xt_intern_forget_pair(tab);
 }
 
 /* Frames of the shim itself above the interposed function, at most. */
@@ -91,7 +91,7 @@ static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, 
 	int got = xt_unwind_dwarf(t, depth + XT_SKIP_MAX);
 	if (got < 0)
 		return walk_libunwind(pcs, depth, ra);
-	const struct xt_unw_memo *m = &t->unw.memo;
+	const struct xt_unw_memo *m = &t->unw->memo;
 	unsigned n = (unsigned)got, start = 0;
 	while (start < n && start < XT_SKIP_MAX && xt_unwind_pc(m, start) != ra)
 		start++;
@@ -138,7 +138,7 @@ static uint64_t intern_frames(struct xt_thread *t, uint64_t g, uint64_t h, uintp
 			      unsigned n, int in_memo, unsigned first)
 {
 	for (unsigned i = 0; in_memo && i < n; i++)
-		pcs[i] = xt_unwind_pc(&t->unw.memo, first + i);
+		pcs[i] = xt_unwind_pc(&t->unw->memo, first + i);
 	return xt_intern(&tab[g & 1], h, pcs, n * (uint32_t)sizeof(pcs[0]));
 }
 
@@ -149,13 +149,17 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 	unsigned n = 0, depth = xt_config.stack_depth, first = 0;
 	uint64_t poly = 0;
 	int walking = !xt_tl.unwinding, in_memo = 0; /* in_memo: a dwarf walk left them there */
+	bool borrowed = false;
 	if (walking) {
 		/* raised until the stack is interned: a signal handler's event meanwhile records
 		 * only its caller, and leaves the memo that may hold the frames alone */
 		xt_tl.unwinding++;
-		if (xt_config.unwind == XT_UNWIND_DWARF)
-			n = walk_dwarf(t, pcs, depth, ra, &in_memo, &poly, &first);
-		else if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
+		if (xt_config.unwind == XT_UNWIND_DWARF) {
+			/* the cache is held until the stack is interned: the frames may be in its memo */
+			borrowed = xt_unw_borrow(t);
+			n = borrowed ? walk_dwarf(t, pcs, depth, ra, &in_memo, &poly, &first)
+				     : walk_libunwind(pcs, depth, ra);
+		} else if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
 			n = walk_libunwind(pcs, depth, ra);
 		else if (xt_config.unwind == XT_UNWIND_FP)
 			n = walk_fp(t, pcs, depth, ra);
@@ -192,6 +196,8 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 		atomic_signal_fence(memory_order_seq_cst);
 		xt_tl.tabling--;
 	}
+	if (borrowed)
+		xt_unw_return(t);
 	if (walking)
 		xt_tl.unwinding--;
 	return id;

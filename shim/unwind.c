@@ -559,7 +559,7 @@ static int walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned 
  * that needs more frames than the memo has goes on unwinding from that state. */
 __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 {
-	struct xt_unw_cache *uc = &t->unw;
+	struct xt_unw_cache *uc = t->unw;
 	struct xt_unw_memo *m = &uc->memo;
 	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
 	if (xt_unlikely(uc->epoch != epoch)) {
@@ -673,7 +673,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 
 void xt_unwind_thread_start(struct xt_thread *t)
 {
-	t->unw.memo.match = 0;
+	t->unw->memo.match = 0;
 }
 
 void xt_unwind_code_unmapped(void)

@@ -24,8 +24,8 @@ static inline uint64_t xt_stack_poly_step(uint64_t outer, uint64_t pc)
 }
 
 /* xt_unwind_dwarf walks the calling stack, up to max return addresses, starting with its own
- * caller's, into t's memo (xt_unwind_pc reads them). Returns how many, or -1 when some frame
- * has no rule it can follow (the caller then asks libunwind). */
+ * caller's, into the memo of t->unw (xt_unwind_pc reads them). Returns how many, or -1 when
+ * some frame has no rule it can follow (the caller then asks libunwind). */
 XT_HIDDEN int xt_unwind_dwarf(struct xt_thread *t, unsigned max);
 
 /* xt_unwind_pc is return address i of the walk xt_unwind_dwarf last made on this memo. */
@@ -45,7 +45,7 @@ static inline bool xt_unwind_poly(const struct xt_unw_memo *m, unsigned i, uint6
 	return true;
 }
 
-/* xt_unwind_thread_start forgets the walks of the slot's previous thread (another stack). */
+/* xt_unwind_thread_start forgets the walks t->unw holds (another thread's, another stack). */
 XT_HIDDEN void xt_unwind_thread_start(struct xt_thread *t);
 /* xt_unwind_code_unmapped drops every thread's cached rules (after dlclose). */
 XT_HIDDEN void xt_unwind_code_unmapped(void);

@@ -23,7 +23,7 @@ bool xt_user_init(void)
 
 void xt_user_reset_all(void)
 {
-	xt_intern_reset_pair(tab);
+	xt_intern_forget_pair(tab);
 }
 
 /* intern_string returns s's ID in the thread's generation (0 when the table is full or the

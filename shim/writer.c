@@ -9,12 +9,15 @@
  *   reading seqs. So a section either sees the new generation or is waited for. */
 #include <linux/membarrier.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "generation.h"
+#include "lifecycle.h"
 #include "output.h"
 #include "shim.h"
 #include "unwind.h"
@@ -29,19 +32,172 @@ static pthread_key_t exit_key;
  * section's entry needs only a compiler barrier (the asymmetric-fence pattern). */
 int xt_asym_fence;
 
+/* A lock-free LIFO of nodes that are never unmapped, linked through an _Atomic(void *) at
+ * link_off. The top holds a node's address and, in its high 16 bits, a count of pops: a pop
+ * that read a top which has since been popped and pushed back fails its exchange. */
+#define LIFO_ADDR_MASK ((1ull << 48) - 1)
+
+static _Atomic(void *) *lifo_link(void *node, size_t link_off)
+{
+	return (_Atomic(void *) *)((char *)node + link_off);
+}
+
+static void *lifo_pop(_Atomic uint64_t *top, size_t link_off)
+{
+	uint64_t v = atomic_load(top);
+	for (;;) {
+		void *node = (void *)(uintptr_t)(v & LIFO_ADDR_MASK);
+		if (!node)
+			return NULL;
+		uint64_t next = (uint64_t)(uintptr_t)atomic_load_explicit(lifo_link(node, link_off),
+									  memory_order_relaxed) |
+				((v & ~LIFO_ADDR_MASK) + (LIFO_ADDR_MASK + 1));
+		if (atomic_compare_exchange_weak(top, &v, next))
+			return node;
+	}
+}
+
+static void lifo_push(_Atomic uint64_t *top, void *node, size_t link_off)
+{
+	uint64_t v = atomic_load(top), mine;
+	do {
+		atomic_store_explicit(lifo_link(node, link_off), (void *)(uintptr_t)(v & LIFO_ADDR_MASK),
+				      memory_order_relaxed);
+		mine = (uint64_t)(uintptr_t)node | (v & ~LIFO_ADDR_MASK);
+	} while (!atomic_compare_exchange_weak(top, &v, mine));
+}
+
+/* Slots whose threads are gone, for the next new thread: popped by registering threads,
+ * pushed by the advancer. */
+static _Atomic uint64_t free_slots;
+/* Slots whose threads ran their exit destructor: pushed by those threads, taken whole by the
+ * advancer (xt_threads_take_exited), which recycles each once its thread is gone. */
+static _Atomic(struct xt_thread *) exited;
+static _Atomic uint64_t registrations;
+
+/* Unwinder caches: a thread that is not busy borrows one for each walk, so that threads which
+ * record a few stacks each share as many caches as walk at once. */
+struct unw_node {
+	struct xt_unw_cache c; /* first: t->unw is the node */
+	_Atomic(void *) next;
+	const struct xt_thread *user; /* whose walks the memo holds: user's registration */
+	uint64_t user_reg;
+};
+static _Atomic uint64_t unw_pool;
+
+/* thread_busy: the thread has recorded enough to be given the full-size memos and a cache of
+ * its own. */
+static bool thread_busy(const struct xt_thread *t)
+{
+	return t->ref_serial[0] + t->ref_serial[1] - t->busy_from >= XT_THREAD_BUSY;
+}
+
+bool xt_unw_borrow(struct xt_thread *t)
+{
+	if (t->unw)
+		return true; /* its own, or one a walk left by siglongjmp kept */
+	struct unw_node *n = lifo_pop(&unw_pool, offsetof(struct unw_node, next));
+	if (!n) {
+		void *m = mmap(NULL, sizeof(*n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (m == MAP_FAILED)
+			return false;
+		n = m;
+	}
+	t->unw = &n->c;
+	if (n->user != t || n->user_reg != t->reg_serial) {
+		n->user = t;
+		n->user_reg = t->reg_serial;
+		xt_unwind_thread_start(t); /* the memo holds another stack's walks */
+	}
+	return true;
+}
+
+void xt_unw_return(struct xt_thread *t)
+{
+	if (t->unw_owned)
+		return;
+	if (thread_busy(t)) {
+		t->unw_owned = true;
+		return;
+	}
+	lifo_push(&unw_pool, t->unw, offsetof(struct unw_node, next));
+	t->unw = NULL;
+}
+
 /* on_thread_exit runs as the thread's key destructor. The thread keeps its slot (frees made
- * by later destructors are still recorded); the advancer flushes it and recycles the slot once
- * the thread is gone. */
+ * by later destructors are still recorded); the advancer, woken, writes its buffers and
+ * recycles the slot once the thread is gone. */
 static void on_thread_exit(void *arg)
 {
 	struct xt_thread *t = arg;
 	xt_tl.exiting = 1;
 	atomic_store(&t->state, XT_THREAD_EXITED);
+	struct xt_thread *head = atomic_load(&exited);
+	do
+		atomic_store_explicit(&t->free_next, (void *)head, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak(&exited, &head, t));
+	if (!head)
+		xt_gen_wake();
+}
+
+struct xt_thread *xt_threads_take_exited(void)
+{
+	return atomic_exchange(&exited, NULL);
+}
+
+/* use_small_memos points the thread's memos at the small tables in its first pages. */
+static void use_small_memos(struct xt_thread *t)
+{
+	t->recent = t->recent_small;
+	t->recent_shift = 64 - __builtin_ctz(XT_RECENT_SMALL);
+	t->types = t->types_small;
+	t->types_mask = XT_TYPES_SMALL - 1;
+	t->batch_room = XT_BATCH_SMALL - XT_MAX_EVENT_SIZE;
+}
+
+/* release gives back the whole pages between from and to. */
+static void release(void *from, void *to)
+{
+	uintptr_t page = 4096, a = ((uintptr_t)from + page - 1) & ~(page - 1),
+		  b = (uintptr_t)to & ~(page - 1);
+	if (a < b)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void xt_thread_recycle(struct xt_thread *t)
+{
+	for (int i = 0; i < 2; i++) {
+		t->buf[i]->gen = 0;
+		t->buf[i]->len = 0;
+		atomic_store_explicit(&t->buf[i]->events, 0, memory_order_relaxed);
+	}
+	if (t->recent != t->recent_small) {
+		/* A busy thread's pages go back: the next thread starts small. */
+		release(t->buf0.data, &t->buf0 + 1);
+		release(t->types_big, t + 1);
+		use_small_memos(t);
+	}
+	if (t->unw)
+		lifo_push(&unw_pool, t->unw, offsetof(struct unw_node, next));
+	t->unw = NULL;
+	t->unw_owned = false;
+	atomic_store(&t->abandoned_gen, 0);
+	atomic_store(&t->seq, 0);
+	atomic_store(&t->state, XT_THREAD_FREE);
+	lifo_push(&free_slots, t, offsetof(struct xt_thread, free_next));
 }
 
 void xt_writer_register_fence(void)
 {
+#ifdef XT_SANITIZED_THREADS
+	/* ThreadSanitizer sees no order in a membarrier: the handshake uses plain atomics, so that
+	 * what a thread reads of a table before its section ends comes before the advancer's reset,
+	 * and the reset before what threads of later generations write. */
+	xt_asym_fence = 0;
+#else
 	xt_asym_fence = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+#endif
 }
 
 void xt_writer_fence_all(void)
@@ -53,6 +209,32 @@ void xt_writer_fence_all(void)
 void xt_writer_init(void)
 {
 	pthread_key_create(&exit_key, on_thread_exit);
+	xt_writer_register_fence();
+}
+
+void xt_writer_fork_child(void)
+{
+	struct xt_thread *t = xt_tl.t;
+	/* The parent's other threads do not exist here: the child's registry holds this thread's
+	 * slot alone (the others stay mapped, untouched). Every buffered event is the parent's. */
+	atomic_store(&free_slots, 0);
+	atomic_store(&exited, NULL);
+	atomic_store(&xt_threads, t);
+	if (!t)
+		return;
+	t->next = NULL;
+	t->tid = (uint64_t)syscall(SYS_gettid);
+	for (int i = 0; i < 2; i++) {
+		t->buf[i]->gen = 0;
+		t->buf[i]->len = 0;
+		atomic_store_explicit(&t->buf[i]->events, 0, memory_order_relaxed);
+	}
+	t->lost_reported = atomic_load(&t->lost);
+	atomic_store(&t->abandoned_gen, 0);
+	t->cache_gen = 0;
+	/* The child's trace starts again at generation 1 with empty tables: a type memo of the
+	 * parent's generation 1 would name IDs the child's table never had. */
+	memset(t->types, 0, (t->types_mask + 1) * sizeof(t->types[0]));
 	xt_writer_register_fence();
 }
 
@@ -70,40 +252,76 @@ static void stack_bounds(struct xt_thread *t)
 	pthread_attr_destroy(&attr);
 }
 
-struct xt_thread *xt_thread_register(void)
+/* finish_setup does what registration leaves while nothing may allocate: the stack bounds
+ * (pthread_getattr_np allocates) and the exit destructor (pthread_setspecific may). */
+static void finish_setup(struct xt_thread *t)
+{
+	xt_tl.internal++;
+	stack_bounds(t);
+	pthread_setspecific(exit_key, t);
+	xt_tl.setup_pending = 0;
+	xt_tl.internal--;
+}
+
+static struct xt_thread *new_slot(void)
+{
+	void *m = mmap(NULL, sizeof(struct xt_thread), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	struct xt_thread *t = m;
+	t->buf[0] = &t->buf0;
+	t->buf[1] = &t->buf1;
+	use_small_memos(t);
+	struct xt_thread *head = atomic_load(&xt_threads);
+	do
+		t->next = head;
+	while (!atomic_compare_exchange_weak(&xt_threads, &head, t));
+	return t;
+}
+
+/* on_stack: a is inside this thread's own stack. */
+static bool on_stack(const struct xt_thread *t, uintptr_t a)
+{
+	return a >= t->stack_lo && a < t->stack_hi;
+}
+
+/* frame_gone says whether the shim frame that was at fp is gone, this call's frame being at
+ * here: a signal handler's call, which alone may come while that frame is live, runs below it.
+ * Only judged on the thread's own stack; elsewhere (a signal stack) the frame is taken as
+ * live, and the advancer's bound is what limits the harm. */
+static bool frame_gone(const struct xt_thread *t, uintptr_t fp, uintptr_t here)
+{
+	return t && on_stack(t, here) && on_stack(t, fp) && here >= fp;
+}
+
+struct xt_thread *xt_thread_register(uintptr_t here)
 {
 	if (xt_tl.exiting)
 		return NULL;
-	xt_tl.internal++;
-	struct xt_thread *t = NULL;
-	for (struct xt_thread *s = atomic_load(&xt_threads); s; s = s->next) {
-		int expect = XT_THREAD_FREE;
-		if (atomic_compare_exchange_strong(&s->state, &expect, XT_THREAD_LIVE)) {
-			t = s;
-			break;
-		}
+	if (xt_tl.registering && here < xt_tl.reg_fp) {
+		/* a signal handler interrupted this thread's registration */
+		atomic_fetch_add(&xt_lost_unthreaded, 1);
+		return NULL;
 	}
+	xt_tl.registering = 1;
+	xt_tl.reg_fp = here;
+	xt_tl.internal++;
+	struct xt_thread *t = lifo_pop(&free_slots, offsetof(struct xt_thread, free_next));
+	if (!t)
+		t = new_slot();
 	if (!t) {
-		void *m = mmap(NULL, sizeof(*t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
-		if (m == MAP_FAILED) {
-			atomic_fetch_add(&xt_lost_unthreaded, 1);
-			xt_tl.internal--;
-			return NULL;
-		}
-		t = m;
-		atomic_store(&t->state, XT_THREAD_LIVE);
-		struct xt_thread *head = atomic_load(&xt_threads);
-		do
-			t->next = head;
-		while (!atomic_compare_exchange_weak(&xt_threads, &head, t));
+		atomic_fetch_add(&xt_lost_unthreaded, 1);
+		xt_tl.internal--;
+		xt_tl.registering = 0;
+		return NULL;
 	}
 	t->tid = (uint64_t)syscall(SYS_gettid);
 	t->cache_gen = 0;
 	t->stack_lo = t->stack_hi = 0;
-	if (xt_config.unwind == XT_UNWIND_FP || xt_config.unwind == XT_UNWIND_DWARF)
-		stack_bounds(t);
-	xt_unwind_thread_start(t);
+	t->busy_from = t->ref_serial[0] + t->ref_serial[1];
+	t->reg_serial = atomic_fetch_add(&registrations, 1) + 1;
+	atomic_store(&t->state, XT_THREAD_LIVE);
 	/* glibc's own threads block its internal signals (the SIGEV_THREAD timer helper waits for
 	 * __SIGRTMIN, signal 32, that way). The unwinder saves and restores the signal mask through
 	 * glibc, which leaves those signals unblocked, and the next timer signal would then kill
@@ -111,17 +329,52 @@ struct xt_thread *xt_thread_register(void)
 	sigset_t mask;
 	if (pthread_sigmask(SIG_BLOCK, NULL, &mask) == 0 && sigismember(&mask, __SIGRTMIN))
 		xt_tl.mask_bound = 1;
-	pthread_setspecific(exit_key, t);
 	xt_tl.t = t;
+	xt_tl.setup_pending = 1;
 	xt_tl.internal--;
+	xt_tl.registering = 0;
+	if (!xt_tl.no_alloc)
+		finish_setup(t);
 	return t;
 }
 
-/* count_lost counts one event this thread could not record. */
-static void count_lost(struct xt_thread *t)
+/* count_lost counts n events this thread could not record. */
+static void count_lost(struct xt_thread *t, uint64_t n)
 {
-	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + 1,
+	atomic_store_explicit(&t->lost, atomic_load_explicit(&t->lost, memory_order_relaxed) + n,
 			      memory_order_relaxed);
+}
+
+/* recover puts the thread's state back as it is outside the shim, after a signal handler
+ * left a frame of the shim with siglongjmp: its section is closed, and the memos it may have
+ * been writing are dropped. The section's batch is written by the advancer, or, if the advancer
+ * stopped waiting for it, counted lost when the thread next uses that buffer. */
+static __attribute__((cold, noinline)) void recover(struct xt_thread *t)
+{
+	xt_tl.depth = xt_tl.sect = xt_tl.enc = xt_tl.tabling = xt_tl.unwinding = 0;
+	xt_tl.no_alloc = 0; /* what the handler found, gone with the frame it interrupted */
+	/* The frame may have left an event half encoded: its bytes lie past the committed length,
+	 * but the batch's last time and address (the deltas' bases) and the AllocFree counts may
+	 * be its. The batch starts over: an empty one at once, one with events at the next event,
+	 * which writes it out first (xt_new_batch). Before the section closes: then the advancer
+	 * may write the batch. */
+	struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	if (b->len) {
+		t->batch_room = 0;
+	} else {
+		b->last_ts = b->base_ts;
+		b->last_addr = 0;
+		memcpy(b->base_serial, t->ref_serial, sizeof b->base_serial);
+	}
+	t->cache_gen = 0;
+	memset(t->types, 0, (t->types_mask + 1) * sizeof(t->types[0]));
+	if (t->unw) {
+		xt_unwind_thread_start(t);
+		t->unw->epoch = 0; /* a rule half written: the walk clears rules of another epoch */
+	}
+	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
+	if (s & 1)
+		atomic_store_explicit(&t->seq, s + 1, memory_order_release);
 }
 
 struct xt_thread *xt_enter(void)
@@ -129,9 +382,15 @@ struct xt_thread *xt_enter(void)
 	if (xt_tl.in_real | xt_tl.internal)
 		return NULL;
 	struct xt_thread *t = xt_tl.t;
+	/* The frame of the interposed function that called: the program's stack pointer at the
+	 * call, whichever function it is (its saved frame pointer, the shim keeping them). */
+	uintptr_t here = *(const uintptr_t *)__builtin_frame_address(0);
 	if (xt_tl.depth) {
-		xt_tl.depth++;
-		return t;
+		if (xt_likely(!frame_gone(t, xt_tl.sect_fp, here))) {
+			xt_tl.depth++;
+			return t;
+		}
+		recover(t);
 	}
 	if (xt_unlikely(xt_clone_unadopted())) {
 		/* the first event of a copy made past the fork handlers: its buffers are the traced
@@ -139,20 +398,28 @@ struct xt_thread *xt_enter(void)
 		xt_clone_adopt();
 		t = xt_tl.t;
 	}
-	if (xt_unlikely(!t)) {
-		if (!atomic_load_explicit(&xt_gen, memory_order_relaxed))
+	if (xt_unlikely(!t || xt_tl.setup_pending)) {
+		if (!t && !atomic_load_explicit(&xt_gen, memory_order_relaxed) &&
+		    (!xt_fork_child_pending() || !xt_fork_child_start(true)))
 			return NULL;
-		t = xt_thread_register();
+		if (!t)
+			t = xt_thread_register(here);
+		else if (!xt_tl.no_alloc)
+			finish_setup(t);
 		if (!t)
 			return NULL;
 	}
 	if (xt_unlikely(xt_tl.sect)) {
 		/* A signal handler interrupted this thread opening or closing its section (seq odd,
 		 * depth not yet saying so): a section of its own would make seq even under the
-		 * outer one. Drop, and say so. */
-		count_lost(t);
-		return NULL;
+		 * outer one. Drop, and say so; unless that frame is gone. */
+		if (!frame_gone(t, xt_tl.sect_fp, here)) {
+			count_lost(t, 1);
+			return NULL;
+		}
+		recover(t);
 	}
+	xt_tl.sect_fp = here;
 	xt_tl.sect++;
 	atomic_signal_fence(memory_order_seq_cst);
 	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed), g;
@@ -172,6 +439,8 @@ struct xt_thread *xt_enter(void)
 	}
 	atomic_signal_fence(memory_order_seq_cst);
 	xt_tl.sect--;
+	if (xt_unlikely(!g) && xt_fork_child_pending())
+		return xt_fork_child_start(true) ? xt_enter() : NULL;
 	return g ? t : NULL;
 }
 
@@ -190,16 +459,52 @@ void xt_leave(struct xt_thread *t)
 	xt_tl.sect--;
 }
 
+/* flush_full writes the thread's full batch b of generation g and empties it, with the
+ * thread's signals blocked: a handler that left the write with siglongjmp would leave the file
+ * lock held, or the batch written but not emptied, to be written again. */
+static void flush_full(struct xt_thread *t, struct xt_buf *b, uint64_t g)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len);
+	b->len = 0;
+	atomic_store_explicit(&b->events, 0, memory_order_relaxed);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts)
 {
-	if (b->gen == g && b->len)
-		xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len);
+	if (b->len) {
+		uint32_t n = atomic_load_explicit(&b->events, memory_order_relaxed);
+		if (b->gen == atomic_load_explicit(&t->abandoned_gen, memory_order_acquire))
+			count_lost(t, n - t->abandoned_events); /* the advancer gave up on this batch */
+		else if (b->gen == g)
+			flush_full(t, b, g);
+		else
+			count_lost(t, n); /* a batch of a generation no longer being written */
+	}
 	b->gen = g;
 	b->len = 0;
+	atomic_store_explicit(&b->events, 0, memory_order_relaxed);
 	b->base_ts = ts;
 	b->last_ts = ts;
 	b->last_addr = 0;
 	memcpy(b->base_serial, t->ref_serial, sizeof b->base_serial);
+	t->batch_room = t->recent == t->recent_small ? XT_BATCH_SMALL - XT_MAX_EVENT_SIZE
+						     : XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE;
+	/* A busy thread moves to the full-size memos, here where the batch begins (its references
+	 * start over) and a signal handler's events wait; the type memo unless a handler
+	 * interrupted the thread using it. */
+	if (xt_unlikely(t->types == t->types_small) && thread_busy(t)) {
+		t->recent = t->recent_big;
+		t->recent_shift = 64 - __builtin_ctz(XT_ALLOCREF_WINDOW);
+		t->batch_room = XT_MAX_BATCH_SIZE - XT_MAX_EVENT_SIZE;
+		if (!xt_tl.tabling) {
+			t->types = t->types_big;
+			t->types_mask = XT_TYPES_BIG - 1;
+		}
+	}
 }
 
 /* Each event type's argument kinds (addresses are delta-coded): the pending events of signal
@@ -220,7 +525,7 @@ static const struct {
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
 	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
-		count_lost(t);
+		count_lost(t, 1);
 		return false;
 	}
 	struct xt_pending *p = &t->pending[t->pend_tail % (sizeof(t->pending) / sizeof(t->pending[0]))];
@@ -249,7 +554,7 @@ void xt_event_drain(struct xt_thread *t)
 		const struct xt_pending *p =
 			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
 		uint8_t *q = xt_reserve_held(t, p->type, p->ts);
-		struct xt_buf *b = &t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+		struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
 		for (unsigned i = 0; i < arg_shape[p->type].nargs; i++) {
 			if (arg_shape[p->type].kinds[i] == XT_KIND_addr)
 				XT_ENC_addr(q, b, p->args[i]);
@@ -264,7 +569,8 @@ void xt_event_drain(struct xt_thread *t)
 
 struct xt_signal_save xt_signal_enter(void)
 {
-	struct xt_signal_save s = {xt_tl.in_real, xt_tl.internal};
+	struct xt_signal_save s = {xt_tl.in_real, xt_tl.internal, xt_tl.no_alloc};
+	xt_tl.no_alloc |= s.in_real | s.internal;
 	xt_tl.in_real = 0;
 	xt_tl.internal = 0;
 	return s;
@@ -274,4 +580,5 @@ void xt_signal_leave(struct xt_signal_save s)
 {
 	xt_tl.in_real = s.in_real;
 	xt_tl.internal = s.internal;
+	xt_tl.no_alloc = s.no_alloc;
 }

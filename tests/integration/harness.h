@@ -697,6 +697,8 @@ struct h_summary;
 typedef void (*h_alloc_fn)(struct h_summary *s, xtrace_reader *r, const struct xtrace_event *ev,
 			   const struct xtrace_alloc_type *type, bool mine);
 
+#define H_MAX_THREADS 16384 /* a power of two */
+
 struct h_summary {
 	/* inputs */
 	const char *focus; /* basename of the module whose allocations are "mine" */
@@ -721,8 +723,11 @@ struct h_summary {
 	/* the focus module's own: allocations it called, frees of what they returned */
 	uint64_t my_allocs, my_failed, my_frees, my_reallocfrees, my_live_end, my_peak_bytes;
 	struct h_count my_api[H_NAPI];
-	struct h_thread threads[256]; /* per thread: focus allocations and frees of them */
+	/* per thread: focus allocations and frees of them, and an index of them by tid (open
+	 * addressing: the thread's place in threads + 1, 0 empty) */
+	struct h_thread threads[H_MAX_THREADS];
 	size_t nthreads;
+	uint32_t thread_index[2 * H_MAX_THREADS];
 
 	/* every module path seen in any generation (distinct) */
 	char modules[64][PATH_MAX];
@@ -732,13 +737,15 @@ struct h_summary {
 
 static struct h_thread *h_thread_of(struct h_summary *s, uint64_t tid)
 {
-	for (size_t i = 0; i < s->nthreads; i++)
-		if (s->threads[i].tid == tid)
-			return &s->threads[i];
-	if (s->nthreads == 256)
-		fail_msg("more than 256 threads");
+	size_t mask = 2 * H_MAX_THREADS - 1, i = (size_t)(tid * 0x9e3779b97f4a7c15ull >> 40) & mask;
+	for (; s->thread_index[i]; i = (i + 1) & mask)
+		if (s->threads[s->thread_index[i] - 1].tid == tid)
+			return &s->threads[s->thread_index[i] - 1];
+	if (s->nthreads == H_MAX_THREADS)
+		fail_msg("more than %d threads", H_MAX_THREADS);
 	s->threads[s->nthreads].tid = tid;
-	return &s->threads[s->nthreads++];
+	s->thread_index[i] = (uint32_t)++s->nthreads;
+	return &s->threads[s->nthreads - 1];
 }
 
 static const char *h_basename(const char *p)

@@ -20,11 +20,21 @@
 
 static __thread struct xt_thread *t_state;
 
+/* new_state returns a zeroed thread state, aligned as its page-aligned parts require. */
+static struct xt_thread *new_state(void)
+{
+	struct xt_thread *t = aligned_alloc(_Alignof(struct xt_thread), sizeof *t);
+	assert_non_null(t);
+	memset(t, 0, sizeof *t);
+	t->unw = calloc(1, sizeof *t->unw);
+	return t;
+}
+
 static struct xt_thread *thread_state(void)
 {
 	struct xt_thread *t = t_state;
 	if (!t) {
-		t = t_state = calloc(1, sizeof *t);
+		t = t_state = new_state();
 		pthread_attr_t attr;
 		void *lo;
 		size_t size;
@@ -53,10 +63,10 @@ static __attribute__((noinline)) void capture_max(struct walks *w, unsigned max)
 	w->nd = xt_unwind_dwarf(thread_state(), max);
 	w->nl = unw_backtrace((void **)w->lu, (int)max);
 	for (int i = 0; i < w->nd; i++)
-		w->dwarf[i] = xt_unwind_pc(&thread_state()->unw.memo, (unsigned)i);
+		w->dwarf[i] = xt_unwind_pc(&thread_state()->unw->memo, (unsigned)i);
 	/* the polynomial the walk kept of its frames is theirs */
 	uint64_t kept, poly = 0;
-	if (w->nd > 0 && xt_unwind_poly(&thread_state()->unw.memo, 0, &kept)) {
+	if (w->nd > 0 && xt_unwind_poly(&thread_state()->unw->memo, 0, &kept)) {
 		for (int i = w->nd; i-- > 0;)
 			poly = xt_stack_poly_step(poly, w->dwarf[i]);
 		assert_true(kept == poly);
@@ -127,6 +137,7 @@ static void *thread_walk(void *arg)
 {
 	struct walks *w = arg;
 	no_fp(w, 3);
+	free(t_state->unw);
 	free(t_state);
 	return NULL;
 }
@@ -186,7 +197,7 @@ static void test_depth_limit(void **state)
  * stays within max steps (the latest memo held the whole deeper walk once, past its array). */
 static void assert_deep_walk(const struct walks *w, unsigned max)
 {
-	const struct xt_unw_memo *m = &thread_state()->unw.memo;
+	const struct xt_unw_memo *m = &thread_state()->unw->memo;
 	if (m->top - m->base > max)
 		fail_msg("the memo holds %u steps, more than the walk's %u frames", m->top - m->base,
 			 max);
@@ -307,8 +318,9 @@ static void test_through_signal_frames(void **state)
 
 static void test_no_bounds_no_walk(void **state)
 {
-	struct xt_thread *t = calloc(1, sizeof *t);
+	struct xt_thread *t = new_state();
 	assert_int_equal(xt_unwind_dwarf(t, 8), -1);
+	free(t->unw);
 	free(t);
 }
 
@@ -317,14 +329,14 @@ static void test_dlclose_drops_cached_rules(void **state)
 	struct walks w;
 	recurse(&w, 2);
 	struct xt_thread *t = thread_state();
-	unsigned before = t->unw.epoch;
+	unsigned before = t->unw->epoch;
 	size_t cached = 0;
-	for (size_t i = 0; i < sizeof t->unw.e / sizeof t->unw.e[0]; i++)
-		cached += t->unw.e[i].key != 0;
+	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++)
+		cached += t->unw->e[i].key != 0;
 	assert_true(cached > 0);
 	xt_unwind_code_unmapped();
 	recurse(&w, 2);
-	assert_int_not_equal(t->unw.epoch, before);
+	assert_int_not_equal(t->unw->epoch, before);
 	assert_same_frames(&w, 5);
 }
 
