@@ -115,13 +115,20 @@ const struct xtrace_module *xtrace_module_of(const xtrace_reader *r, uint64_t pc
 {
 	if (!r->have_gen)
 		return NULL;
-	/* A handful of modules per generation: a scan is as fast as anything fancier. The last
-	 * match wins, so an object loaded later over a dlclose'd one's range is preferred. */
-	const struct xtrace_module *m = r->g.mods.p, *hit = NULL;
-	for (size_t i = 0; i < r->g.mods.n; i++)
-		if (pc >= m[i].lo && pc < m[i].hi)
-			hit = &m[i];
-	return hit;
+	/* The module map (generation.c): disjoint stretches by address, the latest module of an
+	 * overlap holding it, so an object loaded over a dlclose'd one's range is preferred. */
+	const struct xt_modseg *sg = r->g.modmap.p;
+	size_t lo = 0, hi = r->g.modmap.n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sg[mid].hi <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == r->g.modmap.n || pc < sg[lo].lo)
+		return NULL;
+	return (const struct xtrace_module *)r->g.mods.p + sg[lo].mod;
 }
 
 const char *xtrace_experiment_name(uint8_t experiment)

@@ -122,7 +122,7 @@ static void xt_idx_free(struct xt_idx *x)
 void xt_rd_gen_free(struct xt_gen *g)
 {
 	struct xt_vec *v[] = {&g->batches, &g->strs, &g->arena, &g->stks, &g->pcs,
-			      &g->mods, &g->modx, &g->atypes, &g->expb};
+			      &g->mods, &g->modx, &g->modmap, &g->atypes, &g->expb};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		xt_vec_free(v[i]);
 	xt_idx_free(&g->stri);
@@ -134,7 +134,7 @@ void xt_rd_gen_free(struct xt_gen *g)
 static void xt_gen_reset(struct xt_gen *g)
 {
 	g->batches.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
-	g->mods.n = g->modx.n = g->atypes.n = g->expb.n = 0;
+	g->mods.n = g->modx.n = g->modmap.n = g->atypes.n = g->expb.n = 0;
 	memset(&g->sync, 0, sizeof g->sync);
 	g->sync_off = UINT64_MAX;
 }
@@ -641,6 +641,100 @@ static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 	}
 }
 
+/* A module's range starting (start 1) or ending at pos, for the sweep of xt_build_modmap. */
+struct xt_modedge {
+	uint64_t pos;
+	size_t mod;
+	int start;
+};
+
+static int xt_modedge_cmp(const void *a, const void *b)
+{
+	const struct xt_modedge *x = a, *y = b;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* max_heap_push and max_heap_pop keep h[0..*n) a binary max-heap of module indices. */
+static void max_heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+	for (; i && h[(i - 1) / 2] < v; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = v;
+}
+
+static void max_heap_pop(size_t *h, size_t *n)
+{
+	size_t v = h[--*n], i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] > h[c])
+			c++;
+		if (h[c] <= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+}
+
+/* xt_build_modmap cuts the generation's module ranges into disjoint stretches, each held by
+ * the latest module covering it (as a later object mapped over an unloaded one's range), so a
+ * lookup is a binary search however many modules a trace names: one sweep over the sorted
+ * range ends, with the covering modules in a max-heap. */
+static int xt_build_modmap(struct xt_gen *g)
+{
+	const struct xtrace_module *m = g->mods.p;
+	size_t n = g->mods.n, ne = 0, nh = 0;
+	if (!n)
+		return 0;
+	struct xt_modedge *e = malloc(2 * n * sizeof *e);
+	size_t *heap = malloc(n * sizeof *heap);
+	unsigned char *ended = calloc(n, 1);
+	int rc = -1;
+	if (!e || !heap || !ended)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].lo >= m[i].hi)
+			continue;
+		e[ne++] = (struct xt_modedge){m[i].lo, i, 1};
+		e[ne++] = (struct xt_modedge){m[i].hi, i, 0};
+	}
+	qsort(e, ne, sizeof *e, xt_modedge_cmp);
+	for (size_t i = 0; i < ne;) {
+		uint64_t pos = e[i].pos;
+		for (; i < ne && e[i].pos == pos; i++) {
+			if (e[i].start)
+				max_heap_push(heap, &nh, e[i].mod);
+			else
+				ended[e[i].mod] = 1;
+		}
+		while (nh && ended[heap[0]])
+			max_heap_pop(heap, &nh);
+		if (!nh || i == ne)
+			continue;
+		struct xt_modseg *last = g->modmap.n ? (struct xt_modseg *)g->modmap.p + g->modmap.n - 1
+						     : NULL;
+		if (last && last->mod == heap[0] && last->hi == pos) {
+			last->hi = e[i].pos;
+			continue;
+		}
+		struct xt_modseg *sg = xt_vec_push(&g->modmap, sizeof *sg);
+		if (!sg)
+			goto out;
+		*sg = (struct xt_modseg){pos, e[i].pos, heap[0]};
+	}
+	rc = 0;
+out:
+	free(e);
+	free(heap);
+	free(ended);
+	return rc;
+}
+
 int xt_rd_gen_load(xtrace_reader *r)
 {
 	struct xt_gen *g = &r->g;
@@ -676,6 +770,8 @@ int xt_rd_gen_load(xtrace_reader *r)
 				       mx[i].boff, m[i].id, mx[i].path_id);
 		m[i].path = (const char *)g->arena.p + strs[s].off;
 	}
+	if (xt_build_modmap(g))
+		return xt_rd_fail(r, XTRACE_ERR_NOMEM, g->off, "out of memory for the module map");
 	struct xt_batch *bs = g->batches.p;
 	if (xt_check_all(r, g))
 		return -1;

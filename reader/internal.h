@@ -121,6 +121,13 @@ struct xt_modx {
 	uint64_t boff;
 };
 
+/* A stretch of addresses [lo, hi) and the module that holds it (index into xt_gen.mods): the
+ * generation's module ranges, cut where they overlap, the latest module in the table winning. */
+struct xt_modseg {
+	uint64_t lo, hi;
+	size_t mod;
+};
+
 struct xt_atype {
 	struct xtrace_alloc_type t;
 	uint64_t boff;
@@ -134,6 +141,7 @@ struct xt_gen {
 	struct xt_vec strs, arena; /* struct xt_str; char */
 	struct xt_vec stks, pcs;   /* struct xt_stk; uint64_t */
 	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
+	struct xt_vec modmap;      /* struct xt_modseg: which module holds each address, by lo */
 	struct xt_vec atypes;      /* struct xt_atype */
 	struct xt_vec expb;        /* struct xtrace_exp_batch */
 	struct xt_idx stri, stki, modi, atypei;

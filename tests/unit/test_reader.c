@@ -1,5 +1,6 @@
 /* test_reader.c: the reader library on hand-made traces: ordering, tables, Sync, and every
  * kind of damage (corrupt bytes, cut files, huge claims, random flips). */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -488,6 +489,45 @@ static void test_module_without_path(void **state)
 	assert_int_equal(ev.thread, 0);
 	assert_int_equal(ev.ts, 5);
 	assert_int_equal(xtrace_next(r, &ev), 0);
+	xtrace_close(r);
+	tg_free(t);
+}
+
+/* Overlapping module ranges: the latest module covering an address holds it, as a scan of the
+ * table would find, for every address of a space crowded with random ranges. */
+static void test_module_map_overlaps(void **state)
+{
+	enum { NMOD = 300, SPACE = 4096 };
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1, 1000000000, 0, 0);
+	tg_batch(t, XT_BATCH_MODULES, 0, 1);
+	uint64_t x = 12345;
+	for (uint64_t id = 1; id <= NMOD; id++) {
+		x = x * 6364136223846793005u + 1442695040888963407u;
+		uint64_t lo = (x >> 33) % SPACE, len = 1 + (x >> 17) % (id % 10 ? 64 : 2048);
+		tg_module(t, id, 0, lo, lo, lo + len, NULL, 0);
+	}
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 1, 5);
+	tg_event(t, XT_EV_ObjectFree, 0, 0x10);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	const struct xtrace_module *mods;
+	size_t n = xtrace_modules(r, &mods);
+	assert_int_equal(n, NMOD);
+	for (uint64_t pc = 0; pc < SPACE + 2100; pc++) {
+		const struct xtrace_module *want = NULL;
+		for (size_t i = 0; i < n; i++)
+			if (pc >= mods[i].lo && pc < mods[i].hi)
+				want = &mods[i];
+		if (xtrace_module_of(r, pc) != want)
+			fail_msg("address %" PRIu64 ": module %p, the table's latest %p", pc,
+				 (const void *)xtrace_module_of(r, pc), (const void *)want);
+	}
 	xtrace_close(r);
 	tg_free(t);
 }
@@ -1383,6 +1423,7 @@ int main(void)
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_two_threads_in_time_order),
 		cmocka_unit_test(test_tables),
+		cmocka_unit_test(test_module_map_overlaps),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_empty_trace),
 		cmocka_unit_test(test_sparse_ids),
