@@ -165,13 +165,19 @@ static void release(void *from, void *to)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
-void xt_thread_recycle(struct xt_thread *t)
+/* empty_batches drops both of the slot's batches (written, or another process's). */
+static void empty_batches(struct xt_thread *t)
 {
 	for (int i = 0; i < 2; i++) {
 		t->buf[i]->gen = 0;
 		t->buf[i]->len = 0;
 		atomic_store_explicit(&t->buf[i]->events, 0, memory_order_relaxed);
 	}
+}
+
+void xt_thread_recycle(struct xt_thread *t)
+{
+	empty_batches(t);
 	if (t->recent != t->recent_small) {
 		/* A busy thread's pages go back: the next thread starts small. */
 		release(t->buf0.data, &t->buf0 + 1);
@@ -224,11 +230,7 @@ void xt_writer_fork_child(void)
 		return;
 	t->next = NULL;
 	t->tid = (uint64_t)syscall(SYS_gettid);
-	for (int i = 0; i < 2; i++) {
-		t->buf[i]->gen = 0;
-		t->buf[i]->len = 0;
-		atomic_store_explicit(&t->buf[i]->events, 0, memory_order_relaxed);
-	}
+	empty_batches(t);
 	t->lost_reported = atomic_load(&t->lost);
 	atomic_store(&t->abandoned_gen, 0);
 	t->cache_gen = 0;

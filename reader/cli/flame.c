@@ -178,9 +178,8 @@ int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 	if (code >= 0)
 		return code;
 	if (optind < argc && cli_wants_images(argv[optind], &opt)) {
-		if (optind + 1 < argc)
-			return cli_usage_error(cmd, "unexpected argument %s", argv[optind + 1]);
-		return flame_run(argv[optind], &opt);
+		const char *run = cli_file_arg(cmd, argc, argv);
+		return run ? flame_run(run, &opt) : XT_EXIT_USAGE;
 	}
 	struct cli_profile p;
 	code = cli_profile_load_arg(&p, cmd, argc, argv, opt.region, opt.by == XT_BY_PEAK);

@@ -291,9 +291,8 @@ int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 	if (code >= 0)
 		return code;
 	if (optind < argc && cli_wants_images(argv[optind], &opt)) {
-		if (optind + 1 < argc)
-			return cli_usage_error(cmd, "unexpected argument %s", argv[optind + 1]);
-		return stats_run(argv[optind], &opt);
+		const char *run = cli_file_arg(cmd, argc, argv);
+		return run ? stats_run(run, &opt) : XT_EXIT_USAGE;
 	}
 	xtrace_reader *r = cli_open_arg(cmd, argc, argv, &path, &code);
 	if (!r)
