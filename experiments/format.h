@@ -9,7 +9,9 @@
 /* File header: 8 magic bytes, then uvarint header_size, then header_size bytes of fields. */
 #define XT_MAGIC "\x7fXTRACE\n"
 #define XT_MAGIC_LEN 8
-#define XT_FORMAT_VERSION 1
+#define XT_FORMAT_VERSION 2
+/* Version 1 had no Specs batches: its events are those of the reader's built-in spec table. */
+#define XT_MIN_FORMAT_VERSION 1
 #define XT_MAX_HEADER_SIZE 8192
 
 /* Batch kinds: the first byte of every batch. */
@@ -21,7 +23,8 @@ enum xt_batch_kind {
 	XT_BATCH_EXPERIMENTAL = 5, /* one experiment's opaque per-generation bytes */
 	XT_BATCH_SYNC = 6,         /* clock snapshot of the generation */
 	XT_BATCH_END = 7,          /* end of generation: {nbatches, lost} */
-	XT_BATCH_KIND_MAX = 7,
+	XT_BATCH_SPECS = 8,        /* the specs of the generation's experiments (version 2) */
+	XT_BATCH_KIND_MAX = 8,
 };
 
 /* Limits. NOTE: if one of these decreases, XT_FORMAT_VERSION must change. */
@@ -31,6 +34,7 @@ enum xt_batch_kind {
 #define XT_MAX_BUILDID 64             /* bytes of one build ID */
 #define XT_MAX_ARGS 5                 /* arguments of one timed event, dt excluded */
 #define XT_MAX_VARINT 10              /* bytes of one uvarint */
+#define XT_MAX_SPEC_NAME 64           /* bytes of a name in a Specs batch */
 /* The largest encoded timed event: type byte, dt and XT_MAX_ARGS uvarints. */
 #define XT_MAX_EVENT_SIZE (1 + (1 + XT_MAX_ARGS) * XT_MAX_VARINT)
 

@@ -7,17 +7,28 @@
 #define XT_SPEC_KIND(n, k) XT_KIND_##k,
 
 const struct xt_event_spec xt_specs[XT_MAX_EVENT_TYPES] = {
-#define XT_EXPERIMENT(ident, id, name)
-#define XT_EVENT(name, id, exp, nargs, ...)                                \
+#define XT_EXPERIMENT(ident, id, name, version)
+#define XT_EVENT(name, id, exp, start, form, nargs, ...)                                \
 	[id] = {#name, XT_EXP_##exp, nargs, {XT_PAIRS(nargs, XT_SPEC_NAME, ##__VA_ARGS__)}, \
-		{XT_PAIRS(nargs, XT_SPEC_KIND, ##__VA_ARGS__)}},
+		{XT_PAIRS(nargs, XT_SPEC_KIND, ##__VA_ARGS__)}, XT_EV_##start, XT_EV_##form},
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT
 };
 
-const char *const xt_experiment_names[XT_MAX_EXPERIMENTS] = {
-#define XT_EXPERIMENT(ident, id, name) [id] = #name,
+/* Batch names, a row per experiment, apart: XT_BATCH lines come after their XT_EXPERIMENT. */
+static const char *const batch_names[XT_MAX_EXPERIMENTS][XT_MAX_BATCH_SUBTYPES] = {
+#define XT_EXPERIMENT(ident, id, name, version)
+#define XT_EVENT(...)
+#define XT_BATCH(ident, subtype, name) [XT_EXP_##ident][subtype] = #name,
+#include "events.def"
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+#undef XT_BATCH
+};
+
+const struct xt_experiment_spec xt_experiments[XT_MAX_EXPERIMENTS] = {
+#define XT_EXPERIMENT(ident, id, name, version) [id] = {#name, version, batch_names[id]},
 #define XT_EVENT(...)
 #include "events.def"
 #undef XT_EXPERIMENT
@@ -25,8 +36,11 @@ const char *const xt_experiment_names[XT_MAX_EXPERIMENTS] = {
 };
 
 /* Each event's argument count fits the format, and each experiment's ID fits the table. */
-#define XT_EXPERIMENT(ident, id, name) _Static_assert(id < XT_MAX_EXPERIMENTS, #name " id too large");
-#define XT_EVENT(name, id, exp, nargs, ...)                                       \
+#define XT_EXPERIMENT(ident, id, name, version) \
+	_Static_assert(id < XT_FIRST_RUNTIME_EXPERIMENT, #name ": built-in experiments use IDs below 16");
+#define XT_BATCH(ident, subtype, name) \
+	_Static_assert(subtype < XT_MAX_BATCH_SUBTYPES, #name ": batch subtype too large");
+#define XT_EVENT(name, id, exp, start, form, nargs, ...)                                       \
 	_Static_assert(nargs <= XT_MAX_ARGS, #name " has too many arguments");        \
 	_Static_assert(id > 0 && id < XT_MAX_EVENT_TYPES, #name " id out of range"); \
 	_Static_assert((id >= XT_FIRST_EXPERIMENTAL_EVENT) == (XT_EXP_##exp != XT_EXP_NONE), \
@@ -34,6 +48,7 @@ const char *const xt_experiment_names[XT_MAX_EXPERIMENTS] = {
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT
+#undef XT_BATCH
 
 const char *const xt_arg_kind_names[XT_KIND_COUNT] = {
 #define XT_KIND_NAME(k) #k,

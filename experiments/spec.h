@@ -25,37 +25,55 @@ enum xt_arg_kind {
 };
 
 enum xt_experiment {
-#define XT_EXPERIMENT(ident, id, name) XT_EXP_##ident = id,
+#define XT_EXPERIMENT(ident, id, name, version) XT_EXP_##ident = id,
 #define XT_EVENT(...)
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT
 };
 
-/* Experiment IDs are below XT_MAX_EXPERIMENTS (spec.c checks each one). */
-#define XT_MAX_EXPERIMENTS 16
+/* Experiment IDs are below XT_MAX_EXPERIMENTS (spec.c checks each one): built-in experiments
+ * take IDs below XT_FIRST_RUNTIME_EXPERIMENT, experiments a program defines at run time the
+ * others. */
+#define XT_MAX_EXPERIMENTS 64
+#define XT_FIRST_RUNTIME_EXPERIMENT 16
+/* Experimental-batch subtypes an experiment may name (the first byte of its batches). */
+#define XT_MAX_BATCH_SUBTYPES 8
 
 enum xt_event_type {
 	XT_EV_NONE = 0,
-#define XT_EXPERIMENT(ident, id, name)
-#define XT_EVENT(name, id, exp, nargs, ...) XT_EV_##name = id,
+#define XT_EXPERIMENT(ident, id, name, version)
+#define XT_EVENT(name, id, exp, start, form, nargs, ...) XT_EV_##name = id,
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT
 };
 
-/* xt_event_spec describes one event type; name is NULL for an undefined type. */
+/* xt_event_spec describes one event type; name is NULL for an undefined type. The columns after
+ * the arguments give the event's meaning where it is generic: start pairs an end event with the
+ * begin event it closes (Go's StartEv), form_of marks a compact reference form of another event
+ * (a reader hands it out as that event). */
 struct xt_event_spec {
 	const char *name;
 	uint8_t experiment;
 	uint8_t nargs; /* arguments after dt */
 	const char *arg_names[XT_MAX_ARGS];
 	uint8_t arg_kinds[XT_MAX_ARGS];
+	uint8_t start;   /* an end event: the type of the begin event it closes; else 0 */
+	uint8_t form_of; /* a reference form: the type of the event it stands for; else 0 */
+};
+
+/* xt_experiment_spec describes one experiment; name is NULL where no experiment has the ID. */
+struct xt_experiment_spec {
+	const char *name;
+	unsigned version; /* changes whenever the meaning of its events or batches does */
+	/* batches[subtype], XT_MAX_BATCH_SUBTYPES of them: the name of its experimental-batch table
+	 * with that first byte, or NULL */
+	const char *const *batches;
 };
 
 extern const struct xt_event_spec xt_specs[XT_MAX_EVENT_TYPES];
-/* xt_experiment_names[id] is the experiment's name, NULL where no experiment has that ID. */
-extern const char *const xt_experiment_names[XT_MAX_EXPERIMENTS];
+extern const struct xt_experiment_spec xt_experiments[XT_MAX_EXPERIMENTS];
 extern const char *const xt_arg_kind_names[XT_KIND_COUNT];
 
 /* xt_arg_kind_of returns the kind an argument name declares by its suffix, or -1. */

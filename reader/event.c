@@ -133,7 +133,7 @@ const struct xtrace_module *xtrace_module_of(const xtrace_reader *r, uint64_t pc
 
 const char *xtrace_experiment_name(uint8_t experiment)
 {
-	return experiment < XT_MAX_EXPERIMENTS ? xt_experiment_names[experiment] : NULL;
+	return experiment < XT_MAX_EXPERIMENTS ? xt_experiments[experiment].name : NULL;
 }
 
 const char *xtrace_arg_kind_name(uint8_t kind)

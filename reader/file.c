@@ -61,9 +61,9 @@ static int xt_parse_header(xtrace_reader *r, const char *path, char *err, size_t
 				 names[i], (size_t)(p - d));
 			return -1;
 		}
-		if (i == 0 && f[0] != XT_FORMAT_VERSION) {
-			snprintf(err, errlen, "%s: unsupported trace version %" PRIu64 " (want %d)",
-				 path, f[0], XT_FORMAT_VERSION);
+		if (i == 0 && (f[0] < XT_MIN_FORMAT_VERSION || f[0] > XT_FORMAT_VERSION)) {
+			snprintf(err, errlen, "%s: unsupported trace version %" PRIu64 " (want %d..%d)",
+				 path, f[0], XT_MIN_FORMAT_VERSION, XT_FORMAT_VERSION);
 			return -1;
 		}
 	}

@@ -392,12 +392,12 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struc
 	if (xt_word_uvarint(&p, &dt))
 		return -1;
 	switch (type) {
-#define XT_EXPERIMENT(ident, id, name)
+#define XT_EXPERIMENT(ident, id, name, version)
 #define XT_CHECK_ARG(name, kind)                                              \
 	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree, a))           \
 		return -1;                                                    \
 	a = &v;
-#define XT_EVENT(name, id, exp, nargs, ...)                                   \
+#define XT_EVENT(name, id, exp, start, form, nargs, ...)                                   \
 	case id: {                                                            \
 		const int allocfree = XT_EXP_##exp == XT_EXP_ALLOCFREE;        \
 		(void)allocfree;                                              \

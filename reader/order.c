@@ -73,9 +73,9 @@ static XT_ALWAYS_INLINE void xt_cursor_args(struct xt_cursor *c, uint64_t *args)
 	int wide = c->b->data + c->b->len - c->ev >= XT_FAST_ROOM;
 	uint64_t *a = args;
 	switch (*c->ev) {
-#define XT_EXPERIMENT(ident, id, name)
+#define XT_EXPERIMENT(ident, id, name, version)
 #define XT_DECODE_ARG(name, kind) *a++ = xt_arg(&p, wide, XT_KIND_##kind, &c->prev_addr);
-#define XT_EVENT(name, id, exp, nargs, ...)                                   \
+#define XT_EVENT(name, id, exp, start, form, nargs, ...)                                   \
 	case id:                                                              \
 		XT_PAIRS(nargs, XT_DECODE_ARG, ##__VA_ARGS__)                  \
 		xt_cursor_refs(c, id, args);                                   \
@@ -242,7 +242,7 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 			ev->wire_type = wire;
 			ev->experiment = s->experiment;
 			ev->name = s->name;
-			ev->experiment_name = xt_experiment_names[s->experiment];
+			ev->experiment_name = xt_experiments[s->experiment].name;
 			ev->nargs = s->nargs;
 			ev->arg_names = s->arg_names;
 			ev->arg_kinds = s->arg_kinds;
@@ -277,7 +277,7 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 	ev->gen = r->g.gen;
 	ev->ts = r->g.sync.ts;
 	ev->name = "Sync";
-	ev->experiment_name = xt_experiment_names[0];
+	ev->experiment_name = xt_experiments[0].name;
 	ev->arg_names = xt_no_names;
 	ev->arg_kinds = xt_no_kinds;
 	ev->offset = r->g.sync_off;

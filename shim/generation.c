@@ -103,7 +103,7 @@ void xt_expw_uvarint(struct xt_expw *w, uint64_t v)
 /* Weak references: an experiment that defines no batch writer leaves its slot NULL. */
 typedef void (*batch_writer)(struct xt_expw *);
 static const batch_writer batch_writers[XT_MAX_EXPERIMENTS] = {
-#define XT_EXPERIMENT(ident, id, name) [id] = xt_exp_batches_##name,
+#define XT_EXPERIMENT(ident, id, name, version) [id] = xt_exp_batches_##name,
 #define XT_EVENT(...)
 #include "events.def"
 #undef XT_EXPERIMENT

@@ -404,8 +404,8 @@ static inline void xt_event_encoded(struct xt_thread *t, uint8_t type, uint64_t 
 /* xt_emit_<Name>(t, ts, args...) for every event of events.def; false if the event was lost.
  * AllocFree's events go through xt_emit_alloc and xt_emit_free: only they know when the
  * reference forms may be used. */
-#define XT_EXPERIMENT(ident, id, name)
-#define XT_EVENT(name, id, exp, nargs, ...)                                               \
+#define XT_EXPERIMENT(ident, id, name, version)
+#define XT_EVENT(name, id, exp, start, form, nargs, ...)                                               \
 	static inline bool xt_emit_##name(struct xt_thread *t, uint64_t ts                     \
 						  XT_PAIRS(nargs, XT_ENC_PARAM, ##__VA_ARGS__))         \
 	{                                                                                  \
@@ -502,7 +502,7 @@ XT_HIDDEN void xt_expw_uvarint(struct xt_expw *w, uint64_t v);
 XT_HIDDEN void xt_expw_subtype(struct xt_expw *w, uint8_t subtype);
 XT_HIDDEN uint64_t xt_expw_gen(const struct xt_expw *w);
 
-#define XT_EXPERIMENT(ident, id, name) \
+#define XT_EXPERIMENT(ident, id, name, version) \
 	extern void xt_exp_batches_##name(struct xt_expw *w) __attribute__((weak, visibility("hidden")));
 #define XT_EVENT(...)
 #include "events.def"

@@ -515,9 +515,9 @@ static const struct {
 	uint8_t nargs;
 	uint8_t kinds[XT_MAX_ARGS];
 } arg_shape[XT_MAX_EVENT_TYPES] = {
-#define XT_EXPERIMENT(ident, id, name)
+#define XT_EXPERIMENT(ident, id, name, version)
 #define XT_ARG_KIND(n, k) XT_KIND_##k,
-#define XT_EVENT(name, id, exp, nargs, ...) [id] = {nargs, {XT_PAIRS(nargs, XT_ARG_KIND, ##__VA_ARGS__)}},
+#define XT_EVENT(name, id, exp, start, form, nargs, ...) [id] = {nargs, {XT_PAIRS(nargs, XT_ARG_KIND, ##__VA_ARGS__)}},
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT

@@ -204,7 +204,7 @@ static void test_header(void **state)
 	struct tg *t = std3(NULL, NULL);
 	xtrace_reader *r = tg_open_trace(t);
 	const struct xtrace_header *h = xtrace_get_header(r);
-	assert_int_equal(h->version, 1);
+	assert_int_equal(h->version, XT_FORMAT_VERSION);
 	assert_int_equal(h->ticks_per_sec, 1000000000);
 	assert_int_equal(h->pid, 4242);
 	assert_int_equal(h->ppid, 1);
@@ -579,9 +579,13 @@ static void test_bad_headers(void **state)
 	tg_free(t);
 
 	struct tg_header h = tg_default_header;
-	h.version = 2;
+	h.version = XT_FORMAT_VERSION + 1;
 	t = tg_new(&h);
-	expect_open_fails(t, TG_ALL, "unsupported trace version 2");
+	expect_open_fails(t, TG_ALL, "unsupported trace version 3");
+	tg_free(t);
+	h.version = 0;
+	t = tg_new(&h);
+	expect_open_fails(t, TG_ALL, "unsupported trace version 0");
 	tg_free(t);
 
 	/* An exe length past the header's end. */
@@ -651,9 +655,9 @@ static void test_corrupt_kind(void **state)
 	tg_free(t);
 
 	t = good1();
-	off = tg_exp_batch(t, 16, 0);
+	off = tg_exp_batch(t, XT_MAX_EXPERIMENTS, 0);
 	tg_batch_end(t);
-	expect_corrupt(t, off, "experiment 16");
+	expect_corrupt(t, off, "experiment 64");
 	tg_free(t);
 }
 

@@ -17,8 +17,8 @@ static const struct {
 	const char *name;
 	int id, exp, nargs;
 } defined[] = {
-#define XT_EXPERIMENT(ident, id, name)
-#define XT_EVENT(name, id, exp, nargs, ...) {#name, id, XT_EXP_##exp, nargs},
+#define XT_EXPERIMENT(ident, id, name, version)
+#define XT_EVENT(name, id, exp, start, form, nargs, ...) {#name, id, XT_EXP_##exp, nargs},
 #include "events.def"
 #undef XT_EXPERIMENT
 #undef XT_EVENT
@@ -49,6 +49,38 @@ static void test_every_event_is_in_the_table(void **state)
 	assert_null(xt_specs[XT_EV_NONE].name);
 }
 
+/* The meaning columns: begin/end pairs and reference forms, and the experiments' batch tables. */
+static void test_meaning_columns(void **state)
+{
+	(void)state;
+	assert_int_equal(xt_specs[XT_EV_SleepEnd].start, XT_EV_SleepBegin);
+	assert_int_equal(xt_specs[XT_EV_UserRegionEnd].start, XT_EV_UserRegionBegin);
+	assert_int_equal(xt_specs[XT_EV_SleepBegin].start, 0);
+	assert_int_equal(xt_specs[XT_EV_ObjectFreeRecent].form_of, XT_EV_ObjectFree);
+	assert_int_equal(xt_specs[XT_EV_ObjectReallocFreeRecent].form_of, XT_EV_ObjectReallocFree);
+	assert_int_equal(xt_specs[XT_EV_ObjectAllocReused].form_of, XT_EV_ObjectAlloc);
+	assert_int_equal(xt_specs[XT_EV_ObjectAlloc].form_of, 0);
+	for (int t = 0; t < XT_MAX_EVENT_TYPES; t++) {
+		const struct xt_event_spec *s = &xt_specs[t];
+		if (!s->name)
+			continue;
+		/* A pair's begin and a form's plain event are real events of the same experiment. */
+		if (s->start) {
+			assert_non_null(xt_specs[s->start].name);
+			assert_int_equal(xt_specs[s->start].experiment, s->experiment);
+		}
+		if (s->form_of) {
+			assert_non_null(xt_specs[s->form_of].name);
+			assert_int_equal(xt_specs[s->form_of].experiment, s->experiment);
+			assert_int_equal(xt_specs[s->form_of].form_of, 0);
+		}
+	}
+	assert_string_equal(xt_experiments[XT_EXP_ALLOCFREE].batches[0], "types");
+	assert_string_equal(xt_experiments[XT_EXP_TIMERS].batches[0], "timers");
+	assert_null(xt_experiments[XT_EXP_TIMERS].batches[1]);
+	assert_int_equal(xt_experiments[XT_EXP_ALLOCFREE].version, 1);
+}
+
 static void test_experiments_and_id_ranges(void **state)
 {
 	for (int t = 0; t < XT_MAX_EVENT_TYPES; t++) {
@@ -57,14 +89,14 @@ static void test_experiments_and_id_ranges(void **state)
 			continue;
 		assert_true(t > 0);
 		assert_true(s->experiment < XT_MAX_EXPERIMENTS);
-		assert_non_null(xt_experiment_names[s->experiment]);
+		assert_non_null(xt_experiments[s->experiment].name);
 		if (s->experiment != XT_EXP_NONE)
 			assert_true(t >= XT_FIRST_EXPERIMENTAL_EVENT);
 		else
 			assert_true(t < XT_FIRST_EXPERIMENTAL_EVENT);
 	}
-	assert_string_equal(xt_experiment_names[XT_EXP_NONE], "Core");
-	assert_string_equal(xt_experiment_names[XT_EXP_ALLOCFREE], "AllocFree");
+	assert_string_equal(xt_experiments[XT_EXP_NONE].name, "Core");
+	assert_string_equal(xt_experiments[XT_EXP_ALLOCFREE].name, "AllocFree");
 	assert_string_equal(xtrace_experiment_name(XT_EXP_ALLOCFREE), "AllocFree");
 }
 
@@ -164,6 +196,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_event_is_in_the_table),
 		cmocka_unit_test(test_experiments_and_id_ranges),
+		cmocka_unit_test(test_meaning_columns),
 		cmocka_unit_test(test_argument_names_match_kinds),
 		cmocka_unit_test(test_arg_kind_of),
 		cmocka_unit_test(test_allocfree_events),
