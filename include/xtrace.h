@@ -15,6 +15,7 @@
 #define XTRACE_H
 
 #include <dlfcn.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -66,6 +67,55 @@ static inline void xtrace_log_message(const char *category, const char *message)
 
 #define XTRACE_REGION_BEGIN(name) xtrace_region_begin_name(name)
 #define XTRACE_REGION_END(name) xtrace_region_end_name(name)
+
+/* Heaps: a program's own allocators (pools, arenas, slabs), recorded as valgrind's
+ * VALGRIND_MALLOCLIKE_BLOCK/VALGRIND_FREELIKE_BLOCK and heaptrack's heaptrack_report_alloc/free
+ * record them, each heap apart from malloc's and from the others:
+ *
+ *   static unsigned pool_heap;
+ *   if (!pool_heap) pool_heap = xtrace_heap("pool");   // the same name gives the same ID
+ *   void *p = pool_take(pool, 64);
+ *   xtrace_heap_alloc(pool_heap, p, 64);                 // with the caller's stack
+ *   ...
+ *   xtrace_heap_free(pool_heap, p);
+ *
+ * xtrace_heap returns 0 without the shim (or when the shim's table of heaps is full), and the
+ * other two do nothing for heap 0. They are always inlined, so the recorded stack starts in the
+ * function that calls them (the allocator's own). */
+typedef unsigned (*xtrace_heap_fn)(const char *);
+typedef void (*xtrace_heap_alloc_fn)(unsigned, const void *, size_t);
+typedef void (*xtrace_heap_free_fn)(unsigned, const void *);
+
+/* xtrace_heap returns the ID of the heap named name, from 1, naming it on first use. */
+static inline unsigned xtrace_heap(const char *name)
+{
+	static void *fn;
+	static int done;
+	xtrace_heap_fn f = (xtrace_heap_fn)xtrace_entry_(&fn, &done, "xtrace_heap_create");
+	return f ? f(name) : 0;
+}
+
+/* xtrace_heap_alloc records that heap h handed out the size bytes at ptr. */
+static inline __attribute__((always_inline)) void xtrace_heap_alloc(unsigned h, const void *ptr,
+								     size_t size)
+{
+	static void *fn;
+	static int done;
+	xtrace_heap_alloc_fn f =
+		(xtrace_heap_alloc_fn)xtrace_entry_(&fn, &done, "xtrace_heap_record_alloc");
+	if (f)
+		f(h, ptr, size);
+}
+
+/* xtrace_heap_free records that heap h took back the block at ptr. */
+static inline __attribute__((always_inline)) void xtrace_heap_free(unsigned h, const void *ptr)
+{
+	static void *fn;
+	static int done;
+	xtrace_heap_free_fn f = (xtrace_heap_free_fn)xtrace_entry_(&fn, &done, "xtrace_heap_record_free");
+	if (f)
+		f(h, ptr);
+}
 
 #ifdef __cplusplus
 }
