@@ -7,6 +7,7 @@
 
 #include "allocfree.h"
 #include "alloctypes.h"
+#include "experiment.h"
 #include "intern.h"
 
 static struct xt_intern tab[2];
@@ -16,7 +17,8 @@ bool xt_alloctypes_init(void)
 	return xt_intern_init_pair(tab, 1u << 16, 8u << 20);
 }
 
-void xt_alloctypes_reset_all(void)
+/* A fork child's trace starts at generation 1 with an empty table. */
+static void fork_child(void)
 {
 	xt_intern_forget_pair(tab);
 }
@@ -70,10 +72,20 @@ static void put_one(void *ctx, uint64_t id, const void *k, uint32_t len)
 	xt_expw_put(w, e, (size_t)(p - e));
 }
 
-void xt_exp_batches_AllocFree(struct xt_expw *w)
+static void batches(struct xt_expw *w)
 {
-	uint64_t gen = xt_expw_gen(w);
 	xt_expw_subtype(w, XT_ALLOCFREE_BATCH_TYPES);
-	xt_intern_each(&tab[gen & 1], put_one, w);
+	xt_intern_each(&tab[xt_expw_gen(w) & 1], put_one, w);
+}
+
+/* The table of generation gen serves gen + 2 next. */
+static void reset(uint64_t gen)
+{
 	xt_intern_reset(&tab[gen & 1]);
 }
+
+const struct xt_experiment_hooks xt_hooks_AllocFree = {
+	.fork_child = fork_child,
+	.batches = batches,
+	.reset = reset,
+};

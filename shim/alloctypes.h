@@ -7,6 +7,5 @@
 #include "shim.h"
 
 XT_HIDDEN bool xt_alloctypes_init(void);
-XT_HIDDEN void xt_alloctypes_reset_all(void);
 
 #endif

@@ -18,11 +18,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "experiment.h"
 #include "fds.h"
 #include "lifecycle.h"
 #include "output.h"
 #include "real.h"
-#include "timertab.h"
 
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)
@@ -161,7 +161,7 @@ XT_EXPORT int close(int fd)
 	}
 	if (xt_unlikely(hidden(fd)))
 		return not_open();
-	xt_timers_fd_closing(fd, XT_CALLER);
+	xt_experiments_fds_closing((unsigned)fd, (unsigned)fd, XT_CALLER);
 	return xt_real.close(fd);
 }
 
@@ -177,7 +177,7 @@ static int real_close_range(unsigned first, unsigned last, int flags)
 static int close_around(unsigned first, unsigned last, int flags, void *ra)
 {
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
-		xt_timers_fds_closing(first, last, ra);
+		xt_experiments_fds_closing(first, last, ra);
 	int keep[3];
 	shim_fds(keep);
 	unsigned from = first;
@@ -215,7 +215,7 @@ XT_EXPORT int close_range(unsigned first, unsigned last, int flags)
 	xt_ensure_init();
 	if (first > last || !shim_fd_within(first, last)) {
 		if (!(flags & CLOSE_RANGE_CLOEXEC) && first <= last)
-			xt_timers_fds_closing(first, last, XT_CALLER);
+			xt_experiments_fds_closing(first, last, XT_CALLER);
 		return real_close_range(first, last, flags);
 	}
 	if ((unsigned)flags & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) {
@@ -243,7 +243,7 @@ XT_EXPORT void closefrom(int lowfd)
 				xt_real.close(fd);
 		lowfd = keep[2] + 1;
 	}
-	xt_timers_fds_closing((unsigned)lowfd, ~0U, XT_CALLER);
+	xt_experiments_fds_closing((unsigned)lowfd, ~0U, XT_CALLER);
 	if (xt_real.closefrom)
 		xt_real.closefrom(lowfd);
 	else
@@ -257,7 +257,7 @@ XT_EXPORT int dup(int fd)
 		return not_open();
 	int r = as_untraced(xt_real.dup(fd), 0, 0);
 	if (r >= 0)
-		xt_timers_fd_copied(fd, r, XT_CALLER);
+		xt_experiments_fd_copied(fd, r, XT_CALLER);
 	return r;
 }
 
@@ -270,7 +270,7 @@ XT_EXPORT int dup2(int oldfd, int newfd)
 		vacate(newfd);
 	int r = xt_real.dup2(oldfd, newfd);
 	if (r >= 0 && oldfd != newfd)
-		xt_timers_fd_copied(oldfd, newfd, XT_CALLER);
+		xt_experiments_fd_copied(oldfd, newfd, XT_CALLER);
 	return r;
 }
 
@@ -289,7 +289,7 @@ XT_EXPORT int dup3(int oldfd, int newfd, int flags)
 		vacate(newfd);
 	int r = xt_real.dup3(oldfd, newfd, flags);
 	if (r >= 0)
-		xt_timers_fd_copied(oldfd, newfd, XT_CALLER);
+		xt_experiments_fd_copied(oldfd, newfd, XT_CALLER);
 	return r;
 }
 
@@ -302,7 +302,7 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg, 
 	int r = real(fd, cmd, arg);
 	if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0) {
 		r = as_untraced(r, (long)arg, cmd == F_DUPFD_CLOEXEC);
-		xt_timers_fd_copied(fd, r, ra);
+		xt_experiments_fd_copied(fd, r, ra);
 	}
 	return r;
 }

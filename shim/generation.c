@@ -20,12 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloctypes.h"
+#include "experiment.h"
 #include "generation.h"
 #include "modules.h"
 #include "output.h"
 #include "stacks.h"
-#include "timertab.h"
 #include "user.h"
 
 
@@ -68,61 +67,6 @@ static uint64_t mono_ns(void)
  * its section on a loaded machine) is waited for up to SECTION_WAIT_RUNNABLE_MS. */
 #define SECTION_WAIT_MS 100
 #define SECTION_WAIT_RUNNABLE_MS 1000
-
-/* An experimental-batch writer is a table-batch writer of kind Experimental. */
-struct xt_expw {
-	struct xt_tablew w;
-};
-
-uint64_t xt_expw_gen(const struct xt_expw *w)
-{
-	return w->w.gen;
-}
-
-void xt_expw_subtype(struct xt_expw *w, uint8_t subtype)
-{
-	xt_tablew_flush(&w->w);
-	w->w.subtype = subtype;
-}
-
-void xt_expw_put(struct xt_expw *w, const void *bytes, size_t n)
-{
-	if (n + 1 > sizeof(w->w.buf))
-		return; /* an entry larger than a batch cannot be written */
-	uint8_t *p = xt_tablew_room(&w->w, n);
-	__builtin_memcpy(p, bytes, n);
-	xt_tablew_commit(&w->w, p + n);
-}
-
-void xt_expw_uvarint(struct xt_expw *w, uint64_t v)
-{
-	uint8_t b[XT_MAX_VARINT];
-	xt_expw_put(w, b, (size_t)(xt_put_uvarint(b, v) - b));
-}
-
-/* Weak references: an experiment that defines no batch writer leaves its slot NULL. */
-typedef void (*batch_writer)(struct xt_expw *);
-static const batch_writer batch_writers[XT_MAX_EXPERIMENTS] = {
-#define XT_EXPERIMENT(ident, id, name, version) [id] = xt_exp_batches_##name,
-#define XT_EVENT(...)
-#include "events.def"
-#undef XT_EXPERIMENT
-#undef XT_EVENT
-};
-
-static void write_experimental(uint64_t g)
-{
-	static struct xt_expw w; /* the advancer's, under the advance lock */
-	for (unsigned e = 0; e < XT_MAX_EXPERIMENTS; e++) {
-		batch_writer fn = batch_writers[e];
-		if (!fn)
-			continue;
-		xt_tablew_begin(&w.w, XT_BATCH_EXPERIMENTAL, (uint8_t)e, g, gen_sync.ts);
-		w.w.subtype = 0;
-		fn(&w);
-		xt_tablew_flush(&w.w);
-	}
-}
 
 /* The advancer's own, under advance_lock: slots of threads that ran their exit destructor but
  * were not yet gone, and events lost that the next End counts (abandoned sections, recycled
@@ -288,7 +232,7 @@ static void write_generation(uint64_t g)
 	uint64_t lost = flush_threads(g);
 	xt_stacks_dump(g);
 	xt_modules_dump(g, xt_user_strings_dump(g));
-	write_experimental(g);
+	xt_experiments_batches(g, gen_sync.ts);
 	uint8_t sync[3 * XT_MAX_VARINT], *p = sync;
 	p = xt_put_uvarint(p, XT_TICKS_PER_SEC);
 	p = xt_put_uvarint(p, gen_sync.wall_sec);
@@ -333,6 +277,7 @@ void xt_advance(enum xt_advance_mode mode)
 	}
 	write_generation(g);
 	xt_out_unlock();
+	xt_experiments_reset(g);
 	gen_sync = next;
 	if (mode != XT_ADVANCE_NEXT)
 		stopped_gen = g;
@@ -464,8 +409,7 @@ void xt_gen_fork_child(void)
 void xt_gen_fork_tables(void)
 {
 	xt_stacks_reset_all();
-	xt_alloctypes_reset_all();
-	xt_timers_fork_child();
+	xt_experiments_fork_child();
 	xt_user_reset_all();
 	xt_modules_reset_all();
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloctypes.h"
+#include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "output.h"
@@ -135,6 +136,7 @@ static void init(void)
 			pthread_atfork(fork_prepare, fork_parent, fork_child);
 			exit_hooked = on_exit(at_exit, NULL) == 0;
 			xt_signals_init();
+			xt_experiments_init();
 			xt_gen_begin(true);
 		}
 	}

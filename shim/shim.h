@@ -493,20 +493,4 @@ XT_HIDDEN void xt_modules_note(void); /* before dlclose: remember what is mapped
 XT_HIDDEN uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size,
 				 uint64_t count, uint64_t align);
 
-/* --- experimental batches: written at each advance for experiments that define them ------ */
-struct xt_expw; /* an experimental-batch writer for one experiment and generation */
-/* xt_expw_put appends bytes; a batch that would exceed the limit is closed and a new one begun
- * with the same first (subtype) byte. */
-XT_HIDDEN void xt_expw_put(struct xt_expw *w, const void *bytes, size_t n);
-XT_HIDDEN void xt_expw_uvarint(struct xt_expw *w, uint64_t v);
-XT_HIDDEN void xt_expw_subtype(struct xt_expw *w, uint8_t subtype);
-XT_HIDDEN uint64_t xt_expw_gen(const struct xt_expw *w);
-
-#define XT_EXPERIMENT(ident, id, name, version) \
-	extern void xt_exp_batches_##name(struct xt_expw *w) __attribute__((weak, visibility("hidden")));
-#define XT_EVENT(...)
-#include "events.def"
-#undef XT_EXPERIMENT
-#undef XT_EVENT
-
 #endif

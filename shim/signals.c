@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "real.h"
-#include "timertab.h"
 
 
 static struct sigaction prog[NSIG];   /* what the program set */
@@ -95,7 +95,7 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 			register_dispatcher(sig, &a, NULL);
 	}
 	struct xt_signal_save s = xt_signal_enter();
-	xt_timers_signal(sig, si);
+	xt_experiments_signal(sig, si);
 	if (!is_function(&a)) {
 		xt_signal_leave(s);
 		if (a.sa_handler == SIG_DFL && is_fatal(sig))

@@ -13,11 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "experiment.h"
 #include "fds.h"
 #include "lifecycle.h"
 #include "real.h"
 #include "timers.h"
-#include "timertab.h"
 
 
 #define XT_TIMER_SLOTS 1024
@@ -501,25 +501,18 @@ XT_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 	return r;
 }
 
-void xt_timers_fd_closing(int fd, void *ra)
-{
-	fd_forget(fd, ra);
-}
-
-void xt_timers_fds_closing(unsigned first, unsigned last, void *ra)
+static void fds_closing(unsigned first, unsigned last, void *ra)
 {
 	for (unsigned fd = first; fd <= last && fd < XT_TIMER_FDS; fd++)
 		fd_forget((int)fd, ra);
 }
 
-void xt_timers_fd_copied(int oldfd, int newfd, void *ra)
+static void fd_copied(int oldfd, int newfd, void *ra)
 {
-	int e = errno;
 	fd_forget(newfd, ra);
 	struct slot *s = fd_timer(oldfd);
 	if (s)
 		fd_map(newfd, s);
-	errno = e;
 }
 
 /* --- sleeps ------------------------------------------------------------------------------- */
@@ -599,7 +592,10 @@ XT_EXPORT unsigned sleep(unsigned seconds)
 
 /* --- expirations by signal, fork, the table batch -------------------------------------------- */
 
-void xt_timers_signal(int sig, const siginfo_t *si)
+/* timer_signal records a timer-caused signal delivery (si_code SI_TIMER, or an itimer's
+ * SIGALRM, SIGVTALRM or SIGPROF sent by the kernel) about to run the program's handler; the
+ * dispatcher calls it inside xt_signal_enter/leave. Async-signal-safe. */
+static void timer_signal(int sig, const siginfo_t *si)
 {
 	int which = sig == SIGALRM ? ITIMER_REAL : sig == SIGVTALRM ? ITIMER_VIRTUAL :
 		    sig == SIGPROF ? ITIMER_PROF : -1;
@@ -621,7 +617,7 @@ void xt_timers_signal(int sig, const siginfo_t *si)
 	end(t, e);
 }
 
-void xt_timers_fork_child(void)
+static void fork_child(void)
 {
 	/* The child has its parent's descriptors, so its timerfds, but no POSIX timer or itimer;
 	 * its trace starts at generation 1 again. */
@@ -637,7 +633,7 @@ void xt_timers_fork_child(void)
 		atomic_store(&itimer_slot[w], 0);
 }
 
-void xt_exp_batches_Timers(struct xt_expw *w)
+static void batches(struct xt_expw *w)
 {
 	uint64_t g = xt_expw_gen(w);
 	xt_expw_subtype(w, XT_TIMERS_BATCH_TABLE);
@@ -663,3 +659,11 @@ void xt_exp_batches_Timers(struct xt_expw *w)
 		xt_expw_put(w, e, (size_t)(p - e));
 	}
 }
+
+const struct xt_experiment_hooks xt_hooks_Timers = {
+	.fork_child = fork_child,
+	.signal = timer_signal,
+	.batches = batches,
+	.fds_closing = fds_closing,
+	.fd_copied = fd_copied,
+};

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "output.h"
@@ -131,6 +132,7 @@ void xt_unw_return(struct xt_thread *t)
 static void on_thread_exit(void *arg)
 {
 	struct xt_thread *t = arg;
+	xt_experiments_thread_end(t);
 	xt_tl.exiting = 1;
 	atomic_store(&t->state, XT_THREAD_EXITED);
 	struct xt_thread *head = atomic_load(&exited);
@@ -263,6 +265,7 @@ static void finish_setup(struct xt_thread *t)
 	pthread_setspecific(exit_key, t);
 	xt_tl.setup_pending = 0;
 	xt_tl.internal--;
+	xt_experiments_thread_start(t); /* outside internal: its hooks may record */
 }
 
 static struct xt_thread *new_slot(void)

@@ -1,7 +1,7 @@
 /* demo_shim.c: the demo experiment's emitter, linked only into the test build of the shim.
  * xtrace_demo_tick(seq, obj, len) records a DemoTick with the caller's stack and a DemoObject;
  * the per-generation Demo batch (subtype 0) holds how many ticks the process recorded so far. */
-#include "shim.h"
+#include "experiment.h"
 
 #define DEMO_BATCH_TOTALS 0
 
@@ -20,8 +20,12 @@ XT_EXPORT void xtrace_demo_tick(uint64_t seq, const void *obj,
 	xt_leave(t);
 }
 
-void xt_exp_batches_Demo(struct xt_expw *w)
+static void batches(struct xt_expw *w)
 {
 	xt_expw_subtype(w, DEMO_BATCH_TOTALS);
 	xt_expw_uvarint(w, atomic_load(&ticks));
 }
+
+const struct xt_experiment_hooks xt_hooks_Demo = {
+	.batches = batches,
+};
