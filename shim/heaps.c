@@ -12,10 +12,12 @@
 #include <sched.h>
 #include <string.h>
 
+#include "experiment.h"
 #include "heaps.h"
-#include "shim.h"
 
-enum { HEAP_FREE, HEAP_NAMING, HEAP_NAMED };
+/* A slot is claimed (NAMING), then NAMED; ABANDONED is one a fork child found being named by
+ * another thread of its parent, which the child does not have. */
+enum { HEAP_FREE, HEAP_NAMING, HEAP_NAMED, HEAP_ABANDONED };
 
 static struct heap {
 	_Atomic int state;
@@ -25,8 +27,8 @@ static struct heap {
 
 /* named waits for another thread to finish naming heap h, a matter of a copy; true once it
  * has. The wait is bounded: a handler that interrupted this thread's own naming, or a fork
- * child whose parent was naming on another thread, goes past the slot (the name may then get a
- * second ID). */
+ * child whose parent was naming on another thread (until it starts tracing, below), goes past
+ * the slot (the name may then get a second ID). */
 static bool named(struct heap *h)
 {
 	for (int i = 0; i < 1000; i++) {
@@ -104,7 +106,7 @@ XT_EXPORT void xtrace_heap_record_free(unsigned h, const void *ptr)
 /* The heap table: every heap named so far, whatever generation named it. A heap a section of
  * this generation recorded was named before that section ended, so before the advance that
  * writes the table. */
-void xt_exp_batches_Heaps(struct xt_expw *w)
+static void batches(struct xt_expw *w)
 {
 	xt_expw_subtype(w, XT_HEAPS_BATCH_TABLE);
 	for (unsigned i = 0; i < XT_HEAPS_MAX; i++) {
@@ -121,3 +123,18 @@ void xt_exp_batches_Heaps(struct xt_expw *w)
 		xt_expw_put(w, e, (size_t)(p + h->len - e));
 	}
 }
+
+/* A fork child's heaps keep their IDs (the program holds them); one its parent was naming on
+ * another thread will never be named. */
+static void fork_child(void)
+{
+	for (unsigned i = 0; i < XT_HEAPS_MAX; i++) {
+		int s = HEAP_NAMING;
+		atomic_compare_exchange_strong(&heaps[i].state, &s, HEAP_ABANDONED);
+	}
+}
+
+const struct xt_experiment_hooks xt_hooks_Heaps = {
+	.fork_child = fork_child,
+	.batches = batches,
+};
