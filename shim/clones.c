@@ -4,7 +4,7 @@
  * which compare process IDs, keep such a copy from writing anything. */
 #include <sys/mman.h>
 
-#include "shim.h"
+#include "real.h"
 
 static _Atomic uint64_t always_set = 1;
 _Atomic(_Atomic uint64_t *) xt_process_mark = &always_set;
@@ -13,11 +13,12 @@ void xt_clone_mark_init(void)
 {
 	if (atomic_load(&xt_process_mark) != &always_set)
 		return;
-	void *page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *page = xt_real.mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+				  0);
 	if (page == MAP_FAILED)
 		return;
 	if (madvise(page, 4096, MADV_WIPEONFORK) != 0) {
-		munmap(page, 4096);
+		xt_real.munmap(page, 4096);
 		return;
 	}
 	_Atomic uint64_t *mark = page;

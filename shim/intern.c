@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include "intern.h"
+#include "real.h"
 
 struct entry {
 	uint64_t hash;
@@ -32,10 +33,10 @@ static size_t used_end(struct xt_intern *tab)
 
 static bool init_one(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
 {
-	void *s = mmap(NULL, (size_t)nslots * sizeof(uint32_t), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	void *a = mmap(NULL, arena_cap, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *s = xt_real.mmap(NULL, (size_t)nslots * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *a = xt_real.mmap(NULL, arena_cap, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (s == MAP_FAILED || a == MAP_FAILED)
 		return false;
 	tab->slots = s;

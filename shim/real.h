@@ -1,4 +1,5 @@
-/* real.h: pointers to the real functions the shim interposes, and the bootstrap pool. */
+/* real.h: pointers to the real functions the shim interposes, and the bootstrap pool. The
+ * shim's own mappings call xt_real.mmap and xt_real.munmap: AddrSpace records the program's. */
 #ifndef XT_REAL_H
 #define XT_REAL_H
 
@@ -62,7 +63,13 @@
 	X(void, closefrom, (int))                                                         \
 	X(int, fcntl, (int, int, ...))                                                    \
 	X(int, fcntl64, (int, int, ...))                                                  \
-	X(int, pipe2, (int *, int))
+	X(int, pipe2, (int *, int))                                                       \
+	X(void *, mmap, (void *, size_t, int, int, int, off_t))                           \
+	X(void *, mmap64, (void *, size_t, int, int, int, off_t)) /* off64_t is off_t */  \
+	X(int, munmap, (void *, size_t))                                                  \
+	X(void *, mremap, (void *, size_t, size_t, int, ...))                             \
+	X(int, brk, (void *))                                                             \
+	X(void *, sbrk, (intptr_t))
 
 struct xt_real {
 #define XT_REAL_FIELD(ret, name, params) ret(*name) params;

@@ -99,8 +99,8 @@ bool xt_unw_borrow(struct xt_thread *t)
 		return true; /* its own, or one a walk left by siglongjmp kept */
 	struct unw_node *n = lifo_pop(&unw_pool, offsetof(struct unw_node, next));
 	if (!n) {
-		void *m = mmap(NULL, sizeof(*n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+		void *m = xt_real.mmap(NULL, sizeof(*n), PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED)
 			return false;
 		n = m;
@@ -270,8 +270,8 @@ static void finish_setup(struct xt_thread *t)
 
 static struct xt_thread *new_slot(void)
 {
-	void *m = mmap(NULL, sizeof(struct xt_thread), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *m = xt_real.mmap(NULL, sizeof(struct xt_thread), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	struct xt_thread *t = m;

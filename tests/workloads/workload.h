@@ -14,25 +14,39 @@
 #include <time.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+/* say_to writes the formatted text to descriptor fd: say to stdout, say_err to stderr. */
+static void say_to(int fd, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	if ((size_t)n >= sizeof buf)
 		n = sizeof buf - 1;
 	for (int off = 0; off < n;) {
-		ssize_t w = write(1, buf + off, (size_t)(n - off));
+		ssize_t w = write(fd, buf + off, (size_t)(n - off));
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			return;
 		off += (int)w;
 	}
+}
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say_to(1, fmt, ap);
+	va_end(ap);
+}
+
+__attribute__((format(printf, 1, 2), unused)) static void say_err(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	say_to(2, fmt, ap);
+	va_end(ap);
 }
 
 static inline long workload_tid(void)
