@@ -6,9 +6,10 @@
  * shim maps its own memory through xt_real, libunwind's and the allocator's calls come with
  * the shim's guards up (xt_tl.internal, in_real), and glibc's malloc and the loader map
  * through libc's internal functions, which never reach these. So memory malloc serves by mmap
- * is counted once, as heap. A munmap or mremap holds its section across the real call and is
- * timestamped before it, as realloc is: another thread that gets the range next records that
- * later. */
+ * is counted once, as heap. In a sanitizer build, calls made while its runtime sets up pass
+ * through, as malloc's do (shim/lifecycle.h). A munmap or mremap holds its section across the
+ * real call and is timestamped before it, as realloc is: another thread that gets the range
+ * next records that later. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -36,7 +37,7 @@ map(void *(*const *real)(void *, size_t, int, int, int, off_t), void *addr, size
 	void *r = XT_REAL((*real)(addr, len, prot, flags, fd, off));
 	if (r == MAP_FAILED)
 		return r;
-	struct xt_thread *t = xt_enter();
+	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
 	if (!t)
 		return r;
 	int e = errno;
@@ -63,7 +64,7 @@ XT_EXPORT int munmap(void *addr, size_t len)
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.munmap))
 		return (int)syscall(SYS_munmap, addr, len);
-	struct xt_thread *t = xt_enter();
+	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
 	uint64_t ts = t ? xt_now() : 0;
 	int r = XT_REAL(xt_real.munmap(addr, len));
 	if (t) {
@@ -89,7 +90,7 @@ XT_EXPORT void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.mremap))
 		return (void *)syscall(SYS_mremap, old, oldlen, newlen, flags, want);
-	struct xt_thread *t = xt_enter();
+	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
 	uint64_t ts = t ? xt_now() : 0;
 	void *r = XT_REAL(xt_real.mremap(old, oldlen, newlen, flags, want));
 	if (t) {
@@ -105,7 +106,7 @@ XT_EXPORT void *mremap(void *old, size_t oldlen, size_t newlen, int flags, ...)
 
 static void brk_moved(void *top, void *ra)
 {
-	struct xt_thread *t = xt_enter();
+	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
 	if (!t)
 		return;
 	int e = errno;
