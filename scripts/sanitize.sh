@@ -4,12 +4,12 @@
 #          (fuzz corpus and regressions included) run, then the integration tests with the ASan
 #          CLI reading every trace they make (the shim and workloads are the normal build's).
 #   ubsan: the shim and the CLI built with UBSan; the integration tests on faults, processes,
-#          signals, threads, frees and allocations by reference, and descriptors and raw clones
-#          run with the UBSan shim preloaded into the normal workloads.
+#          signals, threads, frees and allocations by reference, descriptors and raw clones, and
+#          the address space and heaps run with the UBSan shim preloaded into the normal workloads.
 #   asan shim: the shim built with ASan+UBSan, preloaded into the normal workloads, on the
 #          tests of exact counts, references, threads, stacks (300 frames deep too: UBSan checks
-#          the unwinder's indices into its memo), truncation, timers, and descriptors and raw
-#          clones.
+#          the unwinder's indices into its memo), truncation, timers, descriptors and raw clones,
+#          and the address space and heaps.
 #          Until its constructor runs (after the ASan runtime's), the shim only passes calls
 #          through (see the Makefile and shim/lifecycle.h), so allocations made that early are
 #          not traced: the dlopen tests, whose frees of such blocks would be unknown, are left
@@ -50,7 +50,7 @@ make --no-print-directory SAN=ubsan all >/dev/null || exit 1
 XTRACE_TEST_SANITIZED=ubsan XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan \
 	scripts/run-tests.sh \
 	$(for t in test_faults test_process test_signals test_threads test_every_api test_recent \
-		test_truncated test_untrusted test_fds; do
+		test_truncated test_untrusted test_fds test_addrspace test_heaps; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: asan shim"
 # The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);
@@ -59,7 +59,7 @@ ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1
 	XTRACE_TEST_SANITIZED=asan XTRACE_BUILD=build XTRACE_LIB=lib-asan XTRACE_BIN=bin \
 	scripts/run-tests.sh \
 	$(for t in test_every_api test_recent test_threads test_stacks test_truncated test_timers \
-		test_fds; do
+		test_fds test_addrspace test_heaps; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: tsan shim"
 make --no-print-directory SAN=tsan lib-tsan/libxtrace.so build-tsan/workloads/prodcons \
