@@ -5,6 +5,7 @@
 
 #include "experiment.h"
 #include "output.h"
+#include "varint.h"
 
 static const struct xt_experiment_hooks *const hooks[XT_FIRST_RUNTIME_EXPERIMENT] = {
 #define XT_EXPERIMENT(ident, id, name, version) [id] = &xt_hooks_##name,

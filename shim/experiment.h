@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "shim.h"
+#include "spec.h"
 
+struct xt_thread;
 struct xt_expw; /* an experimental-batch writer for one experiment and generation */
 
 struct xt_experiment_hooks {

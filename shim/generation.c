@@ -26,6 +26,8 @@
 #include "output.h"
 #include "stacks.h"
 #include "user.h"
+#include "varint.h"
+#include "writer.h"
 
 
 _Atomic uint64_t xt_gen;

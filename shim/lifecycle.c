@@ -15,11 +15,13 @@
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
+#include "modules.h"
 #include "output.h"
 #include "real.h"
 #include "stacks.h"
 #include "unwind.h"
 #include "user.h"
+#include "writer.h"
 
 
 _Atomic int xt_init_state;

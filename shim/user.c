@@ -11,7 +11,9 @@
 
 #include "intern.h"
 #include "output.h"
+#include "stacks.h"
 #include "user.h"
+#include "writer.h"
 
 
 static struct xt_intern tab[2];

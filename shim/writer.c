@@ -16,12 +16,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "allocemit.h"
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "output.h"
-#include "shim.h"
 #include "unwind.h"
+#include "writer.h"
 
 XT_TLS struct xt_tl xt_tl;
 _Atomic(struct xt_thread *) xt_threads;
@@ -512,21 +513,6 @@ void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts
 	}
 }
 
-/* Each event type's argument kinds (addresses are delta-coded): the pending events of signal
- * handlers are encoded from these. */
-static const struct {
-	uint8_t nargs;
-	uint8_t kinds[XT_MAX_ARGS];
-} arg_shape[XT_MAX_EVENT_TYPES] = {
-#define XT_EXPERIMENT(ident, id, name, version)
-#define XT_ARG_KIND(n, k) XT_KIND_##k,
-#define XT_EVENT(name, id, exp, start, form, nargs, ...) [id] = {nargs, {XT_PAIRS(nargs, XT_ARG_KIND, ##__VA_ARGS__)}},
-#include "events.def"
-#undef XT_EXPERIMENT
-#undef XT_EVENT
-#undef XT_ARG_KIND
-};
-
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
 	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
@@ -560,8 +546,10 @@ void xt_event_drain(struct xt_thread *t)
 			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
 		uint8_t *q = xt_reserve_held(t, p->type, p->ts);
 		struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
-		for (unsigned i = 0; i < arg_shape[p->type].nargs; i++) {
-			if (arg_shape[p->type].kinds[i] == XT_KIND_addr)
+		/* the spec gives the arguments' wire forms: addresses are delta-coded */
+		const struct xt_event_spec *spec = &xt_specs[p->type];
+		for (unsigned i = 0; i < spec->nargs; i++) {
+			if (spec->arg_kinds[i] == XT_KIND_addr)
 				XT_ENC_addr(q, b, p->args[i]);
 			else
 				q = xt_put_uvarint(q, p->args[i]);

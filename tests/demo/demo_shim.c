@@ -2,6 +2,8 @@
  * xtrace_demo_tick(seq, obj, len) records a DemoTick with the caller's stack and a DemoObject;
  * the per-generation Demo batch (subtype 0) holds how many ticks the process recorded so far. */
 #include "experiment.h"
+#include "stacks.h"
+#include "writer.h"
 
 #define DEMO_BATCH_TOTALS 0
 
