@@ -21,6 +21,7 @@
 #include "generation.h"
 #include "lifecycle.h"
 #include "output.h"
+#include "runtime.h"
 #include "unwind.h"
 #include "writer.h"
 
@@ -513,6 +514,31 @@ void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts
 	}
 }
 
+/* encode_args writes an event's arguments at p as its spec s gives their wire forms (addresses
+ * are delta-coded) and returns their end. */
+static uint8_t *encode_args(struct xt_thread *t, uint8_t *p, const struct xt_event_spec *s,
+			    const uint64_t *args)
+{
+	struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	for (unsigned i = 0; i < s->nargs; i++) {
+		if (s->arg_kinds[i] == XT_KIND_addr)
+			XT_ENC_addr(p, b, args[i]);
+		else
+			p = xt_put_uvarint(p, args[i]);
+	}
+	return p;
+}
+
+bool xt_emit_spec(struct xt_thread *t, uint8_t type, uint64_t ts, const struct xt_event_spec *s,
+		  const uint64_t args[XT_MAX_ARGS])
+{
+	uint8_t *p = xt_event_begin(t, type, ts);
+	if (!p)
+		return xt_event_defer(t, type, ts, args);
+	xt_event_end(t, encode_args(t, p, s, args));
+	return true;
+}
+
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
 	if (!xt_tl.enc || t->pend_tail - t->pend_head >= sizeof(t->pending) / sizeof(t->pending[0])) {
@@ -545,15 +571,7 @@ void xt_event_drain(struct xt_thread *t)
 		const struct xt_pending *p =
 			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
 		uint8_t *q = xt_reserve_held(t, p->type, p->ts);
-		struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
-		/* the spec gives the arguments' wire forms: addresses are delta-coded */
-		const struct xt_event_spec *spec = &xt_specs[p->type];
-		for (unsigned i = 0; i < spec->nargs; i++) {
-			if (spec->arg_kinds[i] == XT_KIND_addr)
-				XT_ENC_addr(q, b, p->args[i]);
-			else
-				q = xt_put_uvarint(q, p->args[i]);
-		}
+		q = encode_args(t, q, xt_event_spec_of(p->type), p->args);
 		xt_event_encoded(t, p->type, p->args[0]);
 		t->pend_head++;
 		xt_event_commit(t, q);

@@ -54,6 +54,11 @@ XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
 XT_HIDDEN bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args);
 XT_HIDDEN void xt_event_drain(struct xt_thread *t);
 
+/* xt_emit_spec records event type, whose spec is s, with arguments args (s->nargs of them):
+ * the encoder of events the shim learns while it runs. False if the event was lost. */
+XT_HIDDEN bool xt_emit_spec(struct xt_thread *t, uint8_t type, uint64_t ts,
+			    const struct xt_event_spec *s, const uint64_t args[XT_MAX_ARGS]);
+
 /* xt_reserve_held writes an event's type and dt into the section's buffer, once xt_tl.enc is
  * up (a handler's events then wait), and returns where its arguments go. */
 static inline uint8_t *xt_reserve_held(struct xt_thread *t, uint8_t type, uint64_t ts)

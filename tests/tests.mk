@@ -130,6 +130,7 @@ CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/keyhash.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_unwind := shim/unwind.c
+TEST_EXTRA_test_spec_entry := shim/specs.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)
