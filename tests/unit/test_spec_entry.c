@@ -1,5 +1,5 @@
 /* test_spec_entry.c: the shim's Specs batch entries (shim/specs.c), parsed back by the letter of
- * experiments/README.md (tests/unit/support/specbatch.c): every built-in experiment with its
+ * experiments/README.md (tests/unit/support/rawtrace.c): every built-in experiment with its
  * batch tables and events as the spec table has them, and the largest entry the format allows
  * within one batch. */
 #include <setjmp.h>
@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "specbatch.h"
+#include "rawtrace.h"
 #include "specs.h"
 
 /* entry_of encodes built-in experiment e at out; returns its length. */

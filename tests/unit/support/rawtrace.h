@@ -1,8 +1,8 @@
-/* specbatch.h: Specs batches (kind 8) parsed by the letter of experiments/README.md ("Specs
+/* rawtrace.h: Specs batches (kind 8) parsed by the letter of experiments/README.md ("Specs
  * batch"), for tests that check what the shim writes without the reader: the payload of one
  * batch, or every Specs batch of a trace file by generation. */
-#ifndef XT_SPECBATCH_H
-#define XT_SPECBATCH_H
+#ifndef XT_RAWTRACE_H
+#define XT_RAWTRACE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +44,36 @@ int sb_parse(const uint8_t *p, size_t len, struct sb_generation *g, char *err, s
 /* sb_read_file parses every Specs batch of the trace at path, into gens[0..max) by generation
  * in file order; returns the number of generations, or -1 with a message in err. */
 int sb_read_file(const char *path, struct sb_generation *gens, int max, char *err, size_t errlen);
+
+/* A trace's Specs by generation, its events decoded with them (addresses absolute, AllocFree's
+ * reference forms resolved to the address they name), and its string and stack entries. */
+#define SB_MAX_GENERATIONS 16
+struct sb_decoded {
+	uint64_t gen, thread;
+	uint8_t type, nargs;
+	uint64_t args[XT_MAX_ARGS];
+};
+struct sb_entry {
+	uint64_t gen;
+	uint8_t kind; /* XT_BATCH_STRINGS or XT_BATCH_STACKS */
+	uint64_t id;
+	char *text;   /* a string's */
+};
+struct sb_trace {
+	int ngens;
+	struct sb_generation *gens;
+	size_t nevents, nentries;
+	struct sb_decoded *events;
+	struct sb_entry *entries;
+};
+
+/* sb_read_trace reads the trace at path into t: 0, or -1 with a message in err (an event of a
+ * type its generation describes nowhere, framing or an entry cut short, ...). */
+int sb_read_trace(const char *path, struct sb_trace *t, char *err, size_t errlen);
+void sb_trace_free(struct sb_trace *t);
+/* sb_entry_of returns t's string or stack entry id of generation gen, or NULL. */
+const struct sb_entry *sb_entry_of(const struct sb_trace *t, uint64_t gen, uint8_t kind,
+				   uint64_t id);
 
 /* sb_find returns g's experiment named name, or NULL; sb_event_named its event named name. */
 const struct sb_experiment *sb_find(const struct sb_generation *g, const char *name);
