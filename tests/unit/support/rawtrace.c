@@ -315,6 +315,11 @@ int sb_read_trace(const char *path, struct sb_trace *t, char *err, size_t errlen
 		} else if (b.kind == XT_BATCH_EVENTS) {
 			rc = g ? decode_events(&c, &b, g, t)
 			       : fail(&c, "generation %llu has no Specs", (unsigned long long)b.gen);
+		} else if (b.kind == XT_BATCH_EXPERIMENTAL) {
+			struct sb_exp_batch x = {b.gen, b.exp, (size_t)b.len, malloc(b.len + 1)};
+			memcpy(x.data, b.data, (size_t)b.len);
+			t->exp = grow(t->exp, t->nexp, sizeof x);
+			t->exp[t->nexp++] = x;
 		} else if (b.kind == XT_BATCH_STRINGS || b.kind == XT_BATCH_STACKS) {
 			struct cur e = {b.data, b.data + b.len, err, errlen};
 			while (!rc && e.p < e.end) {
@@ -350,7 +355,10 @@ void sb_trace_free(struct sb_trace *t)
 {
 	for (size_t i = 0; i < t->nentries; i++)
 		free(t->entries[i].text);
+	for (size_t i = 0; i < t->nexp; i++)
+		free(t->exp[i].data);
 	free(t->entries);
+	free(t->exp);
 	free(t->events);
 	free(t->gens);
 	memset(t, 0, sizeof *t);

@@ -46,7 +46,8 @@ int sb_parse(const uint8_t *p, size_t len, struct sb_generation *g, char *err, s
 int sb_read_file(const char *path, struct sb_generation *gens, int max, char *err, size_t errlen);
 
 /* A trace's Specs by generation, its events decoded with them (addresses absolute, AllocFree's
- * reference forms resolved to the address they name), and its string and stack entries. */
+ * reference forms resolved to the address they name), its string and stack entries, and its
+ * experimental batches. */
 #define SB_MAX_GENERATIONS 16
 struct sb_decoded {
 	uint64_t gen, thread;
@@ -59,12 +60,20 @@ struct sb_entry {
 	uint64_t id;
 	char *text;   /* a string's */
 };
+/* An experimental batch: its experiment and payload (subtype byte first). */
+struct sb_exp_batch {
+	uint64_t gen;
+	uint8_t exp;
+	size_t len;
+	uint8_t *data;
+};
 struct sb_trace {
 	int ngens;
 	struct sb_generation *gens;
-	size_t nevents, nentries;
+	size_t nevents, nentries, nexp;
 	struct sb_decoded *events;
 	struct sb_entry *entries;
+	struct sb_exp_batch *exp;
 };
 
 /* sb_read_trace reads the trace at path into t: 0, or -1 with a message in err (an event of a
