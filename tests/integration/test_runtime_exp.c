@@ -18,9 +18,17 @@ struct ids {
 	unsigned exp, fill, evict;
 };
 
+/* forking: ThreadSanitizer does not follow a process that had threads into a fork child that
+ * starts one (the shim's), so its run makes no child. */
+static bool forking(void)
+{
+	const char *s = getenv("XTRACE_TEST_SANITIZED");
+	return !s || strcmp(s, "tsan") != 0;
+}
+
 static struct ids run_traced(struct h_run *r, char traces[2][PATH_MAX])
 {
-	h_traced(r, NULL, H_ARGV((char *)h_workload("runtime_exp"), "200"));
+	h_traced(r, NULL, H_ARGV((char *)h_workload("runtime_exp"), "200", forking() ? "1" : "0"));
 	h_expect_exit(r, 0);
 	struct ids ids = {0, 0, 0};
 	const char *line = strstr(r->err, "exp=");
@@ -29,8 +37,11 @@ static struct ids run_traced(struct h_run *r, char traces[2][PATH_MAX])
 	assert_true(ids.exp >= XT_FIRST_RUNTIME_EXPERIMENT && ids.exp < XT_MAX_EXPERIMENTS);
 	assert_true(ids.fill >= XT_FIRST_EXPERIMENTAL_EVENT && !xt_specs[ids.fill].name);
 	assert_true(ids.evict >= XT_FIRST_EXPERIMENTAL_EVENT && !xt_specs[ids.evict].name);
-	if (h_find_traces(r->dir, traces, 2) != 2)
-		fail_msg("expected the parent's and the child's trace in %s", r->dir);
+	size_t want = forking() ? 2 : 1;
+	if (h_find_traces(r->dir, traces, 2) != want)
+		fail_msg("expected %zu traces (the parent's, the child's) in %s", want, r->dir);
+	if (!forking())
+		memcpy(traces[1], traces[0], PATH_MAX); /* no child: the parent's twice */
 	return ids;
 }
 
@@ -137,6 +148,8 @@ static void test_forked_child_keeps_definitions(void **state)
 {
 	struct h_run r;
 	char traces[2][PATH_MAX];
+	if (!forking())
+		skip();
 	struct ids ids = run_traced(&r, traces);
 	struct sb_trace t[2];
 	read_trace(traces[0], &t[0]);
@@ -165,7 +178,7 @@ static void test_behaves_as_untraced(void **state)
 	struct h_run r, plain;
 	char traces[2][PATH_MAX];
 	run_traced(&r, traces);
-	h_plain(&plain, H_ARGV((char *)h_workload("runtime_exp"), "200"));
+	h_plain(&plain, H_ARGV((char *)h_workload("runtime_exp"), "200", forking() ? "1" : "0"));
 	h_same_as_untraced(&r, &plain, "runtime_exp");
 	assert_non_null(strstr(plain.err, "exp=0 fill=0 evict=0"));
 	h_run_free(&r);

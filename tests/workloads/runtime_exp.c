@@ -2,7 +2,8 @@
  * emits its events from two threads and from a forked child. Without the shim every definition
  * returns 0 and every emit does nothing; stdout is the same either way. stderr says the IDs
  * (exp=E fill=F evict=V), for the test to find them in the trace.
- *   runtime_exp [N]   N fills and N evictions per thread (default 200), N / 2 fills in the child */
+ *   runtime_exp [N [FORK]]   N fills and N evictions per thread (default 200), then, unless FORK
+ *                            is 0, N / 2 fills in a forked child */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		n = atoi(argv[1]);
+	int forking = argc > 2 ? atoi(argv[2]) : 1;
 	if (define()) {
 		fprintf(stderr, "definitions misbehave\n");
 		return 3;
@@ -70,7 +72,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 2; k++)
 		pthread_join(th[k], NULL);
 	fflush(NULL);
-	pid_t pid = fork();
+	pid_t pid = forking ? fork() : -1;
 	if (pid == 0) {
 		/* the child keeps the definitions */
 		if (exp_id && xtrace_experiment("Cache", 3) != exp_id)
@@ -80,8 +82,9 @@ int main(int argc, char **argv)
 							     (uint64_t)i, 0});
 		_exit(0);
 	}
-	int st;
-	waitpid(pid, &st, 0);
+	int st = 0;
+	if (pid > 0)
+		waitpid(pid, &st, 0);
 	printf("threads 2 events %d child status %d\n", 4 * n, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	return 0;
 }
