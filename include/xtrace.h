@@ -10,12 +10,39 @@
  *   XTRACE_REGION_END("parse");          // regions nest; end names the one it closes
  *   xtrace_log_message("cache", "evicted 120 entries");
  *
- * Names and messages are copied when recorded (up to 4096 bytes); any thread may call these. */
+ * Names and messages are copied when recorded (up to 4096 bytes); any thread may call these.
+ *
+ * Run-time experiments: a program names an experiment and its events, with their arguments'
+ * names, while it runs, then emits them; each generation of the trace describes them, so every
+ * xtrace command shows them by name, as it shows built-in experiments.
+ *
+ *   unsigned exp = xtrace_experiment("Cache", 1);
+ *   static const char *const args[] = {"key_string", "entry_addr", "size_value", "stack"};
+ *   unsigned evict = xtrace_event(exp, "CacheEvict", 4, args);
+ *   xtrace_emit(evict, (const uint64_t[]){XTRACE_STR(key), (uintptr_t)entry, size, 0});
+ *
+ * An argument's name ends in its kind, after the last '_' (or is the kind itself):
+ *   value   a number
+ *   addr    an address (stored as a delta from the previous one: cheap when they are close)
+ *   ns      a duration in nanoseconds
+ *   timer   a timer's ID
+ *   string  a const char * passed with XTRACE_STR: the string is copied into the trace (up to
+ *           4096 bytes; NULL records none)
+ *   stack   nothing to pass (its slot is ignored): the caller's stack is recorded
+ * Names are 1..64 bytes; an event has at most 5 arguments. Both definitions return an ID (0
+ * without the shim, for a bad name or kind, when the IDs run out, or when it contradicts an
+ * earlier definition: a known experiment name with another version, a built-in experiment's
+ * name, a known event name of the experiment with other arguments); the same definition again
+ * returns the same ID, also in a forked child. Define from ordinary code (a definition takes a lock, and fails inside a signal
+ * handler that interrupted one); emit from any thread or signal handler: an emit is recorded as
+ * the shim's own events are (no lock, no system call; a stack argument costs a stack walk), and
+ * an ID of 0 records nothing. */
 #ifndef XTRACE_H
 #define XTRACE_H
 
 #include <dlfcn.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,6 +50,9 @@ extern "C" {
 
 typedef void (*xtrace_name_fn)(const char *);
 typedef void (*xtrace_log_fn)(const char *, const char *);
+typedef unsigned (*xtrace_experiment_fn)(const char *, unsigned);
+typedef unsigned (*xtrace_event_fn)(unsigned, const char *, unsigned, const char *const *);
+typedef void (*xtrace_emit_fn)(unsigned, const uint64_t *);
 
 /* xtrace_entry_ returns the shim's symbol name, or NULL without the shim. The lookup runs once
  * per call site and program (the shim is preloaded, so it never appears later). */
@@ -64,6 +94,40 @@ static inline void xtrace_log_message(const char *category, const char *message)
 	if (f)
 		f(category, message);
 }
+
+/* xtrace_experiment defines the run-time experiment name at version; returns its ID or 0. */
+static inline unsigned xtrace_experiment(const char *name, unsigned version)
+{
+	static void *fn;
+	static int done;
+	xtrace_experiment_fn f =
+		(xtrace_experiment_fn)xtrace_entry_(&fn, &done, "xtrace_experiment_define");
+	return f ? f(name, version) : 0;
+}
+
+/* xtrace_event defines event name of experiment with nargs arguments named arg_names; returns
+ * its ID (an event type) or 0. */
+static inline unsigned xtrace_event(unsigned experiment, const char *name, unsigned nargs,
+				    const char *const *arg_names)
+{
+	static void *fn;
+	static int done;
+	xtrace_event_fn f = (xtrace_event_fn)xtrace_entry_(&fn, &done, "xtrace_event_define");
+	return f && experiment ? f(experiment, name, nargs, arg_names) : 0;
+}
+
+/* xtrace_emit records event with its arguments args[0..nargs), in the order defined. */
+static inline void xtrace_emit(unsigned event, const uint64_t *args)
+{
+	static void *fn;
+	static int done;
+	xtrace_emit_fn f = (xtrace_emit_fn)xtrace_entry_(&fn, &done, "xtrace_event_emit");
+	if (f && event)
+		f(event, args);
+}
+
+/* XTRACE_STR passes a string argument to xtrace_emit. */
+#define XTRACE_STR(s) ((uint64_t)(uintptr_t)(const char *)(s))
 
 #define XTRACE_REGION_BEGIN(name) xtrace_region_begin_name(name)
 #define XTRACE_REGION_END(name) xtrace_region_end_name(name)

@@ -50,7 +50,7 @@ make --no-print-directory SAN=ubsan all >/dev/null || exit 1
 XTRACE_TEST_SANITIZED=ubsan XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan \
 	scripts/run-tests.sh \
 	$(for t in test_faults test_process test_signals test_threads test_every_api test_recent \
-		test_truncated test_untrusted test_fds test_addrspace test_heaps; do
+		test_truncated test_untrusted test_fds test_runtime_exp test_addrspace test_heaps; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: asan shim"
 # The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);
@@ -59,13 +59,14 @@ ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1
 	XTRACE_TEST_SANITIZED=asan XTRACE_BUILD=build XTRACE_LIB=lib-asan XTRACE_BIN=bin \
 	scripts/run-tests.sh \
 	$(for t in test_every_api test_recent test_threads test_stacks test_truncated test_timers \
-		test_fds test_addrspace test_heaps; do
+		test_fds test_runtime_exp test_addrspace test_heaps; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: tsan shim"
 make --no-print-directory SAN=tsan lib-tsan/libxtrace.so build-tsan/workloads/prodcons \
 	build-tsan/workloads/threads build-tsan/workloads/manythreads build-tsan/workloads/forkwait \
-	build-tsan/workloads/sigjump >/dev/null || exit 1
+	build-tsan/workloads/sigjump build-tsan/workloads/runtime_exp >/dev/null || exit 1
 XTRACE_TEST_SANITIZED=tsan XTRACE_BUILD=build-tsan XTRACE_LIB=lib-tsan XTRACE_BIN=bin \
 	scripts/run-tests.sh \
-	build/tests/integration/test_threads | tail -3 || status=1
+	build/tests/integration/test_threads build/tests/integration/test_runtime_exp | tail -3 ||
+	status=1
 exit $status

@@ -21,6 +21,8 @@
 #include "experiment.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "stacks.h"
+#include "writer.h"
 
 extern void *__sbrk(intptr_t incr); /* glibc's sbrk, which is not interposed */
 

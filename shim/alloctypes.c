@@ -9,6 +9,7 @@
 #include "alloctypes.h"
 #include "experiment.h"
 #include "intern.h"
+#include "varint.h"
 
 static struct xt_intern tab[2];
 

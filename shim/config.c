@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "shim.h"
 
 struct xt_config xt_config;

@@ -5,6 +5,9 @@
 
 #include "experiment.h"
 #include "output.h"
+#include "runtime.h"
+#include "specs.h"
+#include "varint.h"
 
 static const struct xt_experiment_hooks *const hooks[XT_FIRST_RUNTIME_EXPERIMENT] = {
 #define XT_EXPERIMENT(ident, id, name, version) [id] = &xt_hooks_##name,
@@ -69,6 +72,8 @@ struct xt_expw {
 	struct xt_tablew w;
 };
 
+static struct xt_expw advw; /* the advancer's, under the advance lock */
+
 uint64_t xt_expw_gen(const struct xt_expw *w)
 {
 	return w->w.gen;
@@ -97,13 +102,46 @@ void xt_expw_uvarint(struct xt_expw *w, uint64_t v)
 
 void xt_experiments_batches(uint64_t gen, uint64_t time)
 {
-	static struct xt_expw w; /* the advancer's, under the advance lock */
+	struct xt_expw *w = &advw;
 	for (unsigned e = 0; e < XT_FIRST_RUNTIME_EXPERIMENT; e++) {
 		if (!hooks[e] || !hooks[e]->batches)
 			continue;
-		xt_tablew_begin(&w.w, XT_BATCH_EXPERIMENTAL, (uint8_t)e, gen, time);
-		w.w.subtype = 0;
-		hooks[e]->batches(&w);
-		xt_tablew_flush(&w.w);
+		xt_tablew_begin(&w->w, XT_BATCH_EXPERIMENTAL, (uint8_t)e, gen, time);
+		w->w.subtype = 0;
+		hooks[e]->batches(w);
+		xt_tablew_flush(&w->w);
 	}
+}
+
+/* describes: event type's spec in table belongs to experiment e (built-in: table is xt_specs;
+ * run-time: defined by now). */
+static bool describes(const struct xt_event_spec *table, unsigned type, unsigned e)
+{
+	if (table == xt_specs)
+		return xt_specs[type].name && xt_specs[type].experiment == e;
+	return xt_runtime_event_defined(type) && table[type].experiment == e;
+}
+
+void xt_experiments_specs(uint64_t gen, uint64_t time)
+{
+	struct xt_tablew *w = &advw.w;
+	xt_tablew_begin(w, XT_BATCH_SPECS, 0, gen, time);
+	for (unsigned e = 1; e < XT_MAX_EXPERIMENTS; e++) {
+		const struct xt_experiment_spec *x = xt_runtime_experiment(e);
+		const struct xt_event_spec *table = xt_runtime_events;
+		if (e < XT_FIRST_RUNTIME_EXPERIMENT) {
+			x = xt_experiments[e].name ? &xt_experiments[e] : NULL;
+			table = xt_specs;
+		}
+		if (!x)
+			continue;
+		uint8_t types[XT_MAX_EVENT_TYPES];
+		unsigned n = 0;
+		for (unsigned t = XT_FIRST_EXPERIMENTAL_EVENT; t < XT_MAX_EVENT_TYPES; t++)
+			if (describes(table, t, e))
+				types[n++] = (uint8_t)t;
+		uint8_t *p = xt_tablew_room(w, XT_MAX_SPEC_ENTRY);
+		xt_tablew_commit(w, xt_spec_entry(p, e, x, types, n, table));
+	}
+	xt_tablew_flush(w);
 }

@@ -11,7 +11,9 @@
 #include <stdint.h>
 
 #include "shim.h"
+#include "spec.h"
 
+struct xt_thread;
 struct xt_expw; /* an experimental-batch writer for one experiment and generation */
 
 struct xt_experiment_hooks {
@@ -47,6 +49,9 @@ XT_HIDDEN void xt_experiments_thread_end(struct xt_thread *t);
  * time), under the file lock; xt_experiments_reset follows once gen is written. */
 XT_HIDDEN void xt_experiments_batches(uint64_t gen, uint64_t time);
 XT_HIDDEN void xt_experiments_reset(uint64_t gen);
+/* xt_experiments_specs writes generation gen's Specs batches: an entry for every experiment the
+ * shim knows, built in or defined by the program so far. */
+XT_HIDDEN void xt_experiments_specs(uint64_t gen, uint64_t time);
 XT_HIDDEN void xt_experiments_fds_closing(unsigned first, unsigned last, void *ra);
 XT_HIDDEN void xt_experiments_fd_copied(int oldfd, int newfd, void *ra);
 

@@ -23,6 +23,7 @@
 #include "lifecycle.h"
 #include "output.h"
 #include "real.h"
+#include "thread.h"
 
 #ifndef CLOSE_RANGE_UNSHARE
 #define CLOSE_RANGE_UNSHARE (1U << 1)

@@ -5,8 +5,9 @@
  *   2. wait until every section that began in g has ended (a thread's seq leaves the odd
  *      value it had), so no thread writes g's buffers any more;
  *   3. under the file lock: write every thread's g buffer, idle threads included, then g's
- *      stack, string, module and experimental tables, its Sync, and End; the file then moves
- *      on to g + 1, whose full buffers may have been waiting.
+ *      stack, string and module tables, the Specs of every experiment the shim knows, the
+ *      experiments' tables, its Sync, and End; the file then moves on to g + 1, whose full
+ *      buffers may have been waiting. Then each experiment resets what g used.
  * Exit and exec run the same steps with FINAL; a fatal signal with CRASH, whose waits are
  * bounded and which writes this thread's buffer up to its last complete event. */
 #include <errno.h>
@@ -26,6 +27,8 @@
 #include "output.h"
 #include "stacks.h"
 #include "user.h"
+#include "varint.h"
+#include "writer.h"
 
 
 _Atomic uint64_t xt_gen;
@@ -232,6 +235,7 @@ static void write_generation(uint64_t g)
 	uint64_t lost = flush_threads(g);
 	xt_stacks_dump(g);
 	xt_modules_dump(g, xt_user_strings_dump(g));
+	xt_experiments_specs(g, gen_sync.ts);
 	xt_experiments_batches(g, gen_sync.ts);
 	uint8_t sync[3 * XT_MAX_VARINT], *p = sync;
 	p = xt_put_uvarint(p, XT_TICKS_PER_SEC);

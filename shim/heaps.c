@@ -14,6 +14,8 @@
 
 #include "experiment.h"
 #include "heaps.h"
+#include "stacks.h"
+#include "writer.h"
 
 /* A slot is claimed (NAMING), then NAMED; ABANDONED is one a fork child found being named by
  * another thread of its parent, which the child does not have. */

@@ -15,11 +15,14 @@
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
+#include "modules.h"
 #include "output.h"
 #include "real.h"
+#include "runtime.h"
 #include "stacks.h"
 #include "unwind.h"
 #include "user.h"
+#include "writer.h"
 
 
 _Atomic int xt_init_state;
@@ -53,12 +56,14 @@ static void fork_prepare(void)
 {
 	xt_tl.internal++;
 	fork_ts = xt_now();
+	xt_runtime_fork_prepare();
 	xt_gen_fork_prepare();
 }
 
 static void fork_parent(void)
 {
 	xt_gen_fork_parent();
+	xt_runtime_fork_parent();
 	xt_tl.internal--;
 }
 
@@ -72,6 +77,7 @@ static void become_child(uint64_t ts)
 	fork_ts = ts;
 	xt_clone_mark_set();
 	xt_gen_fork_child();
+	xt_runtime_fork_child();
 	xt_out_close();
 	atomic_store(&child_pending, 1);
 }

@@ -2,6 +2,7 @@
 #ifndef XT_LIFECYCLE_H
 #define XT_LIFECYCLE_H
 
+#include "format.h"
 #include "real.h"
 #include "shim.h"
 

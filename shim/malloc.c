@@ -8,9 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "allocemit.h"
 #include "allocfree.h"
+#include "alloctypes.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "stacks.h"
 
 
 static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t count,

@@ -11,6 +11,7 @@
 
 #include "modules.h"
 #include "output.h"
+#include "varint.h"
 
 #define MAX_MODULES 2048
 #define PATHS_BYTES (512u << 10)

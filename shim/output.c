@@ -22,8 +22,10 @@
 #include <unistd.h>
 
 #include "fds.h"
+#include "format.h"
 #include "output.h"
 #include "real.h"
+#include "varint.h"
 
 static _Atomic int fd = -1;  /* the trace descriptor; -1: to be opened again before a write */
 static bool opened;          /* a trace file was created for this process */

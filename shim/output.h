@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format.h"
 #include "shim.h"
 
 /* Who this trace belongs to, written in the header. */

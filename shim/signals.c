@@ -17,6 +17,7 @@
 #include "generation.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "writer.h"
 
 
 static struct sigaction prog[NSIG];   /* what the program set */

@@ -15,6 +15,8 @@
 #include "intern.h"
 #include "stacks.h"
 #include "unwind.h"
+#include "varint.h"
+#include "writer.h"
 
 static struct xt_intern tab[2];
 static uint64_t poly_pow[XT_MAX_FRAMES]; /* XT_STACK_POLY_B^k */

@@ -6,8 +6,12 @@
 #include <stdint.h>
 
 #include "output.h"
-#include "shim.h"
+#include "thread.h"
 
+/* xt_stack_here captures the current stack, starting at the frame that returns to caller_ra
+ * (the interposed function's return address), interns it in the generation's stack table and
+ * returns its ID (0 when it cannot). */
+XT_HIDDEN uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra);
 XT_HIDDEN bool xt_stacks_init(void);
 /* xt_stacks_dump writes generation gen's Stacks batches and empties its table (file lock held). */
 XT_HIDDEN void xt_stacks_dump(uint64_t gen);

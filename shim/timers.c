@@ -17,7 +17,10 @@
 #include "fds.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "stacks.h"
 #include "timers.h"
+#include "varint.h"
+#include "writer.h"
 
 
 #define XT_TIMER_SLOTS 1024

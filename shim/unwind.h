@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "shim.h"
+#include "thread.h"
 
 /* How the last walk ended (struct xt_unw_memo's end): at the outermost frame, at a return
  * address of 0, or cut at the walk's max frames. */

@@ -11,7 +11,9 @@
 
 #include "intern.h"
 #include "output.h"
+#include "stacks.h"
 #include "user.h"
+#include "writer.h"
 
 
 static struct xt_intern tab[2];
@@ -26,9 +28,7 @@ void xt_user_reset_all(void)
 	xt_intern_forget_pair(tab);
 }
 
-/* intern_string returns s's ID in the thread's generation (0 when the table is full or the
- * thread is inside another insert). Longer strings are cut to the format's limit. */
-static uint64_t intern_string(struct xt_thread *t, const char *s)
+uint64_t xt_user_string(struct xt_thread *t, const char *s)
 {
 	if (!s)
 		return 0;
@@ -44,7 +44,7 @@ XT_EXPORT void xtrace_region_begin(const char *name)
 		return;
 	uint64_t ts = xt_now();
 	uint64_t stack = xt_stack_here(t, XT_CALLER);
-	xt_emit_UserRegionBegin(t, ts, intern_string(t, name), stack);
+	xt_emit_UserRegionBegin(t, ts, xt_user_string(t, name), stack);
 	xt_leave(t);
 }
 
@@ -53,7 +53,7 @@ XT_EXPORT void xtrace_region_end(const char *name)
 	struct xt_thread *t = xt_enter();
 	if (!t)
 		return;
-	xt_emit_UserRegionEnd(t, xt_now(), intern_string(t, name));
+	xt_emit_UserRegionEnd(t, xt_now(), xt_user_string(t, name));
 	xt_leave(t);
 }
 
@@ -63,8 +63,8 @@ XT_EXPORT void xtrace_log(const char *category, const char *message)
 	if (!t)
 		return;
 	uint64_t ts = xt_now();
-	uint64_t cat = intern_string(t, category);
-	xt_emit_UserLog(t, ts, cat, intern_string(t, message));
+	uint64_t cat = xt_user_string(t, category);
+	xt_emit_UserLog(t, ts, cat, xt_user_string(t, message));
 	xt_leave(t);
 }
 

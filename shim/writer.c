@@ -16,12 +16,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "allocemit.h"
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "output.h"
-#include "shim.h"
+#include "runtime.h"
 #include "unwind.h"
+#include "writer.h"
 
 XT_TLS struct xt_tl xt_tl;
 _Atomic(struct xt_thread *) xt_threads;
@@ -512,20 +514,30 @@ void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts
 	}
 }
 
-/* Each event type's argument kinds (addresses are delta-coded): the pending events of signal
- * handlers are encoded from these. */
-static const struct {
-	uint8_t nargs;
-	uint8_t kinds[XT_MAX_ARGS];
-} arg_shape[XT_MAX_EVENT_TYPES] = {
-#define XT_EXPERIMENT(ident, id, name, version)
-#define XT_ARG_KIND(n, k) XT_KIND_##k,
-#define XT_EVENT(name, id, exp, start, form, nargs, ...) [id] = {nargs, {XT_PAIRS(nargs, XT_ARG_KIND, ##__VA_ARGS__)}},
-#include "events.def"
-#undef XT_EXPERIMENT
-#undef XT_EVENT
-#undef XT_ARG_KIND
-};
+/* encode_args writes an event's arguments at p as its spec s gives their wire forms (addresses
+ * are delta-coded) and returns their end. */
+static uint8_t *encode_args(struct xt_thread *t, uint8_t *p, const struct xt_event_spec *s,
+			    const uint64_t *args)
+{
+	struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
+	for (unsigned i = 0; i < s->nargs; i++) {
+		if (s->arg_kinds[i] == XT_KIND_addr)
+			XT_ENC_addr(p, b, args[i]);
+		else
+			p = xt_put_uvarint(p, args[i]);
+	}
+	return p;
+}
+
+bool xt_emit_spec(struct xt_thread *t, uint8_t type, uint64_t ts, const struct xt_event_spec *s,
+		  const uint64_t args[XT_MAX_ARGS])
+{
+	uint8_t *p = xt_event_begin(t, type, ts);
+	if (!p)
+		return xt_event_defer(t, type, ts, args);
+	xt_event_end(t, encode_args(t, p, s, args));
+	return true;
+}
 
 bool xt_event_defer(struct xt_thread *t, uint8_t type, uint64_t ts, const uint64_t *args)
 {
@@ -559,13 +571,7 @@ void xt_event_drain(struct xt_thread *t)
 		const struct xt_pending *p =
 			&t->pending[t->pend_head % (sizeof(t->pending) / sizeof(t->pending[0]))];
 		uint8_t *q = xt_reserve_held(t, p->type, p->ts);
-		struct xt_buf *b = t->buf[atomic_load_explicit(&t->gen, memory_order_relaxed) & 1];
-		for (unsigned i = 0; i < arg_shape[p->type].nargs; i++) {
-			if (arg_shape[p->type].kinds[i] == XT_KIND_addr)
-				XT_ENC_addr(q, b, p->args[i]);
-			else
-				q = xt_put_uvarint(q, p->args[i]);
-		}
+		q = encode_args(t, q, xt_event_spec_of(p->type), p->args);
 		xt_event_encoded(t, p->type, p->args[0]);
 		t->pend_head++;
 		xt_event_commit(t, q);

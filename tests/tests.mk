@@ -70,11 +70,15 @@ $(B)/bench/tsccost: tests/bench/tsccost.c shim/clock.c shim/shim.h
 DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.
 DEMO_SHIM := $(B)/demo/libxtrace-demo.so
 DEMO_CLI := $(B)/demo/xtrace-demo
-DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/tests/demo/demo_shim.o
+DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/shim/spec.o $(B)/demo/tests/demo/demo_shim.o
 DEMO_CLI_OBJ := $(READER_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
 DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
 
 $(B)/demo/shim/%.o: shim/%.c tests/demo/demo.def
+	@mkdir -p $(@D)
+	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
+
+$(B)/demo/shim/spec.o: experiments/spec.c tests/demo/demo.def
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
@@ -126,6 +130,7 @@ CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/keyhash.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_unwind := shim/unwind.c
+TEST_EXTRA_test_spec_entry := shim/specs.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)
