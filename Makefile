@@ -24,10 +24,10 @@ SANFLAGS_ubsan := -fsanitize=undefined -fno-sanitize-recover=undefined
 SANFLAGS_tsan := -fsanitize=thread
 SANFLAGS := $(SANFLAGS_$(SAN)) -fno-omit-frame-pointer
 endif
-# Under ASan or TSan the shim's malloc and signal entry points (malloc.c, signals.c) and the
-# lookup of the real functions (real.c) are built without that sanitizer: the runtime and the
-# libraries it loads call them before the runtime is up, and those calls must pass through
-# untouched (shim/lifecycle.h).
+# Under ASan or TSan the shim's malloc, mmap and signal entry points (malloc.c, addrspace.c,
+# signals.c) and the lookup of the real functions (real.c) are built without that sanitizer:
+# the runtime and the libraries it loads call them before the runtime is up, and those calls
+# must pass through untouched (shim/lifecycle.h).
 SHIM_NOSAN_asan := -fno-sanitize=address
 SHIM_NOSAN_tsan := -fno-sanitize=thread
 SHIM_SANDEF_asan := -DXT_SANITIZED
@@ -72,7 +72,8 @@ $(B)/pic/shim/spec.o: experiments/spec.c $(wildcard experiments/*.h experiments/
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/pic/shim/malloc.o $(B)/pic/shim/real.o $(B)/pic/shim/signals.o $(B)/pic/shim/sanitized.o: \
+$(B)/pic/shim/malloc.o $(B)/pic/shim/addrspace.o $(B)/pic/shim/real.o $(B)/pic/shim/signals.o \
+	$(B)/pic/shim/sanitized.o: \
 	SHIM_CFLAGS += $(SHIM_NOSAN_$(SAN))
 
 $(B)/pic/%.o: %.c

@@ -11,7 +11,6 @@
  * real call and is timestamped before it, as realloc is: another thread that gets the range
  * next records that later. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -19,6 +18,7 @@
 
 #include "addrspace.h"
 #include "experiment.h"
+#include "fds.h"
 #include "lifecycle.h"
 #include "real.h"
 #include "stacks.h"
@@ -178,9 +178,19 @@ static void thread_end(struct xt_thread *t)
 
 static uint64_t page_size;
 
+/* /proc/self/statm is kept open (fds.c: high and hidden, as the shim's descriptors are) and read
+ * again at each sample: opening it then would take the lowest free number for a moment, the
+ * one a thread of the program opening a file at that moment gets untraced. */
 static void init(void)
 {
 	page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+	xt_fds_keep("/proc/self/statm");
+}
+
+/* A fork child's own statm: the inherited descriptor reads the parent's. */
+static void fork_child(void)
+{
+	xt_fds_keep("/proc/self/statm");
 }
 
 /* statm_field parses the decimal number at *p and the space after it. */
@@ -195,17 +205,13 @@ static uint64_t statm_field(const char **p, const char *end)
 }
 
 /* The memory table, one sample of /proc/self/statm (size and resident, in pages) per
- * generation. The advance that writes it may be at exit or in a fatal signal's handler: open,
- * read and close alone, no allocation, and the real read and close (no descriptor bookkeeping
- * of the program's). */
+ * generation. The advance that writes it may be at exit or in a fatal signal's handler: pread
+ * alone, no allocation. */
 static void batches(struct xt_expw *w)
 {
 	char buf[256];
-	int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = xt_real.read(fd, buf, sizeof buf);
-	xt_real.close(fd);
+	int fd = xt_fds_kept();
+	ssize_t n = fd < 0 ? -1 : pread(fd, buf, sizeof buf, 0);
 	if (n <= 0)
 		return;
 	const char *p = buf, *end = buf + n;
@@ -220,6 +226,7 @@ static void batches(struct xt_expw *w)
 
 const struct xt_experiment_hooks xt_hooks_AddrSpace = {
 	.init = init,
+	.fork_child = fork_child,
 	.thread_start = thread_start,
 	.thread_end = thread_end,
 	.batches = batches,

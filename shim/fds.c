@@ -38,6 +38,12 @@
 static _Atomic int unwinder_pipe[2] = {-1, -1};
 static _Atomic int stale_pipe[2] = {-1, -1};
 
+/* A file an experiment keeps open to read again and again (xt_fds_keep), hidden like the rest:
+ * opening it afresh each time would take, for a moment, the lowest free number, the one a
+ * thread of the program opening a file at the same moment gets untraced. */
+static _Atomic int kept = -1;
+#define XT_SHIM_FDS 4 /* the trace file's, the unwinder's pipe, the kept file */
+
 int xt_fds_high(int f)
 {
 	struct rlimit lim;
@@ -66,13 +72,30 @@ static bool in_pipe(_Atomic int *pair, int fd)
 	return fd >= 0 && (fd == atomic_load(&pair[0]) || fd == atomic_load(&pair[1]));
 }
 
+int xt_fds_keep(const char *path)
+{
+	int f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f >= 0)
+		f = xt_fds_move_high(f);
+	int old = atomic_exchange(&kept, f);
+	if (old >= 0)
+		xt_real.close(old);
+	return f;
+}
+
+int xt_fds_kept(void)
+{
+	return atomic_load_explicit(&kept, memory_order_relaxed);
+}
+
 /* shim_fds fills keep with the shim's descriptors, ascending (-1 for none); returns keep. */
-static int *shim_fds(int keep[3])
+static int *shim_fds(int keep[XT_SHIM_FDS])
 {
 	keep[0] = xt_out_fd();
 	keep[1] = atomic_load(&unwinder_pipe[0]);
 	keep[2] = atomic_load(&unwinder_pipe[1]);
-	for (int i = 1; i < 3; i++)
+	keep[3] = atomic_load(&kept);
+	for (int i = 1; i < XT_SHIM_FDS; i++)
 		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
 			int k = keep[j];
 			keep[j] = keep[j - 1];
@@ -84,7 +107,8 @@ static int *shim_fds(int keep[3])
 /* hidden: fd is one of the shim's, and the program is asking. */
 static bool hidden(int fd)
 {
-	return fd >= 0 && !xt_tl.internal && (fd == xt_out_fd() || in_pipe(unwinder_pipe, fd));
+	return fd >= 0 && !xt_tl.internal &&
+	       (fd == xt_out_fd() || in_pipe(unwinder_pipe, fd) || fd == atomic_load(&kept));
 }
 
 static int not_open(void)
@@ -100,6 +124,13 @@ static void vacate(int fd)
 		xt_out_vacate(fd);
 		return;
 	}
+	if (fd == atomic_load(&kept)) {
+		/* the same open file, at another number: no number below the floor taken meanwhile */
+		int high = xt_fds_high(fd);
+		atomic_store(&kept, high);
+		xt_real.close(fd);
+		return;
+	}
 	for (int i = 0; i < 2; i++) {
 		int end = atomic_exchange(&unwinder_pipe[i], -1);
 		atomic_store(&stale_pipe[i], end);
@@ -113,9 +144,9 @@ static void vacate(int fd)
  * the lowest such is what the program would have got. It moves there. */
 static int as_untraced(int r, long min, int cloexec)
 {
-	int keep[3], want = -1;
+	int keep[XT_SHIM_FDS], want = -1;
 	shim_fds(keep);
-	for (int i = 0; i < 3 && want < 0; i++)
+	for (int i = 0; i < XT_SHIM_FDS && want < 0; i++)
 		if (keep[i] >= 0 && keep[i] >= min && keep[i] < r)
 			want = keep[i];
 	if (want < 0)
@@ -179,11 +210,11 @@ static int close_around(unsigned first, unsigned last, int flags, void *ra)
 {
 	if (!(flags & CLOSE_RANGE_CLOEXEC))
 		xt_experiments_fds_closing(first, last, ra);
-	int keep[3];
+	int keep[XT_SHIM_FDS];
 	shim_fds(keep);
 	unsigned from = first;
 	bool called = false;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < XT_SHIM_FDS; i++) {
 		if (keep[i] < 0 || (unsigned)keep[i] < from || (unsigned)keep[i] > last)
 			continue;
 		if (from < (unsigned)keep[i]) {
@@ -203,9 +234,9 @@ static int close_around(unsigned first, unsigned last, int flags, void *ra)
 /* shim_fd_within: one of the shim's descriptors lies in first..last. */
 static bool shim_fd_within(unsigned first, unsigned last)
 {
-	int keep[3];
+	int keep[XT_SHIM_FDS];
 	shim_fds(keep);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < XT_SHIM_FDS; i++)
 		if (keep[i] >= 0 && (unsigned)keep[i] >= first && (unsigned)keep[i] <= last)
 			return true;
 	return false;
@@ -231,18 +262,22 @@ XT_EXPORT void closefrom(int lowfd)
 	xt_ensure_init();
 	if (lowfd < 0)
 		lowfd = 0;
-	int keep[3];
+	int keep[XT_SHIM_FDS];
 	shim_fds(keep);
-	if (keep[2] >= lowfd) {
+	int top = keep[XT_SHIM_FDS - 1];
+	if (top >= lowfd) {
 		/* glibc's closefrom is close_range to the end, aborting if that cannot be done */
 		if (close_around((unsigned)lowfd, ~0U, 0, XT_CALLER) == 0)
 			return;
 		/* no close_range system call: below the shim's descriptors one by one, above them
 		 * by glibc's own way */
-		for (int fd = lowfd; fd < keep[2]; fd++)
-			if (fd != keep[0] && fd != keep[1])
+		for (int fd = lowfd, k = 0; fd < top; fd++) {
+			while (keep[k] < fd)
+				k++;
+			if (fd != keep[k])
 				xt_real.close(fd);
-		lowfd = keep[2] + 1;
+		}
+		lowfd = top + 1;
 	}
 	xt_experiments_fds_closing((unsigned)lowfd, ~0U, XT_CALLER);
 	if (xt_real.closefrom)
