@@ -1,72 +1,11 @@
-/* event.c: the public accessors: open/close, status and errors, and lookups into the tables of
- * the generation whose Sync was handed out last. xtrace_next lives in order.c. */
+/* event.c: the public lookups into the tables of the generation whose Sync was handed out last,
+ * and into the spec table. The reader's state machine is reader.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "allocfree.h"
 #include "internal.h"
-
-int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof r->err, fmt, ap);
-	va_end(ap);
-	r->status = st;
-	r->err_off = off;
-	return -1;
-}
-
-xtrace_reader *xtrace_open(const char *path, char *err, size_t errlen)
-{
-	char buf[XT_ERRLEN];
-	xtrace_reader *r = calloc(1, sizeof *r);
-	if (!r) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	r->fd = -1;
-	if (xt_rd_open_file(r, path, buf, sizeof buf) < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s", buf);
-		xtrace_close(r);
-		return NULL;
-	}
-	r->state = XT_ST_NEED_GEN;
-	return r;
-}
-
-void xtrace_close(xtrace_reader *r)
-{
-	if (!r)
-		return;
-	xt_rd_close_file(r);
-	xt_rd_gen_free(&r->g);
-	xt_rd_order_free(r);
-	free(r);
-}
-
-const struct xtrace_header *xtrace_get_header(const xtrace_reader *r)
-{
-	return &r->hdr;
-}
-
-enum xtrace_status xtrace_status(const xtrace_reader *r)
-{
-	return r->status;
-}
-
-const char *xtrace_error(const xtrace_reader *r)
-{
-	return r->status == XTRACE_OK ? "" : r->err;
-}
-
-uint64_t xtrace_error_offset(const xtrace_reader *r)
-{
-	return r->err_off;
-}
 
 const struct xtrace_sync *xtrace_get_sync(const xtrace_reader *r)
 {

@@ -1,5 +1,7 @@
 /* internal.h: the reader's private types (file map, batches, one generation's tables, the
- * per-thread cursors) and the helpers its files share. Not installed. */
+ * per-thread cursors) and the helpers every step shares (base.c, file.c, demangle.c). Not
+ * installed. The steps themselves (generation.h, check.h, order.h) are declared in their own
+ * headers, which only reader.c includes, so no step calls another. */
 #ifndef XT_READER_INTERNAL_H
 #define XT_READER_INTERNAL_H
 
@@ -197,15 +199,21 @@ struct xtrace_reader {
 /* Shared between the reader's files only: not exported from the shared library. */
 #pragma GCC visibility push(hidden)
 
-/* file.c */
-int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen);
-void xt_rd_close_file(xtrace_reader *r);
-enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
-			   uint64_t *next, char *err, size_t errlen);
-
-/* generation.c */
-int xt_rd_gen_load(xtrace_reader *r);
-void xt_rd_gen_free(struct xt_gen *g);
+/* base.c */
+int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* xt_rd_kind_name names a batch's kind, for messages. */
+const char *xt_rd_kind_name(const struct xt_batch *b);
+void *xt_vec_push(struct xt_vec *v, size_t elsz);
+/* xt_vec_grow makes room for n more elements and returns where they go; n is bounded by bytes
+ * present in the file. */
+void *xt_vec_grow(struct xt_vec *v, size_t elsz, size_t n);
+void xt_vec_free(struct xt_vec *v);
+void xt_idx_free(struct xt_idx *x);
+/* xt_rd_index indexes the entries of v (each stride bytes, its uint64_t id first) into x; a
+ * duplicate ID is reported with the offset boff gives for the entry that repeats it. */
+int xt_rd_index(xtrace_reader *r, struct xt_idx *x, const struct xt_vec *v, size_t stride,
+		const char *what, uint64_t (*boff)(const struct xt_gen *, size_t));
 /* xt_idx_get returns the table index of id, or -1. */
 static inline int64_t xt_idx_get(const struct xt_idx *x, uint64_t id)
 {
@@ -223,13 +231,20 @@ static inline int64_t xt_idx_get(const struct xt_idx *x, uint64_t id)
 	return lo < x->sparse.n && a[lo].id == id ? (int64_t)a[lo].idx : -1;
 }
 
-/* order.c */
-int xt_rd_order_start(xtrace_reader *r);
-void xt_rd_order_free(xtrace_reader *r);
+#define XT_NOMEM(r) xt_rd_fail(r, XTRACE_ERR_NOMEM, 0, "out of memory")
 
-/* event.c */
-int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* XT_BAD reports malformed bytes in a batch: what, the batch, and the offset of the entry or
+ * event at fault. The error offset is the batch's. */
+#define XT_BAD(r, b, p, what, ...)                                                            \
+	xt_rd_fail(r, XTRACE_ERR_CORRUPT, (b)->off,                                           \
+		   "%s batch at offset %" PRIu64 ": " what " at offset %" PRIu64,             \
+		   xt_rd_kind_name(b), (b)->off, ##__VA_ARGS__, (uint64_t)((p) - (r)->data))
+
+/* file.c */
+int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen);
+void xt_rd_close_file(xtrace_reader *r);
+enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
+			   uint64_t *next, char *err, size_t errlen);
 
 /* demangle.c */
 /* A growable name buffer; failed is set once memory ran out. */

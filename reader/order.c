@@ -1,5 +1,6 @@
-/* order.c: the merged event stream of a generation. One cursor per thread walks that thread's
- * Events batches in file order; a min-heap keyed by (timestamp, thread) picks the next event.
+/* order.c: the merged event stream of a checked generation. One cursor per thread walks that
+ * thread's Events batches in file order; a min-heap keyed by (timestamp, thread) picks the next
+ * event.
  * Events were checked when the generation was read: decoding here does no checks, and a
  * thread's next event starts where the arguments of the one handed out end. */
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 
 #include "allocfree.h"
 #include "internal.h"
+#include "order.h"
 
 /* xt_byte_uvarint decodes a uvarint already known to be well formed and inside its batch. */
 static inline uint64_t xt_byte_uvarint(const uint8_t **pp)
@@ -148,11 +150,29 @@ static uint32_t xt_ring_size(const struct xt_batch *b, const struct xt_batch *en
 	return size;
 }
 
-/* xt_rd_order_start sets up the cursors of the generation just read. */
+static int xt_batch_cmp(const void *a, const void *b)
+{
+	const struct xt_batch *x = a, *y = b;
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* xt_rd_order_start sets up the cursors of the generation just checked. */
 int xt_rd_order_start(xtrace_reader *r)
 {
-	const struct xt_batch *bs = r->g.batches.p;
+	struct xt_batch *bs = r->g.batches.p;
 	size_t nb = r->g.batches.n, nring = 0;
+	/* A thread's batches stay in file order: that is its time order. */
+	if (nb > 1)
+		qsort(bs, nb, sizeof *bs, xt_batch_cmp);
+	/* Threads with at least one event, over runs of the same thread. */
+	for (size_t i = 0, j; i < nb; i = j) {
+		int any = 0;
+		for (j = i; j < nb && bs[j].thread == bs[i].thread; j++)
+			any |= bs[j].nevents != 0;
+		r->g.sync.nthreads += any;
+	}
 	r->ncur = r->nheap = 0;
 	/* One cursor per thread at most: size both arrays for the batch count. */
 	if (nb > r->capcur) {
@@ -215,71 +235,34 @@ void xt_rd_order_free(xtrace_reader *r)
 	r->ncur = r->nheap = r->capcur = r->caprings = 0;
 }
 
-int xtrace_generation_done(const xtrace_reader *r)
+int xt_rd_order_next(xtrace_reader *r, struct xtrace_event *ev)
 {
-	return r->state != XT_ST_EVENTS || r->nheap == 0;
-}
-
-static const char *const xt_no_names[1];
-static const uint8_t xt_no_kinds[1];
-
-int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
-{
-	if (r->state == XT_ST_EVENTS) {
-		if (r->nheap) {
-			struct xt_cursor *c = r->heap[0];
-			uint8_t wire = *c->ev;
-			/* A reference form is handed out as the event it stands for. */
-			uint8_t type = xt_allocref_by_address(wire);
-			if (!type)
-				type = wire;
-			const struct xt_event_spec *s = &xt_specs[type];
-			ev->kind = s->experiment ? XTRACE_EVENT_EXPERIMENTAL : XTRACE_EVENT_CORE;
-			ev->gen = r->g.gen;
-			ev->ts = c->ts;
-			ev->thread = c->thread;
-			ev->type = type;
-			ev->wire_type = wire;
-			ev->experiment = s->experiment;
-			ev->name = s->name;
-			ev->experiment_name = xt_experiments[s->experiment].name;
-			ev->nargs = s->nargs;
-			ev->arg_names = s->arg_names;
-			ev->arg_kinds = s->arg_kinds;
-			ev->offset = c->b->off;
-			xt_cursor_args(c, ev->args);
-			if (!xt_cursor_next(c))
-				r->heap[0] = r->heap[--r->nheap];
-			if (r->nheap > 1)
-				xt_sift_down(r->heap, r->nheap, 0);
-			return 1;
-		}
-		r->state = XT_ST_NEED_GEN;
-	}
-	if (r->state == XT_ST_ERROR)
-		return -1;
-	if (r->state == XT_ST_DONE)
+	if (!r->nheap)
 		return 0;
-	int rc = xt_rd_gen_load(r);
-	if (rc == 0) {
-		r->state = XT_ST_DONE;
-		return 0;
-	}
-	if (rc < 0 || xt_rd_order_start(r) < 0) {
-		r->state = XT_ST_ERROR;
-		return -1;
-	}
-	r->have_gen = 1;
-	r->last_gen = r->g.gen;
-	r->state = XT_ST_EVENTS;
-	memset(ev, 0, sizeof *ev);
-	ev->kind = XTRACE_EVENT_SYNC;
+	struct xt_cursor *c = r->heap[0];
+	uint8_t wire = *c->ev;
+	/* A reference form is handed out as the event it stands for. */
+	uint8_t type = xt_allocref_by_address(wire);
+	if (!type)
+		type = wire;
+	const struct xt_event_spec *s = &xt_specs[type];
+	ev->kind = s->experiment ? XTRACE_EVENT_EXPERIMENTAL : XTRACE_EVENT_CORE;
 	ev->gen = r->g.gen;
-	ev->ts = r->g.sync.ts;
-	ev->name = "Sync";
-	ev->experiment_name = xt_experiments[0].name;
-	ev->arg_names = xt_no_names;
-	ev->arg_kinds = xt_no_kinds;
-	ev->offset = r->g.sync_off;
+	ev->ts = c->ts;
+	ev->thread = c->thread;
+	ev->type = type;
+	ev->wire_type = wire;
+	ev->experiment = s->experiment;
+	ev->name = s->name;
+	ev->experiment_name = xt_experiments[s->experiment].name;
+	ev->nargs = s->nargs;
+	ev->arg_names = s->arg_names;
+	ev->arg_kinds = s->arg_kinds;
+	ev->offset = c->b->off;
+	xt_cursor_args(c, ev->args);
+	if (!xt_cursor_next(c))
+		r->heap[0] = r->heap[--r->nheap];
+	if (r->nheap > 1)
+		xt_sift_down(r->heap, r->nheap, 0);
 	return 1;
 }
