@@ -39,9 +39,9 @@ static inline int xt_refs_see(struct xt_refs *rs, uint8_t type, uint64_t v)
 }
 
 /* xt_fast_check_arg reads one argument of a kind known at compile time into *v and checks an ID
- * against its table; allocfree says a type argument is AllocFree's. 0 when good. */
+ * against its table; a type argument against experiment expid's type table. 0 when good. */
 static XT_ALWAYS_INLINE int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
-				    enum xt_arg_kind kind, int allocfree, uint64_t *v_out)
+				    enum xt_arg_kind kind, uint8_t expid, uint64_t *v_out)
 {
 	uint64_t v;
 	if (xt_word_uvarint(pp, &v))
@@ -49,7 +49,7 @@ static XT_ALWAYS_INLINE int xt_fast_check_arg(const struct xt_gen *g, const uint
 	*v_out = v;
 	const struct xt_idx *x = kind == XT_KIND_string ? &g->stri
 				 : kind == XT_KIND_stack ? &g->stki
-				 : kind == XT_KIND_type && allocfree ? &g->atypei
+				 : kind == XT_KIND_type && g->typed[expid] ? &g->typei[expid]
 								      : NULL;
 	return x && v != XT_NO_ID && xt_idx_get(x, v) < 0 ? -1 : 0;
 }
@@ -68,13 +68,13 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struc
 	switch (type) {
 #define XT_EXPERIMENT(ident, id, name, version)
 #define XT_CHECK_ARG(name, kind)                                              \
-	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, allocfree, a))           \
+	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, expid, a))           \
 		return -1;                                                    \
 	a = &v;
 #define XT_EVENT(name, id, exp, start, form, nargs, ...)                                   \
 	case id: {                                                            \
-		const int allocfree = XT_EXP_##exp == XT_EXP_ALLOCFREE;        \
-		(void)allocfree;                                              \
+		const uint8_t expid = XT_EXP_##exp;                           \
+		(void)expid;                                                  \
 		XT_PAIRS(nargs, XT_CHECK_ARG, ##__VA_ARGS__)                   \
 		if (xt_refs_see(rs, id, v0))                                  \
 			return -1;                                            \
@@ -133,10 +133,9 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 				x = &g->stki;
 				break;
 			case XT_KIND_type:
-				/* The reader knows AllocFree's type table; other experiments' tables are
-				 * theirs to check. */
-				if (s->experiment == XT_EXP_ALLOCFREE)
-					x = &g->atypei;
+				/* An experiment's type table, where its code indexed one. */
+				if (g->typed[s->experiment])
+					x = &g->typei[s->experiment];
 				break;
 			}
 			if (x && xt_idx_get(x, v) < 0)

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "allocfree.h"
 #include "internal.h"
 
 const struct xtrace_sync *xtrace_get_sync(const xtrace_reader *r)
@@ -78,22 +77,4 @@ const char *xtrace_experiment_name(uint8_t experiment)
 const char *xtrace_arg_kind_name(uint8_t kind)
 {
 	return kind < XT_KIND_COUNT ? xt_arg_kind_names[kind] : NULL;
-}
-
-const struct xtrace_alloc_type *xtrace_alloc_type(const xtrace_reader *r, uint64_t id)
-{
-	if (!r->have_gen || id == XT_NO_ID)
-		return NULL;
-	int64_t i = xt_idx_get(&r->g.atypei, id);
-	return i < 0 ? NULL : &((const struct xt_atype *)r->g.atypes.p)[i].t;
-}
-
-const char *xtrace_alloc_api_name(uint8_t api)
-{
-	static const char *const names[] = {
-#define XT_API_NAME(ident, name) name,
-		XT_ALLOC_APIS(XT_API_NAME)
-#undef XT_API_NAME
-	};
-	return api < XT_API_COUNT ? names[api] : NULL;
 }

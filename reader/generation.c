@@ -1,31 +1,54 @@
 /* generation.c: gathering one generation: its batches up to End and its tables (strings, stacks,
- * modules, AllocFree types, experimental batches, sync), parsed and indexed. Its events are
+ * modules, experimental batches, sync), parsed and indexed; an experiment's own tables are
+ * parsed by its code (xt_rd_experiments). Its events are
  * checked next (check.c). Nothing is allocated on a count the file merely claims: arrays grow
  * with entries parsed. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "allocfree.h"
 #include "generation.h"
 #include "internal.h"
+
+/* The experiments' reader code, by experiment ID: a weak reference to xt_rd_exp_<Name> for every
+ * experiment of events.def, NULL where the reader has no code for it. */
+#define XT_EXPERIMENT(ident, id, name, version) \
+	extern const struct xt_rd_experiment xt_rd_exp_##name __attribute__((weak));
+#define XT_EVENT(...)
+#include "events.def"
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+
+static const struct xt_rd_experiment *const xt_rd_experiments[XT_MAX_EXPERIMENTS] = {
+#define XT_EXPERIMENT(ident, id, name, version) [id] = &xt_rd_exp_##name,
+#define XT_EVENT(...)
+#include "events.def"
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+};
 
 void xt_rd_gen_free(struct xt_gen *g)
 {
 	struct xt_vec *v[] = {&g->batches, &g->strs, &g->arena, &g->stks, &g->pcs,
-			      &g->mods, &g->modx, &g->modmap, &g->atypes, &g->expb};
+			      &g->mods, &g->modx, &g->modmap, &g->expb};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		xt_vec_free(v[i]);
 	xt_idx_free(&g->stri);
 	xt_idx_free(&g->stki);
 	xt_idx_free(&g->modi);
-	xt_idx_free(&g->atypei);
+	for (int e = 0; e < XT_MAX_EXPERIMENTS; e++) {
+		xt_vec_free(&g->exptab[e]);
+		xt_idx_free(&g->typei[e]);
+	}
 }
 
 static void xt_gen_reset(struct xt_gen *g)
 {
 	g->batches.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
-	g->mods.n = g->modx.n = g->modmap.n = g->atypes.n = g->expb.n = 0;
+	g->mods.n = g->modx.n = g->modmap.n = g->expb.n = 0;
+	for (int e = 0; e < XT_MAX_EXPERIMENTS; e++)
+		g->exptab[e].n = 0;
+	memset(g->typed, 0, sizeof g->typed);
 	memset(&g->sync, 0, sizeof g->sync);
 	g->sync_off = UINT64_MAX;
 }
@@ -127,31 +150,6 @@ static int xt_parse_modules(xtrace_reader *r, struct xt_gen *g, const struct xt_
 	return 0;
 }
 
-/* AllocFree's type table: subtype byte, then {id, u8 api, elem_size, count, align}*. */
-static int xt_parse_alloc_types(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
-{
-	const uint8_t *p = b->data + 1, *end = b->data + b->len;
-	while (p < end) {
-		const uint8_t *at = p;
-		uint64_t id, v[3];
-		if (xt_uvarint(&p, end, &id) || p >= end)
-			return XT_BAD(r, b, at, "bad alloc type entry");
-		uint8_t api = *p++;
-		for (int i = 0; i < 3; i++)
-			if (xt_uvarint(&p, end, &v[i]))
-				return XT_BAD(r, b, at, "bad alloc type entry");
-		if (id == XT_NO_ID)
-			return XT_BAD(r, b, at, "alloc type id 0");
-		struct xt_atype *t = xt_vec_push(&g->atypes, sizeof *t);
-		if (!t)
-			return XT_NOMEM(r);
-		t->t = (struct xtrace_alloc_type){.id = id, .api = api, .elem_size = v[0],
-						  .count = v[1], .align = v[2]};
-		t->boff = b->off;
-	}
-	return 0;
-}
-
 static int xt_parse_sync(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b)
 {
 	if (g->sync_off != UINT64_MAX)
@@ -184,10 +182,6 @@ static uint64_t xt_stk_boff(const struct xt_gen *g, size_t i)
 static uint64_t xt_mod_boff(const struct xt_gen *g, size_t i)
 {
 	return ((const struct xt_modx *)g->modx.p)[i].boff;
-}
-static uint64_t xt_atype_boff(const struct xt_gen *g, size_t i)
-{
-	return ((const struct xt_atype *)g->atypes.p)[i].boff;
 }
 
 /* xt_gather reads the batches of the next generation up to its End. Events batches go to
@@ -270,9 +264,9 @@ static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 				return XT_NOMEM(r);
 			*e = (struct xtrace_exp_batch){.experiment = b.experiment, .thread = b.thread,
 						       .data = b.data, .len = b.len};
-			if (b.experiment == XT_EXP_ALLOCFREE && b.len > 0 &&
-			    b.data[0] == XT_ALLOCFREE_BATCH_TYPES)
-				err = xt_parse_alloc_types(r, g, &b);
+			const struct xt_rd_experiment *x = xt_rd_experiments[b.experiment];
+			if (x && x->batch)
+				err = x->batch(r, g, &b);
 			break;
 		}
 		case XT_BATCH_SYNC:
@@ -392,10 +386,13 @@ int xt_rd_gen_load(xtrace_reader *r)
 			       g->gen, g->off);
 	if (xt_rd_index(r, &g->stri, &g->strs, sizeof(struct xt_str), "string", xt_str_boff) ||
 	    xt_rd_index(r, &g->stki, &g->stks, sizeof(struct xt_stk), "stack", xt_stk_boff) ||
-	    xt_rd_index(r, &g->modi, &g->mods, sizeof(struct xtrace_module), "module", xt_mod_boff) ||
-	    xt_rd_index(r, &g->atypei, &g->atypes, sizeof(struct xt_atype), "alloc type",
-		     xt_atype_boff))
+	    xt_rd_index(r, &g->modi, &g->mods, sizeof(struct xtrace_module), "module", xt_mod_boff))
 		return -1;
+	for (int e = 0; e < XT_MAX_EXPERIMENTS; e++) {
+		const struct xt_rd_experiment *x = xt_rd_experiments[e];
+		if (x && x->index && x->index(r, g, e))
+			return -1;
+	}
 	struct xtrace_module *m = g->mods.p;
 	const struct xt_modx *mx = g->modx.p;
 	const struct xt_str *strs = g->strs.p;

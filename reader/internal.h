@@ -130,11 +130,6 @@ struct xt_modseg {
 	size_t mod;
 };
 
-struct xt_atype {
-	struct xtrace_alloc_type t;
-	uint64_t boff;
-};
-
 /* One generation: its batches and its parsed tables. */
 struct xt_gen {
 	uint64_t gen;
@@ -144,9 +139,14 @@ struct xt_gen {
 	struct xt_vec stks, pcs;   /* struct xt_stk; uint64_t */
 	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
 	struct xt_vec modmap;      /* struct xt_modseg: which module holds each address, by lo */
-	struct xt_vec atypes;      /* struct xt_atype */
 	struct xt_vec expb;        /* struct xtrace_exp_batch */
-	struct xt_idx stri, stki, modi, atypei;
+	struct xt_idx stri, stki, modi;
+	/* Each experiment's own tables, parsed by its code (struct xt_rd_experiment): entries of its
+	 * own layout, and where typed[e] is set the index of its type table, which the check pass
+	 * looks up its events' type arguments in. */
+	struct xt_vec exptab[XT_MAX_EXPERIMENTS];
+	struct xt_idx typei[XT_MAX_EXPERIMENTS];
+	uint8_t typed[XT_MAX_EXPERIMENTS];
 	struct xtrace_sync sync;
 	uint64_t sync_off;
 };
@@ -194,6 +194,17 @@ struct xtrace_reader {
 	enum xtrace_status status;
 	uint64_t err_off;
 	char err[XT_ERRLEN];
+};
+
+/* What the core asks of an experiment's reader code (reader/<experiment>.c defines
+ * xt_rd_exp_<Name>); a NULL field: nothing to do. */
+struct xt_rd_experiment {
+	/* parses one of its experimental batches into g->exptab[b->experiment]: 0, or -1 with the
+	 * error set */
+	int (*batch)(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b);
+	/* once every batch of g is parsed: indexes what batch kept, setting g->typei[exp] and
+	 * g->typed[exp] when its events' type arguments name entries of it; 0 or -1 */
+	int (*index)(xtrace_reader *r, struct xt_gen *g, uint8_t exp);
 };
 
 /* Shared between the reader's files only: not exported from the shared library. */
