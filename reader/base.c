@@ -21,7 +21,8 @@ int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char
 const char *xt_rd_kind_name(const struct xt_batch *b)
 {
 	static const char *const names[] = {"?", "events", "strings", "stacks", "modules",
-					    "experimental", "sync", "end"};
+					    "experimental", "sync", "end", "specs"};
+	_Static_assert(sizeof names / sizeof names[0] == XT_BATCH_KIND_MAX + 1, "a name per kind");
 	return names[b->kind];
 }
 

@@ -63,7 +63,8 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struc
 	const uint8_t *p = *pp;
 	uint64_t dt, v0 = 0, v, *a = &v0;
 	uint8_t type = *p++;
-	if (xt_word_uvarint(&p, &dt))
+	/* A type this generation describes otherwise than the reader's table is checked generically. */
+	if (!g->fast[type] || xt_word_uvarint(&p, &dt))
 		return -1;
 	switch (type) {
 #define XT_EXPERIMENT(ident, id, name, version)
@@ -91,9 +92,10 @@ static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struc
 	return 0;
 }
 
-/* xt_check_events decodes every event of an Events batch once: known type, varints that end
- * inside the batch, the payload ending on an event boundary, string, stack and AllocFree type
- * IDs present in the generation's tables, references naming an event of their list before them.
+/* xt_check_events decodes every event of an Events batch once: a type the generation knows,
+ * varints that end inside the batch, the payload ending on an event boundary, string, stack and
+ * (for an experiment whose code indexed a type table) type IDs present in the generation's
+ * tables, references naming an event of their list before them.
  * The ordering pass then decodes without checks. The ndone events before from were checked
  * already, into rs. */
 static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *b,
@@ -110,8 +112,9 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 			continue;
 		}
 		uint8_t type = *p++;
-		const struct xt_event_spec *s = &xt_specs[type];
-		if (!s->name)
+		/* The spec the generation decodes type by: the built-in one or its description. */
+		const struct xt_event_spec *s = g->spec[type];
+		if (!s)
 			return XT_BAD(r, b, at, "unknown event type %u", type);
 		uint64_t v, v0 = 0;
 		if (xt_uvarint(&p, end, &v))
@@ -142,7 +145,7 @@ static int xt_check_events(xtrace_reader *r, struct xt_gen *g, struct xt_batch *
 				return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " not in the generation",
 					      s->name, s->arg_names[i], v);
 		}
-		if (xt_refs_see(&rs, type, v0)) {
+		if (g->fast[type] && xt_refs_see(&rs, type, v0)) {
 			int named = xt_allocref_names(type);
 			return XT_BAD(r, b, at, "event %s: %s %" PRIu64 " names no %s of the batch (%"
 				      PRIu32 " before it, at most %d back)", s->name, s->arg_names[0], v0,

@@ -78,3 +78,39 @@ const char *xtrace_arg_kind_name(uint8_t kind)
 {
 	return kind < XT_KIND_COUNT ? xt_arg_kind_names[kind] : NULL;
 }
+
+/* xt_gen_specs tells whether the current generation's resolved specs apply: before the first
+ * Sync the built-in table does. */
+static const struct xt_gen *xt_gen_specs(const xtrace_reader *r)
+{
+	return r->have_gen ? &r->g : NULL;
+}
+
+int xtrace_event_spec(const xtrace_reader *r, uint8_t type, struct xtrace_event_spec *out)
+{
+	const struct xt_gen *g = xt_gen_specs(r);
+	const struct xt_event_spec *s = g ? g->spec[type] : xt_specs[type].name ? &xt_specs[type] : NULL;
+	if (!s)
+		return 0;
+	*out = (struct xtrace_event_spec){.type = type, .experiment = s->experiment, .name = s->name,
+					  .start = s->start, .form_of = s->form_of,
+					  .nargs = s->nargs, .arg_names = s->arg_names,
+					  .arg_kinds = s->arg_kinds, .builtin = s == &xt_specs[type]};
+	return 1;
+}
+
+int xtrace_experiment_spec(const xtrace_reader *r, uint8_t id, struct xtrace_experiment_spec *out)
+{
+	if (id >= XT_MAX_EXPERIMENTS)
+		return 0;
+	const struct xt_gen *g = xt_gen_specs(r);
+	const struct xt_experiment_spec *x = g ? g->exp[id] : xt_experiments[id].name ? &xt_experiments[id] : NULL;
+	if (!x)
+		return 0;
+	_Static_assert(XTRACE_MAX_BATCH_SUBTYPES == XT_MAX_BATCH_SUBTYPES, "batch subtypes disagree");
+	*out = (struct xtrace_experiment_spec){.id = id, .name = x->name, .version = x->version,
+					       .batches = x->batches,
+					       .builtin = x == &xt_experiments[id],
+					       .described = g && g->desc && g->desc->has_exp[id]};
+	return 1;
+}

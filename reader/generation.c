@@ -9,6 +9,7 @@
 
 #include "generation.h"
 #include "internal.h"
+#include "specs.h"
 
 /* The experiments' reader code, by experiment ID: a weak reference to xt_rd_exp_<Name> for every
  * experiment of events.def, NULL where the reader has no code for it. */
@@ -30,7 +31,7 @@ static const struct xt_rd_experiment *const xt_rd_experiments[XT_MAX_EXPERIMENTS
 void xt_rd_gen_free(struct xt_gen *g)
 {
 	struct xt_vec *v[] = {&g->batches, &g->strs, &g->arena, &g->stks, &g->pcs,
-			      &g->mods, &g->modx, &g->modmap, &g->expb};
+			      &g->mods, &g->modx, &g->modmap, &g->expb, &g->expraw};
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
 		xt_vec_free(v[i]);
 	xt_idx_free(&g->stri);
@@ -40,12 +41,15 @@ void xt_rd_gen_free(struct xt_gen *g)
 		xt_vec_free(&g->exptab[e]);
 		xt_idx_free(&g->typei[e]);
 	}
+	free(g->desc);
+	g->desc = NULL;
 }
 
 static void xt_gen_reset(struct xt_gen *g)
 {
 	g->batches.n = g->strs.n = g->arena.n = g->stks.n = g->pcs.n = 0;
-	g->mods.n = g->modx.n = g->modmap.n = g->expb.n = 0;
+	g->mods.n = g->modx.n = g->modmap.n = g->expb.n = g->expraw.n = 0;
+	xt_rd_specs_reset(g);
 	for (int e = 0; e < XT_MAX_EXPERIMENTS; e++)
 		g->exptab[e].n = 0;
 	memset(g->typed, 0, sizeof g->typed);
@@ -260,15 +264,18 @@ static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 			break;
 		case XT_BATCH_EXPERIMENTAL: {
 			struct xtrace_exp_batch *e = xt_vec_push(&g->expb, sizeof *e);
-			if (!e)
+			struct xt_batch *k = xt_vec_push(&g->expraw, sizeof *k);
+			if (!e || !k)
 				return XT_NOMEM(r);
 			*e = (struct xtrace_exp_batch){.experiment = b.experiment, .thread = b.thread,
 						       .data = b.data, .len = b.len};
-			const struct xt_rd_experiment *x = xt_rd_experiments[b.experiment];
-			if (x && x->batch)
-				err = x->batch(r, g, &b);
+			/* Parsed by the experiment's code once the Specs say whether it applies. */
+			*k = b;
 			break;
 		}
+		case XT_BATCH_SPECS:
+			err = xt_rd_parse_specs(r, g, &b);
+			break;
 		case XT_BATCH_SYNC:
 			err = xt_parse_sync(r, g, &b);
 			break;
@@ -388,9 +395,18 @@ int xt_rd_gen_load(xtrace_reader *r)
 	    xt_rd_index(r, &g->stki, &g->stks, sizeof(struct xt_stk), "stack", xt_stk_boff) ||
 	    xt_rd_index(r, &g->modi, &g->mods, sizeof(struct xtrace_module), "module", xt_mod_boff))
 		return -1;
+	/* An experiment's own code reads its batches only where the generation's Specs say it is
+	 * the experiment the reader was built with; else they are handed out raw, unread. */
+	xt_rd_resolve_specs(g);
+	const struct xt_batch *eb = g->expraw.p;
+	for (size_t i = 0; i < g->expraw.n; i++) {
+		const struct xt_rd_experiment *x = xt_rd_experiments[eb[i].experiment];
+		if (x && x->batch && g->builtin[eb[i].experiment] && x->batch(r, g, &eb[i]))
+			return -1;
+	}
 	for (int e = 0; e < XT_MAX_EXPERIMENTS; e++) {
 		const struct xt_rd_experiment *x = xt_rd_experiments[e];
-		if (x && x->index && x->index(r, g, e))
+		if (x && x->index && g->builtin[e] && x->index(r, g, (uint8_t)e))
 			return -1;
 	}
 	struct xtrace_module *m = g->mods.p;

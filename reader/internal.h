@@ -130,6 +130,19 @@ struct xt_modseg {
 	size_t mod;
 };
 
+/* What a generation's Specs batches described (specs.c): names copied out of the batches, each
+ * at most XT_MAX_SPEC_NAME bytes. Allocated at the first Specs batch a reader meets (a fixed
+ * size, whatever a batch claims), overwritten by the next generation's. */
+typedef char xt_spec_name[XT_MAX_SPEC_NAME + 1];
+struct xt_described {
+	uint8_t has_event[XT_MAX_EVENT_TYPES], has_exp[XT_MAX_EXPERIMENTS];
+	struct xt_event_spec ev[XT_MAX_EVENT_TYPES];
+	struct xt_experiment_spec exp[XT_MAX_EXPERIMENTS];
+	const char *batches[XT_MAX_EXPERIMENTS][XT_MAX_BATCH_SUBTYPES];
+	xt_spec_name ev_name[XT_MAX_EVENT_TYPES], arg_name[XT_MAX_EVENT_TYPES][XT_MAX_ARGS];
+	xt_spec_name exp_name[XT_MAX_EXPERIMENTS], batch_name[XT_MAX_EXPERIMENTS][XT_MAX_BATCH_SUBTYPES];
+};
+
 /* One generation: its batches and its parsed tables. */
 struct xt_gen {
 	uint64_t gen;
@@ -140,6 +153,7 @@ struct xt_gen {
 	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
 	struct xt_vec modmap;      /* struct xt_modseg: which module holds each address, by lo */
 	struct xt_vec expb;        /* struct xtrace_exp_batch */
+	struct xt_vec expraw;      /* struct xt_batch: the experimental batches, for their code */
 	struct xt_idx stri, stki, modi;
 	/* Each experiment's own tables, parsed by its code (struct xt_rd_experiment): entries of its
 	 * own layout, and where typed[e] is set the index of its type table, which the check pass
@@ -147,6 +161,15 @@ struct xt_gen {
 	struct xt_vec exptab[XT_MAX_EXPERIMENTS];
 	struct xt_idx typei[XT_MAX_EXPERIMENTS];
 	uint8_t typed[XT_MAX_EXPERIMENTS];
+	/* What each event type and experiment decodes by in this generation (specs.c): spec[t] is
+	 * the built-in spec (fast[t] set: the generated paths and the experiment's code apply) or the
+	 * generation's description, NULL for a type it has no events of; likewise exp[e], builtin[e]
+	 * set where the experiment's built-in code applies. */
+	struct xt_described *desc;
+	const struct xt_event_spec *spec[XT_MAX_EVENT_TYPES];
+	uint8_t fast[XT_MAX_EVENT_TYPES];
+	const struct xt_experiment_spec *exp[XT_MAX_EXPERIMENTS];
+	uint8_t builtin[XT_MAX_EXPERIMENTS];
 	struct xtrace_sync sync;
 	uint64_t sync_off;
 };

@@ -235,17 +235,45 @@ void xt_rd_order_free(xtrace_reader *r)
 	r->ncur = r->nheap = r->capcur = r->caprings = 0;
 }
 
+/* xt_cursor_described decodes the arguments of c's next event by the generation's description s
+ * (no code of the reader's knows it): addr arguments as deltas, the rest as plain uvarints. */
+static void xt_cursor_described(struct xt_cursor *c, const struct xt_event_spec *s,
+				uint64_t *args)
+{
+	const uint8_t *p = c->args;
+	for (unsigned i = 0; i < s->nargs; i++) {
+		uint64_t v = xt_byte_uvarint(&p);
+		if (s->arg_kinds[i] == XT_KIND_addr) {
+			c->prev_addr += (uint64_t)xt_unzigzag(v);
+			v = c->prev_addr;
+		}
+		args[i] = v;
+	}
+	c->args = p;
+}
+
 int xt_rd_order_next(xtrace_reader *r, struct xtrace_event *ev)
 {
 	if (!r->nheap)
 		return 0;
 	struct xt_cursor *c = r->heap[0];
-	uint8_t wire = *c->ev;
-	/* A reference form is handed out as the event it stands for. */
-	uint8_t type = xt_allocref_by_address(wire);
-	if (!type)
-		type = wire;
-	const struct xt_event_spec *s = &xt_specs[type];
+	uint8_t wire = *c->ev, type = wire;
+	const struct xt_event_spec *s;
+	if (r->g.fast[wire]) {
+		/* A reference form is handed out as the event it stands for. */
+		uint8_t named = xt_allocref_by_address(wire);
+		if (named)
+			type = named;
+		s = &xt_specs[type];
+		ev->experiment_name = xt_experiments[s->experiment].name;
+		ev->generic = 0;
+		xt_cursor_args(c, ev->args);
+	} else {
+		s = r->g.spec[wire];
+		ev->experiment_name = r->g.exp[s->experiment]->name;
+		ev->generic = 1;
+		xt_cursor_described(c, s, ev->args);
+	}
 	ev->kind = s->experiment ? XTRACE_EVENT_EXPERIMENTAL : XTRACE_EVENT_CORE;
 	ev->gen = r->g.gen;
 	ev->ts = c->ts;
@@ -254,12 +282,10 @@ int xt_rd_order_next(xtrace_reader *r, struct xtrace_event *ev)
 	ev->wire_type = wire;
 	ev->experiment = s->experiment;
 	ev->name = s->name;
-	ev->experiment_name = xt_experiments[s->experiment].name;
 	ev->nargs = s->nargs;
 	ev->arg_names = s->arg_names;
 	ev->arg_kinds = s->arg_kinds;
 	ev->offset = c->b->off;
-	xt_cursor_args(c, ev->args);
 	if (!xt_cursor_next(c))
 		r->heap[0] = r->heap[--r->nheap];
 	if (r->nheap > 1)
