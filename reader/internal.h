@@ -28,6 +28,7 @@ _Static_assert(XT_SAME_KIND(XTRACE_ARG_VALUE, value) && XT_SAME_KIND(XTRACE_ARG_
 	       "xtrace_arg_kind and xt_arg_kind disagree");
 #undef XT_SAME_KIND
 _Static_assert(XTRACE_MAX_ARGS == XT_MAX_ARGS, "XTRACE_MAX_ARGS and XT_MAX_ARGS disagree");
+_Static_assert(XTRACE_MAX_NAME == XT_MAX_SPEC_NAME, "XTRACE_MAX_NAME and XT_MAX_SPEC_NAME disagree");
 
 /* XT_ALWAYS_INLINE marks the decoding steps that the code generated per event type from
  * events.def is made of: inlined into every case, however large the switch grows (a call per

@@ -45,6 +45,7 @@ enum xtrace_arg_kind {
 };
 
 #define XTRACE_MAX_ARGS 5
+#define XTRACE_MAX_NAME 64 /* bytes of an experiment's, event's or argument's name, at most */
 
 struct xtrace_event {
 	enum xtrace_event_kind kind;

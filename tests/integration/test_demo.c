@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "tracegen.h"
 
 #define TICKS 40
 
@@ -84,11 +85,120 @@ static void test_stock_reader_refuses_unknown_experiment(void **state)
 	h_run_free(&c);
 }
 
+/* The demo experiment as tests/demo/demo.def defines it, for a Specs entry like the one a writer
+ * built with it puts in each generation. */
+#define XT_BATCH(ident, subtype, name)
+#define XT_EVENT(...)
+#define XT_EXPERIMENT(ident, id, name, version) {id, #name, version}
+static const struct {
+	uint8_t id;
+	const char *name;
+	unsigned version;
+} demo_exp =
+#include "../demo/demo.def"
+;
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+#define XT_EXPERIMENT(ident, id, name, version)
+#define DEMO_ARG_NAME(n, k) #n,
+#define XT_EVENT(name, id, exp, start, form, nargs, ...) \
+	{id, #name, XT_EV_##start, XT_EV_##form, nargs, {XT_PAIRS(nargs, DEMO_ARG_NAME, __VA_ARGS__)}},
+static const struct {
+	uint8_t type;
+	const char *name;
+	uint8_t start, form_of, nargs;
+	const char *args[XT_MAX_ARGS];
+} demo_events[] = {
+#include "../demo/demo.def"
+};
+#undef XT_EXPERIMENT
+#undef XT_EVENT
+#undef XT_BATCH
+#undef DEMO_ARG_NAME
+#define NDEMO (sizeof demo_events / sizeof demo_events[0])
+
+/* write_demo_trace writes what the demo shim records for TICKS ticks of demo_prog (DemoTick
+ * with the site's stack, then DemoObject, and the Demo batch), with the generation's Specs
+ * batch describing the experiment. */
+static void write_demo_trace(const char *path)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tg_sync(t, 1000, 1000000000, 1700000000, 0);
+	tg_batch(t, XT_BATCH_SPECS, 0, 1000);
+	tg_spec_experiment(t, demo_exp.id, demo_exp.name, demo_exp.version);
+	tg_uvarint(t, 0);
+	tg_uvarint(t, NDEMO);
+	for (size_t i = 0; i < NDEMO; i++)
+		tg_spec_event(t, demo_events[i].type, demo_events[i].name, demo_events[i].start,
+			      demo_events[i].form_of, demo_events[i].nargs, demo_events[i].args);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_STACKS, 0, 1000);
+	tg_stack(t, 1, 2, (const uint64_t[]){0x401234, 0x401100});
+	tg_batch_end(t);
+	tg_exp_batch(t, demo_exp.id, 1000);
+	tg_u8(t, 0);
+	tg_uvarint(t, TICKS);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 1000);
+	for (uint64_t i = 0; i < TICKS; i++) {
+		tg_event(t, 250, 10, i, 1);
+		tg_event(t, 251, 1, 0x10000 + 64 * i, 32 + i);
+	}
+	tg_batch_end(t);
+	tg_end(t, 0);
+	if (tg_write(t, path, TG_ALL) < 0)
+		fail_msg("cannot write %s", path);
+	tg_free(t);
+}
+
+/* The stock CLI, built without the demo experiment, reads a demo trace that describes it: dump
+ * with names and named arguments, export csv with a row per event, report with a count per
+ * event. (Once the shim writes Specs batches, the trace comes from run_demo.) */
+static void test_demo_trace_read_by_stock_xtrace(void **state)
+{
+	char trace[PATH_MAX], csv[PATH_MAX], html[PATH_MAX], chrome[PATH_MAX];
+	h_fmt(trace, sizeof trace, "%s/demo.xt", h_tmpdir());
+	h_fmt(csv, sizeof csv, "%s/demo.csv", h_tmpdir());
+	h_fmt(html, sizeof html, "%s/demo.html", h_tmpdir());
+	h_fmt(chrome, sizeof chrome, "%s/demo.json", h_tmpdir());
+	write_demo_trace(trace);
+	struct h_run d;
+	assert_int_equal(h_cli(&d, H_ARGV("dump", trace)), 0);
+	assert_int_equal(h_count_substr(d.out, " DemoTick seq_value="), TICKS);
+	assert_int_equal(h_count_substr(d.out, " DemoObject obj_addr=0x"), TICKS);
+	assert_non_null(strstr(d.out, " DemoTick seq_value=39 site_stack=1\n"));
+	assert_non_null(strstr(d.out, " DemoObject obj_addr=0x109c0 len_value=71\n"));
+	assert_non_null(strstr(d.out, "Demo=1 (2 bytes)"));
+	h_run_free(&d);
+
+	assert_int_equal(h_cli(&d, H_ARGV("export", "--format", "csv", "-o", csv, trace)), 0);
+	char *c = h_track(h_read_file(csv, NULL));
+	assert_int_equal(h_count_substr(c, ",DemoTick,"), TICKS);
+	assert_int_equal(h_count_substr(c, ",DemoObject,"), TICKS);
+	assert_non_null(strstr(c, ",DemoObject,,,,,\"obj_addr=65536 len_value=32\"\n"));
+	h_run_free(&d);
+
+	assert_int_equal(h_cli(&d, H_ARGV("export", "--format", "chrome", "-o", chrome, trace)), 0);
+	char *j = h_track(h_read_file(chrome, NULL));
+	assert_int_equal(h_count_substr(j, "{\"name\": \"DemoTick\", \"cat\": \"Demo\", \"ph\": \"i\""),
+			 TICKS);
+	assert_non_null(strstr(j, "\"args\": {\"seq_value\": 0, \"site_stack\": 1}"));
+	h_run_free(&d);
+
+	assert_int_equal(h_cli(&d, H_ARGV("report", "-o", html, trace)), 0);
+	char *page = h_track(h_read_file(html, NULL));
+	assert_non_null(strstr(page, "<tr><td>Demo</td><td>DemoObject</td><td>40</td></tr>"));
+	assert_non_null(strstr(page, "<tr><td>Demo</td><td>DemoTick</td><td>40</td></tr>"));
+	h_run_free(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demo_events_decode_generically),
 		cmocka_unit_test(test_stock_reader_refuses_unknown_experiment),
+		cmocka_unit_test(test_demo_trace_read_by_stock_xtrace),
 	};
 	return h_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
