@@ -25,6 +25,14 @@
 static const char *const make_args[] = {"obj_addr", "size_value", "site_stack", "label_string"};
 static const char *const drop_args[] = {"obj_addr"};
 
+/* entry starts an experiment's Specs entry without batch tables, claiming nevents events. */
+static void entry(struct tg *t, uint64_t id, const char *name, uint64_t version, uint64_t nevents)
+{
+	tg_spec_experiment(t, id, name, version);
+	tg_uvarint(t, 0);
+	tg_uvarint(t, nevents);
+}
+
 static void widget_entry(struct tg *t, const char *name)
 {
 	tg_spec_experiment(t, WIDGET, name, 3);
@@ -176,9 +184,7 @@ static void test_conflicting_experiment_decoded_generically(void **state)
 	tg_gen(t, 1);
 	tg_sync(t, 100, 1000000000, 1700000000, 0);
 	tg_batch(t, XT_BATCH_SPECS, 0, 100);
-	tg_spec_experiment(t, XT_EXP_ALLOCFREE, "AllocFree", 99);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, XT_EXP_ALLOCFREE, "AllocFree", 99, 1);
 	tg_spec_event(t, XT_EV_ObjectAlloc, "ObjectAlloc", 0, 0, 2, args);
 	tg_batch_end(t);
 	tg_exp_batch(t, XT_EXP_ALLOCFREE, 100);
@@ -248,6 +254,25 @@ static void test_matching_experiment_keeps_builtin_code(void **state)
 
 /* ---- malformed Specs batches ---- */
 
+/* stop_after_gen1 reads t and expects it to hand out generation 1 and then stop at generation 2
+ * as corrupt, at offset off; it returns the error message (the reader closed: a copy). */
+static const char *stop_after_gen1(const struct tg *t, uint64_t off)
+{
+	static char msg[256];
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	int rc, gens = 0;
+	while ((rc = xtrace_next(r, &ev)) > 0)
+		gens += ev.kind == XTRACE_EVENT_SYNC;
+	assert_int_equal(rc, -1);
+	assert_int_equal(gens, 1);
+	assert_int_equal(xtrace_status(r), XTRACE_ERR_CORRUPT);
+	assert_int_equal(xtrace_error_offset(r), off);
+	snprintf(msg, sizeof msg, "%s", xtrace_error(r));
+	xtrace_close(r);
+	return msg;
+}
+
 /* bad_specs writes a good generation 1, then generation 2 whose Specs batch payload bad()
  * writes, and expects the reader to hand out generation 1 and stop at generation 2 as corrupt,
  * naming the Specs batch's offset and the entry's, with want in the message. */
@@ -261,65 +286,45 @@ static void expect_bad_specs(void (*bad)(struct tg *), const char *want)
 	bad(t);
 	tg_batch_end(t);
 	tg_end(t, 0);
-	xtrace_reader *r = tg_open_trace(t);
-	struct xtrace_event ev;
-	int rc, gens = 0;
-	while ((rc = xtrace_next(r, &ev)) > 0)
-		gens += ev.kind == XTRACE_EVENT_SYNC;
-	assert_int_equal(rc, -1);
-	assert_int_equal(gens, 1);
-	assert_int_equal(xtrace_status(r), XTRACE_ERR_CORRUPT);
-	assert_int_equal(xtrace_error_offset(r), off);
+	const char *msg = stop_after_gen1(t, off);
 	char where[64];
 	snprintf(where, sizeof where, "specs batch at offset %" PRIu64 ": ", off);
-	const char *msg = xtrace_error(r);
 	if (strncmp(msg, where, strlen(where)) != 0 || !strstr(msg, want) ||
 	    !strstr(msg + strlen(where), " at offset "))
 		fail_msg("error \"%s\": want \"%s...%s... at offset\"", msg, where, want);
-	xtrace_close(r);
 	tg_free(t);
 }
 
 static void bad_kind_suffix(struct tg *t)
 {
 	static const char *const args[] = {"obj_addr", "count_bogus"};
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	tg_spec_event(t, WIDGET_MAKE, "WidgetMake", 0, 0, 2, args);
 }
 
 static void dup_experiment(struct tg *t)
 {
 	widget_entry(t, "Widget");
-	tg_spec_experiment(t, WIDGET, "Widget2", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 0);
+	entry(t, WIDGET, "Widget2", 1, 0);
 }
 
 static void dup_type(struct tg *t)
 {
 	widget_entry(t, "Widget");
-	tg_spec_experiment(t, WIDGET + 1, "Other", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET + 1, "Other", 1, 1);
 	tg_spec_event(t, WIDGET_DROP, "OtherDrop", 0, 0, 1, drop_args);
 }
 
 static void start_names_nothing(struct tg *t)
 {
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	tg_spec_event(t, WIDGET_DROP, "WidgetDrop", WIDGET_MAKE, 0, 1, drop_args);
 }
 
 static void form_of_names_other_entry(struct tg *t)
 {
 	/* ObjectAlloc is a built-in event, but no event of this entry. */
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	tg_spec_event(t, WIDGET_DROP, "WidgetDrop", 0, XT_EV_ObjectAlloc, 1, drop_args);
 }
 
@@ -329,9 +334,7 @@ static void name_too_long(struct tg *t)
 	memset(name, 'x', sizeof name - 1);
 	name[sizeof name - 1] = 0;
 	const char *args[] = {name};
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	tg_spec_event(t, WIDGET_MAKE, "WidgetMake", 0, 0, 1, args);
 }
 
@@ -340,23 +343,17 @@ static void experiment_name_too_long(struct tg *t)
 	char name[XT_MAX_SPEC_NAME + 2];
 	memset(name, 'W', sizeof name - 1);
 	name[sizeof name - 1] = 0;
-	tg_spec_experiment(t, WIDGET, name, 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 0);
+	entry(t, WIDGET, name, 1, 0);
 }
 
 static void empty_name(struct tg *t)
 {
-	tg_spec_experiment(t, WIDGET, "", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 0);
+	entry(t, WIDGET, "", 1, 0);
 }
 
 static void events_past_batch(struct tg *t)
 {
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1000000);
+	entry(t, WIDGET, "Widget", 1, 1000000);
 	tg_spec_event(t, WIDGET_DROP, "WidgetDrop", 0, 0, 1, drop_args);
 }
 
@@ -369,9 +366,7 @@ static void tables_past_batch(struct tg *t)
 
 static void args_past_batch(struct tg *t)
 {
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	/* WidgetDrop claims 3 arguments and the batch ends after the first. */
 	tg_u8(t, WIDGET_DROP);
 	tg_uvarint(t, 10);
@@ -387,32 +382,24 @@ static void too_many_args(struct tg *t)
 {
 	static const char *const args[] = {"a_value", "b_value", "c_value", "d_value", "e_value",
 					   "f_value"};
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	tg_spec_event(t, WIDGET_MAKE, "WidgetMake", 0, 0, 6, args);
 }
 
 static void core_type(struct tg *t)
 {
-	tg_spec_experiment(t, WIDGET, "Widget", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 1);
+	entry(t, WIDGET, "Widget", 1, 1);
 	tg_spec_event(t, XT_EV_UserLog, "NotCore", 0, 0, 1, drop_args);
 }
 
 static void experiment_zero(struct tg *t)
 {
-	tg_spec_experiment(t, 0, "Core", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 0);
+	entry(t, 0, "Core", 1, 0);
 }
 
 static void experiment_too_large(struct tg *t)
 {
-	tg_spec_experiment(t, XT_MAX_EXPERIMENTS, "Big", 1);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 0);
+	entry(t, XT_MAX_EXPERIMENTS, "Big", 1, 0);
 }
 
 static void test_malformed_specs_rejected(void **state)
@@ -443,24 +430,13 @@ static void test_undescribed_event_rejected(void **state)
 	tg_gen(t, 2);
 	tg_sync(t, 2000, 1000000000, 1700000002, 0);
 	tg_batch(t, XT_BATCH_SPECS, 0, 2000);
-	tg_spec_experiment(t, XT_EXP_TIMERS, "Timers", 7);
-	tg_uvarint(t, 0);
-	tg_uvarint(t, 0);
+	entry(t, XT_EXP_TIMERS, "Timers", 7, 0);
 	tg_batch_end(t);
 	uint64_t off = tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
 	tg_event(t, XT_EV_TimerFire, 1, 0, 0, 1, 0);
 	tg_batch_end(t);
 	tg_end(t, 0);
-	xtrace_reader *r = tg_open_trace(t);
-	struct xtrace_event ev;
-	int rc, gens = 0;
-	while ((rc = xtrace_next(r, &ev)) > 0)
-		gens += ev.kind == XTRACE_EVENT_SYNC;
-	assert_int_equal(rc, -1);
-	assert_int_equal(gens, 1);
-	assert_int_equal(xtrace_error_offset(r), off);
-	assert_non_null(strstr(xtrace_error(r), "unknown event type 137"));
-	xtrace_close(r);
+	assert_non_null(strstr(stop_after_gen1(t, off), "unknown event type 137"));
 	tg_free(t);
 }
 
