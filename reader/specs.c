@@ -61,6 +61,11 @@ static int xt_parse_entry(xtrace_reader *r, struct xt_described *d, const struct
 			      d->exp_name[id], n);
 	memset(d->batches[id], 0, sizeof d->batches[id]);
 	for (uint64_t i = 0; i < n; i++) {
+		/* The count was checked against the fewest bytes a table takes; longer names may still
+		 * run out of batch before the last. */
+		if (p >= end)
+			return XT_BAD(r, b, at, "experiment %s: %" PRIu64 " batch tables run past the batch",
+				      d->exp_name[id], n);
 		uint8_t sub = *p++;
 		if (sub >= XT_MAX_BATCH_SUBTYPES || d->batches[id][sub] ||
 		    xt_read_name(&p, end, d->batch_name[id][sub]))
@@ -76,6 +81,9 @@ static int xt_parse_entry(xtrace_reader *r, struct xt_described *d, const struct
 	uint8_t types[XT_MAX_EVENT_TYPES];
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *ev = p;
+		if (p >= end)
+			return XT_BAD(r, b, at, "experiment %s: %" PRIu64 " events run past the batch",
+				      d->exp_name[id], n);
 		uint8_t type = *p++;
 		uint64_t start, form;
 		if (type < XT_FIRST_EXPERIMENTAL_EVENT)

@@ -357,6 +357,13 @@ static void events_past_batch(struct tg *t)
 	tg_spec_event(t, WIDGET_DROP, "WidgetDrop", 0, 0, 1, drop_args);
 }
 
+/* Two events claimed, as many bytes as two take at least, but the first's name takes them all. */
+static void events_past_batch_by_names(struct tg *t)
+{
+	entry(t, WIDGET, "Widget", 1, 2);
+	tg_spec_event(t, WIDGET_DROP, "WidgetDropWithALongName", 0, 0, 0, NULL);
+}
+
 static void tables_past_batch(struct tg *t)
 {
 	tg_spec_experiment(t, WIDGET, "Widget", 1);
@@ -413,6 +420,7 @@ static void test_malformed_specs_rejected(void **state)
 	expect_bad_specs(experiment_name_too_long, "bad name");
 	expect_bad_specs(empty_name, "bad name");
 	expect_bad_specs(events_past_batch, "1000000 events run past the batch");
+	expect_bad_specs(events_past_batch_by_names, "2 events run past the batch");
 	expect_bad_specs(tables_past_batch, "7 batch tables run past the batch");
 	expect_bad_specs(args_past_batch, "argument 1: bad name");
 	expect_bad_specs(too_many_args, "6 arguments");
