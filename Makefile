@@ -93,9 +93,12 @@ $(READER_SO): $(READER_PIC)
 	$(CC) -shared -o $@ $^ $(SANFLAGS) $(READER_LIBS) -Wl,-soname,libxtrace-reader.so \
 		-Wl,--exclude-libs,libiberty.a
 
+# One relocatable object in the archive: the reader finds each experiment's code through weak
+# references (reader/generation.c), which would not pull a member out of an archive.
 $(READER_A): $(READER_OBJ)
 	@mkdir -p $(@D)
-	rm -f $@ && ar rcs $@ $^
+	$(LD) -r -o $(B)/obj/libxtrace-reader.o $^
+	rm -f $@ && ar rcs $@ $(B)/obj/libxtrace-reader.o
 
 $(CLI): $(CLI_OBJ) $(READER_A)
 	@mkdir -p $(@D)

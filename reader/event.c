@@ -1,72 +1,10 @@
-/* event.c: the public accessors: open/close, status and errors, and lookups into the tables of
- * the generation whose Sync was handed out last. xtrace_next lives in order.c. */
+/* event.c: the public lookups into the tables of the generation whose Sync was handed out last,
+ * and into the spec table. The reader's state machine is reader.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "allocfree.h"
 #include "internal.h"
-
-int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, sizeof r->err, fmt, ap);
-	va_end(ap);
-	r->status = st;
-	r->err_off = off;
-	return -1;
-}
-
-xtrace_reader *xtrace_open(const char *path, char *err, size_t errlen)
-{
-	char buf[XT_ERRLEN];
-	xtrace_reader *r = calloc(1, sizeof *r);
-	if (!r) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s: out of memory", path);
-		return NULL;
-	}
-	r->fd = -1;
-	if (xt_rd_open_file(r, path, buf, sizeof buf) < 0) {
-		if (err && errlen)
-			snprintf(err, errlen, "%s", buf);
-		xtrace_close(r);
-		return NULL;
-	}
-	r->state = XT_ST_NEED_GEN;
-	return r;
-}
-
-void xtrace_close(xtrace_reader *r)
-{
-	if (!r)
-		return;
-	xt_rd_close_file(r);
-	xt_rd_gen_free(&r->g);
-	xt_rd_order_free(r);
-	free(r);
-}
-
-const struct xtrace_header *xtrace_get_header(const xtrace_reader *r)
-{
-	return &r->hdr;
-}
-
-enum xtrace_status xtrace_status(const xtrace_reader *r)
-{
-	return r->status;
-}
-
-const char *xtrace_error(const xtrace_reader *r)
-{
-	return r->status == XTRACE_OK ? "" : r->err;
-}
-
-uint64_t xtrace_error_offset(const xtrace_reader *r)
-{
-	return r->err_off;
-}
 
 const struct xtrace_sync *xtrace_get_sync(const xtrace_reader *r)
 {
@@ -141,20 +79,38 @@ const char *xtrace_arg_kind_name(uint8_t kind)
 	return kind < XT_KIND_COUNT ? xt_arg_kind_names[kind] : NULL;
 }
 
-const struct xtrace_alloc_type *xtrace_alloc_type(const xtrace_reader *r, uint64_t id)
+/* xt_gen_specs tells whether the current generation's resolved specs apply: before the first
+ * Sync the built-in table does. */
+static const struct xt_gen *xt_gen_specs(const xtrace_reader *r)
 {
-	if (!r->have_gen || id == XT_NO_ID)
-		return NULL;
-	int64_t i = xt_idx_get(&r->g.atypei, id);
-	return i < 0 ? NULL : &((const struct xt_atype *)r->g.atypes.p)[i].t;
+	return r->have_gen ? &r->g : NULL;
 }
 
-const char *xtrace_alloc_api_name(uint8_t api)
+int xtrace_event_spec(const xtrace_reader *r, uint8_t type, struct xtrace_event_spec *out)
 {
-	static const char *const names[] = {
-#define XT_API_NAME(ident, name) name,
-		XT_ALLOC_APIS(XT_API_NAME)
-#undef XT_API_NAME
-	};
-	return api < XT_API_COUNT ? names[api] : NULL;
+	const struct xt_gen *g = xt_gen_specs(r);
+	const struct xt_event_spec *s = g ? g->spec[type] : xt_specs[type].name ? &xt_specs[type] : NULL;
+	if (!s)
+		return 0;
+	*out = (struct xtrace_event_spec){.type = type, .experiment = s->experiment, .name = s->name,
+					  .start = s->start, .form_of = s->form_of,
+					  .nargs = s->nargs, .arg_names = s->arg_names,
+					  .arg_kinds = s->arg_kinds, .builtin = s == &xt_specs[type]};
+	return 1;
+}
+
+int xtrace_experiment_spec(const xtrace_reader *r, uint8_t id, struct xtrace_experiment_spec *out)
+{
+	if (id >= XT_MAX_EXPERIMENTS)
+		return 0;
+	const struct xt_gen *g = xt_gen_specs(r);
+	const struct xt_experiment_spec *x = g ? g->exp[id] : xt_experiments[id].name ? &xt_experiments[id] : NULL;
+	if (!x)
+		return 0;
+	_Static_assert(XTRACE_MAX_BATCH_SUBTYPES == XT_MAX_BATCH_SUBTYPES, "batch subtypes disagree");
+	*out = (struct xtrace_experiment_spec){.id = id, .name = x->name, .version = x->version,
+					       .batches = x->batches,
+					       .builtin = x == &xt_experiments[id],
+					       .described = g && g->desc && g->desc->has_exp[id]};
+	return 1;
 }

@@ -1,5 +1,7 @@
 /* internal.h: the reader's private types (file map, batches, one generation's tables, the
- * per-thread cursors) and the helpers its files share. Not installed. */
+ * per-thread cursors) and the helpers every step shares (base.c, file.c, demangle.c). Not
+ * installed. The steps themselves (generation.h, check.h, order.h) are declared in their own
+ * headers, which only reader.c includes, so no step calls another. */
 #ifndef XT_READER_INTERNAL_H
 #define XT_READER_INTERNAL_H
 
@@ -26,6 +28,7 @@ _Static_assert(XT_SAME_KIND(XTRACE_ARG_VALUE, value) && XT_SAME_KIND(XTRACE_ARG_
 	       "xtrace_arg_kind and xt_arg_kind disagree");
 #undef XT_SAME_KIND
 _Static_assert(XTRACE_MAX_ARGS == XT_MAX_ARGS, "XTRACE_MAX_ARGS and XT_MAX_ARGS disagree");
+_Static_assert(XTRACE_MAX_NAME == XT_MAX_SPEC_NAME, "XTRACE_MAX_NAME and XT_MAX_SPEC_NAME disagree");
 
 /* XT_ALWAYS_INLINE marks the decoding steps that the code generated per event type from
  * events.def is made of: inlined into every case, however large the switch grows (a call per
@@ -128,9 +131,17 @@ struct xt_modseg {
 	size_t mod;
 };
 
-struct xt_atype {
-	struct xtrace_alloc_type t;
-	uint64_t boff;
+/* What a generation's Specs batches described (specs.c): names copied out of the batches, each
+ * at most XT_MAX_SPEC_NAME bytes. Allocated at the first Specs batch a reader meets (a fixed
+ * size, whatever a batch claims), overwritten by the next generation's. */
+typedef char xt_spec_name[XT_MAX_SPEC_NAME + 1];
+struct xt_described {
+	uint8_t has_event[XT_MAX_EVENT_TYPES], has_exp[XT_MAX_EXPERIMENTS];
+	struct xt_event_spec ev[XT_MAX_EVENT_TYPES];
+	struct xt_experiment_spec exp[XT_MAX_EXPERIMENTS];
+	const char *batches[XT_MAX_EXPERIMENTS][XT_MAX_BATCH_SUBTYPES];
+	xt_spec_name ev_name[XT_MAX_EVENT_TYPES], arg_name[XT_MAX_EVENT_TYPES][XT_MAX_ARGS];
+	xt_spec_name exp_name[XT_MAX_EXPERIMENTS], batch_name[XT_MAX_EXPERIMENTS][XT_MAX_BATCH_SUBTYPES];
 };
 
 /* One generation: its batches and its parsed tables. */
@@ -142,9 +153,24 @@ struct xt_gen {
 	struct xt_vec stks, pcs;   /* struct xt_stk; uint64_t */
 	struct xt_vec mods, modx;  /* struct xtrace_module (id first: the index reads it); xt_modx */
 	struct xt_vec modmap;      /* struct xt_modseg: which module holds each address, by lo */
-	struct xt_vec atypes;      /* struct xt_atype */
 	struct xt_vec expb;        /* struct xtrace_exp_batch */
-	struct xt_idx stri, stki, modi, atypei;
+	struct xt_vec expraw;      /* struct xt_batch: the experimental batches, for their code */
+	struct xt_idx stri, stki, modi;
+	/* Each experiment's own tables, parsed by its code (struct xt_rd_experiment): entries of its
+	 * own layout, and where typed[e] is set the index of its type table, which the check pass
+	 * looks up its events' type arguments in. */
+	struct xt_vec exptab[XT_MAX_EXPERIMENTS];
+	struct xt_idx typei[XT_MAX_EXPERIMENTS];
+	uint8_t typed[XT_MAX_EXPERIMENTS];
+	/* What each event type and experiment decodes by in this generation (specs.c): spec[t] is
+	 * the built-in spec (fast[t] set: the generated paths and the experiment's code apply) or the
+	 * generation's description, NULL for a type it has no events of; likewise exp[e], builtin[e]
+	 * set where the experiment's built-in code applies. */
+	struct xt_described *desc;
+	const struct xt_event_spec *spec[XT_MAX_EVENT_TYPES];
+	uint8_t fast[XT_MAX_EVENT_TYPES];
+	const struct xt_experiment_spec *exp[XT_MAX_EXPERIMENTS];
+	uint8_t builtin[XT_MAX_EXPERIMENTS];
 	struct xtrace_sync sync;
 	uint64_t sync_off;
 };
@@ -194,18 +220,35 @@ struct xtrace_reader {
 	char err[XT_ERRLEN];
 };
 
+/* What the core asks of an experiment's reader code (reader/<experiment>.c defines
+ * xt_rd_exp_<Name>); a NULL field: nothing to do. */
+struct xt_rd_experiment {
+	/* parses one of its experimental batches into g->exptab[b->experiment]: 0, or -1 with the
+	 * error set */
+	int (*batch)(xtrace_reader *r, struct xt_gen *g, const struct xt_batch *b);
+	/* once every batch of g is parsed: indexes what batch kept, setting g->typei[exp] and
+	 * g->typed[exp] when its events' type arguments name entries of it; 0 or -1 */
+	int (*index)(xtrace_reader *r, struct xt_gen *g, uint8_t exp);
+};
+
 /* Shared between the reader's files only: not exported from the shared library. */
 #pragma GCC visibility push(hidden)
 
-/* file.c */
-int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen);
-void xt_rd_close_file(xtrace_reader *r);
-enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
-			   uint64_t *next, char *err, size_t errlen);
-
-/* generation.c */
-int xt_rd_gen_load(xtrace_reader *r);
-void xt_rd_gen_free(struct xt_gen *g);
+/* base.c */
+int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* xt_rd_kind_name names a batch's kind, for messages. */
+const char *xt_rd_kind_name(const struct xt_batch *b);
+void *xt_vec_push(struct xt_vec *v, size_t elsz);
+/* xt_vec_grow makes room for n more elements and returns where they go; n is bounded by bytes
+ * present in the file. */
+void *xt_vec_grow(struct xt_vec *v, size_t elsz, size_t n);
+void xt_vec_free(struct xt_vec *v);
+void xt_idx_free(struct xt_idx *x);
+/* xt_rd_index indexes the entries of v (each stride bytes, its uint64_t id first) into x; a
+ * duplicate ID is reported with the offset boff gives for the entry that repeats it. */
+int xt_rd_index(xtrace_reader *r, struct xt_idx *x, const struct xt_vec *v, size_t stride,
+		const char *what, uint64_t (*boff)(const struct xt_gen *, size_t));
 /* xt_idx_get returns the table index of id, or -1. */
 static inline int64_t xt_idx_get(const struct xt_idx *x, uint64_t id)
 {
@@ -223,13 +266,20 @@ static inline int64_t xt_idx_get(const struct xt_idx *x, uint64_t id)
 	return lo < x->sparse.n && a[lo].id == id ? (int64_t)a[lo].idx : -1;
 }
 
-/* order.c */
-int xt_rd_order_start(xtrace_reader *r);
-void xt_rd_order_free(xtrace_reader *r);
+#define XT_NOMEM(r) xt_rd_fail(r, XTRACE_ERR_NOMEM, 0, "out of memory")
 
-/* event.c */
-int xt_rd_fail(xtrace_reader *r, enum xtrace_status st, uint64_t off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* XT_BAD reports malformed bytes in a batch: what, the batch, and the offset of the entry or
+ * event at fault. The error offset is the batch's. */
+#define XT_BAD(r, b, p, what, ...)                                                            \
+	xt_rd_fail(r, XTRACE_ERR_CORRUPT, (b)->off,                                           \
+		   "%s batch at offset %" PRIu64 ": " what " at offset %" PRIu64,             \
+		   xt_rd_kind_name(b), (b)->off, ##__VA_ARGS__, (uint64_t)((p) - (r)->data))
+
+/* file.c */
+int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen);
+void xt_rd_close_file(xtrace_reader *r);
+enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
+			   uint64_t *next, char *err, size_t errlen);
 
 /* demangle.c */
 /* A growable name buffer; failed is set once memory ran out. */

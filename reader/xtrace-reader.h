@@ -45,6 +45,7 @@ enum xtrace_arg_kind {
 };
 
 #define XTRACE_MAX_ARGS 5
+#define XTRACE_MAX_NAME 64 /* bytes of an experiment's, event's or argument's name, at most */
 
 struct xtrace_event {
 	enum xtrace_event_kind kind;
@@ -65,6 +66,13 @@ struct xtrace_event {
 	const uint8_t *arg_kinds;        /* nargs enum xtrace_arg_kind values */
 	uint64_t args[XTRACE_MAX_ARGS];  /* decoded values (addr args are absolute) */
 	uint64_t offset;                 /* file offset of the batch the event came from */
+	/* 1: an event of an experiment this reader does not know as the trace describes it (built
+	 * without it, defined by the program at run time, or another version of one it knows; see
+	 * "Experiments a trace describes" below): kind XTRACE_EVENT_EXPERIMENTAL, decoded from the
+	 * generation's spec alone, with name, experiment_name, arg_names and arg_kinds from it (valid
+	 * until the next Sync). Its type IDs may be those of a built-in event of another meaning: a
+	 * consumer that knows events by type must look at built-in events (0) only. */
+	uint8_t generic;
 };
 
 /* The Sync event's contents; valid until the next Sync. */
@@ -133,8 +141,49 @@ size_t xtrace_modules(const xtrace_reader *r, const struct xtrace_module **mods)
 const struct xtrace_module *xtrace_module_of(const xtrace_reader *r, uint64_t pc);
 
 /* Spec lookups: the names of experiments, events and arguments kinds. */
-const char *xtrace_experiment_name(uint8_t experiment);
+const char *xtrace_experiment_name(uint8_t experiment); /* as built in */
 const char *xtrace_arg_kind_name(uint8_t kind);
+
+/* Experiments a trace describes. Each generation of a version 2 trace carries the spec of every
+ * experiment it uses (experiments/README.md, "Specs batch"). An experiment whose spec agrees with
+ * the reader's built-in one (ID, name, version, every event's type, name and arguments) is read
+ * by the reader's own code: its events as always, generic 0. Any other, an experiment the
+ * reader was built without, one a program defined at run time, or another version, is read
+ * from its spec alone, like Go's ExperimentalEvent: its events come out generic, with names and
+ * named arguments (addr arguments decoded, string and stack IDs checked to exist), and its
+ * experimental batches raw in the Sync's batches. The lookups below answer for the current
+ * generation (the one whose Sync was handed out last; before the first Sync, the built-in
+ * table); the names they return stay valid until the next Sync. */
+struct xtrace_event_spec {
+	uint8_t type;
+	uint8_t experiment;   /* 0 for a core event */
+	const char *name;
+	/* the end of a begin/end pair: the type of the begin event it closes (Go's StartEv) */
+	uint8_t start;
+	uint8_t form_of;      /* a compact reference form: the type of the event it stands for */
+	uint8_t nargs;
+	const char *const *arg_names;
+	const uint8_t *arg_kinds; /* enum xtrace_arg_kind values */
+	int builtin;          /* 1: the reader's own spec and code read it; 0: the trace's spec */
+};
+/* xtrace_event_spec fills out with the spec event type has in the current generation: 1, or 0
+ * when the generation has no such event type. */
+int xtrace_event_spec(const xtrace_reader *r, uint8_t type, struct xtrace_event_spec *out);
+
+#define XTRACE_MAX_BATCH_SUBTYPES 8
+struct xtrace_experiment_spec {
+	uint8_t id;
+	const char *name;
+	unsigned version;
+	/* XTRACE_MAX_BATCH_SUBTYPES names, by the subtype byte that starts its experimental batches:
+	 * the name of the table those batches hold, or NULL */
+	const char *const *batches;
+	int builtin;   /* 1: the reader's own code reads it (its events are not generic) */
+	int described; /* 1: the current generation carries its spec */
+};
+/* xtrace_experiment_spec fills out with experiment id as the current generation has it: 1, or 0
+ * when there is no such experiment (neither described nor built in). */
+int xtrace_experiment_spec(const xtrace_reader *r, uint8_t id, struct xtrace_experiment_spec *out);
 
 /* Offline symbolization with elfutils' libdw, from the module table of the current
  * generation. Strings and frames returned stay valid until xtrace_symbolizer_free. */

@@ -81,7 +81,9 @@ int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct x
 	s->events++;
 	if (note_thread(s, ev->thread) < 0)
 		return -1;
-	if (ev->experiment != XT_EXP_ALLOCFREE) {
+	/* A generic event (an experiment known from the trace alone) is no heap event, whatever its
+	 * IDs. */
+	if (ev->experiment != XT_EXP_ALLOCFREE || ev->generic) {
 		if (xt_timers_event(&s->timers, r, ev) < 0)
 			return -1;
 		if (ev->experiment == XT_EXP_NONE && apply_core(r, ev, p->sites) < 0)

@@ -93,6 +93,10 @@ static int take_table(struct xt_timers *t, const uint8_t *p, const uint8_t *end)
 int xt_timers_sync(struct xt_timers *t, const xtrace_reader *r)
 {
 	const struct xtrace_sync *s = xtrace_get_sync(r);
+	/* A Timers the trace describes otherwise is not this code's to read. */
+	struct xtrace_experiment_spec xs;
+	if (!xtrace_experiment_spec(r, XT_EXP_TIMERS, &xs) || !xs.builtin)
+		return 0;
 	for (size_t i = 0; i < s->nbatches; i++) {
 		const struct xtrace_exp_batch *b = &s->batches[i];
 		if (b->experiment == XT_EXP_TIMERS && b->len > 0 && b->data[0] == XT_TIMERS_BATCH_TABLE &&
@@ -134,7 +138,7 @@ static void note_setting(struct xt_timer_info *ti, const struct xtrace_event *ev
 
 int xt_timers_event(struct xt_timers *t, const xtrace_reader *r, const struct xtrace_event *ev)
 {
-	if (ev->experiment != XT_EXP_TIMERS || ev->kind != XTRACE_EVENT_EXPERIMENTAL)
+	if (ev->experiment != XT_EXP_TIMERS || ev->kind != XTRACE_EVENT_EXPERIMENTAL || ev->generic)
 		return 0;
 	if (ev->type == XT_EV_SleepBegin) {
 		unsigned api = XT_TIMER_CALL_API(ev->args[SLEEP_CALL]);

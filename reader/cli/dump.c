@@ -189,7 +189,8 @@ static int put_event(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	const struct xtrace_header *h = xtrace_get_header(r);
 	int neg;
 	uint64_t ns = rel_ns(h, ev->ts, &neg);
-	const struct line_pieces *l = pieces_of(ev);
+	/* A generic event's names are its generation's own: the pieces cached by type do not hold. */
+	const struct line_pieces *l = ev->generic ? NULL : pieces_of(ev);
 	const struct piece *gp = gen_piece_of(ev->gen), *tp = thread_piece_of(ev->thread);
 	if (!gp || !tp)
 		l = NULL;
@@ -287,9 +288,9 @@ static void put_sync(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	for (unsigned e = 0; e < XT_MAX_EXPERIMENTS; e++) {
 		if (!count[e])
 			continue;
-		const char *name = xtrace_experiment_name((uint8_t)e);
-		if (name)
-			xt_out_printf(o, " %s=", name);
+		struct xtrace_experiment_spec xs;
+		if (xtrace_experiment_spec(r, (uint8_t)e, &xs))
+			xt_out_printf(o, " %s=", xs.name);
 		else
 			xt_out_printf(o, " experiment%u=", e);
 		xt_out_printf(o, "%llu (%llu bytes)", (unsigned long long)count[e],

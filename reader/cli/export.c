@@ -32,6 +32,7 @@ struct exporter {
 	uint64_t bucket, bucket_allocs, bucket_bytes, max_live, max_live_ts;
 	int bucket_open;
 	uint64_t prev_live;
+	uint8_t begins[256];       /* the generation's event types that some end event closes */
 };
 
 static uint64_t since_origin(const struct exporter *x, uint64_t ts)
@@ -90,32 +91,42 @@ static void put_args(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	}
 }
 
-/* slice_name is a begin/end pair's name: its first string argument (a region's name), else the
- * event's name without Begin/End. */
+/* put_slice_name writes a begin/end pair's name: its first string argument (a region's name),
+ * else the name of the pair's begin event (start: the type an end closes, 0 for the begin). */
 static void put_slice_name(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev,
-			   size_t cut)
+			   uint8_t start)
 {
 	size_t len;
 	const char *s;
+	struct xtrace_event_spec begin;
 	if (ev->nargs && ev->arg_kinds[0] == XTRACE_ARG_STRING &&
 	    (s = xtrace_string(r, ev->args[0], &len)))
 		xt_out_json_str(o, s, len);
+	else if (start && xtrace_event_spec(r, start, &begin))
+		xt_out_json_str(o, begin.name, strlen(begin.name));
 	else
-		xt_out_json_str(o, ev->name, strlen(ev->name) - cut);
+		xt_out_json_str(o, ev->name, strlen(ev->name));
 }
 
-static int ends_with(const char *s, const char *suffix)
+/* note_pairs marks the begin events of the generation just started: those an end event's
+ * start column names (the generation's own specs: an experiment it describes may have pairs). */
+static void note_pairs(struct exporter *x, const xtrace_reader *r)
 {
-	size_t n = strlen(s), k = strlen(suffix);
-	return n > k && strcmp(s + n - k, suffix) == 0;
+	struct xtrace_event_spec s;
+	memset(x->begins, 0, sizeof x->begins);
+	for (unsigned t = 1; t < sizeof x->begins; t++)
+		if (xtrace_event_spec(r, (uint8_t)t, &s) && s.start)
+			x->begins[s.start] = 1;
 }
 
 static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct xtrace_event *ev,
 			const struct xt_summary *s)
 {
 	struct xt_out *o = &x->o;
-	if (ev->kind == XTRACE_EVENT_SYNC)
+	if (ev->kind == XTRACE_EVENT_SYNC) {
+		note_pairs(x, r);
 		return 0;
+	}
 	int added;
 	if (!xt_liveset_put(&x->named, ev->thread ? ev->thread : 1, &added))
 		return -1;
@@ -125,7 +136,7 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 			      "\"args\": {\"name\": \"thread %llu\"}}", (unsigned long long)x->pid,
 			      (unsigned long long)ev->thread, (unsigned long long)ev->thread);
 	}
-	if (ev->experiment == XT_EXP_ALLOCFREE) {
+	if (ev->experiment == XT_EXP_ALLOCFREE && !ev->generic) {
 		uint64_t b = since_origin(x, ev->ts) / BUCKET_NS;
 		if (x->bucket_open && b != x->bucket)
 			close_bucket(x, r);
@@ -148,10 +159,12 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 		return 0;
 	}
 	begin_event(x);
-	int b = ends_with(ev->name, "Begin"), e = ends_with(ev->name, "End");
+	struct xtrace_event_spec spec;
+	uint8_t start = xtrace_event_spec(r, ev->type, &spec) ? spec.start : 0;
+	int b = x->begins[ev->type], e = start != 0;
 	xt_out_str(o, "{\"name\": ");
 	if (b || e)
-		put_slice_name(o, r, ev, b ? 5 : 3);
+		put_slice_name(o, r, ev, start);
 	else
 		xt_out_json_str(o, ev->name, strlen(ev->name));
 	xt_out_printf(o, ", \"cat\": \"%s\", \"ph\": \"%s\", \"pid\": %llu, \"tid\": %llu, \"ts\": ",
@@ -195,7 +208,7 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	xt_out_str(o, ev->name);
 	xt_out_char(o, ',');
 	/* addr, size and api for heap events; the other arguments as name=value in detail. */
-	int heap = ev->experiment == XT_EXP_ALLOCFREE;
+	int heap = ev->experiment == XT_EXP_ALLOCFREE && !ev->generic;
 	if (heap)
 		xt_out_u64(o, ev->args[0]);
 	xt_out_char(o, ',');

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "described.h"
 #include "flamegraph.h"
 #include "options.h"
 #include "profile.h"
@@ -30,13 +31,16 @@ struct report {
 	uint64_t counts[256];        /* events by type, heap events excluded */
 	struct { uint64_t ns, thread; char text[160]; } logs[MAX_LOGS];
 	size_t nlogs;
+	struct cli_described described; /* events of experiments known from the trace alone */
 };
 
 static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
 		    const struct xt_summary *s)
 {
 	struct report *rp = ctx;
-	if (ev->kind == XTRACE_EVENT_SYNC)
+	if (cli_described_event(&rp->described, ev) < 0)
+		return -1;
+	if (ev->kind == XTRACE_EVENT_SYNC || ev->generic)
 		return 0;
 	uint64_t ns = cli_since_start(r, ev->ts);
 	if (ev->experiment != XT_EXP_ALLOCFREE) {
@@ -220,6 +224,7 @@ static int report_image(struct xt_out *o, const char *path)
 	struct cli_profile p;
 	int code = cli_profile_load(&p, path, NULL, 1, on_event, rp);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED) {
+		cli_described_free(&rp->described);
 		free(rp);
 		return code;
 	}
@@ -230,11 +235,14 @@ static int report_image(struct xt_out *o, const char *path)
 	if (nf < 0 || put_process(o, &p, rp, g, (size_t)nf, gs, (size_t)n) < 0) {
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
-	} else if (code == XT_EXIT_TRUNCATED) {
-		cli_read_end(p.r, path, p.st);
+	} else {
+		cli_described_html(o, &rp->described);
+		if (code == XT_EXIT_TRUNCATED)
+			cli_read_end(p.r, path, p.st);
 	}
 	free(g);
 	free(gs);
+	cli_described_free(&rp->described);
 	free(rp);
 	cli_profile_free(&p);
 	return code;

@@ -54,6 +54,41 @@ static void events(struct tg *t, uint64_t thread, uint64_t time)
 	tg_batch_end(t);
 }
 
+/* specs writes a Specs batch: AllocFree and Timers as built in (or AllocFree at another version,
+ * which a reader decodes from the description), and a run-time experiment with an argument of
+ * every kind and a begin/end pair. */
+static void specs(struct tg *t, uint64_t time, unsigned allocfree_version)
+{
+	static const char *const open_args[] = {"obj_addr", "label_string", "site_stack", "kind_type",
+						"wait_ns"};
+	static const char *const shut_args[] = {"obj_addr", "timer"};
+	tg_batch(t, XT_BATCH_SPECS, 0, time);
+	tg_spec_builtin(t, XT_EXP_TIMERS);
+	if (allocfree_version == xt_experiments[XT_EXP_ALLOCFREE].version) {
+		tg_spec_builtin(t, XT_EXP_ALLOCFREE);
+	} else {
+		tg_spec_experiment(t, XT_EXP_ALLOCFREE, "AllocFree", allocfree_version);
+		tg_uvarint(t, 0);
+		tg_uvarint(t, 0);
+	}
+	tg_spec_experiment(t, 20, "Runtime", 1);
+	tg_uvarint(t, 1);
+	tg_spec_table(t, 0, "things");
+	tg_uvarint(t, 2);
+	tg_spec_event(t, 220, "ThingOpen", 0, 0, 5, open_args);
+	tg_spec_event(t, 221, "ThingShut", 220, 0, 2, shut_args);
+	tg_batch_end(t);
+}
+
+static void runtime_events(struct tg *t, uint64_t thread, uint64_t time)
+{
+	tg_batch(t, XT_BATCH_EVENTS, thread, time);
+	tg_event(t, 220, 1, 0x7000, 2, 1, 5, 1000);
+	tg_event(t, XT_EV_TimerFire, 1, 1, 0, 3, 0);
+	tg_event(t, 221, 1, 0x6000, 1);
+	tg_batch_end(t);
+}
+
 static void write(struct tg *t, const char *dir, const char *name)
 {
 	char path[4096];
@@ -102,5 +137,20 @@ int main(int argc, char **argv)
 	tg_sync(m, 1, 3000000000ull, 1, 2);
 	tg_end(m, 0);
 	write(m, argv[1], "batches");
+
+	/* self-described generations: AllocFree as built in, then at another version (its events
+	 * and batch then decoded from the description alone), beside a run-time experiment */
+	struct tg *d = tg_new(NULL);
+	for (uint64_t g = 1; g < 3; g++) {
+		tg_gen(d, g);
+		specs(d, 100 * g, g == 1 ? 1 : 2);
+		tables(d, 100 * g);
+		runtime_events(d, 1, 100 * g);
+		if (g == 1)
+			events(d, 2, 100 * g);
+		tg_sync(d, 100 * g, 1000000000, 1700000000, 0);
+		tg_end(d, 0);
+	}
+	write(d, argv[1], "specs");
 	return 0;
 }

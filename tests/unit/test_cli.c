@@ -611,6 +611,41 @@ static void test_readahead(void **state)
 }
 
 /* Corrupt input, an unreadable path and usage errors. */
+/* export chrome pairs events by the spec's start column, the built-in ones and those of an
+ * experiment the trace describes (Open, and Shut that closes it), whatever their names. */
+static void test_chrome_pairs_by_start_column(void **state)
+{
+	static const char *const args[] = {"what_value"};
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 100);
+	tg_batch(t, XT_BATCH_SPECS, 0, 100);
+	tg_spec_experiment(t, 30, "Gadget", 1);
+	tg_uvarint(t, 0);
+	tg_uvarint(t, 2);
+	tg_spec_event(t, 200, "Open", 0, 0, 1, args);
+	tg_spec_event(t, 201, "Shut", 200, 0, 1, args);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 100);
+	tg_event(t, 200, 1, 5);
+	tg_event(t, XT_EV_SleepBegin, 1, 11, 1, 1000, 1);
+	tg_event(t, XT_EV_SleepEnd, 1, 11, 1000, 0, 0);
+	tg_event(t, 201, 1, 5);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL), *out;
+	char *argv[] = {"export", "--format", "chrome", "-o", "-", path, NULL};
+	assert_int_equal(run_argv(cmd_export, argv, &out), XT_EXIT_OK);
+	assert_non_null(strstr(out, "{\"name\": \"Open\", \"cat\": \"Gadget\", \"ph\": \"B\""));
+	assert_non_null(strstr(out, "{\"name\": \"Open\", \"cat\": \"Gadget\", \"ph\": \"E\""));
+	assert_non_null(strstr(out, "{\"name\": \"SleepBegin\", \"cat\": \"Timers\", \"ph\": \"B\""));
+	assert_non_null(strstr(out, "{\"name\": \"SleepBegin\", \"cat\": \"Timers\", \"ph\": \"E\""));
+	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
 static void test_bad_input_and_usage(void **state)
 {
 	struct tg *t = tg_new(NULL);
@@ -686,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_forked_child),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_input_and_usage),
+		cmocka_unit_test(test_chrome_pairs_by_start_column),
 		cmocka_unit_test(test_references_same_output),
 		cmocka_unit_test(test_readahead),
 	};

@@ -25,6 +25,9 @@ struct tg {
 	uint64_t prev_addr; /* addr delta base of the open Events batch */
 	/* its addresses of each list (allocfree.h; uint64_t each), for the references */
 	struct tg_buf lists[XT_REFS_LISTS];
+	/* the argument kinds of the event types a Specs entry described, for tg_event */
+	uint8_t described[XT_MAX_EVENT_TYPES], dnargs[XT_MAX_EVENT_TYPES];
+	uint8_t dkinds[XT_MAX_EVENT_TYPES][XT_MAX_ARGS];
 };
 
 const struct tg_header tg_default_header = {
@@ -194,10 +197,12 @@ void tg_bytes(struct tg *t, const void *p, size_t n)
 void tg_event_n(struct tg *t, uint8_t type, uint64_t dt, const uint64_t *args, size_t nargs)
 {
 	const struct xt_event_spec *s = &xt_specs[type];
+	const uint8_t *kinds = t->described[type] ? t->dkinds[type] : s->arg_kinds;
+	size_t nk = t->described[type] ? t->dnargs[type] : s->name ? s->nargs : 0;
 	tg_u8(t, type);
 	tg_uvarint(t, dt);
 	for (size_t i = 0; i < nargs; i++) {
-		if (s->name && i < s->nargs && s->arg_kinds[i] == XT_KIND_addr) {
+		if (i < nk && kinds[i] == XT_KIND_addr) {
 			tg_uvarint(t, xt_zigzag((int64_t)(args[i] - t->prev_addr)));
 			t->prev_addr = args[i];
 		} else {
@@ -255,6 +260,64 @@ void tg_alloc_type(struct tg *t, uint64_t id, uint8_t api, uint64_t elem_size, u
 	tg_uvarint(t, elem_size);
 	tg_uvarint(t, count);
 	tg_uvarint(t, align);
+}
+
+static void tg_spec_name(struct tg *t, const char *name)
+{
+	tg_uvarint(t, strlen(name));
+	tg_bytes(t, name, strlen(name));
+}
+
+void tg_spec_experiment(struct tg *t, uint64_t id, const char *name, uint64_t version)
+{
+	tg_uvarint(t, id);
+	tg_spec_name(t, name);
+	tg_uvarint(t, version);
+}
+
+void tg_spec_table(struct tg *t, uint8_t subtype, const char *name)
+{
+	tg_u8(t, subtype);
+	tg_spec_name(t, name);
+}
+
+void tg_spec_event(struct tg *t, uint8_t type, const char *name, uint64_t start, uint64_t form_of,
+		   uint8_t nargs, const char *const *arg_names)
+{
+	tg_u8(t, type);
+	tg_spec_name(t, name);
+	tg_uvarint(t, start);
+	tg_uvarint(t, form_of);
+	tg_u8(t, nargs);
+	t->described[type] = 1;
+	t->dnargs[type] = nargs;
+	for (uint8_t i = 0; i < nargs; i++) {
+		tg_spec_name(t, arg_names[i]);
+		if (i < XT_MAX_ARGS)
+			t->dkinds[type][i] = (uint8_t)xt_arg_kind_of(arg_names[i]);
+	}
+}
+
+void tg_spec_builtin(struct tg *t, uint8_t id)
+{
+	const struct xt_experiment_spec *x = &xt_experiments[id];
+	tg_spec_experiment(t, id, x->name, x->version);
+	uint64_t nb = 0, ne = 0;
+	for (int s = 0; s < XT_MAX_BATCH_SUBTYPES; s++)
+		nb += x->batches[s] != NULL;
+	tg_uvarint(t, nb);
+	for (int s = 0; s < XT_MAX_BATCH_SUBTYPES; s++)
+		if (x->batches[s])
+			tg_spec_table(t, (uint8_t)s, x->batches[s]);
+	for (int e = XT_FIRST_EXPERIMENTAL_EVENT; e < XT_MAX_EVENT_TYPES; e++)
+		ne += xt_specs[e].name && xt_specs[e].experiment == id;
+	tg_uvarint(t, ne);
+	for (int e = XT_FIRST_EXPERIMENTAL_EVENT; e < XT_MAX_EVENT_TYPES; e++) {
+		const struct xt_event_spec *s = &xt_specs[e];
+		if (s->name && s->experiment == id)
+			tg_spec_event(t, (uint8_t)e, s->name, s->start, s->form_of, s->nargs,
+				      s->arg_names);
+	}
 }
 
 uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,

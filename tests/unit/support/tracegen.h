@@ -91,6 +91,18 @@ void tg_module(struct tg *t, uint64_t id, uint64_t path_string, uint64_t base, u
 void tg_alloc_type(struct tg *t, uint64_t id, uint8_t api, uint64_t elem_size, uint64_t count,
 		   uint64_t align);
 
+/* Specs batch entries (experiments/README.md "Specs batch"), appended to an open
+ * XT_BATCH_SPECS batch: tg_spec_experiment starts an entry with its ID, name and version; then
+ * tg_uvarint(t, nbatches) and that many tg_spec_table, then tg_uvarint(t, nevents) and that many
+ * tg_spec_event. Counts are the caller's, so a test can claim wrong ones. An event described so
+ * is written by tg_event with the kinds its argument names declare (addr as deltas). */
+void tg_spec_experiment(struct tg *t, uint64_t id, const char *name, uint64_t version);
+void tg_spec_table(struct tg *t, uint8_t subtype, const char *name);
+void tg_spec_event(struct tg *t, uint8_t type, const char *name, uint64_t start, uint64_t form_of,
+		   uint8_t nargs, const char *const *arg_names);
+/* tg_spec_builtin appends the whole entry of built-in experiment id as the spec table has it. */
+void tg_spec_builtin(struct tg *t, uint8_t id);
+
 /* Whole batches. Each returns its file offset. */
 uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
 		 uint64_t wall_nsec);

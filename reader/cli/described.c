@@ -1,0 +1,77 @@
+/* described.c: the generic events of a trace counted by experiment and event name (described.h).
+ * Names are the generation's: each type's are copied at its first event of a generation, and
+ * entries of equal names merged once, at the end, by sorting, so a trace that renames its
+ * events every generation costs no more than a pass. */
+#include "described.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flamegraph.h"
+
+int cli_described_event(struct cli_described *d, const struct xtrace_event *ev)
+{
+	if (ev->kind == XTRACE_EVENT_SYNC) {
+		memset(d->slot, 0, sizeof d->slot);
+		return 0;
+	}
+	if (!ev->generic)
+		return 0;
+	if (!d->slot[ev->type]) {
+		if (d->n == d->cap) {
+			size_t cap = d->cap ? 2 * d->cap : 16;
+			struct cli_described_count *c = realloc(d->c, cap * sizeof *c);
+			if (!c)
+				return -1;
+			d->c = c;
+			d->cap = cap;
+		}
+		struct cli_described_count *c = &d->c[d->n++];
+		snprintf(c->experiment, sizeof c->experiment, "%s", ev->experiment_name);
+		snprintf(c->event, sizeof c->event, "%s", ev->name);
+		c->count = 0;
+		d->slot[ev->type] = d->n;
+	}
+	d->c[d->slot[ev->type] - 1].count++;
+	return 0;
+}
+
+static int count_cmp(const void *a, const void *b)
+{
+	const struct cli_described_count *x = a, *y = b;
+	int c = strcmp(x->experiment, y->experiment);
+	return c ? c : strcmp(x->event, y->event);
+}
+
+void cli_described_html(struct xt_out *o, struct cli_described *d)
+{
+	if (!d->n)
+		return;
+	qsort(d->c, d->n, sizeof *d->c, count_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (m && count_cmp(&d->c[m - 1], &d->c[i]) == 0)
+			d->c[m - 1].count += d->c[i].count;
+		else
+			d->c[m++] = d->c[i];
+	}
+	d->n = m;
+	memset(d->slot, 0, sizeof d->slot);
+	xt_out_str(o, "<h2>experiments this reader reads from the trace's description</h2>\n"
+		   "<table><tr><th>experiment</th><th>event</th><th>count</th></tr>\n");
+	for (size_t i = 0; i < d->n; i++) {
+		xt_out_str(o, "<tr><td>");
+		xt_out_xml(o, d->c[i].experiment, strlen(d->c[i].experiment));
+		xt_out_str(o, "</td><td>");
+		xt_out_xml(o, d->c[i].event, strlen(d->c[i].event));
+		xt_out_printf(o, "</td><td>%llu</td></tr>\n", (unsigned long long)d->c[i].count);
+	}
+	xt_out_str(o, "</table>\n");
+}
+
+void cli_described_free(struct cli_described *d)
+{
+	free(d->c);
+	memset(d, 0, sizeof *d);
+}
