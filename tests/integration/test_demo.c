@@ -137,6 +137,8 @@ static void test_demo_hooks_per_generation_and_fork(void **state)
 	assert_int_equal(parent ? a : b, 25);
 	assert_true(gens[parent] >= 2);
 	h_run_free(&r);
+}
+
 /* The stock CLI, built without the demo experiment, reads the demo shim's trace by the Specs batch
  * each generation carries: dump with names and named arguments, export csv with a row per event,
  * chrome with an instant event per event, report with a count per event. */
