@@ -422,7 +422,7 @@ enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak
 			break;
 		}
 		opened++;
-		if (xt_summary_init(&k->s, k->r) < 0)
+		if (xt_summary_init(&k->s, k->r, NULL) < 0)
 			st = XTRACE_ERR_NOMEM;
 		else if (xtrace_next(k->r, &k->ev) == 1)
 			heap[nheap++] = k;
