@@ -26,6 +26,7 @@ int xt_heapview_apply(struct xt_summary *s, struct xt_heap *h, const xtrace_read
 	if (c == XT_HEAP_NOMEM)
 		return -1;
 	s->op_heap = h;
+	s->op = *op;
 	if (c != XT_HEAP_OK && p->issue && (selected || p->check_every_heap))
 		p->issue(p->ctx, r, ev, c);
 	return selected && p->stop_event && h->events >= p->stop_event;

@@ -11,6 +11,7 @@
 #include "addrspace.h"
 #include "heap.h"
 #include "heaps.h"
+#include "heapview.h"
 #include "registry.h"
 #include "sites.h"
 #include "timerset.h"
@@ -38,8 +39,9 @@ struct xt_summary {
 	const char *heap_name;
 	struct xt_heap *selected;
 	struct xt_heap no_heap;
-	/* The heap the last event allocated in or freed from; NULL for other events. */
+	/* The heap the last event allocated in or freed from (NULL for other events), and how. */
 	const struct xt_heap *op_heap;
+	struct xt_heap_op op;
 
 	struct xt_liveset thread_ids;
 	uint64_t last_thread; /* skips the set lookup while one thread's events run on */

@@ -125,7 +125,10 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 			      "\"args\": {\"name\": \"thread %llu\"}}", (unsigned long long)x->pid,
 			      (unsigned long long)ev->thread, (unsigned long long)ev->thread);
 	}
-	if (ev->experiment == XT_EXP_ALLOCFREE) {
+	if (s->op_heap) {
+		/* a heap's events become the selected heap's counter, not events of their own */
+		if (s->op_heap != s->selected)
+			return 0;
 		uint64_t b = since_origin(x, ev->ts) / BUCKET_NS;
 		if (x->bucket_open && b != x->bucket)
 			close_bucket(x, r);
@@ -133,18 +136,19 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 			x->bucket_open = 1;
 			x->bucket = b;
 			x->bucket_allocs = x->bucket_bytes = 0;
-			x->max_live = s->heap.live_bytes;
+			x->max_live = s->selected->live_bytes;
 			x->max_live_ts = ev->ts;
 		}
-		if (ev->type == XT_EV_ObjectAlloc && ev->args[0] && xt_sites_in_region(x->sites, ev->thread)) {
+		uint64_t live = s->selected->live_bytes;
+		if (s->op.kind == XT_OP_ALLOC && s->op.addr && xt_sites_in_region(x->sites, ev->thread)) {
 			x->bucket_allocs++;
-			x->bucket_bytes += s->heap.live_bytes - x->prev_live;
+			x->bucket_bytes += live - x->prev_live;
 		}
-		if (s->heap.live_bytes > x->max_live) {
-			x->max_live = s->heap.live_bytes;
+		if (live > x->max_live) {
+			x->max_live = live;
 			x->max_live_ts = ev->ts;
 		}
-		x->prev_live = s->heap.live_bytes;
+		x->prev_live = live;
 		return 0;
 	}
 	begin_event(x);
@@ -266,12 +270,13 @@ static int export_image(struct exporter *x, xtrace_reader *r, const char *path, 
 			xt_out_str(&x->o, "}}");
 		}
 		struct xt_summary s;
-		struct xt_pass pass = {.sites = &sites, .on_event = on_event, .ctx = x};
+		struct xt_pass pass = {.heap = cli_heap, .sites = &sites, .on_event = on_event, .ctx = x};
 		enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
 		if (x->chrome)
 			close_bucket(x, r);
+		code = st == XTRACE_ERR_NOMEM ? XT_EXIT_FAIL :
+		       cli_heap_missing(path, &s) ? XT_EXIT_USAGE : cli_read_end(r, path, st);
 		xt_summary_destroy(&s);
-		code = st == XTRACE_ERR_NOMEM ? XT_EXIT_FAIL : cli_read_end(r, path, st);
 		if (st == XTRACE_ERR_NOMEM)
 			cli_warn("%s: out of memory", path);
 	}
@@ -286,7 +291,7 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE, &opt);
+				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE | CLI_HEAP, &opt);
 	if (code >= 0)
 		return code;
 	if (!opt.format || (strcmp(opt.format, "chrome") != 0 && strcmp(opt.format, "csv") != 0))
