@@ -18,6 +18,7 @@
 #include "analysis/summary.h"
 #include "cli/cli.h"
 #include "analysis/readahead.h"
+#include "clirun.h"
 #include "traceopen.h"
 
 /* Type IDs of the test traces' type table. */
@@ -78,44 +79,6 @@ static enum xtrace_status summarize_path(const char *path, struct xt_summary *s)
 	enum xtrace_status st = xt_summarize(r, s, NULL, NULL);
 	xtrace_close(r);
 	return st;
-}
-
-/* run_argv runs a subcommand in-process with the NULL-terminated argv, stdout (and stderr)
- * captured in *out (malloc'd), and returns its exit code. */
-static int run_argv(int (*fn)(int, char **, const struct xt_command *), char **argv, char **out)
-{
-	static const struct xt_command cmd = {"test", "", NULL, "test\n"};
-	int argc = 0;
-	while (argv[argc])
-		argc++;
-	FILE *f = tmpfile();
-	assert_non_null(f);
-	fflush(stdout);
-	fflush(stderr);
-	int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-	dup2(fileno(f), STDOUT_FILENO);
-	dup2(fileno(f), STDERR_FILENO);
-	int code = fn(argc, argv, &cmd);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, STDOUT_FILENO);
-	dup2(saved_err, STDERR_FILENO);
-	close(saved_out);
-	close(saved_err);
-	off_t n = lseek(fileno(f), 0, SEEK_END);
-	*out = calloc(1, (size_t)n + 1);
-	assert_non_null(*out);
-	assert_int_equal(pread(fileno(f), *out, (size_t)n, 0), n);
-	fclose(f);
-	return code;
-}
-
-/* run_cmd runs a subcommand in-process on path with at most one option (opt). */
-static int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name,
-		   const char *opt, const char *path, char **out)
-{
-	char *argv[] = {(char *)name, (char *)(opt ? opt : path), (char *)(opt ? path : NULL), NULL};
-	return run_argv(fn, argv, out);
 }
 
 static void test_clean_summary(void **state)

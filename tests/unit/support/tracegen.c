@@ -257,6 +257,20 @@ void tg_alloc_type(struct tg *t, uint64_t id, uint8_t api, uint64_t elem_size, u
 	tg_uvarint(t, align);
 }
 
+void tg_heap_name(struct tg *t, uint64_t id, const char *name)
+{
+	tg_uvarint(t, id);
+	tg_uvarint(t, strlen(name));
+	tg_bytes(t, name, strlen(name));
+}
+
+void tg_memory_sample(struct tg *t, uint64_t time, uint64_t resident_bytes, uint64_t mapped_bytes)
+{
+	tg_uvarint(t, time);
+	tg_uvarint(t, resident_bytes);
+	tg_uvarint(t, mapped_bytes);
+}
+
 uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
 		 uint64_t wall_nsec)
 {
