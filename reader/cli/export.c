@@ -90,24 +90,43 @@ static void put_args(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	}
 }
 
-/* slice_name is a begin/end pair's name: its first string argument (a region's name), else the
- * event's name without Begin/End. */
+/* slice_name is a begin/end pair's name: its first string argument (a region's name), else
+ * what the two events' names share ("Sleep" of SleepBegin and SleepEnd). */
 static void put_slice_name(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev,
-			   size_t cut)
+			   uint8_t begin, uint8_t end)
 {
 	size_t len;
 	const char *s;
 	if (ev->nargs && ev->arg_kinds[0] == XTRACE_ARG_STRING &&
-	    (s = xtrace_string(r, ev->args[0], &len)))
+	    (s = xtrace_string(r, ev->args[0], &len))) {
 		xt_out_json_str(o, s, len);
-	else
-		xt_out_json_str(o, ev->name, strlen(ev->name) - cut);
+		return;
+	}
+	const char *a = xt_specs[begin].name, *z = xt_specs[end].name;
+	for (len = 0; a[len] && a[len] == z[len]; len++)
+		;
+	xt_out_json_str(o, a, len ? len : strlen(a));
 }
 
-static int ends_with(const char *s, const char *suffix)
+/* slice_pair tells from the spec table's start column whether ev opens a slice (*begin = its
+ * type, *end = the type that closes it) or closes one (the other way round): 1, else 0. */
+static int slice_pair(const struct xtrace_event *ev, uint8_t *begin, uint8_t *end)
 {
-	size_t n = strlen(s), k = strlen(suffix);
-	return n > k && strcmp(s + n - k, suffix) == 0;
+	/* the event closing each begin event: the start column read backwards, once */
+	static uint8_t closer[XT_MAX_EVENT_TYPES];
+	static int built;
+	if (!built) {
+		for (unsigned t = 0; t < XT_MAX_EVENT_TYPES; t++)
+			if (xt_specs[t].name && xt_specs[t].start)
+				closer[xt_specs[t].start] = (uint8_t)t;
+		built = 1;
+	}
+	const struct xt_event_spec *sp = &xt_specs[ev->type];
+	if (!sp->name || sp->experiment != ev->experiment) /* not an event of the built-in table */
+		return 0;
+	*begin = sp->start ? sp->start : ev->type;
+	*end = sp->start ? ev->type : closer[ev->type];
+	return *end != 0;
 }
 
 static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct xtrace_event *ev,
@@ -152,10 +171,12 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 		return 0;
 	}
 	begin_event(x);
-	int b = ends_with(ev->name, "Begin"), e = ends_with(ev->name, "End");
+	uint8_t begin, end;
+	int pair = slice_pair(ev, &begin, &end);
+	int b = pair && begin == ev->type, e = pair && end == ev->type;
 	xt_out_str(o, "{\"name\": ");
-	if (b || e)
-		put_slice_name(o, r, ev, b ? 5 : 3);
+	if (pair)
+		put_slice_name(o, r, ev, begin, end);
 	else
 		xt_out_json_str(o, ev->name, strlen(ev->name));
 	xt_out_printf(o, ", \"cat\": \"%s\", \"ph\": \"%s\", \"pid\": %llu, \"tid\": %llu, \"ts\": ",
@@ -198,19 +219,18 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	xt_out_char(o, ',');
 	xt_out_str(o, ev->name);
 	xt_out_char(o, ',');
-	/* addr, size and api for heap events; the other arguments as name=value in detail. */
-	int heap = ev->experiment == XT_EXP_ALLOCFREE;
-	if (heap)
-		xt_out_u64(o, ev->args[0]);
+	/* addr, size and api for the heap view's events (heapview.h); the other arguments as
+	 * name=value in detail (all of a heap's own events: they name the heap). */
+	const struct xt_heap_op *op = s->op_heap ? &s->op : NULL;
+	if (op)
+		xt_out_u64(o, op->addr);
 	xt_out_char(o, ',');
-	const struct xtrace_alloc_type *t = heap && ev->type == XT_EV_ObjectAlloc ?
-		xtrace_alloc_type(r, ev->args[1]) : NULL;
-	if (t)
-		xt_out_u64(o, xt_request_bytes(t->elem_size, t->count));
+	if (op && op->kind == XT_OP_ALLOC && op->api != XT_API_UNKNOWN)
+		xt_out_u64(o, op->bytes);
 	xt_out_char(o, ',');
 	/* an API this reader does not know (a newer writer's) has no name: left empty */
-	if (t && xtrace_alloc_api_name(t->api))
-		xt_out_str(o, xtrace_alloc_api_name(t->api));
+	if (op && op->kind == XT_OP_ALLOC && op->api < XT_API_COUNT)
+		xt_out_str(o, xtrace_alloc_api_name((uint8_t)op->api));
 	xt_out_char(o, ',');
 	uint32_t region = xt_sites_region_of(x->sites, ev->thread);
 	if (region != XT_NO_NAME)
@@ -218,7 +238,8 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	xt_out_char(o, ',');
 	char detail[8192];
 	size_t len = 0;
-	for (unsigned i = heap ? ev->nargs : 0; i < ev->nargs && len < sizeof detail; i++) {
+	for (unsigned i = s->op_heap == &s->heap ? ev->nargs : 0; i < ev->nargs && len < sizeof detail;
+	     i++) {
 		size_t sl;
 		const char *str = ev->arg_kinds[i] == XTRACE_ARG_STRING ?
 			xtrace_string(r, ev->args[i], &sl) : NULL;

@@ -311,6 +311,42 @@ static void test_truncated(void **state)
 	tg_free(t);
 }
 
+/* The chrome export makes slices of the begin and end events the spec table pairs (start
+ * column), named by what their names share; any other event is an instant, whatever its name
+ * ends in (ProcessEnd). */
+static void test_export_slices(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_SleepBegin, 10, 0, 1, 5000, 0);
+	tg_event(t, XT_EV_SleepEnd, 10, 0, 5000, 0, 0);
+	tg_event(t, XT_EV_ProcessEnd, 10, 1, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	char json[] = "/tmp/xtrace-test-export.XXXXXX";
+	int fd = mkstemp(json);
+	assert_true(fd >= 0);
+	char *argv[] = {"export", "--format", "chrome", "-o", json, path, NULL};
+	char *out;
+	assert_int_equal(run_argv(cmd_export, argv, &out), XT_EXIT_OK);
+	free(out);
+	char buf[8192];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	assert_true(n > 0);
+	buf[n] = 0;
+	close(fd);
+	assert_non_null(strstr(buf, "{\"name\": \"Sleep\", \"cat\": \"Timers\", \"ph\": \"B\""));
+	assert_non_null(strstr(buf, "{\"name\": \"Sleep\", \"cat\": \"Timers\", \"ph\": \"E\""));
+	assert_non_null(strstr(buf, "{\"name\": \"ProcessEnd\", \"cat\": \"Core\", \"ph\": \"i\""));
+	unlink(json);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
 /* A builder of Events batches that frees and allocates by reference where it can, as the shim
  * does, or never: the same events either way. */
 struct refgen {
@@ -651,6 +687,7 @@ int main(void)
 		cmocka_unit_test(test_bad_input_and_usage),
 		cmocka_unit_test(test_references_same_output),
 		cmocka_unit_test(test_readahead),
+		cmocka_unit_test(test_export_slices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

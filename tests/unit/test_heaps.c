@@ -323,6 +323,31 @@ static void test_export_heap(void **state)
 	done(path);
 }
 
+/* The CSV export fills addr and size of every heap's allocations (the heap view) and keeps a
+ * heap's own events' arguments, its ID among them, in detail. */
+static void test_export_csv(void **state)
+{
+	char *path = trace_file();
+	char out_path[] = "/tmp/xtrace-heaps-csv.XXXXXX";
+	int fd = mkstemp(out_path);
+	assert_true(fd >= 0);
+	int code;
+	char *out = run(cmd_export, &code, path, "--format", "csv", "-o", out_path);
+	assert_int_equal(code, XT_EXIT_OK);
+	free(out);
+	char buf[8192];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	assert_true(n > 0);
+	buf[n] = 0;
+	close(fd);
+	assert_has(buf, "\n1,1010,7,ObjectAlloc,4096,100,malloc,,\n");
+	assert_has(buf, "\n1,1020,7,HeapAlloc,36864,64,,,\"heap_value=1 obj_addr=36864 size_value=64 "
+			"stack=2\"\n");
+	assert_has(buf, "\n1,1040,7,HeapFree,36864,,,,\"heap_value=1 obj_addr=36864\"\n");
+	unlink(out_path);
+	done(path);
+}
+
 /* The report charts the heap against mapped against resident memory. */
 static void test_report_memory(void **state)
 {
@@ -414,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_heap),
 		cmocka_unit_test(test_address_space),
 		cmocka_unit_test(test_export_heap),
+		cmocka_unit_test(test_export_csv),
 		cmocka_unit_test(test_report_memory),
 		cmocka_unit_test(test_run_directory),
 		cmocka_unit_test(test_registry),
