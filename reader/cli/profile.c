@@ -214,9 +214,12 @@ const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s,
 void cli_put_header(struct xt_out *o, const struct cli_profile *p)
 {
 	const struct xtrace_header *h = xtrace_get_header(p->r);
-	xt_out_printf(o, "trace    %s%s\nprogram  %s (pid %llu)\n\n", p->path,
+	xt_out_printf(o, "trace    %s%s\nprogram  %s (pid %llu)\n", p->path,
 		      p->st == XTRACE_ERR_TRUNCATED ? " (truncated)" : "", h->exe,
 		      (unsigned long long)h->pid);
+	if (p->sum.selected != &p->sum.heap)
+		xt_out_printf(o, "heap     %s\n", p->sum.heap_name);
+	xt_out_char(o, '\n');
 }
 
 static const char *base_name(const char *p)
@@ -278,6 +281,8 @@ void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_gr
 {
 	xt_out_str(o, "{\n  \"file\": ");
 	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_str(o, ",\n  \"heap\": ");
+	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
 	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
 		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
 }

@@ -85,7 +85,7 @@ void cli_report_memory(struct xt_out *o, const struct cli_profile *p);
 void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, const char *indent);
 /* cli_put_frames_json writes site's frames as a JSON array of objects. */
 void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t site);
-/* cli_put_json_head opens a site command's JSON object with its "file", "group" and "truncated"
+/* cli_put_json_head opens a site command's JSON object with its "file", "heap", "group" and
  * members (no comma after the last). */
 void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by);
 /* cli_put_groups_json writes groups g[0..n) as a JSON array, an object a line:

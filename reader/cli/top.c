@@ -15,6 +15,8 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, const struct
 	const struct xt_sites *s = &p->sites;
 	xt_out_str(o, "{\n  \"file\": ");
 	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_str(o, ",\n  \"heap\": ");
+	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
 	xt_out_printf(o, ",\n  \"by\": \"%s\",\n  \"group\": \"%s\",\n  \"region\": ",
 		      xt_metric_name(t->by), xt_grouping_name(t->group));
 	if (t->region)

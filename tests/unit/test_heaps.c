@@ -191,6 +191,7 @@ static void test_heap_option_on_sites(void **state)
 	int code;
 	char *out = run(cmd_top, &code, path, "--json", "--heap", "pool");
 	assert_int_equal(code, XT_EXIT_OK);
+	assert_has(out, "\n  \"heap\": \"pool\",");
 	assert_has(out, "\"peak_live_bytes\": 1032,");
 	assert_has(out, "\"totals\": {\"sites\": 1, \"allocs\": 3, \"bytes\": 1096,");
 	free(out);
@@ -200,11 +201,16 @@ static void test_heap_option_on_sites(void **state)
 	free(out);
 	out = run(cmd_leaks, &code, path, "--json", "--heap", "pool");
 	assert_int_equal(code, XT_EXIT_OK);
+	assert_has(out, "\n  \"heap\": \"pool\",");
 	assert_has(out, "\"leaked_objects\": 2, \"leaked_bytes\": 1032");
 	free(out);
 	out = run(cmd_peak, &code, path, "--json", "--heap", "pool");
 	assert_int_equal(code, XT_EXIT_OK);
 	assert_has(out, "1032");
+	free(out);
+	out = run(cmd_top, &code, path, "--heap", "pool");
+	assert_int_equal(code, XT_EXIT_OK);
+	assert_has(out, "(pid 4242)\nheap     pool\n\n");
 	free(out);
 	out = run(cmd_flame, &code, path, "--heap", "arena");
 	assert_int_equal(code, XT_EXIT_OK);
