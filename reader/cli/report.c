@@ -83,20 +83,11 @@ static void put_text(struct xt_out *o, const char *s)
 
 static void put_chart(struct xt_out *o, const struct report *rp, const struct cli_profile *p)
 {
-	enum { W = 1000, H = 260, L = 70, B = 30 };
+	enum { W = CLI_CHART_W, H = CLI_CHART_H, L = CLI_CHART_L, B = CLI_CHART_B };
 	uint64_t max = p->sum.selected->peak_live_bytes ? p->sum.selected->peak_live_bytes : 1;
 	uint64_t span = p->duration_ns ? p->duration_ns : 1;
 	char a[32], t[32];
-	xt_out_printf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
-		      "height=\"%d\" viewBox=\"0 0 %d %d\">\n<rect x=\"%d\" y=\"10\" width=\"%d\" "
-		      "height=\"%d\" fill=\"#f6f8fb\" stroke=\"#ccd\"/>\n", W, H, W, H, L, W - L - 10,
-		      H - B - 10);
-	xt_out_printf(o, "<text x=\"%d\" y=\"20\" text-anchor=\"end\">%s</text><text x=\"%d\" y=\"%d\" "
-		      "text-anchor=\"end\">0 B</text>\n", L - 6, xt_fmt_bytes(a, sizeof a, max), L - 6,
-		      H - B);
-	xt_out_printf(o, "<text x=\"%d\" y=\"%d\">0</text><text x=\"%d\" y=\"%d\" "
-		      "text-anchor=\"end\">%s</text>\n", L, H - 10, W - 10, H - 10,
-		      xt_fmt_duration(t, sizeof t, span));
+	cli_put_chart_frame(o, max, span);
 	xt_out_str(o, "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"1.5\" points=\"");
 	double sx = (double)(W - L - 10) / (double)span, sy = (double)(H - B - 20) / (double)max;
 	xt_out_printf(o, "%d,%d", L, H - B);

@@ -3,6 +3,8 @@
  * address-space analysis's samples (addrspace.h). Nothing is written for a trace without them. */
 #include "profile.h"
 
+enum { W = CLI_CHART_W, H = CLI_CHART_H, L = CLI_CHART_L, B = CLI_CHART_B };
+
 /* The three lines: what each shows of a sample, its colour and its name. */
 static const struct {
 	size_t offset;
@@ -19,21 +21,9 @@ static uint64_t value(const struct xt_mem_point *pt, size_t line)
 	return *(const uint64_t *)((const char *)pt + lines[line].offset);
 }
 
-void cli_report_memory(struct xt_out *o, const struct cli_profile *p)
+void cli_put_chart_frame(struct xt_out *o, uint64_t max, uint64_t span)
 {
-	const struct xt_addrspace *m = &p->sum.mem;
-	if (!m->npt)
-		return;
-	enum { W = 1000, H = 260, L = 70, B = 30 };
-	uint64_t max = 1;
-	for (size_t i = 0; i < m->npt; i++)
-		for (size_t k = 0; k < NLINES; k++)
-			if (value(&m->pt[i], k) > max)
-				max = value(&m->pt[i], k);
-	uint64_t span = p->duration_ns ? p->duration_ns : 1;
-	double sx = (double)(W - L - 10) / (double)span, sy = (double)(H - B - 20) / (double)max;
 	char a[32], t[32];
-	xt_out_str(o, "<h2>heap, mapped and resident memory over time</h2>\n");
 	xt_out_printf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
 		      "height=\"%d\" viewBox=\"0 0 %d %d\">\n<rect x=\"%d\" y=\"10\" width=\"%d\" "
 		      "height=\"%d\" fill=\"#f6f8fb\" stroke=\"#ccd\"/>\n", W, H, W, H, L, W - L - 10,
@@ -44,6 +34,22 @@ void cli_report_memory(struct xt_out *o, const struct cli_profile *p)
 	xt_out_printf(o, "<text x=\"%d\" y=\"%d\">0</text><text x=\"%d\" y=\"%d\" "
 		      "text-anchor=\"end\">%s</text>\n", L, H - 10, W - 10, H - 10,
 		      xt_fmt_duration(t, sizeof t, span));
+}
+
+void cli_report_memory(struct xt_out *o, const struct cli_profile *p)
+{
+	const struct xt_addrspace *m = &p->sum.mem;
+	if (!m->npt)
+		return;
+	uint64_t max = 1;
+	for (size_t i = 0; i < m->npt; i++)
+		for (size_t k = 0; k < NLINES; k++)
+			if (value(&m->pt[i], k) > max)
+				max = value(&m->pt[i], k);
+	uint64_t span = p->duration_ns ? p->duration_ns : 1;
+	double sx = (double)(W - L - 10) / (double)span, sy = (double)(H - B - 20) / (double)max;
+	xt_out_str(o, "<h2>heap, mapped and resident memory over time</h2>\n");
+	cli_put_chart_frame(o, max, span);
 	for (size_t k = 0; k < NLINES; k++) {
 		xt_out_printf(o, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
 			      lines[k].colour);

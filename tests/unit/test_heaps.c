@@ -304,26 +304,19 @@ static void test_export_heap(void **state)
 {
 	char *path = trace_file();
 	char out_path[] = "/tmp/xtrace-heaps-export.XXXXXX";
-	int fd = mkstemp(out_path);
-	assert_true(fd >= 0);
-	close(fd);
-	const char *heaps[] = {NULL, "pool"};
+	tmp_output(out_path);
 	const char *live[] = {"\"args\": {\"bytes\": 100}", "\"args\": {\"bytes\": 1032}"};
 	for (int i = 0; i < 2; i++) {
 		int code;
 		char *out = i ? run(cmd_export, &code, path, "--format", "chrome", "-o", out_path,
-				    "--heap", heaps[i])
+				    "--heap", "pool")
 			      : run(cmd_export, &code, path, "--format", "chrome", "-o", out_path);
 		assert_int_equal(code, XT_EXIT_OK);
 		free(out);
-		FILE *f = fopen(out_path, "r");
-		assert_non_null(f);
-		char buf[1 << 16];
-		size_t n = fread(buf, 1, sizeof buf - 1, f);
-		buf[n] = 0;
-		fclose(f);
+		char *buf = read_output(out_path);
 		assert_has(buf, live[i]);
 		assert_null(strstr(buf, live[1 - i]));
+		free(buf);
 	}
 	unlink(out_path);
 	done(path);
@@ -335,21 +328,17 @@ static void test_export_csv(void **state)
 {
 	char *path = trace_file();
 	char out_path[] = "/tmp/xtrace-heaps-csv.XXXXXX";
-	int fd = mkstemp(out_path);
-	assert_true(fd >= 0);
+	tmp_output(out_path);
 	int code;
 	char *out = run(cmd_export, &code, path, "--format", "csv", "-o", out_path);
 	assert_int_equal(code, XT_EXIT_OK);
 	free(out);
-	char buf[8192];
-	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-	assert_true(n > 0);
-	buf[n] = 0;
-	close(fd);
+	char *buf = read_output(out_path);
 	assert_has(buf, "\n1,1010,7,ObjectAlloc,4096,100,malloc,,\n");
 	assert_has(buf, "\n1,1020,7,HeapAlloc,36864,64,,,\"heap_value=1 obj_addr=36864 size_value=64 "
 			"stack=2\"\n");
 	assert_has(buf, "\n1,1040,7,HeapFree,36864,,,,\"heap_value=1 obj_addr=36864\"\n");
+	free(buf);
 	unlink(out_path);
 	done(path);
 }
@@ -359,22 +348,16 @@ static void test_report_memory(void **state)
 {
 	char *path = trace_file();
 	char out_path[] = "/tmp/xtrace-heaps-report.XXXXXX";
-	int fd = mkstemp(out_path);
-	assert_true(fd >= 0);
-	close(fd);
+	tmp_output(out_path);
 	int code;
 	char *out = run(cmd_report, &code, path, "-o", out_path);
 	assert_int_equal(code, XT_EXIT_OK);
 	free(out);
-	FILE *f = fopen(out_path, "r");
-	assert_non_null(f);
-	static char buf[1 << 20];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	buf[n] = 0;
-	fclose(f);
+	char *buf = read_output(out_path);
 	assert_has(buf, "<h2>heap, mapped and resident memory over time</h2>");
 	assert_has(buf, "<title>resident</title>");
 	assert_has(buf, "<title>mapped</title>");
+	free(buf);
 	unlink(out_path);
 	done(path);
 }

@@ -47,3 +47,25 @@ int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name
 	return run_argv(fn, argv, out);
 }
 
+
+void tmp_output(char *template)
+{
+	int fd = mkstemp(template);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
+char *read_output(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long n = ftell(f);
+	assert_true(n >= 0);
+	rewind(f);
+	char *buf = calloc(1, (size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return buf;
+}

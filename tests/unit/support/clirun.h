@@ -12,4 +12,9 @@ int run_argv(int (*fn)(int, char **, const struct xt_command *), char **argv, ch
 int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name, const char *opt,
 	    const char *path, char **out);
 
+/* tmp_output makes an empty temporary file for a command's -o, named from template (ending in
+ * XXXXXX); read_output returns a file's bytes, NUL-terminated (malloc'd). */
+void tmp_output(char *template);
+char *read_output(const char *path);
+
 #endif
