@@ -175,7 +175,12 @@ static void add_image(void *ctx, size_t i, const xtrace_reader *r, const struct 
 	const struct xt_image *im = &t->run->img[i];
 	if (!im->selected)
 		return;
-	const struct xt_heap *h = &s->heap;
+	/* --heap: that heap's counters, of the images that have it */
+	const struct xt_named_heap *named = cli_heap ? xt_heaps_find(&s->heaps, cli_heap) : NULL;
+	const struct xt_heap *h = named ? &named->heap : &s->heap;
+	static const struct xt_heap none;
+	if (cli_heap && !named && strcmp(cli_heap, XT_MALLOC_HEAP_NAME) != 0)
+		h = &none;
 	t->generations += s->generations;
 	t->threads += s->threads;
 	t->events += s->events;
@@ -223,8 +228,19 @@ static int stats_run(const char *path, const struct cli_options *opt)
 				xt_run_scan(&x.run, add_image, &x.t);
 	if (st == XTRACE_OK && x.t.nomem)
 		st = XTRACE_ERR_NOMEM;
+	if (st == XTRACE_OK && cli_heap &&
+	    xt_names_find(&x.t.heaps.names, cli_heap, strlen(cli_heap)) == UINT32_MAX) {
+		const struct xt_names *n = &x.t.heaps.names;
+		fprintf(stderr, "xtrace: %s: no heap '%s' in the run (its heaps: ", path, cli_heap);
+		for (uint32_t k = 0; k < n->count; k++)
+			fprintf(stderr, "%s%s", k ? ", " : "", xt_names_str(n, k));
+		fputs(")\n", stderr);
+		cli_heap_rows_free(&x.t.heaps);
+		xt_run_free(&x.run);
+		return XT_EXIT_USAGE;
+	}
 	if (st == XTRACE_OK)
-		st = xt_run_peak_read(&x.run, NULL, &pk);
+		st = xt_run_peak_read(&x.run, cli_heap, &pk);
 	if (st != XTRACE_OK || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn(st == XTRACE_ERR_IO ? "%s: cannot open every trace at once" :
 			 "%s: out of memory", path);

@@ -382,6 +382,16 @@ static void test_run_directory(void **state)
 	assert_has(out, "\"pool\": {\"allocs\": 6, \"frees\": 4, \"alloc_bytes\": 2192, "
 			"\"peak_live_bytes\": 1032, \"live_bytes_at_end\": 2064, \"live_objects_at_end\": 4}");
 	free(out);
+	/* --heap: the run's totals of that heap, its peak the largest sum of the images' */
+	out = run(cmd_stats, &code, dir, "--json", "--heap", "pool");
+	assert_int_equal(code, XT_EXIT_OK);
+	assert_has(out, "\n  \"allocs\": 6,");
+	assert_has(out, "\n  \"peak_live_bytes\": 2064,");
+	free(out);
+	out = run(cmd_stats, &code, dir, "--heap", "slab");
+	assert_int_equal(code, XT_EXIT_USAGE);
+	assert_has(out, ": no heap 'slab' in the run (its heaps: malloc, pool, arena)\n");
+	free(out);
 	out = run(cmd_validate, &code, dir);
 	assert_int_equal(code, XT_EXIT_FAIL);
 	const char *p = out;
