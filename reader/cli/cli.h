@@ -88,6 +88,11 @@ int cli_heap_rows_init(struct cli_heap_rows *h);
 void cli_heap_rows_free(struct cli_heap_rows *h);
 int cli_heap_rows_add(struct cli_heap_rows *h, const struct xt_summary *s);
 int cli_heap_rows_add_one(struct cli_heap_rows *h, const char *name, const struct xt_heap *hp);
+/* cli_warn_no_heap says on stderr that path has no heap name, listing the heaps of h. */
+void cli_warn_no_heap(const char *path, const char *name, const struct cli_heap_rows *h);
+/* cli_heap_missing: the pass s was to follow a heap (--heap) that the trace does not name. It
+ * then reports so on stderr, listing the heaps the trace has, and returns 1; else 0. */
+int cli_heap_missing(const char *path, const struct xt_summary *s);
 /* The "heaps" member (after a comma), and a table when the program named heaps of its own. */
 void cli_put_heaps_json(struct xt_out *o, const struct cli_heap_rows *h);
 void cli_put_heaps_text(struct xt_out *o, const struct cli_heap_rows *h);
@@ -97,9 +102,6 @@ void cli_put_heaps_text(struct xt_out *o, const struct cli_heap_rows *h);
 void cli_put_memory_json(struct xt_out *o, const xtrace_reader *r, const struct xt_summary *s);
 void cli_put_memory_text(struct xt_out *o, const xtrace_reader *r, const struct xt_summary *s);
 
-/* cli_heap_missing: the pass s was to follow a heap (--heap) that the trace does not name. It
- * then reports so on stderr, listing the heaps the trace has, and returns 1; else 0. */
-int cli_heap_missing(const char *path, const struct xt_summary *s);
 /* cli_out_close flushes stdout's writer, reporting a failed write: 0 or -1. */
 int cli_out_close(struct xt_out *o);
 

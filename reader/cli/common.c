@@ -114,16 +114,3 @@ int cli_out_close(struct xt_out *o)
 	cli_warn("cannot write the output");
 	return -1;
 }
-
-int cli_heap_missing(const char *path, const struct xt_summary *s)
-{
-	if (!xt_summary_heap_missing(s))
-		return 0;
-	fprintf(stderr, "xtrace: %s: no heap '%s' in the trace (its heaps: %s", path, s->heap_name,
-		XT_MALLOC_HEAP_NAME);
-	char buf[32];
-	for (size_t i = 0; i < s->heaps.n; i++)
-		fprintf(stderr, ", %s", xt_heap_label(s->heaps.heap[i], buf, sizeof buf));
-	fputs(")\n", stderr);
-	return 1;
-}

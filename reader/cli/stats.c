@@ -230,11 +230,7 @@ static int stats_run(const char *path, const struct cli_options *opt)
 		st = XTRACE_ERR_NOMEM;
 	if (st == XTRACE_OK && cli_heap &&
 	    xt_names_find(&x.t.heaps.names, cli_heap, strlen(cli_heap)) == UINT32_MAX) {
-		const struct xt_names *n = &x.t.heaps.names;
-		fprintf(stderr, "xtrace: %s: no heap '%s' in the run (its heaps: ", path, cli_heap);
-		for (uint32_t k = 0; k < n->count; k++)
-			fprintf(stderr, "%s%s", k ? ", " : "", xt_names_str(n, k));
-		fputs(")\n", stderr);
+		cli_warn_no_heap(path, cli_heap, &x.t.heaps);
 		cli_heap_rows_free(&x.t.heaps);
 		xt_run_free(&x.run);
 		return XT_EXIT_USAGE;

@@ -111,6 +111,27 @@ void cli_put_heaps_text(struct xt_out *o, const struct cli_heap_rows *h)
 	}
 }
 
+void cli_warn_no_heap(const char *path, const char *name, const struct cli_heap_rows *h)
+{
+	fprintf(stderr, "xtrace: %s: no heap '%s' (its heaps: ", path, name);
+	for (uint32_t k = 0; k < h->names.count; k++)
+		fprintf(stderr, "%s%s", k ? ", " : "", xt_names_str(&h->names, k));
+	fputs(")\n", stderr);
+}
+
+int cli_heap_missing(const char *path, const struct xt_summary *s)
+{
+	if (!xt_summary_heap_missing(s))
+		return 0;
+	struct cli_heap_rows h;
+	if (cli_heap_rows_init(&h) < 0 || cli_heap_rows_add(&h, s) < 0)
+		cli_warn("%s: no heap '%s'", path, s->heap_name);
+	else
+		cli_warn_no_heap(path, s->heap_name, &h);
+	cli_heap_rows_free(&h);
+	return 1;
+}
+
 /* The memory levels stats shows: of the selected heap, of the samples, of the program's maps. */
 static void levels(const struct xt_summary *s, struct xt_level *l)
 {

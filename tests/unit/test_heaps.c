@@ -253,7 +253,7 @@ static void test_unknown_heap(void **state)
 		int code;
 		char *out = run_args(cmds[i], &code, path, (const char *[]){"cmd", "--heap", "slab", NULL});
 		assert_int_equal(code, XT_EXIT_USAGE);
-		assert_has(out, ": no heap 'slab' in the trace (its heaps: malloc, pool, arena)\n");
+		assert_has(out, ": no heap 'slab' (its heaps: malloc, pool, arena)\n");
 		free(out);
 	}
 	done(path);
@@ -390,7 +390,7 @@ static void test_run_directory(void **state)
 	free(out);
 	out = run(cmd_stats, &code, dir, "--heap", "slab");
 	assert_int_equal(code, XT_EXIT_USAGE);
-	assert_has(out, ": no heap 'slab' in the run (its heaps: malloc, pool, arena)\n");
+	assert_has(out, ": no heap 'slab' (its heaps: malloc, pool, arena)\n");
 	free(out);
 	out = run(cmd_validate, &code, dir);
 	assert_int_equal(code, XT_EXIT_FAIL);
