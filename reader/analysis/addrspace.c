@@ -2,6 +2,7 @@
  * stack's start and end are one hash operation each. */
 #include "addrspace.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "spec.h"
@@ -51,8 +52,10 @@ static void close_points(struct xt_summary *s)
 	m->pending = m->npt;
 }
 
-static void add_point(struct xt_addrspace *m, const struct xt_mem_point *p)
+static int add_point(struct xt_addrspace *m, const struct xt_mem_point *p)
 {
+	if (!m->pt && !(m->pt = malloc(XT_MEM_POINTS * sizeof *m->pt)))
+		return -1;
 	if (m->npt == XT_MEM_POINTS) {
 		/* keep the later point of each pair; a pending point stays pending */
 		for (size_t j = 0; 2 * j < m->npt; j++)
@@ -61,22 +64,25 @@ static void add_point(struct xt_addrspace *m, const struct xt_mem_point *p)
 		m->pending /= 2;
 	}
 	m->pt[m->npt++] = *p;
+	return 0;
 }
 
 /* take_table takes one memory table: {uvarint time, uvarint resident_bytes, uvarint
- * mapped_bytes} each; a damaged entry ends it. */
-static void take_table(struct xt_addrspace *m, const uint8_t *p, const uint8_t *end)
+ * mapped_bytes} each; a damaged entry ends it. 0, or -1 without memory. */
+static int take_table(struct xt_addrspace *m, const uint8_t *p, const uint8_t *end)
 {
 	struct xt_mem_point pt = {0};
 	while (p < end) {
 		if (xt_get_uvarint(&p, end, &pt.ts) || xt_get_uvarint(&p, end, &pt.resident_bytes) ||
 		    xt_get_uvarint(&p, end, &pt.mapped_bytes))
-			return;
+			return 0;
 		m->samples++;
 		level_set(&m->resident, pt.resident_bytes, pt.ts);
 		level_set(&m->mapped, pt.mapped_bytes, pt.ts);
-		add_point(m, &pt);
+		if (add_point(m, &pt) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 static int init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
@@ -93,8 +99,9 @@ static int sync(struct xt_summary *s, const xtrace_reader *r)
 	const struct xtrace_sync *sy = xtrace_get_sync(r);
 	for (size_t i = 0; i < sy->nbatches; i++) {
 		const struct xtrace_exp_batch *b = &sy->batches[i];
-		if (b->experiment == XT_EXP_ADDRSPACE && b->len > 0 && b->data[0] == MEMORY_TABLE)
-			take_table(&s->mem, b->data + 1, b->data + b->len);
+		if (b->experiment == XT_EXP_ADDRSPACE && b->len > 0 && b->data[0] == MEMORY_TABLE &&
+		    take_table(&s->mem, b->data + 1, b->data + b->len) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -163,6 +170,7 @@ static void finish(struct xt_summary *s)
 static void destroy(struct xt_summary *s)
 {
 	xt_liveset_destroy(&s->mem.stack_len);
+	free(s->mem.pt);
 }
 
 const struct xt_analysis xt_analysis_addrspace = {

@@ -37,7 +37,8 @@ struct xt_addrspace {
 	struct xt_liveset stack_len;      /* live stack address -> its length */
 	struct xt_level resident, mapped; /* the samples */
 	uint64_t samples;
-	struct xt_mem_point pt[XT_MEM_POINTS];
+	struct xt_mem_point *pt; /* XT_MEM_POINTS of them from the first sample (a summary is
+				  * small until then: a run's merge keeps one per image) */
 	size_t npt;
 	size_t pending; /* points from here on wait for their generation's end */
 };
