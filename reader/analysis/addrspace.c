@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "heapview.h"
 #include "spec.h"
 #include "summary.h"
 #include "varint.h"
 
 /* Argument positions, in the order addrspace.def gives them. */
-enum { MAP_LEN = 1, MOVE_OLDLEN = 1, MOVE_NEWLEN = 3, BRK_TOP = 0, STACK_ADDR = 0, STACK_LEN = 1 };
+enum { MAP_ADDR = 0, MAP_LEN = 1, MAP_STACK = 4, MOVE_OLD = 0, MOVE_NEW = 2, MOVE_NEWLEN = 3,
+       MOVE_STACK = 4, BRK_TOP = 0, STACK_ADDR = 0, STACK_LEN = 1 };
 
 /* The memory table's batch subtype (addrspace.def's XT_BATCH line). */
 enum { MEMORY_TABLE = 0 };
@@ -47,7 +49,7 @@ static void close_points(struct xt_summary *s)
 	struct xt_addrspace *m = &s->mem;
 	for (size_t i = m->pending; i < m->npt; i++) {
 		m->pt[i].heap_bytes = s->selected->live_bytes;
-		m->pt[i].maps_bytes = m->maps_bytes.now;
+		m->pt[i].maps_bytes = m->maps.live_bytes;
 	}
 	m->pending = m->npt;
 }
@@ -87,10 +89,36 @@ static int take_table(struct xt_addrspace *m, const uint8_t *p, const uint8_t *e
 
 static int init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
 {
-	(void)r;
 	(void)p;
 	memset(&s->mem, 0, sizeof s->mem);
-	return xt_liveset_init(&s->mem.stack_len, 16);
+	if (xt_heap_init(&s->mem.maps, xtrace_get_header(r)->fork_parent_pid != 0) < 0)
+		return -1;
+	if (xt_liveset_init(&s->mem.stack_len, 16) < 0) {
+		xt_heap_destroy(&s->mem.maps);
+		return -1;
+	}
+	if (strcmp(s->heap_name, XT_MAPS_HEAP_NAME) == 0)
+		s->selected = &s->mem.maps;
+	return 0;
+}
+
+/* map and unmap apply a map's start and end to the maps heap; an unmap of what is not a map's
+ * start (part of one, or memory the program did not map) leaves it as it is. */
+static int map(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+	       const struct xt_pass *p, uint64_t addr, uint64_t len, uint64_t stack)
+{
+	struct xt_heap_op op = {.kind = XT_OP_ALLOC, .api = XT_API_NONE, .addr = addr, .bytes = len,
+				.stack = stack};
+	return xt_heapview_apply(s, &s->mem.maps, r, ev, &op, p);
+}
+
+static int unmap(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+		 const struct xt_pass *p, uint64_t addr)
+{
+	if (!xt_liveset_find(&s->mem.maps.live, addr))
+		return 0;
+	struct xt_heap_op op = {.kind = XT_OP_FREE, .addr = addr};
+	return xt_heapview_apply(s, &s->mem.maps, r, ev, &op, p);
 }
 
 static int sync(struct xt_summary *s, const xtrace_reader *r)
@@ -109,29 +137,28 @@ static int sync(struct xt_summary *s, const xtrace_reader *r)
 static int event(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
 		 const struct xt_pass *p)
 {
-	(void)r;
-	(void)p;
 	struct xt_addrspace *m = &s->mem;
 	const uint64_t *a = ev->args;
 	struct xt_live old;
-	int added;
+	int added, rc = 0;
 	m->events++;
 	switch (ev->type) {
 	case XT_EV_MapCreate:
-		m->maps++;
-		level_add(&m->maps_bytes, a[MAP_LEN], ev->ts);
+		m->map_calls++;
+		rc = map(s, r, ev, p, a[MAP_ADDR], a[MAP_LEN], a[MAP_STACK]);
 		break;
 	case XT_EV_MapFree:
-		m->unmaps++;
-		level_sub(&m->maps_bytes, a[MAP_LEN]);
+		m->unmap_calls++;
+		rc = unmap(s, r, ev, p, a[MAP_ADDR]);
 		break;
 	case XT_EV_MapMove:
-		m->moves++;
-		level_sub(&m->maps_bytes, a[MOVE_OLDLEN]);
-		level_add(&m->maps_bytes, a[MOVE_NEWLEN], ev->ts);
+		m->move_calls++;
+		rc = unmap(s, r, ev, p, a[MOVE_OLD]);
+		if (rc == 0)
+			rc = map(s, r, ev, p, a[MOVE_NEW], a[MOVE_NEWLEN], a[MOVE_STACK]);
 		break;
 	case XT_EV_BrkMove:
-		m->brks++;
+		m->brk_calls++;
 		if (!m->brk_low || a[BRK_TOP] < m->brk_low)
 			m->brk_low = a[BRK_TOP];
 		m->brk_top = a[BRK_TOP];
@@ -159,7 +186,7 @@ static int event(struct xt_summary *s, const xtrace_reader *r, const struct xtra
 	default:
 		break;
 	}
-	return 0;
+	return rc;
 }
 
 static void finish(struct xt_summary *s)
@@ -169,6 +196,7 @@ static void finish(struct xt_summary *s)
 
 static void destroy(struct xt_summary *s)
 {
+	xt_heap_destroy(&s->mem.maps);
 	xt_liveset_destroy(&s->mem.stack_len);
 	free(s->mem.pt);
 }

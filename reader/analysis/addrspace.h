@@ -11,9 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "heap.h"
 #include "liveset.h"
 
 #define XT_MEM_POINTS 1024
+/* XT_MAPS_HEAP_NAME names the program's own maps seen as a heap: `--heap mmap` ranks who maps. */
+#define XT_MAPS_HEAP_NAME "mmap"
 
 struct xt_mem_point {
 	uint64_t ts;                          /* the sample's time, ticks */
@@ -29,8 +32,11 @@ struct xt_level {
 
 struct xt_addrspace {
 	uint64_t events;                  /* AddrSpace events taken */
-	uint64_t maps, unmaps, moves, brks; /* calls */
-	struct xt_level maps_bytes;       /* mapped by the program's own calls */
+	uint64_t map_calls, unmap_calls, move_calls, brk_calls;
+	/* The program's own maps as a heap, through the heap view (heapview.h): a map is allocated
+	 * by its mmap, with its stack, and freed by a munmap at its start (whole: a munmap of part
+	 * of a map releases the map) or moved by mremap. Its live bytes are the mapped bytes. */
+	struct xt_heap maps;
 	struct xt_level stack_bytes;      /* of live thread stacks */
 	uint64_t stacks;                  /* live thread stacks */
 	uint64_t brk_low, brk_top;        /* lowest and latest program break seen (0: none) */

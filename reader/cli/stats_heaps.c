@@ -140,7 +140,7 @@ static void levels(const struct xt_summary *s, struct xt_level *l)
 				 s->selected->peak_ts};
 	l[1] = m->mapped;
 	l[2] = m->resident;
-	l[3] = m->maps_bytes;
+	l[3] = (struct xt_level){m->maps.live_bytes, m->maps.peak_live_bytes, m->maps.peak_ts};
 	l[4] = m->stack_bytes;
 }
 
@@ -164,8 +164,9 @@ void cli_put_memory_json(struct xt_out *o, const xtrace_reader *r, const struct 
 	xt_out_printf(o, ",\n    \"thread_stacks_at_end\": %llu,\n    \"program_break_bytes\": %llu",
 		      (unsigned long long)m->stacks, (unsigned long long)(m->brk_top - m->brk_low));
 	xt_out_printf(o, ",\n    \"calls\": {\"map\": %llu, \"unmap\": %llu, \"remap\": %llu, "
-		      "\"brk\": %llu}", (unsigned long long)m->maps, (unsigned long long)m->unmaps,
-		      (unsigned long long)m->moves, (unsigned long long)m->brks);
+		      "\"brk\": %llu}", (unsigned long long)m->map_calls,
+		      (unsigned long long)m->unmap_calls, (unsigned long long)m->move_calls,
+		      (unsigned long long)m->brk_calls);
 	xt_out_str(o, ",\n    \"series\": [");
 	for (size_t i = 0; i < m->npt; i++) {
 		const struct xt_mem_point *p = &m->pt[i];

@@ -21,6 +21,7 @@
 enum { T_MALLOC100 = 1 };
 enum { POOL = 1, ARENA = 2 };
 #define MAP 0x7f0000000000ull
+#define MAP2 0x7f0000100000ull
 #define TSTACK 0x7e0000000000ull
 #define STACK_LEN (8ull << 20)
 
@@ -53,9 +54,9 @@ static void tables(struct tg *t, uint64_t time, uint64_t resident, uint64_t mapp
  *          pool: alloc 0x9000 (64), 0x9040 (32), free 0x9000
  *          arena: alloc 0xa000 (500), free it, free it again (an error)
  *          pool: free 0x1000, malloc's, not pool's (an error)
- *          map 16 KiB, a thread stack of 8 MiB
+ *          map 16 KiB (stack 1) and 8 KiB (stack 2), a thread stack of 8 MiB
  *   gen 2  pool: alloc 0x9080 (1000): pool's peak, 1032 B
- *          unmap 4 KiB of the map, the break moves up 128 KiB, the thread's stack goes
+ *          unmap the 16 KiB, the break moves up 128 KiB, the thread's stack goes
  * Memory samples: (resident 8 KiB, mapped 64 KiB) at +500ns, (16 KiB, 128 KiB) at +4.5us. */
 static struct tg *heaps_trace(const struct tg_header *h)
 {
@@ -72,6 +73,7 @@ static struct tg *heaps_trace(const struct tg_header *h)
 	tg_event(t, XT_EV_HeapFree, 10, ARENA, 0xa000);
 	tg_event(t, XT_EV_HeapFree, 10, POOL, 0x1000);
 	tg_event(t, XT_EV_MapCreate, 10, MAP, 16384, 3, 0x22, 1);
+	tg_event(t, XT_EV_MapCreate, 10, MAP2, 8192, 3, 0x22, 2);
 	tg_event(t, XT_EV_StackAlloc, 10, TSTACK, STACK_LEN);
 	tg_batch_end(t);
 	tg_end(t, 0);
@@ -79,7 +81,7 @@ static struct tg *heaps_trace(const struct tg_header *h)
 	tables(t, 5000, 16384, 131072);
 	tg_batch(t, XT_BATCH_EVENTS, 7, 6000);
 	tg_event(t, XT_EV_HeapAlloc, 10, POOL, 0x9080, 1000, 2);
-	tg_event(t, XT_EV_MapFree, 10, MAP, 4096, 1);
+	tg_event(t, XT_EV_MapFree, 10, MAP, 16384, 1);
 	tg_event(t, XT_EV_BrkMove, 10, 0x560000, 1);
 	tg_event(t, XT_EV_BrkMove, 10, 0x580000, 1);
 	tg_event(t, XT_EV_StackFree, 10, TSTACK);
@@ -133,7 +135,7 @@ static void test_heap_totals(void **state)
 	xtrace_reader *r = tg_open_file(path);
 	struct xt_summary s;
 	assert_int_equal(xt_summarize(r, &s, NULL, NULL), XTRACE_OK);
-	assert_int_equal(s.events, 15);
+	assert_int_equal(s.events, 16);
 	assert_int_equal(s.heap.allocs, 1);
 	assert_int_equal(s.heap.live_bytes, 100);
 	assert_int_equal(s.heaps.n, 2);
@@ -230,16 +232,16 @@ static void test_validate_each_heap(void **state)
 	assert_has(out, "error: gen=1 ts=+0.001070ms thread=7 HeapFree heap_value=2 obj_addr=0xa000: "
 			"free of an address that is not live\n");
 	assert_has(out, "HeapFree heap_value=1 obj_addr=0x1000: free of an address that is not live\n");
-	assert_has(out, "invalid: 2 errors in 15 events, 2 generations\n");
+	assert_has(out, "invalid: 2 errors in 16 events, 2 generations\n");
 	free(out);
 	out = run(cmd_validate, &code, path, "--heap", "arena");
 	assert_int_equal(code, XT_EXIT_FAIL);
-	assert_has(out, "invalid: 1 errors in 15 events");
+	assert_has(out, "invalid: 1 errors in 16 events");
 	assert_null(strstr(out, "heap_value=1"));
 	free(out);
 	out = run(cmd_validate, &code, path, "--heap", "malloc");
 	assert_int_equal(code, XT_EXIT_OK);
-	assert_has(out, "valid: 15 events, 2 generations\n");
+	assert_has(out, "valid: 16 events, 2 generations\n");
 	free(out);
 	done(path);
 }
@@ -267,8 +269,8 @@ static void test_address_space(void **state)
 	assert_int_equal(xt_summarize(r, &s, NULL, NULL), XTRACE_OK);
 	const struct xt_addrspace *m = &s.mem;
 	assert_int_equal(m->samples, 2);
-	assert_int_equal(m->maps_bytes.peak, 16384);
-	assert_int_equal(m->maps_bytes.now, 12288);
+	assert_int_equal(m->maps.peak_live_bytes, 24576);
+	assert_int_equal(m->maps.live_bytes, 8192);
 	assert_int_equal(m->stack_bytes.peak, STACK_LEN);
 	assert_int_equal(m->stacks, 0);
 	assert_int_equal(m->brk_top - m->brk_low, 0x20000);
@@ -284,13 +286,23 @@ static void test_address_space(void **state)
 			"    \"heap_live_bytes\": {\"peak\": 100, \"peak_time_ns\": 1010, \"at_end\": 100},\n"
 			"    \"mapped_bytes\": {\"peak\": 131072, \"peak_time_ns\": 4500, \"at_end\": 131072},\n"
 			"    \"resident_bytes\": {\"peak\": 16384, \"peak_time_ns\": 4500, \"at_end\": 16384},\n"
-			"    \"program_maps_bytes\": {\"peak\": 16384, \"peak_time_ns\": 1090, \"at_end\": 12288},\n");
+			"    \"program_maps_bytes\": {\"peak\": 24576, \"peak_time_ns\": 1100, \"at_end\": 8192},\n");
 	/* each sample with the heap and the program's maps at the end of its generation */
 	assert_has(out, "\"series\": [\n"
 			"      {\"time_ns\": 500, \"heap_live_bytes\": 100, \"mapped_bytes\": 65536, "
-			"\"resident_bytes\": 8192, \"program_maps_bytes\": 16384},\n"
+			"\"resident_bytes\": 8192, \"program_maps_bytes\": 24576},\n"
 			"      {\"time_ns\": 4500, \"heap_live_bytes\": 100, \"mapped_bytes\": 131072, "
-			"\"resident_bytes\": 16384, \"program_maps_bytes\": 12288}\n    ]");
+			"\"resident_bytes\": 16384, \"program_maps_bytes\": 8192}\n    ]");
+	free(out);
+	/* the program's maps as a heap: who maps */
+	out = run(cmd_top, &code, path, "--json", "--heap", "mmap");
+	assert_int_equal(code, XT_EXIT_OK);
+	assert_has(out, "\"peak_live_bytes\": 24576,");
+	assert_has(out, "\"totals\": {\"sites\": 2, \"allocs\": 2, \"bytes\": 24576,");
+	free(out);
+	out = run(cmd_leaks, &code, path, "--json", "--heap", "mmap");
+	assert_int_equal(code, XT_EXIT_OK);
+	assert_has(out, "\"leaked_objects\": 1, \"leaked_bytes\": 8192");
 	free(out);
 	out = run(cmd_stats, &code, path);
 	assert_has(out, "\nmemory               peak       at      at end\n");
@@ -396,7 +408,7 @@ static void test_run_directory(void **state)
 	assert_int_equal(code, XT_EXIT_FAIL);
 	const char *p = out;
 	int invalid = 0;
-	while ((p = strstr(p, "invalid: 2 errors in 15 events"))) {
+	while ((p = strstr(p, "invalid: 2 errors in 16 events"))) {
 		invalid++;
 		p++;
 	}
@@ -419,7 +431,7 @@ static void test_registry(void **state)
 	struct xt_pass p = {.analyses = XT_AN_BIT(XT_AN_TIMERS)};
 	assert_int_equal(xt_summarize_pass(r, &s, &p), XTRACE_OK);
 	assert_int_equal(s.ready, XT_AN_BIT(XT_AN_TIMERS));
-	assert_int_equal(s.events, 15);
+	assert_int_equal(s.events, 16);
 	assert_int_equal(s.heap.allocs, 0);
 	assert_int_equal(s.heaps.n, 0);
 	assert_int_equal(s.mem.samples, 0);
