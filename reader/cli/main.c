@@ -14,7 +14,8 @@
 /* --heap, of every command that reads the heap. */
 #define HEAP_HELP                                                                               \
 	"  --heap NAME      the heap to analyse: a heap the program named (xtrace_heap, include/\n" \
-	"                   xtrace.h) or malloc (default); a name the trace lacks lists its heaps\n"
+	"                   xtrace.h), mmap (the program's own maps) or malloc (default); a name\n" \
+	"                   the trace lacks lists its heaps\n"
 
 static const struct xt_command commands[] = {
 	{"run", "run a program and every process it starts with heap tracing", cmd_run,
