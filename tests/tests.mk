@@ -135,6 +135,7 @@ TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)
 TEST_EXTRA_test_images := $(CLI_TESTED_SRC)
+TEST_EXTRA_test_heaps := $(CLI_TESTED_SRC)
 
 # Fuzzing (tests/fuzz/): two libFuzzer targets built with clang, -fsanitize=fuzzer,address,
 # undefined: fuzz_reader (the reader library) and fuzz_cli (every analysis command, in-process).

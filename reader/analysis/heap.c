@@ -48,10 +48,10 @@ enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, 
 				 uint64_t bytes, uint32_t site)
 {
 	h->events++;
-	enum xt_heap_check res = api < XT_API_COUNT ? XT_HEAP_OK : XT_HEAP_UNKNOWN_TYPE;
+	enum xt_heap_check res = api == XT_API_UNKNOWN ? XT_HEAP_UNKNOWN_TYPE : XT_HEAP_OK;
 	if (api < XT_API_COUNT)
 		h->by_api[api].calls++;
-	else
+	else if (api == XT_API_UNKNOWN)
 		bytes = 0; /* an unknown type requested nothing we can count */
 	if (addr == 0) {
 		/* A zero-byte request may legitimately return NULL (realloc(p, 0) frees p). */

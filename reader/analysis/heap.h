@@ -1,6 +1,6 @@
-/* heap.h: heap accounting over AllocFree events, the one place that applies an allocation or a
- * free to the live set and keeps the totals (counts, requested bytes, live and peak bytes, per-API
- * calls). stats, validate and later analyses all feed events through here. */
+/* heap.h: the accounting of one heap (malloc's, or a program's own), the one place that applies
+ * an allocation or a free to its live set and keeps its totals (counts, requested bytes, live and
+ * peak bytes, per-API calls). The heap view (heapview.h) feeds every heap's events through here. */
 #ifndef XT_HEAP_H
 #define XT_HEAP_H
 
@@ -11,6 +11,8 @@
 
 /* XT_API_UNKNOWN marks an allocation whose type ID was not in the generation's type table. */
 #define XT_API_UNKNOWN XT_API_COUNT
+/* XT_API_NONE marks an allocation in a heap that has no APIs (a program's own, heaps.h). */
+#define XT_API_NONE (XT_API_COUNT + 1)
 
 /* What applying an event found. Anything but OK and INHERITED_FREE is a validation error. */
 enum xt_heap_check {
@@ -56,7 +58,8 @@ void xt_heap_destroy(struct xt_heap *h);
 /* xt_request_bytes is elem_size * count, saturating at UINT64_MAX. */
 uint64_t xt_request_bytes(uint64_t elem_size, uint64_t count);
 
-/* xt_heap_alloc applies an ObjectAlloc at ts: api (XT_API_UNKNOWN for an unknown type), the
+/* xt_heap_alloc applies an allocation at ts: api (XT_API_UNKNOWN for an unknown type, XT_API_NONE
+ * in a heap without APIs), the
  * requested bytes and the caller's site index, kept with the object. An allocation of a live
  * address replaces the old record (so accounting goes on) and reports XT_HEAP_LIVE_ALLOC. */
 enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,

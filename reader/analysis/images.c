@@ -397,8 +397,12 @@ static void sift_down(struct cursor **h, size_t n, size_t i)
 	}
 }
 
-enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak *pk)
+enum xtrace_status xt_run_peak_read(const struct xt_run *run, const char *heap_name,
+				    struct xt_run_peak *pk)
 {
+	/* only the heaps: the merge reads every image's events at once */
+	struct xt_pass heaps = {.analyses = XT_AN_BIT(XT_AN_MALLOC_HEAP) | XT_AN_BIT(XT_AN_HEAPS),
+				.heap = heap_name};
 	memset(pk, 0, sizeof *pk);
 	size_t n = 0;
 	for (size_t i = 0; i < run->count; i++)
@@ -422,26 +426,25 @@ enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak
 			break;
 		}
 		opened++;
-		if (xt_summary_init(&k->s, k->r) < 0)
+		if (xt_summary_init(&k->s, k->r, &heaps) < 0)
 			st = XTRACE_ERR_NOMEM;
 		else if (xtrace_next(k->r, &k->ev) == 1)
 			heap[nheap++] = k;
 	}
 	for (size_t i = nheap / 2 + 1; st == XTRACE_OK && i-- > 0;)
 		sift_down(heap, nheap, i);
-	struct xt_pass none = {0};
 	uint64_t total = 0;
 	while (st == XTRACE_OK && nheap) {
 		struct cursor *k = heap[0];
-		uint64_t before = k->s.heap.live_bytes;
-		if (xt_summary_take(&k->s, k->r, &k->ev, &none) < 0) {
+		uint64_t before = k->s.selected->live_bytes;
+		if (xt_summary_take(&k->s, k->r, &k->ev, &heaps) < 0) {
 			st = XTRACE_ERR_NOMEM;
 			break;
 		}
 		uint64_t ts = k->ev.ts;
 		int ended = xtrace_next(k->r, &k->ev) != 1;
 		/* an image that ended (exit, exec, the end of its trace) holds no heap any more */
-		uint64_t after = ended ? 0 : k->s.heap.live_bytes;
+		uint64_t after = ended ? 0 : k->s.selected->live_bytes;
 		if (after != before) {
 			if (!k->dirty) {
 				k->dirty = 1;

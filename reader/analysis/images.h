@@ -71,10 +71,12 @@ struct xt_run_peak {
 	uint64_t ts;          /* when it was first reached (trace clock) */
 	uint64_t *live;       /* per image (run order): its live bytes then; 0 if not selected */
 };
-/* xt_run_peak_read fills pk (free pk->live): XTRACE_OK, XTRACE_ERR_NOMEM, or XTRACE_ERR_IO when
- * the traces cannot all be open at once. Unreadable parts end an image's contribution early,
- * as the per-image commands read them. */
-enum xtrace_status xt_run_peak_read(const struct xt_run *run, struct xt_run_peak *pk);
+/* xt_run_peak_read fills pk (free pk->live) with the peak of heap_name's heap (NULL: the malloc
+ * heap): XTRACE_OK, XTRACE_ERR_NOMEM, or XTRACE_ERR_IO when the traces cannot all be open at
+ * once. Unreadable parts end an image's contribution early, as the per-image commands read
+ * them. An image without the heap holds none of it. */
+enum xtrace_status xt_run_peak_read(const struct xt_run *run, const char *heap_name,
+				    struct xt_run_peak *pk);
 
 /* xt_run_place_keys gives each image (run order) a key for its place in the tree, to match the
  * processes of two runs: a hash of its program's name, its rank among the earlier siblings of

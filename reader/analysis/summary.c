@@ -1,41 +1,13 @@
 /* summary.c: the one pass over a trace behind stats, validate and the site analyses (see
- * summary.h). Per event it does a few compares and a few hash operations; it never allocates but
- * when a table doubles. The events come decoded from a helper thread (readahead.h). */
+ * summary.h). Per event it does a few compares and hands the event to the analyses of its
+ * experiment (registry.h); it never allocates but when a table doubles. The events come decoded
+ * from a helper thread (readahead.h). */
 #include "summary.h"
 
 #include <string.h>
 
 #include "readahead.h"
 #include "spec.h"
-
-/* Argument positions of the AllocFree events, in the order allocfree.def gives them. */
-enum { ARG_OBJ_ADDR = 0, ARG_TYPE = 1, ARG_STACK = 2 };
-
-static enum xt_heap_check apply_alloc(struct xt_summary *s, const xtrace_reader *r,
-				      const struct xtrace_event *ev, struct xt_sites *sites)
-{
-	const struct xtrace_alloc_type *t = xtrace_alloc_type(r, ev->args[ARG_TYPE]);
-	unsigned api = t && t->api < XT_API_COUNT ? t->api : XT_API_UNKNOWN;
-	uint64_t bytes = t ? xt_request_bytes(t->elem_size, t->count) : 0;
-	uint64_t addr = ev->args[ARG_OBJ_ADDR];
-	uint32_t site = XT_NO_SITE;
-	if (sites && addr && xt_sites_site(sites, r, ev->thread, ev->args[ARG_STACK], &site) < 0)
-		return XT_HEAP_NOMEM;
-	enum xt_heap_check c = xt_heap_alloc(&s->heap, ev->ts, addr, api, bytes, site);
-	if (sites && addr && c != XT_HEAP_NOMEM)
-		xt_sites_alloc(sites, site, api < XT_API_COUNT ? bytes : 0);
-	return c;
-}
-
-static enum xt_heap_check apply_free(struct xt_summary *s, const struct xtrace_event *ev,
-				     struct xt_sites *sites, int realloc_free)
-{
-	struct xt_live old;
-	enum xt_heap_check c = xt_heap_free(&s->heap, ev->args[ARG_OBJ_ADDR], realloc_free, &old);
-	if (sites && c == XT_HEAP_OK)
-		xt_sites_free(sites, &old);
-	return c;
-}
 
 /* apply_core takes in the core events an analysis follows: region begins and ends. */
 static int apply_core(const xtrace_reader *r, const struct xtrace_event *ev, struct xt_sites *sites)
@@ -64,77 +36,101 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 	return xt_summarize_pass(r, s, &p);
 }
 
+static int take_sync(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
+{
+	s->generations++;
+	s->lost_events += xtrace_get_sync(r)->lost;
+	for (unsigned i = 0; i < XT_AN_COUNT; i++) {
+		const struct xt_analysis *a = xt_analyses[i];
+		/* An experiment the trace describes otherwise than the built-in one is not its
+		 * analysis's to read: its batches are handed out raw only. */
+		struct xtrace_experiment_spec xs;
+		if (a->experiment != XT_EXP_NONE &&
+		    (!xtrace_experiment_spec(r, a->experiment, &xs) || !xs.builtin))
+			continue;
+		if ((s->ready & XT_AN_BIT(i)) && a->sync && a->sync(s, r) < 0)
+			return -1;
+	}
+	if (p->sites)
+		xt_sites_sync(p->sites);
+	return 0;
+}
+
+static int take_core(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+		     const struct xt_pass *p)
+{
+	if (ev->type == XT_EV_ProcessEnd) {
+		s->end_how = ev->args[0];
+		s->end_status = ev->args[1];
+		s->end_ts = ev->ts;
+	}
+	return apply_core(r, ev, p->sites);
+}
+
 int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
 		      const struct xt_pass *p)
 {
 	if (ev->ts > s->last_ts)
 		s->last_ts = ev->ts;
+	s->op_heap = NULL;
+	int stop = 0;
 	if (ev->kind == XTRACE_EVENT_SYNC) {
-		s->generations++;
-		s->lost_events += xtrace_get_sync(r)->lost;
-		if (xt_timers_sync(&s->timers, r) < 0)
+		if (take_sync(s, r, p) < 0)
 			return -1;
-		if (p->sites)
-			xt_sites_sync(p->sites);
-		return p->on_event && p->on_event(p->ctx, r, ev, s) ? -1 : 0;
-	}
-	s->events++;
-	if (note_thread(s, ev->thread) < 0)
-		return -1;
-	/* A generic event (an experiment known from the trace alone) is no heap event, whatever its
-	 * IDs. */
-	if (ev->experiment != XT_EXP_ALLOCFREE || ev->generic) {
-		if (xt_timers_event(&s->timers, r, ev) < 0)
+	} else {
+		s->events++;
+		if (note_thread(s, ev->thread) < 0)
 			return -1;
-		if (ev->experiment == XT_EXP_NONE && apply_core(r, ev, p->sites) < 0)
+		if (ev->experiment == XT_EXP_NONE && take_core(s, r, ev, p) < 0)
 			return -1;
-		if (ev->type == XT_EV_ProcessEnd && ev->experiment == XT_EXP_NONE) {
-			s->end_how = ev->args[0];
-			s->end_status = ev->args[1];
-			s->end_ts = ev->ts;
+		for (unsigned i = 0; i < XT_AN_COUNT; i++) {
+			const struct xt_analysis *a = xt_analyses[i];
+			/* A generic event (an experiment known from the trace alone) is none of the
+			 * built-in analyses', whatever its IDs. */
+			if (!(s->ready & XT_AN_BIT(i)) || a->experiment != ev->experiment || !a->event ||
+			    ev->generic)
+				continue;
+			int rc = a->event(s, r, ev, p);
+			if (rc < 0)
+				return -1;
+			stop |= rc;
 		}
-		return p->on_event && p->on_event(p->ctx, r, ev, s) ? -1 : 0;
 	}
-	enum xt_heap_check c;
-	switch (ev->type) {
-	case XT_EV_ObjectAlloc:
-		c = apply_alloc(s, r, ev, p->sites);
-		break;
-	case XT_EV_ObjectFree:
-		c = apply_free(s, ev, p->sites, 0);
-		break;
-	case XT_EV_ObjectReallocFree:
-		c = apply_free(s, ev, p->sites, 1);
-		break;
-	default:
-		return 0;
-	}
-	if (c == XT_HEAP_NOMEM)
-		return -1;
-	if (c != XT_HEAP_OK && p->issue)
-		p->issue(p->ctx, r, ev, c);
 	if (p->on_event && p->on_event(p->ctx, r, ev, s))
 		return -1;
-	return p->stop_event && s->heap.events >= p->stop_event;
+	return stop;
 }
 
-int xt_summary_init(struct xt_summary *s, const xtrace_reader *r)
+int xt_summary_init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
 {
 	memset(s, 0, sizeof *s);
 	const struct xtrace_header *h = xtrace_get_header(r);
-	if (xt_heap_init(&s->heap, h->fork_parent_pid != 0) < 0)
-		return -1;
+	s->last_ts = h->start_ts;
+	s->analyses = p && p->analyses ? p->analyses : XT_AN_ALL;
+	s->heap_name = p && p->heap ? p->heap : XT_MALLOC_HEAP_NAME;
+	s->selected = strcmp(s->heap_name, XT_MALLOC_HEAP_NAME) == 0 ? &s->heap : &s->no_heap;
 	if (xt_liveset_init(&s->thread_ids, 64) < 0)
 		return -1;
-	if (xt_timers_init(&s->timers, NULL) < 0)
-		return -1;
-	s->last_ts = h->start_ts;
+	for (unsigned i = 0; i < XT_AN_COUNT; i++) {
+		if (!(s->analyses & XT_AN_BIT(i)))
+			continue;
+		if (xt_analyses[i]->init && xt_analyses[i]->init(s, r, p) < 0)
+			return -1;
+		s->ready |= XT_AN_BIT(i);
+	}
 	return 0;
+}
+
+void xt_summary_finish(struct xt_summary *s)
+{
+	for (unsigned i = 0; i < XT_AN_COUNT; i++)
+		if ((s->ready & XT_AN_BIT(i)) && xt_analyses[i]->finish)
+			xt_analyses[i]->finish(s);
 }
 
 enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p)
 {
-	if (xt_summary_init(s, r) < 0)
+	if (xt_summary_init(s, r, p) < 0)
 		return XTRACE_ERR_NOMEM;
 
 	/* the events are decoded on a second thread while this one takes them in */
@@ -146,6 +142,7 @@ enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, con
 	while (!taken && (ev = xt_readahead_next(ra, &rc)))
 		taken = xt_summary_take(s, r, ev, p);
 	xt_readahead_stop(ra);
+	xt_summary_finish(s);
 	if (taken < 0)
 		return XTRACE_ERR_NOMEM;
 	if (taken > 0 || rc == 0)
@@ -156,7 +153,8 @@ enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, con
 
 void xt_summary_destroy(struct xt_summary *s)
 {
-	xt_heap_destroy(&s->heap);
+	for (unsigned i = 0; i < XT_AN_COUNT; i++)
+		if ((s->ready & XT_AN_BIT(i)) && xt_analyses[i]->destroy)
+			xt_analyses[i]->destroy(s);
 	xt_liveset_destroy(&s->thread_ids);
-	xt_timers_destroy(&s->timers);
 }

@@ -1,13 +1,18 @@
 /* summary.h: one pass over a trace that gathers its totals (generations, threads, events, lost
- * events, time span) and its heap accounting. The stats and validate commands are thin printers
- * over it, and tests call it directly; the site analyses (sites.h) and export ride on the same
- * pass through struct xt_pass. */
+ * events, time span) and runs the analyses of the registry (registry.h) a command asks for: the
+ * malloc heap, timers, the program's own heaps, the address space. The stats and validate
+ * commands are thin printers over it, and tests call it directly; the site analyses (sites.h)
+ * and export ride on the same pass through struct xt_pass. */
 #ifndef XT_SUMMARY_H
 #define XT_SUMMARY_H
 
 #include <stdint.h>
 
+#include "addrspace.h"
 #include "heap.h"
+#include "heaps.h"
+#include "heapview.h"
+#include "registry.h"
 #include "sites.h"
 #include "timerset.h"
 #include "xtrace-reader.h"
@@ -21,14 +26,29 @@ struct xt_summary {
 	/* the last ProcessEnd: how the image ended (0: no ProcessEnd), the status, when */
 	uint64_t end_how;
 	uint64_t end_status, end_ts;
-	struct xt_heap heap;
+	unsigned analyses;       /* XT_AN_BIT()s of the analyses the pass runs */
+	unsigned ready;          /* those of them set up (and so to destroy) */
+	/* Each analysis's state (registry.h). */
+	struct xt_heap heap;     /* the malloc heap (AllocFree) */
 	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
+	struct xt_heaps heaps;   /* the program's own heaps (Heaps) */
+	struct xt_addrspace mem; /* maps, stacks, the break, resident samples (AddrSpace) */
+
+	/* The heap the pass follows (sites, stop_event): heap_name's, else no_heap (empty) while
+	 * no heap table has named it. */
+	const char *heap_name;
+	struct xt_heap *selected;
+	struct xt_heap no_heap;
+	/* The heap the last event allocated in or freed from (NULL for other events), and how. */
+	const struct xt_heap *op_heap;
+	struct xt_heap_op op;
 
 	struct xt_liveset thread_ids;
 	uint64_t last_thread; /* skips the set lookup while one thread's events run on */
 };
 
-/* xt_issue_fn hears of every AllocFree event whose check was not XT_HEAP_OK. */
+/* xt_issue_fn hears of every allocation or free (of a heap it checks) whose check was not
+ * XT_HEAP_OK. */
 typedef void (*xt_issue_fn)(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
 			    enum xt_heap_check check);
 
@@ -42,10 +62,15 @@ void xt_summary_destroy(struct xt_summary *s);
 
 /* What else a pass does, beyond the summary. */
 struct xt_pass {
+	unsigned analyses;       /* XT_AN_BIT()s of the analyses to run; 0: every one */
+	const char *heap;        /* the heap to follow by name; NULL: the malloc heap */
 	xt_issue_fn issue;
+	int check_every_heap;    /* issue hears of every heap's events, not only the selected's */
 	void *ctx;
-	struct xt_sites *sites;  /* credit allocations and frees to sites; regions come from here */
-	uint64_t stop_event;     /* stop after this many AllocFree events (0: read to the end) */
+	struct xt_sites *sites;  /* credit the selected heap's allocations and frees to sites;
+				  * regions come from here */
+	uint64_t stop_event;     /* stop after this many events of the selected heap (0: read to
+				  * the end) */
 	/* on_event sees every event (Syncs too) after the summary and sites took it in; a nonzero
 	 * return stops the pass with XTRACE_ERR_NOMEM. */
 	int (*on_event)(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
@@ -56,12 +81,20 @@ struct xt_pass {
 enum xtrace_status xt_summarize_pass(xtrace_reader *r, struct xt_summary *s, const struct xt_pass *p);
 
 /* The pass a step at a time, for a caller that drives the reader itself (several traces merged
- * by time): xt_summary_init (0, or -1 without memory; destroy s in any case), then
- * xt_summary_take for each event: 0 to go on, 1 when the pass is to stop there
- * (p->stop_event), -1 without memory. */
-int xt_summary_init(struct xt_summary *s, const xtrace_reader *r);
+ * by time): xt_summary_init with the pass p will make (0, or -1 without memory; destroy s in
+ * any case), then xt_summary_take for each event: 0 to go on, 1 when the pass is to stop there
+ * (p->stop_event), -1 without memory; xt_summary_finish at the end. */
+int xt_summary_init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p);
 int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
 		    const struct xt_pass *p);
+void xt_summary_finish(struct xt_summary *s);
+
+/* xt_summary_heap_missing: the pass was to follow a heap of the Heaps experiment that no heap
+ * table named (the CLI's "no heap NAME" error). */
+static inline int xt_summary_heap_missing(const struct xt_summary *s)
+{
+	return s->selected == &s->no_heap;
+}
 
 /* xt_ticks_to_ns converts a tick count to nanoseconds. */
 static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "spec.h"
+#include "summary.h"
 #include "varint.h"
 
 /* Argument positions, in the order timers.def gives them. */
@@ -245,3 +246,38 @@ const char *xt_timer_clock_name(unsigned kind, uint64_t clock)
 	return NULL;
 #undef XT_CASE
 }
+
+/* The Timers experiment's entry in the registry of analyses (registry.h): the pass's timers,
+ * without creation sites. */
+static int an_init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
+{
+	(void)r;
+	(void)p;
+	return xt_timers_init(&s->timers, NULL);
+}
+
+static int an_sync(struct xt_summary *s, const xtrace_reader *r)
+{
+	return xt_timers_sync(&s->timers, r);
+}
+
+static int an_event(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
+		    const struct xt_pass *p)
+{
+	(void)p;
+	return xt_timers_event(&s->timers, r, ev);
+}
+
+static void an_destroy(struct xt_summary *s)
+{
+	xt_timers_destroy(&s->timers);
+}
+
+const struct xt_analysis xt_analysis_timers = {
+	.name = "timers",
+	.experiment = XT_EXP_TIMERS,
+	.init = an_init,
+	.sync = an_sync,
+	.event = an_event,
+	.destroy = an_destroy,
+};

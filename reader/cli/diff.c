@@ -30,7 +30,7 @@ static uint64_t total_of(const struct cli_profile *p, enum xt_metric m)
 {
 	/* The process's peak, unless a region filter made it the region's sites' share. */
 	if (m == XT_BY_PEAK && !p->sites.region_filter)
-		return p->sum.heap.peak_live_bytes;
+		return p->sum.selected->peak_live_bytes;
 	return xt_counts_metric(&p->sites.total, m);
 }
 
@@ -353,7 +353,7 @@ int cmd_diff(int argc, char **argv, const struct xt_command *cmd)
 				.fail_above = -1};
 	int code = cli_parse_options(cmd, argc, argv,
 				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_FAIL_ABOVE |
-					     CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
+					     CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES | CLI_HEAP,
 				     &d);
 	if (code >= 0)
 		return code;

@@ -32,7 +32,7 @@ struct exporter {
 	uint64_t bucket, bucket_allocs, bucket_bytes, max_live, max_live_ts;
 	int bucket_open;
 	uint64_t prev_live;
-	uint8_t begins[256];       /* the generation's event types that some end event closes */
+	uint8_t closer[256];       /* per begin event type of the generation: the end closing it */
 };
 
 static uint64_t since_origin(const struct exporter *x, uint64_t ts)
@@ -91,21 +91,27 @@ static void put_args(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	}
 }
 
-/* put_slice_name writes a begin/end pair's name: its first string argument (a region's name),
- * else the name of the pair's begin event (start: the type an end closes, 0 for the begin). */
+/* put_slice_name writes the name of the begin/end pair of types begin and end: the event's first
+ * string argument (a region's name), else what the two events' names share ("Sleep" of
+ * SleepBegin and SleepEnd), else the begin event's name. */
 static void put_slice_name(struct xt_out *o, const xtrace_reader *r, const struct xtrace_event *ev,
-			   uint8_t start)
+			   uint8_t begin, uint8_t end)
 {
 	size_t len;
 	const char *s;
-	struct xtrace_event_spec begin;
+	struct xtrace_event_spec b, e;
 	if (ev->nargs && ev->arg_kinds[0] == XTRACE_ARG_STRING &&
-	    (s = xtrace_string(r, ev->args[0], &len)))
+	    (s = xtrace_string(r, ev->args[0], &len))) {
 		xt_out_json_str(o, s, len);
-	else if (start && xtrace_event_spec(r, start, &begin))
-		xt_out_json_str(o, begin.name, strlen(begin.name));
-	else
+		return;
+	}
+	if (!xtrace_event_spec(r, begin, &b) || !xtrace_event_spec(r, end, &e)) {
 		xt_out_json_str(o, ev->name, strlen(ev->name));
+		return;
+	}
+	for (len = 0; b.name[len] && b.name[len] == e.name[len]; len++)
+		;
+	xt_out_json_str(o, b.name, len ? len : strlen(b.name));
 }
 
 /* note_pairs marks the begin events of the generation just started: those an end event's
@@ -113,10 +119,10 @@ static void put_slice_name(struct xt_out *o, const xtrace_reader *r, const struc
 static void note_pairs(struct exporter *x, const xtrace_reader *r)
 {
 	struct xtrace_event_spec s;
-	memset(x->begins, 0, sizeof x->begins);
-	for (unsigned t = 1; t < sizeof x->begins; t++)
+	memset(x->closer, 0, sizeof x->closer);
+	for (unsigned t = 1; t < sizeof x->closer; t++)
 		if (xtrace_event_spec(r, (uint8_t)t, &s) && s.start)
-			x->begins[s.start] = 1;
+			x->closer[s.start] = (uint8_t)t;
 }
 
 static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct xtrace_event *ev,
@@ -136,7 +142,10 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 			      "\"args\": {\"name\": \"thread %llu\"}}", (unsigned long long)x->pid,
 			      (unsigned long long)ev->thread, (unsigned long long)ev->thread);
 	}
-	if (ev->experiment == XT_EXP_ALLOCFREE && !ev->generic) {
+	if (s->op_heap) {
+		/* a heap's events become the selected heap's counter, not events of their own */
+		if (s->op_heap != s->selected)
+			return 0;
 		uint64_t b = since_origin(x, ev->ts) / BUCKET_NS;
 		if (x->bucket_open && b != x->bucket)
 			close_bucket(x, r);
@@ -144,27 +153,30 @@ static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct
 			x->bucket_open = 1;
 			x->bucket = b;
 			x->bucket_allocs = x->bucket_bytes = 0;
-			x->max_live = s->heap.live_bytes;
+			x->max_live = s->selected->live_bytes;
 			x->max_live_ts = ev->ts;
 		}
-		if (ev->type == XT_EV_ObjectAlloc && ev->args[0] && xt_sites_in_region(x->sites, ev->thread)) {
+		uint64_t live = s->selected->live_bytes;
+		if (s->op.kind == XT_OP_ALLOC && s->op.addr && xt_sites_in_region(x->sites, ev->thread)) {
 			x->bucket_allocs++;
-			x->bucket_bytes += s->heap.live_bytes - x->prev_live;
+			x->bucket_bytes += live - x->prev_live;
 		}
-		if (s->heap.live_bytes > x->max_live) {
-			x->max_live = s->heap.live_bytes;
+		if (live > x->max_live) {
+			x->max_live = live;
 			x->max_live_ts = ev->ts;
 		}
-		x->prev_live = s->heap.live_bytes;
+		x->prev_live = live;
 		return 0;
 	}
 	begin_event(x);
 	struct xtrace_event_spec spec;
 	uint8_t start = xtrace_event_spec(r, ev->type, &spec) ? spec.start : 0;
-	int b = x->begins[ev->type], e = start != 0;
+	int b = x->closer[ev->type] != 0, e = start != 0;
 	xt_out_str(o, "{\"name\": ");
-	if (b || e)
-		put_slice_name(o, r, ev, start);
+	if (b)
+		put_slice_name(o, r, ev, ev->type, x->closer[ev->type]);
+	else if (e)
+		put_slice_name(o, r, ev, start, ev->type);
 	else
 		xt_out_json_str(o, ev->name, strlen(ev->name));
 	xt_out_printf(o, ", \"cat\": \"%s\", \"ph\": \"%s\", \"pid\": %llu, \"tid\": %llu, \"ts\": ",
@@ -207,19 +219,18 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	xt_out_char(o, ',');
 	xt_out_str(o, ev->name);
 	xt_out_char(o, ',');
-	/* addr, size and api for heap events; the other arguments as name=value in detail. */
-	int heap = ev->experiment == XT_EXP_ALLOCFREE && !ev->generic;
-	if (heap)
-		xt_out_u64(o, ev->args[0]);
+	/* addr, size and api for the heap view's events (heapview.h); the other arguments as
+	 * name=value in detail (all of a heap's own events: they name the heap). */
+	const struct xt_heap_op *op = s->op_heap ? &s->op : NULL;
+	if (op)
+		xt_out_u64(o, op->addr);
 	xt_out_char(o, ',');
-	const struct xtrace_alloc_type *t = heap && ev->type == XT_EV_ObjectAlloc ?
-		xtrace_alloc_type(r, ev->args[1]) : NULL;
-	if (t)
-		xt_out_u64(o, xt_request_bytes(t->elem_size, t->count));
+	if (op && op->kind == XT_OP_ALLOC && op->api != XT_API_UNKNOWN)
+		xt_out_u64(o, op->bytes);
 	xt_out_char(o, ',');
 	/* an API this reader does not know (a newer writer's) has no name: left empty */
-	if (t && xtrace_alloc_api_name(t->api))
-		xt_out_str(o, xtrace_alloc_api_name(t->api));
+	if (op && op->kind == XT_OP_ALLOC && op->api < XT_API_COUNT)
+		xt_out_str(o, xtrace_alloc_api_name((uint8_t)op->api));
 	xt_out_char(o, ',');
 	uint32_t region = xt_sites_region_of(x->sites, ev->thread);
 	if (region != XT_NO_NAME)
@@ -227,7 +238,8 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 	xt_out_char(o, ',');
 	char detail[8192];
 	size_t len = 0;
-	for (unsigned i = heap ? ev->nargs : 0; i < ev->nargs && len < sizeof detail; i++) {
+	for (unsigned i = s->op_heap == &s->heap ? ev->nargs : 0; i < ev->nargs && len < sizeof detail;
+	     i++) {
 		size_t sl;
 		const char *str = ev->arg_kinds[i] == XTRACE_ARG_STRING ?
 			xtrace_string(r, ev->args[i], &sl) : NULL;
@@ -279,12 +291,13 @@ static int export_image(struct exporter *x, xtrace_reader *r, const char *path, 
 			xt_out_str(&x->o, "}}");
 		}
 		struct xt_summary s;
-		struct xt_pass pass = {.sites = &sites, .on_event = on_event, .ctx = x};
+		struct xt_pass pass = {.heap = cli_heap, .sites = &sites, .on_event = on_event, .ctx = x};
 		enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
 		if (x->chrome)
 			close_bucket(x, r);
+		code = st == XTRACE_ERR_NOMEM ? XT_EXIT_FAIL :
+		       cli_heap_missing(path, &s) ? XT_EXIT_USAGE : cli_read_end(r, path, st);
 		xt_summary_destroy(&s);
-		code = st == XTRACE_ERR_NOMEM ? XT_EXIT_FAIL : cli_read_end(r, path, st);
 		if (st == XTRACE_ERR_NOMEM)
 			cli_warn("%s: out of memory", path);
 	}
@@ -299,7 +312,7 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE, &opt);
+				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE | CLI_HEAP, &opt);
 	if (code >= 0)
 		return code;
 	if (!opt.format || (strcmp(opt.format, "chrome") != 0 && strcmp(opt.format, "csv") != 0))

@@ -173,7 +173,7 @@ int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {.by = XT_BY_BYTES};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_BY | CLI_REGION | CLI_SVG | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
+				     CLI_BY | CLI_REGION | CLI_SVG | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES | CLI_HEAP,
 				     &opt);
 	if (code >= 0)
 		return code;

@@ -47,7 +47,7 @@ int cmd_leaks(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {.group = XT_GROUP_STACK, .count = -1};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_EACH_IMAGE | CLI_ALLOC_FRAMES,
+				     CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_EACH_IMAGE | CLI_ALLOC_FRAMES | CLI_HEAP,
 				     &opt);
 	if (code >= 0)
 		return code;

@@ -11,6 +11,12 @@
 	"  --keep-allocator-frames  keep malloc, operator new and the standard library's frames\n" \
 	"                   at the sites' end (README: Names, inlined calls and allocation sites)\n"
 
+/* --heap, of every command that reads the heap. */
+#define HEAP_HELP                                                                               \
+	"  --heap NAME      the heap to analyse: a heap the program named (xtrace_heap, include/\n" \
+	"                   xtrace.h), mmap (the program's own maps) or malloc (default); a name\n" \
+	"                   the trace lacks lists its heaps\n"
+
 static const struct xt_command commands[] = {
 	{"run", "run a program and every process it starts with heap tracing", cmd_run,
 	 "xtrace run [-o DIR] [--] PROGRAM [ARGS...]\n"
@@ -25,13 +31,17 @@ static const struct xt_command commands[] = {
 	 "                each address first, marked (inlined)\n"
 	 "  --no-symbols  with --stacks, show module+offset instead of function file:line\n"},
 	{"stats", "print a trace's totals: events, threads, allocations, peak heap", cmd_stats,
-	 "xtrace stats [--json] FILE|DIR\n"
-	 "Of a run directory: the tree's totals, then a row per process image.\n"
-	 "  --json  print one JSON object instead of tables\n"},
+	 "xtrace stats [--json] [--heap NAME] FILE|DIR\n"
+	 "Of a run directory: the tree's totals, then a row per process image. Each heap gets a\n"
+	 "row (JSON: heaps); with the address space traced, the heap against mapped against\n"
+	 "resident memory, their peaks, ends and a time series (JSON: memory).\n"
+	 "  --json           print one JSON object instead of tables\n"
+	 "  --heap NAME      the heap of the totals (allocations, frees, peak, live at end)\n"},
 	{"validate", "check a trace's heap events against its live set", cmd_validate,
-	 "xtrace validate FILE|DIR\n"
-	 "Reports allocations of live addresses and frees of addresses that are not live;\n"
-	 "exits 1 if there is any.\n"},
+	 "xtrace validate [--heap NAME] FILE|DIR\n"
+	 "Reports allocations of live addresses and frees of addresses that are not live, each\n"
+	 "heap against its own live set; exits 1 if there is any.\n"
+	 "  --heap NAME      check only that heap (malloc, or one the program named)\n"},
 	{"timers", "list a trace's timers, their settings and expirations, and timer call counts",
 	 cmd_timers,
 	 "xtrace timers [--json] FILE|DIR\n"
@@ -40,7 +50,7 @@ static const struct xt_command commands[] = {
 	 "  --json  print one JSON object instead\n"},
 	{"top", "rank allocation sites by allocations, bytes, peak, temporary or leaked", cmd_top,
 	 "xtrace top [--by allocs|bytes|peak|temporary|leaked] [--group stack|function|line|region]\n"
-	 "           [-n N] [--region NAME] [--json|--tsv] FILE|DIR\n"
+	 "           [-n N] [--region NAME] [--heap NAME] [--json|--tsv] FILE|DIR\n"
 	 "  --by METRIC    rank by: allocs, bytes (default), peak (live bytes at the process's peak),\n"
 	 "                 temporary (freed right after an allocation of the same stack and\n"
 	 "                 size, heaptrack's definition), leaked\n"
@@ -48,41 +58,44 @@ static const struct xt_command commands[] = {
 	 "  -n N           show the first N (default 10)\n"
 	 "  --region NAME  only allocations made inside region NAME (include/xtrace.h)\n"
 	 "  --json, --tsv  machine-readable output\n"
-	 SITE_FRAMES_HELP},
+	 HEAP_HELP SITE_FRAMES_HELP},
 	{"leaks", "list the objects still live at the end, by allocating stack", cmd_leaks,
-	 "xtrace leaks [--group stack|function|line|region] [-n N] [--json] FILE|DIR\n"
+	 "xtrace leaks [--group stack|function|line|region] [-n N] [--heap NAME] [--json] FILE|DIR\n"
 	 "  --group G  group by whole stack (default), function, line or region\n"
 	 "  -n N       show the first N groups (default all)\n"
-	 SITE_FRAMES_HELP},
+	 HEAP_HELP SITE_FRAMES_HELP},
 	{"peak", "when the live heap peaked, how high, and which sites held it", cmd_peak,
-	 "xtrace peak [--group stack|function|line|region] [-n N] [--json|--tsv] FILE|DIR\n"
+	 "xtrace peak [--group stack|function|line|region] [-n N] [--heap NAME] [--json|--tsv]\n"
+	 "            FILE|DIR\n"
 	 "Of a run directory: first the tree's peak (the largest sum of the processes' live heaps).\n"
 	 "  --group G  group by stack, function (default), line or region\n"
 	 "  -n N       show the first N (default 10)\n"
-	 SITE_FRAMES_HELP},
+	 HEAP_HELP SITE_FRAMES_HELP},
 	{"flame", "allocation stacks as collapsed-stack lines or an SVG flame graph", cmd_flame,
-	 "xtrace flame [--by METRIC] [--region NAME] [--svg OUT] FILE|DIR\n"
+	 "xtrace flame [--by METRIC] [--region NAME] [--heap NAME] [--svg OUT] FILE|DIR\n"
 	 "Prints 'outer;...;inner VALUE' lines (flamegraph.pl, inferno, speedscope read them).\n"
 	 "  --by METRIC  allocs, bytes (default), peak, temporary or leaked\n"
 	 "  --svg OUT    write a self-contained SVG flame graph to OUT instead\n"
-	 SITE_FRAMES_HELP},
+	 HEAP_HELP SITE_FRAMES_HELP},
 	{"export", "write a trace as Chrome trace-event JSON (Perfetto) or CSV", cmd_export,
-	 "xtrace export --format chrome|csv -o OUT [--region NAME] FILE|DIR\n"
+	 "xtrace export --format chrome|csv -o OUT [--region NAME] [--heap NAME] FILE|DIR\n"
 	 "  --format chrome  trace-event JSON: live heap and allocation rate counters, regions and\n"
 	 "                   sleeps as slices, logs and timer events as instants, per thread\n"
 	 "  --format csv     one row per event: gen,time_ns,thread,event,addr,size,api,region,detail\n"
 	 "  -o OUT           the output file ('-': stdout)\n"
 	 "  --region NAME    CSV: only events inside region NAME; chrome: only its allocations in\n"
-	 "                   the allocation rate\n"},
+	 "                   the allocation rate\n"
+	 "  --heap NAME      chrome: the heap of the counters (default malloc)\n"},
 	{"report", "write one self-contained HTML report: heap chart, sites, flame graph, events",
 	 cmd_report,
-	 "xtrace report -o OUT.html FILE|DIR\n"
-	 "Writes an HTML file that needs no network: totals, the live heap over time, the top\n"
-	 "sites, a flame graph and the timer, sleep, region and log events.\n"
-	 SITE_FRAMES_HELP},
+	 "xtrace report -o OUT.html [--heap NAME] FILE|DIR\n"
+	 "Writes an HTML file that needs no network: totals, the live heap over time (with the\n"
+	 "address space traced, against mapped and resident memory), the top sites, a flame graph\n"
+	 "and the timer, sleep, region and log events.\n"
+	 HEAP_HELP SITE_FRAMES_HELP},
 	{"diff", "compare two traces: totals and sites, matched by symbolized frames", cmd_diff,
-	 "xtrace diff [--by METRIC] [--group G] [-n N] [--region NAME] [--fail-above PCT]\n"
-	 "            [--json|--tsv] A B\n"
+	 "xtrace diff [--by METRIC] [--group G] [-n N] [--region NAME] [--heap NAME]\n"
+	 "            [--fail-above PCT] [--json|--tsv] A B\n"
 	 "A and B are traces or run directories (processes matched by place in the tree).\n"
 	 "  --by METRIC       sites compared by allocs, bytes (default), peak, temporary, leaked\n"
 	 "                    (xtrace's conventions: realloc is an allocation and a free, bytes\n"
@@ -91,7 +104,7 @@ static const struct xt_command commands[] = {
 	 "  --group G         stack, function (default), line or region\n"
 	 "  -n N              show the N sites that changed most (default 20)\n"
 	 "  --fail-above PCT  exit 4 when the METRIC total of B is more than PCT% above A's\n"
-	 SITE_FRAMES_HELP},
+	 HEAP_HELP SITE_FRAMES_HELP},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -31,10 +31,12 @@ static const struct {
 	{CLI_EXE, {"exe", required_argument, NULL, LONG(CLI_EXE)}},
 	{CLI_ALLOC_FRAMES, {"keep-allocator-frames", no_argument, NULL, LONG(CLI_ALLOC_FRAMES)}},
 	{CLI_ALLOC_FRAMES, {"alloc-fn", required_argument, NULL, LONG(CLI_ALLOC_FRAMES) | 1}},
+	{CLI_HEAP, {"heap", required_argument, NULL, LONG(CLI_HEAP)}},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 
 struct xt_alloc_rules cli_alloc_rules;
+const char *cli_heap;
 
 /* bad_option reports what getopt_long (opterr 0, a leading ':') returned as ch. */
 static int bad_option(const struct xt_command *cmd, int ch, char **argv)
@@ -73,6 +75,7 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 	*s = 0;
 
 	cli_alloc_rules = (struct xt_alloc_rules){0};
+	cli_heap = NULL;
 	optind = 0; /* full getopt reset: commands may run more than once in one process (tests) */
 	opterr = 0;
 	int ch;
@@ -111,6 +114,7 @@ int cli_parse_options(const struct xt_command *cmd, int argc, char **argv, unsig
 				return cli_usage_error(cmd, "--pid wants a process ID, not '%s'", optarg);
 			break;
 		case LONG(CLI_EXE): o->exe = optarg; break;
+		case LONG(CLI_HEAP): cli_heap = optarg; break;
 		case LONG(CLI_ALLOC_FRAMES): cli_alloc_rules.keep = 1; break;
 		case LONG(CLI_ALLOC_FRAMES) | 1:
 			if (cli_alloc_rules.nextra == XT_MAX_ALLOC_FNS)

@@ -27,6 +27,7 @@ enum cli_option {
 	 * selected, under a title each (tree.c); it takes --pid and --exe */
 	CLI_EACH_IMAGE = 1u << 15,
 	CLI_ALLOC_FRAMES = 1u << 16, /* --keep-allocator-frames, --alloc-fn NAME (repeatable) */
+	CLI_HEAP = 1u << 17,      /* --heap NAME: the heap to analyse (cli_heap) */
 };
 
 struct cli_options {

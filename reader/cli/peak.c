@@ -16,7 +16,7 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 {
 	cli_put_json_head(o, p, by);
 	xt_out_printf(o, ",\n  \"peak_bytes\": %llu,\n  \"peak_time_ns\": %llu,\n  \"sites\": ",
-		      (unsigned long long)p->sum.heap.peak_live_bytes,
+		      (unsigned long long)p->sum.selected->peak_live_bytes,
 		      (unsigned long long)p->peak_time_ns);
 	cli_put_groups_json(o, &p->sites, g, n, 0, by);
 	xt_out_str(o, "\n}\n");
@@ -32,7 +32,7 @@ static void cells(const struct cli_profile *p, enum xt_grouping by, const struct
 		cell[c] = i < 0 ? head[c] : buf[c];
 	if (i < 0)
 		return;
-	uint64_t peak = p->sum.heap.peak_live_bytes;
+	uint64_t peak = p->sum.selected->peak_live_bytes;
 	snprintf(buf[0], 512, "%ld", i + 1);
 	if (tsv)
 		snprintf(buf[1], 512, "%llu", (unsigned long long)g[i].c.peak_bytes);
@@ -60,7 +60,7 @@ static void put_text(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 	char b[32], t[32];
 	cli_put_header(o, p);
 	xt_out_printf(o, "peak %s at %s; live then, by %s:\n\n",
-		      xt_fmt_bytes(b, sizeof b, p->sum.heap.peak_live_bytes),
+		      xt_fmt_bytes(b, sizeof b, p->sum.selected->peak_live_bytes),
 		      xt_fmt_duration(t, sizeof t, p->peak_time_ns), xt_grouping_name(by));
 	size_t width[NCOLS] = {0};
 	for (long i = -1; i < (long)n; i++) {
@@ -79,7 +79,7 @@ static int run_peak(void *ctx, struct xt_out *o, struct xt_run *run, const struc
 {
 	(void)ctx;
 	struct xt_run_peak pk;
-	enum xtrace_status st = xt_run_peak_read(run, &pk);
+	enum xtrace_status st = xt_run_peak_read(run, cli_heap, &pk);
 	if (st != XTRACE_OK) {
 		free(pk.live);
 		cli_warn(st == XTRACE_ERR_IO ? "%s: cannot open every trace at once" : "%s: out of memory",
@@ -148,7 +148,7 @@ int cmd_peak(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options opt = {.group = XT_GROUP_FUNCTION, .count = 10};
 	int code = cli_parse_options(cmd, argc, argv,
 				     CLI_GROUP | CLI_COUNT | CLI_JSON | CLI_TSV | CLI_PID | CLI_EXE |
-					     CLI_ALLOC_FRAMES,
+					     CLI_ALLOC_FRAMES | CLI_HEAP,
 				     &opt);
 	if (code >= 0)
 		return code;

@@ -76,9 +76,16 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 	p->sites.rules = cli_alloc_rules;
 	struct first_pass fp = {.on_event = on_event, .ctx = ctx};
 	cli_progress_init(&fp.pr, path, path);
-	struct xt_pass pass = {.sites = &p->sites, .on_event = first_pass_event, .ctx = &fp};
+	struct xt_pass pass = {.heap = cli_heap, .sites = &p->sites, .on_event = first_pass_event,
+			       .ctx = &fp};
 	p->st = xt_summarize_pass(p->r, &p->sum, &pass);
-	if (p->st != XTRACE_ERR_NOMEM && peak && p->sum.heap.peak_event) {
+	if (p->st != XTRACE_ERR_NOMEM && cli_heap_missing(path, &p->sum)) {
+		cli_progress_done(&fp.pr);
+		cli_profile_free(p);
+		return XT_EXIT_USAGE;
+	}
+	const struct xt_heap *hp = p->sum.selected;
+	if (p->st != XTRACE_ERR_NOMEM && peak && hp->peak_event) {
 		/* The second read stops at the event that first reached the peak: live bytes per site
 		 * are then each site's share of it. */
 		xtrace_reader *r2 = cli_open(path);
@@ -89,7 +96,7 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 		}
 		struct xt_summary s2;
 		xt_sites_peak_pass(&p->sites);
-		pass.stop_event = p->sum.heap.peak_event;
+		pass.stop_event = hp->peak_event;
 		fp.on_event = NULL;
 		enum xtrace_status st2 = xt_summarize_pass(r2, &s2, &pass);
 		xt_summary_destroy(&s2);
@@ -106,7 +113,7 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 		return XT_EXIT_FAIL;
 	}
 	p->duration_ns = cli_since_start(p->r, p->sum.last_ts);
-	p->peak_time_ns = p->sum.heap.peak_live_bytes ? cli_since_start(p->r, p->sum.heap.peak_ts) : 0;
+	p->peak_time_ns = hp->peak_live_bytes ? cli_since_start(p->r, hp->peak_ts) : 0;
 	/* A corrupt trace ends the command here; a truncated one is analysed as far as it goes. */
 	if (p->st != XTRACE_OK && p->st != XTRACE_ERR_TRUNCATED) {
 		int code = cli_read_end(p->r, path, p->st);
@@ -207,9 +214,12 @@ const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s,
 void cli_put_header(struct xt_out *o, const struct cli_profile *p)
 {
 	const struct xtrace_header *h = xtrace_get_header(p->r);
-	xt_out_printf(o, "trace    %s%s\nprogram  %s (pid %llu)\n\n", p->path,
+	xt_out_printf(o, "trace    %s%s\nprogram  %s (pid %llu)\n", p->path,
 		      p->st == XTRACE_ERR_TRUNCATED ? " (truncated)" : "", h->exe,
 		      (unsigned long long)h->pid);
+	if (p->sum.selected != &p->sum.heap)
+		xt_out_printf(o, "heap     %s\n", p->sum.heap_name);
+	xt_out_char(o, '\n');
 }
 
 static const char *base_name(const char *p)
@@ -271,6 +281,8 @@ void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_gr
 {
 	xt_out_str(o, "{\n  \"file\": ");
 	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_str(o, ",\n  \"heap\": ");
+	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
 	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
 		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
 }

@@ -20,11 +20,16 @@ struct cli_profile {
 /* cli_alloc_rules: what --keep-allocator-frames and --alloc-fn said to the command (options.c
  * resets it at every parse); like --no-symbols it holds for every trace the command loads. */
 extern struct xt_alloc_rules cli_alloc_rules;
+/* cli_heap: the heap --heap named (NULL: the malloc heap), likewise reset at every parse and
+ * held for every trace the command loads. */
+extern const char *cli_heap;
 
-/* cli_profile_load reads path. region (or NULL) keeps only allocations inside that region;
+/* cli_profile_load reads path's heap cli_heap (sum.selected). region (or NULL) keeps only
+ * allocations inside that region;
  * peak adds the second pass; on_event (may be NULL) sees the first pass's events, with ctx.
  * Returns an exit code: XT_EXIT_OK or XT_EXIT_TRUNCATED when p is
- * usable (free it with cli_profile_free), XT_EXIT_FAIL after reporting why not. */
+ * usable (free it with cli_profile_free), XT_EXIT_FAIL after reporting why not, XT_EXIT_USAGE
+ * after reporting that the trace has no heap cli_heap. */
 typedef int (*cli_event_fn)(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
 			    const struct xt_summary *s);
 int cli_profile_load(struct cli_profile *p, const char *path, const char *region, int peak,
@@ -71,12 +76,21 @@ const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s,
 /* cli_put_header writes the lines that open a site command's text output. */
 void cli_put_header(struct xt_out *o, const struct cli_profile *p);
 
+/* The report's charts (report_memory.c): W x H pixels, the plot L from the left and B above
+ * the bottom. cli_put_chart_frame opens one, <svg> with its box and axis labels, for values up
+ * to max bytes over span ns. */
+enum { CLI_CHART_W = 1000, CLI_CHART_H = 260, CLI_CHART_L = 70, CLI_CHART_B = 30 };
+void cli_put_chart_frame(struct xt_out *o, uint64_t max, uint64_t span);
+/* cli_report_memory writes the report's chart of the heap against mapped against resident
+ * memory over time (report_memory.c); nothing for a trace without memory samples. */
+void cli_report_memory(struct xt_out *o, const struct cli_profile *p);
+
 /* cli_put_frames writes site's frames, innermost first, one per line after indent:
  *   leak_site  sites.c:34  (sites) */
 void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, const char *indent);
 /* cli_put_frames_json writes site's frames as a JSON array of objects. */
 void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t site);
-/* cli_put_json_head opens a site command's JSON object with its "file", "group" and "truncated"
+/* cli_put_json_head opens a site command's JSON object with its "file", "heap", "group" and
  * members (no comma after the last). */
 void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by);
 /* cli_put_groups_json writes groups g[0..n) as a JSON array, an object a line:

@@ -43,8 +43,9 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 	if (ev->kind == XTRACE_EVENT_SYNC || ev->generic)
 		return 0;
 	uint64_t ns = cli_since_start(r, ev->ts);
-	if (ev->experiment != XT_EXP_ALLOCFREE) {
-		rp->counts[ev->type]++;
+	if (s->op_heap != s->selected) {
+		if (!s->op_heap)
+			rp->counts[ev->type]++;
 		if (ev->type == XT_EV_UserLog && rp->nlogs < MAX_LOGS) {
 			size_t lc = 0, lm = 0;
 			const char *c = xtrace_string(r, ev->args[0], &lc);
@@ -56,7 +57,7 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 		}
 		return 0;
 	}
-	uint64_t live = s->heap.live_bytes;
+	uint64_t live = s->selected->live_bytes;
 	while (ns / rp->width_ns >= CHART_POINTS) {
 		/* Bucket j of twice the width covers buckets 2j and 2j + 1: keep the larger. */
 		for (size_t j = 0; 2 * j < rp->npt; j++) {
@@ -86,20 +87,11 @@ static void put_text(struct xt_out *o, const char *s)
 
 static void put_chart(struct xt_out *o, const struct report *rp, const struct cli_profile *p)
 {
-	enum { W = 1000, H = 260, L = 70, B = 30 };
-	uint64_t max = p->sum.heap.peak_live_bytes ? p->sum.heap.peak_live_bytes : 1;
+	enum { W = CLI_CHART_W, H = CLI_CHART_H, L = CLI_CHART_L, B = CLI_CHART_B };
+	uint64_t max = p->sum.selected->peak_live_bytes ? p->sum.selected->peak_live_bytes : 1;
 	uint64_t span = p->duration_ns ? p->duration_ns : 1;
 	char a[32], t[32];
-	xt_out_printf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"%d\" "
-		      "height=\"%d\" viewBox=\"0 0 %d %d\">\n<rect x=\"%d\" y=\"10\" width=\"%d\" "
-		      "height=\"%d\" fill=\"#f6f8fb\" stroke=\"#ccd\"/>\n", W, H, W, H, L, W - L - 10,
-		      H - B - 10);
-	xt_out_printf(o, "<text x=\"%d\" y=\"20\" text-anchor=\"end\">%s</text><text x=\"%d\" y=\"%d\" "
-		      "text-anchor=\"end\">0 B</text>\n", L - 6, xt_fmt_bytes(a, sizeof a, max), L - 6,
-		      H - B);
-	xt_out_printf(o, "<text x=\"%d\" y=\"%d\">0</text><text x=\"%d\" y=\"%d\" "
-		      "text-anchor=\"end\">%s</text>\n", L, H - 10, W - 10, H - 10,
-		      xt_fmt_duration(t, sizeof t, span));
+	cli_put_chart_frame(o, max, span);
 	xt_out_str(o, "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"1.5\" points=\"");
 	double sx = (double)(W - L - 10) / (double)span, sy = (double)(H - B - 20) / (double)max;
 	xt_out_printf(o, "%d,%d", L, H - B);
@@ -107,10 +99,10 @@ static void put_chart(struct xt_out *o, const struct report *rp, const struct cl
 		xt_out_printf(o, " %.1f,%.1f", L + (double)rp->pt[i].ns * sx,
 			      H - B - (double)rp->pt[i].live * sy);
 	xt_out_printf(o, " %.1f,%.1f\"/>\n", L + (double)span * sx, H - B -
-		      (double)p->sum.heap.live_bytes * sy);
+		      (double)p->sum.selected->live_bytes * sy);
 	xt_out_printf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#c0392b\"><title>peak %s at %s"
 		      "</title></circle>\n</svg>\n", L + (double)p->peak_time_ns * sx,
-		      H - B - (double)p->sum.heap.peak_live_bytes * sy, xt_fmt_bytes(a, sizeof a, max),
+		      H - B - (double)p->sum.selected->peak_live_bytes * sy, xt_fmt_bytes(a, sizeof a, max),
 		      xt_fmt_duration(t, sizeof t, p->peak_time_ns));
 }
 
@@ -196,11 +188,12 @@ static int put_process(struct xt_out *o, const struct cli_profile *p, const stru
 	xt_out_printf(o, "<p><b>%llu</b> allocations, <b>%s</b> requested; peak <b>%s</b> at %s; "
 		      "<b>%llu</b> temporary; <b>%llu</b> objects (<b>%s</b>) live at the end</p>\n",
 		      (unsigned long long)tot->allocs, xt_fmt_bytes(a, sizeof a, tot->bytes),
-		      xt_fmt_bytes(b, sizeof b, p->sum.heap.peak_live_bytes),
+		      xt_fmt_bytes(b, sizeof b, p->sum.selected->peak_live_bytes),
 		      xt_fmt_duration(c, sizeof c, p->peak_time_ns), (unsigned long long)tot->temporary,
 		      (unsigned long long)tot->live_objects, xt_fmt_bytes(d, sizeof d, tot->live_bytes));
 	xt_out_str(o, "<h2>live heap over time</h2>\n");
 	put_chart(o, rp, p);
+	cli_report_memory(o, p);
 	xt_out_str(o, "<h2>top sites by bytes</h2>\n");
 	put_sites(o, p, by_fn, nfn);
 	xt_out_str(o, "<h2>flame graph (bytes allocated)</h2>\n");
@@ -288,7 +281,7 @@ static int report_run(struct xt_out *o, struct xt_run *run, const char *path)
 int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES | CLI_HEAP,
 				     &opt);
 	if (code >= 0)
 		return code;

@@ -28,10 +28,10 @@ static void put_by_api(struct xt_out *o, const struct xt_heap *hp)
 }
 
 static void put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
-		     const struct xt_summary *s, enum xtrace_status st)
+		     const struct xt_summary *s, enum xtrace_status st, const struct cli_heap_rows *heaps)
 {
 	const struct xtrace_header *h = xtrace_get_header(r);
-	const struct xt_heap *hp = &s->heap;
+	const struct xt_heap *hp = s->selected;
 	xt_out_str(o, "{\n  \"file\": ");
 	xt_out_json_str(o, path, strlen(path));
 	xt_out_str(o, ",\n  \"exe\": ");
@@ -58,6 +58,8 @@ static void put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
 	put_u(o, "inherited_frees", hp->inherited_frees);
 	put_u(o, "invalid_events", hp->errors);
 	put_by_api(o, hp);
+	cli_put_heaps_json(o, heaps);
+	cli_put_memory_json(o, r, s);
 	xt_out_str(o, ",\n  \"timers\": {\n");
 	cli_put_timer_counts(o, &s->timers, "    ");
 	xt_out_str(o, "\n  }\n}\n");
@@ -113,16 +115,19 @@ static void put_totals(struct xt_out *o, const struct totals *tt, const struct x
 }
 
 static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r,
-		      const struct xt_summary *s, enum xtrace_status st)
+		      const struct xt_summary *s, enum xtrace_status st, const struct cli_heap_rows *heaps)
 {
 	const struct xtrace_header *h = xtrace_get_header(r);
-	const struct xt_heap *hp = &s->heap;
+	const struct xt_heap *hp = s->selected;
 	char v[32], u[48];
 	/* Paths go outside the table: they can be longer than a cell. */
 	xt_out_printf(o, "trace    %s\nprogram  %s (pid %llu", path, h->exe, (unsigned long long)h->pid);
 	if (h->fork_parent_pid)
 		xt_out_printf(o, ", forked from pid %llu", (unsigned long long)h->fork_parent_pid);
-	xt_out_str(o, ")\n\n");
+	xt_out_str(o, ")\n");
+	if (s->selected != &s->heap)
+		xt_out_printf(o, "heap     %s\n", s->heap_name);
+	xt_out_char(o, '\n');
 
 	struct totals tt = {
 		.duration = cli_since_start(r, s->last_ts), .generations = s->generations,
@@ -139,8 +144,18 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 			row(&api, xtrace_alloc_api_name((uint8_t)i), num(v, sizeof v, hp->by_api[i].calls),
 			    xt_fmt_bytes(u, sizeof u, hp->by_api[i].bytes));
 	row(&api, "free", num(v, sizeof v, hp->frees), NULL);
-	xt_out_char(o, '\n');
-	xt_table_print(&api, o);
+	if (s->selected == &s->heap) {
+		xt_out_char(o, '\n');
+		xt_table_print(&api, o);
+	}
+	if (heaps->names.count > 1) {
+		xt_out_char(o, '\n');
+		cli_put_heaps_text(o, heaps);
+	}
+	if (s->mem.samples || s->mem.events) {
+		xt_out_char(o, '\n');
+		cli_put_memory_text(o, r, s);
+	}
 }
 
 /* The totals of a run's selected images. */
@@ -148,6 +163,8 @@ struct tree_totals {
 	uint64_t generations, threads, events, lost, first_ts, last_ts, processes, truncated, corrupt;
 	struct xt_heap heap;     /* only its counters: the live sets stay empty */
 	struct xt_timers timers; /* only calls and fires */
+	struct cli_heap_rows heaps;
+	int nomem;               /* the heap rows could not grow */
 	const struct xt_run *run;
 };
 
@@ -158,7 +175,12 @@ static void add_image(void *ctx, size_t i, const xtrace_reader *r, const struct 
 	const struct xt_image *im = &t->run->img[i];
 	if (!im->selected)
 		return;
-	const struct xt_heap *h = &s->heap;
+	/* --heap: that heap's counters, of the images that have it */
+	const struct xt_named_heap *named = cli_heap ? xt_heaps_find(&s->heaps, cli_heap) : NULL;
+	const struct xt_heap *h = named ? &named->heap : &s->heap;
+	static const struct xt_heap none;
+	if (cli_heap && !named && strcmp(cli_heap, XT_MALLOC_HEAP_NAME) != 0)
+		h = &none;
 	t->generations += s->generations;
 	t->threads += s->threads;
 	t->events += s->events;
@@ -184,6 +206,8 @@ static void add_image(void *ctx, size_t i, const xtrace_reader *r, const struct 
 		t->timers.calls[a] += s->timers.calls[a];
 	for (unsigned v = 0; v < XT_TVIA_COUNT; v++)
 		t->timers.fires[v] += s->timers.fires[v];
+	if (cli_heap_rows_add(&t->heaps, s) < 0)
+		t->nomem = 1;
 }
 
 /* stats_run prints a run's totals over the selected images, then a row (JSON: an object) per
@@ -200,13 +224,24 @@ static int stats_run(const char *path, const struct cli_options *opt)
 		return code;
 	struct xt_run_peak pk = {0};
 	struct xt_out o;
-	enum xtrace_status st = xt_run_scan(&x.run, add_image, &x.t);
+	enum xtrace_status st = cli_heap_rows_init(&x.t.heaps) < 0 ? XTRACE_ERR_NOMEM :
+				xt_run_scan(&x.run, add_image, &x.t);
+	if (st == XTRACE_OK && x.t.nomem)
+		st = XTRACE_ERR_NOMEM;
+	if (st == XTRACE_OK && cli_heap &&
+	    xt_names_find(&x.t.heaps.names, cli_heap, strlen(cli_heap)) == UINT32_MAX) {
+		cli_warn_no_heap(path, cli_heap, &x.t.heaps);
+		cli_heap_rows_free(&x.t.heaps);
+		xt_run_free(&x.run);
+		return XT_EXIT_USAGE;
+	}
 	if (st == XTRACE_OK)
-		st = xt_run_peak_read(&x.run, &pk);
+		st = xt_run_peak_read(&x.run, cli_heap, &pk);
 	if (st != XTRACE_OK || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn(st == XTRACE_ERR_IO ? "%s: cannot open every trace at once" :
 			 "%s: out of memory", path);
 		free(pk.live);
+		cli_heap_rows_free(&x.t.heaps);
 		xt_run_free(&x.run);
 		return XT_EXIT_FAIL;
 	}
@@ -249,6 +284,7 @@ static int stats_run(const char *path, const struct cli_options *opt)
 		put_u(&o, "inherited_frees", hp->inherited_frees);
 		put_u(&o, "invalid_events", hp->errors);
 		put_by_api(&o, hp);
+		cli_put_heaps_json(&o, &t->heaps);
 		xt_out_str(&o, ",\n  \"timers\": {\n");
 		cli_put_timer_counts(&o, &t->timers, "    ");
 		xt_out_str(&o, "\n  }");
@@ -274,11 +310,16 @@ static int stats_run(const char *path, const struct cli_options *opt)
 			.peak_at = peak_at, .peak_where = ", all processes", .inherited = 1};
 		put_totals(&o, &tt, hp);
 		xt_out_char(&o, '\n');
+		if (t->heaps.names.count > 1) {
+			cli_put_heaps_text(&o, &t->heaps);
+			xt_out_char(&o, '\n');
+		}
 		cli_put_tree(&o, &x.run);
 	}
 	code = cli_out_close(&o) < 0 ? XT_EXIT_FAIL :
 	       t->corrupt ? XT_EXIT_FAIL : t->truncated ? XT_EXIT_TRUNCATED : XT_EXIT_OK;
 	free(pk.live);
+	cli_heap_rows_free(&x.t.heaps);
 	xt_run_free(&x.run);
 	return code;
 }
@@ -287,7 +328,7 @@ int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
 	const char *path;
-	int code = cli_parse_options(cmd, argc, argv, CLI_JSON | CLI_PID | CLI_EXE, &opt);
+	int code = cli_parse_options(cmd, argc, argv, CLI_JSON | CLI_PID | CLI_EXE | CLI_HEAP, &opt);
 	if (code >= 0)
 		return code;
 	if (optind < argc && cli_wants_images(argv[optind], &opt)) {
@@ -298,18 +339,25 @@ int cmd_stats(int argc, char **argv, const struct xt_command *cmd)
 	if (!r)
 		return code;
 	struct xt_summary s;
-	enum xtrace_status st = xt_summarize(r, &s, NULL, NULL);
+	struct xt_pass pass = {.heap = cli_heap};
+	struct cli_heap_rows heaps;
+	enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
+	int heap_rows = cli_heap_rows_init(&heaps);
 	code = XT_EXIT_FAIL;
 	struct xt_out o;
-	if (st == XTRACE_ERR_NOMEM || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+	if (st != XTRACE_ERR_NOMEM && cli_heap_missing(path, &s)) {
+		code = XT_EXIT_USAGE;
+	} else if (st == XTRACE_ERR_NOMEM || heap_rows < 0 || cli_heap_rows_add(&heaps, &s) < 0 ||
+		   xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
 	} else {
 		if (opt.json)
-			put_json(&o, path, r, &s, st);
+			put_json(&o, path, r, &s, st, &heaps);
 		else
-			put_human(&o, path, r, &s, st);
+			put_human(&o, path, r, &s, st, &heaps);
 		code = cli_finish(&o, r, path, st);
 	}
+	cli_heap_rows_free(&heaps);
 	xt_summary_destroy(&s);
 	xtrace_close(r);
 	return code;

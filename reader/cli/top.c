@@ -15,6 +15,8 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, const struct
 	const struct xt_sites *s = &p->sites;
 	xt_out_str(o, "{\n  \"file\": ");
 	xt_out_json_str(o, p->path, strlen(p->path));
+	xt_out_str(o, ",\n  \"heap\": ");
+	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
 	xt_out_printf(o, ",\n  \"by\": \"%s\",\n  \"group\": \"%s\",\n  \"region\": ",
 		      xt_metric_name(t->by), xt_grouping_name(t->group));
 	if (t->region)
@@ -23,7 +25,7 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, const struct
 		xt_out_str(o, "null");
 	xt_out_printf(o, ",\n  \"truncated\": %s", p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
 	xt_out_printf(o, ",\n  \"peak_live_bytes\": %llu,\n  \"peak_time_ns\": %llu",
-		      (unsigned long long)p->sum.heap.peak_live_bytes,
+		      (unsigned long long)p->sum.selected->peak_live_bytes,
 		      (unsigned long long)p->peak_time_ns);
 	xt_out_str(o, ",\n  \"totals\": {\"sites\": ");
 	xt_out_u64(o, n);
@@ -87,7 +89,7 @@ static void put_text(struct xt_out *o, const struct cli_profile *p, const struct
 		      "%llu objects (%s) leaked\n",
 		      (unsigned long long)p->sites.total.allocs,
 		      xt_fmt_bytes(tot, sizeof tot, p->sites.total.bytes),
-		      xt_fmt_bytes(peak, sizeof peak, p->sum.heap.peak_live_bytes),
+		      xt_fmt_bytes(peak, sizeof peak, p->sum.selected->peak_live_bytes),
 		      xt_fmt_duration(at, sizeof at, p->peak_time_ns),
 		      (unsigned long long)p->sites.total.temporary,
 		      (unsigned long long)p->sites.total.live_objects,
@@ -111,7 +113,7 @@ int cmd_top(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options t = {.by = XT_BY_BYTES, .group = XT_GROUP_FUNCTION, .count = 10};
 	int code = cli_parse_options(cmd, argc, argv,
 				     CLI_BY | CLI_GROUP | CLI_COUNT | CLI_REGION | CLI_JSON | CLI_TSV |
-					     CLI_EACH_IMAGE | CLI_ALLOC_FRAMES,
+					     CLI_EACH_IMAGE | CLI_ALLOC_FRAMES | CLI_HEAP,
 				     &t);
 	if (code >= 0)
 		return code;

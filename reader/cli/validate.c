@@ -1,6 +1,6 @@
-/* validate.c: `xtrace validate`: replays the heap events through the live set (the same pass
- * stats makes) and lists the events that contradict it: an allocation of a live address, a free
- * of an address that is not live. Exit 1 if there is any. */
+/* validate.c: `xtrace validate`: replays the heap events through the live sets (the same pass
+ * stats makes), each heap's against its own, and lists the events that contradict them: an
+ * allocation of a live address, a free of an address that is not live. Exit 1 if there is any. */
 #include <unistd.h>
 
 #include "analysis/summary.h"
@@ -34,7 +34,7 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 	struct cli_options opt = {0};
 	const char *path;
 	int code;
-	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_EACH_IMAGE, &opt, &path, &code);
+	xtrace_reader *r = cli_open_options(cmd, argc, argv, CLI_EACH_IMAGE | CLI_HEAP, &opt, &path, &code);
 	if (!r)
 		return code;
 	struct xt_out o;
@@ -45,24 +45,39 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 	}
 	struct listing l = {.o = &o};
 	struct xt_summary s;
-	enum xtrace_status st = xt_summarize(r, &s, on_issue, &l);
-	const struct xt_heap *hp = &s.heap;
+	/* without --heap, every heap is checked */
+	struct xt_pass pass = {.analyses = XT_AN_BIT(XT_AN_MALLOC_HEAP) | XT_AN_BIT(XT_AN_HEAPS),
+			       .heap = cli_heap, .issue = on_issue, .check_every_heap = !cli_heap,
+			       .ctx = &l};
+	enum xtrace_status st = xt_summarize_pass(r, &s, &pass);
+	if (st != XTRACE_ERR_NOMEM && cli_heap_missing(path, &s)) {
+		xt_summary_destroy(&s);
+		xt_out_close(&o);
+		xtrace_close(r);
+		return XT_EXIT_USAGE;
+	}
+	const struct xt_heap *hp = s.selected;
+	uint64_t errors = hp->errors, inherited = hp->inherited_frees;
+	for (size_t i = 0; !cli_heap && i < s.heaps.n; i++) {
+		errors += s.heaps.heap[i]->heap.errors;
+		inherited += s.heaps.heap[i]->heap.inherited_frees;
+	}
 
-	if (hp->errors > l.listed)
-		xt_out_printf(&o, "... and %llu more errors\n", (unsigned long long)(hp->errors - l.listed));
+	if (errors > l.listed)
+		xt_out_printf(&o, "... and %llu more errors\n", (unsigned long long)(errors - l.listed));
 	if (st == XTRACE_OK || st == XTRACE_ERR_TRUNCATED) {
-		xt_out_printf(&o, "%s: ", hp->errors ? "invalid" : "valid");
-		if (hp->errors)
-			xt_out_printf(&o, "%llu errors in ", (unsigned long long)hp->errors);
+		xt_out_printf(&o, "%s: ", errors ? "invalid" : "valid");
+		if (errors)
+			xt_out_printf(&o, "%llu errors in ", (unsigned long long)errors);
 		xt_out_printf(&o, "%llu events, %llu generations", (unsigned long long)s.events,
 			      (unsigned long long)s.generations);
 		if (xtrace_get_header(r)->fork_parent_pid)
 			xt_out_printf(&o, ", %llu frees of objects inherited at fork",
-				      (unsigned long long)hp->inherited_frees);
+				      (unsigned long long)inherited);
 		xt_out_str(&o, st == XTRACE_OK ? "\n" : " (complete generations of a truncated trace)\n");
 	}
 	code = cli_finish(&o, r, path, st);
-	if (hp->errors)
+	if (errors)
 		code = XT_EXIT_FAIL;
 	xt_summary_destroy(&s);
 	xtrace_close(r);

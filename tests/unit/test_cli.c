@@ -18,6 +18,7 @@
 #include "analysis/summary.h"
 #include "cli/cli.h"
 #include "analysis/readahead.h"
+#include "clirun.h"
 #include "traceopen.h"
 
 /* Type IDs of the test traces' type table. */
@@ -78,44 +79,6 @@ static enum xtrace_status summarize_path(const char *path, struct xt_summary *s)
 	enum xtrace_status st = xt_summarize(r, s, NULL, NULL);
 	xtrace_close(r);
 	return st;
-}
-
-/* run_argv runs a subcommand in-process with the NULL-terminated argv, stdout (and stderr)
- * captured in *out (malloc'd), and returns its exit code. */
-static int run_argv(int (*fn)(int, char **, const struct xt_command *), char **argv, char **out)
-{
-	static const struct xt_command cmd = {"test", "", NULL, "test\n"};
-	int argc = 0;
-	while (argv[argc])
-		argc++;
-	FILE *f = tmpfile();
-	assert_non_null(f);
-	fflush(stdout);
-	fflush(stderr);
-	int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
-	dup2(fileno(f), STDOUT_FILENO);
-	dup2(fileno(f), STDERR_FILENO);
-	int code = fn(argc, argv, &cmd);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_out, STDOUT_FILENO);
-	dup2(saved_err, STDERR_FILENO);
-	close(saved_out);
-	close(saved_err);
-	off_t n = lseek(fileno(f), 0, SEEK_END);
-	*out = calloc(1, (size_t)n + 1);
-	assert_non_null(*out);
-	assert_int_equal(pread(fileno(f), *out, (size_t)n, 0), n);
-	fclose(f);
-	return code;
-}
-
-/* run_cmd runs a subcommand in-process on path with at most one option (opt). */
-static int run_cmd(int (*fn)(int, char **, const struct xt_command *), const char *name,
-		   const char *opt, const char *path, char **out)
-{
-	char *argv[] = {(char *)name, (char *)(opt ? opt : path), (char *)(opt ? path : NULL), NULL};
-	return run_argv(fn, argv, out);
 }
 
 static void test_clean_summary(void **state)
@@ -343,6 +306,38 @@ static void test_truncated(void **state)
 	free(out);
 	assert_int_equal(run_cmd(cmd_dump, "dump", NULL, path, &out), XT_EXIT_TRUNCATED);
 	free(out);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
+/* The chrome export makes slices of the begin and end events the spec table pairs (start
+ * column), named by what their names share; any other event is an instant, whatever its name
+ * ends in (ProcessEnd). */
+static void test_export_slices(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_SleepBegin, 10, 0, 1, 5000, 0);
+	tg_event(t, XT_EV_SleepEnd, 10, 0, 5000, 0, 0);
+	tg_event(t, XT_EV_ProcessEnd, 10, 1, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	char json[] = "/tmp/xtrace-test-export.XXXXXX";
+	tmp_output(json);
+	char *argv[] = {"export", "--format", "chrome", "-o", json, path, NULL};
+	char *out;
+	assert_int_equal(run_argv(cmd_export, argv, &out), XT_EXIT_OK);
+	free(out);
+	char *buf = read_output(json);
+	assert_non_null(strstr(buf, "{\"name\": \"Sleep\", \"cat\": \"Timers\", \"ph\": \"B\""));
+	assert_non_null(strstr(buf, "{\"name\": \"Sleep\", \"cat\": \"Timers\", \"ph\": \"E\""));
+	assert_non_null(strstr(buf, "{\"name\": \"ProcessEnd\", \"cat\": \"Core\", \"ph\": \"i\""));
+	free(buf);
+	unlink(json);
 	unlink(path);
 	free(path);
 	tg_free(t);
@@ -638,8 +633,8 @@ static void test_chrome_pairs_by_start_column(void **state)
 	assert_int_equal(run_argv(cmd_export, argv, &out), XT_EXIT_OK);
 	assert_non_null(strstr(out, "{\"name\": \"Open\", \"cat\": \"Gadget\", \"ph\": \"B\""));
 	assert_non_null(strstr(out, "{\"name\": \"Open\", \"cat\": \"Gadget\", \"ph\": \"E\""));
-	assert_non_null(strstr(out, "{\"name\": \"SleepBegin\", \"cat\": \"Timers\", \"ph\": \"B\""));
-	assert_non_null(strstr(out, "{\"name\": \"SleepBegin\", \"cat\": \"Timers\", \"ph\": \"E\""));
+	assert_non_null(strstr(out, "{\"name\": \"Sleep\", \"cat\": \"Timers\", \"ph\": \"B\""));
+	assert_non_null(strstr(out, "{\"name\": \"Sleep\", \"cat\": \"Timers\", \"ph\": \"E\""));
 	free(out);
 	unlink(path);
 	free(path);
@@ -724,6 +719,7 @@ int main(void)
 		cmocka_unit_test(test_chrome_pairs_by_start_column),
 		cmocka_unit_test(test_references_same_output),
 		cmocka_unit_test(test_readahead),
+		cmocka_unit_test(test_export_slices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

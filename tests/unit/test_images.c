@@ -173,7 +173,7 @@ static void test_tree_peak(void **state)
 	char err[256];
 	assert_int_equal(xt_run_open(&run, dir, err, sizeof err), 0);
 	struct xt_run_peak pk;
-	assert_int_equal(xt_run_peak_read(&run, &pk), XTRACE_OK);
+	assert_int_equal(xt_run_peak_read(&run, NULL, &pk), XTRACE_OK);
 	assert_int_equal(pk.bytes, 2100);
 	assert_int_equal(pk.ts, 6100);
 	assert_int_equal(pk.live[find(&run, "100.2.xt")], 100);
@@ -182,7 +182,7 @@ static void test_tree_peak(void **state)
 	free(pk.live);
 	/* without the tool: the child's 1000 B beside C's 100 */
 	xt_run_select(&run, 0, "prog");
-	assert_int_equal(xt_run_peak_read(&run, &pk), XTRACE_OK);
+	assert_int_equal(xt_run_peak_read(&run, NULL, &pk), XTRACE_OK);
 	assert_int_equal(pk.bytes, 1100);
 	assert_int_equal(pk.ts, 4100);
 	free(pk.live);

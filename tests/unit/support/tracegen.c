@@ -320,6 +320,19 @@ void tg_spec_builtin(struct tg *t, uint8_t id)
 	}
 }
 
+void tg_heap_name(struct tg *t, uint64_t id, const char *name)
+{
+	tg_uvarint(t, id);
+	tg_spec_name(t, name);
+}
+
+void tg_memory_sample(struct tg *t, uint64_t time, uint64_t resident_bytes, uint64_t mapped_bytes)
+{
+	tg_uvarint(t, time);
+	tg_uvarint(t, resident_bytes);
+	tg_uvarint(t, mapped_bytes);
+}
+
 uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
 		 uint64_t wall_nsec)
 {

@@ -102,6 +102,12 @@ void tg_spec_event(struct tg *t, uint8_t type, const char *name, uint64_t start,
 		   uint8_t nargs, const char *const *arg_names);
 /* tg_spec_builtin appends the whole entry of built-in experiment id as the spec table has it. */
 void tg_spec_builtin(struct tg *t, uint8_t id);
+/* tg_heap_name appends one entry of the Heaps experiment's heap table; open the batch with
+ * tg_exp_batch(t, XT_EXP_HEAPS, time) and tg_u8(t, 0) (the table's subtype) first. */
+void tg_heap_name(struct tg *t, uint64_t id, const char *name);
+/* tg_memory_sample appends one sample of the AddrSpace experiment's memory table; open the batch
+ * with tg_exp_batch(t, XT_EXP_ADDRSPACE, time) and tg_u8(t, 0) first. */
+void tg_memory_sample(struct tg *t, uint64_t time, uint64_t resident_bytes, uint64_t mapped_bytes);
 
 /* Whole batches. Each returns its file offset. */
 uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
