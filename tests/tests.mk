@@ -8,7 +8,7 @@
 #                               frame pointers)
 
 TEST_CFLAGS := $(BASE_CFLAGS) -Itests/unit/support -Ishim -Wno-unused-function
-TEST_LIBS := -lcmocka $(READER_LIBS) -lunwind -ldl -lm
+TEST_LIBS := -lcmocka $(CLI_LIBS) -lunwind -ldl -lm
 
 TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -90,7 +90,7 @@ $(DEMO_SHIM): $(DEMO_SHIM_OBJ)
 	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
 
 $(DEMO_CLI): $(DEMO_CLI_OBJ)
-	$(CC) -o $@ $^ $(SANFLAGS) $(READER_LIBS) -lm
+	$(CC) -o $@ $^ $(SANFLAGS) $(CLI_LIBS) -lm
 
 $(B)/workloads/demo_prog: tests/demo/demo_prog.c
 	@mkdir -p $(@D)
@@ -150,7 +150,7 @@ FUZZ_BIN := $(FUZZ_DIR)/fuzz_reader $(FUZZ_DIR)/fuzz_cli
 $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h reader/cli/*.h \
 		reader/analysis/*.h experiments/*.h experiments/*.def tests/fuzz/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(READER_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(CLI_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)
 	@scripts/fuzz.sh time $(FUZZ_SECONDS) $(FUZZ_BIN)
