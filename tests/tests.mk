@@ -125,6 +125,7 @@ sanitize:
 CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/keyhash.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
+TEST_EXTRA_test_protobuf := reader/cli/protobuf.c
 TEST_EXTRA_test_unwind := shim/unwind.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 

@@ -355,9 +355,10 @@ static void test_speedscope_threads(void **state)
 		if (!strstr(check, want))
 			fail_msg("no line '%s' in:\n%s", want + 1, check);
 	}
-	/* stacks root first: _start outermost, the thread's function innermost */
+	/* stacks root first: frames are numbered as the first stack names them, so the first is
+	 * the main thread's outermost */
 	char *j = h_track(h_read_file(out, NULL));
-	assert_non_null(strstr(j, "{\"name\": \"_start\"}"));
+	assert_non_null(strstr(j, "\"frames\": [\n    {\"name\": \"_start\"}"));
 	assert_non_null(strstr(j, "\"activeProfileIndex\": "));
 }
 
