@@ -112,9 +112,11 @@ static size_t pprof_top(const char *profile, const char *index, struct row *rows
 		if (!eol)
 			break;
 		size_t len = (size_t)(eol - name);
-		/* an inlined call's node is marked, the function is the same */
-		if (len > 9 && !strncmp(eol - 9, " (inline)", 9))
-			len -= 9;
+		/* a function inlined (at some of its sites) is marked, the function is the same */
+		static const char *const marks[] = {" (inline)", " (partial-inline)"};
+		for (size_t m = 0; m < 2; m++)
+			if (len > strlen(marks[m]) && !strncmp(eol - strlen(marks[m]), marks[m], strlen(marks[m])))
+				len -= strlen(marks[m]);
 		if (flat)
 			n = add_row(rows, n, name, len, flat);
 	}
