@@ -23,37 +23,16 @@ struct cell {
 struct speedscope {
 	struct export_images images;
 	struct xt_out *o;
-	int is_run, failed;
+	int is_run;
 	struct xt_names frames;      /* "name\0file" -> index in shared.frames */
 	uint32_t *frame_of;          /* this image's frame index -> shared frame + 1 (0: none yet) */
-	/* this image's threads in the order they first allocated, and their cells */
-	struct xt_liveset thread_of_tid; /* tid -> thread index */
-	uint64_t *tids;
-	size_t nthreads, threads_cap;
-	struct xt_liveset cell_of;   /* (thread + 1) << 32 | site -> cell index */
-	struct cell *cells;
-	size_t ncells, cells_cap;
-	uint32_t *stack;             /* a sample's frames, root first */
-	size_t stack_cap;
+	/* What this image's threads allocated: each thread (its tid the key) numbered in the
+	 * order it first allocated (in site), each cell (key (thread + 1) << 32 | site) numbered
+	 * in the order it was first met (in site), its bytes in bytes. */
+	struct xt_liveset threads, cells;
 	size_t nprofiles, active;
 	uint64_t active_bytes;
 };
-
-/* grow makes room for need elements of elem bytes in *arr: 0, or -1 without memory. */
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t c = *cap ? 2 * *cap : 64;
-	while (c < need)
-		c *= 2;
-	void *p = realloc(*(void **)arr, c * elem);
-	if (!p)
-		return -1;
-	*(void **)arr = p;
-	*cap = c;
-	return 0;
-}
 
 /* on_event credits each counted allocation to its thread and site. */
 static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
@@ -67,28 +46,19 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 	if (!l || l->site == XT_NO_SITE)
 		return 0;
 	int added;
-	struct xt_live *t = xt_liveset_put(&sp->thread_of_tid, ev->thread ? ev->thread : 1, &added);
+	struct xt_live *t = xt_liveset_put(&sp->threads, ev->thread ? ev->thread : 1, &added);
 	if (!t)
 		return -1;
-	if (added) {
-		if (grow(&sp->tids, &sp->threads_cap, sp->nthreads + 1, sizeof *sp->tids) < 0)
-			return -1;
-		t->bytes = sp->nthreads;
-		sp->tids[sp->nthreads++] = ev->thread;
-	}
-	uint32_t thread = (uint32_t)t->bytes;
-	struct xt_live *c = xt_liveset_put(&sp->cell_of, ((uint64_t)thread + 1) << 32 | l->site, &added);
+	if (added)
+		t->site = (uint32_t)(sp->threads.count - 1);
+	struct xt_live *c = xt_liveset_put(&sp->cells, ((uint64_t)t->site + 1) << 32 | l->site, &added);
 	if (!c)
 		return -1;
-	if (added) {
-		if (grow(&sp->cells, &sp->cells_cap, sp->ncells + 1, sizeof *sp->cells) < 0)
-			return -1;
-		c->bytes = sp->ncells;
-		sp->cells[sp->ncells++] = (struct cell){.thread = thread, .site = l->site};
-	}
+	if (added)
+		c->site = (uint32_t)(sp->cells.count - 1);
 	/* as the sites count them: an allocation of an unknown API is counted without bytes */
 	if (l->api < XT_API_COUNT)
-		sp->cells[c->bytes].bytes += l->bytes;
+		c->bytes = c->bytes + l->bytes < XT_LIVE_MAX_BYTES ? c->bytes + l->bytes : XT_LIVE_MAX_BYTES;
 	return 0;
 }
 
@@ -107,13 +77,12 @@ static long frame_index(struct speedscope *sp, const char *name, size_t len, con
 	return id == XT_NO_NAME ? -1 : (long)id;
 }
 
-/* site_stack fills sp->stack with site's frames, root first: their number, or -1 without
+/* put_stack writes site's frames as a JSON array of frame indices, root first: 0, or -1 without
  * memory. */
-static long site_stack(struct speedscope *sp, const struct xt_sites *s, uint32_t site)
+static int put_stack(struct speedscope *sp, const struct xt_sites *s, uint32_t site)
 {
-	size_t depth = xt_site_depth(s, site), n = 0;
-	if (grow(&sp->stack, &sp->stack_cap, depth + 1, sizeof *sp->stack) < 0)
-		return -1;
+	struct xt_out *o = sp->o;
+	xt_out_char(o, '[');
 	const char *region = xt_site_region(s, site);
 	if (region) {
 		char name[4200];
@@ -121,9 +90,9 @@ static long site_stack(struct speedscope *sp, const struct xt_sites *s, uint32_t
 		long f = frame_index(sp, name, len < (int)sizeof name ? (size_t)len : sizeof name - 1, NULL);
 		if (f < 0)
 			return -1;
-		sp->stack[n++] = (uint32_t)f;
+		xt_out_u64(o, (uint64_t)f);
 	}
-	for (size_t i = depth; i-- > 0;) {
+	for (size_t i = xt_site_depth(s, site); i-- > 0;) {
 		const struct xt_frame_info *f = xt_site_frame(s, site, i);
 		uint32_t fi = (uint32_t)(f - s->frames);
 		if (!sp->frame_of[fi]) {
@@ -134,25 +103,28 @@ static long site_stack(struct speedscope *sp, const struct xt_sites *s, uint32_t
 				return -1;
 			sp->frame_of[fi] = (uint32_t)k + 1;
 		}
-		sp->stack[n++] = sp->frame_of[fi] - 1;
+		if (region || i + 1 < xt_site_depth(s, site))
+			xt_out_char(o, ',');
+		xt_out_u64(o, sp->frame_of[fi] - 1);
 	}
-	return (long)n;
+	xt_out_char(o, ']');
+	return 0;
 }
 
-/* put_profile writes thread t's profile, its cells cells[ix[0..n)]. */
+/* put_profile writes the profile of thread tid, its cells cells[ix[0..n)]. */
 static int put_profile(struct speedscope *sp, const struct xt_image *im, const struct xt_sites *s,
-		       uint32_t t, const size_t *ix, size_t n)
+		       uint64_t tid, const struct cell *cells, const size_t *ix, size_t n)
 {
 	struct xt_out *o = sp->o;
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		total += sp->cells[ix[i]].bytes;
+		total += cells[ix[i]].bytes;
 	char name[4200];
 	if (sp->is_run)
 		snprintf(name, sizeof name, "%s (pid %llu) thread %llu", xt_image_program(im),
-			 (unsigned long long)im->pid, (unsigned long long)sp->tids[t]);
+			 (unsigned long long)im->pid, (unsigned long long)tid);
 	else
-		snprintf(name, sizeof name, "thread %llu", (unsigned long long)sp->tids[t]);
+		snprintf(name, sizeof name, "thread %llu", (unsigned long long)tid);
 	xt_out_str(o, sp->nprofiles ? ",\n    {" : "\n    {");
 	xt_out_str(o, "\"type\": \"sampled\", \"name\": ");
 	xt_out_json_str(o, name, strlen(name));
@@ -160,22 +132,16 @@ static int put_profile(struct speedscope *sp, const struct xt_image *im, const s
 	xt_out_u64(o, total);
 	xt_out_str(o, ",\n     \"samples\": [");
 	for (size_t i = 0; i < n; i++) {
-		long depth = site_stack(sp, s, sp->cells[ix[i]].site);
-		if (depth < 0)
+		if (i)
+			xt_out_str(o, ", ");
+		if (put_stack(sp, s, cells[ix[i]].site) < 0)
 			return -1;
-		xt_out_str(o, i ? ", [" : "[");
-		for (long k = 0; k < depth; k++) {
-			if (k)
-				xt_out_char(o, ',');
-			xt_out_u64(o, sp->stack[k]);
-		}
-		xt_out_char(o, ']');
 	}
 	xt_out_str(o, "],\n     \"weights\": [");
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			xt_out_str(o, ", ");
-		xt_out_u64(o, sp->cells[ix[i]].bytes);
+		xt_out_u64(o, cells[ix[i]].bytes);
 	}
 	xt_out_str(o, "]}");
 	if (!sp->nprofiles || total > sp->active_bytes) {
@@ -186,36 +152,53 @@ static int put_profile(struct speedscope *sp, const struct xt_image *im, const s
 	return 0;
 }
 
-/* on_image writes a profile per thread of the image, then forgets its threads and cells. */
+/* put_profiles writes a profile per thread of the image, from its threads and cells tables. */
+static int put_profiles(struct speedscope *sp, const struct xt_image *im, const struct xt_sites *s)
+{
+	size_t nt = sp->threads.count, nc = sp->cells.count;
+	uint64_t *tids = malloc((nt + 1) * sizeof *tids);
+	struct cell *cells = malloc((nc + 1) * sizeof *cells);
+	size_t *start = calloc(nt + 1, sizeof *start), *ix = malloc((nc + 1) * sizeof *ix);
+	int res = -1;
+	if (tids && cells && start && ix) {
+		for (size_t i = 0; i <= sp->threads.mask; i++)
+			if (sp->threads.slots[i].addr)
+				tids[sp->threads.slots[i].site] = sp->threads.slots[i].addr;
+		for (size_t i = 0; i <= sp->cells.mask; i++) {
+			const struct xt_live *c = &sp->cells.slots[i];
+			if (c->addr)
+				cells[c->site] = (struct cell){.thread = (uint32_t)((c->addr >> 32) - 1),
+							       .site = (uint32_t)c->addr, .bytes = c->bytes};
+		}
+		/* the cells grouped by thread (a counting sort), each thread's in the order met */
+		for (size_t i = 0; i < nc; i++)
+			start[cells[i].thread + 1]++;
+		for (size_t t = 0; t < nt; t++)
+			start[t + 1] += start[t];
+		size_t *next = start; /* advanced as cells are placed: start[t] ends as thread t + 1's */
+		for (size_t i = 0; i < nc; i++)
+			ix[next[cells[i].thread]++] = i;
+		res = 0;
+		for (size_t t = 0, from = 0; t < nt && !res; from = start[t++])
+			res = put_profile(sp, im, s, tids[t], cells, ix + from, start[t] - from);
+	}
+	free(tids);
+	free(cells);
+	free(start);
+	free(ix);
+	return res;
+}
+
+/* on_image writes the image's profiles, then empties its tables for the next image. */
 static int on_image(void *ctx, const struct xt_image *im, struct cli_profile *p)
 {
 	struct speedscope *sp = ctx;
-	const struct xt_sites *s = &p->sites;
-	int res = -1;
-	/* the cells grouped by thread (a counting sort), each thread's in first-allocation order */
-	size_t *start = calloc(sp->nthreads + 1, sizeof *start);
-	size_t *ix = malloc((sp->ncells + 1) * sizeof *ix);
 	free(sp->frame_of);
-	sp->frame_of = calloc(s->nframes + 1, sizeof *sp->frame_of);
-	if (start && ix && sp->frame_of) {
-		for (size_t i = 0; i < sp->ncells; i++)
-			start[sp->cells[i].thread + 1]++;
-		for (size_t t = 0; t < sp->nthreads; t++)
-			start[t + 1] += start[t];
-		size_t *next = start; /* advanced as cells are placed; start[t] ends as thread t + 1's */
-		for (size_t i = 0; i < sp->ncells; i++)
-			ix[next[sp->cells[i].thread]++] = i;
-		res = 0;
-		for (size_t t = 0, from = 0; t < sp->nthreads && !res; from = start[t++])
-			res = put_profile(sp, im, s, (uint32_t)t, ix + from, start[t] - from);
-	}
-	free(start);
-	free(ix);
-	sp->nthreads = sp->ncells = 0;
-	xt_liveset_destroy(&sp->thread_of_tid);
-	xt_liveset_destroy(&sp->cell_of);
-	if (res == 0 && (xt_liveset_init(&sp->thread_of_tid, 16) < 0 ||
-			 xt_liveset_init(&sp->cell_of, 64) < 0))
+	sp->frame_of = calloc(p->sites.nframes + 1, sizeof *sp->frame_of);
+	int res = sp->frame_of ? put_profiles(sp, im, &p->sites) : -1;
+	xt_liveset_destroy(&sp->threads);
+	xt_liveset_destroy(&sp->cells);
+	if (xt_liveset_init(&sp->threads, 16) < 0 || xt_liveset_init(&sp->cells, 64) < 0)
 		res = -1;
 	return res;
 }
@@ -226,8 +209,8 @@ int export_speedscope(struct xt_out *o, const struct xt_run *run, const struct c
 	struct speedscope sp = {.o = o, .is_run = is_run};
 	sp.images = (struct export_images){.on_event = on_event, .image = on_image, .ctx = &sp};
 	int code = XT_EXIT_FAIL;
-	if (xt_names_init(&sp.frames) < 0 || xt_liveset_init(&sp.thread_of_tid, 16) < 0 ||
-	    xt_liveset_init(&sp.cell_of, 64) < 0) {
+	if (xt_names_init(&sp.frames) < 0 || xt_liveset_init(&sp.threads, 16) < 0 ||
+	    xt_liveset_init(&sp.cells, 64) < 0) {
 		cli_warn("out of memory");
 	} else {
 		const char *name = run->dir ? run->dir : run->img[0].path;
@@ -251,11 +234,8 @@ int export_speedscope(struct xt_out *o, const struct xt_run *run, const struct c
 		xt_out_printf(o, "\n ]},\n \"activeProfileIndex\": %zu\n}\n", sp.active);
 	}
 	xt_names_destroy(&sp.frames);
-	xt_liveset_destroy(&sp.thread_of_tid);
-	xt_liveset_destroy(&sp.cell_of);
+	xt_liveset_destroy(&sp.threads);
+	xt_liveset_destroy(&sp.cells);
 	free(sp.frame_of);
-	free(sp.tids);
-	free(sp.cells);
-	free(sp.stack);
 	return code;
 }

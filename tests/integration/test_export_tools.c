@@ -276,17 +276,22 @@ static void test_pprof_python(void **state)
 	assert_true(expect_agree(trace, NULL, 1) >= 20);
 }
 
-static void test_pprof_run(void **state)
+/* export_run traces the proctree workload with `xtrace run` into a new run directory run and
+ * exports it as format into out: the run's `stats --json`. */
+static char *export_run(const char *format, char run[PATH_MAX], char out[PATH_MAX])
 {
-	const char *dir = h_tmpdir();
-	char run[PATH_MAX];
-	h_fmt(run, sizeof run, "%s/run", dir);
+	h_fmt(run, PATH_MAX, "%s/run", h_tmpdir());
 	struct h_run c;
 	assert_int_equal(h_cli(&c, H_ARGV("run", "-o", run, "--", (char *)h_workload("proctree"))), 0);
-	char out[PATH_MAX];
-	export("pprof", run, NULL, out);
-	char *stats = h_stats_json(run, 0);
-	struct row rows[MAXROWS];
+	export(format, run, NULL, out);
+	return h_stats_json(run, 0);
+}
+
+static void test_pprof_run(void **state)
+{
+	char run[PATH_MAX], out[PATH_MAX];
+	char *stats = export_run("pprof", run, out);
+	static struct row rows[MAXROWS];
 	uint64_t total;
 	pprof_top(out, "alloc_space", rows, &total);
 	assert_int_equal(total, h_json_u64(stats, "alloc_bytes"));
@@ -366,15 +371,9 @@ static void test_speedscope_threads(void **state)
 
 static void test_speedscope_run(void **state)
 {
-	const char *dir = h_tmpdir();
-	char run[PATH_MAX];
-	h_fmt(run, sizeof run, "%s/run", dir);
-	struct h_run c;
-	assert_int_equal(h_cli(&c, H_ARGV("run", "-o", run, "--", (char *)h_workload("proctree"))), 0);
-	char out[PATH_MAX];
-	export("speedscope", run, NULL, out);
+	char run[PATH_MAX], out[PATH_MAX];
+	char *stats = export_run("speedscope", run, out);
 	char *check = speedscope_check(out);
-	char *stats = h_stats_json(run, 0);
 	char want[128];
 	h_fmt(want, sizeof want, " weights %llu\n", (unsigned long long)h_json_u64(stats, "alloc_bytes"));
 	if (!strstr(check, want))
