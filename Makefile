@@ -44,6 +44,8 @@ SHIM_LIBS := -lunwind -ldl -pthread
 # libiberty (a static archive) demangles C++ and Rust names; the shared reader keeps its symbols
 # to itself (--exclude-libs), so a program with an xmalloc of its own still links.
 READER_LIBS := -ldw -lelf -liberty -pthread
+# zlib: the CLI gzips the pprof export.
+CLI_LIBS := $(READER_LIBS) -lz
 
 SHIM_SRC := $(wildcard shim/*.c)
 READER_SRC := $(wildcard reader/*.c) experiments/spec.c
@@ -102,7 +104,7 @@ $(READER_A): $(READER_OBJ)
 
 $(CLI): $(CLI_OBJ) $(READER_A)
 	@mkdir -p $(@D)
-	$(CC) -o $@ $(CLI_OBJ) $(READER_A) $(SANFLAGS) $(READER_LIBS) -lm
+	$(CC) -o $@ $(CLI_OBJ) $(READER_A) $(SANFLAGS) $(CLI_LIBS) -lm
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

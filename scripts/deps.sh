@@ -10,10 +10,12 @@ export DEBIAN_FRONTEND=noninteractive
 # heaptrack, zstd: `make bench` (heaptrack compresses its trace with zstd when it is present);
 # chromium: the test that renders `xtrace report` headless; clang, libclang-rt-14-dev: the fuzz
 # targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test; heaptrack,
-# valgrind: the oracles test (test_oracles), which compares their numbers with xtrace's.
+# valgrind: the oracles test (test_oracles), which compares their numbers with xtrace's; zlib1g-dev:
+# the CLI gzips its pprof export; golang-go (go tool pprof), python3-jsonschema: the export
+# tests read the pprof and speedscope outputs with the tools that consume them.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
 	libdw-dev libelf-dev libiberty-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev
-	perl git valgrind)
+	perl git valgrind zlib1g-dev golang-go python3-jsonschema)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

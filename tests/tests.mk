@@ -8,7 +8,7 @@
 #                               frame pointers)
 
 TEST_CFLAGS := $(BASE_CFLAGS) -Itests/unit/support -Ishim -Wno-unused-function
-TEST_LIBS := -lcmocka $(READER_LIBS) -lunwind -ldl -lm
+TEST_LIBS := -lcmocka $(CLI_LIBS) -lunwind -ldl -lm
 
 TEST_SUPPORT_SRC := $(wildcard tests/unit/support/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -94,7 +94,7 @@ $(DEMO_SHIM): $(DEMO_SHIM_OBJ)
 	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
 
 $(DEMO_CLI): $(DEMO_CLI_OBJ)
-	$(CC) -o $@ $^ $(SANFLAGS) $(READER_LIBS) -lm
+	$(CC) -o $@ $^ $(SANFLAGS) $(CLI_LIBS) -lm
 
 $(B)/workloads/demo_prog: tests/demo/demo_prog.c
 	@mkdir -p $(@D)
@@ -129,6 +129,7 @@ sanitize:
 CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/keyhash.c reader/analysis/heap.c
 TEST_EXTRA_test_output := reader/cli/output.c
+TEST_EXTRA_test_protobuf := reader/cli/protobuf.c
 TEST_EXTRA_test_unwind := shim/unwind.c
 TEST_EXTRA_test_spec_entry := shim/specs.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
@@ -156,7 +157,7 @@ FUZZ_BIN := $(FUZZ_DIR)/fuzz_reader $(FUZZ_DIR)/fuzz_cli
 $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h reader/cli/*.h \
 		reader/analysis/*.h experiments/*.h experiments/*.def tests/fuzz/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(READER_LIBS) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(CLI_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)
 	@scripts/fuzz.sh time $(FUZZ_SECONDS) $(FUZZ_BIN)

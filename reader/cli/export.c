@@ -2,24 +2,23 @@
  * JSON (Perfetto's UI and chrome://tracing open it): per process a live-heap counter track and
  * an allocation-rate track, per thread the regions, sleeps and other begin/end pairs as slices
  * and every other non-heap event (logs, timer fires, timer calls) as an instant. --format csv
- * writes one row per timed event, for DuckDB, pandas or Spark. Both stream in one pass. */
+ * writes one row per timed event, for DuckDB, pandas or Spark. Both stream in one pass. The
+ * profilers' formats, pprof and speedscope, have files of their own (export_*.c). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "options.h"
-#include "profile.h"
+#include "export.h"
 #include "spec.h"
-#include "tree.h"
 
 /* Counter tracks hold one sample per bucket of trace time: the largest live heap in it (at
  * the moment it was reached, so the peak is exact) and the allocations made in it. */
 #define BUCKET_NS 100000u
 
 struct exporter {
-	struct xt_out o;
+	struct xt_out *o;
 	int chrome;
 	uint64_t pid;
 	uint64_t origin;           /* time 0: the trace's start, or the run's first image's */
@@ -42,7 +41,7 @@ static uint64_t since_origin(const struct exporter *x, uint64_t ts)
 
 static void put_us(struct exporter *x, uint64_t ts)
 {
-	struct xt_out *o = &x->o;
+	struct xt_out *o = x->o;
 	uint64_t ns = since_origin(x, ts);
 	xt_out_u64(o, ns / 1000);
 	xt_out_char(o, '.');
@@ -51,7 +50,7 @@ static void put_us(struct exporter *x, uint64_t ts)
 
 static void begin_event(struct exporter *x)
 {
-	xt_out_str(&x->o, x->first ? "\n" : ",\n");
+	xt_out_str(x->o, x->first ? "\n" : ",\n");
 	x->first = 0;
 }
 
@@ -59,7 +58,7 @@ static void close_bucket(struct exporter *x, const xtrace_reader *r)
 {
 	if (!x->bucket_open)
 		return;
-	struct xt_out *o = &x->o;
+	struct xt_out *o = x->o;
 	begin_event(x);
 	xt_out_printf(o, "{\"name\": \"live heap\", \"ph\": \"C\", \"pid\": %llu, \"ts\": ",
 		      (unsigned long long)x->pid);
@@ -128,7 +127,7 @@ static void note_pairs(struct exporter *x, const xtrace_reader *r)
 static int chrome_event(struct exporter *x, const xtrace_reader *r, const struct xtrace_event *ev,
 			const struct xt_summary *s)
 {
-	struct xt_out *o = &x->o;
+	struct xt_out *o = x->o;
 	if (ev->kind == XTRACE_EVENT_SYNC) {
 		note_pairs(x, r);
 		return 0;
@@ -206,7 +205,7 @@ static int csv_event(struct exporter *x, const xtrace_reader *r, const struct xt
 {
 	if (ev->kind == XTRACE_EVENT_SYNC || !xt_sites_in_region(x->sites, ev->thread))
 		return 0;
-	struct xt_out *o = &x->o;
+	struct xt_out *o = x->o;
 	if (x->with_pid) {
 		xt_out_u64(o, x->pid);
 		xt_out_char(o, ',');
@@ -283,12 +282,12 @@ static int export_image(struct exporter *x, xtrace_reader *r, const char *path, 
 	} else {
 		if (x->chrome) {
 			begin_event(x);
-			xt_out_printf(&x->o, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %llu, "
+			xt_out_printf(x->o, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %llu, "
 				      "\"args\": {\"name\": ", (unsigned long long)h->pid);
 			char name[4200];
 			snprintf(name, sizeof name, "%s (pid %llu)", h->exe, (unsigned long long)h->pid);
-			xt_out_json_str(&x->o, name, strlen(name));
-			xt_out_str(&x->o, "}}");
+			xt_out_json_str(x->o, name, strlen(name));
+			xt_out_str(x->o, "}}");
 		}
 		struct xt_summary s;
 		struct xt_pass pass = {.heap = cli_heap, .sites = &sites, .on_event = on_event, .ctx = x};
@@ -308,15 +307,105 @@ static int export_image(struct exporter *x, xtrace_reader *r, const char *path, 
 	return code;
 }
 
+/* export_events writes the events of every selected image of run, in tree order, as chrome's
+ * trace-event JSON or as CSV: the worst exit code of reading them. */
+static int export_events(struct xt_out *o, const struct xt_run *run, const struct cli_options *opt,
+			 int is_run, int chrome)
+{
+	struct exporter x = {.o = o, .chrome = chrome, .first = 1, .with_pid = is_run,
+			     .origin = run->img[0].start_ts};
+	const struct xt_image *root = &run->img[run->order[0]];
+	if (x.chrome) {
+		xt_out_str(x.o, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"exe\": ");
+		xt_out_json_str(x.o, root->exe, strlen(root->exe));
+		xt_out_printf(x.o, ", \"pid\": %llu}, \"traceEvents\": [",
+			      (unsigned long long)root->pid);
+	} else {
+		xt_out_str(x.o, is_run ? "pid,gen,time_ns,thread,event,addr,size,api,region,detail\n"
+				        : "gen,time_ns,thread,event,addr,size,api,region,detail\n");
+	}
+	int code = XT_EXIT_OK;
+	for (size_t k = 0; k < run->count; k++) {
+		const struct xt_image *im = &run->img[run->order[k]];
+		if (!im->selected)
+			continue;
+		xtrace_reader *r = cli_open(im->path);
+		if (!r) {
+			code = XT_EXIT_FAIL;
+			continue;
+		}
+		code = cli_worse(code, export_image(&x, r, im->path, opt->region));
+		xtrace_close(r);
+	}
+	if (x.chrome)
+		xt_out_str(x.o, "\n]}\n");
+	return code;
+}
+
+static int write_chrome(struct xt_out *o, const struct xt_run *run, const struct cli_options *opt,
+			int is_run)
+{
+	return export_events(o, run, opt, is_run, 1);
+}
+
+static int write_csv(struct xt_out *o, const struct xt_run *run, const struct cli_options *opt,
+		     int is_run)
+{
+	return export_events(o, run, opt, is_run, 0);
+}
+
+static const struct {
+	const char *name;
+	int (*write)(struct xt_out *o, const struct xt_run *run, const struct cli_options *opt,
+		     int is_run);
+} formats[] = {
+	{"chrome", write_chrome},
+	{"csv", write_csv},
+	{"pprof", export_pprof},
+	{"speedscope", export_speedscope},
+};
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+int export_profiles(const struct xt_run *run, const struct cli_options *opt,
+		    struct export_images *e)
+{
+	int code = XT_EXIT_OK;
+	for (size_t k = 0; k < run->count; k++) {
+		const struct xt_image *im = &run->img[run->order[k]];
+		if (!im->selected)
+			continue;
+		struct cli_profile p;
+		e->current = im;
+		int c = cli_profile_load(&p, im->path, opt->region, 0, e->on_event, e->ctx);
+		if (c != XT_EXIT_OK && c != XT_EXIT_TRUNCATED)
+			return c;
+		if (c == XT_EXIT_TRUNCATED)
+			cli_read_end(p.r, im->path, p.st);
+		code = cli_worse(code, c);
+		int bad = e->image(e->ctx, im, &p);
+		cli_profile_free(&p);
+		if (bad) {
+			cli_warn("%s: out of memory", im->path);
+			return XT_EXIT_FAIL;
+		}
+	}
+	return code;
+}
+
 int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
 	int code = cli_parse_options(cmd, argc, argv,
-				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE | CLI_HEAP, &opt);
+				     CLI_FORMAT | CLI_OUTPUT | CLI_REGION | CLI_PID | CLI_EXE | CLI_HEAP |
+					     CLI_ALLOC_FRAMES,
+				     &opt);
 	if (code >= 0)
 		return code;
-	if (!opt.format || (strcmp(opt.format, "chrome") != 0 && strcmp(opt.format, "csv") != 0))
-		return cli_usage_error(cmd, "--format wants chrome or csv, not '%s'",
+	size_t f = 0;
+	while (f < NFORMATS && (!opt.format || strcmp(opt.format, formats[f].name) != 0))
+		f++;
+	if (f == NFORMATS)
+		return cli_usage_error(cmd, "--format wants chrome, csv, pprof or speedscope, not '%s'",
 				       opt.format ? opt.format : "");
 	if (!opt.output)
 		return cli_usage_error(cmd, "no output file given (-o OUT, '-' for stdout)");
@@ -339,43 +428,18 @@ int cmd_export(int argc, char **argv, const struct xt_command *cmd)
 	int stdout_out = strcmp(opt.output, "-") == 0;
 	int fd = stdout_out ? STDOUT_FILENO
 			    : open(opt.output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	struct exporter x = {.chrome = opt.format[1] == 'h', .first = 1, .with_pid = is_run,
-			     .origin = run.img[0].start_ts};
 	if (fd < 0) {
 		cli_warn("cannot create %s: %m", opt.output);
 		xt_run_free(&run);
 		return XT_EXIT_FAIL;
 	}
-	if (xt_out_open(&x.o, fd, XT_STDOUT_BUFFER) < 0) {
+	struct xt_out o;
+	if (xt_out_open(&o, fd, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
 	} else {
-		const struct xt_image *root = &run.img[run.order[0]];
-		if (x.chrome) {
-			xt_out_str(&x.o, "{\"displayTimeUnit\": \"ms\", \"otherData\": {\"exe\": ");
-			xt_out_json_str(&x.o, root->exe, strlen(root->exe));
-			xt_out_printf(&x.o, ", \"pid\": %llu}, \"traceEvents\": [",
-				      (unsigned long long)root->pid);
-		} else {
-			xt_out_str(&x.o, is_run ? "pid,gen,time_ns,thread,event,addr,size,api,region,detail\n"
-					        : "gen,time_ns,thread,event,addr,size,api,region,detail\n");
-		}
-		code = XT_EXIT_OK;
-		for (size_t k = 0; k < run.count; k++) {
-			const struct xt_image *im = &run.img[run.order[k]];
-			if (!im->selected)
-				continue;
-			xtrace_reader *r = cli_open(im->path);
-			if (!r) {
-				code = XT_EXIT_FAIL;
-				continue;
-			}
-			code = cli_worse(code, export_image(&x, r, im->path, opt.region));
-			xtrace_close(r);
-		}
-		if (x.chrome)
-			xt_out_str(&x.o, "\n]}\n");
-		if (xt_out_close(&x.o) < 0) {
+		code = formats[f].write(&o, &run, &opt, is_run);
+		if (xt_out_close(&o) < 0) {
 			cli_warn("cannot write %s", opt.output);
 			code = XT_EXIT_FAIL;
 		}

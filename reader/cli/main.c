@@ -77,15 +77,26 @@ static const struct xt_command commands[] = {
 	 "  --by METRIC  allocs, bytes (default), peak, temporary or leaked\n"
 	 "  --svg OUT    write a self-contained SVG flame graph to OUT instead\n"
 	 HEAP_HELP SITE_FRAMES_HELP},
-	{"export", "write a trace as Chrome trace-event JSON (Perfetto) or CSV", cmd_export,
-	 "xtrace export --format chrome|csv -o OUT [--region NAME] [--heap NAME] FILE|DIR\n"
-	 "  --format chrome  trace-event JSON: live heap and allocation rate counters, regions and\n"
-	 "                   sleeps as slices, logs and timer events as instants, per thread\n"
-	 "  --format csv     one row per event: gen,time_ns,thread,event,addr,size,api,region,detail\n"
-	 "  -o OUT           the output file ('-': stdout)\n"
-	 "  --region NAME    CSV: only events inside region NAME; chrome: only its allocations in\n"
-	 "                   the allocation rate\n"
-	 "  --heap NAME      chrome: the heap of the counters (default malloc)\n"},
+	{"export", "write a trace for other tools: Chrome trace-event JSON, CSV, pprof, speedscope",
+	 cmd_export,
+	 "xtrace export --format chrome|csv|pprof|speedscope -o OUT [--region NAME] [--heap NAME]\n"
+	 "              FILE|DIR\n"
+	 "  --format chrome      trace-event JSON (Perfetto): live heap and allocation rate counters,\n"
+	 "                       regions and sleeps as slices, logs and timer events as instants,\n"
+	 "                       per thread\n"
+	 "  --format csv         one row per event: gen,time_ns,thread,event,addr,size,api,region,detail\n"
+	 "  --format pprof       the allocation sites as a gzipped profile.proto, as Go writes a heap\n"
+	 "                       profile (go tool pprof): alloc_objects, alloc_space, inuse_objects,\n"
+	 "                       inuse_space (live at the end); labels region, heap, and pid and exe\n"
+	 "                       of a run's processes\n"
+	 "  --format speedscope  speedscope's JSON: a profile per thread, its allocation stacks\n"
+	 "                       weighted by the bytes requested\n"
+	 "  -o OUT               the output file ('-': stdout)\n"
+	 "  --region NAME        CSV, pprof, speedscope: only events or allocations inside region\n"
+	 "                       NAME; chrome: only its allocations in the allocation rate\n"
+	 "  --heap NAME          chrome: the heap of the counters; pprof, speedscope: the heap whose\n"
+	 "                       allocations they hold (default malloc)\n"
+	 SITE_FRAMES_HELP},
 	{"report", "write one self-contained HTML report: heap chart, sites, flame graph, events",
 	 cmd_report,
 	 "xtrace report -o OUT.html [--heap NAME] FILE|DIR\n"

@@ -128,6 +128,8 @@ void xt_fuzz_cli(const uint8_t *data, size_t size)
 	run(cmd_flame, "flame", "--svg", "/dev/null", NULL, NULL, path);
 	run(cmd_export, "export", "--format", "chrome", "-o", "/dev/null", path);
 	run(cmd_export, "export", "--format", "csv", "-o", "/dev/null", path);
+	run(cmd_export, "export", "--format", "pprof", "-o", "/dev/null", path);
+	run(cmd_export, "export", "--format", "speedscope", "-o", "/dev/null", path);
 	run(cmd_report, "report", "-o", "/dev/null", NULL, NULL, path);
 	{
 		struct xt_command cmd = {"diff", "", cmd_diff, ""};
