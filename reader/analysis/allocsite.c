@@ -49,6 +49,9 @@ static const struct {
 	 * strings' growth paths: the user function that called into them is the site. */
 	{FUNCTION_PREFIX, "std::"},
 	{FUNCTION_PREFIX, "__gnu_cxx::"}, /* __gnu_cxx::new_allocator */
+	/* include/xtrace.h's heap annotations, inlined into the program's own allocator: the
+	 * function that annotates (pool_take, say) is the site, not the header's inline. */
+	{FUNCTION_PREFIX, "xtrace_heap_"},
 };
 
 int xt_alloc_frame(const struct xt_alloc_rules *r, const char *function, const char *symbol,

@@ -118,6 +118,47 @@ static void test_pool_heaps(void **state)
 	h_run_free(&r);
 }
 
+/* The analyses read the pool's heaps from the real trace: stats per heap as the program counted,
+ * top and leaks of one heap with the allocator that annotated as the site, validate reporting the
+ * bad free like malloc's, and a heap the trace lacks named with the ones it has. */
+static void test_pool_analyses(void **state)
+{
+	struct h_run r, c;
+	h_traced(&r, NULL, H_ARGV((char *)h_workload("pool"), "3"));
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace);
+	uint64_t sa = h_out_u64(r.out, "small ", "allocs"), sf = h_out_u64(r.out, "small ", "frees");
+	uint64_t sb = h_out_u64(r.out, "small ", "bytes"), ba = h_out_u64(r.out, "big ", "allocs");
+
+	assert_int_equal(h_cli(&c, H_ARGV("stats", "--json", trace)), 0);
+	assert_int_equal(h_json_u64(c.out, "heaps.small.allocs"), sa);
+	assert_int_equal(h_json_u64(c.out, "heaps.small.frees"), sf);
+	assert_int_equal(h_json_u64(c.out, "heaps.small.alloc_bytes"), sb);
+	assert_int_equal(h_json_u64(c.out, "heaps.small.live_objects_at_end"), sa - sf);
+	assert_int_equal(h_json_u64(c.out, "heaps.big.allocs"), ba);
+	assert_int_equal(h_json_u64(c.out, "heaps.malloc.allocs"), 0);
+	h_run_free(&c);
+
+	assert_int_equal(h_cli(&c, H_ARGV("top", "--heap", "small", "--tsv", trace)), 0);
+	assert_non_null(strstr(c.out, "pool_take"));
+	assert_null(strstr(c.out, "xtrace_heap_alloc"));
+	h_run_free(&c);
+	assert_int_equal(h_cli(&c, H_ARGV("leaks", "--heap", "big", trace)), 0);
+	assert_non_null(strstr(c.out, "    pool_take  pool.c:"));
+	h_run_free(&c);
+
+	assert_int_equal(h_cli(&c, H_ARGV("validate", trace)), 1);
+	assert_non_null(strstr(c.out, " HeapFree heap_value=2 obj_addr="));
+	assert_non_null(strstr(c.out, "free of an address that is not live"));
+	h_run_free(&c);
+
+	assert_int_equal(h_cli(&c, H_ARGV("top", "--heap", "nope", trace)), 2);
+	assert_non_null(strstr(c.err, "no heap 'nope' (its heaps: malloc, small, big)"));
+	h_run_free(&c);
+	h_run_free(&r);
+}
+
 /* Untraced, every heap is 0 and the program runs as it does traced. */
 static void test_pool_untraced(void **state)
 {
@@ -147,6 +188,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pool_heaps),
+		cmocka_unit_test(test_pool_analyses),
 		cmocka_unit_test(test_pool_untraced),
 		cmocka_unit_test(test_heap_bound),
 	};
