@@ -322,7 +322,13 @@ static int cmp_rank(const void *a, const void *b)
 	return x->site < y->site ? -1 : x->site > y->site;
 }
 
-/* An image's data being written: which sites are kept, and their names renumbered. */
+/* A frame of a site's path in the page: a function's label, or the region it ran in (first). */
+#define REGION_FRAME (UINT32_C(1) << 31)
+
+/* An image's data being written: which sites are kept, their names renumbered, and where the
+ * others are counted: the kept sites' paths make a tree of frames, and a site left out is
+ * counted as "other sites" under the deepest frame of its path in that tree (at most MAX_SITES
+ * such places; past them, at the root). */
 struct page_image {
 	const struct cli_profile *p;
 	const struct report *rp;
@@ -332,6 +338,12 @@ struct page_image {
 	uint32_t *name_ix;  /* name ID -> its number in the page + 1 (0: not written) */
 	uint32_t *names;    /* page number -> name ID */
 	size_t nnames;
+	struct xt_liveset child; /* (node << 32 | frame) + 1 -> the node below (in site) */
+	struct { uint32_t parent, frame, fold; } *node; /* 0: the root; fold: its page number + 1 */
+	size_t nnodes, nodes_cap;
+	uint32_t *folds;    /* page number - nkept -> its node */
+	uint32_t *fold_sites; /* how many sites each holds */
+	size_t nfolds;
 	struct out_cell *cells;
 	size_t ncells;
 	uint64_t cell_ns;
@@ -343,6 +355,10 @@ static void page_image_free(struct page_image *pi)
 	free(pi->kept);
 	free(pi->name_ix);
 	free(pi->names);
+	xt_liveset_destroy(&pi->child);
+	free(pi->node);
+	free(pi->folds);
+	free(pi->fold_sites);
 	free(pi->cells);
 }
 
@@ -353,6 +369,62 @@ static uint32_t page_name(struct page_image *pi, uint32_t id)
 		pi->name_ix[id] = (uint32_t)++pi->nnames;
 	}
 	return pi->name_ix[id] - 1;
+}
+
+/* node_below finds the node under parent for frame, adding it when add is set: the node, 0 when
+ * there is none, or -1 without memory. */
+static long node_below(struct page_image *pi, uint32_t parent, uint32_t frame, int add)
+{
+	uint64_t key = ((uint64_t)parent << 32 | frame) + 1;
+	if (!add) {
+		const struct xt_live *e = xt_liveset_find(&pi->child, key);
+		return e ? e->site : 0;
+	}
+	int added;
+	struct xt_live *e = xt_liveset_put(&pi->child, key, &added);
+	if (!e || xt_grow(&pi->node, &pi->nodes_cap, pi->nnodes + 1, sizeof *pi->node) < 0)
+		return -1;
+	if (added) {
+		e->site = (uint32_t)pi->nnodes;
+		pi->node[pi->nnodes].parent = parent;
+		pi->node[pi->nnodes].frame = frame;
+		pi->node[pi->nnodes++].fold = 0;
+	}
+	return e->site;
+}
+
+/* site_node walks site's path down the tree, adding what is missing when add is set: the
+ * deepest node reached, or -1 without memory. */
+static long site_node(struct page_image *pi, uint32_t site, int add)
+{
+	const struct xt_sites *s = &pi->p->sites;
+	long node = 0, next;
+	uint32_t region = s->site[site].region;
+	if (region && (node = node_below(pi, 0, (region - 1) | REGION_FRAME, add)) <= 0)
+		return node;
+	for (size_t i = xt_site_depth(s, site); i-- > 0; node = next)
+		if ((next = node_below(pi, (uint32_t)node, xt_site_frame(s, site, i)->label, add)) <= 0)
+			return next < 0 ? -1 : node;
+	return node;
+}
+
+/* fold_site counts a site left out under its deepest frame among the kept sites': 0, or -1
+ * without memory. */
+static int fold_site(struct page_image *pi, uint32_t site)
+{
+	long node = site_node(pi, site, 0);
+	if (node < 0)
+		return -1;
+	if (!pi->node[node].fold && pi->nfolds >= MAX_SITES)
+		node = 0;
+	if (!pi->node[node].fold) {
+		pi->folds[pi->nfolds] = (uint32_t)node;
+		pi->fold_sites[pi->nfolds] = 0;
+		pi->node[node].fold = (uint32_t)++pi->nfolds;
+	}
+	pi->fold_sites[pi->node[node].fold - 1]++;
+	pi->out_site[site] = (uint32_t)(pi->nkept + pi->node[node].fold - 1);
+	return 0;
 }
 
 /* page_image_build chooses the sites, numbers their names and gathers the cells: 0, or -1
@@ -369,11 +441,16 @@ static int page_image_build(struct page_image *pi, const struct cli_profile *p,
 	pi->kept = malloc((s->count + 1) * sizeof *pi->kept);
 	pi->name_ix = calloc(s->names.count + 1, sizeof *pi->name_ix);
 	pi->names = malloc((s->names.count + 1) * sizeof *pi->names);
+	pi->folds = malloc((MAX_SITES + 1) * sizeof *pi->folds);
+	pi->fold_sites = malloc((MAX_SITES + 1) * sizeof *pi->fold_sites);
 	pi->cells = malloc((rp->ncells + 1) * sizeof *pi->cells);
-	if (!rank || !pi->out_site || !pi->kept || !pi->name_ix || !pi->names || !pi->cells) {
+	if (!rank || !pi->out_site || !pi->kept || !pi->name_ix || !pi->names || !pi->folds ||
+	    !pi->fold_sites || !pi->cells || xt_liveset_init(&pi->child, 1024) < 0 ||
+	    xt_grow(&pi->node, &pi->nodes_cap, 1, sizeof *pi->node) < 0) {
 		free(rank);
 		return -1;
 	}
+	pi->node[pi->nnodes++] = (typeof(*pi->node)){0, 0, 0};
 	for (uint32_t i = 0; i < s->count; i++) {
 		double best = 0;
 		for (int m = 0; m < XT_BY_COUNT; m++) {
@@ -387,11 +464,14 @@ static int page_image_build(struct page_image *pi, const struct cli_profile *p,
 	qsort(rank, s->count, sizeof *rank, cmp_rank);
 	pi->nkept = s->count < MAX_SITES ? s->count : MAX_SITES;
 	pi->other = s->count - pi->nkept;
-	for (size_t k = 0; k < s->count; k++)
-		pi->out_site[rank[k].site] = (uint32_t)(k < pi->nkept ? k : pi->nkept);
 	for (size_t k = 0; k < pi->nkept; k++) {
 		uint32_t site = rank[k].site;
 		pi->kept[k] = site;
+		pi->out_site[site] = (uint32_t)k;
+		if (site_node(pi, site, 1) < 0) {
+			free(rank);
+			return -1;
+		}
 		if (s->site[site].region)
 			page_name(pi, s->site[site].region - 1);
 		const struct xt_frame_info *f;
@@ -401,6 +481,11 @@ static int page_image_build(struct page_image *pi, const struct cli_profile *p,
 				page_name(pi, f->line_label);
 		}
 	}
+	for (size_t k = pi->nkept; k < s->count; k++)
+		if (fold_site(pi, rank[k].site) < 0) {
+			free(rank);
+			return -1;
+		}
 	free(rank);
 	for (size_t i = 0; i < rp->ncells; i++) {
 		const struct cell *c = &rp->cells[i];
@@ -413,13 +498,37 @@ static int page_image_build(struct page_image *pi, const struct cli_profile *p,
 	qsort(pi->cells, pi->ncells, sizeof *pi->cells, cmp_out_cell);
 	pi->ncells = merge_cells(pi->cells, pi->ncells);
 	pi->cell_ns = rp->width_ns * CELL_SPAN;
-	while (pi->ncells > MAX_CELLS) {
+	/* Coarser time cells until they fit, or until one spans the trace. */
+	for (uint32_t last = rp->bucket; pi->ncells > MAX_CELLS && last; last /= 2) {
 		for (size_t i = 0; i < pi->ncells; i++)
 			pi->cells[i].bucket /= 2;
 		pi->ncells = merge_cells(pi->cells, pi->ncells);
 		pi->cell_ns *= 2;
 	}
 	return 0;
+}
+
+/* put_path writes the functions' frames of node's path, from the root, as page name numbers. */
+static void put_path(struct xt_out *o, const struct page_image *pi, uint32_t node)
+{
+	if (!node)
+		return;
+	put_path(o, pi, pi->node[node].parent);
+	if (!(pi->node[node].frame & REGION_FRAME))
+		xt_out_printf(o, ",%u", pi->name_ix[pi->node[node].frame] - 1);
+}
+
+/* put_fold writes fold k: how many sites it holds, its region's name (-1: none), its frames. */
+static void put_fold(struct xt_out *o, const struct page_image *pi, size_t k)
+{
+	uint32_t top = pi->folds[k];
+	while (top && pi->node[top].parent)
+		top = pi->node[top].parent;
+	uint32_t frame = pi->node[top].frame;
+	xt_out_printf(o, "[%u,%ld", pi->fold_sites[k],
+		      top && frame & REGION_FRAME ? (long)pi->name_ix[frame & ~REGION_FRAME] - 1 : -1L);
+	put_path(o, pi, pi->folds[k]);
+	xt_out_char(o, ']');
 }
 
 static void put_str(struct xt_out *o, const char *s)
@@ -449,8 +558,13 @@ static void put_sites(struct xt_out *o, struct page_image *pi)
 			xt_out_printf(o, ",%u", pi->name_ix[xt_site_frame(s, site, i)->label] - 1);
 		xt_out_char(o, ']');
 	}
-	xt_out_printf(o, "],\n\"other_sites\": %zu,\n\"cell_ns\": %llu,\n\"cells\": [", pi->other,
-		      (unsigned long long)pi->cell_ns);
+	/* Where the sites left out are counted: how many, then their path as above. */
+	xt_out_printf(o, "],\n\"other_sites\": %zu,\n\"folds\": [", pi->other);
+	for (size_t k = 0; k < pi->nfolds; k++) {
+		xt_out_str(o, k ? ",\n" : "");
+		put_fold(o, pi, k);
+	}
+	xt_out_printf(o, "],\n\"cell_ns\": %llu,\n\"cells\": [", (unsigned long long)pi->cell_ns);
 	/* Flat: site, thread, time cell, allocs, bytes, temporary, leaked objects and bytes, peak. */
 	for (size_t i = 0; i < pi->ncells; i++) {
 		const struct out_cell *c = &pi->cells[i];

@@ -68,8 +68,15 @@
       for (let i = 2; i < s.length; i++) p.push(name(s[i]));
       return p;
     });
+    // The sites left out, each fold under the deepest frame they share with the kept ones.
     const other = '(' + im.other_sites + ' other sites)';
-    if (im.other_sites) paths.push(root.concat([other]));
+    for (const f of im.folds) {
+      const p = root.slice();
+      if (f[1] >= 0) p.push('[region ' + name(f[1]) + ']');
+      for (let i = 2; i < f.length; i++) p.push(name(f[i]));
+      p.push(f[0] === 1 ? '(1 other site)' : '(' + f[0] + ' other sites)');
+      paths.push(p);
+    }
     const keys = im.sites.map((s) => {
       const inner = name(s[s.length - 1]);
       const frames = [name(s[1])];
@@ -79,7 +86,7 @@
       if (s.length - 2 > 3) stack += ' < ...';
       return { function: inner, line: name(s[1]), stack: stack, region: region || '(no region)' };
     });
-    if (im.other_sites) keys.push({ function: other, line: other, stack: other, region: other });
+    for (let k = 0; k < im.folds.length; k++) keys.push({ function: other, line: other, stack: other, region: other });
     const nthreads = im.thread_ids.length + (im.other_threads ? 1 : 0);
     const threadBytes = new Array(nthreads).fill(0);
     for (let i = 0; i < im.cells.length; i += CELL) threadBytes[im.cells[i + 1]] += im.cells[i + 3 + V.bytes];
@@ -424,7 +431,7 @@
   function setupHeader() {
     const one = images.length === 1 && !D.run ? images[0].d : null;
     $('title').textContent = one ? 'xtrace report: ' + one.exe + ' (pid ' + one.pid + ')' :
-      'xtrace run ' + D.title + ' (' + images.length + ' images)';
+      'xtrace run ' + D.title + ' (' + images.length + (images.length === 1 ? ' image)' : ' images)');
     const meta = [];
     for (const im of D.run ? [] : images) {
       const d = im.d;
