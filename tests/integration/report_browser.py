@@ -6,11 +6,15 @@ what it saw as one JSON object for test_analysis.c to check.
   report_browser.py PAGE.html SHOTS_DIR FUNCTION FROM_NS TO_NS
       search FUNCTION, click its frame (zoom) and reset, switch the metric to temporary, drag
       across the chart from FROM_NS to TO_NS (since the trace's start)
+  report_browser.py --select PAGE.html SHOTS_DIR PID
+      a run's page: "none" of the processes, then the one of PID, then none of its threads
   report_browser.py --load PAGE.html SHOTS_DIR
       only load the page
 
 Output members: "errors" (console errors, exceptions and error log entries, always), and after
-the interactions "search", "zoom", "metric", "range". Screenshots (PNG) go to SHOTS_DIR. Chromium
+the interactions "search", "zoom", "metric", "range", or with --select "all", "one" and
+"no_thread" (each the table's rows and bytes, the flame graph's total and the frames under its
+root, and the thread boxes shown). Screenshots (PNG) go to SHOTS_DIR. Chromium
 runs in a private profile directory and is always killed; the whole run is bounded by a timeout.
 Exit 0, or 1 with the reason on stderr.
 """
@@ -244,10 +248,42 @@ def interact(page, shots, function, from_ns, to_ns):
     return out
 
 
+def click_element(page, selector):
+    box = page.eval("(() => { const e = document.querySelector(%s); e.scrollIntoView({block: 'center'});"
+                    " const r = e.getBoundingClientRect(); return {x: r.x + r.width / 2, y: r.y + r.height / 2}; })()"
+                    % json.dumps(selector))
+    page.click(box["x"], box["y"])
+
+
+def selection(page):
+    out = table_info(page)
+    out["flame"] = page.eval("(() => { const g = document.querySelector('#flame g[data-depth=\"0\"]');"
+                             " return g ? +g.dataset.value : 0; })()")
+    out["programs"] = page.eval("[...document.querySelectorAll('#flame g[data-depth=\"1\"]')]"
+                                ".map(g => g.dataset.name)")
+    out["threads"] = page.eval("document.querySelectorAll('#threads input').length")
+    return out
+
+
+def select(page, shots, pid):
+    out = {"all": selection(page)}
+    click_element(page, "#procs-none")
+    row = page.eval("[...document.querySelectorAll('#procs tbody tr')].findIndex("
+                    "tr => tr.cells[1].textContent === %s)" % json.dumps(str(pid)))
+    if row < 0:
+        raise RuntimeError("no process %s in the page" % pid)
+    click_element(page, "#procs tbody tr:nth-child(%d) input" % (row + 1))
+    out["one"] = selection(page)
+    page.shot(os.path.join(shots, "6-process.png"))
+    click_element(page, "#threads input")
+    out["no_thread"] = selection(page)
+    return out
+
+
 def main(argv):
-    load_only = argv[1:2] == ["--load"]
-    args = argv[2:] if load_only else argv[1:]
-    if len(args) != (2 if load_only else 5):
+    mode = argv[1] if argv[1:2] in (["--load"], ["--select"]) else None
+    args = argv[2:] if mode else argv[1:]
+    if len(args) != {None: 5, "--load": 2, "--select": 3}[mode]:
         sys.stderr.write(__doc__)
         return 2
     html, shots = os.path.abspath(args[0]), args[1]
@@ -270,9 +306,13 @@ def main(argv):
         page.call("Page.navigate", url="file://" + html)
         page.wait_event("Page.loadEventFired")
         page.settle()
-        out = {} if load_only else interact(page, shots, args[2], int(args[3]), int(args[4]))
-        if load_only:
+        if mode == "--load":
+            out = {}
             page.shot(os.path.join(shots, "loaded.png"))
+        elif mode == "--select":
+            out = select(page, shots, int(args[2]))
+        else:
+            out = interact(page, shots, args[2], int(args[3]), int(args[4]))
         page.settle()
         out["errors"] = page.errors()
         print(json.dumps(out, indent=1))

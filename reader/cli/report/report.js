@@ -295,8 +295,13 @@
     label(L - 6, H - B, '0 B', 'end');
     for (let k = 0; k <= 4; k++) label(x(t0 + k * (t1 - t0) / 4), H - 10, fmtTime(t0 + k * (t1 - t0) / 4), k ? (k === 4 ? 'end' : 'middle') : 'start');
     sel.forEach((im, k) => {
+      // Steps: the live heap holds its level until the next point.
       const pts = [x(im.offset) + ',' + y(0)], c = im.d.chart;
-      for (let i = 0; i < c.length; i += 2) pts.push(x(im.offset + c[i]).toFixed(1) + ',' + y(c[i + 1]).toFixed(1));
+      let last = y(0);
+      for (let i = 0; i < c.length; i += 2) {
+        const px = x(im.offset + c[i]).toFixed(1);
+        pts.push(px + ',' + last, px + ',' + (last = y(c[i + 1]).toFixed(1)));
+      }
       const color = COLORS[im.index % COLORS.length];
       svg.appendChild(svgEl('polyline', { points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5 }));
       const dot = svgEl('circle', { cx: x(im.offset + im.d.peak_time_ns), cy: y(im.d.peak_live_bytes), r: 4, fill: color });
@@ -425,6 +430,7 @@
     drawChart();
     drawFlame();
     drawTable(S);
+    drawEvents();
   }
 
   // The parts drawn once, and the choices that narrow the page.
@@ -506,9 +512,11 @@
     $('threads-part').hidden = shown < 2 && !D.run;
   }
 
-  function setupEvents() {
+  function drawEvents() {
     const box = $('events');
+    box.textContent = '';
     for (const im of images) {
+      if (!state.images.has(im.index)) continue;
       const d = im.d;
       if (D.run) box.appendChild(el('h3', {}, im.label));
       const t = el('table');
@@ -559,7 +567,6 @@
   setupHeader();
   setupProcesses();
   setupThreads();
-  setupEvents();
   setupControls();
   update();
 })();
