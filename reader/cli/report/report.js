@@ -42,11 +42,12 @@
     return e;
   };
 
+  // As the commands print bytes: hundredths truncated, never rounded up into the next unit.
   function fmtBytes(b) {
     const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
     let i = 0;
     while (b >= 1024 && i < units.length - 1) { b /= 1024; i++; }
-    return i ? b.toFixed(2) + ' ' + units[i] : b + ' B';
+    return i ? (Math.floor(b * 100) / 100).toFixed(2) + ' ' + units[i] : b + ' B';
   }
   function fmtTime(ns) {
     if (ns >= 1e9) return (ns / 1e9).toFixed(3) + 's';
