@@ -4,21 +4,23 @@ through the DevTools protocol (the standard library and Debian's python3-websock
 what it saw as one JSON object for test_analysis.c to check.
 
   report_browser.py PAGE.html SHOTS_DIR FUNCTION FROM_NS TO_NS
-      search FUNCTION, click its frame (zoom) and reset, switch the metric to temporary, drag
-      across the chart from FROM_NS to TO_NS (since the trace's start)
+      search FUNCTION, click its frame (zoom) and reset, switch the metric to temporary, filter
+      the table by FUNCTION, sort it by allocations (down, then up), drag across the chart from
+      FROM_NS to TO_NS (since the trace's start)
   report_browser.py --select PAGE.html SHOTS_DIR PID
       a run's page: "none" of the processes, then the one of PID, then none of its threads
   report_browser.py --load PAGE.html SHOTS_DIR
       only load the page
 
 Output members: "errors" (console errors, exceptions and error log entries, always), and after
-the interactions "search", "zoom", "metric", "range", or with --select "all", "one" and
+the interactions "search", "zoom", "metric", "table", "range", or with --select "all", "one" and
 "no_thread" (each the table's rows and bytes, the flame graph's total and the frames under its
 root, and the thread boxes shown). Screenshots (PNG) go to SHOTS_DIR. Chromium
 runs in a private profile directory and is always killed; the whole run is bounded by a timeout.
 Exit 0, or 1 with the reason on stderr.
 """
 import base64
+import ctypes
 import json
 import os
 import shutil
@@ -33,6 +35,7 @@ import websocket
 
 CHROMIUM = "/usr/bin/chromium"
 TIMEOUT_S = 120
+PR_SET_PDEATHSIG = 1
 WIDTH, HEIGHT = 1400, 1000
 
 
@@ -130,6 +133,11 @@ class Page:
         return out
 
 
+def die_with_parent():
+    # In Chromium's process, before exec: SIGKILL when this script dies, however it dies.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def start_chromium(profile):
     log = open(os.path.join(profile, "chromium.log"), "wb")
     proc = subprocess.Popen(
@@ -138,7 +146,8 @@ def start_chromium(profile):
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-extensions", "--hide-scrollbars", "--window-size=%d,%d" % (WIDTH, HEIGHT),
          "about:blank"],
-        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        preexec_fn=die_with_parent)
     log.close()
     port_file = os.path.join(profile, "DevToolsActivePort")
     deadline = time.monotonic() + 30
@@ -231,6 +240,22 @@ def interact(page, shots, function, from_ns, to_ns):
               " s.dispatchEvent(new Event('change')); })()")
     page.settle()
 
+    # Table: filtered by text, then sorted by a click on a column, twice.
+    page.eval("document.getElementById('filter').focus()")
+    page.call("Input.insertText", text=function)
+    page.settle()
+    first = "document.querySelector('#sites tbody tr td.site').textContent"
+    table = {"filtered": table_info(page)["rows"], "filtered_first": page.eval(first)}
+    page.eval("(() => { const f = document.getElementById('filter'); f.value = '';"
+              " f.dispatchEvent(new Event('input')); })()")
+    click_element(page, "#sites th[data-key=allocs]")
+    table["by_allocs"] = page.eval(first)
+    click_element(page, "#sites th[data-key=allocs]")
+    table["by_allocs_up"] = page.eval(first)
+    page.shot(os.path.join(shots, "5-table.png"))
+    click_element(page, "#sites th[data-key=bytes]")
+    out["table"] = table
+
     # Time range: drag across the chart's plot (the trace's duration over its width).
     rng = {"before": table_info(page), "flame_before": flame_total(page)}
     plot = page.eval("(() => { const c = document.getElementById('chart'); c.scrollIntoView();"
@@ -244,7 +269,7 @@ def interact(page, shots, function, from_ns, to_ns):
     rng["flame_after"] = flame_total(page)
     rng["text"] = page.eval("document.getElementById('range').textContent")
     out["range"] = rng
-    page.shot(os.path.join(shots, "5-range.png"))
+    page.shot(os.path.join(shots, "6-range.png"))
     return out
 
 
@@ -274,7 +299,7 @@ def select(page, shots, pid):
         raise RuntimeError("no process %s in the page" % pid)
     click_element(page, "#procs tbody tr:nth-child(%d) input" % (row + 1))
     out["one"] = selection(page)
-    page.shot(os.path.join(shots, "6-process.png"))
+    page.shot(os.path.join(shots, "7-process.png"))
     click_element(page, "#threads input")
     out["no_thread"] = selection(page)
     return out
@@ -292,7 +317,12 @@ def main(argv):
     def on_alarm(signum, frame):
         raise Timeout("gave up after %ss" % TIMEOUT_S)
 
+    def on_term(signum, frame):
+        raise Timeout("stopped by signal %d" % signum)
+
     signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
     signal.alarm(TIMEOUT_S)
     profile = tempfile.mkdtemp(prefix="report-browser.")
     proc = None

@@ -269,7 +269,8 @@ static void alloc_times(const char *trace, uint64_t *leak_last, uint64_t *peak_f
 }
 
 /* The report is used as a person would: the test loads it in Chromium, searches leak_site,
- * clicks its frame, switches the metric, drags over the chart, and checks each answer against
+ * clicks its frame, switches the metric, filters and sorts the table, drags over the chart, and
+ * checks each answer against
  * `xtrace top` and the workload's known sites (traced with 100 ms between them, so that each
  * has a time of its own); no console error all along. */
 static void test_report(void **state)
@@ -322,6 +323,13 @@ static void test_report(void **state)
 	assert_true(num(seen, "metric.bytes.temporary_site") < 0.01 * full);
 	assert_true(num(seen, "metric.temporary.temporary_site") > 0.99 * num(seen, "metric.temporary.all"));
 	assert_null(h_json_find(seen, "metric.temporary.leak_site"));
+
+	/* table: the filter keeps leak_site's row; by allocations, temporary_site (1000) comes
+	 * first, and peak_site (5) when the order is turned */
+	assert_true(num(seen, "table.filtered") == 1);
+	assert_non_null(strstr(seen, "\"filtered_first\": \"leak_site\""));
+	assert_non_null(strstr(seen, "\"by_allocs\": \"temporary_site\""));
+	assert_non_null(strstr(seen, "\"by_allocs_up\": \"peak_site\""));
 
 	/* time range: temporary_site and leak_site are in it, peak_site is not */
 	assert_true(num(seen, "range.before.rows") == 3);
