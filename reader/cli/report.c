@@ -6,10 +6,12 @@
  * and its other events (timers, sleeps, regions, logs).
  *
  * The page's size is bounded whatever the trace: per image at most MAX_SITES sites (those with
- * the largest share of some metric; the rest are one "other sites" site), MAX_THREADS threads
- * told apart (the rest are "other threads"), TIME_CELLS time cells, and MAX_CELLS cells of
- * (site, thread, time cell) with a nonzero count (time cells merged pairwise until they fit),
- * CHART_POINTS points of the live heap and MAX_LOGS log messages. */
+ * the largest share of some metric; the rest are counted as "other sites" in at most MAX_SITES
+ * places of their frames), MAX_THREADS threads told apart (the rest are "other threads"),
+ * CHART_POINTS / CELL_SPAN time cells, MAX_CELLS cells of (site, thread, time cell) with a
+ * nonzero count (time cells merged pairwise until they fit, or until one spans the trace),
+ * CHART_POINTS points of the live heap and MAX_LOGS log messages. Reading, it keeps a map of the
+ * live objects to their cells, as large as the heap's live set. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +30,6 @@
 #define CHART_POINTS 1024
 /* A time cell spans this many chart buckets, and doubles with them. */
 #define CELL_SPAN 8
-#define TIME_CELLS (CHART_POINTS / CELL_SPAN)
 #define MAX_THREADS 32
 #define MAX_SITES 2000
 #define MAX_CELLS 100000

@@ -175,6 +175,7 @@
   function drawFlame() {
     const svg = $('flame'), m = state.metric;
     svg.textContent = '';
+    $('frame-info').textContent = '\u00a0';
     const W = Math.max(400, $('flame-box').clientWidth || 1200), ROW = 18;
     let zoom = tree;
     for (const name of state.zoom) {
