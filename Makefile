@@ -106,6 +106,11 @@ $(CLI): $(CLI_OBJ) $(READER_A)
 	@mkdir -p $(@D)
 	$(CC) -o $@ $(CLI_OBJ) $(READER_A) $(SANFLAGS) $(CLI_LIBS) -lm
 
+# The page of `xtrace report` (reader/cli/report/) is assembled into report_assets.o (.incbin),
+# which the compiler's dependency files do not list.
+REPORT_ASSETS := $(wildcard reader/cli/report/*)
+$(B)/obj/reader/cli/report_assets.o $(B)/pic/reader/cli/report_assets.o: $(REPORT_ASSETS)
+
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
 deps:

@@ -8,14 +8,16 @@ export DEBIAN_FRONTEND=noninteractive
 # build-essential/gcc/make/pkg-config: the build; libunwind, libxxhash: the shim; libdw, libelf:
 # the reader's symbolizer; libiberty: its C++ demangler; libcmocka: tests; python3: JSON checks; strace: syscall tests;
 # heaptrack, zstd: `make bench` (heaptrack compresses its trace with zstd when it is present);
-# chromium: the test that renders `xtrace report` headless; clang, libclang-rt-14-dev: the fuzz
-# targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test; heaptrack,
-# valgrind: the oracles test (test_oracles), which compares their numbers with xtrace's; zlib1g-dev:
-# the CLI gzips its pprof export; golang-go (go tool pprof), python3-jsonschema: the export
-# tests read the pprof and speedscope outputs with the tools that consume them.
+# chromium, python3-websocket: the test that uses `xtrace report`'s page in headless Chromium
+# through the DevTools protocol (tests/integration/report_browser.py); clang, libclang-rt-14-dev:
+# the fuzz targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test;
+# heaptrack, valgrind: the oracles test (test_oracles), which compares their numbers with
+# xtrace's; zlib1g-dev: the CLI gzips its pprof export; golang-go (go tool pprof),
+# python3-jsonschema: the export tests read the pprof and speedscope outputs with the tools that
+# consume them.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
-	libdw-dev libelf-dev libiberty-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev
-	perl git valgrind zlib1g-dev golang-go python3-jsonschema)
+	libdw-dev libelf-dev libiberty-dev python3 strace heaptrack zstd chromium python3-websocket clang
+	libclang-rt-14-dev perl git valgrind zlib1g-dev golang-go python3-jsonschema)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

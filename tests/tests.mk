@@ -137,6 +137,10 @@ TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)
 TEST_EXTRA_test_images := $(CLI_TESTED_SRC)
 TEST_EXTRA_test_heaps := $(CLI_TESTED_SRC)
+# report_assets.c includes the page's files (Makefile: REPORT_ASSETS).
+$(B)/tests/unit/test_cli $(B)/tests/unit/test_sites $(B)/tests/unit/test_images \
+	$(B)/tests/unit/test_heaps $(B)/tests/unit/test_fuzz_regressions \
+	$(B)/demo/reader/cli/report_assets.o: $(REPORT_ASSETS)
 
 # Fuzzing (tests/fuzz/): two libFuzzer targets built with clang, -fsanitize=fuzzer,address,
 # undefined: fuzz_reader (the reader library) and fuzz_cli (every analysis command, in-process).
@@ -155,7 +159,7 @@ FUZZ_SRC := $(READER_SRC) $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
 FUZZ_BIN := $(FUZZ_DIR)/fuzz_reader $(FUZZ_DIR)/fuzz_cli
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h reader/cli/*.h \
-		reader/analysis/*.h experiments/*.h experiments/*.def tests/fuzz/*.h)
+		reader/analysis/*.h experiments/*.h experiments/*.def tests/fuzz/*.h) $(REPORT_ASSETS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC) $(CLI_LIBS) -lm
 

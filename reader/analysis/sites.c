@@ -74,8 +74,7 @@ void xt_counts_add(struct xt_counts *to, const struct xt_counts *c)
 	to->peak_bytes = sat_add(to->peak_bytes, c->peak_bytes);
 }
 
-/* grow doubles *arr (elem bytes each) until it holds need: 0, or -1 without memory. */
-static int grow(void *arr, size_t *cap, size_t need, size_t elem)
+int xt_grow(void *arr, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
 		return 0;
@@ -156,7 +155,7 @@ static uint32_t name_of(struct xt_sites *s, const char *str)
 /* add_frame appends the frame of fr, one of pc's. */
 static int add_frame(struct xt_sites *s, uint64_t pc, const struct xtrace_frame *fr)
 {
-	if (grow(&s->frames, &s->frames_cap, s->nframes + 1, sizeof *s->frames) < 0)
+	if (xt_grow(&s->frames, &s->frames_cap, s->nframes + 1, sizeof *s->frames) < 0)
 		return -1;
 	struct xt_frame_info *f = &s->frames[s->nframes++];
 	const char *module = fr->module ? base_name(fr->module) : NULL;
@@ -269,14 +268,14 @@ static int stack_index(struct xt_sites *s, const xtrace_reader *r, const uint64_
 		e->bytes = s->nstacks;
 		break;
 	}
-	if (grow(&s->stacks, &s->stacks_cap, s->nstacks + 1, sizeof *s->stacks) < 0)
+	if (xt_grow(&s->stacks, &s->stacks_cap, s->nstacks + 1, sizeof *s->stacks) < 0)
 		return -1;
 	struct xt_ustack *u = &s->stacks[s->nstacks];
 	*u = (struct xt_ustack){.hash = h, .off = (uint32_t)s->nframe_ix, .site0 = XT_NO_SITE};
 	for (size_t i = 0; i < n; i++) {
 		uint32_t first, nf;
 		if (frames_of(s, r, pcs[i], &first, &nf) < 0 ||
-		    grow(&s->frame_ix, &s->frame_ix_cap, s->nframe_ix + nf, sizeof *s->frame_ix) < 0)
+		    xt_grow(&s->frame_ix, &s->frame_ix_cap, s->nframe_ix + nf, sizeof *s->frame_ix) < 0)
 			return -1;
 		for (uint32_t j = 0; j < nf; j++)
 			s->frame_ix[s->nframe_ix++] = first + j;
@@ -302,7 +301,7 @@ static struct xt_thread_regions *thread_of(struct xt_sites *s, uint64_t tid)
 	if (!e)
 		return NULL;
 	if (added) {
-		if (grow(&s->threads, &s->threads_cap, s->nthreads + 1, sizeof *s->threads) < 0)
+		if (xt_grow(&s->threads, &s->threads_cap, s->nthreads + 1, sizeof *s->threads) < 0)
 			return NULL;
 		e->bytes = s->nthreads;
 		s->threads[s->nthreads++] = (struct xt_thread_regions){.tid = tid};
@@ -346,7 +345,7 @@ uint32_t xt_sites_region_of(struct xt_sites *s, uint64_t tid)
 
 static int new_site(struct xt_sites *s, uint32_t stack, uint32_t region, uint32_t *out)
 {
-	if (grow(&s->site, &s->cap, s->count + 1, sizeof *s->site) < 0)
+	if (xt_grow(&s->site, &s->cap, s->count + 1, sizeof *s->site) < 0)
 		return -1;
 	s->site[s->count] = (struct xt_site){.stack = stack, .region = region};
 	*out = (uint32_t)s->count++;
@@ -379,7 +378,7 @@ int xt_sites_site(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint
 			return -1;
 		if (stack < (1u << 26)) { /* IDs are dense per generation; a wild one is not cached */
 			size_t old = s->genmap_cap;
-			if (grow(&s->genmap, &s->genmap_cap, stack + 1, sizeof *s->genmap) < 0)
+			if (xt_grow(&s->genmap, &s->genmap_cap, stack + 1, sizeof *s->genmap) < 0)
 				return -1;
 			memset(s->genmap + old, 0, (s->genmap_cap - old) * sizeof *s->genmap);
 			s->genmap[stack].gen = s->gen;
@@ -518,7 +517,7 @@ struct keybuf {
 
 static int key_put(struct keybuf *k, const char *str, size_t n)
 {
-	if (grow(&k->p, &k->cap, k->len + n + 1, 1) < 0)
+	if (xt_grow(&k->p, &k->cap, k->len + n + 1, 1) < 0)
 		return -1;
 	memcpy(k->p + k->len, str, n);
 	k->len += n;
@@ -606,11 +605,11 @@ long xt_sites_group(struct xt_sites *s, enum xt_grouping g, enum xt_metric m,
 		if (id == XT_NO_NAME)
 			goto out;
 		size_t old = slot_cap;
-		if (grow(&slot, &slot_cap, (size_t)id + 1, sizeof *slot) < 0)
+		if (xt_grow(&slot, &slot_cap, (size_t)id + 1, sizeof *slot) < 0)
 			goto out;
 		memset(slot + old, 0, (slot_cap - old) * sizeof *slot);
 		if (!slot[id]) {
-			if (grow(&groups, &cap, n + 1, sizeof *groups) < 0)
+			if (xt_grow(&groups, &cap, n + 1, sizeof *groups) < 0)
 				goto out;
 			groups[n] = (struct xt_group){.key = id, .site = i};
 			slot[id] = (uint32_t)++n;

@@ -154,6 +154,9 @@ const char *xt_grouping_name(enum xt_grouping g);
 int xt_metric_parse(const char *s, enum xt_metric *m);
 int xt_grouping_parse(const char *s, enum xt_grouping *g);
 uint64_t xt_counts_metric(const struct xt_counts *c, enum xt_metric m);
+/* xt_grow doubles the array *arr (elem bytes each, *cap of them) until it holds need: 0, or -1
+ * without memory. */
+int xt_grow(void *arr, size_t *cap, size_t need, size_t elem);
 void xt_counts_add(struct xt_counts *to, const struct xt_counts *c);
 
 /* A group of sites that share a key: its name ID in the names table given to xt_sites_group,

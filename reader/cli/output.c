@@ -110,14 +110,14 @@ void xt_out_json_strs(struct xt_out *o, const char *s, size_t n, const char *sep
 	}
 }
 
-void xt_out_json_str(struct xt_out *o, const char *s, size_t n)
+static void json_str(struct xt_out *o, const char *s, size_t n, int in_html)
 {
 	static const char hex[] = "0123456789abcdef";
 	xt_out_char(o, '"');
 	size_t run = 0; /* bytes of s[run..i) that need no escape, written in one go */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f)
+		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f && (c != '<' || !in_html))
 			continue;
 		xt_out_mem(o, s + run, i - run);
 		run = i + 1;
@@ -135,6 +135,16 @@ void xt_out_json_str(struct xt_out *o, const char *s, size_t n)
 	}
 	xt_out_mem(o, s + run, n - run);
 	xt_out_char(o, '"');
+}
+
+void xt_out_json_str(struct xt_out *o, const char *s, size_t n)
+{
+	json_str(o, s, n, 0);
+}
+
+void xt_out_json_str_html(struct xt_out *o, const char *s, size_t n)
+{
+	json_str(o, s, n, 1);
 }
 
 void xt_out_offset_ms(struct xt_out *o, int negative, uint64_t ns)

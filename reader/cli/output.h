@@ -156,6 +156,9 @@ void xt_out_printf(struct xt_out *o, const char *fmt, ...) __attribute__((format
 /* xt_out_json_str writes s (n bytes) as a JSON string: quoted, with ", \ and control bytes
  * escaped. Other bytes pass through, so UTF-8 stays UTF-8. */
 void xt_out_json_str(struct xt_out *o, const char *s, size_t n);
+/* xt_out_json_str_html is xt_out_json_str with '<' escaped too (\u003c), for JSON inside an
+ * HTML <script> element, which no string can then close. */
+void xt_out_json_str_html(struct xt_out *o, const char *s, size_t n);
 /* xt_out_json_strs writes the NUL-terminated strings packed in s (n bytes, a command line) as
  * JSON strings, sep between them. */
 void xt_out_json_strs(struct xt_out *o, const char *s, size_t n, const char *sep);

@@ -1,51 +1,234 @@
-/* report.c: `xtrace report`: one self-contained HTML file (inline CSS and SVG, no script, no
- * network): the trace's totals, the live heap over time, the top sites, what leaked, a flame
- * graph and the trace's other events (timers, sleeps, regions, logs). */
+/* report.c: `xtrace report`: one self-contained interactive HTML file that needs no network:
+ * the page (reader/cli/report/: HTML, CSS and script, built into the binary by report_assets.c)
+ * with the trace's data as JSON in it. Per image: its totals, the live heap over time, its
+ * allocation sites (their frames), what each site allocated per thread and per time cell (so the
+ * page can narrow the flame graph and the site table to a time range, processes and threads),
+ * and its other events (timers, sleeps, regions, logs).
+ *
+ * The page's size is bounded whatever the trace: per image at most MAX_SITES sites (those with
+ * the largest share of some metric; the rest are counted as "other sites" in at most MAX_SITES
+ * places of their frames), MAX_THREADS threads told apart (the rest are "other threads"),
+ * CHART_POINTS / CELL_SPAN time cells, MAX_CELLS cells of (site, thread, time cell) with a
+ * nonzero count (time cells merged pairwise until they fit, or until one spans the trace),
+ * CHART_POINTS points of the live heap and MAX_LOGS log messages. Reading, it keeps a map of the
+ * live objects to their cells, as large as the heap's live set. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "described.h"
 #include "flamegraph.h"
 #include "options.h"
 #include "profile.h"
+#include "report_assets.h"
 #include "spec.h"
 #include "tree.h"
 
 /* The heap chart keeps at most this many points: the largest live heap per time bucket, the
  * buckets doubling in width whenever they would exceed it, so memory stays fixed. */
 #define CHART_POINTS 1024
+/* A time cell spans this many chart buckets, and doubles with them. */
+#define CELL_SPAN 8
+#define MAX_THREADS 32
+#define MAX_SITES 2000
+#define MAX_CELLS 100000
 #define MAX_LOGS 50
 
 struct sample {
 	uint64_t ns, live;
 };
 
+/* What one site allocated on one thread in one time cell, and what of it is still live. */
+struct cell {
+	uint32_t stream, bucket;
+	uint64_t allocs, bytes, temporary, live_objects, live_bytes;
+	/* live_bytes when the process's heap last reached a new peak, valid when stamp is the
+	 * report's peak epoch; else live_bytes has not changed since */
+	uint64_t at_peak, stamp;
+};
+
+/* A site on one thread: its cells, in time order. */
+struct stream {
+	uint32_t site, thread;
+	uint32_t last; /* its latest cell */
+};
+
 struct report {
 	struct sample pt[CHART_POINTS];
 	size_t npt;
-	uint64_t width_ns;           /* of a bucket */
+	uint64_t width_ns;           /* of a chart bucket */
 	uint64_t last_live;
 	uint64_t counts[256];        /* events by type, heap events excluded */
 	struct { uint64_t ns, thread; char text[160]; } logs[MAX_LOGS];
 	size_t nlogs;
-	struct cli_described described; /* events of experiments known from the trace alone */
+
+	const struct xt_sites *sites;
+	struct cell *cells;
+	size_t ncells, cells_cap;
+	struct stream *streams;
+	size_t nstreams, streams_cap;
+	struct xt_liveset stream_of; /* (site + 1) << 8 | thread slot -> stream (in site) */
+	struct xt_liveset objects;   /* live object -> its bytes and its cell (in site) */
+	uint64_t tids[MAX_THREADS];  /* slot -> thread; slot MAX_THREADS: the others */
+	size_t ntids;
+	int other_threads;
+	uint64_t last_tid;
+	uint32_t last_slot;
+	uint32_t bucket;             /* the latest time cell: cells never go back in time */
+	uint64_t epoch;              /* new peaks of the heap so far */
+	uint64_t peak_event;
+	uint64_t temporary, temporary_bytes; /* the sites' totals after the latest event */
 };
+
+static void cell_touch(const struct report *rp, struct cell *c)
+{
+	if (c->stamp != rp->epoch) {
+		c->at_peak = c->live_bytes;
+		c->stamp = rp->epoch;
+	}
+}
+
+static uint64_t cell_at_peak(const struct report *rp, const struct cell *c)
+{
+	return c->stamp == rp->epoch ? c->at_peak : c->live_bytes;
+}
+
+/* halve_cells merges each stream's time cells pairwise (2j and 2j + 1 become j), and points the
+ * live objects at the merged cells: 0, or -1 without memory. */
+static int halve_cells(struct report *rp)
+{
+	uint32_t *to = malloc((rp->ncells ? rp->ncells : 1) * sizeof *to);
+	if (!to)
+		return -1;
+	for (size_t k = 0; k < rp->nstreams; k++)
+		rp->streams[k].last = UINT32_MAX;
+	size_t n = 0;
+	for (size_t i = 0; i < rp->ncells; i++) {
+		struct cell c = rp->cells[i];
+		struct stream *st = &rp->streams[c.stream];
+		c.bucket /= 2;
+		if (st->last != UINT32_MAX && rp->cells[st->last].bucket == c.bucket) {
+			struct cell *m = &rp->cells[st->last];
+			m->at_peak = cell_at_peak(rp, m) + cell_at_peak(rp, &c);
+			m->stamp = rp->epoch;
+			m->allocs += c.allocs;
+			m->bytes += c.bytes;
+			m->temporary += c.temporary;
+			m->live_objects += c.live_objects;
+			m->live_bytes += c.live_bytes;
+			to[i] = st->last;
+			continue;
+		}
+		rp->cells[n] = c;
+		st->last = (uint32_t)n;
+		to[i] = (uint32_t)n++;
+	}
+	rp->ncells = n;
+	rp->bucket /= 2;
+	for (size_t j = 0; j <= rp->objects.mask; j++)
+		if (rp->objects.slots[j].addr)
+			rp->objects.slots[j].site = to[rp->objects.slots[j].site];
+	free(to);
+	return 0;
+}
+
+/* thread_slot is tid's slot: one per thread for the first MAX_THREADS, then one for the rest. */
+static uint32_t thread_slot(struct report *rp, uint64_t tid)
+{
+	if (tid == rp->last_tid && rp->ntids)
+		return rp->last_slot;
+	uint32_t k = 0;
+	while (k < rp->ntids && rp->tids[k] != tid)
+		k++;
+	if (k == rp->ntids) {
+		if (rp->ntids < MAX_THREADS)
+			rp->tids[rp->ntids++] = tid;
+		else
+			rp->other_threads = 1;
+	}
+	rp->last_tid = tid;
+	rp->last_slot = k;
+	return k;
+}
+
+/* cell_of returns the index of the current time cell of site on thread slot, or -1 without
+ * memory. */
+static long cell_of(struct report *rp, uint32_t site, uint32_t slot)
+{
+	int added;
+	struct xt_live *e = xt_liveset_put(&rp->stream_of, ((uint64_t)site + 1) << 8 | slot, &added);
+	if (!e)
+		return -1;
+	if (added) {
+		if (xt_grow(&rp->streams, &rp->streams_cap, rp->nstreams + 1, sizeof *rp->streams) < 0)
+			return -1;
+		e->site = (uint32_t)rp->nstreams;
+		rp->streams[rp->nstreams++] = (struct stream){site, slot, UINT32_MAX};
+	}
+	struct stream *st = &rp->streams[e->site];
+	if (st->last != UINT32_MAX && rp->cells[st->last].bucket == rp->bucket)
+		return st->last;
+	if (xt_grow(&rp->cells, &rp->cells_cap, rp->ncells + 1, sizeof *rp->cells) < 0)
+		return -1;
+	rp->cells[rp->ncells] = (struct cell){.stream = e->site, .bucket = rp->bucket,
+					      .stamp = rp->epoch};
+	st->last = (uint32_t)rp->ncells;
+	return (long)rp->ncells++;
+}
+
+/* on_heap_event credits an allocation or a free to its cell, after the sites took it in. */
+static int on_heap_event(struct report *rp, const struct xtrace_event *ev,
+			 const struct xt_summary *s)
+{
+	uint64_t addr = ev->args[0];
+	if (ev->type == XT_EV_ObjectAlloc && addr) {
+		const struct xt_live *rec = xt_liveset_find(&s->heap.live, addr);
+		if (rec && rec->site != XT_NO_SITE) {
+			uint64_t bytes = rec->bytes;
+			long k = cell_of(rp, rec->site, thread_slot(rp, ev->thread));
+			int added;
+			struct xt_live *o = k < 0 ? NULL : xt_liveset_put(&rp->objects, addr, &added);
+			if (!o)
+				return -1;
+			struct cell *c = &rp->cells[k];
+			cell_touch(rp, c);
+			c->allocs++;
+			c->bytes += bytes;
+			c->live_objects++;
+			c->live_bytes += bytes;
+			/* An allocation of a live address leaves the old object live in its cell, as
+			 * the sites count it. */
+			o->bytes = bytes;
+			o->site = (uint32_t)k;
+		}
+	} else if (ev->type == XT_EV_ObjectFree || ev->type == XT_EV_ObjectReallocFree) {
+		struct xt_live old;
+		if (xt_liveset_remove(&rp->objects, addr, &old)) {
+			struct cell *c = &rp->cells[old.site];
+			cell_touch(rp, c);
+			c->live_objects--;
+			c->live_bytes -= old.bytes;
+			c->temporary += rp->sites->total.temporary - rp->temporary;
+		}
+	}
+	rp->temporary = rp->sites->total.temporary;
+	if (s->heap.peak_event != rp->peak_event) {
+		rp->peak_event = s->heap.peak_event;
+		rp->epoch++;
+	}
+	return 0;
+}
 
 static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
 		    const struct xt_summary *s)
 {
 	struct report *rp = ctx;
-	if (cli_described_event(&rp->described, ev) < 0)
-		return -1;
-	if (ev->kind == XTRACE_EVENT_SYNC || ev->generic)
+	if (ev->kind == XTRACE_EVENT_SYNC)
 		return 0;
 	uint64_t ns = cli_since_start(r, ev->ts);
-	if (s->op_heap != s->selected) {
-		if (!s->op_heap)
-			rp->counts[ev->type]++;
+	if (ev->experiment != XT_EXP_ALLOCFREE) {
+		rp->counts[ev->type]++;
 		if (ev->type == XT_EV_UserLog && rp->nlogs < MAX_LOGS) {
 			size_t lc = 0, lm = 0;
 			const char *c = xtrace_string(r, ev->args[0], &lc);
@@ -57,7 +240,7 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 		}
 		return 0;
 	}
-	uint64_t live = s->selected->live_bytes;
+	uint64_t live = s->heap.live_bytes;
 	while (ns / rp->width_ns >= CHART_POINTS) {
 		/* Bucket j of twice the width covers buckets 2j and 2j + 1: keep the larger. */
 		for (size_t j = 0; 2 * j < rp->npt; j++) {
@@ -68,6 +251,8 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 		}
 		rp->npt = (rp->npt + 1) / 2;
 		rp->width_ns *= 2;
+		if (halve_cells(rp) < 0)
+			return -1;
 	}
 	size_t b = (size_t)(ns / rp->width_ns);
 	while (rp->npt <= b) { /* buckets without heap events keep the level before them */
@@ -77,211 +262,496 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 	if (live >= rp->pt[b].live)
 		rp->pt[b] = (struct sample){ns, live};
 	rp->last_live = live;
+	if (b / CELL_SPAN > rp->bucket)
+		rp->bucket = (uint32_t)(b / CELL_SPAN);
+	return on_heap_event(rp, ev, s);
+}
+
+static void report_free(struct report *rp)
+{
+	free(rp->cells);
+	free(rp->streams);
+	xt_liveset_destroy(&rp->stream_of);
+	xt_liveset_destroy(&rp->objects);
+	free(rp);
+}
+
+/* The page's data. */
+
+/* A cell as written: sites renumbered (kept ones, then "other sites"), peak resolved. */
+struct out_cell {
+	uint32_t site, thread, bucket;
+	uint64_t v[6]; /* allocs, bytes, temporary, leaked objects, leaked bytes, live at the peak */
+};
+
+static int cmp_out_cell(const void *a, const void *b)
+{
+	const struct out_cell *x = a, *y = b;
+	if (x->site != y->site)
+		return x->site < y->site ? -1 : 1;
+	if (x->thread != y->thread)
+		return x->thread < y->thread ? -1 : 1;
+	return x->bucket < y->bucket ? -1 : x->bucket > y->bucket;
+}
+
+/* merge_cells merges neighbours of equal (site, thread, bucket) in sorted c: the new count. */
+static size_t merge_cells(struct out_cell *c, size_t n)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && c[m - 1].site == c[i].site && c[m - 1].thread == c[i].thread &&
+		    c[m - 1].bucket == c[i].bucket) {
+			for (int k = 0; k < 6; k++)
+				c[m - 1].v[k] += c[i].v[k];
+			continue;
+		}
+		c[m++] = c[i];
+	}
+	return m;
+}
+
+struct site_rank {
+	uint32_t site;
+	double share; /* its largest share of a metric's total */
+};
+
+static int cmp_rank(const void *a, const void *b)
+{
+	const struct site_rank *x = a, *y = b;
+	if (x->share != y->share)
+		return x->share > y->share ? -1 : 1;
+	return x->site < y->site ? -1 : x->site > y->site;
+}
+
+/* A frame of a site's path in the page: a function's label, or the region it ran in (first). */
+#define REGION_FRAME (UINT32_C(1) << 31)
+
+/* An image's data being written: which sites are kept, their names renumbered, and where the
+ * others are counted: the kept sites' paths make a tree of frames, and a site left out is
+ * counted as "other sites" under the deepest frame of its path in that tree (at most MAX_SITES
+ * such places; past them, at the root). */
+struct page_image {
+	const struct cli_profile *p;
+	const struct report *rp;
+	uint32_t *out_site; /* site -> its number in the page */
+	uint32_t *kept;     /* page number -> site */
+	size_t nkept, other;
+	uint32_t *name_ix;  /* name ID -> its number in the page + 1 (0: not written) */
+	uint32_t *names;    /* page number -> name ID */
+	size_t nnames;
+	struct xt_liveset child; /* (node << 32 | frame) + 1 -> the node below (in site) */
+	struct { uint32_t parent, frame, fold; } *node; /* 0: the root; fold: its page number + 1 */
+	size_t nnodes, nodes_cap;
+	uint32_t *folds;    /* page number - nkept -> its node */
+	uint32_t *fold_sites; /* how many sites each holds */
+	size_t nfolds;
+	struct out_cell *cells;
+	size_t ncells;
+	uint64_t cell_ns;
+};
+
+static void page_image_free(struct page_image *pi)
+{
+	free(pi->out_site);
+	free(pi->kept);
+	free(pi->name_ix);
+	free(pi->names);
+	xt_liveset_destroy(&pi->child);
+	free(pi->node);
+	free(pi->folds);
+	free(pi->fold_sites);
+	free(pi->cells);
+}
+
+static uint32_t page_name(struct page_image *pi, uint32_t id)
+{
+	if (!pi->name_ix[id]) {
+		pi->names[pi->nnames] = id;
+		pi->name_ix[id] = (uint32_t)++pi->nnames;
+	}
+	return pi->name_ix[id] - 1;
+}
+
+/* node_below finds the node under parent for frame, adding it when add is set: the node, 0 when
+ * there is none, or -1 without memory. */
+static long node_below(struct page_image *pi, uint32_t parent, uint32_t frame, int add)
+{
+	uint64_t key = ((uint64_t)parent << 32 | frame) + 1;
+	if (!add) {
+		const struct xt_live *e = xt_liveset_find(&pi->child, key);
+		return e ? e->site : 0;
+	}
+	int added;
+	struct xt_live *e = xt_liveset_put(&pi->child, key, &added);
+	if (!e || xt_grow(&pi->node, &pi->nodes_cap, pi->nnodes + 1, sizeof *pi->node) < 0)
+		return -1;
+	if (added) {
+		e->site = (uint32_t)pi->nnodes;
+		pi->node[pi->nnodes].parent = parent;
+		pi->node[pi->nnodes].frame = frame;
+		pi->node[pi->nnodes++].fold = 0;
+	}
+	return e->site;
+}
+
+/* site_node walks site's path down the tree, adding what is missing when add is set: the
+ * deepest node reached, or -1 without memory. */
+static long site_node(struct page_image *pi, uint32_t site, int add)
+{
+	const struct xt_sites *s = &pi->p->sites;
+	long node = 0, next;
+	uint32_t region = s->site[site].region;
+	if (region && (node = node_below(pi, 0, (region - 1) | REGION_FRAME, add)) <= 0)
+		return node;
+	for (size_t i = xt_site_depth(s, site); i-- > 0; node = next)
+		if ((next = node_below(pi, (uint32_t)node, xt_site_frame(s, site, i)->label, add)) <= 0)
+			return next < 0 ? -1 : node;
+	return node;
+}
+
+/* fold_site counts a site left out under its deepest frame among the kept sites': 0, or -1
+ * without memory. */
+static int fold_site(struct page_image *pi, uint32_t site)
+{
+	long node = site_node(pi, site, 0);
+	if (node < 0)
+		return -1;
+	if (!pi->node[node].fold && pi->nfolds >= MAX_SITES)
+		node = 0;
+	if (!pi->node[node].fold) {
+		pi->folds[pi->nfolds] = (uint32_t)node;
+		pi->fold_sites[pi->nfolds] = 0;
+		pi->node[node].fold = (uint32_t)++pi->nfolds;
+	}
+	pi->fold_sites[pi->node[node].fold - 1]++;
+	pi->out_site[site] = (uint32_t)(pi->nkept + pi->node[node].fold - 1);
 	return 0;
 }
 
-static void put_text(struct xt_out *o, const char *s)
+/* page_image_build chooses the sites, numbers their names and gathers the cells: 0, or -1
+ * without memory. */
+static int page_image_build(struct page_image *pi, const struct cli_profile *p,
+			    const struct report *rp)
 {
-	xt_out_xml(o, s, strlen(s));
+	const struct xt_sites *s = &p->sites;
+	memset(pi, 0, sizeof *pi);
+	pi->p = p;
+	pi->rp = rp;
+	struct site_rank *rank = malloc((s->count + 1) * sizeof *rank);
+	pi->out_site = malloc((s->count + 1) * sizeof *pi->out_site);
+	pi->kept = malloc((s->count + 1) * sizeof *pi->kept);
+	pi->name_ix = calloc(s->names.count + 1, sizeof *pi->name_ix);
+	pi->names = malloc((s->names.count + 1) * sizeof *pi->names);
+	pi->folds = malloc((MAX_SITES + 1) * sizeof *pi->folds);
+	pi->fold_sites = malloc((MAX_SITES + 1) * sizeof *pi->fold_sites);
+	pi->cells = malloc((rp->ncells + 1) * sizeof *pi->cells);
+	if (!rank || !pi->out_site || !pi->kept || !pi->name_ix || !pi->names || !pi->folds ||
+	    !pi->fold_sites || !pi->cells || xt_liveset_init(&pi->child, 1024) < 0 ||
+	    xt_grow(&pi->node, &pi->nodes_cap, 1, sizeof *pi->node) < 0) {
+		free(rank);
+		return -1;
+	}
+	pi->node[pi->nnodes++] = (typeof(*pi->node)){0, 0, 0};
+	for (uint32_t i = 0; i < s->count; i++) {
+		double best = 0;
+		for (int m = 0; m < XT_BY_COUNT; m++) {
+			uint64_t t = xt_counts_metric(&s->total, (enum xt_metric)m);
+			double v = t ? (double)xt_counts_metric(&s->site[i].c, (enum xt_metric)m) / (double)t : 0;
+			if (v > best)
+				best = v;
+		}
+		rank[i] = (struct site_rank){i, best};
+	}
+	qsort(rank, s->count, sizeof *rank, cmp_rank);
+	pi->nkept = s->count < MAX_SITES ? s->count : MAX_SITES;
+	pi->other = s->count - pi->nkept;
+	for (size_t k = 0; k < pi->nkept; k++) {
+		uint32_t site = rank[k].site;
+		pi->kept[k] = site;
+		pi->out_site[site] = (uint32_t)k;
+		if (site_node(pi, site, 1) < 0) {
+			free(rank);
+			return -1;
+		}
+		if (s->site[site].region)
+			page_name(pi, s->site[site].region - 1);
+		const struct xt_frame_info *f;
+		for (size_t i = 0; (f = xt_site_frame(s, site, i)); i++) {
+			page_name(pi, f->label);
+			if (i == 0)
+				page_name(pi, f->line_label);
+		}
+	}
+	for (size_t k = pi->nkept; k < s->count; k++)
+		if (fold_site(pi, rank[k].site) < 0) {
+			free(rank);
+			return -1;
+		}
+	free(rank);
+	for (size_t i = 0; i < rp->ncells; i++) {
+		const struct cell *c = &rp->cells[i];
+		const struct stream *st = &rp->streams[c->stream];
+		pi->cells[i] = (struct out_cell){pi->out_site[st->site], st->thread, c->bucket,
+			{c->allocs, c->bytes, c->temporary, c->live_objects, c->live_bytes,
+			 cell_at_peak(rp, c)}};
+	}
+	pi->ncells = rp->ncells;
+	qsort(pi->cells, pi->ncells, sizeof *pi->cells, cmp_out_cell);
+	pi->ncells = merge_cells(pi->cells, pi->ncells);
+	pi->cell_ns = rp->width_ns * CELL_SPAN;
+	/* Coarser time cells until they fit, or until one spans the trace. */
+	for (uint32_t last = rp->bucket; pi->ncells > MAX_CELLS && last; last /= 2) {
+		for (size_t i = 0; i < pi->ncells; i++)
+			pi->cells[i].bucket /= 2;
+		pi->ncells = merge_cells(pi->cells, pi->ncells);
+		pi->cell_ns *= 2;
+	}
+	return 0;
+}
+
+/* put_path writes the functions' frames of node's path, from the root, as page name numbers. */
+static void put_path(struct xt_out *o, const struct page_image *pi, uint32_t node)
+{
+	if (!node)
+		return;
+	put_path(o, pi, pi->node[node].parent);
+	if (!(pi->node[node].frame & REGION_FRAME))
+		xt_out_printf(o, ",%u", pi->name_ix[pi->node[node].frame] - 1);
+}
+
+/* put_fold writes fold k: how many sites it holds, its region's name (-1: none), its frames. */
+static void put_fold(struct xt_out *o, const struct page_image *pi, size_t k)
+{
+	uint32_t top = pi->folds[k];
+	while (top && pi->node[top].parent)
+		top = pi->node[top].parent;
+	uint32_t frame = pi->node[top].frame;
+	xt_out_printf(o, "[%u,%ld", pi->fold_sites[k],
+		      top && frame & REGION_FRAME ? (long)pi->name_ix[frame & ~REGION_FRAME] - 1 : -1L);
+	put_path(o, pi, pi->folds[k]);
+	xt_out_char(o, ']');
+}
+
+static void put_str(struct xt_out *o, const char *s)
+{
+	xt_out_json_str_html(o, s, strlen(s));
+}
+
+static void put_sites(struct xt_out *o, struct page_image *pi)
+{
+	const struct xt_sites *s = &pi->p->sites;
+	xt_out_str(o, ",\n\"names\": [");
+	for (size_t k = 0; k < pi->nnames; k++) {
+		if (k)
+			xt_out_char(o, ',');
+		xt_out_json_str_html(o, xt_names_str(&s->names, pi->names[k]),
+				     xt_names_len(&s->names, pi->names[k]));
+	}
+	/* A site: its region's name (-1: none), its innermost line, then its frames from the
+	 * outermost. */
+	xt_out_str(o, "],\n\"sites\": [");
+	for (size_t k = 0; k < pi->nkept; k++) {
+		uint32_t site = pi->kept[k], region = s->site[site].region;
+		size_t depth = xt_site_depth(s, site);
+		xt_out_printf(o, "%s[%ld,%u", k ? ",\n" : "", region ? (long)pi->name_ix[region - 1] - 1 : -1L,
+			      pi->name_ix[xt_site_frame(s, site, 0)->line_label] - 1);
+		for (size_t i = depth; i-- > 0;)
+			xt_out_printf(o, ",%u", pi->name_ix[xt_site_frame(s, site, i)->label] - 1);
+		xt_out_char(o, ']');
+	}
+	/* Where the sites left out are counted: how many, then their path as above. */
+	xt_out_printf(o, "],\n\"other_sites\": %zu,\n\"folds\": [", pi->other);
+	for (size_t k = 0; k < pi->nfolds; k++) {
+		xt_out_str(o, k ? ",\n" : "");
+		put_fold(o, pi, k);
+	}
+	xt_out_printf(o, "],\n\"cell_ns\": %llu,\n\"cells\": [", (unsigned long long)pi->cell_ns);
+	/* Flat: site, thread, time cell, allocs, bytes, temporary, leaked objects and bytes, peak. */
+	for (size_t i = 0; i < pi->ncells; i++) {
+		const struct out_cell *c = &pi->cells[i];
+		xt_out_printf(o, "%s%u,%u,%u", i ? (i % 8 ? "," : ",\n") : "", c->site, c->thread,
+			      c->bucket);
+		for (int k = 0; k < 6; k++) {
+			xt_out_char(o, ',');
+			xt_out_u64(o, c->v[k]);
+		}
+	}
+	xt_out_str(o, "]");
 }
 
 static void put_chart(struct xt_out *o, const struct report *rp, const struct cli_profile *p)
 {
-	enum { W = CLI_CHART_W, H = CLI_CHART_H, L = CLI_CHART_L, B = CLI_CHART_B };
-	uint64_t max = p->sum.selected->peak_live_bytes ? p->sum.selected->peak_live_bytes : 1;
-	uint64_t span = p->duration_ns ? p->duration_ns : 1;
-	char a[32], t[32];
-	cli_put_chart_frame(o, max, span);
-	xt_out_str(o, "<polyline fill=\"none\" stroke=\"#c0392b\" stroke-width=\"1.5\" points=\"");
-	double sx = (double)(W - L - 10) / (double)span, sy = (double)(H - B - 20) / (double)max;
-	xt_out_printf(o, "%d,%d", L, H - B);
+	xt_out_str(o, ",\n\"chart\": [");
 	for (size_t i = 0; i < rp->npt; i++)
-		xt_out_printf(o, " %.1f,%.1f", L + (double)rp->pt[i].ns * sx,
-			      H - B - (double)rp->pt[i].live * sy);
-	xt_out_printf(o, " %.1f,%.1f\"/>\n", L + (double)span * sx, H - B -
-		      (double)p->sum.selected->live_bytes * sy);
-	xt_out_printf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#c0392b\"><title>peak %s at %s"
-		      "</title></circle>\n</svg>\n", L + (double)p->peak_time_ns * sx,
-		      H - B - (double)p->sum.selected->peak_live_bytes * sy, xt_fmt_bytes(a, sizeof a, max),
-		      xt_fmt_duration(t, sizeof t, p->peak_time_ns));
-}
-
-static void put_sites(struct xt_out *o, const struct cli_profile *p, const struct xt_group *g,
-		      size_t n)
-{
-	char v[5][32], label[512];
-	xt_out_str(o, "<table><tr><th>#</th><th>allocs</th><th>bytes</th><th>peak</th>"
-		   "<th>temporary</th><th>leaked</th><th>site</th></tr>\n");
-	for (size_t i = 0; i < n && i < 15; i++) {
-		const struct xt_counts *c = &g[i].c;
-		xt_out_printf(o, "<tr><td>%zu</td><td>%llu</td><td>%s</td><td>%s</td><td>%llu</td>"
-			      "<td>%s</td><td class=\"site\">", i + 1, (unsigned long long)c->allocs,
-			      xt_fmt_bytes(v[0], 32, c->bytes), xt_fmt_bytes(v[1], 32, c->peak_bytes),
-			      (unsigned long long)c->temporary, xt_fmt_bytes(v[2], 32, c->live_bytes));
-		put_text(o, cli_group_label(label, sizeof label, &p->sites, &p->sites.names, &g[i],
-					    XT_GROUP_STACK));
-		xt_out_str(o, "</td></tr>\n");
-	}
-	xt_out_str(o, "</table>\n");
+		xt_out_printf(o, "%s%llu,%llu", i ? (i % 8 ? "," : ",\n") : "",
+			      (unsigned long long)rp->pt[i].ns, (unsigned long long)rp->pt[i].live);
+	xt_out_printf(o, "%s%llu,%llu]", rp->npt ? "," : "", (unsigned long long)p->duration_ns,
+		      (unsigned long long)p->sum.heap.live_bytes);
 }
 
 static void put_events(struct xt_out *o, const struct report *rp)
 {
-	xt_out_str(o, "<table><tr><th>event</th><th>experiment</th><th>count</th></tr>\n");
+	xt_out_str(o, ",\n\"event_types\": [");
 	int any = 0;
 	for (unsigned t = 1; t < 256; t++) {
 		const struct xt_event_spec *sp = &xt_specs[t];
 		if (!rp->counts[t] || !sp->name)
 			continue;
-		any = 1;
-		xt_out_printf(o, "<tr><td>%s</td><td>%s</td><td>%llu</td></tr>\n", sp->name,
+		xt_out_printf(o, "%s[\"%s\",\"%s\",%llu]", any++ ? "," : "", sp->name,
 			      xtrace_experiment_name(sp->experiment), (unsigned long long)rp->counts[t]);
 	}
-	if (!any)
-		xt_out_str(o, "<tr><td colspan=\"3\">no timer, sleep, region or log events</td></tr>\n");
-	xt_out_str(o, "</table>\n");
-	if (!rp->nlogs)
-		return;
-	xt_out_str(o, "<h3>logs</h3>\n<table><tr><th>time</th><th>thread</th><th>message</th></tr>\n");
+	xt_out_str(o, "],\n\"logs\": [");
 	for (size_t i = 0; i < rp->nlogs; i++) {
-		char t[32];
-		xt_out_printf(o, "<tr><td>%s</td><td>%llu</td><td>",
-			      xt_fmt_duration(t, sizeof t, rp->logs[i].ns),
+		xt_out_printf(o, "%s[%llu,%llu,", i ? "," : "", (unsigned long long)rp->logs[i].ns,
 			      (unsigned long long)rp->logs[i].thread);
-		put_text(o, rp->logs[i].text);
-		xt_out_str(o, "</td></tr>\n");
+		put_str(o, rp->logs[i].text);
+		xt_out_char(o, ']');
 	}
-	xt_out_str(o, "</table>\n");
+	xt_out_str(o, "]");
 }
 
-static void put_doc_head(struct xt_out *o, const char *title)
+/* put_image writes one image's data as a JSON object; im (NULL for a lone trace) places it in
+ * its run. 0, or -1 without memory. */
+static int put_image(struct xt_out *o, const struct cli_profile *p, const struct report *rp,
+		     const struct xt_run *run, const struct xt_image *im)
 {
-	xt_out_str(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		   "<title>xtrace: ");
-	put_text(o, title);
-	xt_out_str(o, "</title>\n<style>body{font:14px sans-serif;margin:24px;color:#222}"
-		   "h1{font-size:20px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ccd}"
-		   "table{border-collapse:collapse}td,th{padding:3px 10px;text-align:right}"
-		   "th{background:#eef}td.site{text-align:left;font-family:monospace}"
-		   "tr:nth-child(even){background:#f7f7fa}.chart text{font:11px sans-serif}"
-		   "</style></head><body>\n");
-}
-
-/* put_process writes one trace's part of the report, under its own heading. */
-static int put_process(struct xt_out *o, const struct cli_profile *p, const struct report *rp,
-		       const struct xt_group *by_fn, size_t nfn, const struct xt_group *by_stack,
-		       size_t nstack)
-{
-	const struct xtrace_header *h = xtrace_get_header(p->r);
-	const struct xt_counts *tot = &p->sites.total;
-	char a[32], b[32], c[32], d[32];
-	xt_out_printf(o, "<h1 id=\"pid-%llu-%llu\">xtrace report: ", (unsigned long long)h->pid,
-		      (unsigned long long)h->start_ts);
-	put_text(o, h->exe);
-	xt_out_printf(o, " (pid %llu)</h1>\n<p>", (unsigned long long)h->pid);
-	put_text(o, p->path);
-	xt_out_printf(o, "%s: %s, %llu generations, %llu threads, %llu events</p>\n",
-		      p->st == XTRACE_ERR_TRUNCATED ? " (truncated)" : "",
-		      xt_fmt_duration(a, sizeof a, p->duration_ns),
-		      (unsigned long long)p->sum.generations, (unsigned long long)p->sum.threads,
-		      (unsigned long long)p->sum.events);
-	xt_out_printf(o, "<p><b>%llu</b> allocations, <b>%s</b> requested; peak <b>%s</b> at %s; "
-		      "<b>%llu</b> temporary; <b>%llu</b> objects (<b>%s</b>) live at the end</p>\n",
-		      (unsigned long long)tot->allocs, xt_fmt_bytes(a, sizeof a, tot->bytes),
-		      xt_fmt_bytes(b, sizeof b, p->sum.selected->peak_live_bytes),
-		      xt_fmt_duration(c, sizeof c, p->peak_time_ns), (unsigned long long)tot->temporary,
-		      (unsigned long long)tot->live_objects, xt_fmt_bytes(d, sizeof d, tot->live_bytes));
-	xt_out_str(o, "<h2>live heap over time</h2>\n");
-	put_chart(o, rp, p);
-	cli_report_memory(o, p);
-	xt_out_str(o, "<h2>top sites by bytes</h2>\n");
-	put_sites(o, p, by_fn, nfn);
-	xt_out_str(o, "<h2>flame graph (bytes allocated)</h2>\n");
-	if (xt_flame_svg(o, &p->sites.names, by_stack, nstack, XT_BY_BYTES, 1200, "all allocations") < 0)
+	struct page_image pi;
+	if (page_image_build(&pi, p, rp) < 0) {
+		page_image_free(&pi);
 		return -1;
-	xt_out_str(o, "<h2>timers, sleeps, regions and logs</h2>\n");
+	}
+	const struct xtrace_header *h = xtrace_get_header(p->r);
+	xt_out_printf(o, "{\"pid\": %llu, \"exe\": ", (unsigned long long)h->pid);
+	put_str(o, h->exe);
+	xt_out_str(o, ", \"file\": ");
+	put_str(o, p->path);
+	if (im) {
+		char args[512], status[32];
+		uint64_t t0 = run->img[0].start_ts;
+		xt_out_str(o, ", \"program\": ");
+		put_str(o, xt_image_program(im));
+		xt_out_str(o, ", \"args\": ");
+		put_str(o, cli_argv_str(args, sizeof args, im, 0));
+		xt_out_str(o, ", \"end\": ");
+		put_str(o, xt_image_status(status, sizeof status, im));
+		xt_out_printf(o, ", \"depth\": %u, \"start_ns\": %llu", im->depth,
+			      (unsigned long long)xt_ticks_to_ns(im->start_ts > t0 ? im->start_ts - t0 : 0,
+								 h->ticks_per_sec));
+	}
+	const struct xt_heap *hp = &p->sum.heap;
+	xt_out_printf(o, ",\n\"truncated\": %s, \"duration_ns\": %llu, \"generations\": %llu, "
+		      "\"threads\": %llu, \"events\": %llu, \"frees\": %llu, \"failed_allocs\": %llu, "
+		      "\"peak_live_bytes\": %llu, \"peak_time_ns\": %llu, \"live_bytes_at_end\": %llu",
+		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false",
+		      (unsigned long long)p->duration_ns, (unsigned long long)p->sum.generations,
+		      (unsigned long long)p->sum.threads, (unsigned long long)p->sum.events,
+		      (unsigned long long)(hp->frees + hp->realloc_frees),
+		      (unsigned long long)hp->failed_allocs, (unsigned long long)hp->peak_live_bytes,
+		      (unsigned long long)p->peak_time_ns, (unsigned long long)hp->live_bytes);
+	xt_out_str(o, ",\n\"thread_ids\": [");
+	for (size_t k = 0; k < rp->ntids; k++)
+		xt_out_printf(o, "%s%llu", k ? "," : "", (unsigned long long)rp->tids[k]);
+	xt_out_printf(o, "], \"other_threads\": %s", rp->other_threads ? "true" : "false");
+	put_chart(o, rp, p);
+	put_sites(o, &pi);
 	put_events(o, rp);
+	xt_out_str(o, "}");
+	page_image_free(&pi);
 	return 0;
 }
 
-/* report_image reads the trace path and writes its part of the report: the exit code (a
- * truncated trace is reported and its part written). */
-static int report_image(struct xt_out *o, const char *path)
+/* report_image reads the trace path and writes its data (after sep): the exit code (a truncated
+ * trace is reported and its data written). */
+static int report_image(struct xt_out *o, const char *path, const struct xt_run *run,
+			const struct xt_image *im, const char *sep)
 {
 	struct report *rp = calloc(1, sizeof *rp);
-	if (!rp) {
+	if (!rp || xt_liveset_init(&rp->stream_of, 1024) < 0 ||
+	    xt_liveset_init(&rp->objects, 1024) < 0) {
+		if (rp)
+			report_free(rp);
 		cli_warn("out of memory");
 		return XT_EXIT_FAIL;
 	}
 	rp->width_ns = 1000;
 	struct cli_profile p;
+	rp->sites = &p.sites;
 	int code = cli_profile_load(&p, path, NULL, 1, on_event, rp);
 	if (code != XT_EXIT_OK && code != XT_EXIT_TRUNCATED) {
-		cli_described_free(&rp->described);
-		free(rp);
+		report_free(rp);
 		return code;
 	}
-	struct xt_group *g = NULL, *gs = NULL;
-	long n = xt_sites_group(&p.sites, XT_GROUP_STACK, XT_BY_BYTES, &p.sites.names, &gs);
-	long nf = n < 0 ? -1 : xt_sites_group(&p.sites, XT_GROUP_FUNCTION, XT_BY_BYTES,
-					      &p.sites.names, &g);
-	if (nf < 0 || put_process(o, &p, rp, g, (size_t)nf, gs, (size_t)n) < 0) {
+	xt_out_str(o, sep);
+	if (put_image(o, &p, rp, run, im) < 0) {
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
-	} else {
-		cli_described_html(o, &rp->described);
-		if (code == XT_EXIT_TRUNCATED)
-			cli_read_end(p.r, path, p.st);
+	} else if (code == XT_EXIT_TRUNCATED) {
+		cli_read_end(p.r, path, p.st);
 	}
-	free(g);
-	free(gs);
-	cli_described_free(&rp->described);
-	free(rp);
+	report_free(rp);
 	cli_profile_free(&p);
 	return code;
 }
 
-/* report_run writes the run's tree, then a part for each selected image, in tree order. */
-static int report_run(struct xt_out *o, struct xt_run *run, const char *path)
+/* put_data writes the page's data: {"title", "run", "images": [...]}, the images of a run in
+ * tree order. The exit code. */
+static int put_data(struct xt_out *o, const char *path, struct xt_run *run, int is_run)
 {
-	if (xt_run_scan(run, NULL, NULL) != XTRACE_OK) {
-		cli_warn("%s: out of memory", path);
-		return XT_EXIT_FAIL;
-	}
-	xt_out_str(o, "<h1>xtrace run ");
-	put_text(o, path);
-	xt_out_str(o, "</h1>\n<table><tr><th>pid</th><th>events</th><th>allocations</th>"
-		   "<th>requested</th><th>peak</th><th>end</th><th>program</th></tr>\n");
-	for (size_t k = 0; k < run->count; k++) {
-		const struct xt_image *im = &run->img[run->order[k]];
-		if (!im->selected)
-			continue;
-		char a[32], b[32], c[32], args[160];
-		xt_out_printf(o, "<tr><td>%llu</td><td>%llu</td><td>%llu</td><td>%s</td><td>%s</td>"
-			      "<td>%s</td><td class=\"site\" style=\"padding-left:%upx\">"
-			      "<a href=\"#pid-%llu-%llu\">",
-			      (unsigned long long)im->pid, (unsigned long long)im->t.events,
-			      (unsigned long long)im->t.allocs, xt_fmt_bytes(a, sizeof a, im->t.alloc_bytes),
-			      xt_fmt_bytes(b, sizeof b, im->t.peak_live_bytes),
-			      xt_image_status(c, sizeof c, im), 10 + 16 * (im->depth < 16 ? im->depth : 16),
-			      (unsigned long long)im->pid, (unsigned long long)im->start_ts);
-		put_text(o, cli_argv_str(args, sizeof args, im, 0));
-		xt_out_str(o, "</a></td></tr>\n");
-	}
-	xt_out_str(o, "</table>\n");
+	xt_out_str(o, "{\"title\": ");
+	put_str(o, path);
+	xt_out_printf(o, ", \"run\": %s, \"images\": [\n", is_run ? "true" : "false");
 	int code = XT_EXIT_OK;
-	for (size_t k = 0; k < run->count && code != XT_EXIT_FAIL; k++) {
-		const struct xt_image *im = &run->img[run->order[k]];
-		if (im->selected)
-			code = cli_worse(code, report_image(o, im->path));
+	if (!is_run) {
+		code = report_image(o, path, NULL, NULL, "");
+	} else if (xt_run_scan(run, NULL, NULL) != XTRACE_OK) {
+		cli_warn("%s: out of memory", path);
+		code = XT_EXIT_FAIL;
+	} else {
+		const char *sep = "";
+		for (size_t k = 0; k < run->count && code != XT_EXIT_FAIL; k++) {
+			const struct xt_image *im = &run->img[run->order[k]];
+			if (!im->selected)
+				continue;
+			code = cli_worse(code, report_image(o, im->path, run, im, sep));
+			sep = ",\n";
+		}
 	}
+	xt_out_str(o, "]}");
+	return code;
+}
+
+/* put_page writes the page template, its @@NAME@@ marks replaced: TITLE, STYLE, SCRIPT, DATA. */
+static int put_page(struct xt_out *o, const char *path, struct xt_run *run, int is_run)
+{
+	int code = XT_EXIT_OK;
+	const char *t = xt_report_html;
+	for (const char *m; (m = strstr(t, "@@"));) {
+		const char *end = strstr(m + 2, "@@");
+		if (!end)
+			break;
+		xt_out_mem(o, t, (size_t)(m - t));
+		size_t n = (size_t)(end - m - 2);
+		if (n == 5 && !memcmp(m + 2, "TITLE", 5)) {
+			xt_out_xml(o, path, strlen(path));
+		} else if (n == 5 && !memcmp(m + 2, "STYLE", 5)) {
+			xt_out_str(o, xt_report_css);
+		} else if (n == 6 && !memcmp(m + 2, "SCRIPT", 6)) {
+			xt_out_str(o, xt_report_js);
+		} else if (n == 4 && !memcmp(m + 2, "DATA", 4)) {
+			code = put_data(o, path, run, is_run);
+		} else {
+			xt_out_mem(o, m, (size_t)(end + 2 - m));
+		}
+		t = end + 2;
+	}
+	xt_out_str(o, t);
 	return code;
 }
 
 int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES | CLI_HEAP,
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
 				     &opt);
 	if (code >= 0)
 		return code;
@@ -304,11 +774,7 @@ int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 		code = XT_EXIT_FAIL;
 		close(fd);
 	} else {
-		char title[4200];
-		snprintf(title, sizeof title, "%s%s", is_run ? "run " : "", path);
-		put_doc_head(&o, title);
-		code = is_run ? report_run(&o, &run, path) : report_image(&o, path);
-		xt_out_str(&o, "</body></html>\n");
+		code = put_page(&o, path, &run, is_run);
 		if (xt_out_close(&o) < 0 || close(fd) < 0) {
 			cli_warn("cannot write %s", opt.output);
 			code = XT_EXIT_FAIL;

@@ -488,6 +488,30 @@ static int h_cli(struct h_run *r, char *const args[])
 	return 128 + WTERMSIG(r->status);
 }
 
+/* h_browse runs tests/integration/report_browser.py with args: `xtrace report`'s page used in
+ * headless Chromium through the DevTools protocol. It returns what the script saw, as JSON, or
+ * skips the test when Chromium is not installed. */
+static char *h_browse(char *const args[])
+{
+	if (access("/usr/bin/chromium", X_OK) != 0) {
+		fprintf(stderr, "chromium is not installed (scripts/deps.sh installs it): the report is "
+			"not rendered\n");
+		skip();
+	}
+	char script[PATH_MAX];
+	if (!realpath("tests/integration/report_browser.py", script))
+		fail_msg("run from the repository root: no tests/integration/report_browser.py");
+	char *argv[8] = {"/usr/bin/python3", script};
+	for (int i = 0; args[i] && i < 5; i++)
+		argv[i + 2] = args[i];
+	struct h_run r;
+	if (h_spawn(&r, h_tmpdir(), argv, NULL) != 0)
+		fail_msg("cannot run %s", argv[0]);
+	if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0)
+		fail_msg("report_browser.py failed: %s", r.err);
+	return r.out;
+}
+
 /* A minimal JSON walker: enough to read a number at a dotted path of object keys, such as
  * "by_api.malloc.calls", from `xtrace stats --json`. */
 static const char *h_json_ws(const char *p)

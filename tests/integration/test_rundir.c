@@ -293,13 +293,27 @@ static void test_run_commands(void **state)
 	assert_int_equal(h_count_substr(json, "\"process_name\""), 6);
 	h_run_free(&c);
 
-	/* report: the tree, then a part per image */
+	/* report: every image of the tree in the page's data */
 	h_fmt(out, sizeof out, "%s/../report.html", t.dir);
 	assert_int_equal(h_cli(&c, H_ARGV("report", "-o", out, t.dir)), 0);
 	char *html = h_track(h_read_file(out, NULL));
-	assert_int_equal(h_count_substr(html, "<h1 id=\"pid-"), 6);
-	assert_int_equal(h_count_substr(html, "<a href=\"#pid-"), 6);
+	assert_int_equal(h_count_substr(html, "{\"pid\": "), 6);
+	assert_int_equal(h_count_substr(html, ", \"program\": \"proctree\""), 4);
 	h_run_free(&c);
+	/* in the page: every process, then child A alone (6 x 1000 B), then none of its threads */
+	char apid[32], shots[PATH_MAX];
+	h_fmt(apid, sizeof apid, "%llu", (unsigned long long)t.a);
+	h_fmt(shots, sizeof shots, "%s/report-screenshots", h_build_dir());
+	char *seen = h_browse(H_ARGV("--select", out, shots, apid));
+	expect_has(seen, "\"errors\": []");
+	assert_true(h_json_u64(seen, "all.bytes") > 6000);
+	assert_true(h_json_u64(seen, "all.threads") > 1);
+	assert_int_equal(h_json_u64(seen, "one.bytes"), 6000);
+	assert_int_equal(h_json_u64(seen, "one.flame"), 6000);
+	assert_int_equal(h_json_u64(seen, "one.threads"), 1);
+	expect_has(seen, "\"programs\": [\n   \"proctree\"\n  ]");
+	assert_int_equal(h_json_u64(seen, "no_thread.bytes"), 0);
+	assert_int_equal(h_json_u64(seen, "no_thread.flame"), 0);
 
 	/* diff: the processes of two runs matched by place in the tree */
 	struct tree t2;

@@ -1,5 +1,6 @@
 /* sites.c: a program with known allocation sites, for the analysis commands (top, leaks, peak,
- * flame, diff, export, report). sites [SCALE] (default 1) multiplies every count:
+ * flame, diff, export, report). sites [SCALE [PAUSE_MS]]: SCALE (default 1) multiplies every
+ * count; PAUSE_MS (default 0) is a sleep between the three sites, so each has a time of its own:
  *   temporary_site  1000 x 64 B, each freed right after it was allocated (temporary)
  *   leak_site       10 x 1 MiB, never freed (leaked, live at the peak)
  *   peak_site       5 x 1 MiB, all live at once, then freed (the first is temporary: its free
@@ -8,6 +9,7 @@
  * each site's totals as "site=NAME allocs=N bytes=B". */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../include/xtrace.h"
 #include "workload.h"
@@ -56,8 +58,14 @@ int main(int argc, char **argv)
 	unsigned scale = argc > 1 ? (unsigned)atoi(argv[1]) : 1;
 	if (scale < 1 || scale > 50)
 		scale = 1;
+	unsigned pause_ms = argc > 2 ? (unsigned)atoi(argv[2]) : 0;
+	struct timespec pause = {pause_ms / 1000, (long)(pause_ms % 1000) * 1000000};
 	temporary_site(1000 * scale);
+	if (pause_ms)
+		nanosleep(&pause, NULL);
 	leak_site(10 * scale);
+	if (pause_ms)
+		nanosleep(&pause, NULL);
 	peak_site(5 * scale);
 	return 0;
 }
