@@ -63,12 +63,4 @@ int xt_summary_init(struct xt_summary *s, const xtrace_reader *r);
 int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
 		    const struct xt_pass *p);
 
-/* xt_ticks_to_ns converts a tick count to nanoseconds. */
-static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)
-{
-	if (ticks_per_sec == 1000000000u || ticks_per_sec == 0)
-		return ticks;
-	return (uint64_t)((unsigned __int128)ticks * 1000000000u / ticks_per_sec);
-}
-
 #endif
