@@ -9,8 +9,10 @@
 /* File header: 8 magic bytes, then uvarint header_size, then header_size bytes of fields. */
 #define XT_MAGIC "\x7fXTRACE\n"
 #define XT_MAGIC_LEN 8
-#define XT_FORMAT_VERSION 2
-/* Version 1 had no Specs batches: its events are those of the reader's built-in spec table. */
+#define XT_FORMAT_VERSION 3
+/* Version 1 had no Specs batches: its events are those of the reader's built-in spec table.
+ * Versions 1 and 2 always carry CLOCK_MONOTONIC nanoseconds; from 3 the events may carry TSC
+ * ticks, mapped to nanoseconds by each generation's Sync. */
 #define XT_MIN_FORMAT_VERSION 1
 #define XT_MAX_HEADER_SIZE 8192
 
@@ -52,7 +54,12 @@ enum xt_image_end {
 	XT_END_EXEC = 3,   /* status_value: 0 */
 };
 
-/* Default clock: CLOCK_MONOTONIC nanoseconds. The header and each Sync batch say so. */
+/* The CLOCK_MONOTONIC clock's rate; a header's ticks_per_sec is this or XT_TICKS_PER_GEN. */
 #define XT_TICKS_PER_SEC 1000000000ull
+/* A header's ticks_per_sec when the events carry TSC ticks: each Sync gives its generation's. */
+#define XT_TICKS_PER_GEN 0
+/* The rates a Sync may give (1 MHz to 100 GHz): a reader rejects any other. */
+#define XT_MIN_TICKS_PER_SEC 1000000ull
+#define XT_MAX_TICKS_PER_SEC 100000000000ull
 
 #endif

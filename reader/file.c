@@ -67,6 +67,13 @@ static int xt_parse_header(xtrace_reader *r, const char *path, char *err, size_t
 			return -1;
 		}
 	}
+	/* Versions 1 and 2 always carry nanoseconds, whatever the field says (it was 1e9). */
+	if (f[0] >= 3 && f[1] != XT_TICKS_PER_SEC && f[1] != XT_TICKS_PER_GEN) {
+		snprintf(err, errlen, "%s: bad header: ticks_per_sec %" PRIu64 " (want %llu, or %d: per generation)",
+			 path, f[1], XT_TICKS_PER_SEC, XT_TICKS_PER_GEN);
+		return -1;
+	}
+	r->clock_per_gen = f[0] >= 3 && f[1] == XT_TICKS_PER_GEN;
 	if (f[9] > XT_MAX_STRING || (uint64_t)(hend - p) < f[9]) {
 		snprintf(err, errlen, "%s: bad header: exe length %" PRIu64 " at offset %zu", path,
 			 f[9], (size_t)(p - d));

@@ -162,13 +162,30 @@ static int xt_parse_sync(xtrace_reader *r, struct xt_gen *g, const struct xt_bat
 			       " (first at offset %" PRIu64 ")",
 			       b->off, g->gen, g->sync_off);
 	const uint8_t *p = b->data, *end = p + b->len;
-	uint64_t v[3];
+	uint64_t v[4];
 	for (int i = 0; i < 3; i++)
 		if (xt_uvarint(&p, end, &v[i]))
 			return XT_BAD(r, b, p, "bad sync payload");
+	/* Events in nanoseconds map onto themselves; ticks by the Sync's anchor and rate. */
+	g->clock = (struct xt_clockmap){.mult = 1ull << XT_CLOCK_FRAC};
+	v[3] = b->time;
+	if (r->clock_per_gen) {
+		if (xt_uvarint(&p, end, &v[3]))
+			return XT_BAD(r, b, p, "bad sync payload: no monotonic time");
+		if (v[0] < XT_MIN_TICKS_PER_SEC || v[0] > XT_MAX_TICKS_PER_SEC)
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b->off,
+				       "sync batch at offset %" PRIu64 ": ticks_per_sec %" PRIu64
+				       " outside %llu..%llu",
+				       b->off, v[0], XT_MIN_TICKS_PER_SEC, XT_MAX_TICKS_PER_SEC);
+		g->clock = (struct xt_clockmap){
+			.ticks0 = b->time,
+			.ns0 = v[3],
+			.mult = (uint64_t)(((unsigned __int128)1000000000u << XT_CLOCK_FRAC) / v[0]),
+		};
+	}
 	/* Bytes after the known fields are left to newer readers, as in the header. */
 	g->sync_off = b->off;
-	g->sync.ts = b->time;
+	g->sync.ts = v[3];
 	g->sync.ticks_per_sec = v[0];
 	g->sync.wall_sec = v[1];
 	g->sync.wall_nsec = v[2];

@@ -144,6 +144,24 @@ struct xt_described {
 	xt_spec_name exp_name[XT_MAX_EXPERIMENTS], batch_name[XT_MAX_EXPERIMENTS][XT_MAX_BATCH_SUBTYPES];
 };
 
+/* A generation's map from its ticks to CLOCK_MONOTONIC nanoseconds, from its Sync:
+ * ns = ns0 + (ticks - ticks0) * 1e9 / ticks_per_sec, signed, saturating at 0 and UINT64_MAX
+ * (mult is 1e9 / ticks_per_sec in 24.40 fixed point; 1e9 ticks/s maps exactly). */
+struct xt_clockmap {
+	uint64_t ticks0, ns0, mult;
+};
+#define XT_CLOCK_FRAC 40
+
+static inline uint64_t xt_clock_ns(const struct xt_clockmap *m, uint64_t t)
+{
+	if (t >= m->ticks0) {
+		unsigned __int128 d = ((unsigned __int128)(t - m->ticks0) * m->mult) >> XT_CLOCK_FRAC;
+		return d > UINT64_MAX - m->ns0 ? UINT64_MAX : m->ns0 + (uint64_t)d;
+	}
+	unsigned __int128 d = ((unsigned __int128)(m->ticks0 - t) * m->mult) >> XT_CLOCK_FRAC;
+	return d > m->ns0 ? 0 : m->ns0 - (uint64_t)d;
+}
+
 /* One generation: its batches and its parsed tables. */
 struct xt_gen {
 	uint64_t gen;
@@ -173,6 +191,7 @@ struct xt_gen {
 	uint8_t builtin[XT_MAX_EXPERIMENTS];
 	struct xtrace_sync sync;
 	uint64_t sync_off;
+	struct xt_clockmap clock;
 };
 
 /* A thread's place in the merged stream: its Events batches in file order, and the event it
@@ -200,6 +219,7 @@ struct xtrace_reader {
 	const uint8_t *data;
 	size_t size;
 	struct xtrace_header hdr;
+	int clock_per_gen;   /* the events carry ticks each Sync maps (header ticks_per_sec 0) */
 	char *exe, *cmdline;
 
 	uint64_t next_off; /* where the next generation starts */

@@ -186,7 +186,7 @@ static inline int xt_rd_order_next(xtrace_reader *r, struct xtrace_event *ev)
 	}
 	ev->kind = s->experiment ? XTRACE_EVENT_EXPERIMENTAL : XTRACE_EVENT_CORE;
 	ev->gen = r->g.gen;
-	ev->ts = c->ts;
+	ev->ts = xt_clock_ns(&r->g.clock, c->ts);
 	ev->thread = c->thread;
 	ev->type = type;
 	ev->wire_type = wire;

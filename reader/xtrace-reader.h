@@ -21,11 +21,13 @@ typedef struct xtrace_reader xtrace_reader;
 /* The file header: who wrote the trace. */
 struct xtrace_header {
 	uint32_t version;
-	uint64_t ticks_per_sec;   /* timestamp unit */
+	/* What the file's events carry: 1e9, CLOCK_MONOTONIC ns; 0, TSC ticks at the rate each
+	 * generation's Sync gives. Every time the reader hands out is in ns either way. */
+	uint64_t ticks_per_sec;
 	uint64_t pid, ppid;
 	uint64_t fork_parent_pid; /* pid of the parent when this process began as its fork, else 0 */
-	uint64_t fork_ts;         /* the fork's time (ticks, same clock as events), else 0 */
-	uint64_t start_ts;        /* trace start, ticks */
+	uint64_t fork_ts;         /* the fork's time (CLOCK_MONOTONIC ns, as events), else 0 */
+	uint64_t start_ts;        /* trace start, CLOCK_MONOTONIC ns */
 	uint64_t start_wall_sec, start_wall_nsec;
 	const char *exe;          /* program path, NUL-terminated */
 	const char *cmdline;      /* arguments, each NUL-terminated, cmdline_len bytes in all */
@@ -50,7 +52,7 @@ enum xtrace_arg_kind {
 struct xtrace_event {
 	enum xtrace_event_kind kind;
 	uint64_t gen;
-	uint64_t ts;        /* ticks since an arbitrary origin (see header.start_ts) */
+	uint64_t ts;        /* CLOCK_MONOTONIC ns (see header.start_ts) */
 	uint64_t thread;    /* OS thread ID; 0 for Sync */
 	uint8_t type;       /* event type ID; 0 for Sync */
 	uint8_t experiment; /* experiment ID (0: core) */
@@ -85,8 +87,8 @@ struct xtrace_exp_batch {
 
 struct xtrace_sync {
 	uint64_t gen;
-	uint64_t ts;                  /* trace clock when wall time was sampled */
-	uint64_t ticks_per_sec;
+	uint64_t ts;                  /* CLOCK_MONOTONIC ns when wall time was sampled */
+	uint64_t ticks_per_sec;       /* the rate of the file's ticks in this generation */
 	uint64_t wall_sec, wall_nsec;
 	uint64_t lost;                /* events the writer could not record in this generation */
 	uint64_t nevents;             /* timed events in this generation */

@@ -217,7 +217,7 @@ static void batches(struct xt_expw *w)
 	const char *p = buf, *end = buf + n;
 	uint64_t size = statm_field(&p, end), resident = statm_field(&p, end);
 	uint8_t e[3 * XT_MAX_VARINT], *q = e;
-	q = xt_put_uvarint(q, xt_now());
+	q = xt_put_uvarint(q, xt_mono_ns()); /* the table's times are CLOCK_MONOTONIC ns */
 	q = xt_put_uvarint(q, resident * page_size);
 	q = xt_put_uvarint(q, size * page_size);
 	xt_expw_subtype(w, XT_ADDRSPACE_BATCH_MEMORY);

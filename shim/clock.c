@@ -1,70 +1,74 @@
-/* clock.c: the trace clock, CLOCK_MONOTONIC nanoseconds.
+/* clock.c: the trace clock.
  *
- * Where the kernel itself keeps time with the TSC (its clocksource is "tsc": invariant and in
- * step across CPUs), events read the TSC and scale it to nanoseconds with a multiplier fitted
- * against CLOCK_MONOTONIC at init: about half the cost of clock_gettime per event. Elsewhere
- * they call clock_gettime. Either way every thread uses the same conversion, so the clock is
- * monotonic across threads. Calibration error is below 0.05% of a duration. */
-#include <fcntl.h>
-#include <string.h>
-#include <unistd.h>
+ * Where the CPU says its TSC is invariant (CPUID 0x80000007 EDX bit 8: constant rate, running
+ * in every power state; the kernel keeps it in step across CPUs), events carry raw TSC ticks:
+ * one rdtsc per event, no multiply, whatever clocksource the kernel chose. Each generation is
+ * calibrated on the shim's own thread instead: its Sync carries a (ticks, CLOCK_MONOTONIC ns)
+ * pair sampled together at its start and the rate measured from there to the next
+ * generation's pair, so a reader maps the generation's ticks onto CLOCK_MONOTONIC exactly at
+ * both ends (experiments/README.md, "Sync batch"). Nothing is calibrated at start. Elsewhere
+ * events carry CLOCK_MONOTONIC nanoseconds, and every pair is (ns, ns) at 1e9 ticks/s. */
+#include <cpuid.h>
 
+#include "format.h"
 #include "shim.h"
 
 struct xt_clock xt_clock;
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+/* A generation shorter than this is stretched to it at its end, so its rate is measured over
+ * at least this long (the pairs are good to a few tens of ns). */
+#define MIN_SPAN_NS 20000u
 
-static int kernel_uses_tsc(void)
+static bool tsc_invariant(void)
 {
-	char buf[32] = {0};
-	int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-		      O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n >= 3 && strncmp(buf, "tsc", 3) == 0 && (buf[3] == '\n' || buf[3] == 0);
-}
-
-/* pair samples the TSC and the monotonic clock together, keeping the tightest of a few tries,
- * and returns the TSC value at the middle of the clock read. */
-static uint64_t pair(uint64_t *ns)
-{
-	uint64_t best = UINT64_MAX, tsc = 0;
-	for (int i = 0; i < 8; i++) {
-		uint64_t a = __builtin_ia32_rdtsc();
-		uint64_t n = mono_ns();
-		uint64_t b = __builtin_ia32_rdtsc();
-		if (b - a < best) {
-			best = b - a;
-			tsc = a + (b - a) / 2;
-			*ns = n;
-		}
-	}
-	return tsc;
+	unsigned a, b, c, d;
+	return __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
 }
 
 void xt_clock_init(void)
 {
-	xt_clock.use_tsc = 0;
-	if (!kernel_uses_tsc())
-		return;
-	uint64_t n0, n1;
-	uint64_t t0 = pair(&n0);
-	do
-		(void)0;
-	while (mono_ns() - n0 < 300000); /* 300 us keeps the fit within 0.05% */
-	uint64_t t1 = pair(&n1);
-	if (t1 <= t0 || n1 <= n0)
-		return;
-	xt_clock.mult = (uint64_t)(((unsigned __int128)(n1 - n0) << 32) / (t1 - t0));
-	xt_clock.tsc0 = t0;
-	xt_clock.ns0 = n0;
-	xt_clock.use_tsc = 1;
+	xt_clock.use_tsc = tsc_invariant();
+}
+
+/* pair samples the TSC and the monotonic clock together, keeping the tightest of a few tries,
+ * with the TSC value at the middle of the clock read. */
+static struct xt_clock_pair pair(void)
+{
+	struct xt_clock_pair p = {0, 0};
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 8; i++) {
+		uint64_t a = __builtin_ia32_rdtsc();
+		uint64_t n = xt_mono_ns();
+		uint64_t b = __builtin_ia32_rdtsc();
+		if (b - a < best) {
+			best = b - a;
+			p.ticks = a + (b - a) / 2;
+			p.ns = n;
+		}
+	}
+	return p;
+}
+
+struct xt_clock_pair xt_clock_sample(void)
+{
+	if (!xt_clock.use_tsc) {
+		uint64_t n = xt_mono_ns();
+		return (struct xt_clock_pair){n, n};
+	}
+	return pair();
+}
+
+struct xt_clock_pair xt_clock_sample_after(const struct xt_clock_pair *from)
+{
+	struct xt_clock_pair p = xt_clock_sample();
+	while (xt_clock.use_tsc && (p.ns < from->ns + MIN_SPAN_NS || p.ticks <= from->ticks))
+		p = pair();
+	return p;
+}
+
+uint64_t xt_clock_rate(const struct xt_clock_pair *a, const struct xt_clock_pair *b)
+{
+	if (!xt_clock.use_tsc || b->ns <= a->ns || b->ticks <= a->ticks)
+		return XT_TICKS_PER_SEC;
+	return (uint64_t)((unsigned __int128)(b->ticks - a->ticks) * 1000000000u / (b->ns - a->ns));
 }

@@ -37,16 +37,23 @@ static pthread_mutex_t advance_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t stopped_gen;     /* the generation a FINAL advance closed */
 static uint64_t lost_unthreaded_reported;
 
+/* A generation's clocks at its start: its anchor, and the wall clock. */
 struct sync_sample {
-	uint64_t ts, wall_sec, wall_nsec;
+	struct xt_clock_pair at;
+	uint64_t wall_sec, wall_nsec;
 };
 static struct sync_sample gen_sync; /* the current generation's */
 
-static struct sync_sample sample(void)
+static struct sync_sample wall_with(struct xt_clock_pair at)
 {
 	struct timespec w;
 	clock_gettime(CLOCK_REALTIME, &w);
-	return (struct sync_sample){xt_now(), (uint64_t)w.tv_sec, (uint64_t)w.tv_nsec};
+	return (struct sync_sample){at, (uint64_t)w.tv_sec, (uint64_t)w.tv_nsec};
+}
+
+static struct sync_sample sample(void)
+{
+	return wall_with(xt_clock_sample());
 }
 
 /* sleep_us sleeps with the system call glibc's own sleeps make (a seccomp filter written for
@@ -55,13 +62,6 @@ static void sleep_us(long us)
 {
 	struct timespec d = {us / 1000000, (us % 1000000) * 1000};
 	syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &d, NULL);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* How long an advance waits for the sections of the generation it closes: a thread whose
@@ -116,7 +116,7 @@ static bool runnable(uint64_t tid)
 static void wait_sections(struct xt_thread *self, uint64_t g, uint64_t next, long timeout_ms,
 			  long runnable_ms)
 {
-	uint64_t start = mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000u,
+	uint64_t start = xt_mono_ns(), deadline = start + (uint64_t)timeout_ms * 1000000u,
 		 last = start + (uint64_t)runnable_ms * 1000000u;
 	for (struct xt_thread *t = atomic_load(&xt_threads); t; t = t->next) {
 		if (t == self || atomic_load(&t->state) == XT_THREAD_FREE)
@@ -127,7 +127,7 @@ static void wait_sections(struct xt_thread *self, uint64_t g, uint64_t next, lon
 		for (long spins = 0; atomic_load(&t->seq) == s; spins++) {
 			if (next && atomic_load(&t->gen) == next)
 				break;
-			uint64_t now = mono_ns();
+			uint64_t now = xt_mono_ns();
 			if (now >= deadline && now < last && runnable(t->tid)) {
 				deadline = now + 10000000u; /* look again in 10 ms */
 			} else if (now >= deadline) {
@@ -230,18 +230,20 @@ static void reclaim(uint64_t g)
 	exit_waiting = keep;
 }
 
-static void write_generation(uint64_t g)
+/* write_generation writes generation g, which ends at the anchor end (the next one's start). */
+static void write_generation(uint64_t g, const struct xt_clock_pair *end)
 {
 	uint64_t lost = flush_threads(g);
 	xt_stacks_dump(g);
 	xt_modules_dump(g, xt_user_strings_dump(g));
-	xt_experiments_specs(g, gen_sync.ts);
-	xt_experiments_batches(g, gen_sync.ts);
-	uint8_t sync[3 * XT_MAX_VARINT], *p = sync;
-	p = xt_put_uvarint(p, XT_TICKS_PER_SEC);
+	xt_experiments_specs(g, gen_sync.at.ticks);
+	xt_experiments_batches(g, gen_sync.at.ticks);
+	uint8_t sync[4 * XT_MAX_VARINT], *p = sync;
+	p = xt_put_uvarint(p, xt_clock_rate(&gen_sync.at, end));
 	p = xt_put_uvarint(p, gen_sync.wall_sec);
 	p = xt_put_uvarint(p, gen_sync.wall_nsec);
-	xt_out_batch(XT_BATCH_SYNC, 0, g, 0, gen_sync.ts, sync, (size_t)(p - sync));
+	p = xt_put_uvarint(p, gen_sync.at.ns);
+	xt_out_batch(XT_BATCH_SYNC, 0, g, 0, gen_sync.at.ticks, sync, (size_t)(p - sync));
 	xt_out_end(g, lost);
 }
 
@@ -262,7 +264,8 @@ void xt_advance(enum xt_advance_mode mode)
 		pthread_mutex_unlock(&advance_lock);
 		return;
 	}
-	struct sync_sample next = sample();
+	/* The end of g's calibration span and the start of the next generation's. */
+	struct sync_sample next = wall_with(xt_clock_sample_after(&gen_sync.at));
 	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
 	atomic_store(&xt_gen, next_gen);
 	xt_writer_fence_all();
@@ -279,7 +282,7 @@ void xt_advance(enum xt_advance_mode mode)
 	} else {
 		xt_out_lock();
 	}
-	write_generation(g);
+	write_generation(g, &next.at);
 	xt_out_unlock();
 	xt_experiments_reset(g);
 	gen_sync = next;
@@ -320,7 +323,7 @@ static bool sleep_until(uint64_t deadline)
 {
 	struct timespec at = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
 	pthread_mutex_lock(&wake_lock);
-	while (!woken && mono_ns() < deadline)
+	while (!woken && xt_mono_ns() < deadline)
 		pthread_cond_clockwait(&wake_cond, &wake_lock, CLOCK_MONOTONIC, &at);
 	bool w = woken;
 	woken = false;
@@ -331,15 +334,15 @@ static bool sleep_until(uint64_t deadline)
 static void *advancer_main(void *arg)
 {
 	xt_tl.internal = 1; /* nothing this thread does is the program's */
-	uint64_t gen_end = mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
+	uint64_t gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
 	for (;;) {
 		/* a thread that ran its destructor is gone a moment later: look again soon */
-		uint64_t until = exit_waiting ? mono_ns() + 1000000u : gen_end;
+		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
 		bool w = sleep_until(until < gen_end ? until : gen_end);
-		if (mono_ns() >= gen_end) {
+		if (xt_mono_ns() >= gen_end) {
 			if (atomic_load(&xt_gen))
 				xt_advance(XT_ADVANCE_NEXT);
-			gen_end = mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
+			gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
 		} else if (w || exit_waiting) {
 			pthread_mutex_lock(&advance_lock);
 			uint64_t g = atomic_load(&xt_gen);

@@ -33,14 +33,19 @@ static size_t used_end(struct xt_intern *tab)
 
 static bool init_one(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
 {
+	size_t max_ids = arena_cap / entry_size(0); /* every ID has an entry in the arena */
 	void *s = xt_real.mmap(NULL, (size_t)nslots * sizeof(uint32_t), PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	void *a = xt_real.mmap(NULL, arena_cap, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (s == MAP_FAILED || a == MAP_FAILED)
+	void *b = xt_real.mmap(NULL, max_ids * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (s == MAP_FAILED || a == MAP_FAILED || b == MAP_FAILED)
 		return false;
 	tab->slots = s;
 	tab->mask = nslots - 1;
+	tab->by_id = b;
+	tab->max_ids = max_ids;
 	tab->arena = a;
 	tab->arena_cap = arena_cap;
 	atomic_store(&tab->arena_used, 0);
@@ -61,11 +66,14 @@ static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const voi
 		return NULL;
 	}
 	struct entry *e = (struct entry *)(tab->arena + off);
+	uint64_t id = atomic_fetch_add(&tab->next_id, 1) + 1;
 	e->hash = hash;
-	atomic_store_explicit(&e->id, atomic_fetch_add(&tab->next_id, 1) + 1, memory_order_relaxed);
+	atomic_store_explicit(&e->id, id, memory_order_relaxed);
 	e->slot = UINT32_MAX;
 	e->len = len;
 	memcpy(e->key, key, len);
+	/* Before any slot can name it: a published entry is always found by its ID. */
+	atomic_store_explicit(&tab->by_id[id - 1], (uint32_t)(off / 8 + 1), memory_order_release);
 	return e;
 }
 
@@ -93,22 +101,41 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
 	return 0;
 }
 
-/* The walks go through the slots, not the arena: a slot names only a whole entry (its CAS
- * came after the entry was written), while the arena may hold one a thread was writing when
- * it was interrupted for good (a signal handler's siglongjmp, a stopped thread the advancer
- * stopped waiting for), whose length cannot be trusted to step over it. */
+/* The walks go through the IDs to the slots, not along the arena: a slot names only a whole
+ * entry (its CAS came after the entry was written), while the arena may hold one a thread was
+ * writing when it was interrupted for good (a signal handler's siglongjmp, a stopped thread
+ * the advancer stopped waiting for), whose length cannot be trusted to step over it. An entry
+ * counts when the slot it was published in still names it. */
 static const struct entry *entry_at(const struct xt_intern *tab, uint32_t v)
 {
 	return (const struct entry *)(tab->arena + (size_t)(v - 1) * 8);
 }
 
+/* published returns the slot that names ID id's entry, or NULL. */
+static _Atomic uint32_t *published(struct xt_intern *tab, size_t id)
+{
+	uint32_t v = atomic_load_explicit(&tab->by_id[id - 1], memory_order_acquire);
+	if (!v)
+		return NULL;
+	uint32_t slot = entry_at(tab, v)->slot;
+	if (slot > tab->mask || atomic_load_explicit(&tab->slots[slot], memory_order_acquire) != v)
+		return NULL;
+	return &tab->slots[slot];
+}
+
+static size_t ids_used(struct xt_intern *tab)
+{
+	uint64_t n = atomic_load(&tab->next_id);
+	return n < tab->max_ids ? (size_t)n : tab->max_ids;
+}
+
 void xt_intern_each(struct xt_intern *tab,
 		    void (*fn)(void *ctx, uint64_t id, const void *key, uint32_t len), void *ctx)
 {
-	for (uint32_t i = 0; i <= tab->mask; i++) {
-		uint32_t v = atomic_load_explicit(&tab->slots[i], memory_order_acquire);
-		if (v) {
-			const struct entry *e = entry_at(tab, v);
+	for (size_t id = 1, n = ids_used(tab); id <= n; id++) {
+		_Atomic uint32_t *s = published(tab, id);
+		if (s) {
+			const struct entry *e = entry_at(tab, atomic_load(s));
 			fn(ctx, atomic_load_explicit(&e->id, memory_order_relaxed), e->key, e->len);
 		}
 	}
@@ -123,9 +150,12 @@ static void reset_counts(struct xt_intern *tab)
 
 void xt_intern_reset(struct xt_intern *tab)
 {
-	for (uint32_t i = 0; i <= tab->mask; i++)
-		if (atomic_load_explicit(&tab->slots[i], memory_order_relaxed))
-			atomic_store_explicit(&tab->slots[i], 0, memory_order_relaxed);
+	for (size_t id = 1, n = ids_used(tab); id <= n; id++) {
+		_Atomic uint32_t *s = published(tab, id);
+		if (s)
+			atomic_store_explicit(s, 0, memory_order_relaxed);
+		atomic_store_explicit(&tab->by_id[id - 1], 0, memory_order_relaxed);
+	}
 	/* Give the arena's pages back when a generation used a lot of it. */
 	size_t used = used_end(tab);
 	if (used > (4u << 20))
@@ -143,6 +173,7 @@ void xt_intern_forget_pair(struct xt_intern tab[2])
 	for (int i = 0; i < 2; i++) {
 		madvise(tab[i].slots, ((size_t)tab[i].mask + 1) * sizeof(uint32_t), MADV_DONTNEED);
 		madvise(tab[i].arena, tab[i].arena_cap, MADV_DONTNEED);
+		madvise(tab[i].by_id, tab[i].max_ids * sizeof(uint32_t), MADV_DONTNEED);
 		reset_counts(&tab[i]);
 	}
 }

@@ -12,6 +12,10 @@
 struct xt_intern {
 	_Atomic uint32_t *slots; /* 0 empty, else (entry offset / 8) + 1 */
 	uint32_t mask;
+	/* Per ID (from 1): its entry, as a slot names it, once written; 0 none. The walks go
+	 * through it, so a generation's dump and reset cost its entries, not the table's size. */
+	_Atomic uint32_t *by_id;
+	size_t max_ids;
 	uint8_t *arena;
 	size_t arena_cap;
 	_Atomic size_t arena_used;

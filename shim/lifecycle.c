@@ -55,7 +55,7 @@ void xt_say(const char *fmt, ...)
 static void fork_prepare(void)
 {
 	xt_tl.internal++;
-	fork_ts = xt_now();
+	fork_ts = xt_mono_ns(); /* the header's times are CLOCK_MONOTONIC ns */
 	xt_runtime_fork_prepare();
 	xt_gen_fork_prepare();
 }
@@ -99,7 +99,7 @@ void xt_clone_adopt(void)
 		return;
 	if (xt_clone_unadopted()) {
 		xt_tl.internal++;
-		become_child(xt_now());
+		become_child(xt_mono_ns());
 		xt_tl.internal--;
 	}
 	atomic_store(&adopting, 0);

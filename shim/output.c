@@ -244,12 +244,12 @@ bool xt_out_open(const struct xt_origin *origin)
 	static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 12 * XT_MAX_VARINT + 2 * 4096];
 	uint8_t fields[12 * XT_MAX_VARINT], *p = fields;
 	p = xt_put_uvarint(p, XT_FORMAT_VERSION);
-	p = xt_put_uvarint(p, XT_TICKS_PER_SEC);
+	p = xt_put_uvarint(p, xt_clock.use_tsc ? XT_TICKS_PER_GEN : XT_TICKS_PER_SEC);
 	p = xt_put_uvarint(p, (uint64_t)pid);
 	p = xt_put_uvarint(p, (uint64_t)getppid());
 	p = xt_put_uvarint(p, origin->fork_parent_pid);
 	p = xt_put_uvarint(p, origin->fork_ts);
-	p = xt_put_uvarint(p, xt_now());
+	p = xt_put_uvarint(p, xt_mono_ns());
 	p = xt_put_uvarint(p, (uint64_t)wall.tv_sec);
 	p = xt_put_uvarint(p, (uint64_t)wall.tv_nsec);
 	size_t flen = (size_t)(p - fields);

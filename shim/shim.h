@@ -64,26 +64,37 @@ XT_HIDDEN bool xt_clone_shares_memory(void);
 XT_HIDDEN void xt_clone_adopt(void);
 
 /* --- clock.c: the trace clock ------------------------------------------------------------- */
-/* The trace clock (clock.c): CLOCK_MONOTONIC nanoseconds, from the TSC where the kernel trusts
- * it. Set once at init, before any thread records, and inherited across fork. */
+/* The trace clock (clock.c): raw TSC ticks where the TSC is invariant, else CLOCK_MONOTONIC
+ * nanoseconds. Chosen once at init, before any thread records, and inherited across fork. */
 struct xt_clock {
 	int use_tsc;
-	uint64_t tsc0, ns0, mult; /* ns = ns0 + ((tsc - tsc0) * mult >> 32) */
 };
 extern struct xt_clock xt_clock;
 XT_HIDDEN void xt_clock_init(void);
-
-static inline uint64_t xt_now(void)
+/* A trace-clock reading and CLOCK_MONOTONIC ns taken together: a generation's anchor. */
+struct xt_clock_pair {
+	uint64_t ticks, ns;
+};
+XT_HIDDEN struct xt_clock_pair xt_clock_sample(void);
+/* xt_clock_sample_after samples at least the minimum calibration span after from. */
+XT_HIDDEN struct xt_clock_pair xt_clock_sample_after(const struct xt_clock_pair *from);
+/* xt_clock_rate is the trace clock's ticks per second between two samples. */
+XT_HIDDEN uint64_t xt_clock_rate(const struct xt_clock_pair *a, const struct xt_clock_pair *b);
+static inline uint64_t xt_mono_ns(void)
 {
-	if (xt_likely(xt_clock.use_tsc)) {
-		int64_t d = (int64_t)(__builtin_ia32_rdtsc() - xt_clock.tsc0);
-		if (xt_unlikely(d < 0)) /* a CPU a few cycles behind the one that calibrated */
-			d = 0;
-		return xt_clock.ns0 + (uint64_t)(((unsigned __int128)d * xt_clock.mult) >> 32);
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A TSC read on a CPU a few cycles behind the last one may go back a little: the encoder
+ * (xt_reserve_held) keeps a batch's times from going back, and readers convert signed
+ * differences from each generation's anchor, so a tick before it is fine. */
+static inline uint64_t xt_now(void)
+{
+	if (xt_likely(xt_clock.use_tsc))
+		return __builtin_ia32_rdtsc();
+	return xt_mono_ns();
 }
 
 #endif

@@ -90,7 +90,7 @@ static void publish(struct slot *s, struct xt_thread *t, uint64_t handle, int ki
 {
 	s->handle = handle;
 	s->kid = kid;
-	s->created_ts = xt_now();
+	s->created_ts = xt_mono_ns(); /* the timer table's times are CLOCK_MONOTONIC ns */
 	s->created_gen = gen_of(t);
 	atomic_store_explicit(&s->state, SLOT_ALIVE, memory_order_release);
 }
@@ -520,19 +520,19 @@ static void fd_copied(int oldfd, int newfd, void *ra)
 
 /* --- sleeps ------------------------------------------------------------------------------- */
 
-/* sleep_begin records a SleepBegin and returns its time, or 0 when the sleep is not recorded
- * (the shim's own threads, not tracing): then neither is its end. The section is closed before
- * the sleep, which must not hold a generation open. */
+/* sleep_begin records a SleepBegin and returns its CLOCK_MONOTONIC time (slept_ns is in ns
+ * whatever the trace clock), or 0 when the sleep is not recorded (the shim's own threads, not
+ * tracing): then neither is its end. The section is closed before the sleep, which must not
+ * hold a generation open. */
 static uint64_t sleep_begin(uint64_t call, uint32_t clock, uint64_t req, void *ra)
 {
 	int e;
 	struct xt_thread *t = begin(&e);
 	if (!t)
 		return 0;
-	uint64_t ts = xt_now();
-	xt_emit_SleepBegin(t, ts, call, clock, req, xt_stack_here(t, ra));
+	xt_emit_SleepBegin(t, xt_now(), call, clock, req, xt_stack_here(t, ra));
 	end(t, e);
-	return ts;
+	return xt_mono_ns();
 }
 
 static void sleep_end(uint64_t t0, uint64_t call, uint64_t left, int err)
@@ -541,8 +541,8 @@ static void sleep_end(uint64_t t0, uint64_t call, uint64_t left, int err)
 	struct xt_thread *t = t0 ? begin(&e) : NULL;
 	if (!t)
 		return;
-	uint64_t ts = xt_now();
-	xt_emit_SleepEnd(t, ts, call, ts > t0 ? ts - t0 : 0, left, (uint64_t)err);
+	uint64_t ns = xt_mono_ns();
+	xt_emit_SleepEnd(t, xt_now(), call, ns > t0 ? ns - t0 : 0, left, (uint64_t)err);
 	end(t, e);
 }
 

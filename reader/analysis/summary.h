@@ -96,12 +96,4 @@ static inline int xt_summary_heap_missing(const struct xt_summary *s)
 	return s->selected == &s->no_heap;
 }
 
-/* xt_ticks_to_ns converts a tick count to nanoseconds. */
-static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)
-{
-	if (ticks_per_sec == 1000000000u || ticks_per_sec == 0)
-		return ticks;
-	return (uint64_t)((unsigned __int128)ticks * 1000000000u / ticks_per_sec);
-}
-
 #endif

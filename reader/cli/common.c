@@ -104,7 +104,7 @@ int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum 
 uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts)
 {
 	const struct xtrace_header *h = xtrace_get_header(r);
-	return ts > h->start_ts ? xt_ticks_to_ns(ts - h->start_ts, h->ticks_per_sec) : 0;
+	return ts > h->start_ts ? ts - h->start_ts : 0;
 }
 
 int cli_out_close(struct xt_out *o)

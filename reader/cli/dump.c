@@ -11,13 +11,12 @@
 #include "options.h"
 #include "analysis/readahead.h"
 #include "spec.h"
-#include "analysis/summary.h"
 
 /* rel_ns is ts relative to the trace start, in ns; *neg says it came before the start. */
 static uint64_t rel_ns(const struct xtrace_header *h, uint64_t ts, int *neg)
 {
 	*neg = ts < h->start_ts;
-	return xt_ticks_to_ns(*neg ? h->start_ts - ts : ts - h->start_ts, h->ticks_per_sec);
+	return *neg ? h->start_ts - ts : ts - h->start_ts;
 }
 
 static void put_arg(struct xt_out *o, const xtrace_reader *r, uint8_t kind, uint64_t v)

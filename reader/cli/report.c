@@ -635,8 +635,7 @@ static int put_image(struct xt_out *o, const struct cli_profile *p, const struct
 		xt_out_str(o, ", \"end\": ");
 		put_str(o, xt_image_status(status, sizeof status, im));
 		xt_out_printf(o, ", \"depth\": %u, \"start_ns\": %llu", im->depth,
-			      (unsigned long long)xt_ticks_to_ns(im->start_ts > t0 ? im->start_ts - t0 : 0,
-								 h->ticks_per_sec));
+			      (unsigned long long)(im->start_ts > t0 ? im->start_ts - t0 : 0));
 	}
 	const struct xt_heap *hp = &p->sum.heap;
 	xt_out_printf(o, ",\n\"truncated\": %s, \"duration_ns\": %llu, \"generations\": %llu, "

@@ -2,6 +2,7 @@
  * exactly as strace counts the same run's syscalls, expirations as the program counted them, a
  * SIGALRM handler that allocates against a main thread that allocates (every loss reported), and
  * signal actions read back by the program exactly as it set them. */
+#include <cpuid.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -133,6 +134,53 @@ static void test_alarm_handler_allocating(void **state)
 	h_run_free(&r);
 }
 
+/* A 200 ms sleep spread over several 50 ms generations comes out in nanoseconds: the trace's
+ * own times around it agree with the time asleep the shim measured on CLOCK_MONOTONIC, and
+ * the header's start with the events. Where the TSC is invariant the events carry its ticks,
+ * each generation mapping its own. */
+static void test_durations_in_ns(void **state)
+{
+	struct h_run r;
+	h_traced(&r, (const char *const[]){"XTRACE_GEN_MS=50", NULL},
+		 H_ARGV("/bin/sleep", "0.2"));
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX], err[256];
+	h_one_trace(&r, trace);
+	xtrace_reader *rd = xtrace_open(trace, err, sizeof err);
+	if (!rd)
+		fail_msg("xtrace_open %s: %s", trace, err);
+	unsigned a, b, c, d;
+	bool invariant = __get_cpuid(0x80000007, &a, &b, &c, &d) && (d & (1u << 8));
+	const struct xtrace_header *hd = xtrace_get_header(rd);
+	assert_int_equal(hd->ticks_per_sec, invariant ? 0 : 1000000000);
+	struct xtrace_event ev;
+	uint64_t begin = 0, end = 0, slept = 0, first = 0, gens = 0;
+	int rc;
+	while ((rc = xtrace_next(rd, &ev)) > 0) {
+		gens += ev.kind == XTRACE_EVENT_SYNC;
+		if (ev.kind != XTRACE_EVENT_SYNC && !first)
+			first = ev.ts;
+		if (ev.name && !strcmp(ev.name, "SleepBegin"))
+			begin = ev.ts;
+		if (ev.name && !strcmp(ev.name, "SleepEnd")) {
+			end = ev.ts;
+			slept = ev.args[1];
+		}
+	}
+	assert_int_equal(rc, 0);
+	xtrace_close(rd);
+	assert_true(gens >= 3);
+	assert_true(begin && end > begin);
+	assert_true(slept >= 200000000);
+	/* the two clocks read a few instructions apart, but for a preemption */
+	uint64_t span = end - begin, diff = span > slept ? span - slept : slept - span;
+	if (diff > slept / 20)
+		fail_msg("sleep: %llu ns between its events, %llu ns asleep", (unsigned long long)span,
+			 (unsigned long long)slept);
+	assert_true(first >= hd->start_ts && first - hd->start_ts < 10000000000ull);
+	h_run_free(&r);
+}
+
 static void test_signal_actions_unchanged(void **state)
 {
 	struct h_run plain, traced;
@@ -152,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_every_api_matches_strace),
 		cmocka_unit_test(test_alarm_handler_allocating),
 		cmocka_unit_test(test_signal_actions_unchanged),
+		cmocka_unit_test(test_durations_in_ns),
 	};
 	return h_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -581,7 +581,9 @@ static void test_bad_headers(void **state)
 	struct tg_header h = tg_default_header;
 	h.version = XT_FORMAT_VERSION + 1;
 	t = tg_new(&h);
-	expect_open_fails(t, TG_ALL, "unsupported trace version 3");
+	char want[64];
+	snprintf(want, sizeof want, "unsupported trace version %d", XT_FORMAT_VERSION + 1);
+	expect_open_fails(t, TG_ALL, want);
 	tg_free(t);
 	h.version = 0;
 	t = tg_new(&h);
@@ -922,6 +924,146 @@ static void test_corrupt_end_and_sync(void **state)
 	off = tg_batch(t, XT_BATCH_END, 0, 0);
 	tg_batch_end(t);
 	expect_corrupt(t, off, "end batch at offset");
+	tg_free(t);
+}
+
+/* ---- the clock: ticks mapped to nanoseconds per generation ---- */
+
+/* read_ts reads the trace at path into ts (Sync and timed events alike, at most n); returns
+ * how many, or -1 when it cannot be opened or read to its clean end (err says why). */
+static int read_ts(const struct tg *t, uint64_t *ts, int n, char *err, size_t errlen)
+{
+	char *path = tg_tmpfile(t, TG_ALL);
+	xtrace_reader *r = xtrace_open(path, err, errlen);
+	unlink(path);
+	free(path);
+	if (!r)
+		return -1;
+	struct xtrace_event ev;
+	int k = 0, rc;
+	while ((rc = xtrace_next(r, &ev)) > 0)
+		if (k < n)
+			ts[k++] = ev.ts;
+	if (rc < 0)
+		snprintf(err, errlen, "%s", xtrace_error(r));
+	xtrace_close(r);
+	return rc < 0 ? -1 : k;
+}
+
+static struct tg *tick_trace(uint64_t version, uint64_t ticks_per_sec)
+{
+	struct tg_header h = tg_default_header;
+	h.version = version;
+	h.ticks_per_sec = ticks_per_sec;
+	return tg_new(&h);
+}
+
+/* One generation: a Sync of the given rate and monotonic time at tick 1000, and frees at
+ * ticks 1000, 3000 (thread 7) and 500 (thread 8, before the anchor). */
+static void tick_gen(struct tg *t, uint64_t gen, uint64_t ticks_per_sec, uint64_t mono_ns)
+{
+	tg_gen(t, gen);
+	tg_sync_mono(t, 1000, ticks_per_sec, mono_ns);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 1000);
+	tg_event(t, XT_EV_ObjectFree, 0, 0x10);
+	tg_event(t, XT_EV_ObjectFree, 2000, 0x20);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 8, 500);
+	tg_event(t, XT_EV_ObjectFree, 0, 0x30);
+	tg_batch_end(t);
+	tg_end(t, 0);
+}
+
+static void test_clock_per_generation(void **state)
+{
+	/* Each generation maps its ticks by its own Sync: 2 GHz anchored at 5 s, then 4 GHz at 7 s. */
+	struct tg *t = tick_trace(3, XT_TICKS_PER_GEN);
+	tick_gen(t, 1, 2000000000, 5000000000);
+	tick_gen(t, 2, 4000000000, 7000000000);
+	uint64_t ts[8];
+	char err[256] = "";
+	int n = read_ts(t, ts, 8, err, sizeof err);
+	if (n < 0)
+		fail_msg("%s", err);
+	assert_int_equal(n, 8);
+	const uint64_t want[8] = {5000000000, 5000000000 - 250, 5000000000, 5000000000 + 1000,
+				  7000000000, 7000000000 - 125, 7000000000, 7000000000 + 500};
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(ts[i], want[i]);
+	char *path = tg_tmpfile(t, TG_ALL);
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	unlink(path);
+	free(path);
+	assert_non_null(r);
+	assert_int_equal(xtrace_get_header(r)->ticks_per_sec, XT_TICKS_PER_GEN);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1);
+	assert_int_equal(xtrace_get_sync(r)->ticks_per_sec, 2000000000);
+	assert_int_equal(xtrace_get_sync(r)->ts, 5000000000);
+	xtrace_close(r);
+	tg_free(t);
+
+	/* Nanosecond traces read as they are, whatever their Syncs say: versions 1 and 2, and
+	 * a version 3 header of 1e9 ticks/s. */
+	const uint64_t versions[] = {1, 2, 3};
+	for (size_t v = 0; v < 3; v++) {
+		t = tick_trace(versions[v], XT_TICKS_PER_SEC);
+		tick_gen(t, 1, 3000000000, 9000000000);
+		n = read_ts(t, ts, 8, err, sizeof err);
+		assert_int_equal(n, 4);
+		const uint64_t same[4] = {1000, 500, 1000, 3000};
+		for (int i = 0; i < 4; i++)
+			assert_int_equal(ts[i], same[i]);
+		tg_free(t);
+	}
+}
+
+static void expect_clock_corrupt(struct tg *t, const char *msg)
+{
+	uint64_t ts[8];
+	char err[256] = "";
+	assert_int_equal(read_ts(t, ts, 8, err, sizeof err), -1);
+	if (!strstr(err, msg))
+		fail_msg("error \"%s\" does not contain \"%s\"", err, msg);
+	tg_free(t);
+}
+
+static void test_clock_bad_values(void **state)
+{
+	/* A rate of 0 or beyond any clock, a Sync without its anchor's time, a header rate that
+	 * is neither nanoseconds nor per generation: errors, never a division by zero. */
+	struct tg *t = tick_trace(3, XT_TICKS_PER_GEN);
+	tick_gen(t, 1, 0, 5000000000);
+	expect_clock_corrupt(t, "ticks_per_sec 0 outside");
+	t = tick_trace(3, XT_TICKS_PER_GEN);
+	tick_gen(t, 1, UINT64_MAX, 5000000000);
+	expect_clock_corrupt(t, "ticks_per_sec 18446744073709551615 outside");
+	t = tick_trace(3, XT_TICKS_PER_GEN);
+	tg_gen(t, 1);
+	tg_sync(t, 1000, 2000000000, 1700000000, 0);
+	tg_end(t, 0);
+	expect_clock_corrupt(t, "no monotonic time");
+	t = tick_trace(3, 12345);
+	expect_clock_corrupt(t, "bad header: ticks_per_sec 12345");
+
+	/* Anchors that go back, ticks far before or after them: clamped to the clock's range. */
+	t = tick_trace(3, XT_TICKS_PER_GEN);
+	tick_gen(t, 1, 2000000000, 5000000000);
+	tg_gen(t, 2);
+	tg_sync_mono(t, 1000000, XT_MIN_TICKS_PER_SEC, 100);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 0);
+	tg_event(t, XT_EV_ObjectFree, 0, 0x10);
+	tg_event(t, XT_EV_ObjectFree, UINT64_MAX / 2, 0x20);
+	tg_event(t, XT_EV_ObjectFree, UINT64_MAX / 2, 0x30);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	uint64_t ts[8];
+	char err[256] = "";
+	assert_int_equal(read_ts(t, ts, 8, err, sizeof err), 8);
+	assert_int_equal(ts[4], 100);
+	assert_int_equal(ts[5], 0);
+	assert_int_equal(ts[6], UINT64_MAX);
+	assert_int_equal(ts[7], UINT64_MAX);
 	tg_free(t);
 }
 
@@ -1441,6 +1583,8 @@ int main(void)
 		cmocka_unit_test(test_corrupt_events),
 		cmocka_unit_test(test_corrupt_tables),
 		cmocka_unit_test(test_corrupt_end_and_sync),
+		cmocka_unit_test(test_clock_per_generation),
+		cmocka_unit_test(test_clock_bad_values),
 		cmocka_unit_test(test_truncated_no_end),
 		cmocka_unit_test(test_truncate_everywhere),
 		cmocka_unit_test(test_free_by_reference),

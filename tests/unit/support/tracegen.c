@@ -344,6 +344,17 @@ uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t w
 	return off;
 }
 
+uint64_t tg_sync_mono(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t mono_ns)
+{
+	uint64_t off = tg_batch(t, XT_BATCH_SYNC, 0, time);
+	tg_uvarint(t, ticks_per_sec);
+	tg_uvarint(t, 1700000000);
+	tg_uvarint(t, 0);
+	tg_uvarint(t, mono_ns);
+	tg_batch_end(t);
+	return off;
+}
+
 uint64_t tg_end_n(struct tg *t, uint64_t nbatches, uint64_t lost)
 {
 	uint64_t off = tg_batch(t, XT_BATCH_END, 0, 0);

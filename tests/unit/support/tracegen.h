@@ -112,6 +112,9 @@ void tg_memory_sample(struct tg *t, uint64_t time, uint64_t resident_bytes, uint
 /* Whole batches. Each returns its file offset. */
 uint64_t tg_sync(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t wall_sec,
 		 uint64_t wall_nsec);
+/* tg_sync_mono writes a Sync with the anchor's CLOCK_MONOTONIC time, as a writer whose events
+ * carry ticks does (header ticks_per_sec XT_TICKS_PER_GEN). */
+uint64_t tg_sync_mono(struct tg *t, uint64_t time, uint64_t ticks_per_sec, uint64_t mono_ns);
 /* tg_end closes the generation with the number of batches written since tg_gen; tg_end_n
  * claims nbatches instead. */
 uint64_t tg_end(struct tg *t, uint64_t lost);
