@@ -6,7 +6,7 @@
 #include "experiment.h"
 #include "output.h"
 #include "runtime.h"
-#include "specs.h"
+#include "specwrite.h"
 #include "varint.h"
 
 static const struct xt_experiment_hooks *const hooks[XT_FIRST_RUNTIME_EXPERIMENT] = {

@@ -131,7 +131,7 @@ TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/keyhash.c r
 TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_protobuf := reader/cli/protobuf.c
 TEST_EXTRA_test_unwind := shim/unwind.c
-TEST_EXTRA_test_spec_entry := shim/specs.c
+TEST_EXTRA_test_spec_entry := shim/specwrite.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 
 TEST_EXTRA_test_sites := $(CLI_TESTED_SRC)

@@ -1,4 +1,4 @@
-/* test_spec_entry.c: the shim's Specs batch entries (shim/specs.c), parsed back by the letter of
+/* test_spec_entry.c: the shim's Specs batch entries (shim/specwrite.c), parsed back by the letter of
  * experiments/README.md (tests/unit/support/rawtrace.c): every built-in experiment with its
  * batch tables and events as the spec table has them, and the largest entry the format allows
  * within one batch. */
@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "rawtrace.h"
-#include "specs.h"
+#include "specwrite.h"
 
 /* entry_of encodes built-in experiment e at out; returns its length. */
 static size_t entry_of(uint8_t *out, unsigned e)

@@ -1,9 +1,9 @@
-/* specs.h: the entries of the Specs batch (experiments/README.md, "Specs batch"): how the shim
+/* specwrite.h: the entries of the Specs batch (experiments/README.md, "Specs batch"): how the shim
  * describes one experiment, its batch tables and its events, so a reader built without it
- * decodes its events by name. Pure encoding (specs.c); the advance writes the batches
+ * decodes its events by name. Pure encoding (specwrite.c); the advance writes the batches
  * (experiment.c). */
-#ifndef XT_SPECS_H
-#define XT_SPECS_H
+#ifndef XT_SPECWRITE_H
+#define XT_SPECWRITE_H
 
 #include <stdint.h>
 

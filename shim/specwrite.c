@@ -1,9 +1,9 @@
-/* specs.c: the Specs batch's entries (experiments/README.md, "Specs batch"), encoded from the
+/* specwrite.c: the Specs batch's entries (experiments/README.md, "Specs batch"), encoded from the
  * same spec structures the built-in table (experiments/spec.c) and the run-time registry
  * (runtime.c) hold. Pure encoding: no state, no allocation. */
 #include <string.h>
 
-#include "specs.h"
+#include "specwrite.h"
 #include "varint.h"
 
 /* Every built-in name fits the format's limit. */
