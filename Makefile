@@ -47,11 +47,15 @@ READER_LIBS := -ldw -lelf -liberty -pthread
 
 SHIM_SRC := $(wildcard shim/*.c)
 READER_SRC := $(wildcard reader/*.c) experiments/spec.c
-CLI_SRC := $(wildcard reader/cli/*.c reader/analysis/*.c)
+# The analyses (and the writer they print JSON through) are in the library as well as the CLI:
+# reader/xtrace-analysis.h gives the CLI's stats and top to other programs (python/xtrace).
+ANALYSIS_SRC := $(wildcard reader/analysis/*.c) reader/cli/output.c
+LIB_SRC := $(READER_SRC) $(ANALYSIS_SRC)
+CLI_SRC := $(filter-out $(ANALYSIS_SRC),$(wildcard reader/cli/*.c))
 
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/pic/%.o)
-READER_PIC := $(READER_SRC:%.c=$(B)/pic/%.o)
-READER_OBJ := $(READER_SRC:%.c=$(B)/obj/%.o)
+READER_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
+READER_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 
 SHIM_SO := $(L)/libxtrace.so
@@ -115,5 +119,5 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(SHIM_SO) $(READER_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(READER_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 reader/xtrace-reader.h include/xtrace.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 reader/xtrace-reader.h reader/xtrace-analysis.h include/xtrace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/

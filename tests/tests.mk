@@ -71,7 +71,7 @@ DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.
 DEMO_SHIM := $(B)/demo/libxtrace-demo.so
 DEMO_CLI := $(B)/demo/xtrace-demo
 DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/tests/demo/demo_shim.o
-DEMO_CLI_OBJ := $(READER_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
+DEMO_CLI_OBJ := $(LIB_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
 DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
 
 $(B)/demo/shim/%.o: shim/%.c tests/demo/demo.def
@@ -144,7 +144,7 @@ FUZZ_CI_RUNS ?= 12000
 FUZZ_DIR := build-fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN) -D_GNU_SOURCE -Iexperiments -Ireader -Itests/fuzz
-FUZZ_SRC := $(READER_SRC) $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
+FUZZ_SRC := $(LIB_SRC) $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
 FUZZ_BIN := $(FUZZ_DIR)/fuzz_reader $(FUZZ_DIR)/fuzz_cli
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h reader/cli/*.h \

@@ -40,6 +40,11 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 				void *ctx);
 void xt_summary_destroy(struct xt_summary *s);
 
+/* xt_read_end_message writes into buf (n bytes) why reading path with r stopped short at st
+ * (any status but XTRACE_OK): "PATH: corrupt trace: ...", "PATH: out of memory", ... */
+void xt_read_end_message(const xtrace_reader *r, const char *path, enum xtrace_status st,
+			 char *buf, size_t n);
+
 /* What else a pass does, beyond the summary. */
 struct xt_pass {
 	xt_issue_fn issue;
@@ -69,6 +74,13 @@ static inline uint64_t xt_ticks_to_ns(uint64_t ticks, uint64_t ticks_per_sec)
 	if (ticks_per_sec == 1000000000u || ticks_per_sec == 0)
 		return ticks;
 	return (uint64_t)((unsigned __int128)ticks * 1000000000u / ticks_per_sec);
+}
+
+/* xt_since_start is ts's time after r's trace start in ns (0 for an earlier ts). */
+static inline uint64_t xt_since_start(const xtrace_reader *r, uint64_t ts)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	return ts > h->start_ts ? xt_ticks_to_ns(ts - h->start_ts, h->ticks_per_sec) : 0;
 }
 
 #endif

@@ -67,10 +67,6 @@ int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st
 int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum xtrace_status st);
 /* cli_since_start is ts's time after the trace start in ns (0 for an earlier ts). */
 uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts);
-/* cli_put_timer_counts writes the "calls" (per timer API) and "fires" (per way an expiration
- * reached the program) members of a JSON object, each line after indent (timers.c). */
-struct xt_timers;
-void cli_put_timer_counts(struct xt_out *o, const struct xt_timers *t, const char *indent);
 /* cli_out_close flushes stdout's writer, reporting a failed write: 0 or -1. */
 int cli_out_close(struct xt_out *o);
 
