@@ -9,6 +9,9 @@ CC ?= cc
 OPT ?= -O2
 SAN ?=
 PREFIX ?= /usr/local
+# python/xtrace goes where Debian's python3 looks under $(PREFIX) when that is /usr/local
+# (lib/python3.X/dist-packages); it finds libxtrace-reader.so three directories up, in $(PREFIX)/lib.
+PYTHON_DIR ?= $(PREFIX)/lib/python$(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
 
 ifeq ($(SAN),)
 B := build
@@ -121,3 +124,5 @@ install: all
 	install -m 644 $(READER_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 reader/xtrace-reader.h reader/xtrace-analysis.h include/xtrace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PYTHON_DIR)/xtrace
+	install -m 644 python/xtrace/__init__.py $(DESTDIR)$(PYTHON_DIR)/xtrace/

@@ -10,10 +10,11 @@ export DEBIAN_FRONTEND=noninteractive
 # heaptrack, zstd: `make bench` (heaptrack compresses its trace with zstd when it is present);
 # chromium: the test that renders `xtrace report` headless; clang, libclang-rt-14-dev: the fuzz
 # targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test; heaptrack,
-# valgrind: the oracles test (test_oracles), which compares their numbers with xtrace's.
+# valgrind: the oracles test (test_oracles), which compares their numbers with xtrace's;
+# python3-pandas: the test of python/xtrace's to_dataframe.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
 	libdw-dev libelf-dev libiberty-dev python3 strace heaptrack zstd chromium clang libclang-rt-14-dev
-	perl git valgrind)
+	perl git valgrind python3-pandas)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -4,6 +4,8 @@
 #                               sources lists them in TEST_EXTRA_<name>
 #   tests/workloads/*.c         programs the integration tests trace (built -O0 -g, frame pointers)
 #   tests/integration/test_*.c  cmocka binaries that run workloads under the shim and check traces
+#   tests/python/test_*.py      unittest scripts of python/xtrace (Debian's python3), run with
+#                               the integration tests
 #   tests/bench/*.c             benchmark workloads and a timing helper for `make bench` (-O2 -g,
 #                               frame pointers)
 
@@ -15,6 +17,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(B)/tests/integration/%)
+PY_TESTS := $(wildcard tests/python/test_*.py)
 WORKLOAD_SRC := $(wildcard tests/workloads/*.c)
 WORKLOAD_BIN := $(patsubst tests/workloads/%.c,$(B)/workloads/%,$(filter-out tests/workloads/lib%.c,$(WORKLOAD_SRC)))
 # C++ workloads are built like a real C++ program: -O2 -g, inlining on.
@@ -100,7 +103,7 @@ unit: $(UNIT_BIN)
 	@scripts/run-tests.sh $(UNIT_BIN)
 
 integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS) $(BENCH_BIN)
-	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN)
+	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN) $(PY_TESTS)
 
 # One run over unit and integration binaries: a unit failure does not hide the integration
 # results, and the closing "N passed, M failed" line counts every test case.
@@ -110,7 +113,7 @@ test: deps
 		$(BENCH_BIN)
 	@rm -f $(B)/test-tally
 	@XTRACE_TALLY=$(B)/test-tally XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) \
-		scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+		scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN) $(PY_TESTS)
 ifeq ($(SAN),)
 	@XTRACE_TALLY=$(CURDIR)/$(B)/test-tally $(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-ci

@@ -15,7 +15,9 @@ lib directory it was installed with, or on the loader's path; $XTRACE_READER_LIB
 import copy
 import ctypes
 import json
+import operator
 import os
+import struct
 
 __all__ = ["open", "Trace", "Run", "Event", "Frame", "Site", "Header", "XtraceError"]
 
@@ -238,29 +240,61 @@ class _Reading:
                      offset=pc - m.contents.base if m else pc, inlined=False)
 
 
-class Event:
+def _spec(ev):
+    """What every event of ev's type shares: its name, its argument names, the positions of
+    its string arguments and of its stack argument (-1: none)."""
+    names = tuple(_text(ev.arg_names[i]) for i in range(ev.nargs))
+    kinds = [ev.arg_kinds[i] for i in range(ev.nargs)]
+    string_args = tuple(i for i, k in enumerate(kinds) if k == _ARG_STRING)
+    stack_arg = kinds.index(_ARG_STACK) if _ARG_STACK in kinds else -1
+    return _text(ev.name), names, string_args, stack_arg
+
+
+def _event_fields():
+    """A struct.Struct reading kind, gen, ts, thread, type, experiment and the arguments out of
+    a struct xtrace_event in one call (ctypes' field accessors cost more than the reading)."""
+    fields = [("kind", "i"), ("gen", "Q"), ("ts", "Q"), ("thread", "Q"), ("type", "B"),
+              ("experiment", "B"), ("args", "%dQ" % _MAX_ARGS)]
+    fmt, at = "=", 0
+    for name, code in fields:
+        off = getattr(_Event, name).offset
+        fmt += "%dx%s" % (off - at, code) if off > at else code
+        at = off + struct.calcsize("=" + code)
+    return struct.Struct(fmt)
+
+
+_EVENT_FIELDS = _event_fields()
+
+
+class Event(tuple):
     """A timed event: name (the spec's, e.g. "ObjectAlloc"), time_ns (since the trace started),
     thread, generation, args (by the spec's argument names; string arguments as text), pid, and
-    stack (a tuple of Frame, innermost first; empty without a stack argument)."""
-    __slots__ = ("name", "time_ns", "thread", "generation", "args", "pid", "_stack", "_reading")
+    stack (a tuple of Frame, innermost first; empty without a stack argument). A tuple inside,
+    so that reading millions of them stays fast."""
+    __slots__ = ()
+    name = property(operator.itemgetter(0))
+    time_ns = property(operator.itemgetter(1))
+    thread = property(operator.itemgetter(2))
+    generation = property(operator.itemgetter(3))
+    args = property(operator.itemgetter(4))
+    pid = property(operator.itemgetter(5))
 
     @property
     def stack(self):
-        sid = self._stack
+        sid = self[6]
         if type(sid) is tuple:
             return sid
         if not sid:
             return ()
-        return self._reading.stack(self.generation, sid)
+        return self[7].stack(self[3], sid)
 
     @property
     def stack_id(self):
-        """The stack's ID in its generation (0: none)."""
-        return self._stack if type(self._stack) is not tuple else None
+        """The stack's ID in its generation (0: none; None once resolved with stacks=True)."""
+        return self[6] if type(self[6]) is not tuple else None
 
     def __repr__(self):
-        return "Event(%s, time_ns=%d, thread=%d, args=%r)" % (self.name, self.time_ns, self.thread,
-                                                             self.args)
+        return "Event(%s, time_ns=%d, thread=%d, args=%r)" % (self[0], self[1], self[2], self[4])
 
 
 class Trace:
@@ -331,48 +365,43 @@ class Trace:
         ev = _Event()
         ref = ctypes.byref(ev)
         nxt = _lib.xtrace_next
+        unpack = _EVENT_FIELDS.unpack_from
+        raw = memoryview(ev).cast("B")
         # per (experiment, type): name, argument names, and which are strings or stacks
         specs = {}
-        strings = {}
+        strings = cache = {}
         string_len = ctypes.c_size_t()
+        new_event = tuple.__new__
         while True:
             rc = nxt(r, ref)
             if rc <= 0:
                 break
-            if ev.kind == _SYNC:
-                reading.gen = ev.gen
-                reading.stacks = {}
+            f = unpack(raw)
+            if f[0] == _SYNC:
+                reading.gen = f[1]
+                cache = reading.stacks = {}
                 strings = {}
                 continue
-            key = (ev.experiment, ev.type)
-            spec = specs.get(key)
+            spec = specs.get(f[4:6])
             if spec is None:
-                names = tuple(_text(ev.arg_names[i]) for i in range(ev.nargs))
-                kinds = [ev.arg_kinds[i] for i in range(ev.nargs)]
-                string_args = tuple(i for i, k in enumerate(kinds) if k == _ARG_STRING)
-                stack_arg = kinds.index(_ARG_STACK) if _ARG_STACK in kinds else -1
-                spec = specs[key] = (_text(ev.name), names, string_args, stack_arg)
+                spec = specs[f[4:6]] = _spec(ev)
             name, names, string_args, stack_arg = spec
-            args = dict(zip(names, ev.args))
+            vals = f[6:]
+            args = dict(zip(names, vals))
             for i in string_args:
-                sid = ev.args[i]
+                sid = vals[i]
                 text = strings.get(sid)
                 if text is None:
                     p = _lib.xtrace_string(r, sid, ctypes.byref(string_len))
                     text = strings[sid] = _text(ctypes.string_at(p, string_len.value)) if p else None
                 args[names[i]] = text
-            e = Event()
-            e.name = name
-            ts = ev.ts - start if ev.ts > start else 0
-            e.time_ns = ts * 1000000000 // tps if scale else ts
-            e.thread = ev.thread
-            e.generation = ev.gen
-            e.args = args
-            e.pid = pid
-            e._reading = reading
-            sid = ev.args[stack_arg] if stack_arg >= 0 else 0
-            e._stack = reading.stack(ev.gen, sid) if stacks and sid else sid
-            yield e
+            ts = f[2] - start if f[2] > start else 0
+            sid = vals[stack_arg] if stack_arg >= 0 else 0
+            if stacks and sid:
+                frames = cache.get(sid)
+                sid = frames if frames is not None else reading.stack(f[1], sid)
+            yield new_event(Event, (name, ts * 1000000000 // tps if scale else ts, f[3], f[1], args,
+                                    pid, sid, reading))
         if rc < 0:
             st = _lib.xtrace_status(r)
             if st != ERR_TRUNCATED:
