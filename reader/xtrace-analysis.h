@@ -31,8 +31,9 @@ struct xtrace_analysis_options {
 char *xtrace_stats_json(const char *path, const struct xtrace_analysis_options *o,
 			enum xtrace_status *st, char *err, size_t errlen);
 /* xtrace_top_json is `xtrace top --json PATH` for a trace file (for a run, ask each image):
- * the object, or NULL when the options are wrong or the trace is unreadable or corrupt (err
- * says why). A truncated trace is ranked as far as it goes (*st XTRACE_ERR_TRUNCATED). */
+ * the object, or NULL when the options are wrong (*st stays XTRACE_OK) or the trace is
+ * unreadable or corrupt (err says why). A truncated trace is ranked as far as it goes (*st
+ * XTRACE_ERR_TRUNCATED). */
 char *xtrace_top_json(const char *path, const struct xtrace_analysis_options *o,
 		      enum xtrace_status *st, char *err, size_t errlen);
 void xtrace_json_free(char *json);

@@ -135,7 +135,9 @@ def _json_call(fn, path, options):
     st, err = ctypes.c_int(OK), ctypes.create_string_buffer(1024)
     p = fn(_path_bytes(path), ctypes.byref(options), ctypes.byref(st), err, len(err))
     if not p:
-        raise XtraceError(_text(err.value) or "%s: cannot analyse" % path)
+        # nothing read: the options were wrong
+        bad = ValueError if st.value == OK else XtraceError
+        raise bad(_text(err.value) or "%s: cannot analyse" % path)
     try:
         text = ctypes.string_at(p)
     finally:
@@ -333,18 +335,15 @@ class Trace:
         only one a trace has)."""
         if heap not in (None, "malloc"):
             raise ValueError("heap %r: traces have one heap, \"malloc\"" % (heap,))
+        if n < 1:
+            raise ValueError("n wants a positive count, not %r" % (n,))
         fns = [f.encode() for f in alloc_fns]
         arr = (ctypes.c_char_p * max(len(fns), 1))(*fns)
         o = self._options(by=by, group=group, count=n, region=region,
                           keep_allocator_frames=1 if keep_allocator_frames else 0,
                           nalloc_fns=len(fns))
         o.alloc_fns = ctypes.cast(arr, ctypes.POINTER(ctypes.c_char_p))
-        try:
-            top = _json_call(_lib.xtrace_top_json, self.path, o)[0]
-        except XtraceError as e:
-            if "unknown" in str(e):
-                raise ValueError(str(e)) from None
-            raise
+        top = _json_call(_lib.xtrace_top_json, self.path, o)[0]
         return [Site(row, frames=[Frame(f) for f in row["frames"]]) for row in top["sites"]]
 
     def events(self, stacks=False):

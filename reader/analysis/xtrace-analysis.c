@@ -135,11 +135,13 @@ char *xtrace_top_json(const char *path, const struct xtrace_analysis_options *o,
 {
 	if (!o)
 		o = &no_options;
-	*st = XTRACE_ERR_IO;
+	/* wrong options leave *st XTRACE_OK: nothing was read */
+	*st = XTRACE_OK;
 	struct xt_top_query q;
 	struct xt_alloc_rules rules;
 	if (top_query(o, &q, &rules, err, errlen) < 0)
 		return NULL;
+	*st = XTRACE_ERR_IO;
 	if (is_dir(path)) {
 		say(err, errlen, "%s: a run directory: top reads one of its trace files at a time", path);
 		return NULL;

@@ -154,6 +154,8 @@ class TestTrace(unittest.TestCase):
             t.sites(by="size")
         with self.assertRaisesRegex(ValueError, "unknown grouping 'file'"):
             t.sites(group="file")
+        with self.assertRaisesRegex(ValueError, "positive count"):
+            t.sites(n=0)
 
     def test_dataframe(self):
         t = xtrace.open(self.sites)
@@ -195,6 +197,9 @@ class TestTrace(unittest.TestCase):
             f.write(b"not a trace at all, not even close")
         with self.assertRaises(xtrace.XtraceError):
             xtrace.open(junk)
+        empty = tempfile.mkdtemp(dir=TMP)
+        with self.assertRaises(xtrace.XtraceError):
+            xtrace.open(empty)  # a directory without traces
 
 
 class TestRun(unittest.TestCase):
