@@ -9,6 +9,9 @@ CC ?= cc
 OPT ?= -O2
 SAN ?=
 PREFIX ?= /usr/local
+# python/xtrace goes where Debian's python3 looks under $(PREFIX) when that is /usr/local
+# (lib/python3.X/dist-packages); it finds libxtrace-reader.so three directories up, in $(PREFIX)/lib.
+PYTHON_DIR ?= $(PREFIX)/lib/python$(shell /usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
 
 ifeq ($(SAN),)
 B := build
@@ -49,13 +52,17 @@ CLI_LIBS := $(READER_LIBS) -lz
 
 SHIM_SRC := $(wildcard shim/*.c)
 READER_SRC := $(wildcard reader/*.c) experiments/spec.c
-CLI_SRC := $(wildcard reader/cli/*.c reader/analysis/*.c)
+# The analyses (and the writer they print JSON through) are in the library as well as the CLI:
+# reader/xtrace-analysis.h gives the CLI's stats and top to other programs (python/xtrace).
+ANALYSIS_SRC := $(wildcard reader/analysis/*.c) reader/cli/output.c
+LIB_SRC := $(READER_SRC) $(ANALYSIS_SRC)
+CLI_SRC := $(filter-out $(ANALYSIS_SRC),$(wildcard reader/cli/*.c))
 
 # The shim carries the spec table too (signal handlers' deferred events, the Specs batch),
 # built as shim code: hidden, with the shim's flags.
 SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/pic/%.o) $(B)/pic/shim/spec.o
-READER_PIC := $(READER_SRC:%.c=$(B)/pic/%.o)
-READER_OBJ := $(READER_SRC:%.c=$(B)/obj/%.o)
+READER_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
+READER_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 
 SHIM_SO := $(L)/libxtrace.so
@@ -132,5 +139,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(SHIM_SO) $(READER_SO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 $(READER_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 reader/xtrace-reader.h include/xtrace.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 reader/xtrace-reader.h reader/xtrace-analysis.h include/xtrace.h $(DESTDIR)$(PREFIX)/include/
 	install -m 755 $(CLI) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PYTHON_DIR)/xtrace
+	install -m 644 python/xtrace/__init__.py $(DESTDIR)$(PYTHON_DIR)/xtrace/

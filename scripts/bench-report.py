@@ -162,6 +162,8 @@ def main():
     rows = []
     ev = "main.dwarf.events"
     for name, k in (("xtrace stats", "main.xtstats"), ("xtrace dump >/dev/null", "main.xtdump"),
+                    ("python xtrace .events()", "main.pyevents0"),
+                    ("python xtrace .events(stacks=True)", "main.pyevents1"),
                     ("heaptrack_print >/dev/null", "main.htprint")):
         if not has(k + ".wall"):
             continue

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# scripts/run-tests.sh: runs test binaries (cmocka or plain), prints their output, and ends with
-# one line "N passed, M failed" counting test cases. Exits non-zero if any case or binary failed.
+# scripts/run-tests.sh: runs test binaries (cmocka, Python unittest scripts, or plain), prints
+# their output, and ends with one line "N passed, M failed" counting test cases. Exits non-zero
+# if any case or binary failed.
 #   scripts/run-tests.sh BIN...          XTRACE_TEST_TIMEOUT=seconds per binary (default 300)
 #   scripts/run-tests.sh --total FILE    sums the counts earlier runs appended to FILE (they do
 #                                        when XTRACE_TALLY names it) into one closing line
@@ -40,6 +41,17 @@ for bin in "$@"; do
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s), listed below.*/\1/p' "$log" |
 		awk '{s += $1} END {print s + 0}')
 	groups=$(grep -c '^\[==========\] .* test(s) run\.' "$log")
+	# Python's unittest ends with "Ran N tests in ..." and "OK" or "FAILED (failures=F, errors=E)";
+	# skipped tests count as neither.
+	ran=$(sed -n 's/^Ran \([0-9][0-9]*\) tests\{0,1\} in .*/\1/p' "$log" | tail -1)
+	if [[ -n $ran ]]; then
+		counts=$(sed -n 's/^\(OK\|FAILED\) (\(.*\))$/\2/p' "$log" | tail -1)
+		f=$(grep -o '\(failures\|errors\|unexpected successes\)=[0-9]*' <<<"$counts" | cut -d= -f2 |
+			awk '{s += $1} END {print s + 0}')
+		skipped=$(grep -o 'skipped=[0-9]*' <<<"$counts" | cut -d= -f2 | awk '{s += $1} END {print s + 0}')
+		p=$((ran - f - skipped))
+		groups=1
+	fi
 	if [[ $rc -ne 0 && $f -eq 0 ]]; then
 		# crashed, hung or failed outside any test case: the summary does not say so
 		f=1

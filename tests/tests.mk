@@ -4,6 +4,8 @@
 #                               sources lists them in TEST_EXTRA_<name>
 #   tests/workloads/*.c         programs the integration tests trace (built -O0 -g, frame pointers)
 #   tests/integration/test_*.c  cmocka binaries that run workloads under the shim and check traces
+#   tests/python/test_*.py      unittest scripts of python/xtrace (Debian's python3), run with
+#                               the integration tests
 #   tests/bench/*.c             benchmark workloads and a timing helper for `make bench` (-O2 -g,
 #                               frame pointers)
 
@@ -15,6 +17,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/unit/%)
 INTEG_SRC := $(wildcard tests/integration/test_*.c)
 INTEG_BIN := $(INTEG_SRC:tests/integration/%.c=$(B)/tests/integration/%)
+PY_TESTS := $(wildcard tests/python/test_*.py)
 WORKLOAD_SRC := $(wildcard tests/workloads/*.c)
 WORKLOAD_BIN := $(patsubst tests/workloads/%.c,$(B)/workloads/%,$(filter-out tests/workloads/lib%.c,$(WORKLOAD_SRC)))
 # C++ workloads are built like a real C++ program: -O2 -g, inlining on.
@@ -71,7 +74,7 @@ DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.
 DEMO_SHIM := $(B)/demo/libxtrace-demo.so
 DEMO_CLI := $(B)/demo/xtrace-demo
 DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/shim/spec.o $(B)/demo/tests/demo/demo_shim.o
-DEMO_CLI_OBJ := $(READER_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
+DEMO_CLI_OBJ := $(LIB_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
 DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
 
 $(B)/demo/shim/%.o: shim/%.c tests/demo/demo.def
@@ -104,7 +107,7 @@ unit: $(UNIT_BIN)
 	@scripts/run-tests.sh $(UNIT_BIN)
 
 integration: all $(INTEG_BIN) $(WORKLOAD_BIN) $(WORKLOAD_LIB) $(DEMO_TARGETS) $(BENCH_BIN)
-	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN)
+	@XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) scripts/run-tests.sh $(INTEG_BIN) $(PY_TESTS)
 
 # One run over unit and integration binaries: a unit failure does not hide the integration
 # results, and the closing "N passed, M failed" line counts every test case.
@@ -114,7 +117,7 @@ test: deps
 		$(BENCH_BIN)
 	@rm -f $(B)/test-tally
 	@XTRACE_TALLY=$(B)/test-tally XTRACE_BUILD=$(B) XTRACE_LIB=$(L) XTRACE_BIN=$(X) \
-		scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+		scripts/run-tests.sh $(UNIT_BIN) $(INTEG_BIN) $(PY_TESTS)
 ifeq ($(SAN),)
 	@XTRACE_TALLY=$(CURDIR)/$(B)/test-tally $(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-ci
@@ -127,8 +130,6 @@ sanitize:
 
 # Unit tests of the CLI and its analyses link the sources they test (not reader/cli/main.c).
 CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
-TEST_EXTRA_test_liveset := reader/analysis/liveset.c reader/analysis/keyhash.c reader/analysis/heap.c
-TEST_EXTRA_test_output := reader/cli/output.c
 TEST_EXTRA_test_protobuf := reader/cli/protobuf.c
 TEST_EXTRA_test_unwind := shim/unwind.c
 TEST_EXTRA_test_spec_entry := shim/specwrite.c
@@ -155,7 +156,7 @@ FUZZ_CI_RUNS ?= 12000
 FUZZ_DIR := build-fuzz
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	$(WARN) -D_GNU_SOURCE -Iexperiments -Ireader -Itests/fuzz
-FUZZ_SRC := $(READER_SRC) $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
+FUZZ_SRC := $(LIB_SRC) $(CLI_TESTED_SRC) tests/fuzz/fuzz_targets.c
 FUZZ_BIN := $(FUZZ_DIR)/fuzz_reader $(FUZZ_DIR)/fuzz_cli
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_SRC) $(wildcard reader/*.h reader/cli/*.h \

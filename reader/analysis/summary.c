@@ -4,6 +4,7 @@
  * from a helper thread (readahead.h). */
 #include "summary.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "readahead.h"
@@ -157,4 +158,19 @@ void xt_summary_destroy(struct xt_summary *s)
 		if ((s->ready & XT_AN_BIT(i)) && xt_analyses[i]->destroy)
 			xt_analyses[i]->destroy(s);
 	xt_liveset_destroy(&s->thread_ids);
+}
+
+void xt_read_end_message(const xtrace_reader *r, const char *path, enum xtrace_status st,
+			 char *buf, size_t n)
+{
+	if (!buf || !n)
+		return;
+	if (st == XTRACE_ERR_NOMEM)
+		snprintf(buf, n, "%s: out of memory", path);
+	else if (st == XTRACE_ERR_TRUNCATED) /* the reader's message names the offset */
+		snprintf(buf, n, "%s: %s; read the complete generations before it", path, xtrace_error(r));
+	else if (st == XTRACE_ERR_IO)
+		snprintf(buf, n, "%s: read error: %s", path, xtrace_error(r));
+	else
+		snprintf(buf, n, "%s: corrupt trace: %s", path, xtrace_error(r));
 }

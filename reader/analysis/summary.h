@@ -60,6 +60,11 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 				void *ctx);
 void xt_summary_destroy(struct xt_summary *s);
 
+/* xt_read_end_message writes into buf (n bytes) why reading path with r stopped short at st
+ * (any status but XTRACE_OK): "PATH: corrupt trace: ...", "PATH: out of memory", ... */
+void xt_read_end_message(const xtrace_reader *r, const char *path, enum xtrace_status st,
+			 char *buf, size_t n);
+
 /* What else a pass does, beyond the summary. */
 struct xt_pass {
 	unsigned analyses;       /* XT_AN_BIT()s of the analyses to run; 0: every one */
@@ -94,6 +99,13 @@ void xt_summary_finish(struct xt_summary *s);
 static inline int xt_summary_heap_missing(const struct xt_summary *s)
 {
 	return s->selected == &s->no_heap;
+}
+
+/* xt_since_start is ts's time after r's trace start in ns (0 for an earlier ts). */
+static inline uint64_t xt_since_start(const xtrace_reader *r, uint64_t ts)
+{
+	const struct xtrace_header *h = xtrace_get_header(r);
+	return ts > h->start_ts ? ts - h->start_ts : 0;
 }
 
 #endif

@@ -68,38 +68,18 @@ int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st
 int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum xtrace_status st);
 /* cli_since_start is ts's time after the trace start in ns (0 for an earlier ts). */
 uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts);
-/* cli_put_timer_counts writes the "calls" (per timer API) and "fires" (per way an expiration
- * reached the program) members of a JSON object, each line after indent (timers.c). */
-struct xt_timers;
-void cli_put_timer_counts(struct xt_out *o, const struct xt_timers *t, const char *indent);
-/* stats_heaps.c: a row per heap, keyed by name (a run's images summed; the malloc heap first),
- * and the address space. cli_heap_rows_init and _add: 0, or -1 without memory. */
-struct xt_heap;
+/* stats_heaps.c: the text of a row per heap and of the address space (their JSON is the
+ * library's, analysis/stats_json.h). */
+struct xt_heap_rows;
 struct xt_summary;
-struct cli_heap_row {
-	uint64_t allocs, frees, alloc_bytes, peak_live_bytes, live_bytes, live_objects;
-};
-struct cli_heap_rows {
-	struct xt_names names; /* heap name -> row */
-	struct cli_heap_row *row;
-	size_t cap;
-};
-int cli_heap_rows_init(struct cli_heap_rows *h);
-void cli_heap_rows_free(struct cli_heap_rows *h);
-int cli_heap_rows_add(struct cli_heap_rows *h, const struct xt_summary *s);
-int cli_heap_rows_add_one(struct cli_heap_rows *h, const char *name, const struct xt_heap *hp);
 /* cli_warn_no_heap says on stderr that path has no heap name, listing the heaps of h. */
-void cli_warn_no_heap(const char *path, const char *name, const struct cli_heap_rows *h);
+void cli_warn_no_heap(const char *path, const char *name, const struct xt_heap_rows *h);
 /* cli_heap_missing: the pass s was to follow a heap (--heap) that the trace does not name. It
  * then reports so on stderr, listing the heaps the trace has, and returns 1; else 0. */
 int cli_heap_missing(const char *path, const struct xt_summary *s);
-/* The "heaps" member (after a comma), and a table when the program named heaps of its own. */
-void cli_put_heaps_json(struct xt_out *o, const struct cli_heap_rows *h);
-void cli_put_heaps_text(struct xt_out *o, const struct cli_heap_rows *h);
-/* The "memory" member (after a comma): the selected heap, mapped, resident, the program's maps
- * and thread stacks (peak, when, at end) and the time series; the text table only for a trace
- * with the address space. */
-void cli_put_memory_json(struct xt_out *o, const xtrace_reader *r, const struct xt_summary *s);
+/* A table when the program named heaps of its own. */
+void cli_put_heaps_text(struct xt_out *o, const struct xt_heap_rows *h);
+/* The table of the address space, only for a trace with it. */
 void cli_put_memory_text(struct xt_out *o, const xtrace_reader *r, const struct xt_summary *s);
 
 /* cli_out_close flushes stdout's writer, reporting a failed write: 0 or -1. */

@@ -73,24 +73,12 @@ xtrace_reader *cli_open_arg(const struct xt_command *cmd, int argc, char **argv,
 
 int cli_read_end(const xtrace_reader *r, const char *path, enum xtrace_status st)
 {
-	switch (st) {
-	case XTRACE_OK:
+	if (st == XTRACE_OK)
 		return XT_EXIT_OK;
-	case XTRACE_ERR_TRUNCATED:
-		/* The reader's message names the offset. */
-		cli_warn("%s: %s; read the complete generations before it", path, xtrace_error(r));
-		return XT_EXIT_TRUNCATED;
-	case XTRACE_ERR_NOMEM:
-		cli_warn("%s: out of memory", path);
-		return XT_EXIT_FAIL;
-	case XTRACE_ERR_IO:
-		cli_warn("%s: read error: %s", path, xtrace_error(r));
-		return XT_EXIT_FAIL;
-	case XTRACE_ERR_CORRUPT:
-		break;
-	}
-	cli_warn("%s: corrupt trace: %s", path, xtrace_error(r));
-	return XT_EXIT_FAIL;
+	char msg[1024];
+	xt_read_end_message(r, path, st, msg, sizeof msg);
+	cli_warn("%s", msg);
+	return st == XTRACE_ERR_TRUNCATED ? XT_EXIT_TRUNCATED : XT_EXIT_FAIL;
 }
 
 int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum xtrace_status st)
@@ -103,8 +91,7 @@ int cli_finish(struct xt_out *o, const xtrace_reader *r, const char *path, enum 
 
 uint64_t cli_since_start(const xtrace_reader *r, uint64_t ts)
 {
-	const struct xtrace_header *h = xtrace_get_header(r);
-	return ts > h->start_ts ? ts - h->start_ts : 0;
+	return xt_since_start(r, ts);
 }
 
 int cli_out_close(struct xt_out *o)

@@ -136,7 +136,7 @@ static void put_json(struct xt_out *o, const struct cli_profile p[2], const stru
 	xt_out_str(o, "\n  },\n  \"sites\": [");
 	for (size_t i = 0; i < n && (long)i < d->count; i++) {
 		xt_out_str(o, i ? ",\n    {\"key\": " : "\n    {\"key\": ");
-		cli_put_name_json(o, keys, rows[i].key);
+		xt_put_name_json(o, keys, rows[i].key);
 		xt_out_printf(o, ", \"a\": %llu, \"b\": %llu, \"delta\": %lld, \"percent\": ",
 			      (unsigned long long)rows[i].a, (unsigned long long)rows[i].b,
 			      (long long)(rows[i].b - rows[i].a));

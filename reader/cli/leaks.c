@@ -15,7 +15,7 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 	cli_put_json_head(o, p, by);
 	xt_out_printf(o, ",\n  \"leaked_objects\": %llu,\n  \"leaked_bytes\": %llu,\n  \"sites\": ",
 		      (unsigned long long)s->total.live_objects, (unsigned long long)s->total.live_bytes);
-	cli_put_groups_json(o, s, g, n, 0, by);
+	xt_put_groups_json(o, s, g, n, 0, by);
 	xt_out_str(o, "\n}\n");
 }
 

@@ -18,8 +18,25 @@ int xt_out_open(struct xt_out *o, int fd, size_t cap)
 	return o->buf ? 0 : -1;
 }
 
+/* grow doubles an in-memory writer's buffer; out of memory, what it held is dropped. */
+static void grow(struct xt_out *o)
+{
+	char *b = o->failed || o->cap > SIZE_MAX / 2 ? NULL : realloc(o->buf, o->cap * 2);
+	if (b) {
+		o->buf = b;
+		o->cap *= 2;
+	} else {
+		o->failed = 1;
+		o->len = 0;
+	}
+}
+
 void xt_out_flush(struct xt_out *o)
 {
+	if (o->fd < 0) {
+		grow(o);
+		return;
+	}
 	size_t off = 0;
 	while (off < o->len && !o->failed) {
 		ssize_t n = write(o->fd, o->buf + off, o->len - off);
@@ -40,6 +57,17 @@ int xt_out_close(struct xt_out *o)
 	o->buf = NULL;
 	o->cap = 0;
 	return o->failed ? -1 : 0;
+}
+
+char *xt_out_take(struct xt_out *o)
+{
+	xt_out_char(o, '\0');
+	char *text = o->failed ? NULL : o->buf;
+	if (!text)
+		free(o->buf);
+	o->buf = NULL;
+	o->cap = o->len = 0;
+	return text;
 }
 
 void xt_out_mem_slow(struct xt_out *o, const void *p, size_t n)

@@ -10,14 +10,18 @@
 #include <string.h>
 
 struct xt_out {
-	int fd;
+	int fd;     /* -1: in memory (xt_out_take) */
 	int failed; /* a write failed: later output is dropped, xt_out_close reports it */
 	size_t len, cap;
 	char *buf;
 };
 
-/* xt_out_open sets up a writer on fd with a cap-byte buffer: 0, or -1 without memory. */
+/* xt_out_open sets up a writer on fd with a cap-byte buffer: 0, or -1 without memory. With fd
+ * -1 the writer keeps everything in memory, growing the buffer, until xt_out_take. */
 int xt_out_open(struct xt_out *o, int fd, size_t cap);
+/* xt_out_take ends an in-memory writer: what was written, NUL-terminated (free it), or NULL when
+ * memory ran out on the way. */
+char *xt_out_take(struct xt_out *o);
 /* xt_out_close flushes and frees the buffer: 0, or -1 if any write failed. */
 int xt_out_close(struct xt_out *o);
 void xt_out_flush(struct xt_out *o);

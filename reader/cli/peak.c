@@ -18,7 +18,7 @@ static void put_json(struct xt_out *o, const struct cli_profile *p, enum xt_grou
 	xt_out_printf(o, ",\n  \"peak_bytes\": %llu,\n  \"peak_time_ns\": %llu,\n  \"sites\": ",
 		      (unsigned long long)p->sum.selected->peak_live_bytes,
 		      (unsigned long long)p->peak_time_ns);
-	cli_put_groups_json(o, &p->sites, g, n, 0, by);
+	xt_put_groups_json(o, &p->sites, g, n, 0, by);
 	xt_out_str(o, "\n}\n");
 }
 

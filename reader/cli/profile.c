@@ -51,6 +51,7 @@ struct first_pass {
 	struct cli_progress pr;
 	cli_event_fn on_event;
 	void *ctx;
+	const struct xt_sites *sites;
 };
 
 static int first_pass_event(void *ctx, const xtrace_reader *r, const struct xtrace_event *ev,
@@ -58,7 +59,8 @@ static int first_pass_event(void *ctx, const xtrace_reader *r, const struct xtra
 {
 	struct first_pass *fp = ctx;
 	cli_progress_event(&fp->pr, r, ev, s);
-	return fp->on_event ? fp->on_event(fp->ctx, r, ev, s) : 0;
+	/* the command's own on_event sees the first read only, not the one up to the peak */
+	return fp->on_event && !fp->sites->peak_pass ? fp->on_event(fp->ctx, r, ev, s) : 0;
 }
 
 int cli_profile_load(struct cli_profile *p, const char *path, const char *region, int peak,
@@ -74,45 +76,30 @@ int cli_profile_load(struct cli_profile *p, const char *path, const char *region
 		return XT_EXIT_FAIL;
 	}
 	p->sites.rules = cli_alloc_rules;
-	struct first_pass fp = {.on_event = on_event, .ctx = ctx};
+	struct first_pass fp = {.on_event = on_event, .ctx = ctx, .sites = &p->sites};
 	cli_progress_init(&fp.pr, path, path);
 	struct xt_pass pass = {.heap = cli_heap, .sites = &p->sites, .on_event = first_pass_event,
 			       .ctx = &fp};
-	p->st = xt_summarize_pass(p->r, &p->sum, &pass);
-	if (p->st != XTRACE_ERR_NOMEM && cli_heap_missing(path, &p->sum)) {
+	char err[256] = "";
+	int reread = xt_sites_read(p->r, path, &p->sum, &pass, peak, &p->st, err, sizeof err);
+	if (reread == 0 && p->st != XTRACE_ERR_NOMEM && cli_heap_missing(path, &p->sum)) {
 		cli_progress_done(&fp.pr);
 		cli_profile_free(p);
 		return XT_EXIT_USAGE;
 	}
-	const struct xt_heap *hp = p->sum.selected;
-	if (p->st != XTRACE_ERR_NOMEM && peak && hp->peak_event) {
-		/* The second read stops at the event that first reached the peak: live bytes per site
-		 * are then each site's share of it. */
-		xtrace_reader *r2 = cli_open(path);
-		if (!r2) {
-			cli_progress_done(&fp.pr);
-			cli_profile_free(p);
-			return XT_EXIT_FAIL;
-		}
-		struct xt_summary s2;
-		xt_sites_peak_pass(&p->sites);
-		pass.stop_event = hp->peak_event;
-		fp.on_event = NULL;
-		enum xtrace_status st2 = xt_summarize_pass(r2, &s2, &pass);
-		xt_summary_destroy(&s2);
-		xtrace_close(r2);
-		if (st2 == XTRACE_ERR_NOMEM)
-			p->st = st2;
-		for (size_t i = 0; i < p->sites.count; i++)
-			p->sites.total.peak_bytes += p->sites.site[i].c.peak_bytes;
-	}
 	cli_progress_done(&fp.pr);
+	if (reread < 0) {
+		cli_warn("%s", err[0] ? err : path);
+		cli_profile_free(p);
+		return XT_EXIT_FAIL;
+	}
 	if (p->st == XTRACE_ERR_NOMEM) {
 		cli_warn("%s: out of memory", path);
 		cli_profile_free(p);
 		return XT_EXIT_FAIL;
 	}
 	p->duration_ns = cli_since_start(p->r, p->sum.last_ts);
+	const struct xt_heap *hp = p->sum.selected;
 	p->peak_time_ns = hp->peak_live_bytes ? cli_since_start(p->r, hp->peak_ts) : 0;
 	/* A corrupt trace ends the command here; a truncated one is analysed as far as it goes. */
 	if (p->st != XTRACE_OK && p->st != XTRACE_ERR_TRUNCATED) {
@@ -247,36 +234,6 @@ void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, c
 	}
 }
 
-void cli_put_name_json(struct xt_out *o, const struct xt_names *n, uint32_t id)
-{
-	if (id == XT_NO_NAME)
-		xt_out_str(o, "null");
-	else
-		xt_out_json_str(o, xt_names_str(n, id), xt_names_len(n, id));
-}
-
-void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t site)
-{
-	const struct xt_names *n = &s->names;
-	const struct xt_frame_info *f;
-	xt_out_char(o, '[');
-	for (size_t i = 0; (f = xt_site_frame(s, site, i)); i++) {
-		xt_out_str(o, i ? ", {\"pc\": " : "{\"pc\": ");
-		xt_out_u64(o, f->pc);
-		xt_out_str(o, ", \"function\": ");
-		cli_put_name_json(o, n, f->function);
-		xt_out_str(o, ", \"symbol\": ");
-		cli_put_name_json(o, n, f->symbol);
-		xt_out_str(o, ", \"file\": ");
-		cli_put_name_json(o, n, f->file);
-		xt_out_printf(o, ", \"line\": %d, \"module\": ", f->line);
-		cli_put_name_json(o, n, f->module);
-		xt_out_printf(o, ", \"offset\": %llu, \"inlined\": %s}", (unsigned long long)f->offset,
-			      f->inlined ? "true" : "false");
-	}
-	xt_out_char(o, ']');
-}
-
 void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by)
 {
 	xt_out_str(o, "{\n  \"file\": ");
@@ -285,42 +242,4 @@ void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_gr
 	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
 	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
 		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
-}
-
-void cli_put_groups_json(struct xt_out *o, const struct xt_sites *s, const struct xt_group *g,
-			 size_t n, int ranked, enum xt_grouping by)
-{
-	xt_out_char(o, '[');
-	for (size_t i = 0; i < n; i++) {
-		xt_out_str(o, i ? ",\n    {" : "\n    {");
-		if (ranked)
-			xt_out_printf(o, "\"rank\": %zu, ", i + 1);
-		xt_out_str(o, "\"key\": ");
-		cli_put_name_json(o, &s->names, g[i].key);
-		cli_put_counts_json(o, &g[i].c);
-		if (ranked) {
-			/* Only a stack group is one site, in at most one region. */
-			const char *region = xt_site_region(s, g[i].site);
-			xt_out_str(o, ", \"region\": ");
-			if (region && by == XT_GROUP_STACK)
-				xt_out_json_str(o, region, strlen(region));
-			else
-				xt_out_str(o, "null");
-		}
-		xt_out_str(o, ", \"frames\": ");
-		cli_put_frames_json(o, s, g[i].site);
-		xt_out_char(o, '}');
-	}
-	xt_out_str(o, "\n  ]");
-}
-
-void cli_put_counts_json(struct xt_out *o, const struct xt_counts *c)
-{
-	xt_out_printf(o, ", \"allocs\": %llu, \"bytes\": %llu, \"frees\": %llu, \"temporary\": %llu, "
-		      "\"temporary_bytes\": %llu, \"leaked_objects\": %llu, \"leaked_bytes\": %llu, "
-		      "\"peak_bytes\": %llu",
-		      (unsigned long long)c->allocs, (unsigned long long)c->bytes,
-		      (unsigned long long)c->frees, (unsigned long long)c->temporary,
-		      (unsigned long long)c->temporary_bytes, (unsigned long long)c->live_objects,
-		      (unsigned long long)c->live_bytes, (unsigned long long)c->peak_bytes);
 }

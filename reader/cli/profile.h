@@ -4,7 +4,8 @@
 #ifndef XT_PROFILE_H
 #define XT_PROFILE_H
 
-#include "analysis/summary.h"
+#include "analysis/sites_json.h"
+#include "analysis/siteread.h"
 #include "cli.h"
 
 struct cli_profile {
@@ -88,19 +89,8 @@ void cli_report_memory(struct xt_out *o, const struct cli_profile *p);
 /* cli_put_frames writes site's frames, innermost first, one per line after indent:
  *   leak_site  sites.c:34  (sites) */
 void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, const char *indent);
-/* cli_put_frames_json writes site's frames as a JSON array of objects. */
-void cli_put_frames_json(struct xt_out *o, const struct xt_sites *s, uint32_t site);
 /* cli_put_json_head opens a site command's JSON object with its "file", "heap", "group" and
  * members (no comma after the last). */
 void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_grouping by);
-/* cli_put_groups_json writes groups g[0..n) as a JSON array, an object a line:
- *   {"key": ..., "allocs": ..., ..., "frames": [...]}
- * ranked adds "rank" first and "region" before "frames" (null unless by is stack grouping). */
-void cli_put_groups_json(struct xt_out *o, const struct xt_sites *s, const struct xt_group *g,
-			 size_t n, int ranked, enum xt_grouping by);
-/* cli_put_counts_json writes the counters as JSON members (no braces), after a comma. */
-void cli_put_counts_json(struct xt_out *o, const struct xt_counts *c);
-/* cli_put_name_json writes name ID id of n as a JSON string. */
-void cli_put_name_json(struct xt_out *o, const struct xt_names *n, uint32_t id);
 
 #endif

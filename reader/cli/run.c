@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analysis/stats_json.h"
 #include "cli.h"
 #include "options.h"
 #include "tree.h"
@@ -42,7 +43,7 @@ static int find_library(char *lib, char *tried, size_t tn)
 	return realpath(tried, lib) ? 0 : -1;
 }
 
-/* The index of a run: what cli_put_image_json says of each image, after the command. */
+/* The index of a run: what xt_put_image_json says of each image, after the command. */
 #define INDEX_NAME "index.json"
 
 static int write_index(const char *dir, const struct xt_run *run, char **argv, pid_t pid)
@@ -66,7 +67,7 @@ static int write_index(const char *dir, const struct xt_run *run, char **argv, p
 	xt_out_printf(&o, "],\n  \"pid\": %lld,\n  \"processes\": [", (long long)pid);
 	for (size_t k = 0; k < run->count; k++) {
 		xt_out_str(&o, k ? ",\n    " : "\n    ");
-		cli_put_image_json(&o, run, &run->img[run->order[k]]);
+		xt_put_image_json(&o, run, &run->img[run->order[k]]);
 	}
 	xt_out_str(&o, "\n  ]\n}\n");
 	int bad = xt_out_close(&o) < 0;

@@ -1,28 +1,16 @@
 /* timers.c: `xtrace timers`: the Timers experiment of a trace: per timer its kind, clock, where
  * it was created, its settings over time, expirations, overruns and how it ended, then totals
- * (calls per API, expirations by how they reached the program). Also the "calls" and "fires"
- * JSON objects that `xtrace stats --json` shares. The numbers come from analysis/timerset.c. */
+ * (calls per API, expirations by how they reached the program). The numbers come from
+ * analysis/timerset.c. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "analysis/readahead.h"
+#include "analysis/stats_json.h"
 #include "analysis/timerset.h"
 #include "cli.h"
 #include "options.h"
-
-void cli_put_timer_counts(struct xt_out *o, const struct xt_timers *t, const char *indent)
-{
-	xt_out_printf(o, "%s\"calls\": {", indent);
-	for (unsigned a = 0; a < XT_TAPI_COUNT; a++)
-		xt_out_printf(o, "%s\"%s\": %llu", a ? ", " : "", xt_timer_api_name(a),
-			      (unsigned long long)t->calls[a]);
-	xt_out_printf(o, "},\n%s\"fires\": {", indent);
-	for (unsigned v = 0; v < XT_TVIA_COUNT; v++)
-		xt_out_printf(o, "%s\"%s\": %llu", v ? ", " : "", xt_timer_via_name(v),
-			      (unsigned long long)t->fires[v]);
-	xt_out_char(o, '}');
-}
 
 /* put_clock writes a timer's clock by name, or its number. */
 static void put_clock(struct xt_out *o, const struct xt_timer_info *ti, int json)
@@ -73,7 +61,7 @@ static void put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
 	xt_out_str(o, "{\n  \"file\": ");
 	xt_out_json_str(o, path, strlen(path));
 	xt_out_str(o, ",\n");
-	cli_put_timer_counts(o, t, "  ");
+	xt_put_timer_counts(o, t, "  ");
 	xt_out_printf(o, ",\n  \"sleeps_interrupted\": %llu,\n  \"slept_ns\": %llu,\n  \"timers\": [",
 		      (unsigned long long)t->sleeps_interrupted, (unsigned long long)t->slept_ns);
 	for (size_t i = 0; i < t->n; i++) {

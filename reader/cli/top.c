@@ -1,6 +1,6 @@
 /* top.c: `xtrace top`: allocation sites ranked by a metric (allocations, bytes, share of the
  * peak, temporary allocations, leaked bytes), grouped by stack, function, line or region; as an
- * aligned table, TSV or JSON. */
+ * aligned table, TSV or JSON (analysis/sites_json.c, which the library shares). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,27 +12,9 @@
 static void put_json(struct xt_out *o, const struct cli_profile *p, const struct cli_options *t,
 		     const struct xt_group *g, size_t n)
 {
-	const struct xt_sites *s = &p->sites;
-	xt_out_str(o, "{\n  \"file\": ");
-	xt_out_json_str(o, p->path, strlen(p->path));
-	xt_out_str(o, ",\n  \"heap\": ");
-	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
-	xt_out_printf(o, ",\n  \"by\": \"%s\",\n  \"group\": \"%s\",\n  \"region\": ",
-		      xt_metric_name(t->by), xt_grouping_name(t->group));
-	if (t->region)
-		xt_out_json_str(o, t->region, strlen(t->region));
-	else
-		xt_out_str(o, "null");
-	xt_out_printf(o, ",\n  \"truncated\": %s", p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
-	xt_out_printf(o, ",\n  \"peak_live_bytes\": %llu,\n  \"peak_time_ns\": %llu",
-		      (unsigned long long)p->sum.selected->peak_live_bytes,
-		      (unsigned long long)p->peak_time_ns);
-	xt_out_str(o, ",\n  \"totals\": {\"sites\": ");
-	xt_out_u64(o, n);
-	cli_put_counts_json(o, &s->total);
-	xt_out_str(o, "},\n  \"sites\": ");
-	cli_put_groups_json(o, s, g, (long)n < t->count ? n : (size_t)t->count, 1, t->group);
-	xt_out_str(o, "\n}\n");
+	const struct xt_top_query q = {.by = t->by, .group = t->group, .region = t->region,
+				       .count = t->count};
+	xt_top_put_json(o, p->path, p->st, &p->sum, &p->sites, p->peak_time_ns, &q, g, n);
 }
 
 enum { NCOLS = 8 };

@@ -74,13 +74,6 @@ int cli_worse(int a, int b)
 	return ra > rb ? a : b;
 }
 
-void cli_put_argv_json(struct xt_out *o, const struct xt_image *im)
-{
-	xt_out_char(o, '[');
-	xt_out_json_strs(o, im->cmdline, im->cmdline_len, ", ");
-	xt_out_char(o, ']');
-}
-
 void cli_put_image_title(struct xt_out *o, const struct xt_run *run, const struct xt_image *im)
 {
 	char args[120];
@@ -153,54 +146,6 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		code = XT_EXIT_FAIL;
 	xt_run_free(&run);
 	return code;
-}
-
-/* since_start is ts's time after the run's first image started, in ns. */
-static uint64_t since_start(const struct xt_run *run, uint64_t ts)
-{
-	uint64_t t0 = run->count ? run->img[0].start_ts : 0;
-	return ts > t0 ? ts - t0 : 0;
-}
-
-static void put_file_or_null(struct xt_out *o, const struct xt_run *run, long i)
-{
-	if (i < 0)
-		xt_out_str(o, "null");
-	else
-		xt_out_json_str(o, run->img[i].name, strlen(run->img[i].name));
-}
-
-void cli_put_image_json(struct xt_out *o, const struct xt_run *run, const struct xt_image *im)
-{
-	const struct xt_image_totals *t = &im->t;
-	xt_out_str(o, "{\"file\": ");
-	xt_out_json_str(o, im->name, strlen(im->name));
-	xt_out_printf(o, ", \"pid\": %llu, \"ppid\": %llu, \"fork_parent_pid\": %llu, \"parent\": ",
-		      (unsigned long long)im->pid, (unsigned long long)im->ppid,
-		      (unsigned long long)im->fork_parent_pid);
-	put_file_or_null(o, run, im->parent);
-	xt_out_str(o, ", \"exec_from\": ");
-	put_file_or_null(o, run, im->exec_from);
-	xt_out_str(o, ", \"exe\": ");
-	xt_out_json_str(o, im->exe, strlen(im->exe));
-	xt_out_str(o, ", \"argv\": ");
-	cli_put_argv_json(o, im);
-	xt_out_printf(o, ", \"start_wall\": \"%llu.%09llu\", \"start_ns\": %llu, \"end_ns\": %llu",
-		      (unsigned long long)im->start_wall_sec, (unsigned long long)im->start_wall_nsec,
-		      (unsigned long long)since_start(run, im->start_ts),
-		      (unsigned long long)since_start(run, t->last_ts));
-	const char *end = xt_image_end_name(im->end);
-	xt_out_str(o, ", \"end\": ");
-	if (end)
-		xt_out_printf(o, "\"%s\", \"status\": %llu", end, (unsigned long long)im->end_status);
-	else
-		xt_out_str(o, "null, \"status\": null");
-	xt_out_printf(o, ", \"truncated\": %s, \"events\": %llu, \"allocs\": %llu, \"frees\": %llu, "
-		      "\"alloc_bytes\": %llu, \"peak_live_bytes\": %llu, \"live_bytes_at_end\": %llu}",
-		      t->st == XTRACE_OK ? "false" : "true", (unsigned long long)t->events,
-		      (unsigned long long)t->allocs, (unsigned long long)t->frees,
-		      (unsigned long long)t->alloc_bytes, (unsigned long long)t->peak_live_bytes,
-		      (unsigned long long)t->live_bytes_at_end);
 }
 
 enum { TREE_COLS = 7 };

@@ -42,17 +42,8 @@ int cli_worse(int a, int b);
 /* cli_argv_str writes the image's arguments into buf (n bytes), separated by spaces, after two
  * spaces per indent level (16 at most), cut with "..." where they do not fit. */
 const char *cli_argv_str(char *buf, size_t n, const struct xt_image *im, unsigned indent);
-/* cli_put_argv_json writes them as a JSON array of strings. */
-void cli_put_argv_json(struct xt_out *o, const struct xt_image *im);
 /* cli_put_image_title writes "pid 1234 env python3 -c ... (1234.1.xt, exec'd from bash)". */
 void cli_put_image_title(struct xt_out *o, const struct xt_run *run, const struct xt_image *im);
-
-/* cli_put_image_json writes one image of a scanned run as a JSON object: file, pid, ppid,
- * fork_parent_pid, parent and exec_from (their files, or null), exe, argv, start_wall (the
- * header's wall clock), start_ns and end_ns (since the run's first image started; end_ns is the
- * image's last timestamp), end ("exit", "signal", "exec" or null), status, truncated, events,
- * allocs, frees, alloc_bytes, peak_live_bytes, live_bytes_at_end. */
-void cli_put_image_json(struct xt_out *o, const struct xt_run *run, const struct xt_image *im);
 
 /* cli_put_tree writes the selected images of a scanned run as a table in tree order, a child
  * indented under its parent: pid, events, allocs, requested bytes, peak heap, how it ended,

@@ -1,5 +1,5 @@
 /* test_output.c: the CLI's output helpers: buffered writer, numbers, JSON escaping, units,
- * tables. Output goes to a temporary file and is read back. */
+ * tables. Output goes to a temporary file and is read back, or stays in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -55,6 +55,25 @@ static void test_numbers(void **state)
 	for (size_t cap = 7; cap <= 4096; cap *= 16) {
 		char *s = capture(write_numbers, cap);
 		assert_string_equal(s, "0 18446744073709551615 0x0 0x55d0c0a012a0 +12.345678ms -0.000005ms k=7");
+		free(s);
+	}
+}
+
+/* An in-memory writer (fd -1) keeps everything, its buffer growing past its first size, also
+ * through the in-place path; xt_out_take hands it out NUL-terminated. */
+static void test_in_memory(void **state)
+{
+	for (size_t cap = 7; cap <= 4096; cap *= 16) {
+		struct xt_out o;
+		assert_int_equal(xt_out_open(&o, -1, cap), 0);
+		write_numbers(&o);
+		char *p = xt_out_reserve(&o, 20);
+		assert_non_null(p);
+		xt_out_commit(&o, xt_put_hex(p, 0xabc));
+		char *s = xt_out_take(&o);
+		assert_non_null(s);
+		assert_string_equal(s, "0 18446744073709551615 0x0 0x55d0c0a012a0 +12.345678ms -0.000005ms k=70xabc");
+		assert_null(o.buf);
 		free(s);
 	}
 }
@@ -161,6 +180,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_numbers_in_place),
+		cmocka_unit_test(test_in_memory),
 		cmocka_unit_test(test_json_escape),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_table),
