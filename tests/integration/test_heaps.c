@@ -121,6 +121,27 @@ static void test_pool_heaps(void **state)
 /* The analyses read the pool's heaps from the real trace: stats per heap as the program counted,
  * top and leaks of one heap with the allocator that annotated as the site, validate reporting the
  * bad free like malloc's, and a heap the trace lacks named with the ones it has. */
+/* page_cells sums the allocations and bytes of every cell in `xtrace report`'s page of one
+ * image (its data's "cells": site, thread, time cell, allocs, bytes, then four more values). */
+static void page_cells(const char *page, uint64_t *allocs, uint64_t *bytes)
+{
+	const char *p = strstr(page, "\"cells\": [");
+	assert_non_null(p);
+	p += strlen("\"cells\": [");
+	*allocs = *bytes = 0;
+	for (int k = 0; *p != ']'; k = (k + 1) % 9) {
+		char *end;
+		uint64_t v = strtoull(p, &end, 10);
+		if (end == p)
+			fail_msg("cells: not a number at '%.20s'", p);
+		if (k == 3)
+			*allocs += v;
+		else if (k == 4)
+			*bytes += v;
+		p = end + strspn(end, ",\n");
+	}
+}
+
 static void test_pool_analyses(void **state)
 {
 	struct h_run r, c;
@@ -143,6 +164,18 @@ static void test_pool_analyses(void **state)
 	assert_int_equal(h_cli(&c, H_ARGV("top", "--heap", "small", "--tsv", trace)), 0);
 	assert_non_null(strstr(c.out, "pool_take"));
 	assert_null(strstr(c.out, "xtrace_heap_alloc"));
+	h_run_free(&c);
+	/* the report's page of heap small: its allocations, at pool_take */
+	char html[PATH_MAX];
+	h_fmt(html, sizeof html, "%s/small.html", h_tmpdir());
+	assert_int_equal(h_cli(&c, H_ARGV("report", "--heap", "small", "-o", html, trace)), 0);
+	char *page = h_track(h_read_file(html, NULL));
+	uint64_t allocs, bytes;
+	page_cells(page, &allocs, &bytes);
+	assert_int_equal(allocs, sa);
+	assert_int_equal(bytes, sb);
+	assert_non_null(strstr(page, "\"pool_take\""));
+	assert_null(strstr(page, "xtrace_heap_alloc"));
 	h_run_free(&c);
 	assert_int_equal(h_cli(&c, H_ARGV("leaks", "--heap", "big", trace)), 0);
 	assert_non_null(strstr(c.out, "    pool_take  pool.c:"));
