@@ -750,8 +750,10 @@ static int put_data(struct xt_out *o, const char *path, struct xt_run *run, int 
 			const struct xt_image *im = &run->img[run->order[k]];
 			if (!im->selected)
 				continue;
-			code = cli_worse(code, report_image(o, im->path, run, im, sep));
-			sep = ",\n";
+			int c = report_image(o, im->path, run, im, sep);
+			if (c == XT_EXIT_OK || c == XT_EXIT_TRUNCATED) /* its data was written */
+				sep = ",\n";
+			code = cli_worse(code, c);
 		}
 	}
 	xt_out_str(o, "]}");

@@ -177,6 +177,26 @@ static void test_pool_analyses(void **state)
 	assert_non_null(strstr(page, "\"pool_take\""));
 	assert_null(strstr(page, "xtrace_heap_alloc"));
 	h_run_free(&c);
+
+	/* a run whose shell has no heap small: a usage error, as top's, and the page shows the
+	 * others (its data, without the shell's, still reads) */
+	char dir[PATH_MAX], env[PATH_MAX + 16], shots[PATH_MAX], cmd[PATH_MAX + 16];
+	struct h_run rr;
+	h_fmt(dir, sizeof dir, "%s/run", h_tmpdir());
+	assert_int_equal(mkdir(dir, 0755), 0);
+	h_fmt(env, sizeof env, "XTRACE_DIR=%s", dir);
+	h_fmt(cmd, sizeof cmd, "%s 1; true", h_workload("pool"));
+	h_traced(&rr, (const char *const[]){env, NULL}, H_ARGV("/bin/sh", "-c", cmd));
+	h_expect_exit(&rr, 0);
+	h_fmt(html, sizeof html, "%s/run.html", h_tmpdir());
+	assert_int_equal(h_cli(&c, H_ARGV("report", "--heap", "small", "-o", html, dir)), 2);
+	assert_non_null(strstr(c.err, "no heap 'small' (its heaps: malloc)"));
+	h_fmt(shots, sizeof shots, "%s/shots", h_tmpdir());
+	char *seen = h_browse(H_ARGV("--load", html, shots));
+	if (!strstr(seen, "\"errors\": []"))
+		fail_msg("the run's page logged errors: %s", seen);
+	h_run_free(&c);
+	h_run_free(&rr);
 	assert_int_equal(h_cli(&c, H_ARGV("leaks", "--heap", "big", trace)), 0);
 	assert_non_null(strstr(c.out, "    pool_take  pool.c:"));
 	h_run_free(&c);
