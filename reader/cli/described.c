@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flamegraph.h"
-
 int cli_described_event(struct cli_described *d, const struct xtrace_event *ev)
 {
 	if (ev->kind == XTRACE_EVENT_SYNC) {
@@ -44,7 +42,7 @@ static int count_cmp(const void *a, const void *b)
 	return c ? c : strcmp(x->event, y->event);
 }
 
-void cli_described_html(struct xt_out *o, struct cli_described *d)
+void cli_described_merge(struct cli_described *d)
 {
 	if (!d->n)
 		return;
@@ -58,16 +56,6 @@ void cli_described_html(struct xt_out *o, struct cli_described *d)
 	}
 	d->n = m;
 	memset(d->slot, 0, sizeof d->slot);
-	xt_out_str(o, "<h2>experiments this reader reads from the trace's description</h2>\n"
-		   "<table><tr><th>experiment</th><th>event</th><th>count</th></tr>\n");
-	for (size_t i = 0; i < d->n; i++) {
-		xt_out_str(o, "<tr><td>");
-		xt_out_xml(o, d->c[i].experiment, strlen(d->c[i].experiment));
-		xt_out_str(o, "</td><td>");
-		xt_out_xml(o, d->c[i].event, strlen(d->c[i].event));
-		xt_out_printf(o, "</td><td>%llu</td></tr>\n", (unsigned long long)d->c[i].count);
-	}
-	xt_out_str(o, "</table>\n");
 }
 
 void cli_described_free(struct cli_described *d)

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output.h"
 #include "xtrace-reader.h"
 
 struct cli_described_count {
@@ -24,9 +23,8 @@ struct cli_described {
 /* cli_described_event takes in every event: a Sync starts a generation (its names are new), a
  * generic event is counted. 0, or -1 without memory. */
 int cli_described_event(struct cli_described *d, const struct xtrace_event *ev);
-/* cli_described_html writes a table of experiment, event and count (nothing when there were
- * none), each name once, sorted. */
-void cli_described_html(struct xt_out *o, struct cli_described *d);
+/* cli_described_merge sorts the counts by experiment and event, each pair of names once. */
+void cli_described_merge(struct cli_described *d);
 void cli_described_free(struct cli_described *d);
 
 #endif

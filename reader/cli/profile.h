@@ -77,15 +77,6 @@ const char *cli_group_label(char *buf, size_t n, const struct xt_sites *s,
 /* cli_put_header writes the lines that open a site command's text output. */
 void cli_put_header(struct xt_out *o, const struct cli_profile *p);
 
-/* The report's charts (report_memory.c): W x H pixels, the plot L from the left and B above
- * the bottom. cli_put_chart_frame opens one, <svg> with its box and axis labels, for values up
- * to max bytes over span ns. */
-enum { CLI_CHART_W = 1000, CLI_CHART_H = 260, CLI_CHART_L = 70, CLI_CHART_B = 30 };
-void cli_put_chart_frame(struct xt_out *o, uint64_t max, uint64_t span);
-/* cli_report_memory writes the report's chart of the heap against mapped against resident
- * memory over time (report_memory.c); nothing for a trace without memory samples. */
-void cli_report_memory(struct xt_out *o, const struct cli_profile *p);
-
 /* cli_put_frames writes site's frames, innermost first, one per line after indent:
  *   leak_site  sites.c:34  (sites) */
 void cli_put_frames(struct xt_out *o, const struct xt_sites *s, uint32_t site, const char *indent);

@@ -3,7 +3,9 @@
  * with the trace's data as JSON in it. Per image: its totals, the live heap over time, its
  * allocation sites (their frames), what each site allocated per thread and per time cell (so the
  * page can narrow the flame graph and the site table to a time range, processes and threads),
- * and its other events (timers, sleeps, regions, logs).
+ * the heap against mapped against resident memory (AddrSpace's samples, when the trace has
+ * them), and its other events (timers, sleeps, regions, logs, and those of experiments known
+ * from the trace alone). The heap is --heap's (the malloc heap by default).
  *
  * The page's size is bounded whatever the trace: per image at most MAX_SITES sites (those with
  * the largest share of some metric; the rest are counted as "other sites" in at most MAX_SITES
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "described.h"
 #include "flamegraph.h"
 #include "options.h"
 #include "profile.h"
@@ -62,6 +65,7 @@ struct report {
 	uint64_t counts[256];        /* events by type, heap events excluded */
 	struct { uint64_t ns, thread; char text[160]; } logs[MAX_LOGS];
 	size_t nlogs;
+	struct cli_described described; /* events of experiments known from the trace alone */
 
 	const struct xt_sites *sites;
 	struct cell *cells;
@@ -177,13 +181,14 @@ static long cell_of(struct report *rp, uint32_t site, uint32_t slot)
 	return (long)rp->ncells++;
 }
 
-/* on_heap_event credits an allocation or a free to its cell, after the sites took it in. */
+/* on_heap_event credits an allocation or a free of the selected heap to its cell, after the
+ * sites took it in. */
 static int on_heap_event(struct report *rp, const struct xtrace_event *ev,
 			 const struct xt_summary *s)
 {
-	uint64_t addr = ev->args[0];
-	if (ev->type == XT_EV_ObjectAlloc && addr) {
-		const struct xt_live *rec = xt_liveset_find(&s->heap.live, addr);
+	uint64_t addr = s->op.addr;
+	if (s->op.kind == XT_OP_ALLOC && addr) {
+		const struct xt_live *rec = xt_liveset_find(&s->selected->live, addr);
 		if (rec && rec->site != XT_NO_SITE) {
 			uint64_t bytes = rec->bytes;
 			long k = cell_of(rp, rec->site, thread_slot(rp, ev->thread));
@@ -202,7 +207,7 @@ static int on_heap_event(struct report *rp, const struct xtrace_event *ev,
 			o->bytes = bytes;
 			o->site = (uint32_t)k;
 		}
-	} else if (ev->type == XT_EV_ObjectFree || ev->type == XT_EV_ObjectReallocFree) {
+	} else if (s->op.kind == XT_OP_FREE || s->op.kind == XT_OP_REALLOC_FREE) {
 		struct xt_live old;
 		if (xt_liveset_remove(&rp->objects, addr, &old)) {
 			struct cell *c = &rp->cells[old.site];
@@ -213,8 +218,8 @@ static int on_heap_event(struct report *rp, const struct xtrace_event *ev,
 		}
 	}
 	rp->temporary = rp->sites->total.temporary;
-	if (s->heap.peak_event != rp->peak_event) {
-		rp->peak_event = s->heap.peak_event;
+	if (s->selected->peak_event != rp->peak_event) {
+		rp->peak_event = s->selected->peak_event;
 		rp->epoch++;
 	}
 	return 0;
@@ -224,11 +229,14 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 		    const struct xt_summary *s)
 {
 	struct report *rp = ctx;
-	if (ev->kind == XTRACE_EVENT_SYNC)
+	if (cli_described_event(&rp->described, ev) < 0)
+		return -1;
+	if (ev->kind == XTRACE_EVENT_SYNC || ev->generic)
 		return 0;
 	uint64_t ns = cli_since_start(r, ev->ts);
-	if (ev->experiment != XT_EXP_ALLOCFREE) {
-		rp->counts[ev->type]++;
+	if (s->op_heap != s->selected) {
+		if (!s->op_heap) /* other heaps' events are no timer, sleep, region or log */
+			rp->counts[ev->type]++;
 		if (ev->type == XT_EV_UserLog && rp->nlogs < MAX_LOGS) {
 			size_t lc = 0, lm = 0;
 			const char *c = xtrace_string(r, ev->args[0], &lc);
@@ -240,7 +248,7 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 		}
 		return 0;
 	}
-	uint64_t live = s->heap.live_bytes;
+	uint64_t live = s->selected->live_bytes;
 	while (ns / rp->width_ns >= CHART_POINTS) {
 		/* Bucket j of twice the width covers buckets 2j and 2j + 1: keep the larger. */
 		for (size_t j = 0; 2 * j < rp->npt; j++) {
@@ -273,6 +281,7 @@ static void report_free(struct report *rp)
 	free(rp->streams);
 	xt_liveset_destroy(&rp->stream_of);
 	xt_liveset_destroy(&rp->objects);
+	cli_described_free(&rp->described);
 	free(rp);
 }
 
@@ -586,9 +595,26 @@ static void put_chart(struct xt_out *o, const struct report *rp, const struct cl
 		xt_out_printf(o, "%s%llu,%llu", i ? (i % 8 ? "," : ",\n") : "",
 			      (unsigned long long)rp->pt[i].ns, (unsigned long long)rp->pt[i].live);
 	xt_out_printf(o, "%s%llu,%llu]", rp->npt ? "," : "", (unsigned long long)p->duration_ns,
-		      (unsigned long long)p->sum.heap.live_bytes);
+		      (unsigned long long)p->sum.selected->live_bytes);
 }
 
+/* put_memory writes the AddrSpace samples, flat: time, live heap, mapped and resident bytes
+ * (nothing for a trace without them). */
+static void put_memory(struct xt_out *o, const struct cli_profile *p)
+{
+	const struct xt_addrspace *m = &p->sum.mem;
+	xt_out_str(o, ",\n\"memory\": [");
+	for (size_t i = 0; i < m->npt; i++)
+		xt_out_printf(o, "%s%llu,%llu,%llu,%llu", i ? (i % 4 ? "," : ",\n") : "",
+			      (unsigned long long)cli_since_start(p->r, m->pt[i].ts),
+			      (unsigned long long)m->pt[i].heap_bytes,
+			      (unsigned long long)m->pt[i].mapped_bytes,
+			      (unsigned long long)m->pt[i].resident_bytes);
+	xt_out_str(o, "]");
+}
+
+/* put_events writes the counts of events by type, of built-in experiments then of those known
+ * from the trace alone (rp->described, merged), and the log messages. */
 static void put_events(struct xt_out *o, const struct report *rp)
 {
 	xt_out_str(o, ",\n\"event_types\": [");
@@ -599,6 +625,14 @@ static void put_events(struct xt_out *o, const struct report *rp)
 			continue;
 		xt_out_printf(o, "%s[\"%s\",\"%s\",%llu]", any++ ? "," : "", sp->name,
 			      xtrace_experiment_name(sp->experiment), (unsigned long long)rp->counts[t]);
+	}
+	const struct cli_described *d = &rp->described;
+	for (size_t i = 0; i < d->n; i++) {
+		xt_out_str(o, any++ ? ",[" : "[");
+		put_str(o, d->c[i].event);
+		xt_out_char(o, ',');
+		put_str(o, d->c[i].experiment);
+		xt_out_printf(o, ",%llu]", (unsigned long long)d->c[i].count);
 	}
 	xt_out_str(o, "],\n\"logs\": [");
 	for (size_t i = 0; i < rp->nlogs; i++) {
@@ -637,7 +671,7 @@ static int put_image(struct xt_out *o, const struct cli_profile *p, const struct
 		xt_out_printf(o, ", \"depth\": %u, \"start_ns\": %llu", im->depth,
 			      (unsigned long long)(im->start_ts > t0 ? im->start_ts - t0 : 0));
 	}
-	const struct xt_heap *hp = &p->sum.heap;
+	const struct xt_heap *hp = p->sum.selected;
 	xt_out_printf(o, ",\n\"truncated\": %s, \"duration_ns\": %llu, \"generations\": %llu, "
 		      "\"threads\": %llu, \"events\": %llu, \"frees\": %llu, \"failed_allocs\": %llu, "
 		      "\"peak_live_bytes\": %llu, \"peak_time_ns\": %llu, \"live_bytes_at_end\": %llu",
@@ -652,6 +686,7 @@ static int put_image(struct xt_out *o, const struct cli_profile *p, const struct
 		xt_out_printf(o, "%s%llu", k ? "," : "", (unsigned long long)rp->tids[k]);
 	xt_out_printf(o, "], \"other_threads\": %s", rp->other_threads ? "true" : "false");
 	put_chart(o, rp, p);
+	put_memory(o, p);
 	put_sites(o, &pi);
 	put_events(o, rp);
 	xt_out_str(o, "}");
@@ -680,6 +715,7 @@ static int report_image(struct xt_out *o, const char *path, const struct xt_run 
 		report_free(rp);
 		return code;
 	}
+	cli_described_merge(&rp->described);
 	xt_out_str(o, sep);
 	if (put_image(o, &p, rp, run, im) < 0) {
 		cli_warn("%s: out of memory", path);
@@ -692,12 +728,14 @@ static int report_image(struct xt_out *o, const char *path, const struct xt_run 
 	return code;
 }
 
-/* put_data writes the page's data: {"title", "run", "images": [...]}, the images of a run in
+/* put_data writes the page's data: {"title", "heap", "run", "images": [...]}, the images of a run in
  * tree order. The exit code. */
 static int put_data(struct xt_out *o, const char *path, struct xt_run *run, int is_run)
 {
 	xt_out_str(o, "{\"title\": ");
 	put_str(o, path);
+	xt_out_str(o, ", \"heap\": ");
+	put_str(o, cli_heap ? cli_heap : "malloc");
 	xt_out_printf(o, ", \"run\": %s, \"images\": [\n", is_run ? "true" : "false");
 	int code = XT_EXIT_OK;
 	if (!is_run) {
@@ -711,8 +749,10 @@ static int put_data(struct xt_out *o, const char *path, struct xt_run *run, int 
 			const struct xt_image *im = &run->img[run->order[k]];
 			if (!im->selected)
 				continue;
-			code = cli_worse(code, report_image(o, im->path, run, im, sep));
-			sep = ",\n";
+			int c = report_image(o, im->path, run, im, sep);
+			if (c == XT_EXIT_OK || c == XT_EXIT_TRUNCATED) /* its data was written */
+				sep = ",\n";
+			code = cli_worse(code, c);
 		}
 	}
 	xt_out_str(o, "]}");
@@ -750,8 +790,8 @@ static int put_page(struct xt_out *o, const char *path, struct xt_run *run, int 
 int cmd_report(int argc, char **argv, const struct xt_command *cmd)
 {
 	struct cli_options opt = {0};
-	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES,
-				     &opt);
+	int code = cli_parse_options(cmd, argc, argv, CLI_OUTPUT | CLI_PID | CLI_EXE | CLI_ALLOC_FRAMES |
+				     CLI_HEAP, &opt);
 	if (code >= 0)
 		return code;
 	if (!opt.output)

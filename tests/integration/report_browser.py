@@ -270,6 +270,10 @@ def interact(page, shots, function, from_ns, to_ns):
     rng["text"] = page.eval("document.getElementById('range').textContent")
     out["range"] = rng
     page.shot(os.path.join(shots, "6-range.png"))
+
+    # The address space chart: shown or not, and its lines by their titles.
+    out["memory"] = page.eval("""(() => ({shown: !document.getElementById('memory-part').hidden,
+        lines: Array.from(document.querySelectorAll('#memory polyline title'), (t) => t.textContent).join(',')}))()""")
     return out
 
 

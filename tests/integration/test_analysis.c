@@ -337,6 +337,9 @@ static void test_report(void **state)
 	assert_true(num(seen, "range.after.rows") == 2);
 	assert_true(num(seen, "range.after.bytes") == total - (double)peak);
 	assert_true(num(seen, "range.flame_after") == total - (double)peak);
+	/* the address space chart beside the live heap's, from the trace's AddrSpace samples */
+	assert_true(h_json_bool(seen, "memory.shown"));
+	assert_non_null(strstr(seen, "\"lines\": \"heap (live),mapped,resident\""));
 	fprintf(stderr, "report screenshots: %s\n", shots);
 
 	/* The check must see an error when there is one: a copy with a failing script. */

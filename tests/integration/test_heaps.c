@@ -121,6 +121,27 @@ static void test_pool_heaps(void **state)
 /* The analyses read the pool's heaps from the real trace: stats per heap as the program counted,
  * top and leaks of one heap with the allocator that annotated as the site, validate reporting the
  * bad free like malloc's, and a heap the trace lacks named with the ones it has. */
+/* page_cells sums the allocations and bytes of every cell in `xtrace report`'s page of one
+ * image (its data's "cells": site, thread, time cell, allocs, bytes, then four more values). */
+static void page_cells(const char *page, uint64_t *allocs, uint64_t *bytes)
+{
+	const char *p = strstr(page, "\"cells\": [");
+	assert_non_null(p);
+	p += strlen("\"cells\": [");
+	*allocs = *bytes = 0;
+	for (int k = 0; *p != ']'; k = (k + 1) % 9) {
+		char *end;
+		uint64_t v = strtoull(p, &end, 10);
+		if (end == p)
+			fail_msg("cells: not a number at '%.20s'", p);
+		if (k == 3)
+			*allocs += v;
+		else if (k == 4)
+			*bytes += v;
+		p = end + strspn(end, ",\n");
+	}
+}
+
 static void test_pool_analyses(void **state)
 {
 	struct h_run r, c;
@@ -144,6 +165,38 @@ static void test_pool_analyses(void **state)
 	assert_non_null(strstr(c.out, "pool_take"));
 	assert_null(strstr(c.out, "xtrace_heap_alloc"));
 	h_run_free(&c);
+	/* the report's page of heap small: its allocations, at pool_take */
+	char html[PATH_MAX];
+	h_fmt(html, sizeof html, "%s/small.html", h_tmpdir());
+	assert_int_equal(h_cli(&c, H_ARGV("report", "--heap", "small", "-o", html, trace)), 0);
+	char *page = h_track(h_read_file(html, NULL));
+	uint64_t allocs, bytes;
+	page_cells(page, &allocs, &bytes);
+	assert_int_equal(allocs, sa);
+	assert_int_equal(bytes, sb);
+	assert_non_null(strstr(page, "\"pool_take\""));
+	assert_null(strstr(page, "xtrace_heap_alloc"));
+	h_run_free(&c);
+
+	/* a run whose shell has no heap small: a usage error, as top's, and the page shows the
+	 * others (its data, without the shell's, still reads) */
+	char dir[PATH_MAX], env[PATH_MAX + 16], shots[PATH_MAX], cmd[PATH_MAX + 16];
+	struct h_run rr;
+	h_fmt(dir, sizeof dir, "%s/run", h_tmpdir());
+	assert_int_equal(mkdir(dir, 0755), 0);
+	h_fmt(env, sizeof env, "XTRACE_DIR=%s", dir);
+	h_fmt(cmd, sizeof cmd, "%s 1; true", h_workload("pool"));
+	h_traced(&rr, (const char *const[]){env, NULL}, H_ARGV("/bin/sh", "-c", cmd));
+	h_expect_exit(&rr, 0);
+	h_fmt(html, sizeof html, "%s/run.html", h_tmpdir());
+	assert_int_equal(h_cli(&c, H_ARGV("report", "--heap", "small", "-o", html, dir)), 2);
+	assert_non_null(strstr(c.err, "no heap 'small' (its heaps: malloc)"));
+	h_fmt(shots, sizeof shots, "%s/shots", h_tmpdir());
+	char *seen = h_browse(H_ARGV("--load", html, shots));
+	if (!strstr(seen, "\"errors\": []"))
+		fail_msg("the run's page logged errors: %s", seen);
+	h_run_free(&c);
+	h_run_free(&rr);
 	assert_int_equal(h_cli(&c, H_ARGV("leaks", "--heap", "big", trace)), 0);
 	assert_non_null(strstr(c.out, "    pool_take  pool.c:"));
 	h_run_free(&c);

@@ -323,6 +323,54 @@
     chart.sel = r;
   }
 
+  // The AddrSpace samples of the selected images, on the live heap chart's time: memray's
+  // resident-against-heap plot, one line each for the heap, the mapped and the resident bytes.
+  const MEMORY_LINES = [['heap (live)', 1, '#c0392b'], ['mapped', 2, '#2c7fb8'], ['resident', 3, '#2ca25f']];
+  function drawMemory() {
+    const svg = $('memory');
+    svg.textContent = '';
+    const sel = images.filter((im) => state.images.has(im.index) && im.d.memory.length);
+    $('memory-part').hidden = !sel.length;
+    if (!sel.length) return;
+    // The live heap chart's time, on to the last sample (a generation's end may come after
+    // the last event).
+    const { W, H, L, R, T, B, t0 } = chart;
+    let ymax = 1, t1 = chart.t1;
+    for (const im of sel)
+      for (let i = 0; i < im.d.memory.length; i += 4) {
+        ymax = Math.max(ymax, im.d.memory[i + 1], im.d.memory[i + 2], im.d.memory[i + 3]);
+        t1 = Math.max(t1, im.offset + im.d.memory[i]);
+      }
+    const x = (t) => L + (t - t0) * (W - L - R) / (t1 - t0);
+    const y = (b) => H - B - b * (H - B - T) / ymax;
+    svg.setAttribute('width', W);
+    svg.setAttribute('height', H);
+    svg.appendChild(svgEl('rect', { x: L, y: T, width: W - L - R, height: H - B - T, fill: '#f6f8fb', stroke: '#ccd' }));
+    const label = (tx, ty, text, anchor, fill) => {
+      const t = svgEl('text', { x: tx, y: ty, 'text-anchor': anchor || 'start', fill: fill || '#222' });
+      t.textContent = text;
+      svg.appendChild(t);
+    };
+    label(L - 6, T + 10, fmtBytes(ymax), 'end');
+    label(L - 6, H - B, '0 B', 'end');
+    for (let k = 0; k <= 4; k++) label(x(t0 + k * (t1 - t0) / 4), H - 10, fmtTime(t0 + k * (t1 - t0) / 4), k ? (k === 4 ? 'end' : 'middle') : 'start');
+    MEMORY_LINES.forEach(([name, v, color], k) => {
+      label(L + 10 + 130 * k, T + 18, name, 'start', color);
+      for (const im of sel) {
+        // Straight from sample to sample, the last held to the image's end; a lone sample a dot too.
+        const m = im.d.memory, pts = [], end = x(im.offset + Math.max(im.d.duration_ns, m[m.length - 4])).toFixed(1);
+        for (let i = 0; i < m.length; i += 4) pts.push(x(im.offset + m[i]).toFixed(1) + ',' + y(m[i + v]).toFixed(1));
+        pts.push(end + ',' + y(m[m.length - 4 + v]).toFixed(1));
+        if (m.length === 4) svg.appendChild(svgEl('circle', { cx: end, cy: y(m[v]), r: 3, fill: color }));
+        const line = svgEl('polyline', { class: 'memory-line', points: pts.join(' '), fill: 'none', stroke: color, 'stroke-width': 1.5 });
+        const title = svgEl('title', {});
+        title.textContent = (D.run ? im.label + ': ' : '') + name;
+        line.appendChild(title);
+        svg.appendChild(line);
+      }
+    });
+  }
+
   function chartTime(ev) {
     const box = $('chart').getBoundingClientRect();
     const px = Math.min(Math.max(ev.clientX - box.left, chart.L), chart.W - chart.R);
@@ -430,6 +478,7 @@
     tree = buildTree(S, state.metric);
     drawTotals(S);
     drawChart();
+    drawMemory();
     drawFlame();
     drawTable(S);
     drawEvents();
@@ -440,7 +489,7 @@
     const one = images.length === 1 && !D.run ? images[0].d : null;
     $('title').textContent = one ? 'xtrace report: ' + one.exe + ' (pid ' + one.pid + ')' :
       'xtrace run ' + D.title + ' (' + images.length + (images.length === 1 ? ' image)' : ' images)');
-    const meta = [];
+    const meta = D.heap === 'malloc' ? [] : ['heap ' + D.heap];
     for (const im of D.run ? [] : images) {
       const d = im.d;
       meta.push(d.file + (d.truncated ? ' (truncated)' : '') + ': ' + fmtTime(d.duration_ns) + ', ' +
