@@ -14,7 +14,8 @@
 struct entry {
 	uint64_t hash;
 	_Atomic uint64_t id;
-	uint32_t slot; /* UINT32_MAX until published */
+	/* UINT32_MAX until published; atomic: the walks read it while its thread publishes */
+	_Atomic uint32_t slot;
 	uint32_t len;
 	uint8_t key[];
 };
@@ -69,7 +70,7 @@ static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const voi
 	uint64_t id = atomic_fetch_add(&tab->next_id, 1) + 1;
 	e->hash = hash;
 	atomic_store_explicit(&e->id, id, memory_order_relaxed);
-	e->slot = UINT32_MAX;
+	atomic_store_explicit(&e->slot, UINT32_MAX, memory_order_relaxed);
 	e->len = len;
 	memcpy(e->key, key, len);
 	/* Before any slot can name it: a published entry is always found by its ID. */
@@ -86,13 +87,13 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
 		if (v == 0) {
 			if (!mine && !(mine = arena_alloc(tab, hash, key, len)))
 				return 0;
-			mine->slot = i;
+			atomic_store_explicit(&mine->slot, i, memory_order_relaxed);
 			uint32_t off = (uint32_t)(((uint8_t *)mine - tab->arena) / 8 + 1);
 			if (atomic_compare_exchange_strong_explicit(&tab->slots[i], &v, off,
 								    memory_order_acq_rel,
 								    memory_order_acquire))
 				return atomic_load_explicit(&mine->id, memory_order_relaxed);
-			mine->slot = UINT32_MAX;
+			atomic_store_explicit(&mine->slot, UINT32_MAX, memory_order_relaxed);
 		}
 		struct entry *e = (struct entry *)(tab->arena + (size_t)(v - 1) * 8);
 		if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0)
@@ -117,7 +118,7 @@ static _Atomic uint32_t *published(struct xt_intern *tab, size_t id)
 	uint32_t v = atomic_load_explicit(&tab->by_id[id - 1], memory_order_acquire);
 	if (!v)
 		return NULL;
-	uint32_t slot = entry_at(tab, v)->slot;
+	uint32_t slot = atomic_load_explicit(&entry_at(tab, v)->slot, memory_order_relaxed);
 	if (slot > tab->mask || atomic_load_explicit(&tab->slots[slot], memory_order_acquire) != v)
 		return NULL;
 	return &tab->slots[slot];
