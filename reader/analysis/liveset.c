@@ -11,6 +11,13 @@ static inline size_t home(const struct xt_liveset *s, uint64_t addr)
 	return (size_t)xt_keyhash_u64(addr) & s->mask;
 }
 
+/* slot_home is the home of the key in slot e from the hash it keeps; a table of more than 2^32
+ * slots needs more bits than the slot has room for. */
+static inline size_t slot_home(const struct xt_liveset *s, const struct xt_live *e)
+{
+	return s->mask <= UINT32_MAX ? e->hash & s->mask : home(s, e->addr);
+}
+
 size_t xt_liveset_home(const struct xt_liveset *s, uint64_t addr)
 {
 	return home(s, addr);
@@ -75,7 +82,7 @@ static int grow(struct xt_liveset *s)
 	for (size_t j = 0; j < oldcap; j++) {
 		if (old[j].addr == 0)
 			continue;
-		size_t h = home(s, old[j].addr), i = h;
+		size_t h = slot_home(s, &old[j]), i = h;
 		while (s->slots[i].addr != 0)
 			i = (i + 1) & s->mask;
 		note_probe(s, h, i);
@@ -89,7 +96,8 @@ struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added)
 {
 	if ((s->count + 1) > (s->mask + 1) / 2 && grow(s) < 0)
 		return NULL;
-	size_t h = home(s, addr), i = h;
+	uint64_t hash = xt_keyhash_u64(addr);
+	size_t h = (size_t)hash & s->mask, i = h;
 	for (;; i = (i + 1) & s->mask) {
 		struct xt_live *e = &s->slots[i];
 		if (e->addr == addr) {
@@ -102,7 +110,7 @@ struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added)
 	}
 	note_probe(s, h, i);
 	struct xt_live *e = &s->slots[i];
-	*e = (struct xt_live){.addr = addr};
+	*e = (struct xt_live){.addr = addr, .hash = (uint32_t)hash};
 	s->count++;
 	*added = 1;
 	return e;
@@ -119,7 +127,7 @@ int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct xt_live *out)
 	 * between their home slot and where they sit, so every run stays unbroken. */
 	size_t hole = (size_t)(e - s->slots);
 	for (size_t j = (hole + 1) & s->mask; s->slots[j].addr != 0; j = (j + 1) & s->mask) {
-		size_t h = home(s, s->slots[j].addr);
+		size_t h = slot_home(s, &s->slots[j]);
 		if (((j - h) & s->mask) >= ((j - hole) & s->mask)) {
 			s->slots[hole] = s->slots[j];
 			hole = j;

@@ -14,12 +14,16 @@
 #define XT_LIVE_MAX_BYTES ((UINT64_C(1) << 56) - 1)
 
 /* xt_live is one slot: addr 0 marks an empty slot. 24 bytes. site is whatever index an analysis
- * keeps per object (sites.h: the allocation site, so a free credits the site that allocated). */
+ * keeps per object (sites.h: the allocation site, so a free credits the site that allocated).
+ * hash is the set's own (the low bits of addr's hash, in what would be padding), kept so that a
+ * removal's backward shift finds the home of every key it moves without hashing it again: the
+ * callers set the other fields only. */
 struct xt_live {
 	uint64_t addr;
 	uint64_t bytes : 56;
 	uint64_t api : 8;
 	uint32_t site;
+	uint32_t hash;
 };
 
 struct xt_liveset {

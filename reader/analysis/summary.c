@@ -20,9 +20,10 @@ static int apply_core(const xtrace_reader *r, const struct xtrace_event *ev, str
 
 static int note_thread(struct xt_summary *s, uint64_t tid)
 {
-	if (tid == s->last_thread || tid == 0)
+	uint64_t *seen = &s->seen_thread[tid % (sizeof s->seen_thread / sizeof s->seen_thread[0])];
+	if (tid == *seen || tid == 0)
 		return 0;
-	s->last_thread = tid;
+	*seen = tid;
 	int added;
 	if (!xt_liveset_put(&s->thread_ids, tid, &added))
 		return -1;

@@ -44,7 +44,9 @@ struct xt_summary {
 	struct xt_heap_op op;
 
 	struct xt_liveset thread_ids;
-	uint64_t last_thread; /* skips the set lookup while one thread's events run on */
+	/* Thread IDs counted already, a slot per ID's low bits: skips the set lookup while the
+	 * events of a few threads interleave. */
+	uint64_t seen_thread[16];
 };
 
 /* xt_issue_fn hears of every allocation or free (of a heap it checks) whose check was not
