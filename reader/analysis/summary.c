@@ -85,14 +85,12 @@ int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct x
 			return -1;
 		if (ev->experiment == XT_EXP_NONE && take_core(s, r, ev, p) < 0)
 			return -1;
-		for (unsigned i = 0; i < XT_AN_COUNT; i++) {
-			const struct xt_analysis *a = xt_analyses[i];
-			/* A generic event (an experiment known from the trace alone) is none of the
-			 * built-in analyses', whatever its IDs. */
-			if (!(s->ready & XT_AN_BIT(i)) || a->experiment != ev->experiment || !a->event ||
-			    ev->generic)
-				continue;
-			int rc = a->event(s, r, ev, p);
+		/* A generic event (an experiment known from the trace alone) is none of the built-in
+		 * analyses', whatever its IDs. */
+		unsigned takes = ev->generic || ev->experiment >= XT_MAX_EXPERIMENTS ? 0
+				 : s->takes[ev->experiment];
+		for (; takes; takes &= takes - 1) {
+			int rc = xt_analyses[__builtin_ctz(takes)]->event(s, r, ev, p);
 			if (rc < 0)
 				return -1;
 			stop |= rc;
@@ -116,9 +114,12 @@ int xt_summary_init(struct xt_summary *s, const xtrace_reader *r, const struct x
 	for (unsigned i = 0; i < XT_AN_COUNT; i++) {
 		if (!(s->analyses & XT_AN_BIT(i)))
 			continue;
-		if (xt_analyses[i]->init && xt_analyses[i]->init(s, r, p) < 0)
+		const struct xt_analysis *a = xt_analyses[i];
+		if (a->init && a->init(s, r, p) < 0)
 			return -1;
 		s->ready |= XT_AN_BIT(i);
+		if (a->event && a->experiment < XT_MAX_EXPERIMENTS)
+			s->takes[a->experiment] |= XT_AN_BIT(i);
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "heapview.h"
 #include "registry.h"
 #include "sites.h"
+#include "spec.h"
 #include "timerset.h"
 #include "xtrace-reader.h"
 
@@ -28,6 +29,9 @@ struct xt_summary {
 	uint64_t end_status, end_ts;
 	unsigned analyses;       /* XT_AN_BIT()s of the analyses the pass runs */
 	unsigned ready;          /* those of them set up (and so to destroy) */
+	/* by experiment ID, those of them with an event hook for its events: an event goes to its
+	 * own without a look at the others */
+	unsigned takes[XT_MAX_EXPERIMENTS];
 	/* Each analysis's state (registry.h). */
 	struct xt_heap heap;     /* the malloc heap (AllocFree) */
 	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
