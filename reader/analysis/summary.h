@@ -72,6 +72,8 @@ struct xt_pass {
 	xt_issue_fn issue;
 	int check_every_heap;    /* issue hears of every heap's events, not only the selected's */
 	void *ctx;
+	xtrace_symbolizer *sym;  /* names what analyses show by place (timers' creation sites);
+				  * NULL: addresses only */
 	struct xt_sites *sites;  /* credit the selected heap's allocations and frees to sites;
 				  * regions come from here */
 	uint64_t stop_event;     /* stop after this many events of the selected heap (0: read to
