@@ -85,6 +85,16 @@ void xt_no_heap_message(const char *path, const char *name, const struct xt_heap
 		snprintf(buf + k, n - (size_t)k, ")");
 }
 
+void xt_missing_heap_message(const char *path, const struct xt_summary *s, char *buf, size_t n)
+{
+	struct xt_heap_rows h;
+	if (xt_heap_rows_init(&h) == 0 && xt_heap_rows_add(&h, s) == 0)
+		xt_no_heap_message(path, s->heap_name, &h, buf, n);
+	else if (buf && n)
+		snprintf(buf, n, "%s: no heap '%s'", path, s->heap_name);
+	xt_heap_rows_free(&h);
+}
+
 void xt_put_heaps_json(struct xt_out *o, const struct xt_heap_rows *h)
 {
 	xt_out_str(o, ",\n  \"heaps\": {");
