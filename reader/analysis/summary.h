@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "addrspace.h"
+#include "described.h"
 #include "heap.h"
 #include "heaps.h"
 #include "heapview.h"
@@ -42,6 +43,9 @@ struct xt_summary {
 	/* The heap the last event allocated in or freed from (NULL for other events), and how. */
 	const struct xt_heap *op_heap;
 	struct xt_heap_op op;
+
+	/* events of experiments known from the trace alone, by name (merged when the pass ends) */
+	struct xt_described described;
 
 	struct xt_liveset thread_ids;
 	uint64_t last_thread; /* skips the set lookup while one thread's events run on */
