@@ -566,6 +566,15 @@ static void test_readahead(void **state)
 			assert_int_equal(ev->nargs, want.nargs);
 			for (unsigned i = 0; i < want.nargs; i++)
 				assert_int_equal(ev->args[i], want.args[i]);
+			/* what a packed event gets back from the spec table */
+			assert_int_equal(ev->wire_type, want.wire_type);
+			assert_int_equal(ev->experiment, want.experiment);
+			assert_int_equal(ev->generic, want.generic);
+			assert_string_equal(ev->name, want.name);
+			assert_string_equal(ev->experiment_name, want.experiment_name);
+			assert_ptr_equal(ev->arg_kinds, want.arg_kinds);
+			for (unsigned i = 0; i < want.nargs; i++)
+				assert_string_equal(ev->arg_names[i], want.arg_names[i]);
 			if (ev->kind == XTRACE_EVENT_SYNC)
 				assert_int_equal(xtrace_get_sync(r)->gen, ev->gen);
 			if (ev->type == XT_EV_UserLog && ev->kind != XTRACE_EVENT_SYNC) {
