@@ -9,7 +9,6 @@
 
 #include "cli.h"
 #include "options.h"
-#include "analysis/readahead.h"
 #include "spec.h"
 
 /* rel_ns is ts relative to the trace start, in ns; *neg says it came before the start. */
@@ -359,11 +358,10 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 	}
 
 	put_header(&o, xtrace_get_header(r));
-	/* decoding on a second thread, formatting on this one */
-	struct xt_readahead *ra = xt_readahead_start(r, XT_READAHEAD_MIN);
-	const struct xtrace_event *ev;
-	int rc = 0;
-	while (ra && (ev = xt_readahead_next(ra, &rc))) {
+	struct xtrace_event event;
+	const struct xtrace_event *ev = &event;
+	int rc;
+	while ((rc = xtrace_next(r, &event)) > 0) {
 		if (ev->kind == XTRACE_EVENT_SYNC) {
 			put_sync(&o, r, ev);
 			continue;
@@ -379,10 +377,7 @@ int cmd_dump(int argc, char **argv, const struct xt_command *cmd)
 		if (o.failed)
 			break; /* the reader stops being useful once nobody reads the output */
 	}
-	xt_readahead_stop(ra);
-	if (!ra)
-		cli_warn("out of memory");
-	code = cli_finish(&o, r, path, !ra ? XTRACE_ERR_NOMEM : rc < 0 ? xtrace_status(r) : XTRACE_OK);
+	code = cli_finish(&o, r, path, rc < 0 ? xtrace_status(r) : XTRACE_OK);
 	if (sym)
 		xtrace_symbolizer_free(sym);
 	xtrace_close(r);

@@ -17,7 +17,6 @@
 #include "allocfree.h"
 #include "analysis/summary.h"
 #include "cli/cli.h"
-#include "analysis/readahead.h"
 #include "clirun.h"
 #include "traceopen.h"
 
@@ -512,108 +511,6 @@ static void test_references_same_output(void **state)
 	tg_free(refs);
 }
 
-/* many_generations: 60 generations of 0 to 3000 events (so some fill several read-ahead
- * blocks and some none), each with its own string 1, "gen-N", which a UserLog at the end of
- * each thread's batch names; a cut at the end, inside generation 61. */
-static struct tg *many_generations(void)
-{
-	struct tg *t = tg_new(NULL);
-	for (uint64_t g = 1; g <= 61; g++) {
-		tg_gen(t, g);
-		tables(t, g * 100000);
-		char name[32];
-		snprintf(name, sizeof name, "gen-%llu", (unsigned long long)g);
-		tg_batch(t, XT_BATCH_STRINGS, 0, g * 100000);
-		tg_string(t, 1, name);
-		tg_batch_end(t);
-		uint64_t n = g * 677 % 3001;
-		for (uint64_t thread = 1; thread <= 2; thread++) {
-			tg_batch(t, XT_BATCH_EVENTS, thread, g * 100000 + thread);
-			for (uint64_t i = 0; i < n / 2; i++)
-				tg_event(t, XT_EV_ObjectAlloc, 3, 0x10000 + 16 * i, T_MALLOC8, 1);
-			tg_event(t, XT_EV_UserLog, 1, 1, 1); /* last: the helper is done with its batch */
-			tg_batch_end(t);
-		}
-		if (g < 61)
-			tg_end(t, 0);
-	}
-	return t;
-}
-
-/* The read-ahead hands out exactly what xtrace_next does, whether its helper starts with the
- * first generation or with a later, bigger one; while the caller holds an event, the tables are
- * that event's generation's; stopping early stops the helper. */
-static void test_readahead(void **state)
-{
-	struct tg *t = many_generations();
-	char *path = tg_tmpfile(t, TG_ALL);
-	for (uint64_t min_events = 1; min_events <= 2000; min_events += 1999) {
-		xtrace_reader *direct = tg_open_file(path), *r = tg_open_file(path);
-		struct xt_readahead *ra = xt_readahead_start(r, min_events);
-		assert_non_null(ra);
-		const struct xtrace_event *ev;
-		struct xtrace_event want;
-		int rc, rc_direct, logs = 0;
-		uint64_t n = 0;
-		while ((ev = xt_readahead_next(ra, &rc))) {
-			assert_int_equal(xtrace_next(direct, &want), 1);
-			assert_int_equal(ev->kind, want.kind);
-			assert_int_equal(ev->gen, want.gen);
-			assert_int_equal(ev->ts, want.ts);
-			assert_int_equal(ev->thread, want.thread);
-			assert_int_equal(ev->type, want.type);
-			assert_int_equal(ev->offset, want.offset);
-			assert_int_equal(ev->nargs, want.nargs);
-			for (unsigned i = 0; i < want.nargs; i++)
-				assert_int_equal(ev->args[i], want.args[i]);
-			/* what a packed event gets back from the spec table */
-			assert_int_equal(ev->wire_type, want.wire_type);
-			assert_int_equal(ev->experiment, want.experiment);
-			assert_int_equal(ev->generic, want.generic);
-			assert_string_equal(ev->name, want.name);
-			assert_string_equal(ev->experiment_name, want.experiment_name);
-			assert_ptr_equal(ev->arg_kinds, want.arg_kinds);
-			for (unsigned i = 0; i < want.nargs; i++)
-				assert_string_equal(ev->arg_names[i], want.arg_names[i]);
-			if (ev->kind == XTRACE_EVENT_SYNC)
-				assert_int_equal(xtrace_get_sync(r)->gen, ev->gen);
-			if (ev->type == XT_EV_UserLog && ev->kind != XTRACE_EVENT_SYNC) {
-				/* a slow caller: a helper that read on now would have replaced the tables */
-				nanosleep(&(struct timespec){0, 1000000}, NULL);
-				char name[32];
-				snprintf(name, sizeof name, "gen-%llu", (unsigned long long)ev->gen);
-				assert_string_equal(xtrace_string(r, ev->args[1], NULL), name);
-				logs++;
-			}
-			n++;
-		}
-		rc_direct = xtrace_next(direct, &want);
-		assert_int_equal(rc, -1); /* generation 61 has no end */
-		assert_int_equal(rc_direct, -1);
-		assert_int_equal(logs, 2 * 60);
-		assert_true(n > 60 * 1000);
-		xt_readahead_stop(ra);
-		assert_int_equal(xtrace_status(r), XTRACE_ERR_TRUNCATED);
-		xtrace_close(r);
-		xtrace_close(direct);
-	}
-
-	/* a caller that stops after a few events, before the helper has caught up or while it
-	 * waits for room */
-	for (int stop_after = 0; stop_after < 5000; stop_after += 1234) {
-		xtrace_reader *r = tg_open_file(path);
-		struct xt_readahead *ra = xt_readahead_start(r, 1);
-		int rc;
-		for (int i = 0; i < stop_after; i++)
-			assert_non_null(xt_readahead_next(ra, &rc));
-		xt_readahead_stop(ra);
-		xtrace_close(r);
-	}
-	unlink(path);
-	free(path);
-	tg_free(t);
-}
-
 /* Corrupt input, an unreadable path and usage errors. */
 /* export chrome pairs events by the spec's start column, the built-in ones and those of an
  * experiment the trace describes (Open, and Shut that closes it), whatever their names. */
@@ -727,7 +624,6 @@ int main(void)
 		cmocka_unit_test(test_bad_input_and_usage),
 		cmocka_unit_test(test_chrome_pairs_by_start_column),
 		cmocka_unit_test(test_references_same_output),
-		cmocka_unit_test(test_readahead),
 		cmocka_unit_test(test_export_slices),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
