@@ -59,15 +59,14 @@ static bool parent_pc(struct xt_stree *tr, uint64_t node, uint64_t *parent, uint
 	return true;
 }
 
-uint64_t xt_stree_stack(struct xt_stree *tr, uint64_t node, unsigned depth)
+/* xt_stree_new_stack is xt_stree_stack's way the first time a node names a stack. */
+uint64_t xt_stree_new_stack(struct xt_stree *tr, uint64_t node, unsigned depth)
 {
 	if (!node || node > tr->nodes.max_ids)
 		return 0;
-	uint32_t id = atomic_load_explicit(&tr->stack_of[node - 1], memory_order_acquire);
-	if (id)
-		return id;
-	/* The first time: a node deeper than depth frames names the stack of its innermost
-	 * depth frames, their own node's. */
+	uint32_t id;
+	/* A node deeper than depth frames names the stack of its innermost depth frames, their
+	 * own node's. */
 	uintptr_t pcs[XT_MAX_FRAMES + 1];
 	unsigned n = 0;
 	if (depth > XT_MAX_FRAMES)

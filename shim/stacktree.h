@@ -28,7 +28,14 @@ struct xt_stree {
 XT_HIDDEN uint64_t xt_stree_child(struct xt_stree *tr, uint64_t parent, uintptr_t pc);
 /* xt_stree_stack returns the stack ID of node's innermost depth frames (all of them when it
  * has no more), giving it one; 0 when none is left. A tree's depth never changes. */
-XT_HIDDEN uint64_t xt_stree_stack(struct xt_stree *tr, uint64_t node, unsigned depth);
+XT_HIDDEN uint64_t xt_stree_new_stack(struct xt_stree *tr, uint64_t node, unsigned depth);
+static inline uint64_t xt_stree_stack(struct xt_stree *tr, uint64_t node, unsigned depth)
+{
+	uint32_t id = node && node <= tr->nodes.max_ids
+			      ? atomic_load_explicit(&tr->stack_of[node - 1], memory_order_acquire)
+			      : 0;
+	return id ? id : xt_stree_new_stack(tr, node, depth);
+}
 /* xt_stree_frames writes stack ID id's frames to pcs, innermost first, at most max; returns
  * how many, 0 when id names no whole stack. */
 XT_HIDDEN unsigned xt_stree_frames(struct xt_stree *tr, uint64_t id, uintptr_t *pcs, unsigned max);
