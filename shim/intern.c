@@ -32,7 +32,7 @@ static size_t used_end(struct xt_intern *tab)
 	return used < f ? used : f;
 }
 
-static bool init_one(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
+bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
 {
 	size_t max_ids = arena_cap / entry_size(0); /* every ID has an entry in the arena */
 	void *s = xt_real.mmap(NULL, (size_t)nslots * sizeof(uint32_t), PROT_READ | PROT_WRITE,
@@ -124,6 +124,18 @@ static _Atomic uint32_t *published(struct xt_intern *tab, size_t id)
 	return &tab->slots[slot];
 }
 
+const void *xt_intern_key(struct xt_intern *tab, uint64_t id, uint32_t *len)
+{
+	if (!id || id > tab->max_ids)
+		return NULL;
+	_Atomic uint32_t *s = published(tab, (size_t)id);
+	if (!s)
+		return NULL;
+	const struct entry *e = entry_at(tab, atomic_load_explicit(s, memory_order_acquire));
+	*len = e->len;
+	return e->key;
+}
+
 static size_t ids_used(struct xt_intern *tab)
 {
 	uint64_t n = atomic_load(&tab->next_id);
@@ -166,15 +178,20 @@ void xt_intern_reset(struct xt_intern *tab)
 
 bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap)
 {
-	return init_one(&tab[0], nslots, arena_cap) && init_one(&tab[1], nslots, arena_cap);
+	return xt_intern_init(&tab[0], nslots, arena_cap) &&
+	       xt_intern_init(&tab[1], nslots, arena_cap);
+}
+
+void xt_intern_forget(struct xt_intern *tab)
+{
+	madvise(tab->slots, ((size_t)tab->mask + 1) * sizeof(uint32_t), MADV_DONTNEED);
+	madvise(tab->arena, tab->arena_cap, MADV_DONTNEED);
+	madvise(tab->by_id, tab->max_ids * sizeof(uint32_t), MADV_DONTNEED);
+	reset_counts(tab);
 }
 
 void xt_intern_forget_pair(struct xt_intern tab[2])
 {
-	for (int i = 0; i < 2; i++) {
-		madvise(tab[i].slots, ((size_t)tab[i].mask + 1) * sizeof(uint32_t), MADV_DONTNEED);
-		madvise(tab[i].arena, tab[i].arena_cap, MADV_DONTNEED);
-		madvise(tab[i].by_id, tab[i].max_ids * sizeof(uint32_t), MADV_DONTNEED);
-		reset_counts(&tab[i]);
-	}
+	xt_intern_forget(&tab[0]);
+	xt_intern_forget(&tab[1]);
 }

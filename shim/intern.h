@@ -25,6 +25,9 @@ struct xt_intern {
 
 /* xt_intern returns key's ID (from 1), inserting it; 0 when the table is full. */
 XT_HIDDEN uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32_t len);
+/* xt_intern_key returns ID id's key and its length in *len, or NULL when no entry by that ID
+ * is published. */
+XT_HIDDEN const void *xt_intern_key(struct xt_intern *tab, uint64_t id, uint32_t *len);
 /* xt_intern_each calls fn for every key (the advancer, table idle but for threads it stopped
  * waiting for). */
 XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
@@ -32,6 +35,11 @@ XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
 			      void *ctx);
 /* xt_intern_reset empties the table for its next generation (table idle). */
 XT_HIDDEN void xt_intern_reset(struct xt_intern *tab);
+/* xt_intern_init makes a table with room for nslots keys and arena_cap bytes of entries;
+ * xt_intern_forget empties it in a fork child, whatever the parent's threads were writing at
+ * the fork, and gives its pages back. */
+XT_HIDDEN bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap);
+XT_HIDDEN void xt_intern_forget(struct xt_intern *tab);
 /* Tables come in pairs, one per generation parity: init both (room for nslots keys and
  * arena_cap bytes of entries each), or, in a fork child, forget both, whatever the parent's
  * threads were writing at the fork, and give their pages back. */

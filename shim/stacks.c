@@ -2,37 +2,40 @@
  *
  * XTRACE_UNWIND picks the walk: dwarf (unwind.c: cached DWARF frame rules, with libunwind for
  * the stacks it cannot follow), libunwind's unw_backtrace alone, a frame-pointer walk bounded by
- * the thread's stack, or none (the calling address alone). Stacks are deduplicated by a hash of
- * their frames: a small per-thread cache first, then the shared lock-free table of the
- * generation. The hash is a polynomial in the frames (unwind.h), mixed: the dwarf walk keeps
- * the frames it shares with the previous walk where they were, with their polynomials, so a
- * stack the cache knows costs the frames that changed, and its frames are copied out only for
- * the table. */
+ * the thread's stack, or none (the calling address alone). Stacks are interned in the
+ * generation's prefix tree (stacktree.c). The dwarf walk keeps the frames it shares with the
+ * previous walk where they were, each with its node of the tree, so a stack costs the frames
+ * that changed, however deep it is. The other walks give their frames in an array: a small
+ * per-thread cache keyed by a hash of them comes first, then the tree, a lookup a frame. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 #include <string.h>
 
-#include "intern.h"
 #include "stacks.h"
+#include "stacktree.h"
 #include "unwind.h"
 #include "varint.h"
 #include "writer.h"
 
-static struct xt_intern tab[2];
-static uint64_t poly_pow[XT_MAX_FRAMES]; /* XT_STACK_POLY_B^k */
+static struct xt_stree tree[2];
+/* The array walks' hash is a polynomial in the frames, sum of pcs[k] * B^k (mod 2^64), mixed;
+ * B is odd, 3 mod 8, so no two stacks of at most 128 frames that differ in a frame or two, or
+ * alternate two frames, cancel out. */
+#define POLY_B 0x9e3779b97f4a7c13ull
+static uint64_t poly_pow[XT_MAX_FRAMES]; /* POLY_B^k */
 
 bool xt_stacks_init(void)
 {
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	poly_pow[0] = 1;
 	for (unsigned k = 1; k < XT_MAX_FRAMES; k++)
-		poly_pow[k] = poly_pow[k - 1] * XT_STACK_POLY_B;
-	return xt_intern_init_pair(tab, 1u << 17, 64u << 20);
+		poly_pow[k] = poly_pow[k - 1] * POLY_B;
+	return xt_stree_init_pair(tree, 1u << 20);
 }
 
 void xt_stacks_reset_all(void)
 {
-	xt_intern_forget_pair(tab);
+	xt_stree_forget_pair(tree);
 }
 
 /* Frames of the shim itself above the interposed function, at most. */
@@ -65,7 +68,7 @@ static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
 	return keep_from(pcs, depth, raw, n, ra);
 }
 
-/* stack_poly is the polynomial of n frames (unwind.h), its products independent of each other. */
+/* stack_poly is the polynomial of n frames, its products independent of each other. */
 static uint64_t stack_poly(const uintptr_t *pcs, unsigned n)
 {
 	uint64_t p = 0;
@@ -75,7 +78,7 @@ static uint64_t stack_poly(const uintptr_t *pcs, unsigned n)
 }
 
 /* stack_hash mixes a stack's polynomial into its hash (splitmix64's finalizer: every bit of the
- * polynomial moves the table slot); never 0, the cache's empty mark. */
+ * polynomial moves the cache slot); never 0, the cache's empty mark. */
 static uint64_t stack_hash(uint64_t poly)
 {
 	uint64_t h = (poly ^ (poly >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -83,12 +86,59 @@ static uint64_t stack_hash(uint64_t poly)
 	return (h ^ (h >> 31)) | 1;
 }
 
-/* walk_dwarf gives the frames from the one returning to ra, at most depth. When the walk knows
- * their polynomial (it was not cut short), it stores it in *poly and leaves them in the
- * thread's memo, from frame *first on; otherwise it copies them to pcs. Returns the frames'
- * count and whether they are in the memo (in *in_memo). */
-static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, uintptr_t ra,
-			   int *in_memo, uint64_t *poly, unsigned *first)
+/* memo_child returns the node of pc under parent, from the cache's kids if they have it. */
+static uint64_t memo_child(struct xt_unw_cache *uc, struct xt_stree *tr, uint64_t parent,
+			   uintptr_t pc)
+{
+	uint64_t h = (parent * 0x9e3779b97f4a7c15ull + pc) * 0xbf58476d1ce4e5b9ull;
+	__typeof__(uc->kids[0]) *k = &uc->kids[h >> (64 - __builtin_ctz(XT_UNW_KIDS))];
+	if (k->parent == parent && k->pc == pc && k->node)
+		return k->node;
+	uint64_t node = xt_stree_child(tr, parent, pc);
+	k->parent = parent;
+	k->pc = pc;
+	k->node = node;
+	return node;
+}
+
+/* memo_stack returns the stack ID of the frames of the memo's walk from frame first on, adding
+ * to the tree the nodes the memo does not hold: those of the frames that changed since the
+ * last walk, or all of them in a new generation or when the memo's last step moved. The node of
+ * step k names the frames of steps k-1 down to the memo's last, so step top - first names the
+ * stack (cut to depth by the tree). */
+static uint64_t memo_stack(struct xt_thread *t, struct xt_stree *tr, unsigned first,
+			   unsigned depth)
+{
+	struct xt_unw_cache *uc = t->unw;
+	struct xt_unw_memo *m = &uc->memo;
+	unsigned want = m->top - first;
+	uint64_t serial = atomic_load_explicit(&tr->serial, memory_order_relaxed);
+	if (uc->kids_serial != serial) {
+		memset(uc->kids, 0, sizeof(uc->kids));
+		uc->kids_serial = serial;
+	}
+	if (!m->nodes || m->node_serial != serial || m->node_base != m->base) {
+		m->node_base = m->node_top = m->base;
+		m->s[m->base].node = 0;
+		m->node_serial = serial;
+		m->nodes = 1;
+	}
+	while (m->node_top < want) {
+		unsigned k = m->node_top;
+		uint64_t node = memo_child(uc, tr, m->s[k].node, m->s[k].ip);
+		if (!node)
+			return 0;
+		m->s[k + 1].node = node;
+		m->node_top = k + 1;
+	}
+	return xt_stree_stack(tr, m->s[want].node, depth);
+}
+
+/* walk_dwarf walks the stack and, when the walk gives frames from the one returning to ra,
+ * stores their stack ID in *id and returns 0; otherwise returns the frames libunwind gives in
+ * pcs, at most depth. */
+static unsigned walk_dwarf(struct xt_thread *t, struct xt_stree *tr, uintptr_t *pcs,
+			   unsigned depth, uintptr_t ra, uint64_t *id)
 {
 	int got = xt_unwind_dwarf(t, depth + XT_SKIP_MAX);
 	if (got < 0)
@@ -99,15 +149,9 @@ static unsigned walk_dwarf(struct xt_thread *t, uintptr_t *pcs, unsigned depth, 
 		start++;
 	if (start == n || start == XT_SKIP_MAX)
 		start = 0;
-	if (n - start <= depth && xt_unwind_poly(m, start, poly)) {
-		*in_memo = 1;
-		*first = start;
-		return n - start;
-	}
-	unsigned k = n - start < depth ? n - start : depth;
-	for (unsigned i = 0; i < k; i++)
-		pcs[i] = xt_unwind_pc(m, start + i);
-	return k;
+	if (start < n)
+		*id = memo_stack(t, tr, start, depth);
+	return 0;
 }
 
 /* walk_fp follows saved frame pointers from this function's frame, checking each against the
@@ -134,50 +178,51 @@ static unsigned walk_fp(const struct xt_thread *t, uintptr_t *pcs, unsigned dept
 	return k;
 }
 
-/* intern_frames interns the n frames in pcs, or, when in_memo, those in the thread's memo from
- * frame first on (copied to pcs). */
-static uint64_t intern_frames(struct xt_thread *t, uint64_t g, uint64_t h, uintptr_t *pcs,
-			      unsigned n, int in_memo, unsigned first)
+/* array_stack returns the stack ID of the n frames in pcs, adding them to the tree from the
+ * outermost in. */
+static uint64_t array_stack(struct xt_stree *tr, const uintptr_t *pcs, unsigned n)
 {
-	for (unsigned i = 0; in_memo && i < n; i++)
-		pcs[i] = xt_unwind_pc(&t->unw->memo, first + i);
-	return xt_intern(&tab[g & 1], h, pcs, n * (uint32_t)sizeof(pcs[0]));
+	uint64_t node = 0;
+	for (unsigned i = n; i-- > 0;)
+		if (!(node = xt_stree_child(tr, node, pcs[i])))
+			return 0;
+	return xt_stree_stack(tr, node, XT_MAX_FRAMES);
 }
 
 uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 {
 	uintptr_t pcs[XT_MAX_FRAMES];
 	uintptr_t ra = (uintptr_t)caller_ra;
-	unsigned n = 0, depth = xt_config.stack_depth, first = 0;
-	uint64_t poly = 0;
-	int walking = !xt_tl.unwinding, in_memo = 0; /* in_memo: a dwarf walk left them there */
+	unsigned n = 0, depth = xt_config.stack_depth;
+	int walking = !xt_tl.unwinding;
 	bool borrowed = false;
+	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
+	struct xt_stree *tr = &tree[g & 1];
+	uint64_t id = 0;
 	if (walking) {
 		/* raised until the stack is interned: a signal handler's event meanwhile records
 		 * only its caller, and leaves the memo that may hold the frames alone */
 		xt_tl.unwinding++;
 		if (xt_config.unwind == XT_UNWIND_DWARF) {
-			/* the cache is held until the stack is interned: the frames may be in its memo */
+			/* the cache is held until the stack is interned: the frames are in its memo */
 			borrowed = xt_unw_borrow(t);
-			n = borrowed ? walk_dwarf(t, pcs, depth, ra, &in_memo, &poly, &first)
+			n = borrowed ? walk_dwarf(t, tr, pcs, depth, ra, &id)
 				     : walk_libunwind(pcs, depth, ra);
 		} else if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
 			n = walk_libunwind(pcs, depth, ra);
 		else if (xt_config.unwind == XT_UNWIND_FP)
 			n = walk_fp(t, pcs, depth, ra);
 	}
-	if (n == 0) {
+	if (n == 0 && !id) {
 		/* XTRACE_UNWIND=none, a failed walk, or a signal handler interrupting a walk. */
 		pcs[0] = ra;
 		n = 1;
-		in_memo = 0;
 	}
-	uint64_t h = stack_hash(in_memo ? poly : stack_poly(pcs, n));
-	uint64_t g = atomic_load_explicit(&t->gen, memory_order_relaxed);
-	uint64_t id;
-	if (xt_tl.tabling) {
+	if (n == 0) {
+		/* the dwarf walk's memo gave the stack */
+	} else if (xt_tl.tabling) {
 		/* a signal handler interrupted this thread at its memos: go past them */
-		id = intern_frames(t, g, h, pcs, n, in_memo, first);
+		id = array_stack(tr, pcs, n);
 	} else {
 		xt_tl.tabling++;
 		atomic_signal_fence(memory_order_seq_cst);
@@ -185,11 +230,12 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 			memset(t->stack_cache_hash, 0, sizeof(t->stack_cache_hash));
 			t->cache_gen = g;
 		}
+		uint64_t h = stack_hash(stack_poly(pcs, n));
 		unsigned slot = (unsigned)h & 31;
 		if (t->stack_cache_hash[slot] == h) {
 			id = t->stack_cache_id[slot];
 		} else {
-			id = intern_frames(t, g, h, pcs, n, in_memo, first);
+			id = array_stack(tr, pcs, n);
 			if (id) {
 				t->stack_cache_hash[slot] = h;
 				t->stack_cache_id[slot] = id;
@@ -205,25 +251,24 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 	return id;
 }
 
-static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
-{
-	struct xt_tablew *w = ctx;
-	const uintptr_t *pcs = key;
-	uint32_t n = len / sizeof(uintptr_t);
-	uint8_t *p = xt_tablew_room(w, (2 + n) * XT_MAX_VARINT);
-	p = xt_put_uvarint(p, id);
-	p = xt_put_uvarint(p, n);
-	p = xt_put_uvarint(p, pcs[0]);
-	for (uint32_t i = 1; i < n; i++)
-		p = xt_put_uvarint(p, xt_zigzag((int64_t)(pcs[i] - pcs[i - 1])));
-	xt_tablew_commit(w, p);
-}
-
 void xt_stacks_dump(uint64_t gen)
 {
 	static struct xt_tablew w; /* only the advancer dumps, under the advance lock */
+	struct xt_stree *tr = &tree[gen & 1];
+	uintptr_t pcs[XT_MAX_FRAMES];
 	xt_tablew_begin(&w, XT_BATCH_STACKS, 0, gen, 0);
-	xt_intern_each(&tab[gen & 1], dump_one, &w);
+	for (uint64_t id = 1, end = xt_stree_stacks(tr); id < end; id++) {
+		unsigned n = xt_stree_frames(tr, id, pcs, XT_MAX_FRAMES);
+		if (!n)
+			continue;
+		uint8_t *p = xt_tablew_room(&w, (2 + n) * XT_MAX_VARINT);
+		p = xt_put_uvarint(p, id);
+		p = xt_put_uvarint(p, n);
+		p = xt_put_uvarint(p, pcs[0]);
+		for (unsigned i = 1; i < n; i++)
+			p = xt_put_uvarint(p, xt_zigzag((int64_t)(pcs[i] - pcs[i - 1])));
+		xt_tablew_commit(&w, p);
+	}
 	xt_tablew_flush(&w);
-	xt_intern_reset(&tab[gen & 1]);
+	xt_stree_reset(tr);
 }

@@ -34,6 +34,7 @@ struct xt_buf {
 };
 
 #define XT_UNW_CACHE_BITS 10
+#define XT_UNW_KIDS 64
 
 /* The DWARF walk's frame rules by return address, valid for code epoch epoch, and the memo of
  * its last walk: its steps outermost first, s[base] the last and s[top] the first, with room
@@ -48,7 +49,9 @@ struct xt_unw_cache {
 		 * in a struct's last array */
 		struct xt_unw_step {
 			uint64_t ip, sp, bp; /* the state at this frame */
-			uint64_t hash; /* polynomial of the return addresses outward (unwind.h) */
+			/* the stack tree's node of the return addresses outward, to the memo's
+			 * node_base (stacks.c): valid from node_base up to node_top */
+			uint64_t node;
 			/* where unwinding read, from sp: the return address, and RBP (plus one; 0: not
 			 * read) */
 			uint32_t ra_off, bp_off;
@@ -56,7 +59,17 @@ struct xt_unw_cache {
 		unsigned base, top;
 		unsigned end;   /* how the walk ended at s[base]: XT_WALK_* (unwind.h) */
 		unsigned match; /* a walk may take its steps (not through a signal frame) */
+		/* the steps s[node_base..node_top] hold nodes of the tree of serial node_serial
+		 * (stacktree.h), s[node_base]'s the root; a walk keeps them where it keeps the steps
+		 * they name (unwind.c), so a stack costs the nodes of the frames that changed */
+		unsigned nodes; /* 0: none valid */
+		unsigned node_base, node_top;
+		uint64_t node_serial;
 	} memo;
+	/* nodes of the stack tree of serial kids_serial these walks looked up lately, by a hash
+	 * of parent and pc (stacks.c): a frame that changed back costs no lookup in the tree */
+	struct { uint64_t parent, pc, node; } kids[XT_UNW_KIDS];
+	uint64_t kids_serial;
 };
 
 /* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c). */

@@ -508,14 +508,6 @@ static unsigned verify(const struct xt_unw_memo *m, unsigned p, unsigned take)
 	return UINT_MAX;
 }
 
-/* hash_steps gives steps lo+1..hi the polynomials of the frames outward of them, from step
- * lo's. */
-static void hash_steps(struct xt_unw_memo *m, unsigned lo, unsigned hi)
-{
-	for (unsigned i = lo + 1; i <= hi; i++)
-		m->s[i].hash = xt_stack_poly_step(m->s[i - 1].hash, m->s[i - 1].ip);
-}
-
 /* walk_done makes the memo the walk whose n steps after its first are at the top of the array
  * (s[STEPS-1] its first) and whose last step is there too; returns n. */
 static int walk_done(struct xt_unw_memo *m, unsigned n, unsigned end, int through_signal)
@@ -525,26 +517,31 @@ static int walk_done(struct xt_unw_memo *m, unsigned n, unsigned end, int throug
 	m->top = n;
 	m->end = end;
 	m->match = !through_signal;
-	if (end != XT_WALK_CUT) {
-		m->s[0].hash = 0; /* no frames */
-		hash_steps(m, 0, n);
-	}
+	m->nodes = 0;
 	return (int)n;
 }
 
 /* walk_joined makes the memo the walk whose first n steps are at the top of the array and
- * whose steps from there on are the memo's s[lo..p] (s[p] the state the walk reached);
- * returns how many frames. Only the steps that changed are moved and hashed. */
-static int walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned n, unsigned end)
+ * whose steps from there on are the memo's s[lo..p] (s[p] the state the walk reached). Only
+ * the steps that changed are moved. The nodes of the kept
+ * steps stay, and so does that of s[p+1], which names s[p]'s frame and those outward. */
+static void walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned n, unsigned end)
 {
+	unsigned keep = p + (n > 0);
+	uint64_t next = m->s[p + 1].node;
+	if (m->nodes && m->node_base >= lo && m->node_base <= p) {
+		if (m->node_top > keep)
+			m->node_top = keep;
+	} else {
+		m->nodes = 0;
+	}
 	memmove(&m->s[p + 1], &m->s[STEPS - n], n * sizeof(m->s[0]));
+	if (m->nodes && m->node_top > p)
+		m->s[p + 1].node = next;
 	m->base = lo;
 	m->top = p + n;
 	m->end = end;
 	m->match = 1;
-	if (end != XT_WALK_CUT)
-		hash_steps(m, p, p + n);
-	return (int)(m->top - m->base);
 }
 
 /* A walk is a function of its state (pc, RSP, RBP) and of the stack words it reads. The memo
@@ -553,10 +550,12 @@ static int walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned 
  * the walk is the last one's, kept where it is (a caller's frames stay unchanged while the
  * program allocates further down). The new steps are written from the array's other end and
  * moved next to the kept ones, so a walk costs the frames that changed and the reads that
- * check the others. Each step carries the polynomial of the frames outward of it (unwind.h),
- * so the stack's hash costs the changed frames too. A memo holds at most max steps after its
- * first, however deep the stack: a walk cut there records where it stopped, and a later walk
- * that needs more frames than the memo has goes on unwinding from that state. */
+ * check the others. Each step carries the stack tree's node of the frames outward of it
+ * (stacks.c), kept with the step, so the stack's node costs the changed frames too. A walk
+ * unwinds at most max steps after its first, however deep the stack: a walk cut there records
+ * where it stopped, and a later walk that needs more frames than the memo has goes on
+ * unwinding from that state. A walk that joins the memo keeps the memo's steps beyond max
+ * (up to half the array), unchecked: the memo's last step stays where it is. */
 __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 {
 	struct xt_unw_cache *uc = t->unw;
@@ -579,6 +578,8 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 		/* make room above the memo for this walk's steps */
 		memmove(&m->s[0], &m->s[m->base], (m->top - m->base + 1) * sizeof(m->s[0]));
 		m->top -= m->base;
+		m->node_base -= m->base;
+		m->node_top -= m->base;
 		m->base = 0;
 	}
 	/* the memo's step j (from its first) is s[top - j]; this walk's step n is s[STEPS-1-n] */
@@ -593,13 +594,19 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 				usable = 0;
 			} else if (j >= from && m->s[top - j].sp == sp && m->s[top - j].ip == ip &&
 				   m->s[top - j].bp == bp) {
-				/* the memo's steps after j, as many as this walk still has room for */
-				unsigned take = last - j < max - n ? last - j : max - n;
-				unsigned f = verify(m, top - j, take);
+				/* The memo's steps after j, as many as the array has room for, stay in
+				 * the memo, so that its last step, where the nodes are rooted, stays
+				 * too; of those only the ones this walk gives are checked (a memo step
+				 * outward of them is checked by the walk that gives it). */
+				unsigned take = last - j < STEPS / 2 - 1 - n ? last - j : STEPS / 2 - 1 - n;
+				unsigned give = take < max - n ? take : max - n;
+				unsigned f = verify(m, top - j, give);
 				if (f == UINT_MAX) {
 					unsigned end = j + take < last ? XT_WALK_CUT : m->end;
-					if (end != XT_WALK_CUT || n + take == max)
-						return walk_joined(m, top - j - take, top - j, n, end);
+					if (end != XT_WALK_CUT || n + take >= max) {
+						walk_joined(m, top - j - take, top - j, n, end);
+						return (int)(n + give);
+					}
 					/* the memo was cut shorter than this walk goes: its steps join this
 					 * walk's, which unwinds on from the last of them */
 					memmove(&m->s[STEPS - 1 - n - take], &m->s[top - j - take],
@@ -674,6 +681,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 void xt_unwind_thread_start(struct xt_thread *t)
 {
 	t->unw->memo.match = 0;
+	t->unw->memo.nodes = 0;
 }
 
 void xt_unwind_code_unmapped(void)

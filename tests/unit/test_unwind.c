@@ -1,7 +1,8 @@
 /* test_unwind.c: the shim's DWARF walk (shim/unwind.c) gives the frames libunwind gives, from
  * the main thread, another thread, frames of every shape the compiler makes (deep recursion,
  * alloca, frame pointers or none), libc's own frames and through a signal frame, and the first
- * frames of stacks deeper than it walks, its memo of the last walk staying in bounds; it gives up
+ * frames of stacks deeper than it walks, its memo of the last walk staying in bounds and keeping
+ * the stack tree's nodes only on the steps they name, deep walks keeping them; it gives up
  * (so the shim asks libunwind) on a signal stack; dlclose empties its cache. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
@@ -55,22 +56,51 @@ struct walks {
 	int nd, nl;
 };
 
+/* node_for stands for the stack tree's node of pc under parent (stacks.c): any function of
+ * both that tells chains apart. */
+static uint64_t node_for(uint64_t parent, uint64_t pc)
+{
+	return (parent * 0x9e3779b97f4a7c15ull ^ pc) * 0xbf58476d1ce4e5b9ull + 1;
+}
+
+/* name_nodes gives every step of the memo its node, as the shim does for the steps it reads. */
+static void name_nodes(struct xt_unw_memo *m)
+{
+	if (!m->match)
+		return;
+	m->nodes = 1;
+	m->node_base = m->node_top = m->base;
+	m->s[m->base].node = 0;
+	for (unsigned k = m->base + 1; k <= m->top; k++)
+		m->s[k].node = node_for(m->s[k - 1].node, m->s[k - 1].ip);
+	m->node_top = m->top;
+}
+
+/* assert_nodes checks that the nodes a walk kept are still those of the steps they are on:
+ * each names the steps from its own outward, as they now are. */
+static void assert_nodes(const struct xt_unw_memo *m)
+{
+	if (!m->nodes)
+		return;
+	assert_true(m->node_base >= m->base && m->node_top <= m->top &&
+		    m->node_base <= m->node_top);
+	for (unsigned k = m->node_base + 1; k <= m->node_top; k++)
+		if (m->s[k].node != node_for(m->s[k - 1].node, m->s[k - 1].ip))
+			fail_msg("step %u of %u..%u keeps a node of other steps", k, m->base, m->top);
+}
+
 /* capture_max walks the stack both ways from the same frame, max frames at most. Each list's
  * first entry is a return address inside capture_max itself (two different calls), so lists
- * are compared from the second. */
+ * are compared from the second. The memo's nodes are named before the walk and checked
+ * after it. */
 static __attribute__((noinline)) void capture_max(struct walks *w, unsigned max)
 {
+	name_nodes(&thread_state()->unw->memo);
 	w->nd = xt_unwind_dwarf(thread_state(), max);
+	assert_nodes(&thread_state()->unw->memo);
 	w->nl = unw_backtrace((void **)w->lu, (int)max);
 	for (int i = 0; i < w->nd; i++)
 		w->dwarf[i] = xt_unwind_pc(&thread_state()->unw->memo, (unsigned)i);
-	/* the polynomial the walk kept of its frames is theirs */
-	uint64_t kept, poly = 0;
-	if (w->nd > 0 && xt_unwind_poly(&thread_state()->unw->memo, 0, &kept)) {
-		for (int i = w->nd; i-- > 0;)
-			poly = xt_stack_poly_step(poly, w->dwarf[i]);
-		assert_true(kept == poly);
-	}
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -194,13 +224,14 @@ static void test_depth_limit(void **state)
 
 /* Walks of stacks deeper than max, from every level of deep recursions: each takes what it can
  * of the previous walk's frames, and must give libunwind's first max frames while its memo
- * stays within max steps (the latest memo held the whole deeper walk once, past its array). */
+ * stays within half its array (the memo keeps steps past max, and a memo once held the whole
+ * deeper walk, past its array). */
 static void assert_deep_walk(const struct walks *w, unsigned max)
 {
 	const struct xt_unw_memo *m = &thread_state()->unw->memo;
-	if (m->top - m->base > max)
-		fail_msg("the memo holds %u steps, more than the walk's %u frames", m->top - m->base,
-			 max);
+	const unsigned half = sizeof m->s / sizeof m->s[0] / 2 - 1;
+	if (m->top - m->base > half)
+		fail_msg("the memo holds %u steps, more than %u", m->top - m->base, half);
 	assert_same_frames(w, 2);
 	assert_true(w->nd <= (int)max);
 }
@@ -267,6 +298,44 @@ static void test_deep_walks_stay_in_the_memo(void **state)
 			assert_deep_walk(&w, max);
 		}
 	}
+}
+
+static __attribute__((noinline)) void capture_nested(struct walks *w, unsigned max)
+{
+	capture_max(w, max);
+	__asm__ volatile("" ::: "memory");
+}
+
+/* deep_pair walks at the bottom of a recursion, from two depths in turn; returns how many of
+ * the walks kept the memo's last step and the nodes of every step but the few that changed. */
+static __attribute__((noinline)) int deep_pair(struct walks *w, unsigned max, int level)
+{
+	int kept = 0;
+	if (level) {
+		kept = deep_pair(w, max, level - 1);
+	} else {
+		const struct xt_unw_memo *m = &thread_state()->unw->memo;
+		for (int i = 0; i < 8; i++) {
+			if (i & 1)
+				capture_nested(w, max);
+			else
+				capture_max(w, max);
+			kept += i > 0 && m->nodes && m->node_base == m->base && m->node_top + 8 >= m->top;
+		}
+	}
+	__asm__ volatile("" ::: "memory");
+	return kept;
+}
+
+/* A walk of a stack deeper than it goes keeps the memo's last step, and so the nodes rooted
+ * there, even when it starts a frame deeper or shallower than the last one did. */
+static void test_deep_walks_keep_their_nodes(void **state)
+{
+	struct walks w;
+	assert_int_equal(deep_pair(&w, 72, 200), 7);
+	assert_int_equal(deep_pair(&w, 9, 30), 7);
+	/* shallow stacks too */
+	assert_int_equal(deep_pair(&w, MAX_WALK, 10), 7);
 }
 
 static struct walks sig_walks;
@@ -348,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_repeated_walks_follow_changes),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_deep_walks_stay_in_the_memo),
+		cmocka_unit_test(test_deep_walks_keep_their_nodes),
 		cmocka_unit_test(test_through_signal_frames),
 		cmocka_unit_test(test_no_bounds_no_walk),
 		cmocka_unit_test(test_dlclose_drops_cached_rules),
