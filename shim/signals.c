@@ -189,8 +189,8 @@ XT_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 
 /* wrap_default gives the kernel the dispatcher for sig if it is at its default action. One
  * system call learns the action and registers the dispatcher (a start-up cost paid for every
- * signal); an inherited action other than the default (SIG_IGN) is put back at once, and a
- * delivery in between runs it, since the dispatcher runs what prog[sig] holds. */
+ * signal); an inherited action other than the default (SIG_IGN) is put back at once. Called
+ * with every signal blocked: none is delivered before prog[sig] holds what it learned. */
 static void wrap_default(int sig)
 {
 	struct sigaction k;
@@ -213,8 +213,12 @@ static void wrap_default(int sig)
 
 void xt_signals_init(void)
 {
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		wrap_default(fatal[i]);
 	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
 		wrap_default(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
