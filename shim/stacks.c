@@ -25,8 +25,9 @@ static uint64_t poly_pow[XT_MAX_FRAMES]; /* XT_STACK_POLY_B^k */
  * that a process whose stacks the DWARF walk follows never needs. Its caching policy must not
  * change under a walk (one under the global cache would keep the lock and the signal mask it
  * took), so no walk runs before the policy is set: a walk that finds another thread setting it
- * up records the caller alone. A fork child of a process caught setting it up never walks with
- * libunwind (libunwind's own lock may have been copied held). */
+ * up records the caller alone. With XTRACE_UNWIND=libunwind, where every walk is libunwind's,
+ * it is set up at start as before. A fork child of a process caught setting it up never walks
+ * with libunwind (libunwind's own lock may have been copied held). */
 static _Atomic int libunwind_state; /* 0: not set up, 1: being set up, 2: ready */
 
 static bool libunwind_ready(void)
@@ -43,6 +44,8 @@ static bool libunwind_ready(void)
 
 bool xt_stacks_init(void)
 {
+	if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
+		libunwind_ready();
 	poly_pow[0] = 1;
 	for (unsigned k = 1; k < XT_MAX_FRAMES; k++)
 		poly_pow[k] = poly_pow[k - 1] * XT_STACK_POLY_B;
