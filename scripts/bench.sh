@@ -9,6 +9,8 @@
 #   BENCH_ITERS=1000000   iterations per thread of the main workload (2 heap events each)
 #   BENCH_SCALE=1         0 skips the scaling rows (1 vs 2 threads; 1e5, 1e6, 1e7 events)
 #   BENCH_BIG=0           1 adds one 100-million-event run: trace size, traced and reader RSS
+#   BENCH_PROGRAMS=1      0 skips the real programs (perl, python3, sort, gcc) and their rows
+#   BENCH_STARTS=100      runs per round of the start-up rows (/bin/true, a fork child)
 #   BENCH_DIR=build/bench/run   where traces and raw measurements go (bench.tsv stays there)
 #
 # Expects `make all` and the tests/bench/ programs built (`make bench` does both); installs
@@ -24,6 +26,8 @@ THREADS=${BENCH_THREADS:-2}
 ITERS=${BENCH_ITERS:-1000000}
 SCALE=${BENCH_SCALE:-1}
 BIG=${BENCH_BIG:-0}
+PROGRAMS=${BENCH_PROGRAMS:-1}
+STARTS=${BENCH_STARTS:-100}
 DIR=${BENCH_DIR:-$BUILD/bench/run}
 
 # the directories may be given relative to the repository or absolute
@@ -36,7 +40,9 @@ XTIME=$BUILD/bench/xtime
 TSCCOST=$BUILD/bench/tsccost
 MTLOOP=$BUILD/bench/mtloop
 MTSCALE=$BUILD/bench/mtscale
-for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE"; do
+SPAWNLOOP=$BUILD/bench/spawnloop
+FORKCHILD=$BUILD/bench/forkchild
+for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE" "$SPAWNLOOP" "$FORKCHILD"; do
 	[[ -x "$f" || -f "$f" ]] || { echo "bench: $f is missing; run 'make bench'" >&2; exit 1; }
 done
 
@@ -171,6 +177,77 @@ analyse() {
 	fi
 }
 
+# run_xtrace_dir KEY PROGRAM ARGS...: traces a program that may start others (each process
+# writes a file of its own in the run directory $DIR/KEY.d), with full stacks (the default);
+# records the size and event count over all its files (for the full runs, KEY ending in
+# .dwarf; the others are timed alone). ARGS may start with NAME=VALUE settings.
+run_xtrace_dir() {
+	local key=$1 d=$DIR/$1.d bytes=0 events=0 n f
+	shift
+	rm -rf "$d"
+	mkdir -p "$d"
+	"$XTIME" -o "$DIR/t" env LD_PRELOAD="$SHIM" XTRACE_DIR="$d" "$@" >/dev/null
+	timed "$key" "$DIR/t"
+	[[ $key == *.dwarf ]] || { rm -rf "$d"; return; }
+	for f in "$d"/*.xt; do
+		[[ -f "$f" ]] || continue
+		bytes=$((bytes + $(filesize "$f")))
+		"$XT" stats --json "$f" >"$DIR/stats.json"
+		n=$(json_field "$DIR/stats.json" events)
+		events=$((events + n))
+	done
+	record "$key.bytes" "$bytes"
+	record "$key.events" "$events"
+	rm -rf "$d"
+}
+
+# program NAME ARGS...: one real program untraced, traced with full stacks and under heaptrack
+# (which follows the first process only: its preload library leaves the environment of the
+# programs it starts clean).
+program() {
+	local name=$1
+	shift
+	run_untraced "prog.$name.untraced" "$@"
+	run_xtrace_dir "prog.$name.dwarf" "$@"
+	run_heaptrack "prog.$name.heaptrack" "$@"
+}
+
+# starts: the start-up rows. /bin/true as is and traced (spawnloop alternates them), then with
+# the shim loaded but not recording; a fork child of an untraced and of a traced process.
+starts() {
+	local d=$DIR/start.d plain with cplain cwith
+	rm -rf "$d"
+	mkdir -p "$d"
+	read -r plain with cplain cwith < <("$SPAWNLOOP" "$STARTS" LD_PRELOAD="$SHIM" \
+		XTRACE_DIR="$d" -- /bin/true)
+	record start.true.untraced.wall "$plain"
+	record start.true.untraced.cpu "$cplain"
+	record start.true.dwarf.wall "$with"
+	record start.true.dwarf.cpu "$cwith"
+	read -r plain with cplain cwith < <("$SPAWNLOOP" "$STARTS" LD_PRELOAD="$SHIM" \
+		XTRACE_OUT="$DIR/absent/x.xt" -- /bin/true 2>/dev/null)
+	record start.true.interposed.wall "$with"
+	record start.true.interposed.cpu "$cwith"
+	read -r plain cplain < <("$FORKCHILD" "$STARTS")
+	read -r with cwith < <(env LD_PRELOAD="$SHIM" XTRACE_DIR="$d" "$FORKCHILD" "$STARTS")
+	record start.fork.untraced.wall "$plain"
+	record start.fork.untraced.cpu "$cplain"
+	record start.fork.dwarf.wall "$with"
+	record start.fork.dwarf.cpu "$cwith"
+	rm -rf "$d"
+}
+
+# The real programs: perl building a hash of 290000 entries (about 1.4 million allocations);
+# python3 through malloc (PYTHONMALLOC=malloc, so every object is a malloc call) encoding and
+# decoding a dict as JSON; sort of 300000 lines; gcc compiling hello.c (driver, cc1, as).
+PERL=(/usr/bin/perl -e 'my %h; for my $i (1 .. 290000) { $h{"key$i"} = [$i, "v" x ($i % 40),
+	{n => $i}] } my $s = 0; $s += $_->[0] for values %h; print "$s\n"')
+PYTHON=(PYTHONMALLOC=malloc /usr/bin/python3 -c 'import json
+d = {str(i): {"a": i, "b": [i, str(i)], "c": {"x": i * 0.5}} for i in range(30000)}
+print(len(json.loads(json.dumps(d))))')
+SORT=(sort "$DIR/lines.txt")
+GCC=(gcc -O2 -c "$DIR/hello.c" -o "$DIR/hello.o")
+
 # PY_EVENTS reads every event of the trace argv[1] with python/xtrace, argv[2] 1: with stacks.
 PY_EVENTS='import sys, xtrace
 for _ in xtrace.open(sys.argv[1]).events(stacks=sys.argv[2] == "1"): pass'
@@ -190,12 +267,21 @@ record meta.kernel "$(uname -r)"
 record meta.glibc "$(ldd --version 2>&1 | head -1 | sed 's/^ldd //')"
 record meta.heaptrack "$(heaptrack --version 2>&1 | head -1)"
 record meta.load "$(cut -d' ' -f1-3 /proc/loadavg)"
+record meta.programs "$PROGRAMS"
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ "$rev" == unknown ]] || git diff --quiet HEAD -- 2>/dev/null || rev="$rev+changes"
 record meta.rev "$rev"
 
 scaling=" and the scaling runs"
 [[ "$SCALE" != 0 ]] || scaling=""
+[[ "$PROGRAMS" == 0 ]] || scaling="$scaling, perl, python3, sort, gcc"
+if [[ "$PROGRAMS" != 0 ]]; then
+	# 300000 lines of a fixed pseudo-random order, and a C file, for sort and gcc
+	awk 'BEGIN { x = 1; for (i = 0; i < 300000; i++) { x = (x * 1103515245 + 12345) % 2147483648
+		printf "%010d line %d\n", x, i } }' >"$DIR/lines.txt"
+	printf '#include <stdio.h>\nint main(void)\n{\n\tputs("hello");\n\treturn 0;\n}\n' \
+		>"$DIR/hello.c"
+fi
 echo "bench: $ROUNDS rounds of mtloop $THREADS x $ITERS (untraced, interposed only, xtrace ${MODES[*]}," \
 	"heaptrack)$scaling; raw data in $TSV" >&2
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -209,6 +295,20 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 	run_heaptrack main.heaptrack "$MTLOOP" "$THREADS" "$ITERS"
 	analyse main "$DIR/main.dwarf.xt" "$DIR/main.heaptrack.zst"
+	# production settings: sampled by bytes, and loaded but switched off
+	run_xtrace_dir main.sample XTRACE_SAMPLE=524288 "$MTLOOP" "$THREADS" "$ITERS"
+	run_xtrace_dir main.stopped XTRACE_START=stopped "$MTLOOP" "$THREADS" "$ITERS"
+	starts
+
+	if [[ "$PROGRAMS" != 0 ]]; then
+		program perl "${PERL[@]}"
+		run_interposed prog.perl.interposed "${PERL[@]}"
+		run_xtrace_dir prog.perl.sample XTRACE_SAMPLE=524288 "${PERL[@]}"
+		run_xtrace_dir prog.perl.stopped XTRACE_START=stopped "${PERL[@]}"
+		program python3 "${PYTHON[@]}"
+		program sort "${SORT[@]}"
+		program gcc "${GCC[@]}"
+	fi
 
 	if [[ "$SCALE" != 0 ]]; then
 		for c in "${SCALE_CONFIGS[@]}"; do

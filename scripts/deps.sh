@@ -10,7 +10,8 @@ export DEBIAN_FRONTEND=noninteractive
 # heaptrack, zstd: `make bench` (heaptrack compresses its trace with zstd when it is present);
 # chromium, python3-websocket: the test that uses `xtrace report`'s page in headless Chromium
 # through the DevTools protocol (tests/integration/report_browser.py); clang, libclang-rt-14-dev:
-# the fuzz targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test;
+# the fuzz targets (libFuzzer and the sanitizer runtimes); perl, git: the real-programs test
+# (perl also `make bench`'s program rows, with python3, gcc and sort);
 # heaptrack, valgrind: the oracles test (test_oracles), which compares their numbers with
 # xtrace's; zlib1g-dev: the CLI gzips its pprof export; golang-go (go tool pprof),
 # python3-jsonschema: the export tests read the pprof and speedscope outputs with the tools that

@@ -187,24 +187,38 @@ XT_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 	return old.sa_handler;
 }
 
-/* wrap_default gives the kernel the dispatcher for sig if it is at its default action. */
+/* wrap_default gives the kernel the dispatcher for sig if it is at its default action. One
+ * system call learns the action and registers the dispatcher (a start-up cost paid for every
+ * signal); an inherited action other than the default (SIG_IGN) is put back at once. Called
+ * with every signal blocked: none is delivered before prog[sig] holds what it learned. */
 static void wrap_default(int sig)
 {
-	learn(sig);
-	if (prog[sig].sa_handler != SIG_DFL)
-		return;
 	struct sigaction k;
 	memset(&k, 0, sizeof(k));
 	k.sa_flags = SA_ONSTACK;
 	sigemptyset(&k.sa_mask);
-	if (register_dispatcher(sig, &k, NULL) == 0)
+	if (known[sig]) {
+		if (prog[sig].sa_handler == SIG_DFL && register_dispatcher(sig, &k, NULL) == 0)
+			wrapped[sig] = pristine[sig] = 1;
+		return;
+	}
+	if (register_dispatcher(sig, &k, &prog[sig]) != 0)
+		return;
+	known[sig] = 1;
+	if (prog[sig].sa_handler == SIG_DFL)
 		wrapped[sig] = pristine[sig] = 1;
+	else
+		xt_real.sigaction(sig, &prog[sig], NULL);
 }
 
 void xt_signals_init(void)
 {
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (unsigned i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
 		wrap_default(fatal[i]);
 	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
 		wrap_default(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

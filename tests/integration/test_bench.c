@@ -43,7 +43,9 @@ static void has_cell(const char *line, const char *cell)
  * Per round: dwarf wall ratios 3.0, 2.5, 4.0 (median 3.00, at the <= 3 target); +CPU ns/event
  * 100, 100, 125 (median 100); none 2.0 each; 4 B/event raw, 2 through zstd; heaptrack 1.5
  * B/event; stats 5x and dump 2.5x heaptrack_print; a 10 ns clock read against 50, 100, 50 ns
- * of untraced CPU per event (median 50: floor 1.20). */
+ * of untraced CPU per event (median 50: floor 1.20). perl: 1.2, 1.5, 1.3 x untraced (median
+ * 1.30, at its target), heaptrack 4x; /bin/true 1.0 ms untraced, +1.5, +0.5, +2.0 ms traced
+ * (median +1.500, missed), +0.2 ms with the shim loaded but not recording. */
 static const char report_tsv[] =
 	"meta.threads\t2\nmeta.iters\t1000000\nmeta.rounds\t3\nmeta.big\t0\nmeta.scale\t0\n"
 	"main.untraced.wall\t0.10\nmain.untraced.cpu\t0.2\nmain.untraced.rss\t1024\n"
@@ -76,7 +78,15 @@ static const char report_tsv[] =
 	"main.xtdump.wall\t0.2\nmain.xtdump.rss\t20480\nmain.xtdump.wall\t0.2\n"
 	"main.xtdump.rss\t20480\nmain.xtdump.wall\t0.2\nmain.xtdump.rss\t20480\n"
 	"main.htprint.wall\t0.5\nmain.htprint.rss\t51200\nmain.htprint.wall\t0.5\n"
-	"main.htprint.rss\t51200\nmain.htprint.wall\t0.5\nmain.htprint.rss\t51200\n";
+	"main.htprint.rss\t51200\nmain.htprint.wall\t0.5\nmain.htprint.rss\t51200\n"
+	"prog.perl.untraced.wall\t1.0\nprog.perl.untraced.wall\t1.0\nprog.perl.untraced.wall\t1.0\n"
+	"prog.perl.dwarf.wall\t1.2\nprog.perl.dwarf.wall\t1.5\nprog.perl.dwarf.wall\t1.3\n"
+	"prog.perl.heaptrack.wall\t4.0\nprog.perl.heaptrack.wall\t4.0\nprog.perl.heaptrack.wall\t4.0\n"
+	"start.true.untraced.wall\t0.001\nstart.true.untraced.wall\t0.001\n"
+	"start.true.untraced.wall\t0.001\nstart.true.dwarf.wall\t0.0025\n"
+	"start.true.dwarf.wall\t0.0015\nstart.true.dwarf.wall\t0.003\n"
+	"start.true.interposed.wall\t0.0012\nstart.true.interposed.wall\t0.0012\n"
+	"start.true.interposed.wall\t0.0012\n";
 
 static void test_report_arithmetic(void **state)
 {
@@ -112,6 +122,13 @@ static void test_report_arithmetic(void **state)
 	assert_non_null(strstr(r.out, "NOT met  B/event (default) <= heaptrack compressed"));
 	assert_non_null(strstr(r.out, "met      xtrace stats >= 5x heaptrack_print"));
 	assert_non_null(strstr(r.out, "met      xtrace dump >= 2x heaptrack_print"));
+	char *perl = line_of(r.out, "perl ");
+	has_cell(perl, "1.30");
+	has_cell(perl, "4.00");
+	assert_non_null(strstr(r.out, "met      perl wall x untraced, full stacks <= 1.3"));
+	has_cell(line_of(r.out, "/bin/true "), "+1.500");
+	assert_non_null(strstr(r.out, "NOT met  /bin/true traced +wall ms <= 1"));
+	has_cell(line_of(r.out, "shim loaded, not recording: /bin/true"), "+0.200");
 }
 
 /* One round of the real thing, small: every row is measured and printed. */
@@ -130,7 +147,7 @@ static void test_bench_runs(void **state)
 	h_fmt(bin, sizeof bin, "XTRACE_BIN=%s", bin_dir);
 	h_fmt(dir, sizeof dir, "BENCH_DIR=%s/run", h_tmpdir());
 	const char *const env[] = {build, lib, bin, dir, "BENCH_ROUNDS=1", "BENCH_ITERS=20000",
-				   "BENCH_SCALE=0", NULL};
+				   "BENCH_SCALE=0", "BENCH_PROGRAMS=0", "BENCH_STARTS=3", NULL};
 	struct h_run r;
 	if (h_spawn(&r, h_tmpdir(), H_ARGV(bench), env) != 0)
 		fail_msg("cannot run %s", bench);
@@ -151,6 +168,9 @@ static void test_bench_runs(void **state)
 	line_of(r.out, "xtrace dump");
 	line_of(r.out, "heaptrack_print");
 	line_of(r.out, "one clock read as the shim takes it");
+	assert_null(strstr(line_of(r.out, "mtloop "), " - ")); /* sampled, stopped: measured */
+	assert_null(strstr(line_of(r.out, "/bin/true "), " - "));
+	assert_null(strstr(line_of(r.out, "a fork child"), " - "));
 	assert_non_null(strstr(r.out, "Targets"));
 	assert_true(h_count_substr(r.out, "met ") >= 7);
 }

@@ -174,6 +174,19 @@ static void test_bash_pipeline(void **state)
 	assert_true(n >= 4);
 }
 
+/* The shortest programs, whose start-up the shim's own is cut to fit: /bin/true and /bin/false
+ * exec'd by a shell, and fork children that exit at once, with a status and by a signal. Each
+ * is as untraced, and each process leaves a trace that validates. */
+static void test_short_lived(void **state)
+{
+	size_t n = same_run(H_ARGV("/bin/sh", "-c",
+				   "/bin/true; echo \"true $?\"; /bin/false; echo \"false $?\"; "
+				   "(exit 3); echo \"child $?\"; (kill -TERM $(exec sh -c 'echo $PPID'));"
+				   " echo \"killed $?\"; exec /bin/true"),
+			    0);
+	assert_true(n >= 4);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_gcc_compiles),
 		cmocka_unit_test(test_git),
 		cmocka_unit_test(test_bash_pipeline),
+		cmocka_unit_test(test_short_lived),
 	};
 	return h_finish(cmocka_run_group_tests_name("real_programs", tests, NULL, NULL));
 }
