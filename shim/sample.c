@@ -1,0 +1,106 @@
+/* sample.c: XTRACE_SAMPLE's sampler and the set of sampled addresses (see sample.h). Only a
+ * sampled call and the free of a sampled object come here past the inline count; the set is
+ * looked up by every free, without a lock. */
+#include <math.h>
+#include <sys/mman.h>
+
+#include "real.h"
+#include "sample.h"
+
+XT_TLS int64_t xt_sample_left = -1;
+_Atomic uint64_t *xt_sampled;
+
+/* The thread's generator (splitmix64); 0 until its first draw seeds it. */
+static XT_TLS uint64_t rng;
+/* Threads seeded so far: with XTRACE_SAMPLE_SEED, a thread's stream is the seed's and its
+ * order's, so a run of a single-threaded program repeats exactly. */
+static _Atomic uint64_t seeded;
+
+/* The set: open addressing on a hash of the address; a slot holds 0 (never used), a
+ * tombstone (a sampled object freed), or a live sampled address. A slot never becomes empty
+ * again, so a lookup may stop at the first empty slot; an address is only ever placed within
+ * XT_SAMPLED_PROBE slots of its home, so a lookup never looks further, whatever the churn. */
+#define XT_SAMPLED_SLOTS (1u << 18)
+#define XT_SAMPLED_PROBE 16
+#define TOMBSTONE 1 /* no allocation is at address 1 */
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* draw is an exponentially distributed byte count of mean xt_config.sample_bytes. */
+static int64_t draw(void)
+{
+	double u = (double)((splitmix(&rng) >> 11) + 1) * 0x1p-53; /* (0, 1] */
+	double v = -log(u) * (double)xt_config.sample_bytes;
+	return v < 0x1p62 ? (int64_t)v : INT64_C(1) << 62;
+}
+
+bool xt_sample_slow(uint64_t bytes)
+{
+	if (xt_unlikely(!rng)) {
+		uint64_t n = atomic_fetch_add(&seeded, 1) + 1;
+		rng = xt_config.sample_seed ? xt_config.sample_seed * 0x2545f4914f6cdd1dull + n
+					    : xt_now() ^ ((uintptr_t)&rng * 0x9e3779b97f4a7c15ull);
+		rng |= 1;
+		/* The thread's first count: this call is sampled if it reaches past the count. */
+		xt_sample_left = draw() - (int64_t)(bytes < (uint64_t)INT64_MAX ? bytes : INT64_MAX);
+		if (xt_sample_left >= 0)
+			return false;
+	}
+	xt_sample_left = draw();
+	return true;
+}
+
+bool xt_sample_init(void)
+{
+	if (!xt_config.sample_bytes)
+		return true;
+	void *m = xt_real.mmap(NULL, XT_SAMPLED_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return false;
+	xt_sampled = m;
+	return true;
+}
+
+static inline size_t home(uint64_t addr)
+{
+	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> (64 - 18));
+}
+_Static_assert(XT_SAMPLED_SLOTS == 1u << 18, "home() takes the hash's top 18 bits");
+
+bool xt_sampled_add(uint64_t addr)
+{
+	size_t h = home(addr);
+	for (size_t i = 0; i < XT_SAMPLED_PROBE; i++) {
+		_Atomic uint64_t *slot = &xt_sampled[(h + i) & (XT_SAMPLED_SLOTS - 1)];
+		uint64_t v = atomic_load_explicit(slot, memory_order_relaxed);
+		while (v == 0 || v == TOMBSTONE) {
+			if (atomic_compare_exchange_weak_explicit(slot, &v, addr, memory_order_release,
+								  memory_order_relaxed))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool xt_sampled_take(uint64_t addr)
+{
+	size_t h = home(addr);
+	for (size_t i = 0; i < XT_SAMPLED_PROBE; i++) {
+		_Atomic uint64_t *slot = &xt_sampled[(h + i) & (XT_SAMPLED_SLOTS - 1)];
+		uint64_t v = atomic_load_explicit(slot, memory_order_acquire);
+		if (v == 0)
+			return false;
+		/* Only the free of the object at addr removes it: no other thread changes this slot
+		 * meanwhile (a double free would be the program's own error). */
+		if (v == addr)
+			return atomic_compare_exchange_strong(slot, &v, TOMBSTONE);
+	}
+	return false;
+}
