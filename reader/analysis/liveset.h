@@ -20,6 +20,7 @@ struct xt_live {
 	uint64_t bytes : 56;
 	uint64_t api : 8;
 	uint32_t site;
+	uint32_t objects; /* how many objects it stands for: 1, or a sampled trace's estimate */
 };
 
 struct xt_liveset {

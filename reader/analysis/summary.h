@@ -13,6 +13,7 @@
 #include "heaps.h"
 #include "heapview.h"
 #include "registry.h"
+#include "sampling.h"
 #include "sites.h"
 #include "timerset.h"
 #include "xtrace-reader.h"
@@ -30,6 +31,7 @@ struct xt_summary {
 	unsigned ready;          /* those of them set up (and so to destroy) */
 	/* Each analysis's state (registry.h). */
 	struct xt_heap heap;     /* the malloc heap (AllocFree) */
+	struct xt_sampling sampling; /* what its allocations stand for in a sampled trace */
 	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
 	struct xt_heaps heaps;   /* the program's own heaps (Heaps) */
 	struct xt_addrspace mem; /* maps, stacks, the break, resident samples (AddrSpace) */
