@@ -24,6 +24,12 @@ static _Atomic uint64_t seeded;
 #define XT_SAMPLED_PROBE 16
 #define TOMBSTONE 1 /* no allocation is at address 1 */
 
+/* In front of the set, a counting filter small enough to stay in cache: how many live sampled
+ * addresses have each value of the hash's top bits. Most frees are of unsampled objects, and
+ * find a zero here without touching the set (a saturated count stays: it only costs lookups). */
+#define XT_FILTER_BITS 15
+static _Atomic uint8_t *filter;
+
 static uint64_t splitmix(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -60,19 +66,38 @@ bool xt_sample_init(void)
 {
 	if (!xt_config.sample_bytes)
 		return true;
-	void *m = xt_real.mmap(NULL, XT_SAMPLED_SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	size_t set_len = XT_SAMPLED_SLOTS * sizeof(uint64_t);
+	uint8_t *m = xt_real.mmap(NULL, set_len + (1u << XT_FILTER_BITS), PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return false;
-	xt_sampled = m;
+	filter = (_Atomic uint8_t *)(m + set_len);
+	xt_sampled = (_Atomic uint64_t *)m;
 	return true;
 }
 
+static inline uint64_t hash(uint64_t addr)
+{
+	return addr * 0x9e3779b97f4a7c15ull;
+}
 static inline size_t home(uint64_t addr)
 {
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> (64 - 18));
+	return (size_t)(hash(addr) >> (64 - 18));
 }
 _Static_assert(XT_SAMPLED_SLOTS == 1u << 18, "home() takes the hash's top 18 bits");
+static inline _Atomic uint8_t *filter_count(uint64_t addr)
+{
+	return &filter[hash(addr) >> (64 - XT_FILTER_BITS)];
+}
+
+/* filter_add counts addr in (up), or out of, the filter; a saturated count stays. */
+static void filter_add(uint64_t addr, bool up)
+{
+	_Atomic uint8_t *c = filter_count(addr);
+	uint8_t v = atomic_load_explicit(c, memory_order_relaxed);
+	while (v != UINT8_MAX && !atomic_compare_exchange_weak(c, &v, (uint8_t)(up ? v + 1 : v - 1)))
+		;
+}
 
 bool xt_sampled_add(uint64_t addr)
 {
@@ -82,8 +107,10 @@ bool xt_sampled_add(uint64_t addr)
 		uint64_t v = atomic_load_explicit(slot, memory_order_relaxed);
 		while (v == 0 || v == TOMBSTONE) {
 			if (atomic_compare_exchange_weak_explicit(slot, &v, addr, memory_order_release,
-								  memory_order_relaxed))
+								  memory_order_relaxed)) {
+				filter_add(addr, true);
 				return true;
+			}
 		}
 	}
 	return false;
@@ -91,6 +118,8 @@ bool xt_sampled_add(uint64_t addr)
 
 bool xt_sampled_take(uint64_t addr)
 {
+	if (!atomic_load_explicit(filter_count(addr), memory_order_acquire))
+		return false;
 	size_t h = home(addr);
 	for (size_t i = 0; i < XT_SAMPLED_PROBE; i++) {
 		_Atomic uint64_t *slot = &xt_sampled[(h + i) & (XT_SAMPLED_SLOTS - 1)];
@@ -99,8 +128,10 @@ bool xt_sampled_take(uint64_t addr)
 			return false;
 		/* Only the free of the object at addr removes it: no other thread changes this slot
 		 * meanwhile (a double free would be the program's own error). */
-		if (v == addr)
-			return atomic_compare_exchange_strong(slot, &v, TOMBSTONE);
+		if (v == addr && atomic_compare_exchange_strong(slot, &v, TOMBSTONE)) {
+			filter_add(addr, false);
+			return true;
+		}
 	}
 	return false;
 }
