@@ -102,6 +102,40 @@ static void test_estimates_within_bounds(void **state)
 				 c.out);
 		h_run_free(&c);
 	}
+	/* and the other outputs, each where its format has room */
+	char svg[PATH_MAX + 16];
+	snprintf(svg, sizeof svg, "%s/flame.svg", r.dir);
+	assert_int_equal(h_cli(&c, H_ARGV("flame", trace, "--svg", svg)), 0);
+	h_run_free(&c);
+	size_t len;
+	char *page = h_read_file(svg, &len);
+	assert_non_null(page);
+	assert_non_null(strstr(page, "allocations by bytes (estimated: sampled, one per 64.00 KiB)"));
+	free(page);
+	assert_int_equal(h_cli(&c, H_ARGV("flame", trace)), 0);
+	assert_non_null(strstr(c.err, "estimated from sampled allocations, one per 64.00 KiB"));
+	h_run_free(&c);
+	static const char *const exports[][2] = {
+		{"csv", "sizes are estimated: sampled allocations, one per 65536 bytes"},
+		{"chrome", "(heap estimated: sampled, one per 65536 bytes)"},
+		{"speedscope", "(estimated: sampled, one per 65536 bytes)"}};
+	for (size_t i = 0; i < sizeof exports / sizeof *exports; i++) {
+		assert_int_equal(h_cli(&c, H_ARGV("export", trace, "--format", (char *)exports[i][0],
+						  "-o", "-")), 0);
+		if (!strstr(c.out, exports[i][1]) && !strstr(c.err, exports[i][1]))
+			fail_msg("export --format %s does not say it estimates", exports[i][0]);
+		h_run_free(&c);
+	}
+	char html[PATH_MAX + 16];
+	snprintf(html, sizeof html, "%s/report.html", r.dir);
+	assert_int_equal(h_cli(&c, H_ARGV("report", trace, "-o", html)), 0);
+	h_run_free(&c);
+	page = h_read_file(html, &len);
+	assert_non_null(page);
+	assert_non_null(strstr(page, "\"sample_bytes\": 65536"));
+	assert_non_null(strstr(page, "(estimated: sampled, one per "));
+	free(page);
+
 	h_validate(trace);
 	h_run_free(&r);
 }
