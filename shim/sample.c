@@ -20,15 +20,12 @@ static _Atomic uint64_t seeded;
  * tombstone (a sampled object freed), or a live sampled address. A slot never becomes empty
  * again, so a lookup may stop at the first empty slot; an address is only ever placed within
  * XT_SAMPLED_PROBE slots of its home, so a lookup never looks further, whatever the churn. */
-#define XT_SAMPLED_SLOTS (1u << 18)
+#define XT_SAMPLED_BITS 17
+#define XT_SAMPLED_SLOTS (1u << XT_SAMPLED_BITS)
 #define XT_SAMPLED_PROBE 16
 #define TOMBSTONE 1 /* no allocation is at address 1 */
-
-/* In front of the set, a counting filter small enough to stay in cache: how many live sampled
- * addresses have each value of the hash's top bits. Most frees are of unsampled objects, and
- * find a zero here without touching the set (a saturated count stays: it only costs lookups). */
-#define XT_FILTER_BITS 15
-static _Atomic uint8_t *filter;
+/* the filter in front of it (sample.h); a saturated count stays: it only costs lookups */
+_Atomic uint8_t *xt_sample_filter;
 
 static uint64_t splitmix(uint64_t *s)
 {
@@ -67,27 +64,24 @@ bool xt_sample_init(void)
 	if (!xt_config.sample_bytes)
 		return true;
 	size_t set_len = XT_SAMPLED_SLOTS * sizeof(uint64_t);
+	/* Populated at once: a sample's first touch of a page would fault on the program's thread
+	 * (a fault costs what thousands of unsampled calls do). 1 MiB and 4 KiB, resident. */
 	uint8_t *m = xt_real.mmap(NULL, set_len + (1u << XT_FILTER_BITS), PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (m == MAP_FAILED)
 		return false;
-	filter = (_Atomic uint8_t *)(m + set_len);
+	xt_sample_filter = (_Atomic uint8_t *)(m + set_len);
 	xt_sampled = (_Atomic uint64_t *)m;
 	return true;
 }
 
-static inline uint64_t hash(uint64_t addr)
-{
-	return addr * 0x9e3779b97f4a7c15ull;
-}
 static inline size_t home(uint64_t addr)
 {
-	return (size_t)(hash(addr) >> (64 - 18));
+	return (size_t)(xt_sampled_hash(addr) >> (64 - XT_SAMPLED_BITS));
 }
-_Static_assert(XT_SAMPLED_SLOTS == 1u << 18, "home() takes the hash's top 18 bits");
 static inline _Atomic uint8_t *filter_count(uint64_t addr)
 {
-	return &filter[hash(addr) >> (64 - XT_FILTER_BITS)];
+	return &xt_sample_filter[xt_sampled_hash(addr) >> (64 - XT_FILTER_BITS)];
 }
 
 /* filter_add counts addr in (up), or out of, the filter; a saturated count stays. */
@@ -116,10 +110,8 @@ bool xt_sampled_add(uint64_t addr)
 	return false;
 }
 
-bool xt_sampled_take(uint64_t addr)
+bool xt_sampled_take_slow(uint64_t addr)
 {
-	if (!atomic_load_explicit(filter_count(addr), memory_order_acquire))
-		return false;
 	size_t h = home(addr);
 	for (size_t i = 0; i < XT_SAMPLED_PROBE; i++) {
 		_Atomic uint64_t *slot = &xt_sampled[(h + i) & (XT_SAMPLED_SLOTS - 1)];

@@ -38,7 +38,26 @@ XT_HIDDEN bool xt_sample_init(void);
 /* xt_sampled_add puts the sampled object at addr into the set: false when its part of the set
  * is full (the object is then not recorded, so its free is not looked for). */
 XT_HIDDEN bool xt_sampled_add(uint64_t addr);
-/* xt_sampled_take removes addr from the set: true if it was there (its free is recorded). */
-XT_HIDDEN bool xt_sampled_take(uint64_t addr);
+/* In front of the set, a counting filter small enough to stay in cache: how many live sampled
+ * addresses have each value of the top XT_FILTER_BITS bits of xt_sampled_hash. Most frees are
+ * of unsampled objects, and find a zero here without a call or a look at the set. */
+#define XT_FILTER_BITS 12
+extern _Atomic uint8_t *xt_sample_filter;
+static inline uint64_t xt_sampled_hash(uint64_t addr)
+{
+	return addr * 0x9e3779b97f4a7c15ull;
+}
+
+/* xt_sampled_take_slow removes addr from the set: true if it was there. */
+XT_HIDDEN bool xt_sampled_take_slow(uint64_t addr);
+/* xt_sampled_take removes addr from the set: true if it was there (its free is recorded). A
+ * free of an object allocated on another thread comes after that thread's insert by the
+ * program's own synchronization, so a relaxed load sees its count. */
+static inline bool xt_sampled_take(uint64_t addr)
+{
+	return atomic_load_explicit(&xt_sample_filter[xt_sampled_hash(addr) >> (64 - XT_FILTER_BITS)],
+				    memory_order_relaxed) &&
+	       xt_sampled_take_slow(addr);
+}
 
 #endif
