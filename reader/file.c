@@ -105,6 +105,13 @@ static int xt_parse_header(xtrace_reader *r, const char *path, char *err, size_t
 	h->exe = r->exe;
 	h->cmdline = r->cmdline;
 	h->cmdline_len = clen;
+	/* Optional: older writers end the header at the cmdline (not sampled). */
+	h->sample_bytes = 0;
+	if (p < hend && xt_uvarint(&p, hend, &h->sample_bytes)) {
+		snprintf(err, errlen, "%s: bad header: sample_bytes at offset %zu", path,
+			 (size_t)(p - d));
+		return -1;
+	}
 	/* Bytes after the known fields are for newer readers. */
 	r->next_off = (uint64_t)(hend - d);
 	return 0;

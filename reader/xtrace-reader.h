@@ -32,6 +32,9 @@ struct xtrace_header {
 	const char *exe;          /* program path, NUL-terminated */
 	const char *cmdline;      /* arguments, each NUL-terminated, cmdline_len bytes in all */
 	size_t cmdline_len;
+	/* XTRACE_SAMPLE: the mean bytes between sampled allocations; 0, every call was recorded.
+	 * A sampled trace's heap figures are estimates (reader/analysis/sampling.h). */
+	uint64_t sample_bytes;
 };
 
 enum xtrace_event_kind {

@@ -1,4 +1,5 @@
 /* config.c: the XTRACE_* environment, read once at init. Cold path; no allocation. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ void xt_config_load(void)
 
 	xt_config.stack_depth = number("XTRACE_STACK_DEPTH", 64, 1, XT_MAX_FRAMES);
 	xt_config.gen_ms = number("XTRACE_GEN_MS", 1000, 1, 3600 * 1000);
+	xt_config.sample_bytes = number("XTRACE_SAMPLE", 0, 0, 1u << 30);
+	xt_config.sample_seed = number("XTRACE_SAMPLE_SEED", 0, 0, UINT_MAX);
 
 	const char *u = getenv("XTRACE_UNWIND");
 #ifdef XT_SANITIZED_THREADS

@@ -19,6 +19,7 @@
 #include "output.h"
 #include "real.h"
 #include "runtime.h"
+#include "sample.h"
 #include "stacks.h"
 #include "unwind.h"
 #include "user.h"
@@ -133,7 +134,8 @@ static void init(void)
 	xt_config_load();
 	xt_writer_init();
 	traced_pid = getpid();
-	if (!xt_stacks_init() || !xt_alloctypes_init() || !xt_user_init()) {
+	if (!xt_stacks_init() || !xt_alloctypes_init() || !xt_user_init() ||
+	    !xt_sample_init()) {
 		xt_say("cannot map the trace tables; the program runs untraced");
 	} else {
 		struct xt_origin origin = {0, 0};

@@ -2,7 +2,9 @@
  * in_real guard up (libc calling itself through the PLT is then not recorded twice), and
  * records one AllocFree event. Allocations are timestamped after the real call returns and
  * frees before the real free runs, so a reused address always sorts free-then-alloc.
- * Never locks, never allocates, never makes a syscall; errno is what the real call left. */
+ * Never locks, never allocates, never makes a syscall; errno is what the real call left.
+ * Under XTRACE_SAMPLE only sampled allocations are recorded, and the frees of those
+ * (sample.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "alloctypes.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "sample.h"
 #include "stacks.h"
 
 
@@ -21,9 +24,18 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 {
 	if (xt_passing_through())
 		return;
+	uint64_t bytes;
+	if (__builtin_mul_overflow(elem, count, &bytes))
+		bytes = UINT64_MAX;
+	if (xt_sample_skip(bytes))
+		return;
 	struct xt_thread *t = xt_enter();
 	if (!t)
 		return;
+	if (xt_unlikely(xt_sampled != NULL) && p && !xt_sampled_add((uintptr_t)p)) {
+		xt_leave(t);
+		return;
+	}
 	int e = errno;
 	uint64_t ts = xt_now();
 	uint64_t stack = xt_stack_here(t, ra);
@@ -33,6 +45,11 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 	errno = e;
 }
 
+/* free_recorded: the free of p is recorded (when sampling, p was sampled: it leaves the set). */
+static inline bool free_recorded(void *p)
+{
+	return xt_likely(!xt_sampled) || xt_sampled_take((uintptr_t)p);
+}
 
 XT_EXPORT void *malloc(size_t n)
 {
@@ -63,7 +80,7 @@ XT_EXPORT void free(void *p)
 	if (!p || xt_pool_owns(p))
 		return;
 	xt_ensure_init();
-	struct xt_thread *t = xt_passing_through() ? NULL : xt_enter();
+	struct xt_thread *t = xt_passing_through() || !free_recorded(p) ? NULL : xt_enter();
 	if (t) {
 		int e = errno;
 		xt_emit_free(t, xt_now(), (uintptr_t)p, XT_EV_ObjectFree, XT_EV_ObjectFreeRecent);
@@ -100,18 +117,22 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 			memcpy(p, old, xt_pool_size_from(old) < n ? xt_pool_size_from(old) : n);
 		return p;
 	}
-	struct xt_thread *t = old && !xt_passing_through() ? xt_enter() : NULL;
+	bool old_recorded = old && !xt_passing_through() && free_recorded(old);
+	struct xt_thread *t = old_recorded ? xt_enter() : NULL;
 	uint64_t ts0 = t ? xt_now() : 0;
 	void *p = api == XT_API_REALLOCARRAY ? XT_REAL(xt_real.reallocarray(old, count, elem))
 					     : XT_REAL(xt_real.realloc(old, n));
+	bool released = p || (n == 0 && !overflow);
 	if (t) {
 		int e = errno;
-		if (p || (n == 0 && !overflow))
+		if (released)
 			xt_emit_free(t, ts0, (uintptr_t)old, XT_EV_ObjectReallocFree,
 				     XT_EV_ObjectReallocFreeRecent);
 		xt_leave(t);
 		errno = e;
 	}
+	if (xt_unlikely(xt_sampled != NULL) && old_recorded && !released)
+		xt_sampled_add((uintptr_t)old); /* the failed call left the sampled object live */
 	record_alloc(p, api, elem, count, 0, ra);
 	return p;
 }

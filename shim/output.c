@@ -241,7 +241,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	size_t exl = strlen(exe);
 
-	static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 12 * XT_MAX_VARINT + 2 * 4096];
+	static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 13 * XT_MAX_VARINT + 2 * 4096];
 	uint8_t fields[12 * XT_MAX_VARINT], *p = fields;
 	p = xt_put_uvarint(p, XT_FORMAT_VERSION);
 	p = xt_put_uvarint(p, xt_clock.use_tsc ? XT_TICKS_PER_GEN : XT_TICKS_PER_SEC);
@@ -253,7 +253,8 @@ bool xt_out_open(const struct xt_origin *origin)
 	p = xt_put_uvarint(p, (uint64_t)wall.tv_sec);
 	p = xt_put_uvarint(p, (uint64_t)wall.tv_nsec);
 	size_t flen = (size_t)(p - fields);
-	size_t size = flen + xt_uvarint_len(exl) + exl + xt_uvarint_len(cl) + cl;
+	size_t size = flen + xt_uvarint_len(exl) + exl + xt_uvarint_len(cl) + cl +
+		      xt_uvarint_len(xt_config.sample_bytes);
 
 	uint8_t *h = hdr;
 	memcpy(h, XT_MAGIC, XT_MAGIC_LEN);
@@ -263,7 +264,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	memcpy(h, exe, exl);
 	h = xt_put_uvarint(h + exl, cl);
 	memcpy(h, cmdline, cl);
-	h += cl;
+	h = xt_put_uvarint(h + cl, xt_config.sample_bytes);
 
 	file_gen = 1;
 	nbatches = 0;

@@ -12,8 +12,7 @@
 
 struct xt_real xt_real;
 
-/* The dlsym window needs well under a kilobyte; 64 KiB leaves room for odd libcs. */
-static _Alignas(64) unsigned char pool[64 << 10];
+_Alignas(64) unsigned char xt_pool[XT_POOL_SIZE];
 static _Atomic size_t pool_used;
 static _Atomic int resolve_state; /* 0 not begun, 1 resolving, 2 done */
 static XT_TLS int resolving;      /* this thread is the one inside dlsym */
@@ -25,20 +24,15 @@ void *xt_pool_alloc(size_t n, size_t align)
 	size_t old = atomic_load(&pool_used), start;
 	do {
 		start = (old + align - 1) & ~(align - 1);
-		if (start + n > sizeof(pool) || start + n < start)
+		if (start + n > sizeof(xt_pool) || start + n < start)
 			return NULL;
 	} while (!atomic_compare_exchange_weak(&pool_used, &old, start + n));
-	return pool + start;
-}
-
-bool xt_pool_owns(const void *p)
-{
-	return (const unsigned char *)p >= pool && (const unsigned char *)p < pool + sizeof(pool);
+	return xt_pool + start;
 }
 
 size_t xt_pool_size_from(const void *p)
 {
-	return (size_t)(pool + sizeof(pool) - (const unsigned char *)p);
+	return (size_t)(xt_pool + sizeof(xt_pool) - (const unsigned char *)p);
 }
 
 static void *next(const char *name)

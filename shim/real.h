@@ -82,7 +82,14 @@ extern struct xt_real xt_real;
 XT_HIDDEN void xt_real_resolve(void);
 
 XT_HIDDEN void *xt_pool_alloc(size_t n, size_t align);
-XT_HIDDEN bool xt_pool_owns(const void *p);
+/* The dlsym window needs well under a kilobyte; 64 KiB leaves room for odd libcs. */
+#define XT_POOL_SIZE (64 << 10)
+extern XT_HIDDEN unsigned char xt_pool[XT_POOL_SIZE];
+/* xt_pool_owns: p is a pool block. Inline: every free asks. */
+static inline bool xt_pool_owns(const void *p)
+{
+	return (const unsigned char *)p >= xt_pool && (const unsigned char *)p < xt_pool + XT_POOL_SIZE;
+}
 /* xt_pool_size_from: bytes from p to the end of the pool (a bound for copying a pool block). */
 XT_HIDDEN size_t xt_pool_size_from(const void *p);
 

@@ -29,6 +29,8 @@ struct xt_config {
 	unsigned stack_depth;   /* XTRACE_STACK_DEPTH, 1..128, default 64 */
 	enum xt_unwind_mode unwind; /* XTRACE_UNWIND */
 	unsigned gen_ms;        /* XTRACE_GEN_MS, default 1000 */
+	unsigned sample_bytes;  /* XTRACE_SAMPLE: mean bytes between samples; 0 (default): all */
+	unsigned sample_seed;   /* XTRACE_SAMPLE_SEED: 0 (default), a seed from the clock */
 };
 extern struct xt_config xt_config;
 XT_HIDDEN void xt_config_load(void);

@@ -45,23 +45,23 @@ static int mark_seen(struct xt_heap *h, uint64_t addr)
 }
 
 enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
-				 uint64_t bytes, uint32_t site)
+				 uint64_t bytes, uint32_t objects, uint32_t site)
 {
 	h->events++;
 	enum xt_heap_check res = api == XT_API_UNKNOWN ? XT_HEAP_UNKNOWN_TYPE : XT_HEAP_OK;
 	if (api < XT_API_COUNT)
-		h->by_api[api].calls++;
+		h->by_api[api].calls += objects;
 	else if (api == XT_API_UNKNOWN)
 		bytes = 0; /* an unknown type requested nothing we can count */
 	if (addr == 0) {
 		/* A zero-byte request may legitimately return NULL (realloc(p, 0) frees p). */
 		if (bytes != 0)
-			h->failed_allocs++;
+			h->failed_allocs += objects;
 		if (res != XT_HEAP_OK)
 			h->errors++;
 		return res;
 	}
-	h->allocs++;
+	h->allocs += objects;
 	h->alloc_bytes = sat_add(h->alloc_bytes, bytes);
 	if (api < XT_API_COUNT)
 		h->by_api[api].bytes = sat_add(h->by_api[api].bytes, bytes);
@@ -72,12 +72,15 @@ enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, 
 		return XT_HEAP_NOMEM;
 	if (!added) {
 		h->live_bytes -= e->bytes;
+		h->live_objects -= e->objects;
 		res = XT_HEAP_LIVE_ALLOC;
 	}
 	e->bytes = bytes < XT_LIVE_MAX_BYTES ? bytes : XT_LIVE_MAX_BYTES;
 	e->api = api;
 	e->site = site;
+	e->objects = objects;
 	h->live_bytes += e->bytes;
+	h->live_objects += objects;
 	if (h->live_bytes > h->peak_live_bytes) {
 		h->peak_live_bytes = h->live_bytes;
 		h->peak_ts = ts;
@@ -92,13 +95,17 @@ enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_fr
 				struct xt_live *old)
 {
 	h->events++;
-	if (realloc_free)
-		h->realloc_frees++;
-	else
-		h->frees++;
 	struct xt_live was;
-	if (xt_liveset_remove(&h->live, addr, &was)) {
+	int live = xt_liveset_remove(&h->live, addr, &was);
+	/* a sampled object's free stands for as many frees as its allocation did */
+	uint64_t objects = live ? was.objects : 1;
+	if (realloc_free)
+		h->realloc_frees += objects;
+	else
+		h->frees += objects;
+	if (live) {
 		h->live_bytes -= was.bytes;
+		h->live_objects -= was.objects;
 		if (old)
 			*old = was;
 		return XT_HEAP_OK;

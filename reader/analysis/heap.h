@@ -44,6 +44,7 @@ struct xt_heap {
 	uint64_t errors;          /* events that were validation errors */
 	uint64_t alloc_bytes;     /* requested bytes of all successful allocations, saturating */
 	uint64_t live_bytes;
+	uint64_t live_objects;    /* the objects the live records stand for */
 	uint64_t peak_live_bytes;
 	uint64_t peak_ts;         /* timestamp when the live bytes first reached the peak */
 	uint64_t events;          /* AllocFree events applied */
@@ -60,10 +61,11 @@ uint64_t xt_request_bytes(uint64_t elem_size, uint64_t count);
 
 /* xt_heap_alloc applies an allocation at ts: api (XT_API_UNKNOWN for an unknown type, XT_API_NONE
  * in a heap without APIs), the
- * requested bytes and the caller's site index, kept with the object. An allocation of a live
+ * requested bytes, how many objects the allocation stands for (1, or a sampled trace's estimate,
+ * sampling.h: the counts add it) and the caller's site index, kept with the object. An allocation of a live
  * address replaces the old record (so accounting goes on) and reports XT_HEAP_LIVE_ALLOC. */
 enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
-				 uint64_t bytes, uint32_t site);
+				 uint64_t bytes, uint32_t objects, uint32_t site);
 
 /* xt_heap_free applies an ObjectFree (realloc_free 0) or an ObjectReallocFree (1). When it
  * returns XT_HEAP_OK and old is not NULL, *old is the freed object's record. */

@@ -19,6 +19,7 @@ struct xt_heap_op {
 	uint64_t addr;
 	uint64_t bytes; /* alloc: the requested bytes */
 	uint64_t stack; /* alloc: the caller's stack ID, of the current generation */
+	uint32_t objects; /* alloc: the objects it stands for in a sampled trace; 0 stands for 1 */
 };
 
 struct xt_summary;

@@ -52,6 +52,7 @@ static int add_image(struct xt_run *run, size_t *cap, const char *path, size_t n
 	im->start_ts = h->start_ts;
 	im->start_wall_sec = h->start_wall_sec;
 	im->start_wall_nsec = h->start_wall_nsec;
+	im->sample_bytes = h->sample_bytes;
 	im->selected = 1;
 	xtrace_close(r);
 	if (!im->path || !im->exe || !im->cmdline) {

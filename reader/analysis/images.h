@@ -30,6 +30,7 @@ struct xt_image {
 	char *exe;
 	char *cmdline;     /* the arguments, each NUL-terminated */
 	size_t cmdline_len;
+	uint64_t sample_bytes; /* the header's XTRACE_SAMPLE mean: 0, not sampled */
 	long exec_from;    /* the image of the same pid it replaced by exec, or -1 */
 	long parent;       /* exec_from, else the image of the process that forked or started it */
 	unsigned depth;    /* in the tree: 0 for a root */

@@ -13,7 +13,7 @@
 /* XT_LIVE_MAX_BYTES is the largest size a record holds; larger sizes are stored saturated. */
 #define XT_LIVE_MAX_BYTES ((UINT64_C(1) << 56) - 1)
 
-/* xt_live is one slot: addr 0 marks an empty slot. 24 bytes. site is whatever index an analysis
+/* xt_live is one slot: addr 0 marks an empty slot. 32 bytes. site is whatever index an analysis
  * keeps per object (sites.h: the allocation site, so a free credits the site that allocated).
  * hash is the set's own (the low bits of addr's hash, in what would be padding), kept so that a
  * removal's backward shift finds the home of every key it moves without hashing it again: the
@@ -24,6 +24,7 @@ struct xt_live {
 	uint64_t api : 8;
 	uint32_t site;
 	uint32_t hash;
+	uint32_t objects; /* how many objects it stands for: 1, or a sampled trace's estimate */
 };
 
 struct xt_liveset {

@@ -12,6 +12,7 @@ enum { ARG_OBJ_ADDR = 0, ARG_TYPE = 1, ARG_STACK = 2 };
 static int init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
 {
 	(void)p;
+	s->sampling = (struct xt_sampling){.mean = xtrace_get_header(r)->sample_bytes};
 	return xt_heap_init(&s->heap, xtrace_get_header(r)->fork_parent_pid != 0);
 }
 
@@ -26,6 +27,7 @@ static int event(struct xt_summary *s, const xtrace_reader *r, const struct xtra
 		op.api = t && t->api < XT_API_COUNT ? t->api : XT_API_UNKNOWN;
 		op.bytes = t ? xt_request_bytes(t->elem_size, t->count) : 0;
 		op.stack = ev->args[ARG_STACK];
+		xt_sampling_weigh(&s->sampling, &op.bytes, &op.objects);
 		break;
 	}
 	case XT_EV_ObjectFree:

@@ -408,7 +408,7 @@ int xt_sites_site(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint
 	return 0;
 }
 
-void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes)
+void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes, uint32_t objects)
 {
 	s->last_alloc_stack = site == XT_NO_SITE ? 0 : s->site[site].stack + 1;
 	s->last_alloc_bytes = bytes < XT_LIVE_MAX_BYTES ? bytes : XT_LIVE_MAX_BYTES;
@@ -419,13 +419,13 @@ void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes)
 		c->peak_bytes += bytes;
 		return;
 	}
-	c->allocs++;
+	c->allocs += objects;
 	c->bytes = sat_add(c->bytes, bytes);
-	c->live_objects++;
+	c->live_objects += objects;
 	c->live_bytes += bytes;
-	s->total.allocs++;
+	s->total.allocs += objects;
 	s->total.bytes = sat_add(s->total.bytes, bytes);
-	s->total.live_objects++;
+	s->total.live_objects += objects;
 	s->total.live_bytes += bytes;
 }
 
@@ -442,16 +442,16 @@ void xt_sites_free(struct xt_sites *s, const struct xt_live *old)
 		c->peak_bytes -= old->bytes;
 		return;
 	}
-	c->frees++;
-	c->live_objects--;
+	c->frees += old->objects;
+	c->live_objects -= old->objects;
 	c->live_bytes -= old->bytes;
-	s->total.frees++;
-	s->total.live_objects--;
+	s->total.frees += old->objects;
+	s->total.live_objects -= old->objects;
 	s->total.live_bytes -= old->bytes;
 	if (temporary) {
-		c->temporary++;
+		c->temporary += old->objects;
 		c->temporary_bytes += old->bytes;
-		s->total.temporary++;
+		s->total.temporary += old->objects;
 		s->total.temporary_bytes += old->bytes;
 	}
 }

@@ -128,7 +128,9 @@ void xt_sites_sync(struct xt_sites *s);
  * r's current generation), XT_NO_SITE when the analysis leaves it out. */
 int xt_sites_site(struct xt_sites *s, const xtrace_reader *r, uint64_t tid, uint64_t stack,
 		  uint32_t *site);
-void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes);
+/* xt_sites_alloc credits site with an allocation of bytes standing for objects objects (1, or
+ * a sampled trace's estimate). */
+void xt_sites_alloc(struct xt_sites *s, uint32_t site, uint64_t bytes, uint32_t objects);
 /* xt_sites_free takes the release of a live object (by free or realloc), given its record.
  * It is temporary as heaptrack counts them: the process's heap event just before it (on any
  * thread; frees of objects that were not live do not count as events) was an allocation from

@@ -86,6 +86,7 @@ void xt_top_put_json(struct xt_out *o, const char *path, enum xtrace_status st,
 	else
 		xt_out_str(o, "null");
 	xt_out_printf(o, ",\n  \"truncated\": %s", st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+	xt_sampling_put_json(o, sum->sampling.mean);
 	xt_out_printf(o, ",\n  \"peak_live_bytes\": %llu,\n  \"peak_time_ns\": %llu",
 		      (unsigned long long)sum->selected->peak_live_bytes, (unsigned long long)peak_time_ns);
 	xt_out_str(o, ",\n  \"totals\": {\"sites\": ");

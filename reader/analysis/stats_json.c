@@ -57,7 +57,7 @@ int xt_heap_rows_add_one(struct xt_heap_rows *h, const char *name, const struct 
 	if (hp->peak_live_bytes > r->peak_live_bytes)
 		r->peak_live_bytes = hp->peak_live_bytes;
 	r->live_bytes += hp->live_bytes;
-	r->live_objects += hp->live.count;
+	r->live_objects += hp->live_objects;
 	return 0;
 }
 
@@ -198,7 +198,7 @@ static void put_totals(struct xt_out *o, const struct totals *t, const struct xt
 	put_u(o, "peak_live_bytes", hp->peak_live_bytes);
 	put_u(o, "peak_time_ns", t->peak_time_ns);
 	put_u(o, "live_bytes_at_end", hp->live_bytes);
-	put_u(o, "live_objects_at_end", hp->live.count);
+	put_u(o, "live_objects_at_end", hp->live_objects);
 	put_u(o, "inherited_frees", hp->inherited_frees);
 	put_u(o, "invalid_events", hp->errors);
 	put_by_api(o, hp);
@@ -239,6 +239,7 @@ void xt_stats_put_json(struct xt_out *o, const char *path, const xtrace_reader *
 	put_u(o, "pid", h->pid);
 	put_u(o, "ppid", h->ppid);
 	put_u(o, "fork_parent_pid", h->fork_parent_pid);
+	xt_sampling_put_json(o, h->sample_bytes);
 	const struct totals t = {
 		.generations = s->generations, .threads = s->threads, .events = s->events,
 		.lost = s->lost_events, .truncated = st == XTRACE_ERR_TRUNCATED,
@@ -279,7 +280,7 @@ static void add_image(void *ctx, size_t i, const xtrace_reader *r, const struct 
 	t->heap.failed_allocs += h->failed_allocs;
 	t->heap.alloc_bytes += h->alloc_bytes;
 	t->heap.live_bytes += h->live_bytes;
-	t->heap.live.count += h->live.count;
+	t->heap.live_objects += h->live_objects;
 	t->heap.inherited_frees += h->inherited_frees;
 	t->heap.errors += h->errors;
 	for (unsigned a = 0; a < XT_API_COUNT; a++) {

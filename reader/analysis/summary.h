@@ -14,6 +14,7 @@
 #include "heaps.h"
 #include "heapview.h"
 #include "registry.h"
+#include "sampling.h"
 #include "sites.h"
 #include "spec.h"
 #include "timerset.h"
@@ -35,6 +36,7 @@ struct xt_summary {
 	unsigned takes[XT_MAX_EXPERIMENTS];
 	/* Each analysis's state (registry.h). */
 	struct xt_heap heap;     /* the malloc heap (AllocFree) */
+	struct xt_sampling sampling; /* what its allocations stand for in a sampled trace */
 	struct xt_timers timers; /* the Timers experiment's calls, expirations and timers */
 	struct xt_heaps heaps;   /* the program's own heaps (Heaps) */
 	struct xt_addrspace mem; /* maps, stacks, the break, resident samples (AddrSpace) */

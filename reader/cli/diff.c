@@ -118,6 +118,10 @@ static void put_json(struct xt_out *o, const struct cli_profile p[2], const stru
 	xt_out_json_str(o, p[0].path, strlen(p[0].path));
 	xt_out_str(o, ",\n  \"b\": ");
 	xt_out_json_str(o, p[1].path, strlen(p[1].path));
+	uint64_t ma = p[0].sum.sampling.mean, mb = p[1].sum.sampling.mean;
+	if (ma || mb)
+		xt_out_printf(o, ",\n  \"estimated\": true,\n  \"sample_bytes\": {\"a\": %llu, \"b\": %llu}",
+			      (unsigned long long)ma, (unsigned long long)mb);
 	xt_out_printf(o, ",\n  \"by\": \"%s\",\n  \"group\": \"%s\",\n  \"fail_above\": ",
 		      xt_metric_name(d->by), xt_grouping_name(d->group));
 	if (d->fail_above >= 0)
@@ -155,7 +159,10 @@ static void put_text(struct xt_out *o, const struct cli_profile p[2], const stru
 	size_t width[5] = {0};
 	long shown = (long)n < d->count ? (long)n : d->count;
 	if (human) {
-		xt_out_printf(o, "a  %s\nb  %s\n\n", p[0].path, p[1].path);
+		xt_out_printf(o, "a  %s\nb  %s\n", p[0].path, p[1].path);
+		xt_sampling_put_text(o, "a: ", p[0].sum.sampling.mean);
+		xt_sampling_put_text(o, "b: ", p[1].sum.sampling.mean);
+		xt_out_char(o, '\n');
 		static const char *const head[5] = {"total", "a", "b", "delta", "change"};
 		const char *rowsv[XT_BY_COUNT + 1][5];
 		char tb[XT_BY_COUNT][4][32];

@@ -285,10 +285,18 @@ static int export_image(struct exporter *x, xtrace_reader *r, const char *path, 
 			xt_out_printf(x->o, "{\"name\": \"process_name\", \"ph\": \"M\", \"pid\": %llu, "
 				      "\"args\": {\"name\": ", (unsigned long long)h->pid);
 			char name[4200];
-			snprintf(name, sizeof name, "%s (pid %llu)", h->exe, (unsigned long long)h->pid);
+			int l = snprintf(name, sizeof name, "%s (pid %llu)", h->exe, (unsigned long long)h->pid);
+			if (h->sample_bytes && l > 0 && (size_t)l < sizeof name)
+				snprintf(name + l, sizeof name - (size_t)l,
+					 " (heap estimated: sampled, one per %llu bytes)",
+					 (unsigned long long)h->sample_bytes);
 			xt_out_json_str(x->o, name, strlen(name));
 			xt_out_str(x->o, "}}");
 		}
+		if (!x->chrome && h->sample_bytes)
+			cli_warn("%s: sizes are estimated: sampled allocations, one per %llu bytes "
+				 "allocated on average, each with the bytes it stands for", path,
+				 (unsigned long long)h->sample_bytes);
 		struct xt_summary s;
 		struct xt_pass pass = {.heap = cli_heap, .sites = &sites, .on_event = on_event, .ctx = x};
 		enum xtrace_status st = xt_summarize_pass(r, &s, &pass);

@@ -28,7 +28,7 @@ enum {
 	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
 	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_TIME_NANOS = 9,
 	PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12,
-	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+	PROFILE_COMMENT = 13, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
 	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
 	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
 	LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
@@ -62,6 +62,7 @@ struct pprof {
 	uint64_t image;             /* ordinal of the image being read */
 	int is_run, failed;
 	uint64_t start_ns, end_ns;  /* wall clock: the first image's start, the last one's end */
+	uint64_t sample_bytes;      /* the largest sampling mean of the images (0: none sampled) */
 	uint32_t *location_of;      /* this image's frame index -> location ID (0: none yet) */
 	size_t location_cap;
 	uint64_t *ids;              /* a sample's location IDs */
@@ -276,6 +277,8 @@ static int on_image(void *ctx, const struct xt_image *im, struct cli_profile *p)
 		return -1;
 	for (uint32_t i = 0; i < s->count && !pp->failed; i++)
 		add_sample(pp, s, i, im, p->sum.heap_name);
+	if (p->sum.sampling.mean > pp->sample_bytes)
+		pp->sample_bytes = p->sum.sampling.mean;
 	uint64_t start = im->start_wall_sec * 1000000000u + im->start_wall_nsec;
 	if (!pp->start_ns || start < pp->start_ns)
 		pp->start_ns = start;
@@ -305,6 +308,13 @@ static void finish(struct pprof *pp)
 	xt_pb_uint(&pp->prof, PROFILE_DEFAULT_SAMPLE_TYPE, cstr(pp, "inuse_space"));
 	xt_pb_uint(&pp->prof, PROFILE_TIME_NANOS, pp->start_ns);
 	xt_pb_uint(&pp->prof, PROFILE_DURATION_NANOS, pp->end_ns - pp->start_ns);
+	if (pp->sample_bytes) {
+		/* The values are already estimates (as Go writes a sampled heap profile's). */
+		char note[128];
+		snprintf(note, sizeof note, "estimated: sampled allocations, one per %llu bytes "
+			 "allocated on average", (unsigned long long)pp->sample_bytes);
+		xt_pb_uint(&pp->prof, PROFILE_COMMENT, cstr(pp, note));
+	}
 	for (uint32_t i = 0; i < pp->strings.count; i++)
 		xt_pb_bytes(&pp->prof, PROFILE_STRING_TABLE, xt_names_str(&pp->strings, i),
 			    xt_names_len(&pp->strings, i));

@@ -125,6 +125,12 @@ static int put_profile(struct speedscope *sp, const struct xt_image *im, const s
 			 (unsigned long long)im->pid, (unsigned long long)tid);
 	else
 		snprintf(name, sizeof name, "thread %llu", (unsigned long long)tid);
+	uint64_t mean = im->sample_bytes;
+	if (mean) {
+		size_t l = strlen(name);
+		snprintf(name + l, sizeof name - l, " (estimated: sampled, one per %llu bytes)",
+			 (unsigned long long)mean);
+	}
 	xt_out_str(o, sp->nprofiles ? ",\n    {" : "\n    {");
 	xt_out_str(o, "\"type\": \"sampled\", \"name\": ");
 	xt_out_json_str(o, name, strlen(name));

@@ -15,16 +15,26 @@
 #include "tree.h"
 
 /* put_flame writes the groups as collapsed-stack lines, or with svg as an SVG flame graph: 0, or
- * -1 without memory. */
+ * -1 without memory. sample_bytes: the trace's sampling mean (0: not sampled), whose values are
+ * estimates: the title says so, or for the lines, which have no room for it, stderr. */
 static int put_flame(struct xt_out *o, const struct cli_options *opt, const struct xt_names *keys,
-		     const struct xt_group *g, long n, const char *what)
+		     const struct xt_group *g, long n, const char *what, uint64_t sample_bytes)
 {
+	char mean[32];
+	if (sample_bytes)
+		xt_fmt_bytes(mean, sizeof mean, sample_bytes);
 	if (opt->svg) {
-		char title[512];
-		snprintf(title, sizeof title, "allocations by %s: %s", xt_metric_name(opt->by), what);
+		char title[512], est[96] = "";
+		if (sample_bytes)
+			snprintf(est, sizeof est, " (estimated: sampled, one per %s)", mean);
+		snprintf(title, sizeof title, "allocations by %s%s: %s", xt_metric_name(opt->by), est,
+			 what);
 		xt_out_str(o, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
 		return xt_flame_svg(o, keys, g, (size_t)n, opt->by, 1200, title);
 	}
+	if (sample_bytes)
+		cli_warn("%s: estimated from sampled allocations, one per %s allocated on average",
+			 what, mean);
 	for (long i = 0; i < n; i++) {
 		uint64_t v = xt_counts_metric(&g[i].c, opt->by);
 		if (!v)
@@ -157,7 +167,7 @@ static int flame_run(const char *path, const struct cli_options *opt)
 	}
 	if (fd >= 0) {
 		xt_groups_sort(m.g, m.n, opt->by, &m.keys);
-		int bad = put_flame(&o, opt, &m.keys, m.g, (long)m.n, path);
+		int bad = put_flame(&o, opt, &m.keys, m.g, (long)m.n, path, 0);
 		code = close_output(&o, fd, opt, bad, path, code);
 	} else {
 		code = XT_EXIT_FAIL;
@@ -199,7 +209,7 @@ int cmd_flame(int argc, char **argv, const struct xt_command *cmd)
 		if (opt.svg)
 			close(fd);
 	} else {
-		int bad = put_flame(&o, &opt, &p.sites.names, g, n, path);
+		int bad = put_flame(&o, &opt, &p.sites.names, g, n, path, p.sum.sampling.mean);
 		int c = close_output(&o, fd, &opt, bad, path, code);
 		if (c == XT_EXIT_TRUNCATED)
 			cli_read_end(p.r, path, p.st);

@@ -206,6 +206,7 @@ void cli_put_header(struct xt_out *o, const struct cli_profile *p)
 		      (unsigned long long)h->pid);
 	if (p->sum.selected != &p->sum.heap)
 		xt_out_printf(o, "heap     %s\n", p->sum.heap_name);
+	xt_sampling_put_text(o, "", p->sum.sampling.mean);
 	xt_out_char(o, '\n');
 }
 
@@ -242,4 +243,5 @@ void cli_put_json_head(struct xt_out *o, const struct cli_profile *p, enum xt_gr
 	xt_out_json_str(o, p->sum.heap_name, strlen(p->sum.heap_name));
 	xt_out_printf(o, ",\n  \"group\": \"%s\",\n  \"truncated\": %s", xt_grouping_name(by),
 		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false");
+	xt_sampling_put_json(o, p->sum.sampling.mean);
 }

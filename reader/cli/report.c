@@ -196,13 +196,14 @@ static int on_heap_event(struct report *rp, const struct xtrace_event *ev,
 				return -1;
 			struct cell *c = &rp->cells[k];
 			cell_touch(rp, c);
-			c->allocs++;
+			c->allocs += rec->objects;
 			c->bytes += bytes;
-			c->live_objects++;
+			c->live_objects += rec->objects;
 			c->live_bytes += bytes;
 			/* An allocation of a live address leaves the old object live in its cell, as
 			 * the sites count it. */
 			o->bytes = bytes;
+			o->objects = rec->objects;
 			o->site = (uint32_t)k;
 		}
 	} else if (s->op.kind == XT_OP_FREE || s->op.kind == XT_OP_REALLOC_FREE) {
@@ -210,7 +211,7 @@ static int on_heap_event(struct report *rp, const struct xtrace_event *ev,
 		if (xt_liveset_remove(&rp->objects, addr, &old)) {
 			struct cell *c = &rp->cells[old.site];
 			cell_touch(rp, c);
-			c->live_objects--;
+			c->live_objects -= old.objects;
 			c->live_bytes -= old.bytes;
 			c->temporary += rp->sites->total.temporary - rp->temporary;
 		}
@@ -668,13 +669,15 @@ static int put_image(struct xt_out *o, const struct cli_profile *p, const struct
 	const struct xt_heap *hp = p->sum.selected;
 	xt_out_printf(o, ",\n\"truncated\": %s, \"duration_ns\": %llu, \"generations\": %llu, "
 		      "\"threads\": %llu, \"events\": %llu, \"frees\": %llu, \"failed_allocs\": %llu, "
-		      "\"peak_live_bytes\": %llu, \"peak_time_ns\": %llu, \"live_bytes_at_end\": %llu",
+		      "\"peak_live_bytes\": %llu, \"peak_time_ns\": %llu, \"live_bytes_at_end\": %llu, "
+		      "\"sample_bytes\": %llu",
 		      p->st == XTRACE_ERR_TRUNCATED ? "true" : "false",
 		      (unsigned long long)p->duration_ns, (unsigned long long)p->sum.generations,
 		      (unsigned long long)p->sum.threads, (unsigned long long)p->sum.events,
 		      (unsigned long long)(hp->frees + hp->realloc_frees),
 		      (unsigned long long)hp->failed_allocs, (unsigned long long)hp->peak_live_bytes,
-		      (unsigned long long)p->peak_time_ns, (unsigned long long)hp->live_bytes);
+		      (unsigned long long)p->peak_time_ns, (unsigned long long)hp->live_bytes,
+		      (unsigned long long)p->sum.sampling.mean);
 	xt_out_str(o, ",\n\"thread_ids\": [");
 	for (size_t k = 0; k < rp->ntids; k++)
 		xt_out_printf(o, "%s%llu", k ? "," : "", (unsigned long long)rp->tids[k]);

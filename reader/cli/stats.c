@@ -54,7 +54,7 @@ static void put_totals(struct xt_out *o, const struct totals *tt, const struct x
 	row(&t, "frees", num(v, sizeof v, hp->frees + hp->realloc_frees), u);
 	snprintf(u, sizeof u, "at %s%s", xt_fmt_duration(at, sizeof at, tt->peak_at), tt->peak_where);
 	row(&t, "peak live", xt_fmt_bytes(v, sizeof v, hp->peak_live_bytes), u);
-	row(&t, "live at end", num(v, sizeof v, hp->live.count), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
+	row(&t, "live at end", num(v, sizeof v, hp->live_objects), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
 	if (tt->inherited)
 		row(&t, "inherited frees", num(v, sizeof v, hp->inherited_frees), NULL);
 	if (hp->errors)
@@ -90,6 +90,7 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 	xt_out_str(o, ")\n");
 	if (s->selected != &s->heap)
 		xt_out_printf(o, "heap     %s\n", s->heap_name);
+	xt_sampling_put_text(o, "", h->sample_bytes);
 	xt_out_char(o, '\n');
 
 	struct totals tt = {

@@ -218,18 +218,18 @@ static void test_heap_accounting(void **state)
 {
 	struct xt_heap h;
 	assert_int_equal(xt_heap_init(&h, 0), 0);
-	assert_int_equal(xt_heap_alloc(&h, 10, 0x1000, XT_API_MALLOC, 100, 0), XT_HEAP_OK);
-	assert_int_equal(xt_heap_alloc(&h, 20, 0x2000, XT_API_CALLOC, 50, 0), XT_HEAP_OK);
+	assert_int_equal(xt_heap_alloc(&h, 10, 0x1000, XT_API_MALLOC, 100, 1, 0), XT_HEAP_OK);
+	assert_int_equal(xt_heap_alloc(&h, 20, 0x2000, XT_API_CALLOC, 50, 1, 0), XT_HEAP_OK);
 	assert_int_equal(h.peak_live_bytes, 150);
 	assert_int_equal(h.peak_ts, 20);
 	assert_int_equal(xt_heap_free(&h, 0x1000, 0, NULL), XT_HEAP_OK);
 	assert_int_equal(xt_heap_free(&h, 0x1000, 0, NULL), XT_HEAP_NOT_LIVE_FREE);
 	assert_int_equal(xt_heap_free(&h, 0x2000, 1, NULL), XT_HEAP_OK);
-	assert_int_equal(xt_heap_alloc(&h, 30, 0x2000, XT_API_REALLOC, 10, 0), XT_HEAP_OK);
-	assert_int_equal(xt_heap_alloc(&h, 40, 0x2000, XT_API_MALLOC, 30, 0), XT_HEAP_LIVE_ALLOC);
-	assert_int_equal(xt_heap_alloc(&h, 50, 0, XT_API_MALLOC, 8, 0), XT_HEAP_OK);    /* failed */
-	assert_int_equal(xt_heap_alloc(&h, 60, 0, XT_API_REALLOC, 0, 0), XT_HEAP_OK);   /* realloc(p, 0) */
-	assert_int_equal(xt_heap_alloc(&h, 70, 0x3000, XT_API_UNKNOWN, 99, 0), XT_HEAP_UNKNOWN_TYPE);
+	assert_int_equal(xt_heap_alloc(&h, 30, 0x2000, XT_API_REALLOC, 10, 1, 0), XT_HEAP_OK);
+	assert_int_equal(xt_heap_alloc(&h, 40, 0x2000, XT_API_MALLOC, 30, 1, 0), XT_HEAP_LIVE_ALLOC);
+	assert_int_equal(xt_heap_alloc(&h, 50, 0, XT_API_MALLOC, 8, 1, 0), XT_HEAP_OK);    /* failed */
+	assert_int_equal(xt_heap_alloc(&h, 60, 0, XT_API_REALLOC, 0, 1, 0), XT_HEAP_OK);   /* realloc(p, 0) */
+	assert_int_equal(xt_heap_alloc(&h, 70, 0x3000, XT_API_UNKNOWN, 99, 1, 0), XT_HEAP_UNKNOWN_TYPE);
 	assert_int_equal(h.allocs, 5);
 	assert_int_equal(h.failed_allocs, 1);
 	assert_int_equal(h.frees, 2);
@@ -254,7 +254,7 @@ static void test_heap_forked_child(void **state)
 	assert_int_equal(xt_heap_init(&h, 1), 0);
 	assert_int_equal(xt_heap_free(&h, 0x5000, 0, NULL), XT_HEAP_INHERITED_FREE);
 	assert_int_equal(xt_heap_free(&h, 0x5000, 0, NULL), XT_HEAP_NOT_LIVE_FREE);
-	assert_int_equal(xt_heap_alloc(&h, 1, 0x6000, XT_API_MALLOC, 8, 0), XT_HEAP_OK);
+	assert_int_equal(xt_heap_alloc(&h, 1, 0x6000, XT_API_MALLOC, 8, 1, 0), XT_HEAP_OK);
 	assert_int_equal(xt_heap_free(&h, 0x6000, 0, NULL), XT_HEAP_OK);
 	assert_int_equal(xt_heap_free(&h, 0x6000, 1, NULL), XT_HEAP_NOT_LIVE_FREE);
 	assert_int_equal(h.inherited_frees, 1);

@@ -600,16 +600,18 @@ static void test_bad_headers(void **state)
 
 static void test_header_extra_bytes(void **state)
 {
-	/* Bytes after the known fields are skipped. */
+	/* Bytes after the known fields (the last, sample_bytes, 512 here) are skipped. */
 	struct tg *t = tg_new_raw();
 	tg_raw(t, XT_MAGIC, XT_MAGIC_LEN);
-	tg_raw(t, (const uint8_t[]){15, 1, 1, 2, 3, 0, 0, 9, 1, 1, 1, 'x', 1, 0, 0xaa, 0xbb}, 16);
+	tg_raw(t, (const uint8_t[]){17, 1, 1, 2, 3, 0, 0, 9, 1, 1, 1, 'x', 1, 0, 0x80, 0x04, 0xaa, 0xbb},
+	       18);
 	tg_gen(t, 1);
 	tg_sync(t, 1, 1, 0, 0);
 	tg_end(t, 0);
 	xtrace_reader *r = tg_open_trace(t);
 	assert_string_equal(xtrace_get_header(r)->exe, "x");
 	assert_int_equal(xtrace_get_header(r)->pid, 2);
+	assert_int_equal(xtrace_get_header(r)->sample_bytes, 512);
 	struct xtrace_event ev;
 	assert_int_equal(xtrace_next(r, &ev), 1);
 	assert_int_equal(xtrace_next(r, &ev), 0);

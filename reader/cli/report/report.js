@@ -492,7 +492,9 @@
     const meta = D.heap === 'malloc' ? [] : ['heap ' + D.heap];
     for (const im of D.run ? [] : images) {
       const d = im.d;
-      meta.push(d.file + (d.truncated ? ' (truncated)' : '') + ': ' + fmtTime(d.duration_ns) + ', ' +
+      meta.push(d.file + (d.truncated ? ' (truncated)' : '') +
+        (d.sample_bytes ? ' (estimated: sampled, one per ' + fmtBytes(d.sample_bytes) + ' allocated)' : '') +
+        ': ' + fmtTime(d.duration_ns) + ', ' +
         d.generations + ' generations, ' + d.threads + ' threads, ' + d.events + ' events; peak ' +
         fmtBytes(d.peak_live_bytes) + ' at ' + fmtTime(d.peak_time_ns) + ', ' + d.frees + ' frees');
     }
