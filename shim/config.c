@@ -66,4 +66,9 @@ void xt_config_load(void)
 		else
 			xt_say("XTRACE_UNWIND=%s is not dwarf, libunwind, fp or none; using dwarf", u);
 	}
+
+	const char *st = getenv("XTRACE_START");
+	xt_config.start_stopped = st && strcmp(st, "stopped") == 0;
+	if (st && *st && !xt_config.start_stopped && strcmp(st, "recording") != 0)
+		xt_say("XTRACE_START=%s is not recording or stopped; recording", st);
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloctypes.h"
+#include "control.h"
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
@@ -76,7 +77,7 @@ static void become_child(uint64_t ts)
 	traced_pid = getpid();
 	fork_ts = ts;
 	xt_clone_mark_set();
-	xt_gen_fork_child();
+	xt_gen_fork_child(); /* and the control channel's (the child gets its own) */
 	xt_runtime_fork_child();
 	xt_out_close();
 	atomic_store(&child_pending, 1);
@@ -203,6 +204,10 @@ static void final_flush(enum xt_image_end how, int status)
 {
 	if (!is_traced_process())
 		return;
+	xt_tl.internal++;
+	xt_ctl_end();
+	xt_gen_switch_on_to_end(false);
+	xt_tl.internal--;
 	if (how)
 		xt_image_end(how, status);
 	xt_tl.internal++;
@@ -214,6 +219,10 @@ void xt_crash_flush(int sig)
 {
 	if (!is_traced_process())
 		return;
+	xt_tl.internal++;
+	xt_ctl_end();
+	xt_gen_switch_on_to_end(true);
+	xt_tl.internal--;
 	xt_image_end(XT_END_SIGNAL, sig);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_CRASH);

@@ -43,6 +43,11 @@ static uint64_t file_gen;  /* the generation whose batches may be written now */
 static uint64_t nbatches;  /* batches of file_gen written so far */
 static _Atomic int failed; /* a write failed: tracing stopped */
 
+const char *xt_out_path(void)
+{
+	return abs_path;
+}
+
 const char *xt_out_exe_path(void)
 {
 	return exe;

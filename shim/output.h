@@ -64,6 +64,8 @@ XT_HIDDEN bool xt_out_ok(void);
 XT_HIDDEN int xt_out_fd(void);
 XT_HIDDEN void xt_out_vacate(int n);
 
+/* xt_out_path is the trace file's path from the root. */
+XT_HIDDEN const char *xt_out_path(void);
 /* xt_out_exe_path is /proc/self/exe, read at open. */
 XT_HIDDEN const char *xt_out_exe_path(void);
 
