@@ -35,6 +35,9 @@ static _Atomic int fds[XT_CTL_FDS] = {-1, -1, -1};
 static pthread_mutex_t lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static pid_t sock_pid;       /* the process that made the socket (a fork child's is its own) */
+/* Each descriptor's file, from fstat when made: a number closed past libc and taken by the
+ * program is never read, accepted on or written to. */
+static struct { dev_t dev; ino_t ino; } ids[XT_CTL_FDS];
 static _Atomic int ended;    /* exit or exec: no socket, nothing to make again */
 static int said;             /* the one line on stderr about a channel that cannot be made */
 
@@ -79,6 +82,28 @@ void xt_ctl_vacate(int fd)
 		}
 	if (take)
 		pthread_mutex_unlock(&lock);
+}
+
+/* ours: f is descriptor i's file still. */
+static bool ours(int i, int f)
+{
+	struct stat st;
+	return f >= 0 && fstat(f, &st) == 0 && st.st_dev == ids[i].dev && st.st_ino == ids[i].ino;
+}
+
+/* adopt makes f descriptor i, moved high. */
+static void adopt(int i, int f)
+{
+	struct stat st;
+	if (fstat(f, &st) != 0) {
+		xt_real.close(f);
+		return;
+	}
+	ids[i].dev = st.st_dev;
+	ids[i].ino = st.st_ino;
+	sigset_t old = locked();
+	atomic_store(&fds[i], xt_fds_move_high(f));
+	unlocked(old);
 }
 
 /* drop closes descriptor i (the generation thread's own use: under the lock). */
@@ -143,20 +168,15 @@ static bool make_socket(void)
 		return false;
 	}
 	sock_pid = getpid();
-	sigset_t old = locked();
-	atomic_store(&fds[LISTEN], xt_fds_move_high(s));
-	unlocked(old);
+	adopt(LISTEN, s);
 	return true;
 }
 
 static void make_wake(void)
 {
 	int e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (e < 0)
-		return;
-	sigset_t old = locked();
-	atomic_store(&fds[WAKE], xt_fds_move_high(e));
-	unlocked(old);
+	if (e >= 0)
+		adopt(WAKE, e);
 }
 
 void xt_ctl_wake(void)
@@ -164,7 +184,7 @@ void xt_ctl_wake(void)
 	sigset_t old = locked();
 	int f = atomic_load(&fds[WAKE]);
 	uint64_t one = 1;
-	if (f >= 0) {
+	if (ours(WAKE, f)) {
 		/* full counter or closed past libc (the thread then makes another): no matter */
 		ssize_t w = write(f, &one, sizeof one);
 		(void)w;
@@ -241,12 +261,14 @@ static void serve(int c)
 	struct ucred cred;
 	socklen_t len = sizeof cred;
 	bool ok = false;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-	    (cred.uid != geteuid() && cred.uid != 0)) {
+	/* The request is read even to refuse it: closing on unread bytes would reset the
+	 * connection before the client reads why. */
+	if (!request(c, line, sizeof line)) {
+		return;
+	} else if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
+		   (cred.uid != geteuid() && cred.uid != 0)) {
 		snprintf(text, sizeof text, "refused: only user %lu or root may control process %ld\n",
 			 (unsigned long)geteuid(), (long)getpid());
-	} else if (!request(c, line, sizeof line)) {
-		return;
 	} else {
 		snprintf(text, sizeof text, "unknown command '%s': start, stop, snapshot or status\n",
 			 line);
@@ -266,31 +288,27 @@ static void accept_one(int l)
 {
 	sigset_t old = locked();
 	int c = -1;
-	if (atomic_load(&fds[LISTEN]) == l) /* not moved meanwhile (dup2 onto its number) */
+	/* not moved meanwhile (dup2 onto its number), nor closed past libc */
+	if (atomic_load(&fds[LISTEN]) == l && ours(LISTEN, l))
 		c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	if (c >= 0)
-		atomic_store(&fds[CONN], c = xt_fds_move_high(c));
 	unlocked(old);
 	if (c < 0)
 		return;
-	serve(c);
+	adopt(CONN, c);
+	c = atomic_load(&fds[CONN]);
+	if (c >= 0)
+		serve(c);
 	drop(CONN);
-}
-
-/* usable: f is still an open descriptor (a close past libc would make poll report POLLNVAL). */
-static bool usable(int f)
-{
-	return f >= 0 && xt_real.fcntl(f, F_GETFD) >= 0;
 }
 
 bool xt_ctl_wait(uint64_t deadline)
 {
-	if (!usable(atomic_load(&fds[WAKE]))) {
+	if (!ours(WAKE, atomic_load(&fds[WAKE]))) {
 		drop(WAKE);
 		make_wake();
 	}
 	bool live = !atomic_load(&ended) && sock_pid == getpid();
-	if (!atomic_load(&ended) && (!live || !usable(atomic_load(&fds[LISTEN])))) {
+	if (!atomic_load(&ended) && (!live || !ours(LISTEN, atomic_load(&fds[LISTEN])))) {
 		drop(LISTEN);
 		if (!said)
 			make_socket();
@@ -305,8 +323,11 @@ bool xt_ctl_wait(uint64_t deadline)
 		return false;
 	bool woken = false;
 	if (p[0].revents & POLLIN) {
+		sigset_t old = locked();
 		uint64_t v;
-		woken = read(p[0].fd, &v, sizeof v) == sizeof v;
+		woken = atomic_load(&fds[WAKE]) == p[0].fd && ours(WAKE, p[0].fd) &&
+			read(p[0].fd, &v, sizeof v) == sizeof v;
+		unlocked(old);
 	}
 	if (p[1].revents & POLLIN)
 		accept_one(p[1].fd);

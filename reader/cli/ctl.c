@@ -55,6 +55,21 @@ static long effective_uid(long pid)
 	return u && sscanf(u + 5, "%lu %lu", &real, &eff) == 2 ? (long)eff : -1;
 }
 
+/* traced: pid has the tracing library loaded (its maps are readable to the same user or root,
+ * those who may control it). */
+static int traced(long pid)
+{
+	char path[64], line[4096];
+	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
+	FILE *f = fopen(path, "re");
+	int found = 0;
+	while (f && !found && fgets(line, sizeof line, f))
+		found = strstr(line, "/libxtrace") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* connect_to connects to the socket at path; -1 (errno set) if it cannot. */
 static int connect_to(const char *path)
 {
@@ -98,15 +113,21 @@ int cmd_ctl(int argc, char **argv, const struct xt_command *cmd)
 		cli_warn("no process %ld", pid);
 		return XT_EXIT_FAIL;
 	}
-	/* Where the process put it: under its XDG_RUNTIME_DIR if it has one, else the fallback. */
+	/* Where the process put it: under its XDG_RUNTIME_DIR if it has one, else the fallback.
+	 * The shim's thread makes it just after the process starts: a traced process is given
+	 * a moment to. */
 	int s = -1, err = ENOENT;
-	for (int i = 0; i < 2 && s < 0; i++) {
-		if (!xt_ctl_dir(dir, sizeof dir, i == 0 ? xdg : NULL, (unsigned long)uid) ||
-		    !xt_ctl_sock(path, sizeof path, dir, pid) || (i == 0 && !xdg))
-			continue;
-		s = connect_to(path);
-		if (s < 0 && errno != ENOENT)
-			err = errno;
+	for (int tries = traced(pid) ? 100 : 1; s < 0 && err == ENOENT && tries > 0; tries--) {
+		for (int i = 0; i < 2 && s < 0; i++) {
+			if (!xt_ctl_dir(dir, sizeof dir, i == 0 ? xdg : NULL, (unsigned long)uid) ||
+			    !xt_ctl_sock(path, sizeof path, dir, pid) || (i == 0 && !xdg))
+				continue;
+			s = connect_to(path);
+			if (s < 0 && errno != ENOENT)
+				err = errno;
+		}
+		if (s < 0 && err == ENOENT && tries > 1)
+			usleep(20000);
 	}
 	if (s < 0) {
 		cli_warn("cannot reach process %ld's control socket (%s): %s%s", pid, path,

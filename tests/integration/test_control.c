@@ -1,0 +1,304 @@
+/* test_control.c: integration tests of tracing switched from outside: `xtrace ctl PID
+ * start|stop|snapshot|status` on a running process (tests/workloads/commanded.c, which
+ * allocates and frees as told on stdin), XTRACE_START=stopped, the trace of a process switched
+ * off and on read as such (frees of objects allocated while recording was off are no errors),
+ * the control socket of a fork child, one that survives a program closing every descriptor,
+ * and who may drive it: as root, a process that dropped its privileges (setpriv) is driven by
+ * root, never by another user. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+/* A commanded process running under the shim, its stdin and stdout piped to the test. */
+struct proc {
+	pid_t pid;
+	int in, out;
+	char dir[PATH_MAX];
+};
+
+/* start_in runs prefix (a command line that ends by running the workload, e.g. setpriv ...;
+ * or none) then commanded, traced with env, in dir, and waits for its "ready". */
+static void start_in(struct proc *p, const char *dir, char *const prefix[], const char *const env[])
+{
+	int in[2], out[2];
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	h_fmt(p->dir, sizeof p->dir, "%s", dir);
+	/* Behind a prefix, its last command (env) preloads the shim, for the workload alone. */
+	const char *const *tenv = h_trace_env(p->dir, env);
+	char *argv[32], *envp[512];
+	size_t n = 0;
+	for (size_t i = 0; prefix && prefix[i]; i++)
+		argv[n++] = prefix[i];
+	if (prefix)
+		argv[n++] = (char *)tenv[0]; /* LD_PRELOAD=... */
+	argv[n++] = (char *)h_workload("commanded");
+	argv[n] = NULL;
+	h_child_env(envp, prefix ? tenv + 1 : tenv);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addclose(&fa, in[1]);
+	posix_spawn_file_actions_addclose(&fa, out[0]);
+	posix_spawn_file_actions_addchdir_np(&fa, p->dir);
+	int rc = posix_spawn(&p->pid, argv[0], &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	assert_int_equal(rc, 0);
+	p->in = in[1];
+	p->out = out[0];
+	char line[64];
+	size_t k = 0;
+	while (k < sizeof line - 1 && read(p->out, line + k, 1) == 1 && line[k] != '\n')
+		k++;
+	line[k] = 0;
+	if (strcmp(line, "ready") != 0) {
+		int st = 0;
+		waitpid(p->pid, &st, 0);
+		fail_msg("commanded did not start: '%s', wait status 0x%x", line, st);
+	}
+}
+
+static void start(struct proc *p, const char *const env[])
+{
+	start_in(p, h_tmpdir(), NULL, env);
+}
+
+/* say sends one command and returns the answer line (static buffer). */
+static const char *say(struct proc *p, const char *cmd)
+{
+	static char line[64];
+	char buf[80];
+	h_fmt(buf, sizeof buf, "%s\n", cmd);
+	assert_int_equal(write(p->in, buf, strlen(buf)), (ssize_t)strlen(buf));
+	size_t k = 0;
+	while (k < sizeof line - 1 && read(p->out, line + k, 1) == 1 && line[k] != '\n')
+		k++;
+	line[k] = 0;
+	return line;
+}
+
+/* finish tells the process to exit and waits for it; it must exit 0. */
+static void finish(struct proc *p)
+{
+	say(p, "exit");
+	close(p->in);
+	close(p->out);
+	int st;
+	assert_int_equal(waitpid(p->pid, &st, 0), p->pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("commanded ended with wait status 0x%x", st);
+}
+
+/* ctl runs `xtrace ctl pid what` (prefixed by prefix, e.g. setpriv as another user), asserts
+ * its exit code is want (unless want is -1), and returns its stdout and stderr together (tracked). */
+static char *ctl(char *const prefix[], pid_t pid, const char *what, int want)
+{
+	char spid[32];
+	h_fmt(spid, sizeof spid, "%ld", (long)pid);
+	char *argv[32];
+	size_t n = 0;
+	for (size_t i = 0; prefix && prefix[i]; i++)
+		argv[n++] = prefix[i];
+	argv[n++] = (char *)h_cli_path();
+	argv[n++] = "ctl";
+	argv[n++] = spid;
+	argv[n++] = (char *)what;
+	argv[n] = NULL;
+	struct h_run r;
+	if (h_spawn(&r, h_tmpdir(), argv, NULL) != 0)
+		fail_msg("cannot run xtrace ctl");
+	int rc = WIFEXITED(r.status) ? WEXITSTATUS(r.status) : 128 + WTERMSIG(r.status);
+	if (want >= 0 && rc != want)
+		fail_msg("xtrace ctl %s %s: exit %d, expected %d\nstdout: %s\nstderr: %s", spid, what,
+			 rc, want, r.out, r.err);
+	size_t len = strlen(r.out) + strlen(r.err) + 1;
+	char *both = h_track(malloc(len));
+	h_fmt(both, len, "%s%s", r.out, r.err);
+	h_run_free(&r);
+	return both;
+}
+
+static void expect_in(const char *text, const char *what)
+{
+	if (!strstr(text, what))
+		fail_msg("expected '%s' in: %s", what, text);
+}
+
+/* trace_of returns the trace of process pid in dir. */
+static void trace_of(const struct proc *p, char path[PATH_MAX])
+{
+	h_fmt(path, PATH_MAX, "%s/t.%ld.xt", p->dir, (long)p->pid);
+}
+
+#define BLOCKS 1000
+
+/* Started switched off, switched on and off and on again: the objects allocated while off and
+ * freed while on are unrecorded frees, no errors; only what was done while on is recorded. */
+static void test_switched(void **state)
+{
+	(void)state;
+	struct proc p;
+	start(&p, (const char *const[]){"XTRACE_START=stopped", "XTRACE_GEN_MS=50", NULL});
+	assert_string_equal(say(&p, "alloc 1000"), "ok"); /* off */
+	expect_in(ctl(NULL, p.pid, "status", 0), "stopped");
+	expect_in(ctl(NULL, p.pid, "start", 0), "recording");
+	expect_in(ctl(NULL, p.pid, "status", 0), "recording");
+	assert_string_equal(say(&p, "free"), "ok");       /* 1000 unrecorded frees */
+	assert_string_equal(say(&p, "alloc 500"), "ok");  /* recorded */
+	assert_string_equal(say(&p, "free"), "ok");
+	assert_string_equal(say(&p, "alloc 700"), "ok");  /* recorded, freed while off */
+	expect_in(ctl(NULL, p.pid, "stop", 0), "stopped");
+	assert_string_equal(say(&p, "free"), "ok");
+	assert_string_equal(say(&p, "alloc 300"), "ok");  /* off, on the addresses just freed */
+	expect_in(ctl(NULL, p.pid, "start", 0), "recording");
+	/* 300 frees of addresses allocated while off; in the trace they are frees of the objects
+	 * recorded there before the stop (the 700), which are no errors either */
+	assert_string_equal(say(&p, "free"), "ok");
+	finish(&p);
+
+	char path[PATH_MAX];
+	trace_of(&p, path);
+	struct h_run v;
+	int rc = h_cli(&v, H_ARGV("validate", path));
+	if (rc != 0)
+		fail_msg("validate %s: exit %d\n%s%s", path, rc, v.out, v.err);
+	expect_in(v.out, "recording off 2 times");
+	char *js = h_stats_json(path, 0);
+	uint64_t unrecorded = h_json_u64(js, "unrecorded_frees"), allocs = h_json_u64(js, "allocs");
+	if (unrecorded < 1000 || unrecorded >= 1000 + 300 || allocs < 1200 || allocs >= 1200 + 300)
+		fail_msg("%s: %llu allocations (1200 recorded), %llu unrecorded frees (1000)\n%s",
+			 path, (unsigned long long)allocs, (unsigned long long)unrecorded, js);
+	h_free(js);
+	/* the socket goes with the process */
+	char sock[PATH_MAX];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && xdg[0] == '/')
+		h_fmt(sock, sizeof sock, "%s/xtrace/%ld.sock", xdg, (long)p.pid);
+	else
+		h_fmt(sock, sizeof sock, "/tmp/xtrace-%lu/%ld.sock", (unsigned long)geteuid(),
+		      (long)p.pid);
+	if (access(sock, F_OK) == 0)
+		fail_msg("%s is still there after the process exited", sock);
+}
+
+/* A snapshot of a recording process closes the generation and names the trace, which then
+ * holds complete generations only. */
+static void test_snapshot_names_trace(void **state)
+{
+	(void)state;
+	struct proc p;
+	start(&p, NULL);
+	assert_string_equal(say(&p, "alloc 100"), "ok");
+	char *out = ctl(NULL, p.pid, "snapshot", 0), path[PATH_MAX], *nl = strchr(out, '\n');
+	trace_of(&p, path);
+	if (nl)
+		*nl = 0;
+	assert_string_equal(out, path);
+	h_validate(path);
+	finish(&p);
+	h_validate(path);
+}
+
+/* A fork child answers on a socket of its own; both survive the program closing every
+ * descriptor it has (a daemon), and the trace does too. */
+static void test_fork_child_and_closeall(void **state)
+{
+	(void)state;
+	struct proc p;
+	start(&p, NULL);
+	assert_string_equal(say(&p, "closeall"), "ok");
+	char want[64];
+	h_fmt(want, sizeof want, "pid %ld: recording", (long)p.pid);
+	expect_in(ctl(NULL, p.pid, "status", 0), want);
+	const char *ans = say(&p, "fork");
+	long child = strncmp(ans, "child ", 6) == 0 ? atol(ans + 6) : 0;
+	assert_true(child > 0);
+	/* the child's thread makes its socket when it starts tracing, at its first allocation */
+	char *st = NULL;
+	for (int i = 0; i < 100; i++) {
+		struct h_run r;
+		char spid[32];
+		h_fmt(spid, sizeof spid, "%ld", child);
+		if (h_cli(&r, H_ARGV("ctl", spid, "status")) == 0) {
+			st = h_track(strdup(r.out));
+			break;
+		}
+		usleep(20000);
+	}
+	if (!st)
+		fail_msg("the fork child %ld has no control socket", child);
+	h_fmt(want, sizeof want, "pid %ld: recording", child);
+	expect_in(st, want);
+	expect_in(ctl(NULL, child, "stop", 0), "stopped");
+	h_fmt(want, sizeof want, "pid %ld: recording", (long)p.pid);
+	expect_in(ctl(NULL, p.pid, "status", 0), want); /* the parent's is its own */
+	char stop[PATH_MAX];
+	h_fmt(stop, sizeof stop, "%s/child-stop", p.dir);
+	assert_int_equal(h_write_file(stop, "", 0), 0);
+	finish(&p);
+	char path[PATH_MAX];
+	trace_of(&p, path);
+	h_validate(path);
+	h_fmt(path, sizeof path, "%s/t.%ld.xt", p.dir, child);
+	h_validate(path);
+}
+
+/* As root: a traced process that dropped its privileges (setpriv to nobody) is controlled by
+ * root; another user is refused, even when the socket's directory and mode let it connect
+ * (the peer's credentials decide). */
+static void test_other_user_refused(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || access("/usr/bin/setpriv", X_OK) != 0) {
+		fprintf(stderr, "not root, or no setpriv: the other-user test needs both\n");
+		skip();
+	}
+	char *const as_nobody[] = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+				   "--clear-groups", "/usr/bin/env", "-u", "XDG_RUNTIME_DIR", NULL};
+	char *const as_other[] = {"/usr/bin/setpriv", "--reuid=65533", "--regid=65533",
+				  "--clear-groups", "/usr/bin/env", "-u", "XDG_RUNTIME_DIR", NULL};
+	/* the traced process writes its trace as nobody: its directory must let it */
+	char work[PATH_MAX], root[PATH_MAX], dir[PATH_MAX], sock[PATH_MAX];
+	h_fmt(work, sizeof work, "%s", h_tmpdir());
+	h_fmt(root, sizeof root, "%s", work);
+	*strrchr(root, '/') = 0;
+	assert_int_equal(chmod(work, 0777), 0);
+	assert_int_equal(chmod(root, 0711), 0);
+	struct proc p;
+	start_in(&p, work, as_nobody, NULL);
+	char want[64];
+	h_fmt(want, sizeof want, "pid %ld: recording", (long)p.pid);
+	expect_in(ctl(NULL, p.pid, "status", 0), want); /* root may */
+	expect_in(ctl(as_other, p.pid, "stop", 1), "only its user or root");
+	/* Open the way to the socket: the shim itself must refuse. */
+	h_fmt(dir, sizeof dir, "/tmp/xtrace-65534");
+	h_fmt(sock, sizeof sock, "%s/%ld.sock", dir, (long)p.pid);
+	assert_int_equal(chmod(dir, 0711), 0);
+	assert_int_equal(chmod(sock, 0666), 0);
+	char *out = ctl(as_other, p.pid, "stop", -1);
+	chmod(sock, 0600);
+	chmod(dir, 0700); /* else the next process of nobody's finds it open, and makes no socket */
+	expect_in(out, "refused");
+	expect_in(ctl(NULL, p.pid, "status", 0), want); /* still recording */
+	finish(&p);
+	char path[PATH_MAX];
+	trace_of(&p, path);
+	h_validate(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_switched),
+		cmocka_unit_test(test_snapshot_names_trace),
+		cmocka_unit_test(test_fork_child_and_closeall),
+		cmocka_unit_test(test_other_user_refused),
+	};
+	return h_finish(cmocka_run_group_tests_name("control", tests, NULL, NULL));
+}
