@@ -71,4 +71,5 @@ void xt_config_load(void)
 	xt_config.start_stopped = st && strcmp(st, "stopped") == 0;
 	if (st && *st && !xt_config.start_stopped && strcmp(st, "recording") != 0)
 		xt_say("XTRACE_START=%s is not recording or stopped; recording", st);
+	xt_config.flight_mib = number("XTRACE_FLIGHT", 0, 0, 65536);
 }

@@ -371,10 +371,12 @@ bool xt_gen_snapshot(char *reply, size_t cap)
 	if (ok && atomic_load(&xt_gen))
 		advance_locked(XT_ADVANCE_NEXT);
 	pthread_mutex_unlock(&advance_lock);
-	if (ok)
-		snprintf(reply, cap, "%s\n", xt_out_path());
-	else
+	if (!ok)
 		snprintf(reply, cap, "no trace is being written\n");
+	else if (xt_config.flight_mib)
+		return xt_out_flight_snapshot(reply, cap);
+	else
+		snprintf(reply, cap, "%s\n", xt_out_path());
 	return ok;
 }
 
@@ -382,10 +384,13 @@ void xt_gen_status(char *reply, size_t cap)
 {
 	pthread_mutex_lock(&advance_lock);
 	uint64_t g = atomic_load(&xt_gen);
-	snprintf(reply, cap, "pid %ld: %s, generation %llu\ntrace %s\n", (long)getpid(),
-		 g ? "recording" : paused == 1 ? "stopped" : "not tracing",
-		 (unsigned long long)(g ? g : stopped_gen), xt_out_ok() ? xt_out_path() : "(none)");
+	int n = snprintf(reply, cap, "pid %ld: %s, generation %llu\ntrace %s\n", (long)getpid(),
+			 g ? "recording" : paused == 1 ? "stopped" : "not tracing",
+			 (unsigned long long)(g ? g : stopped_gen),
+			 xt_out_ok() ? xt_out_path() : "(none)");
 	pthread_mutex_unlock(&advance_lock);
+	if (n > 0 && (size_t)n < cap)
+		xt_out_flight_status(reply + n, cap - (size_t)n);
 }
 
 /* The advancer sleeps until the generation's end, or until a thread's exit destructor wakes

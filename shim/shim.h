@@ -30,6 +30,7 @@ struct xt_config {
 	enum xt_unwind_mode unwind; /* XTRACE_UNWIND */
 	unsigned gen_ms;        /* XTRACE_GEN_MS, default 1000 */
 	int start_stopped;      /* XTRACE_START=stopped: recording off until switched on */
+	unsigned flight_mib;    /* XTRACE_FLIGHT: the flight recorder's MiB; 0: write as it goes */
 };
 extern struct xt_config xt_config;
 XT_HIDDEN void xt_config_load(void);

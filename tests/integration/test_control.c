@@ -4,11 +4,16 @@
  * off and on read as such (frees of objects allocated while recording was off are no errors),
  * the control socket of a fork child, one that survives a program closing every descriptor,
  * and who may drive it: as root, a process that dropped its privileges (setpriv) is driven by
- * root, never by another user. */
+ * root, never by another user. Then the flight recorder (XTRACE_FLIGHT): a churning program's
+ * trace and snapshots stay within the setting and its memory within a bound, a snapshot ends
+ * where it was asked for, and SIGTERM leaves the final trace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+
+#include <sys/resource.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -19,15 +24,16 @@ struct proc {
 	char dir[PATH_MAX];
 };
 
-/* start_in runs prefix (a command line that ends by running the workload, e.g. setpriv ...;
- * or none) then commanded, traced with env, in dir, and waits for its "ready". */
-static void start_in(struct proc *p, const char *dir, char *const prefix[], const char *const env[])
+/* launch runs prefix (a command line that ends by running the program, e.g. setpriv ...; or
+ * none) then prog, traced with env, in dir, its stdin and stdout piped to the test. */
+static void launch(struct proc *p, const char *dir, char *const prefix[], char *const prog[],
+		   const char *const env[])
 {
 	int in[2], out[2];
 	assert_int_equal(pipe(in), 0);
 	assert_int_equal(pipe(out), 0);
 	h_fmt(p->dir, sizeof p->dir, "%s", dir);
-	/* Behind a prefix, its last command (env) preloads the shim, for the workload alone. */
+	/* Behind a prefix, its last command (env) preloads the shim, for the program alone. */
 	const char *const *tenv = h_trace_env(p->dir, env);
 	char *argv[32], *envp[512];
 	size_t n = 0;
@@ -35,7 +41,8 @@ static void start_in(struct proc *p, const char *dir, char *const prefix[], cons
 		argv[n++] = prefix[i];
 	if (prefix)
 		argv[n++] = (char *)tenv[0]; /* LD_PRELOAD=... */
-	argv[n++] = (char *)h_workload("commanded");
+	for (size_t i = 0; prog[i]; i++)
+		argv[n++] = prog[i];
 	argv[n] = NULL;
 	h_child_env(envp, prefix ? tenv + 1 : tenv);
 	posix_spawn_file_actions_t fa;
@@ -52,6 +59,12 @@ static void start_in(struct proc *p, const char *dir, char *const prefix[], cons
 	assert_int_equal(rc, 0);
 	p->in = in[1];
 	p->out = out[0];
+}
+
+/* start_in launches commanded and waits for its "ready". */
+static void start_in(struct proc *p, const char *dir, char *const prefix[], const char *const env[])
+{
+	launch(p, dir, prefix, H_ARGV((char *)h_workload("commanded")), env);
 	char line[64];
 	size_t k = 0;
 	while (k < sizeof line - 1 && read(p->out, line + k, 1) == 1 && line[k] != '\n')
@@ -135,8 +148,6 @@ static void trace_of(const struct proc *p, char path[PATH_MAX])
 {
 	h_fmt(path, PATH_MAX, "%s/t.%ld.xt", p->dir, (long)p->pid);
 }
-
-#define BLOCKS 1000
 
 /* Started switched off, switched on and off and on again: the objects allocated while off and
  * freed while on are unrecorded frees, no errors; only what was done while on is recorded. */
@@ -292,6 +303,161 @@ static void test_other_user_refused(void **state)
 	h_validate(path);
 }
 
+/* ---- the flight recorder ------------------------------------------------------------------ */
+
+#define FLIGHT_MIB 16
+#define FLIGHT_GEN_MS 250
+static const char *const flight_env[] = {"XTRACE_FLIGHT=16", "XTRACE_GEN_MS=250", NULL};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* churn_until_dropped launches churn (two threads churning for up to a minute) with the flight
+ * recorder and returns once the recorder has dropped drops generations (its status says). */
+static void churn_until_dropped(struct proc *p, unsigned drops)
+{
+	launch(p, h_tmpdir(), NULL, H_ARGV((char *)h_workload("churn"), "60000"), flight_env);
+	for (int i = 0; i < 300; i++) {
+		usleep(200000);
+		const char *st = ctl(NULL, p->pid, "status", 0), *d = strstr(st, "MiB; ");
+		if (!d)
+			fail_msg("no flight recorder in the status: %s", st);
+		if (strtoull(d + 5, NULL, 10) >= drops)
+			return;
+	}
+	fail_msg("the flight recorder dropped no generation in a minute");
+}
+
+/* A trace's extent: its first and last generation, when the last began, its last event (a
+ * timed one), and how the image ended (ProcessEnd's arguments; 0 without one). */
+struct extent {
+	uint64_t first_gen, last_gen, last_sync_ns, last_event_ns, end_how, end_status;
+};
+
+static void extent_of(const char *path, struct extent *x)
+{
+	memset(x, 0, sizeof *x);
+	char err[256];
+	xtrace_reader *r = xtrace_open(path, err, sizeof err);
+	if (!r)
+		fail_msg("%s: %s", path, err);
+	struct xtrace_event ev;
+	int rc;
+	while ((rc = xtrace_next(r, &ev)) == 1) {
+		if (ev.kind == XTRACE_EVENT_SYNC) {
+			if (!x->first_gen)
+				x->first_gen = ev.gen;
+			x->last_gen = ev.gen;
+			x->last_sync_ns = ev.ts;
+			continue;
+		}
+		if (ev.ts > x->last_event_ns)
+			x->last_event_ns = ev.ts;
+		if (!strcmp(ev.name, "ProcessEnd")) {
+			x->end_how = ev.args[0];
+			x->end_status = ev.args[1];
+		}
+	}
+	if (rc != 0)
+		fail_msg("%s: reading stopped: %s", path, xtrace_error(r));
+	xtrace_close(r);
+}
+
+/* within_setting: the file is a trace no bigger than XTRACE_FLIGHT. */
+static void within_setting(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	if (st.st_size <= 0 || st.st_size > (off_t)FLIGHT_MIB << 20)
+		fail_msg("%s: %lld bytes, XTRACE_FLIGHT=%d MiB", path, (long long)st.st_size,
+			 FLIGHT_MIB);
+}
+
+/* A churning program killed by SIGTERM once the recorder has dropped generations: the trace is
+ * the kept generations, within the setting, ending with the signal; its peak RSS is within
+ * untraced + 32 MiB. */
+static void test_flight_sigterm(void **state)
+{
+	(void)state;
+	struct h_run u;
+	h_plain(&u, H_ARGV((char *)h_workload("churn"), "1000"));
+	h_expect_exit(&u, 0);
+	uint64_t untraced_kib = h_out_u64(u.out, "churn ", "maxrss_kib");
+	struct proc p;
+	churn_until_dropped(&p, 2);
+	assert_int_equal(kill(p.pid, SIGTERM), 0);
+	int st;
+	struct rusage ru;
+	assert_int_equal(wait4(p.pid, &st, 0, &ru), p.pid);
+	close(p.in);
+	close(p.out);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM)
+		fail_msg("churn: wait status 0x%x, not killed by SIGTERM", st);
+	char path[PATH_MAX];
+	trace_of(&p, path);
+	within_setting(path);
+	h_validate(path);
+	struct extent x;
+	extent_of(path, &x);
+	if (x.first_gen < 2 || x.end_how != 2 || x.end_status != SIGTERM)
+		fail_msg("%s: generations %llu..%llu, end how %llu status %llu", path,
+			 (unsigned long long)x.first_gen, (unsigned long long)x.last_gen,
+			 (unsigned long long)x.end_how, (unsigned long long)x.end_status);
+	if (!getenv("XTRACE_TEST_SANITIZED") && (uint64_t)ru.ru_maxrss > untraced_kib + (32u << 10))
+		fail_msg("peak RSS %ld KiB traced with XTRACE_FLIGHT=%d, %llu untraced", ru.ru_maxrss,
+			 FLIGHT_MIB, (unsigned long long)untraced_kib);
+}
+
+/* A snapshot asked for while the program churns is a trace of its own, within the setting,
+ * that validates and whose last generation ends within one generation of the request; the
+ * trace written at exit is the same kind. */
+static void test_flight_snapshot(void **state)
+{
+	(void)state;
+	struct proc p;
+	churn_until_dropped(&p, 1);
+	uint64_t asked = now_ns();
+	char *snap = ctl(NULL, p.pid, "snapshot", 0), *nl = strchr(snap, '\n');
+	uint64_t answered = now_ns();
+	if (nl)
+		*nl = 0;
+	char stop[PATH_MAX];
+	h_fmt(stop, sizeof stop, "%s/churn-stop", p.dir);
+	assert_int_equal(h_write_file(stop, "", 0), 0);
+	int st;
+	assert_int_equal(waitpid(p.pid, &st, 0), p.pid);
+	close(p.in);
+	close(p.out);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("churn: wait status 0x%x", st);
+
+	within_setting(snap);
+	h_validate(snap);
+	struct extent x;
+	extent_of(snap, &x);
+	uint64_t gen_ns = FLIGHT_GEN_MS * 1000000ull;
+	if (x.first_gen < 2 || x.last_event_ns > answered || x.last_event_ns + gen_ns < asked)
+		fail_msg("%s: generations %llu..%llu, the last event %lld ms after the request "
+			 "(answered after %llu ms)", snap, (unsigned long long)x.first_gen,
+			 (unsigned long long)x.last_gen,
+			 (long long)((int64_t)(x.last_event_ns - asked) / 1000000),
+			 (unsigned long long)((answered - asked) / 1000000));
+	char path[PATH_MAX];
+	trace_of(&p, path);
+	within_setting(path);
+	h_validate(path);
+	extent_of(path, &x);
+	if (x.first_gen < 2 || x.end_how != 1)
+		fail_msg("%s: generations %llu..%llu, end how %llu", path,
+			 (unsigned long long)x.first_gen, (unsigned long long)x.last_gen,
+			 (unsigned long long)x.end_how);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_snapshot_names_trace),
 		cmocka_unit_test(test_fork_child_and_closeall),
 		cmocka_unit_test(test_other_user_refused),
+		cmocka_unit_test(test_flight_sigterm),
+		cmocka_unit_test(test_flight_snapshot),
 	};
 	return h_finish(cmocka_run_group_tests_name("control", tests, NULL, NULL));
 }
