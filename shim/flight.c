@@ -4,11 +4,9 @@
  * A batch that does not fit drops the oldest complete generations, whole, until it does; a
  * generation bigger than the whole ring is dropped itself (said once on stderr). Memory: the
  * mapping, touched as it fills, never more. Cold path: a copy per batch, under output.c's lock. */
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include "flight.h"
 #include "real.h"
@@ -102,34 +100,22 @@ void xt_flight_end_gen(void)
 	cur = tail;
 }
 
-static bool write_all(int f, const uint8_t *p, size_t len)
-{
-	while (len) {
-		ssize_t w = write(f, p, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		len -= (size_t)w;
-	}
-	return true;
-}
-
-bool xt_flight_write(int f, bool drain)
+int xt_flight_kept(struct iovec out[2])
 {
 	uint64_t from = head, to = cur; /* complete generations only */
+	int n = 0;
 	while (from < to) {
 		size_t at = (size_t)(from % size), piece = size - at < to - from ? size - at : to - from;
-		if (!write_all(f, ring + at, piece))
-			return false;
+		out[n++] = (struct iovec){ring + at, piece};
 		from += piece;
 	}
-	if (drain) {
-		head = cur;
-		first = ngens = 0;
-	}
-	return true;
+	return n;
+}
+
+void xt_flight_drain(void)
+{
+	head = cur;
+	first = ngens = 0;
 }
 
 void xt_flight_status(char *out, size_t cap)

@@ -19,9 +19,11 @@ XT_HIDDEN bool xt_flight_reset(size_t cap);
 XT_HIDDEN void xt_flight_put(const struct iovec *iov, int n);
 /* xt_flight_end_gen: the generation being kept is complete (its End batch was put). */
 XT_HIDDEN void xt_flight_end_gen(void);
-/* xt_flight_write writes the complete generations kept to f, oldest first; false on a write
- * error. drain: they are forgotten once written (the file has them). */
-XT_HIDDEN bool xt_flight_write(int f, bool drain);
+/* xt_flight_kept points out at the bytes of the complete generations kept, oldest first (at
+ * most two pieces: the ring wraps); returns how many pieces. xt_flight_drain forgets them (the
+ * trace file has them now). */
+XT_HIDDEN int xt_flight_kept(struct iovec out[2]);
+XT_HIDDEN void xt_flight_drain(void);
 /* xt_flight_status describes the ring for `xtrace ctl PID status`. */
 XT_HIDDEN void xt_flight_status(char *out, size_t cap);
 

@@ -501,6 +501,17 @@ void xt_out_end(uint64_t gen, uint64_t lost)
 	xt_out_resume_at(gen + 1);
 }
 
+/* write_kept writes the flight recorder's complete generations to f; false on an error. */
+static bool write_kept(int f)
+{
+	struct iovec kept[2];
+	int n = xt_flight_kept(kept);
+	for (int i = 0; i < n; i++)
+		if (!write_all(f, kept[i].iov_base, kept[i].iov_len))
+			return false;
+	return true;
+}
+
 void xt_out_flight_write(bool crash)
 {
 	if (!xt_flight_on() || !opened || atomic_load(&failed) || !may_write())
@@ -513,7 +524,9 @@ void xt_out_flight_write(bool crash)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int temp, f = usable_fd(&temp);
-	bool ok = f < 0 || xt_flight_write(f, true); /* f < 0: said so when it could not reopen */
+	bool ok = f < 0 || write_kept(f); /* f < 0: said so when it could not reopen */
+	if (ok)
+		xt_flight_drain();
 	int err = errno;
 	if (temp >= 0)
 		xt_real.close(temp);
@@ -542,7 +555,7 @@ bool xt_out_flight_snapshot(char *reply, size_t cap)
 	bool ok = f >= 0;
 	if (ok) {
 		f = xt_fds_move_high(f);
-		ok = write_all(f, hdr, hdr_len) && xt_flight_write(f, false);
+		ok = write_all(f, hdr, hdr_len) && write_kept(f);
 		err = errno;
 		xt_real.close(f);
 	}
