@@ -1,7 +1,9 @@
 /* config.c: the XTRACE_* environment, read once at init. Cold path; no allocation. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctlproto.h"
 #include "format.h"
 #include "shim.h"
 
@@ -72,4 +74,8 @@ void xt_config_load(void)
 	if (st && *st && !xt_config.start_stopped && strcmp(st, "recording") != 0)
 		xt_say("XTRACE_START=%s is not recording or stopped; recording", st);
 	xt_config.flight_mib = number("XTRACE_FLIGHT", 0, 0, 65536);
+	/* Read here, on the program's thread: the generation thread must not call getenv. */
+	if (!xt_ctl_dir(xt_config.ctl_dir, sizeof xt_config.ctl_dir, getenv("XDG_RUNTIME_DIR"),
+			(unsigned long)geteuid()))
+		xt_config.ctl_dir[0] = 0;
 }

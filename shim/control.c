@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -24,17 +23,19 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "ctlproto.h"
 #include "fds.h"
 #include "generation.h"
 #include "output.h"
 #include "real.h"
-#include "ctlproto.h"
 
 enum { LISTEN, CONN, WAKE };
 static _Atomic int fds[XT_CTL_FDS] = {-1, -1, -1};
 static pthread_mutex_t lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+/* The socket's path and the process that made it (a fork child's is its own): under the lock,
+ * since exit removes it from a thread of the program's. */
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-static pid_t sock_pid;       /* the process that made the socket (a fork child's is its own) */
+static pid_t sock_pid;
 /* Each descriptor's file, from fstat when made: a number closed past libc and taken by the
  * program is never read, accepted on or written to. */
 static struct { dev_t dev; ino_t ino; } ids[XT_CTL_FDS];
@@ -91,8 +92,8 @@ static bool ours(int i, int f)
 	return f >= 0 && fstat(f, &st) == 0 && st.st_dev == ids[i].dev && st.st_ino == ids[i].ino;
 }
 
-/* adopt makes f descriptor i, moved high. */
-static void adopt(int i, int f)
+/* adopt makes f descriptor i, moved high (lock held). */
+static void adopt_locked(int i, int f)
 {
 	struct stat st;
 	if (fstat(f, &st) != 0) {
@@ -101,8 +102,13 @@ static void adopt(int i, int f)
 	}
 	ids[i].dev = st.st_dev;
 	ids[i].ino = st.st_ino;
-	sigset_t old = locked();
 	atomic_store(&fds[i], xt_fds_move_high(f));
+}
+
+static void adopt(int i, int f)
+{
+	sigset_t old = locked();
+	adopt_locked(i, f);
 	unlocked(old);
 }
 
@@ -144,9 +150,9 @@ static bool own_dir(const char *dir)
 /* make_socket makes this process's socket, listening; false (said once) if it cannot. */
 static bool make_socket(void)
 {
-	char dir[sizeof sock_path];
-	if (!xt_ctl_dir(dir, sizeof dir, getenv("XDG_RUNTIME_DIR"), (unsigned long)geteuid()) ||
-	    !xt_ctl_sock(sock_path, sizeof sock_path, dir, (long)getpid())) {
+	const char *dir = xt_config.ctl_dir;
+	char path[sizeof sock_path];
+	if (!dir[0] || !xt_ctl_sock(path, sizeof path, dir, (long)getpid())) {
 		say_once(dir, "path too long");
 		return false;
 	}
@@ -158,18 +164,27 @@ static bool make_socket(void)
 		return false;
 	}
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
-	strcpy(a.sun_path, sock_path);
+	strcpy(a.sun_path, path);
 	/* A socket at this pid's name is an earlier image's (exec) or a dead process's. */
-	unlink(sock_path);
-	if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || chmod(sock_path, 0600) != 0 ||
+	unlink(path);
+	if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0600) != 0 ||
 	    listen(s, 8) != 0) {
-		say_once(sock_path, strerror(errno));
+		say_once(path, strerror(errno));
 		xt_real.close(s);
 		return false;
 	}
-	sock_pid = getpid();
-	adopt(LISTEN, s);
-	return true;
+	sigset_t old = locked();
+	bool live = !atomic_load(&ended); /* the image may have ended meanwhile */
+	if (live) {
+		strcpy(sock_path, path);
+		sock_pid = getpid();
+		adopt_locked(LISTEN, s);
+	} else {
+		unlink(path);
+		xt_real.close(s);
+	}
+	unlocked(old);
+	return live;
 }
 
 static void make_wake(void)
@@ -307,7 +322,9 @@ bool xt_ctl_wait(uint64_t deadline)
 		drop(WAKE);
 		make_wake();
 	}
+	sigset_t mask = locked();
 	bool live = !atomic_load(&ended) && sock_pid == getpid();
+	unlocked(mask);
 	if (!atomic_load(&ended) && (!live || !ours(LISTEN, atomic_load(&fds[LISTEN])))) {
 		drop(LISTEN);
 		if (!said)
@@ -336,10 +353,12 @@ bool xt_ctl_wait(uint64_t deadline)
 
 void xt_ctl_end(void)
 {
+	sigset_t old = locked();
 	atomic_store(&ended, 1);
 	if (sock_pid == getpid() && sock_path[0])
 		unlink(sock_path);
 	sock_pid = 0;
+	unlocked(old);
 }
 
 void xt_ctl_resume(void)
