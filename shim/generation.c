@@ -289,8 +289,9 @@ static void advance_locked(enum xt_advance_mode mode)
 		reclaim(next_gen);
 }
 
-/* lock_advance takes advance_lock; from a fatal signal, waiting at most about half a second
- * (false: not taken). */
+/* lock_advance takes advance_lock; from a fatal signal, waiting a bounded time (false: not
+ * taken): longer than an advance waits for a runnable thread's section, which may be this
+ * thread's, interrupted by the signal. */
 static bool lock_advance(bool crash)
 {
 	if (!crash) {
@@ -298,7 +299,7 @@ static bool lock_advance(bool crash)
 		return true;
 	}
 	for (int i = 0; pthread_mutex_trylock(&advance_lock) != 0; i++) {
-		if (i > 500)
+		if (i > SECTION_WAIT_RUNNABLE_MS + 500)
 			return false;
 		sleep_us(1000);
 	}
