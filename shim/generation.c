@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "experiment.h"
+#include "flight.h"
 #include "generation.h"
 #include "modules.h"
 #include "output.h"
@@ -410,7 +411,9 @@ static void *advancer_main(void *arg)
 		/* a thread that ran its destructor is gone a moment later: look again soon */
 		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
 		bool w = xt_ctl_wait(until < gen_end ? until : gen_end);
-		if (xt_mono_ns() >= gen_end) {
+		/* The flight recorder's ring is half full of this generation: it ends now, so the
+		 * ring always has room for a whole one. */
+		if (xt_mono_ns() >= gen_end || xt_flight_wants_advance()) {
 			if (atomic_load(&xt_gen))
 				xt_advance(XT_ADVANCE_NEXT);
 			gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
