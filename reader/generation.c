@@ -183,8 +183,17 @@ static int xt_parse_sync(xtrace_reader *r, struct xt_gen *g, const struct xt_bat
 			.mult = (uint64_t)(((unsigned __int128)1000000000u << XT_CLOCK_FRAC) / v[0]),
 		};
 	}
+	/* From version 3, a shim that switches recording on and off says, in a field after the
+	 * anchor, that recording was off right before this generation. */
+	uint64_t after_gap = 0, anchor;
+	/* (nanosecond events need not the anchor, which comes first) */
+	if (r->hdr.version >= 3 && !r->clock_per_gen && p < end && xt_uvarint(&p, end, &anchor))
+		return XT_BAD(r, b, p, "bad sync payload: bad monotonic time");
+	if (r->hdr.version >= 3 && p < end && xt_uvarint(&p, end, &after_gap))
+		return XT_BAD(r, b, p, "bad sync payload: bad recording-gap flag");
 	/* Bytes after the known fields are left to newer readers, as in the header. */
 	g->sync_off = b->off;
+	g->sync.after_gap = after_gap != 0;
 	g->sync.ts = v[3];
 	g->sync.ticks_per_sec = v[0];
 	g->sync.wall_sec = v[1];

@@ -98,6 +98,9 @@ struct xtrace_sync {
 	uint64_t nthreads;            /* threads with events in this generation */
 	const struct xtrace_exp_batch *batches;
 	size_t nbatches;
+	/* Recording was switched off right before this generation (XTRACE_START=stopped, xtrace
+	 * ctl stop then start): allocations and frees of that time are not in the trace. */
+	int after_gap;
 };
 
 struct xtrace_module {

@@ -2,7 +2,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ctlproto.h"
 #include "format.h"
 #include "shim.h"
 
@@ -69,4 +71,14 @@ void xt_config_load(void)
 		else
 			xt_say("XTRACE_UNWIND=%s is not dwarf, libunwind, fp or none; using dwarf", u);
 	}
+
+	const char *st = getenv("XTRACE_START");
+	xt_config.start_stopped = st && strcmp(st, "stopped") == 0;
+	if (st && *st && !xt_config.start_stopped && strcmp(st, "recording") != 0)
+		xt_say("XTRACE_START=%s is not recording or stopped; recording", st);
+	xt_config.flight_mib = number("XTRACE_FLIGHT", 0, 0, 65536);
+	/* Read here, on the program's thread: the generation thread must not call getenv. */
+	if (!xt_ctl_dir(xt_config.ctl_dir, sizeof xt_config.ctl_dir, getenv("XDG_RUNTIME_DIR"),
+			(unsigned long)geteuid()))
+		xt_config.ctl_dir[0] = 0;
 }

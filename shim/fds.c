@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "experiment.h"
 #include "fds.h"
 #include "lifecycle.h"
@@ -42,7 +43,8 @@ static _Atomic int stale_pipe[2] = {-1, -1};
  * opening it afresh each time would take, for a moment, the lowest free number, the one a
  * thread of the program opening a file at the same moment gets untraced. */
 static _Atomic int kept = -1;
-#define XT_SHIM_FDS 4 /* the trace file's, the unwinder's pipe, the kept file */
+/* the trace file's, the unwinder's pipe, the kept file, the control channel's (control.h) */
+#define XT_SHIM_FDS (4 + XT_CTL_FDS)
 
 int xt_fds_high(int f)
 {
@@ -95,6 +97,7 @@ static int *shim_fds(int keep[XT_SHIM_FDS])
 	keep[1] = atomic_load(&unwinder_pipe[0]);
 	keep[2] = atomic_load(&unwinder_pipe[1]);
 	keep[3] = atomic_load(&kept);
+	xt_ctl_fds(keep + 4);
 	for (int i = 1; i < XT_SHIM_FDS; i++)
 		for (int j = i; j > 0 && keep[j] < keep[j - 1]; j--) {
 			int k = keep[j];
@@ -108,7 +111,8 @@ static int *shim_fds(int keep[XT_SHIM_FDS])
 static bool hidden(int fd)
 {
 	return fd >= 0 && !xt_tl.internal &&
-	       (fd == xt_out_fd() || in_pipe(unwinder_pipe, fd) || fd == atomic_load(&kept));
+	       (fd == xt_out_fd() || in_pipe(unwinder_pipe, fd) || fd == atomic_load(&kept) ||
+		xt_ctl_owns(fd));
 }
 
 static int not_open(void)
@@ -122,6 +126,10 @@ static void vacate(int fd)
 {
 	if (fd == xt_out_fd()) {
 		xt_out_vacate(fd);
+		return;
+	}
+	if (xt_ctl_owns(fd)) {
+		xt_ctl_vacate(fd);
 		return;
 	}
 	if (fd == atomic_load(&kept)) {

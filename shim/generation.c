@@ -21,7 +21,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "experiment.h"
+#include "flight.h"
 #include "generation.h"
 #include "modules.h"
 #include "output.h"
@@ -35,6 +37,12 @@ _Atomic uint64_t xt_gen;
 
 static pthread_mutex_t advance_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t stopped_gen;     /* the generation a FINAL advance closed */
+/* Recording switched off (XTRACE_START=stopped, xtrace ctl stop): xt_gen stays 0, the file
+ * stays open, the generation thread keeps serving the control channel. -1 until the first
+ * generation begins (from the environment; a fork child inherits its parent's). */
+static int paused = -1;
+static bool paused_at_end;       /* the final generation was switched on only to end the image */
+static bool after_gap;           /* recording was off right before the current generation */
 static uint64_t lost_unthreaded_reported;
 
 /* A generation's clocks at its start: its anchor, and the wall clock. */
@@ -235,32 +243,23 @@ static void write_generation(uint64_t g, const struct xt_clock_pair *end)
 	xt_modules_dump(g, xt_user_strings_dump(g));
 	xt_experiments_specs(g, gen_sync.at.ticks);
 	xt_experiments_batches(g, gen_sync.at.ticks);
-	uint8_t sync[4 * XT_MAX_VARINT], *p = sync;
+	uint8_t sync[5 * XT_MAX_VARINT], *p = sync;
 	p = xt_put_uvarint(p, xt_clock_rate(&gen_sync.at, end));
 	p = xt_put_uvarint(p, gen_sync.wall_sec);
 	p = xt_put_uvarint(p, gen_sync.wall_nsec);
 	p = xt_put_uvarint(p, gen_sync.at.ns);
+	p = xt_put_uvarint(p, after_gap);
 	xt_out_batch(XT_BATCH_SYNC, 0, g, 0, gen_sync.at.ticks, sync, (size_t)(p - sync));
 	xt_out_end(g, lost);
 }
 
-void xt_advance(enum xt_advance_mode mode)
+/* advance_locked closes the current generation (advance_lock held). */
+static void advance_locked(enum xt_advance_mode mode)
 {
 	int crash = mode == XT_ADVANCE_CRASH;
-	if (crash) {
-		for (int i = 0; pthread_mutex_trylock(&advance_lock) != 0; i++) {
-			if (i > 500)
-				return;
-			sleep_us(1000);
-		}
-	} else {
-		pthread_mutex_lock(&advance_lock);
-	}
 	uint64_t g = atomic_load(&xt_gen);
-	if (!g || !xt_out_ok()) {
-		pthread_mutex_unlock(&advance_lock);
+	if (!g || !xt_out_ok())
 		return;
-	}
 	/* The end of g's calibration span and the start of the next generation's. */
 	struct sync_sample next = wall_with(xt_clock_sample_after(&gen_sync.at));
 	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
@@ -272,10 +271,8 @@ void xt_advance(enum xt_advance_mode mode)
 		wait_sections(xt_tl.t, g, next_gen, SECTION_WAIT_MS, SECTION_WAIT_RUNNABLE_MS);
 	if (crash) {
 		/* This thread may be inside a section: its committed events are complete. */
-		if (!xt_out_trylock(300)) {
-			pthread_mutex_unlock(&advance_lock);
+		if (!xt_out_trylock(300))
 			return;
-		}
 	} else {
 		xt_out_lock();
 	}
@@ -283,49 +280,124 @@ void xt_advance(enum xt_advance_mode mode)
 	xt_out_unlock();
 	xt_experiments_reset(g);
 	gen_sync = next;
+	after_gap = false;
 	if (mode != XT_ADVANCE_NEXT)
 		stopped_gen = g;
 	else
 		reclaim(next_gen);
+}
+
+/* lock_advance takes advance_lock; from a fatal signal, waiting a bounded time (false: not
+ * taken): longer than an advance waits for a runnable thread's section, which may be this
+ * thread's, interrupted by the signal. */
+static bool lock_advance(bool crash)
+{
+	if (!crash) {
+		pthread_mutex_lock(&advance_lock);
+		return true;
+	}
+	for (int i = 0; pthread_mutex_trylock(&advance_lock) != 0; i++) {
+		if (i > SECTION_WAIT_RUNNABLE_MS + 500)
+			return false;
+		sleep_us(1000);
+	}
+	return true;
+}
+
+void xt_advance(enum xt_advance_mode mode)
+{
+	if (!lock_advance(mode == XT_ADVANCE_CRASH))
+		return;
+	advance_locked(mode);
 	pthread_mutex_unlock(&advance_lock);
+}
+
+/* resume_locked starts generation stopped_gen + 1 (advance_lock held). */
+static void resume_locked(void)
+{
+	gen_sync = sample();
+	atomic_store(&xt_gen, stopped_gen + 1);
+	stopped_gen = 0;
 }
 
 void xt_gen_resume(void)
 {
 	pthread_mutex_lock(&advance_lock);
-	if (stopped_gen && !atomic_load(&xt_gen) && xt_out_ok()) {
-		gen_sync = sample();
-		atomic_store(&xt_gen, stopped_gen + 1);
-		stopped_gen = 0;
+	if (paused_at_end) {
+		/* the image goes on switched off, as it was */
+		paused = 1;
+		paused_at_end = false;
+	} else if (stopped_gen && !atomic_load(&xt_gen) && xt_out_ok()) {
+		resume_locked();
+	}
+	pthread_mutex_unlock(&advance_lock);
+	xt_ctl_resume();
+}
+
+bool xt_gen_switch(bool on)
+{
+	pthread_mutex_lock(&advance_lock);
+	if (on && paused == 1 && xt_out_ok()) {
+		resume_locked();
+		after_gap = true;
+		paused = 0;
+	} else if (!on && paused == 0 && atomic_load(&xt_gen)) {
+		advance_locked(XT_ADVANCE_FINAL);
+		paused = 1;
+	}
+	bool recording = atomic_load(&xt_gen) != 0;
+	pthread_mutex_unlock(&advance_lock);
+	return recording;
+}
+
+void xt_gen_switch_on_to_end(bool crash)
+{
+	if (!lock_advance(crash))
+		return;
+	if (paused == 1 && xt_out_ok()) {
+		resume_locked();
+		after_gap = true;
+		paused = 0;
+		paused_at_end = true;
 	}
 	pthread_mutex_unlock(&advance_lock);
 }
 
-/* The advancer sleeps until the generation's end, or until a thread's exit destructor wakes
- * it to recycle that thread's slot (xt_gen_wake). */
-static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
-static bool woken;
-
-void xt_gen_wake(void)
+bool xt_gen_snapshot(char *reply, size_t cap)
 {
-	pthread_mutex_lock(&wake_lock);
-	woken = true;
-	pthread_cond_signal(&wake_cond);
-	pthread_mutex_unlock(&wake_lock);
+	pthread_mutex_lock(&advance_lock);
+	bool ok = xt_out_ok();
+	if (ok && atomic_load(&xt_gen))
+		advance_locked(XT_ADVANCE_NEXT);
+	pthread_mutex_unlock(&advance_lock);
+	if (!ok)
+		snprintf(reply, cap, "no trace is being written\n");
+	else if (xt_config.flight_mib)
+		return xt_out_flight_snapshot(reply, cap);
+	else
+		snprintf(reply, cap, "%s\n", xt_out_path());
+	return ok;
 }
 
-/* sleep_until waits until deadline (CLOCK_MONOTONIC ns) or a wake; true if woken. */
-static bool sleep_until(uint64_t deadline)
+void xt_gen_status(char *reply, size_t cap)
 {
-	struct timespec at = {(time_t)(deadline / 1000000000u), (long)(deadline % 1000000000u)};
-	pthread_mutex_lock(&wake_lock);
-	while (!woken && xt_mono_ns() < deadline)
-		pthread_cond_clockwait(&wake_cond, &wake_lock, CLOCK_MONOTONIC, &at);
-	bool w = woken;
-	woken = false;
-	pthread_mutex_unlock(&wake_lock);
-	return w;
+	pthread_mutex_lock(&advance_lock);
+	uint64_t g = atomic_load(&xt_gen);
+	int n = snprintf(reply, cap, "pid %ld: %s, generation %llu\ntrace %s\n", (long)getpid(),
+			 g ? "recording" : paused == 1 ? "stopped" : "not tracing",
+			 (unsigned long long)(g ? g : stopped_gen),
+			 xt_out_ok() ? xt_out_path() : "(none)");
+	pthread_mutex_unlock(&advance_lock);
+	if (n > 0 && (size_t)n < cap)
+		xt_out_flight_status(reply + n, cap - (size_t)n);
+}
+
+/* The advancer sleeps until the generation's end, or until a thread's exit destructor wakes
+ * it to recycle that thread's slot (xt_gen_wake), serving the control channel meanwhile
+ * (control.c). */
+void xt_gen_wake(void)
+{
+	xt_ctl_wake();
 }
 
 static void *advancer_main(void *arg)
@@ -335,8 +407,10 @@ static void *advancer_main(void *arg)
 	for (;;) {
 		/* a thread that ran its destructor is gone a moment later: look again soon */
 		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
-		bool w = sleep_until(until < gen_end ? until : gen_end);
-		if (xt_mono_ns() >= gen_end) {
+		bool w = xt_ctl_wait(until < gen_end ? until : gen_end);
+		/* The flight recorder's ring is half full of this generation: it ends now, so the
+		 * ring always has room for a whole one. */
+		if (xt_mono_ns() >= gen_end || xt_flight_wants_advance()) {
 			if (atomic_load(&xt_gen))
 				xt_advance(XT_ADVANCE_NEXT);
 			gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
@@ -375,10 +449,15 @@ bool xt_gen_begin(bool advancer)
 {
 	gen_sync = sample();
 	stopped_gen = 0;
+	after_gap = false;
+	if (paused < 0)
+		paused = xt_config.start_stopped;
 	lost_unthreaded_reported = atomic_load(&xt_lost_unthreaded);
 	if (advancer && !start_advancer())
 		return false;
-	atomic_store(&xt_gen, 1);
+	/* Switched off, the first generation begins when recording is switched on. */
+	if (!paused)
+		atomic_store(&xt_gen, 1);
 	return true;
 }
 
@@ -400,13 +479,12 @@ void xt_gen_fork_child(void)
 	 * tables are emptied when the child starts tracing (xt_gen_fork_tables). */
 	atomic_store(&xt_gen, 0);
 	advance_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	wake_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
-	wake_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
-	woken = false;
 	xt_out_reinit_locks();
 	exit_waiting = NULL;
 	lost_pending = 0;
 	stopped_gen = 0;
+	paused_at_end = false;
+	xt_ctl_fork_child();
 	xt_writer_fork_child();
 }
 

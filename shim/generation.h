@@ -26,6 +26,16 @@ XT_HIDDEN void xt_gen_fork_prepare(void);
 XT_HIDDEN void xt_gen_fork_parent(void);
 XT_HIDDEN void xt_gen_fork_child(void);
 XT_HIDDEN void xt_gen_fork_tables(void);
+/* Recording switched on and off from outside (control.c): xt_gen_switch closes the current
+ * generation and records nothing more (off), or begins the next generation, whose Sync says
+ * recording was off before it (on); it returns whether recording is on now. Exit, exec and a
+ * fatal signal of an image switched off first switch on (xt_gen_switch_on_to_end), so the trace
+ * still ends with how the image ended. xt_gen_snapshot closes the current generation now and
+ * writes the trace's path into reply; xt_gen_status says what the shim is doing. */
+XT_HIDDEN bool xt_gen_switch(bool on);
+XT_HIDDEN void xt_gen_switch_on_to_end(bool crash);
+XT_HIDDEN bool xt_gen_snapshot(char *reply, size_t cap);
+XT_HIDDEN void xt_gen_status(char *reply, size_t cap);
 /* xt_gen_wake wakes the advancer: a thread ran its exit destructor, its slot may be recycled. */
 XT_HIDDEN void xt_gen_wake(void);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alloctypes.h"
+#include "control.h"
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
@@ -77,7 +78,7 @@ static void become_child(uint64_t ts)
 	traced_pid = getpid();
 	fork_ts = ts;
 	xt_clone_mark_set();
-	xt_gen_fork_child();
+	xt_gen_fork_child(); /* and the control channel's (the child gets its own) */
 	xt_runtime_fork_child();
 	xt_out_close();
 	atomic_store(&child_pending, 1);
@@ -205,10 +206,15 @@ static void final_flush(enum xt_image_end how, int status)
 {
 	if (!is_traced_process())
 		return;
+	xt_tl.internal++;
+	xt_ctl_end();
+	xt_gen_switch_on_to_end(false);
+	xt_tl.internal--;
 	if (how)
 		xt_image_end(how, status);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_FINAL);
+	xt_out_flight_write(false);
 	xt_tl.internal--;
 }
 
@@ -216,9 +222,22 @@ void xt_crash_flush(int sig)
 {
 	if (!is_traced_process())
 		return;
+	xt_tl.internal++;
+	xt_ctl_end();
+	xt_gen_switch_on_to_end(true);
+	xt_tl.internal--;
+	/* The signal may have come inside the real allocator, or inside this thread's encoding
+	 * of an event, which never completes now (the signal kills once the trace is written):
+	 * the end is recorded all the same, after the last complete event. */
+	struct xt_signal_save s = xt_signal_enter();
+	unsigned enc = xt_tl.enc;
+	xt_tl.enc = 0;
 	xt_image_end(XT_END_SIGNAL, sig);
+	xt_tl.enc = enc;
+	xt_signal_leave(s);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_CRASH);
+	xt_out_flight_write(true);
 	xt_tl.internal--;
 }
 

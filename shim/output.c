@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fds.h"
+#include "flight.h"
 #include "format.h"
 #include "output.h"
 #include "real.h"
@@ -42,6 +43,14 @@ static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static uint64_t file_gen;  /* the generation whose batches may be written now */
 static uint64_t nbatches;  /* batches of file_gen written so far */
 static _Atomic int failed; /* a write failed: tracing stopped */
+/* The header, kept for the flight recorder's snapshots, which are traces of their own. */
+static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 13 * XT_MAX_VARINT + 2 * 4096];
+static size_t hdr_len;
+
+const char *xt_out_path(void)
+{
+	return abs_path;
+}
 
 const char *xt_out_exe_path(void)
 {
@@ -241,7 +250,6 @@ bool xt_out_open(const struct xt_origin *origin)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	size_t exl = strlen(exe);
 
-	static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 13 * XT_MAX_VARINT + 2 * 4096];
 	uint8_t fields[12 * XT_MAX_VARINT], *p = fields;
 	p = xt_put_uvarint(p, XT_FORMAT_VERSION);
 	p = xt_put_uvarint(p, xt_clock.use_tsc ? XT_TICKS_PER_GEN : XT_TICKS_PER_SEC);
@@ -266,12 +274,18 @@ bool xt_out_open(const struct xt_origin *origin)
 	memcpy(h, cmdline, cl);
 	h = xt_put_uvarint(h + cl, xt_config.sample_bytes);
 
+	hdr_len = (size_t)(h - hdr);
 	file_gen = 1;
 	nbatches = 0;
-	if (!write_all(fd, hdr, (size_t)(h - hdr))) {
+	if (!write_all(fd, hdr, hdr_len)) {
 		fail("write", strerror(errno));
 		return false;
 	}
+	/* The file the recorder writes is the header and the ring: at most XTRACE_FLIGHT MiB. */
+	if (xt_config.flight_mib &&
+	    !xt_flight_reset(((size_t)xt_config.flight_mib << 20) - sizeof hdr))
+		xt_say("cannot map XTRACE_FLIGHT=%u MiB; the trace is written as it goes",
+		       xt_config.flight_mib);
 	return true;
 }
 
@@ -375,10 +389,18 @@ void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint
 	p = xt_put_uvarint(p, len);
 	struct iovec iov[2] = {{head, (size_t)(p - head)}, {(void *)data, len}};
 	size_t total = iov[0].iov_len + len;
-	/* No signal handler may move the descriptor between its check and the write. */
+	/* No signal handler may move the descriptor between its check and the write, nor find
+	 * the flight recorder's ring half written (a fatal signal's handler writes it). */
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (xt_flight_on()) {
+		/* kept in memory; written when the recorder is asked to (xt_out_flight_write) */
+		xt_flight_put(iov, 2);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		nbatches++;
+		return;
+	}
 	int temp, f = usable_fd(&temp);
 	ssize_t w = -1;
 	int err = 0;
@@ -475,7 +497,86 @@ void xt_out_end(uint64_t gen, uint64_t lost)
 	p = xt_put_uvarint(p, nbatches);
 	p = xt_put_uvarint(p, lost);
 	xt_out_batch(XT_BATCH_END, 0, gen, 0, xt_now(), payload, (size_t)(p - payload));
+	if (xt_flight_on())
+		xt_flight_end_gen();
 	xt_out_resume_at(gen + 1);
+}
+
+/* write_kept writes the flight recorder's complete generations to f; false on an error. */
+static bool write_kept(int f)
+{
+	struct iovec kept[2];
+	int n = xt_flight_kept(kept);
+	for (int i = 0; i < n; i++)
+		if (!write_all(f, kept[i].iov_base, kept[i].iov_len))
+			return false;
+	return true;
+}
+
+void xt_out_flight_write(bool crash)
+{
+	if (!xt_flight_on() || !opened || atomic_load(&failed) || !may_write())
+		return;
+	if (crash && !xt_out_trylock(300))
+		return;
+	if (!crash)
+		xt_out_lock();
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int temp, f = usable_fd(&temp);
+	bool ok = f < 0 || write_kept(f); /* f < 0: said so when it could not reopen */
+	if (ok)
+		xt_flight_drain();
+	int err = errno;
+	if (temp >= 0)
+		xt_real.close(temp);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!ok)
+		fail("write", strerror(err));
+	xt_out_unlock();
+}
+
+bool xt_out_flight_snapshot(char *reply, size_t cap)
+{
+	xt_out_lock();
+	/* <trace name>.snapshot.<n>.xt, next to the trace */
+	char want[sizeof abs_path + 16], name[sizeof want + 16];
+	size_t l = strlen(abs_path);
+	if (l > 3 && strcmp(abs_path + l - 3, ".xt") == 0)
+		l -= 3;
+	snprintf(want, sizeof want, "%.*s.snapshot.xt", (int)l, abs_path);
+	int f = -1, err = EEXIST;
+	for (unsigned n = 1; f < 0 && err == EEXIST && n < 100000; n++) {
+		if (!numbered(name, sizeof name, want, n))
+			break;
+		f = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		err = f < 0 ? errno : 0;
+	}
+	bool ok = f >= 0;
+	if (ok) {
+		f = xt_fds_move_high(f);
+		ok = write_all(f, hdr, hdr_len) && write_kept(f);
+		err = errno;
+		xt_real.close(f);
+	}
+	xt_out_unlock();
+	if (ok)
+		snprintf(reply, cap, "%s\n", name);
+	else
+		snprintf(reply, cap, "cannot write a snapshot next to %s: %s\n", abs_path,
+			 strerror(err));
+	return ok;
+}
+
+void xt_out_flight_status(char *reply, size_t cap)
+{
+	xt_out_lock();
+	if (xt_flight_on())
+		xt_flight_status(reply, cap);
+	else if (cap)
+		reply[0] = 0;
+	xt_out_unlock();
 }
 
 void xt_out_resume_at(uint64_t gen)

@@ -52,6 +52,13 @@ XT_HIDDEN void xt_tablew_string(struct xt_tablew *w, uint64_t id, const void *s,
 
 /* xt_out_end writes generation gen's End batch and lets gen + 1 begin (lock held). */
 XT_HIDDEN void xt_out_end(uint64_t gen, uint64_t lost);
+/* The flight recorder (flight.h): xt_out_flight_write writes the generations kept to the
+ * trace file (exit, exec, fatal signal: crash waits for the lock a bounded time);
+ * xt_out_flight_snapshot writes them, after the header, to a new file next to it and names it
+ * in reply; xt_out_flight_status describes the ring ("" without a recorder). */
+XT_HIDDEN void xt_out_flight_write(bool crash);
+XT_HIDDEN bool xt_out_flight_snapshot(char *reply, size_t cap);
+XT_HIDDEN void xt_out_flight_status(char *reply, size_t cap);
 /* xt_out_resume_at sets the generation the file expects next (lock held). */
 XT_HIDDEN void xt_out_resume_at(uint64_t gen);
 /* xt_out_reinit_locks: in a fork child, the parent's lock state is meaningless. */
@@ -64,6 +71,8 @@ XT_HIDDEN bool xt_out_ok(void);
 XT_HIDDEN int xt_out_fd(void);
 XT_HIDDEN void xt_out_vacate(int n);
 
+/* xt_out_path is the trace file's path from the root. */
+XT_HIDDEN const char *xt_out_path(void);
 /* xt_out_exe_path is /proc/self/exe, read at open. */
 XT_HIDDEN const char *xt_out_exe_path(void);
 

@@ -31,6 +31,9 @@ struct xt_config {
 	unsigned gen_ms;        /* XTRACE_GEN_MS, default 1000 */
 	unsigned sample_bytes;  /* XTRACE_SAMPLE: mean bytes between samples; 0 (default): all */
 	unsigned sample_seed;   /* XTRACE_SAMPLE_SEED: 0 (default), a seed from the clock */
+	int start_stopped;      /* XTRACE_START=stopped: recording off until switched on */
+	unsigned flight_mib;    /* XTRACE_FLIGHT: the flight recorder's MiB; 0: write as it goes */
+	char ctl_dir[108];      /* the control socket's directory (ctlproto.h); "": too long */
 };
 extern struct xt_config xt_config;
 XT_HIDDEN void xt_config_load(void);

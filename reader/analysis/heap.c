@@ -20,8 +20,17 @@ int xt_heap_init(struct xt_heap *h, int forked_child)
 void xt_heap_destroy(struct xt_heap *h)
 {
 	xt_liveset_destroy(&h->live);
-	if (h->forked_child)
+	if (h->forked_child || h->after_gap)
 		xt_liveset_destroy(&h->seen);
+}
+
+int xt_heap_gap(struct xt_heap *h)
+{
+	if (h->forked_child || h->after_gap)
+		xt_liveset_destroy(&h->seen);
+	h->forked_child = 0; /* a free not seen since is unrecorded now, whatever came before */
+	h->after_gap = xt_liveset_init(&h->seen, 0) == 0;
+	return h->after_gap ? 0 : -1;
 }
 
 uint64_t xt_request_bytes(uint64_t elem_size, uint64_t count)
@@ -38,10 +47,15 @@ static inline uint64_t sat_add(uint64_t a, uint64_t b)
 	return __builtin_add_overflow(a, b, &s) ? UINT64_MAX : s;
 }
 
+static int tracks_seen(const struct xt_heap *h)
+{
+	return h->forked_child || h->after_gap;
+}
+
 static int mark_seen(struct xt_heap *h, uint64_t addr)
 {
 	int added;
-	return h->forked_child && !xt_liveset_put(&h->seen, addr, &added) ? -1 : 0;
+	return tracks_seen(h) && !xt_liveset_put(&h->seen, addr, &added) ? -1 : 0;
 }
 
 enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, unsigned api,
@@ -67,13 +81,16 @@ enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, 
 		h->by_api[api].bytes = sat_add(h->by_api[api].bytes, bytes);
 
 	int added;
+	/* live from before a gap, not seen since: freed while recording was off */
+	int stale = h->after_gap && !xt_liveset_find(&h->seen, addr);
 	struct xt_live *e = xt_liveset_put(&h->live, addr, &added);
 	if (!e || mark_seen(h, addr) < 0)
 		return XT_HEAP_NOMEM;
 	if (!added) {
 		h->live_bytes -= e->bytes;
 		h->live_objects -= e->objects;
-		res = XT_HEAP_LIVE_ALLOC;
+		if (!stale)
+			res = XT_HEAP_LIVE_ALLOC;
 	}
 	e->bytes = bytes < XT_LIVE_MAX_BYTES ? bytes : XT_LIVE_MAX_BYTES;
 	e->api = api;
@@ -104,15 +121,21 @@ enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_fr
 	else
 		h->frees += objects;
 	if (live) {
+		if (h->after_gap && mark_seen(h, addr) < 0)
+			return XT_HEAP_NOMEM;
 		h->live_bytes -= was.bytes;
 		h->live_objects -= was.objects;
 		if (old)
 			*old = was;
 		return XT_HEAP_OK;
 	}
-	if (h->forked_child && !xt_liveset_find(&h->seen, addr)) {
+	if (tracks_seen(h) && !xt_liveset_find(&h->seen, addr)) {
 		if (mark_seen(h, addr) < 0)
 			return XT_HEAP_NOMEM;
+		if (h->after_gap) {
+			h->unrecorded_frees++;
+			return XT_HEAP_UNRECORDED_FREE;
+		}
 		h->inherited_frees++;
 		return XT_HEAP_INHERITED_FREE;
 	}
@@ -125,6 +148,7 @@ const char *xt_heap_check_name(enum xt_heap_check c)
 	switch (c) {
 	case XT_HEAP_OK: return "ok";
 	case XT_HEAP_INHERITED_FREE: return "free of an object inherited at fork";
+	case XT_HEAP_UNRECORDED_FREE: return "free of an object allocated while recording was off";
 	case XT_HEAP_LIVE_ALLOC: return "allocation of an address that is still live";
 	case XT_HEAP_NOT_LIVE_FREE: return "free of an address that is not live";
 	case XT_HEAP_UNKNOWN_TYPE: return "allocation with a type id not in the type table";

@@ -14,10 +14,12 @@
 /* XT_API_NONE marks an allocation in a heap that has no APIs (a program's own, heaps.h). */
 #define XT_API_NONE (XT_API_COUNT + 1)
 
-/* What applying an event found. Anything but OK and INHERITED_FREE is a validation error. */
+/* What applying an event found. Anything but OK, INHERITED_FREE and UNRECORDED_FREE is a validation
+ * error. */
 enum xt_heap_check {
 	XT_HEAP_OK,
 	XT_HEAP_INHERITED_FREE, /* forked child: free of an object allocated before the fork */
+	XT_HEAP_UNRECORDED_FREE, /* free of an object allocated while recording was off */
 	XT_HEAP_LIVE_ALLOC,     /* allocation of an address that is still live */
 	XT_HEAP_NOT_LIVE_FREE,  /* free of an address that is not live */
 	XT_HEAP_UNKNOWN_TYPE,   /* allocation whose type ID is not in the type table */
@@ -35,12 +37,16 @@ struct xt_heap {
 	 * outside it is an object inherited from the parent; inside it, a real error. */
 	struct xt_liveset seen;
 	int forked_child;
+	/* Recording was off for a time (xt_heap_gap): seen then holds the addresses allocated or
+	 * freed since; before that time an object may have been freed, or allocated, unrecorded. */
+	int after_gap;
 
 	uint64_t allocs;          /* ObjectAlloc with a nonzero address */
 	uint64_t failed_allocs;   /* ObjectAlloc with address 0 for a nonzero request */
 	uint64_t frees;           /* ObjectFree */
 	uint64_t realloc_frees;   /* ObjectReallocFree */
 	uint64_t inherited_frees;
+	uint64_t unrecorded_frees; /* frees of objects allocated while recording was off */
 	uint64_t errors;          /* events that were validation errors */
 	uint64_t alloc_bytes;     /* requested bytes of all successful allocations, saturating */
 	uint64_t live_bytes;
@@ -71,6 +77,12 @@ enum xt_heap_check xt_heap_alloc(struct xt_heap *h, uint64_t ts, uint64_t addr, 
  * returns XT_HEAP_OK and old is not NULL, *old is the freed object's record. */
 enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, int realloc_free,
 				struct xt_live *old);
+
+/* xt_heap_gap: recording was off until now. A free of an address not allocated since is of an
+ * object allocated while it was off (XT_HEAP_UNRECORDED_FREE); an allocation of an address live
+ * from before is of an object freed while it was off (the old record goes, no error). 0, or -1
+ * without memory. */
+int xt_heap_gap(struct xt_heap *h);
 
 /* xt_heap_check_name is a short lowercase description of a check result. */
 const char *xt_heap_check_name(enum xt_heap_check c);

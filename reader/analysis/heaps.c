@@ -56,6 +56,11 @@ static struct xt_named_heap *heap_of(struct xt_heaps *hs, uint64_t id)
 		free(h);
 		goto fail;
 	}
+	if (hs->after_gap && xt_heap_gap(&h->heap) < 0) {
+		xt_heap_destroy(&h->heap);
+		free(h);
+		goto fail;
+	}
 	h->id = id;
 	e->site = (uint32_t)hs->n;
 	hs->heap[hs->n++] = h;

@@ -26,6 +26,7 @@ struct xt_heaps {
 	size_t n, cap;
 	struct xt_liveset by_id;     /* heap ID -> index in heap (the record's site) */
 	int forked_child;
+	int after_gap; /* recording was off for a time: a heap named later knows it too */
 };
 
 /* xt_heaps_find returns the heap named name, or NULL. */

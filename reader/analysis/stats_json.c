@@ -200,6 +200,7 @@ static void put_totals(struct xt_out *o, const struct totals *t, const struct xt
 	put_u(o, "live_bytes_at_end", hp->live_bytes);
 	put_u(o, "live_objects_at_end", hp->live_objects);
 	put_u(o, "inherited_frees", hp->inherited_frees);
+	put_u(o, "unrecorded_frees", hp->unrecorded_frees);
 	put_u(o, "invalid_events", hp->errors);
 	put_by_api(o, hp);
 }
@@ -282,6 +283,7 @@ static void add_image(void *ctx, size_t i, const xtrace_reader *r, const struct 
 	t->heap.live_bytes += h->live_bytes;
 	t->heap.live_objects += h->live_objects;
 	t->heap.inherited_frees += h->inherited_frees;
+	t->heap.unrecorded_frees += h->unrecorded_frees;
 	t->heap.errors += h->errors;
 	for (unsigned a = 0; a < XT_API_COUNT; a++) {
 		t->heap.by_api[a].calls += h->by_api[a].calls;

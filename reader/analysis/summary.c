@@ -38,9 +38,29 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 	return xt_summarize_pass(r, s, &p);
 }
 
+/* take_gap: recording was off before this generation, every heap reads on knowing it. */
+static int take_gap(struct xt_summary *s)
+{
+	s->gaps++;
+	if ((s->ready & XT_AN_BIT(XT_AN_MALLOC_HEAP)) && xt_heap_gap(&s->heap) < 0)
+		return -1;
+	if (!(s->ready & XT_AN_BIT(XT_AN_HEAPS)))
+		return 0;
+	s->heaps.after_gap = 1;
+	for (size_t i = 0; i < s->heaps.n; i++)
+		if (xt_heap_gap(&s->heaps.heap[i]->heap) < 0)
+			return -1;
+	return 0;
+}
+
 static int take_sync(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
 {
 	s->generations++;
+	/* A file whose first generation is not 1 was begun by recording that was on before it (a
+	 * flight recorder keeps the last generations only). */
+	const struct xtrace_sync *sy = xtrace_get_sync(r);
+	if ((sy->after_gap || (s->generations == 1 && sy->gen > 1)) && take_gap(s) < 0)
+		return -1;
 	s->lost_events += xtrace_get_sync(r)->lost;
 	for (unsigned i = 0; i < XT_AN_COUNT; i++) {
 		const struct xt_analysis *a = xt_analyses[i];

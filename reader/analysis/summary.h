@@ -22,6 +22,7 @@
 
 struct xt_summary {
 	uint64_t generations;
+	uint64_t gaps;        /* times recording was off before a generation (heap.h: xt_heap_gap) */
 	uint64_t events;      /* timed events (Sync excluded) */
 	uint64_t lost_events; /* the writer's lost counts, summed over generations */
 	uint64_t threads;     /* distinct thread IDs over the whole trace */

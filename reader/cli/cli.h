@@ -35,6 +35,7 @@ int cmd_diff(int argc, char **argv, const struct xt_command *cmd);
 int cmd_flame(int argc, char **argv, const struct xt_command *cmd);
 int cmd_export(int argc, char **argv, const struct xt_command *cmd);
 int cmd_report(int argc, char **argv, const struct xt_command *cmd);
+int cmd_ctl(int argc, char **argv, const struct xt_command *cmd);
 
 /* Big enough that a dump makes few write calls. */
 #define XT_STDOUT_BUFFER (1u << 20)

@@ -273,6 +273,8 @@ static void put_sync(struct xt_out *o, const xtrace_reader *r, const struct xtra
 	uint64_t ns = rel_ns(xtrace_get_header(r), ev->ts, &neg);
 	xt_out_printf(o, "== generation %llu Sync: ts=", (unsigned long long)ev->gen);
 	xt_out_offset_ms(o, neg, ns);
+	if (s->after_gap)
+		xt_out_str(o, " after_gap (recording was off)");
 	xt_out_printf(o, " threads=%llu events=%llu lost=%llu modules=%zu batches:",
 		      (unsigned long long)s->nthreads, (unsigned long long)s->nevents,
 		      (unsigned long long)s->lost, xtrace_modules(r, &mods));

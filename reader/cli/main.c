@@ -116,6 +116,14 @@ static const struct xt_command commands[] = {
 	 "  -n N              show the N sites that changed most (default 20)\n"
 	 "  --fail-above PCT  exit 4 when the METRIC total of B is more than PCT% above A's\n"
 	 HEAP_HELP SITE_FRAMES_HELP},
+	{"ctl", "switch a traced process's recording on or off, snapshot it, ask its status", cmd_ctl,
+	 "xtrace ctl PID start|stop|snapshot|status\n"
+	 "Speaks to the running process PID over its control socket (same user or root only).\n"
+	 "  start     record from now on (a process started with XTRACE_START=stopped, or stopped)\n"
+	 "  stop      close the generation being recorded and record nothing more until start\n"
+	 "  snapshot  write what is recorded now (with XTRACE_FLIGHT, the flight recorder's\n"
+	 "            generations, as a trace of its own) and print the file's path\n"
+	 "  status    say what the shim is doing: recording or stopped, the generation, the file\n"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -57,6 +57,9 @@ static void put_totals(struct xt_out *o, const struct totals *tt, const struct x
 	row(&t, "live at end", num(v, sizeof v, hp->live_objects), xt_fmt_bytes(u, sizeof u, hp->live_bytes));
 	if (tt->inherited)
 		row(&t, "inherited frees", num(v, sizeof v, hp->inherited_frees), NULL);
+	if (hp->unrecorded_frees)
+		row(&t, "unrecorded frees", num(v, sizeof v, hp->unrecorded_frees),
+		    "(allocated while recording was off)");
 	if (hp->errors)
 		row(&t, "invalid events", num(v, sizeof v, hp->errors), "(see xtrace validate)");
 	xt_table_print(&t, o);

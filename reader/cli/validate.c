@@ -19,7 +19,8 @@ static void on_issue(void *ctx, const xtrace_reader *r, const struct xtrace_even
 		     enum xt_heap_check check)
 {
 	struct listing *l = ctx;
-	if (check == XT_HEAP_INHERITED_FREE || l->listed >= MAX_LISTED)
+	if (check == XT_HEAP_INHERITED_FREE || check == XT_HEAP_UNRECORDED_FREE ||
+	    l->listed >= MAX_LISTED)
 		return;
 	l->listed++;
 	xt_out_str(l->o, "error: ");
@@ -57,10 +58,12 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 		return XT_EXIT_USAGE;
 	}
 	const struct xt_heap *hp = s.selected;
-	uint64_t errors = hp->errors, inherited = hp->inherited_frees;
+	uint64_t errors = hp->errors, inherited = hp->inherited_frees,
+		 unrecorded = hp->unrecorded_frees;
 	for (size_t i = 0; !cli_heap && i < s.heaps.n; i++) {
 		errors += s.heaps.heap[i]->heap.errors;
 		inherited += s.heaps.heap[i]->heap.inherited_frees;
+		unrecorded += s.heaps.heap[i]->heap.unrecorded_frees;
 	}
 
 	if (errors > l.listed)
@@ -74,6 +77,11 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 		if (xtrace_get_header(r)->fork_parent_pid)
 			xt_out_printf(&o, ", %llu frees of objects inherited at fork",
 				      (unsigned long long)inherited);
+		if (s.gaps)
+			xt_out_printf(&o, ", %llu gap%s in the recording (switched off, or "
+				      "generations not kept): %llu frees of objects allocated in them",
+				      (unsigned long long)s.gaps, s.gaps == 1 ? "" : "s",
+				      (unsigned long long)unrecorded);
 		xt_out_str(&o, st == XTRACE_OK ? "\n" : " (complete generations of a truncated trace)\n");
 	}
 	code = cli_finish(&o, r, path, st);
