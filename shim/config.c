@@ -45,6 +45,7 @@ void xt_config_load(void)
 
 	xt_config.stack_depth = number("XTRACE_STACK_DEPTH", 64, 1, XT_MAX_FRAMES);
 	xt_config.gen_ms = number("XTRACE_GEN_MS", 1000, 1, 3600 * 1000);
+	xt_config.compress = number("XTRACE_COMPRESS", 1, 0, 1) != 0;
 
 	const char *u = getenv("XTRACE_UNWIND");
 #ifdef XT_SANITIZED_THREADS

@@ -233,6 +233,7 @@ static void reclaim(uint64_t g)
 /* write_generation writes generation g, which ends at the anchor end (the next one's start). */
 static void write_generation(uint64_t g, const struct xt_clock_pair *end)
 {
+	xt_out_seal(g);
 	uint64_t lost = flush_threads(g);
 	xt_stacks_dump(g);
 	xt_modules_dump(g, xt_user_strings_dump(g));
@@ -267,6 +268,8 @@ void xt_advance(enum xt_advance_mode mode)
 	/* The end of g's calibration span and the start of the next generation's. */
 	struct sync_sample next = wall_with(xt_clock_sample_after(&gen_sync.at));
 	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
+	if (next_gen)
+		xt_out_open_gen(next_gen);
 	atomic_store(&xt_gen, next_gen);
 	xt_writer_fence_all();
 	if (crash)
@@ -298,6 +301,7 @@ void xt_gen_resume(void)
 	pthread_mutex_lock(&advance_lock);
 	if (stopped_gen && !atomic_load(&xt_gen) && xt_out_ok()) {
 		gen_sync = sample();
+		xt_out_open_gen(stopped_gen + 1);
 		atomic_store(&xt_gen, stopped_gen + 1);
 		stopped_gen = 0;
 	}
@@ -309,6 +313,7 @@ void xt_gen_resume(void)
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 static bool woken;
+static _Atomic bool advance_soon; /* the generation gathered much: end it now */
 
 void xt_gen_wake(void)
 {
@@ -316,6 +321,12 @@ void xt_gen_wake(void)
 	woken = true;
 	pthread_cond_signal(&wake_cond);
 	pthread_mutex_unlock(&wake_lock);
+}
+
+void xt_gen_advance_soon(void)
+{
+	atomic_store(&advance_soon, true);
+	xt_gen_wake();
 }
 
 /* sleep_until waits until deadline (CLOCK_MONOTONIC ns) or a wake; true if woken. */
@@ -339,7 +350,8 @@ static void *advancer_main(void *arg)
 		/* a thread that ran its destructor is gone a moment later: look again soon */
 		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
 		bool w = sleep_until(until < gen_end ? until : gen_end);
-		if (xt_mono_ns() >= gen_end) {
+		bool soon = atomic_exchange(&advance_soon, false);
+		if (soon || xt_mono_ns() >= gen_end) {
 			if (atomic_load(&xt_gen))
 				xt_advance(XT_ADVANCE_NEXT);
 			gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
@@ -406,6 +418,7 @@ void xt_gen_fork_child(void)
 	wake_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	wake_cond = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	woken = false;
+	advance_soon = false;
 	xt_out_reinit_locks();
 	exit_waiting = NULL;
 	lost_pending = 0;

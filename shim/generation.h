@@ -28,5 +28,7 @@ XT_HIDDEN void xt_gen_fork_child(void);
 XT_HIDDEN void xt_gen_fork_tables(void);
 /* xt_gen_wake wakes the advancer: a thread ran its exit destructor, its slot may be recycled. */
 XT_HIDDEN void xt_gen_wake(void);
+/* xt_gen_advance_soon asks the advancer to end the generation now: it gathered much. */
+XT_HIDDEN void xt_gen_advance_soon(void);
 
 #endif

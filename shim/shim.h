@@ -29,6 +29,7 @@ struct xt_config {
 	unsigned stack_depth;   /* XTRACE_STACK_DEPTH, 1..128, default 64 */
 	enum xt_unwind_mode unwind; /* XTRACE_UNWIND */
 	unsigned gen_ms;        /* XTRACE_GEN_MS, default 1000 */
+	bool compress;          /* XTRACE_COMPRESS, default 1: generations written through zstd */
 };
 extern struct xt_config xt_config;
 XT_HIDDEN void xt_config_load(void);
