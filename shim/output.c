@@ -574,9 +574,11 @@ void xt_out_end(uint64_t gen, uint64_t lost)
 	if (!opened || atomic_load(&failed) || !may_write())
 		return;
 	/* Every section of gen has ended and the stage is sealed: only this thread touches it. */
-	size_t rlen = s->len;
+	size_t rlen = 0;
 	const uint8_t *rec = xt_config.compress ? compress(gen, s->buf, s->len, &rlen) : NULL;
-	put_generation(rec ? rec : s->buf, rlen);
+	if (!rec || rlen >= s->len) /* a generation too small to shrink goes plain */
+		rec = s->buf, rlen = s->len;
+	put_generation(rec, rlen);
 	pthread_mutex_lock(&s->lock);
 	s->gen = 0;
 	s->len = 0;
