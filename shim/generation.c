@@ -86,8 +86,8 @@ static void abandon(struct xt_thread *t, uint64_t g, uint64_t s)
 	if (t->buf[g & 1]->gen != g)
 		n = 0;
 	t->abandoned_seq = s;
-	t->abandoned_events = n;
-	atomic_store_explicit(&t->abandoned_gen, g, memory_order_release);
+	t->abandoned_events[g & 1] = n;
+	atomic_store_explicit(&t->abandoned_gen[g & 1], g, memory_order_release);
 	lost_pending += n;
 }
 
@@ -122,7 +122,7 @@ static void wait_sections(struct xt_thread *self, uint64_t g, uint64_t next, lon
 		if (t == self || atomic_load(&t->state) == XT_THREAD_FREE)
 			continue;
 		uint64_t s = atomic_load(&t->seq);
-		if (!(s & 1) || (s == t->abandoned_seq && atomic_load(&t->abandoned_gen)))
+		if (!(s & 1) || s == t->abandoned_seq)
 			continue;
 		for (long spins = 0; atomic_load(&t->seq) == s; spins++) {
 			if (next && atomic_load(&t->gen) == next)
@@ -150,12 +150,9 @@ static int thread_gone(uint64_t tid)
 /* unwritten_events counts what of batch b is lost when it is dropped unwritten. */
 static uint64_t unwritten_events(const struct xt_thread *t, const struct xt_buf *b)
 {
-	uint32_t n = atomic_load_explicit(&b->events, memory_order_relaxed);
 	if (!b->len)
 		return 0;
-	if (b->gen == atomic_load(&t->abandoned_gen))
-		return n > t->abandoned_events ? n - t->abandoned_events : 0;
-	return n;
+	return xt_uncounted_lost(t, b->gen, atomic_load_explicit(&b->events, memory_order_relaxed));
 }
 
 /* flush_threads writes each thread's buffer of generation g; returns the lost events. */
@@ -166,7 +163,7 @@ static uint64_t flush_threads(uint64_t g)
 		if (atomic_load(&t->state) == XT_THREAD_FREE)
 			continue;
 		struct xt_buf *b = t->buf[g & 1];
-		if (atomic_load(&t->abandoned_gen) != g) { /* else the thread may still write it */
+		if (!xt_abandoned(t, g)) { /* else the thread may still write it */
 			if (b->gen == g && b->len)
 				xt_out_batch(XT_BATCH_EVENTS, 0, g, t->tid, b->base_ts, b->data, b->len);
 			if (b->gen == g) {
@@ -211,7 +208,7 @@ static void reclaim(uint64_t g)
 		}
 		for (int i = 0; i < 2; i++) {
 			struct xt_buf *b = t->buf[i];
-			if (b->gen == g && b->len && atomic_load(&t->abandoned_gen) != g) {
+			if (b->gen == g && b->len && !xt_abandoned(t, g)) {
 				if (!locked)
 					xt_out_lock();
 				locked = true;

@@ -115,11 +115,17 @@ struct xt_thread {
 	uint64_t reg_serial;    /* which registration of the slot: whose walks a cache holds */
 	_Atomic uint64_t lost;  /* events this thread could not record, ever */
 	uint64_t lost_reported; /* the advancer's share of lost already written */
-	/* a generation whose section the advancer stopped waiting for, and the events of it
-	 * counted lost then: the rest of that batch is counted when the thread drops it */
-	_Atomic uint64_t abandoned_gen;
-	uint64_t abandoned_seq; /* seq of the section given up on */
-	uint32_t abandoned_events;
+	/* Per batch (by the generation's parity, as buf): a generation whose section the
+	 * advancer stopped waiting for, and the events of it counted lost then; the rest of that
+	 * batch is counted when the thread drops it. Per batch, since the thread may be given up
+	 * on again in the next generation before it drops this one. */
+	_Atomic uint64_t abandoned_gen[2];
+	uint32_t abandoned_events[2];
+	/* the thread's own: a generation given up on in which it began its batch again (its
+	 * section filled the batch after the advancer counted it), none of whose events since
+	 * are counted */
+	uint64_t restarted_gen[2];
+	uint64_t abandoned_seq; /* seq of the last section given up on */
 	uint64_t busy_from;     /* ref_serial[0] + [1] when the thread took the slot */
 
 	uint64_t stack_cache_hash[32] __attribute__((aligned(64))), stack_cache_id[32];
@@ -172,5 +178,20 @@ struct xt_tl {
 	uintptr_t sect_fp, reg_fp;
 };
 extern XT_TLS struct xt_tl xt_tl;
+
+/* xt_abandoned: the advancer gave up on t's section in generation g (and so on its batch). */
+static inline bool xt_abandoned(const struct xt_thread *t, uint64_t g)
+{
+	return g && atomic_load_explicit(&t->abandoned_gen[g & 1], memory_order_acquire) == g;
+}
+
+/* xt_uncounted_lost: of the n events of t's batch of generation bgen, dropped unwritten, those
+ * nobody counted lost yet. */
+static inline uint64_t xt_uncounted_lost(const struct xt_thread *t, uint64_t bgen, uint32_t n)
+{
+	if (!xt_abandoned(t, bgen) || bgen == t->restarted_gen[bgen & 1])
+		return n;
+	return n > t->abandoned_events[bgen & 1] ? n - t->abandoned_events[bgen & 1] : 0;
+}
 
 #endif

@@ -192,7 +192,11 @@ void xt_thread_recycle(struct xt_thread *t)
 		lifo_push(&unw_pool, t->unw, offsetof(struct unw_node, next));
 	t->unw = NULL;
 	t->unw_owned = false;
-	atomic_store(&t->abandoned_gen, 0);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&t->abandoned_gen[i], 0);
+		t->restarted_gen[i] = 0;
+	}
+	t->abandoned_seq = 0;
 	atomic_store(&t->seq, 0);
 	atomic_store(&t->state, XT_THREAD_FREE);
 	lifo_push(&free_slots, t, offsetof(struct xt_thread, free_next));
@@ -236,7 +240,11 @@ void xt_writer_fork_child(void)
 	t->tid = (uint64_t)syscall(SYS_gettid);
 	empty_batches(t);
 	t->lost_reported = atomic_load(&t->lost);
-	atomic_store(&t->abandoned_gen, 0);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&t->abandoned_gen[i], 0);
+		t->restarted_gen[i] = 0;
+	}
+	t->abandoned_seq = 0;
 	t->cache_gen = 0;
 	/* The child's trace starts again at generation 1 with empty tables: a type memo of the
 	 * parent's generation 1 would name IDs the child's table never had. */
@@ -490,12 +498,16 @@ void xt_new_batch(struct xt_thread *t, struct xt_buf *b, uint64_t g, uint64_t ts
 {
 	if (b->len) {
 		uint32_t n = atomic_load_explicit(&b->events, memory_order_relaxed);
-		if (b->gen == atomic_load_explicit(&t->abandoned_gen, memory_order_acquire))
-			count_lost(t, n - t->abandoned_events); /* the advancer gave up on this batch */
-		else if (b->gen == g)
+		if (xt_abandoned(t, b->gen)) {
+			/* the advancer gave up on this batch */
+			count_lost(t, xt_uncounted_lost(t, b->gen, n));
+			if (b->gen == g)
+				t->restarted_gen[g & 1] = g;
+		} else if (b->gen == g) {
 			flush_full(t, b, g);
-		else
+		} else {
 			count_lost(t, n); /* a batch of a generation no longer being written */
+		}
 	}
 	b->gen = g;
 	b->len = 0;

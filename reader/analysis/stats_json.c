@@ -85,6 +85,16 @@ void xt_no_heap_message(const char *path, const char *name, const struct xt_heap
 		snprintf(buf + k, n - (size_t)k, ")");
 }
 
+void xt_missing_heap_message(const char *path, const struct xt_summary *s, char *buf, size_t n)
+{
+	struct xt_heap_rows h;
+	if (xt_heap_rows_init(&h) == 0 && xt_heap_rows_add(&h, s) == 0)
+		xt_no_heap_message(path, s->heap_name, &h, buf, n);
+	else if (buf && n)
+		snprintf(buf, n, "%s: no heap '%s'", path, s->heap_name);
+	xt_heap_rows_free(&h);
+}
+
 void xt_put_heaps_json(struct xt_out *o, const struct xt_heap_rows *h)
 {
 	xt_out_str(o, ",\n  \"heaps\": {");
@@ -201,6 +211,21 @@ static void put_timers(struct xt_out *o, const struct xt_timers *timers)
 	xt_out_str(o, "\n  }");
 }
 
+/* put_described writes the "described_events" member (after a comma): the events of
+ * experiments known from the trace alone, by experiment and event name. */
+static void put_described(struct xt_out *o, const struct xt_described *d)
+{
+	xt_out_str(o, ",\n  \"described_events\": [");
+	for (size_t i = 0; i < d->n; i++) {
+		xt_out_str(o, i ? ",\n    {\"experiment\": " : "\n    {\"experiment\": ");
+		xt_out_json_str(o, d->c[i].experiment, strlen(d->c[i].experiment));
+		xt_out_str(o, ", \"event\": ");
+		xt_out_json_str(o, d->c[i].event, strlen(d->c[i].event));
+		xt_out_printf(o, ", \"count\": %llu}", (unsigned long long)d->c[i].count);
+	}
+	xt_out_str(o, d->n ? "\n  ]" : "]");
+}
+
 void xt_stats_put_json(struct xt_out *o, const char *path, const xtrace_reader *r,
 		       const struct xt_summary *s, enum xtrace_status st,
 		       const struct xt_heap_rows *heaps)
@@ -223,6 +248,7 @@ void xt_stats_put_json(struct xt_out *o, const char *path, const xtrace_reader *
 	xt_put_heaps_json(o, heaps);
 	xt_put_memory_json(o, r, s);
 	put_timers(o, &s->timers);
+	put_described(o, &s->described);
 	xt_out_str(o, "\n}\n");
 }
 

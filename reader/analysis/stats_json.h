@@ -27,6 +27,9 @@ int xt_heap_rows_add_one(struct xt_heap_rows *h, const char *name, const struct 
  * "PATH: no heap 'NAME' (its heaps: malloc, pool)". */
 void xt_no_heap_message(const char *path, const char *name, const struct xt_heap_rows *h,
 			char *buf, size_t n);
+/* xt_missing_heap_message is xt_no_heap_message for the heap the pass s was to follow, listing
+ * the heaps s saw (or none, without memory to list them). */
+void xt_missing_heap_message(const char *path, const struct xt_summary *s, char *buf, size_t n);
 /* The "heaps" member (after a comma). */
 void xt_put_heaps_json(struct xt_out *o, const struct xt_heap_rows *h);
 

@@ -97,6 +97,8 @@ int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct x
 			stop |= rc;
 		}
 	}
+	if ((ev->kind == XTRACE_EVENT_SYNC || ev->generic) && xt_described_event(&s->described, ev) < 0)
+		return -1;
 	if (p->on_event && p->on_event(p->ctx, r, ev, s))
 		return -1;
 	return stop;
@@ -124,6 +126,7 @@ int xt_summary_init(struct xt_summary *s, const xtrace_reader *r, const struct x
 
 void xt_summary_finish(struct xt_summary *s)
 {
+	xt_described_merge(&s->described);
 	for (unsigned i = 0; i < XT_AN_COUNT; i++)
 		if ((s->ready & XT_AN_BIT(i)) && xt_analyses[i]->finish)
 			xt_analyses[i]->finish(s);
@@ -158,6 +161,7 @@ void xt_summary_destroy(struct xt_summary *s)
 		if ((s->ready & XT_AN_BIT(i)) && xt_analyses[i]->destroy)
 			xt_analyses[i]->destroy(s);
 	xt_liveset_destroy(&s->thread_ids);
+	xt_described_free(&s->described);
 }
 
 void xt_read_end_message(const xtrace_reader *r, const char *path, enum xtrace_status st,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "addrspace.h"
+#include "described.h"
 #include "heap.h"
 #include "heaps.h"
 #include "heapview.h"
@@ -43,6 +44,9 @@ struct xt_summary {
 	const struct xt_heap *op_heap;
 	struct xt_heap_op op;
 
+	/* events of experiments known from the trace alone, by name (merged when the pass ends) */
+	struct xt_described described;
+
 	struct xt_liveset thread_ids;
 	uint64_t last_thread; /* skips the set lookup while one thread's events run on */
 };
@@ -72,6 +76,8 @@ struct xt_pass {
 	xt_issue_fn issue;
 	int check_every_heap;    /* issue hears of every heap's events, not only the selected's */
 	void *ctx;
+	xtrace_symbolizer *sym;  /* names what analyses show by place (timers' creation sites);
+				  * NULL: addresses only */
 	struct xt_sites *sites;  /* credit the selected heap's allocations and frees to sites;
 				  * regions come from here */
 	uint64_t stop_event;     /* stop after this many events of the selected heap (0: read to

@@ -248,12 +248,11 @@ const char *xt_timer_clock_name(unsigned kind, uint64_t clock)
 }
 
 /* The Timers experiment's entry in the registry of analyses (registry.h): the pass's timers,
- * without creation sites. */
+ * their creation sites named by the pass's symbolizer. */
 static int an_init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
 {
 	(void)r;
-	(void)p;
-	return xt_timers_init(&s->timers, NULL);
+	return xt_timers_init(&s->timers, p ? p->sym : NULL);
 }
 
 static int an_sync(struct xt_summary *s, const xtrace_reader *r)

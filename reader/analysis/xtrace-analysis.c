@@ -175,15 +175,10 @@ char *xtrace_top_json(const char *path, const struct xtrace_analysis_options *o,
 	}
 	sites.rules = rules;
 	struct xt_pass pass = {.heap = o->heap, .sites = &sites};
-	struct xt_heap_rows heaps;
 	if (xt_sites_read(r, path, &sum, &pass, 1, st, err, errlen) < 0) {
 		*st = XTRACE_ERR_IO;
 	} else if (*st != XTRACE_ERR_NOMEM && xt_summary_heap_missing(&sum)) {
-		if (xt_heap_rows_init(&heaps) == 0 && xt_heap_rows_add(&heaps, &sum) == 0)
-			xt_no_heap_message(path, o->heap, &heaps, err, errlen);
-		else
-			say(err, errlen, "%s: no heap '%s'", path, o->heap);
-		xt_heap_rows_free(&heaps);
+		xt_missing_heap_message(path, &sum, err, errlen);
 		*st = XTRACE_OK;
 	} else if (*st != XTRACE_OK && *st != XTRACE_ERR_TRUNCATED) {
 		xt_read_end_message(r, path, *st, err, errlen);

@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "described.h"
 #include "flamegraph.h"
 #include "options.h"
 #include "profile.h"
@@ -65,7 +64,6 @@ struct report {
 	uint64_t counts[256];        /* events by type, heap events excluded */
 	struct { uint64_t ns, thread; char text[160]; } logs[MAX_LOGS];
 	size_t nlogs;
-	struct cli_described described; /* events of experiments known from the trace alone */
 
 	const struct xt_sites *sites;
 	struct cell *cells;
@@ -229,8 +227,6 @@ static int on_event(void *ctx, const xtrace_reader *r, const struct xtrace_event
 		    const struct xt_summary *s)
 {
 	struct report *rp = ctx;
-	if (cli_described_event(&rp->described, ev) < 0)
-		return -1;
 	if (ev->kind == XTRACE_EVENT_SYNC || ev->generic)
 		return 0;
 	uint64_t ns = cli_since_start(r, ev->ts);
@@ -281,7 +277,6 @@ static void report_free(struct report *rp)
 	free(rp->streams);
 	xt_liveset_destroy(&rp->stream_of);
 	xt_liveset_destroy(&rp->objects);
-	cli_described_free(&rp->described);
 	free(rp);
 }
 
@@ -614,8 +609,8 @@ static void put_memory(struct xt_out *o, const struct cli_profile *p)
 }
 
 /* put_events writes the counts of events by type, of built-in experiments then of those known
- * from the trace alone (rp->described, merged), and the log messages. */
-static void put_events(struct xt_out *o, const struct report *rp)
+ * from the trace alone (d), and the log messages. */
+static void put_events(struct xt_out *o, const struct report *rp, const struct xt_described *d)
 {
 	xt_out_str(o, ",\n\"event_types\": [");
 	int any = 0;
@@ -626,7 +621,6 @@ static void put_events(struct xt_out *o, const struct report *rp)
 		xt_out_printf(o, "%s[\"%s\",\"%s\",%llu]", any++ ? "," : "", sp->name,
 			      xtrace_experiment_name(sp->experiment), (unsigned long long)rp->counts[t]);
 	}
-	const struct cli_described *d = &rp->described;
 	for (size_t i = 0; i < d->n; i++) {
 		xt_out_str(o, any++ ? ",[" : "[");
 		put_str(o, d->c[i].event);
@@ -688,7 +682,7 @@ static int put_image(struct xt_out *o, const struct cli_profile *p, const struct
 	put_chart(o, rp, p);
 	put_memory(o, p);
 	put_sites(o, &pi);
-	put_events(o, rp);
+	put_events(o, rp, &p->sum.described);
 	xt_out_str(o, "}");
 	page_image_free(&pi);
 	return 0;
@@ -715,7 +709,6 @@ static int report_image(struct xt_out *o, const char *path, const struct xt_run 
 		report_free(rp);
 		return code;
 	}
-	cli_described_merge(&rp->described);
 	xt_out_str(o, sep);
 	if (put_image(o, &p, rp, run, im) < 0) {
 		cli_warn("%s: out of memory", path);

@@ -62,6 +62,21 @@ static void put_totals(struct xt_out *o, const struct totals *tt, const struct x
 	xt_table_print(&t, o);
 }
 
+/* put_described lists the events of experiments known from the trace alone (the run-time
+ * experiments of a program, or ones newer than this reader), by experiment and name. */
+static void put_described(struct xt_out *o, const struct xt_described *d)
+{
+	if (!d->n)
+		return;
+	struct xt_table t = {0};
+	char v[32];
+	row(&t, "experiment", "event", "count");
+	for (size_t i = 0; i < d->n; i++)
+		row(&t, d->c[i].experiment, d->c[i].event, num(v, sizeof v, d->c[i].count));
+	xt_out_char(o, '\n');
+	xt_table_print(&t, o);
+}
+
 static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r,
 		      const struct xt_summary *s, enum xtrace_status st, const struct xt_heap_rows *heaps)
 {
@@ -104,6 +119,7 @@ static void put_human(struct xt_out *o, const char *path, const xtrace_reader *r
 		xt_out_char(o, '\n');
 		cli_put_memory_text(o, r, s);
 	}
+	put_described(o, &s->described);
 }
 
 /* stats_run prints a run's totals over the selected images, then a row (JSON: an object) per

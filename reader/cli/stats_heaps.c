@@ -52,12 +52,9 @@ int cli_heap_missing(const char *path, const struct xt_summary *s)
 {
 	if (!xt_summary_heap_missing(s))
 		return 0;
-	struct xt_heap_rows h;
-	if (xt_heap_rows_init(&h) < 0 || xt_heap_rows_add(&h, s) < 0)
-		cli_warn("%s: no heap '%s'", path, s->heap_name);
-	else
-		cli_warn_no_heap(path, s->heap_name, &h);
-	xt_heap_rows_free(&h);
+	char msg[1024];
+	xt_missing_heap_message(path, s, msg, sizeof msg);
+	cli_warn("%s", msg);
 	return 1;
 }
 

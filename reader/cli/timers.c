@@ -1,14 +1,13 @@
 /* timers.c: `xtrace timers`: the Timers experiment of a trace: per timer its kind, clock, where
  * it was created, its settings over time, expirations, overruns and how it ended, then totals
- * (calls per API, expirations by how they reached the program). The numbers come from
- * analysis/timerset.c. */
+ * (calls per API, expirations by how they reached the program). The numbers come from the
+ * Timers analysis (analysis/timerset.c) on a pass of its own, with creation sites named. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "analysis/readahead.h"
 #include "analysis/stats_json.h"
-#include "analysis/timerset.h"
+#include "analysis/summary.h"
 #include "cli.h"
 #include "options.h"
 
@@ -141,28 +140,22 @@ int cmd_timers(int argc, char **argv, const struct xt_command *cmd)
 	if (!r)
 		return code;
 	xtrace_symbolizer *sym = cli_no_symbols ? NULL : xtrace_symbolizer_new();
-	struct xt_timers t = {0};
+	struct xt_pass pass = {.analyses = XT_AN_BIT(XT_AN_TIMERS), .sym = sym};
+	struct xt_summary s = {0};
+	enum xtrace_status st = (!sym && !cli_no_symbols) ? XTRACE_ERR_NOMEM :
+			       xt_summarize_pass(r, &s, &pass);
 	struct xt_out o;
-	int nomem = (!sym && !cli_no_symbols) || xt_timers_init(&t, sym) < 0;
-	struct xt_readahead *ra = nomem ? NULL : xt_readahead_start(r, XT_READAHEAD_MIN);
-	const struct xtrace_event *ev;
-	int rc = 0;
-	nomem = nomem || !ra;
-	while (!nomem && (ev = xt_readahead_next(ra, &rc)))
-		nomem = (ev->kind == XTRACE_EVENT_SYNC ? xt_timers_sync(&t, r) :
-			  xt_timers_event(&t, r, ev)) < 0;
-	xt_readahead_stop(ra);
-	if (nomem || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
+	if (st == XTRACE_ERR_NOMEM || xt_out_open(&o, STDOUT_FILENO, XT_STDOUT_BUFFER) < 0) {
 		cli_warn("%s: out of memory", path);
 		code = XT_EXIT_FAIL;
 	} else {
 		if (opt.json)
-			put_json(&o, path, r, &t);
+			put_json(&o, path, r, &s.timers);
 		else
-			put_human(&o, r, &t);
-		code = cli_finish(&o, r, path, rc == 0 ? XTRACE_OK : xtrace_status(r));
+			put_human(&o, r, &s.timers);
+		code = cli_finish(&o, r, path, st);
 	}
-	xt_timers_destroy(&t);
+	xt_summary_destroy(&s);
 	xtrace_symbolizer_free(sym);
 	xtrace_close(r);
 	return code;

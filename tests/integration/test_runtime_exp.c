@@ -145,7 +145,7 @@ static void test_parent_events_from_two_threads(void **state)
 }
 
 /* The stock CLI shows the program's own events by the names it gave them: dump with each named
- * argument (strings resolved). */
+ * argument (strings resolved), stats counting them by experiment and name. */
 static void test_stock_cli_shows_them(void **state)
 {
 	struct h_run r, d;
@@ -158,6 +158,14 @@ static void test_stock_cli_shows_them(void **state)
 		evicts += h_count_substr(d.out, " CacheEvict key_string=");
 		if (h_count_substr(d.out, " CacheEvict key_string=") > 0)
 			assert_non_null(strstr(d.out, " age_ns="));
+		size_t fills_here = h_count_substr(d.out, " CacheFill key_string=");
+		h_run_free(&d);
+		char want[128];
+		snprintf(want, sizeof want, "{\"experiment\": \"Cache\", \"event\": \"CacheFill\", "
+			 "\"count\": %zu}", fills_here);
+		assert_int_equal(h_cli(&d, H_ARGV("stats", "--json", traces[i])), 0);
+		if (!strstr(d.out, want))
+			fail_msg("stats --json of %s lacks %s:\n%s", traces[i], want, d.out);
 		h_run_free(&d);
 	}
 	/* two threads of N each in the parent, N / 2 fills in the child (none under TSan, which

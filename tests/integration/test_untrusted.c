@@ -84,6 +84,10 @@ static int run_cmd(size_t i, bool no_symbols, const char *log, struct h_run *r)
 		argv[n++] = "/usr/bin/strace";
 		argv[n++] = "-f";
 		argv[n++] = "-qq";
+		/* whole paths: strace cuts strings at 32 bytes, and a cut path can look like one the
+		 * trace names */
+		argv[n++] = "-s";
+		argv[n++] = "4096";
 		argv[n++] = "-e";
 		argv[n++] = "trace=open,openat,openat2,creat,execve,mknod,mknodat";
 		argv[n++] = "-o";

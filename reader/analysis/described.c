@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cli_described_event(struct cli_described *d, const struct xtrace_event *ev)
+int xt_described_event(struct xt_described *d, const struct xtrace_event *ev)
 {
 	if (ev->kind == XTRACE_EVENT_SYNC) {
 		memset(d->slot, 0, sizeof d->slot);
@@ -19,13 +19,13 @@ int cli_described_event(struct cli_described *d, const struct xtrace_event *ev)
 	if (!d->slot[ev->type]) {
 		if (d->n == d->cap) {
 			size_t cap = d->cap ? 2 * d->cap : 16;
-			struct cli_described_count *c = realloc(d->c, cap * sizeof *c);
+			struct xt_described_count *c = realloc(d->c, cap * sizeof *c);
 			if (!c)
 				return -1;
 			d->c = c;
 			d->cap = cap;
 		}
-		struct cli_described_count *c = &d->c[d->n++];
+		struct xt_described_count *c = &d->c[d->n++];
 		snprintf(c->experiment, sizeof c->experiment, "%s", ev->experiment_name);
 		snprintf(c->event, sizeof c->event, "%s", ev->name);
 		c->count = 0;
@@ -37,12 +37,12 @@ int cli_described_event(struct cli_described *d, const struct xtrace_event *ev)
 
 static int count_cmp(const void *a, const void *b)
 {
-	const struct cli_described_count *x = a, *y = b;
+	const struct xt_described_count *x = a, *y = b;
 	int c = strcmp(x->experiment, y->experiment);
 	return c ? c : strcmp(x->event, y->event);
 }
 
-void cli_described_merge(struct cli_described *d)
+void xt_described_merge(struct xt_described *d)
 {
 	if (!d->n)
 		return;
@@ -58,7 +58,7 @@ void cli_described_merge(struct cli_described *d)
 	memset(d->slot, 0, sizeof d->slot);
 }
 
-void cli_described_free(struct cli_described *d)
+void xt_described_free(struct xt_described *d)
 {
 	free(d->c);
 	memset(d, 0, sizeof *d);
