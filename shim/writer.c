@@ -482,13 +482,9 @@ static void flush_full(struct xt_thread *t, struct xt_buf *b, uint64_t g)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len)) {
-		uint32_t n = atomic_load_explicit(&b->events, memory_order_relaxed);
-		/* what the advancer already counted when it gave up on this batch is not again */
-		if (atomic_load_explicit(&t->abandoned_gen, memory_order_acquire) == g)
-			n -= n > t->abandoned_events ? t->abandoned_events : n;
-		count_lost(t, n);
-	}
+	if (!xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len))
+		count_lost(t, xt_uncounted_lost(t, g, atomic_load_explicit(&b->events,
+									    memory_order_relaxed)));
 	b->len = 0;
 	atomic_store_explicit(&b->events, 0, memory_order_relaxed);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
