@@ -54,8 +54,8 @@ static _Atomic int failed; /* a write failed: tracing stopped */
  * file holds every generation that ended, and a reader needs one generation in memory. */
 #define STAGE_RESERVE (128u << 20)    /* address space of a stage, pages taken as filled */
 #define STAGE_PROGRAM_MAX (64u << 20) /* a program thread's batch past this is lost, counted */
-#define STAGE_EARLY (16u << 20)       /* past this the advancer ends the generation early */
-#define STAGE_KEEP (1u << 20)         /* pages a stage keeps after its generation is written */
+#define STAGE_EARLY (4u << 20)        /* past this the advancer ends the generation early */
+#define STAGE_KEEP (8u << 20)         /* pages a stage keeps after its generation is written */
 #define RECORD_HEAD (1 + 3 * XT_MAX_VARINT)
 #define XT_ZSTD_LEVEL 1 /* compression runs beside the program: the fastest level */
 _Static_assert(STAGE_RESERVE <= XT_MAX_GEN_SIZE, "a reader must accept every generation");

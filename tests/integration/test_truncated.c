@@ -130,11 +130,31 @@ static void test_truncated_plain_generations(void **state)
 	cut_trace((const char *const[]){ "XTRACE_GEN_MS=20", "XTRACE_COMPRESS=0", NULL }, false);
 }
 
+/* A generation that gathers 4 MiB of batches ends early, whatever XTRACE_GEN_MS says: the
+ * shim's memory and a reader's stay bounded (about 15 MiB of batches here). */
+static void test_big_generation_ends_early(void **state)
+{
+	struct h_run r;
+	h_traced(&r, (const char *const[]){ "XTRACE_GEN_MS=3600000", NULL },
+		 H_ARGV((char *)h_workload("faults"), "churn", "15000"));
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace);
+	char *js = h_stats_json(trace, 0);
+	if (h_json_u64(js, "generations") < 3)
+		fail_msg("%llu generations in an hour-long generation's time",
+			 (unsigned long long)h_json_u64(js, "generations"));
+	assert_false(h_json_bool(js, "truncated"));
+	h_free(js);
+	h_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_truncated_keeps_complete_generations),
 		cmocka_unit_test(test_truncated_plain_generations),
+		cmocka_unit_test(test_big_generation_ends_early),
 	};
 	return h_finish(cmocka_run_group_tests_name("truncated", tests, NULL, NULL));
 }
