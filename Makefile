@@ -43,10 +43,10 @@ BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ireader
 SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -fPIC \
 	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) \
 	$(SHIM_SANDEF_$(SAN)) $(CFLAGS)
-SHIM_LIBS := -lunwind -ldl -lm -pthread
+SHIM_LIBS := -lunwind -lzstd -ldl -lm -pthread
 # libiberty (a static archive) demangles C++ and Rust names; the shared reader keeps its symbols
 # to itself (--exclude-libs), so a program with an xmalloc of its own still links.
-READER_LIBS := -ldw -lelf -liberty -pthread
+READER_LIBS := -ldw -lelf -liberty -lzstd -pthread
 # zlib: the CLI gzips the pprof export.
 CLI_LIBS := $(READER_LIBS) -lz
 

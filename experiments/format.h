@@ -9,10 +9,11 @@
 /* File header: 8 magic bytes, then uvarint header_size, then header_size bytes of fields. */
 #define XT_MAGIC "\x7fXTRACE\n"
 #define XT_MAGIC_LEN 8
-#define XT_FORMAT_VERSION 3
+#define XT_FORMAT_VERSION 4
 /* Version 1 had no Specs batches: its events are those of the reader's built-in spec table.
  * Versions 1 and 2 always carry CLOCK_MONOTONIC nanoseconds; from 3 the events may carry TSC
- * ticks, mapped to nanoseconds by each generation's Sync. */
+ * ticks, mapped to nanoseconds by each generation's Sync. From 4 a generation may be one
+ * compressed record (XT_RECORD_ZSTD). */
 #define XT_MIN_FORMAT_VERSION 1
 #define XT_MAX_HEADER_SIZE 8192
 
@@ -28,6 +29,16 @@ enum xt_batch_kind {
 	XT_BATCH_SPECS = 8,        /* the specs of the generation's experiments (version 2) */
 	XT_BATCH_KIND_MAX = 8,
 };
+
+/* A compressed generation (version 4), where a generation's first batch would begin:
+ * {XT_RECORD_ZSTD, uvarint gen, uvarint plain_size, uvarint zstd_size, zstd_size bytes}: one
+ * zstd frame whose content is the generation's batches, plain_size bytes, up to its End. Never
+ * inside a generation. */
+#define XT_RECORD_ZSTD 9
+/* The plain bytes of one generation a reader accepts (a writer advances early, long before). */
+#define XT_MAX_GEN_SIZE (256u << 20)
+/* The zstd window a compressed generation's frame may use (a reader refuses larger ones). */
+#define XT_MAX_ZSTD_WINDOW_LOG 20
 
 /* Limits. NOTE: if one of these decreases, XT_FORMAT_VERSION must change. */
 #define XT_MAX_BATCH_SIZE (64u << 10) /* payload bytes of one batch */

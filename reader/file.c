@@ -1,5 +1,6 @@
-/* file.c: mapping a trace file, parsing its header, and framing one batch at an offset.
- * Every length read from the file is checked against the bytes actually mapped. */
+/* file.c: mapping a trace file, parsing its header, framing one batch at an offset, and
+ * decompressing a compressed generation. Every length read from the file is checked against
+ * the bytes actually mapped. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -9,6 +10,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "internal.h"
 
@@ -158,15 +160,18 @@ void xt_rd_close_file(xtrace_reader *r)
 		close(r->fd);
 	free(r->exe);
 	free(r->cmdline);
+	ZSTD_freeDCtx(r->zctx);
+	xt_vec_free(&r->plain);
 }
 
-enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
+enum xt_read xt_rd_batch(const struct xt_window *w, uint64_t off, struct xt_batch *b,
 			   uint64_t *next, char *err, size_t errlen)
 {
-	if (off >= r->size)
+	if (off >= w->size)
 		return XT_READ_EOF;
-	const uint8_t *end = r->data + r->size;
-	const uint8_t *p = r->data + off;
+	const uint8_t *end = w->data + w->size;
+	const uint8_t *p = w->data + off;
+	off += w->base;
 	b->off = off;
 	b->kind = *p++;
 	b->experiment = 0;
@@ -210,6 +215,86 @@ enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *
 		return XT_READ_TRUNC;
 	b->data = p;
 	b->len = (uint32_t)v[3];
-	*next = (uint64_t)(p - r->data) + v[3];
+	b->hlen = (uint8_t)(p - (w->data + (off - w->base)));
+	*next = (uint64_t)(p - w->data) + v[3];
+	return XT_READ_OK;
+}
+
+enum xt_read xt_rd_inflate(xtrace_reader *r, uint64_t off, uint64_t *gen, uint64_t *next,
+			     char *err, size_t errlen)
+{
+	const uint8_t *p = r->data + off + 1, *end = r->data + r->size;
+	uint64_t v[3];
+	static const char *const names[3] = {"gen", "plain size", "compressed size"};
+	for (int i = 0; i < 3; i++) {
+		int rc = xt_uvarint(&p, end, &v[i]);
+		if (rc > 0)
+			return XT_READ_TRUNC;
+		if (rc < 0) {
+			snprintf(err, errlen, "compressed generation at offset %" PRIu64
+				 ": bad varint for %s", off, names[i]);
+			return XT_READ_CORRUPT;
+		}
+	}
+	if (v[1] == 0 || v[1] > XT_MAX_GEN_SIZE) {
+		snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": plain size %"
+			 PRIu64 " outside 1..%u", off, v[1], XT_MAX_GEN_SIZE);
+		return XT_READ_CORRUPT;
+	}
+	if ((uint64_t)(end - p) < v[2])
+		return XT_READ_TRUNC;
+	*gen = v[0];
+	*next = (uint64_t)(p - r->data) + v[2];
+	if (!r->zctx) {
+		r->zctx = ZSTD_createDCtx();
+		/* the window a frame may ask for is bounded, whatever its header says */
+		if (!r->zctx ||
+		    ZSTD_isError(ZSTD_DCtx_setParameter(r->zctx, ZSTD_d_windowLogMax,
+							XT_MAX_ZSTD_WINDOW_LOG))) {
+			snprintf(err, errlen, "out of memory for decompression");
+			return XT_READ_CORRUPT;
+		}
+	}
+	ZSTD_DCtx_reset(r->zctx, ZSTD_reset_session_only);
+	struct xt_vec *o = &r->plain;
+	o->n = 0;
+	ZSTD_inBuffer in = {p, v[2], 0};
+	for (;;) {
+		if (o->n == o->cap && o->cap < v[1]) {
+			/* grown by what came out, never by the size the record claims */
+			size_t cap = o->cap ? 2 * o->cap : (1u << 20);
+			if (cap > v[1])
+				cap = v[1];
+			void *np = realloc(o->p, cap);
+			if (!np) {
+				snprintf(err, errlen, "out of memory for a generation of %zu bytes", cap);
+				return XT_READ_CORRUPT;
+			}
+			o->p = np;
+			o->cap = cap;
+		}
+		ZSTD_outBuffer out = {o->p, o->cap, o->n};
+		size_t was_in = in.pos, was_out = out.pos;
+		size_t rc = ZSTD_decompressStream(r->zctx, &out, &in);
+		o->n = out.pos;
+		if (ZSTD_isError(rc)) {
+			snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
+				 ZSTD_getErrorName(rc));
+			return XT_READ_CORRUPT;
+		}
+		if (rc == 0)
+			break; /* the frame ended */
+		if (in.pos == was_in && out.pos == was_out) {
+			snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
+				 o->n == v[1] ? "more bytes than its plain size"
+					      : "its frame is cut short");
+			return XT_READ_CORRUPT;
+		}
+	}
+	if (in.pos != in.size || o->n != v[1]) {
+		snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
+			 in.pos != in.size ? "bytes after its frame" : "plain size differs from its claim");
+		return XT_READ_CORRUPT;
+	}
 	return XT_READ_OK;
 }

@@ -214,16 +214,34 @@ static uint64_t xt_mod_boff(const struct xt_gen *g, size_t i)
 	return ((const struct xt_modx *)g->modx.p)[i].boff;
 }
 
-/* xt_gather reads the batches of the next generation up to its End. Events batches go to
- * g->batches; every other kind is parsed on the spot, so only Events batches are kept. */
+/* xt_gather reads the batches of the next generation up to its End: from the file, or from
+ * the plain bytes of a compressed generation's record. Events batches go to g->batches; every
+ * other kind is parsed on the spot, so only Events batches are kept. */
 static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 {
-	uint64_t first = r->next_off, off = first, want = r->last_gen + 1, nb = 0;
+	uint64_t first = r->next_off, want = r->last_gen + 1, nb = 0;
 	char msg[XT_ERRLEN];
 	struct xt_batch b;
+	struct xt_window w = {r->data, r->size, 0};
+	uint64_t off = first, zgen = 0, zend = 0;
+	if (first < r->size && r->data[first] == XT_RECORD_ZSTD && r->hdr.version >= 4) {
+		enum xt_read rc = xt_rd_inflate(r, first, &zgen, &zend, msg, sizeof msg);
+		if (rc == XT_READ_TRUNC)
+			return xt_rd_fail(r, XTRACE_ERR_TRUNCATED, first,
+				       "trace truncated at offset %" PRIu64 ": compressed generation %"
+				       PRIu64 " is cut (file ends at %zu)", first, want, r->size);
+		if (rc != XT_READ_OK)
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, first, "%s", msg);
+		w = (struct xt_window){r->plain.p, r->plain.n, first};
+		off = 0;
+	}
 	for (;;) {
 		uint64_t next = 0;
-		enum xt_read rc = xt_rd_batch(r, off, &b, &next, msg, sizeof msg);
+		enum xt_read rc = xt_rd_batch(&w, off, &b, &next, msg, sizeof msg);
+		if (zend && rc != XT_READ_OK && rc != XT_READ_CORRUPT)
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, first,
+				       "compressed generation at offset %" PRIu64
+				       ": its bytes end before its End batch", first);
 		/* A writer always completes at least one generation, so a file that ends right after
 		 * its header belongs to a process that died before it could: that is a cut too. */
 		if (rc == XT_READ_EOF && off == first && r->last_gen)
@@ -234,38 +252,46 @@ static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 				       " has no end (file ends at %zu)",
 				       first, off == first ? want : g->gen, r->size);
 		if (rc == XT_READ_CORRUPT)
-			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off, "%s", msg);
-		if (off == first) {
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off, "%s", msg);
+		if (zend && b.gen != zgen)
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off,
+				       "batch at offset %" PRIu64 ": generation %" PRIu64
+				       " in the record of generation %" PRIu64, b.off, b.gen, zgen);
+		if (b.off == first) {
 			if (b.gen == 0)
-				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
-					       "batch at offset %" PRIu64 ": generation 0", off);
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off,
+					       "batch at offset %" PRIu64 ": generation 0", b.off);
 			/* The first generation may have any number; later ones count up by one. */
 			if (r->last_gen && b.gen != want)
-				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off,
 					       "batch at offset %" PRIu64 ": generation %" PRIu64
 					       " follows generation %" PRIu64,
-					       off, b.gen, r->last_gen);
+					       b.off, b.gen, r->last_gen);
 			g->gen = b.gen;
 			g->off = first;
 		} else if (b.gen != g->gen) {
-			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+			return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off,
 				       "batch at offset %" PRIu64 ": generation %" PRIu64
 				       " before the end of generation %" PRIu64,
-				       off, b.gen, g->gen);
+				       b.off, b.gen, g->gen);
 		}
 		if (b.kind == XT_BATCH_END) {
 			const uint8_t *p = b.data, *end = p + b.len;
 			uint64_t n, lost;
 			if (xt_uvarint(&p, end, &n) || xt_uvarint(&p, end, &lost))
-				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
-					       "end batch at offset %" PRIu64 ": bad payload", off);
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off,
+					       "end batch at offset %" PRIu64 ": bad payload", b.off);
 			if (n != nb)
-				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, off,
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, b.off,
 					       "end batch at offset %" PRIu64 ": generation %" PRIu64
 					       " claims %" PRIu64 " batches, %" PRIu64 " came before it",
-					       off, g->gen, n, nb);
+					       b.off, g->gen, n, nb);
+			if (zend && next != w.size)
+				return xt_rd_fail(r, XTRACE_ERR_CORRUPT, first,
+					       "compressed generation at offset %" PRIu64
+					       ": bytes after its End batch", first);
 			g->sync.lost = lost;
-			r->next_off = next;
+			r->next_off = zend ? zend : next;
 			return 1;
 		}
 		nb++;

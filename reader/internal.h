@@ -82,6 +82,7 @@ struct xt_batch {
 	/* how far back its references reach into each list (allocfree.h): largest back_value + 1 */
 	uint32_t reach[XT_REFS_LISTS];
 	uint8_t kind, experiment;
+	uint8_t hlen; /* bytes of its framing: data is at off + hlen */
 };
 
 enum xt_read { XT_READ_OK, XT_READ_EOF, XT_READ_TRUNC, XT_READ_CORRUPT };
@@ -223,6 +224,8 @@ struct xtrace_reader {
 	char *exe, *cmdline;
 
 	uint64_t next_off; /* where the next generation starts */
+	void *zctx;           /* ZSTD_DCtx, made at the first compressed generation */
+	struct xt_vec plain;  /* the plain bytes of the current compressed generation */
 	uint64_t last_gen; /* 0 before the first generation */
 	enum xt_state state;
 	int have_gen; /* g holds a delivered generation: the accessors may read it */
@@ -293,13 +296,26 @@ static inline int64_t xt_idx_get(const struct xt_idx *x, uint64_t id)
 #define XT_BAD(r, b, p, what, ...)                                                            \
 	xt_rd_fail(r, XTRACE_ERR_CORRUPT, (b)->off,                                           \
 		   "%s batch at offset %" PRIu64 ": " what " at offset %" PRIu64,             \
-		   xt_rd_kind_name(b), (b)->off, ##__VA_ARGS__, (uint64_t)((p) - (r)->data))
+		   xt_rd_kind_name(b), (b)->off, ##__VA_ARGS__,                                    \
+		   (b)->off + (b)->hlen + (uint64_t)((p) - (b)->data))
 
 /* file.c */
 int xt_rd_open_file(xtrace_reader *r, const char *path, char *err, size_t errlen);
 void xt_rd_close_file(xtrace_reader *r);
-enum xt_read xt_rd_batch(const xtrace_reader *r, uint64_t off, struct xt_batch *b,
+/* xt_rd_batch frames the batch at off of the bytes of w (the file, or a compressed
+ * generation's plain bytes, whose batches' offsets count from w's record). */
+struct xt_window {
+	const uint8_t *data;
+	size_t size;
+	uint64_t base; /* file offset of the record the bytes came from (0: the file itself) */
+};
+enum xt_read xt_rd_batch(const struct xt_window *w, uint64_t off, struct xt_batch *b,
 			   uint64_t *next, char *err, size_t errlen);
+/* xt_rd_inflate decompresses the compressed generation record at file offset off into
+ * r->plain, growing it as the bytes come (up to XT_MAX_GEN_SIZE, never to what the record
+ * claims first); *gen is the record's generation, *next the offset after it. */
+enum xt_read xt_rd_inflate(xtrace_reader *r, uint64_t off, uint64_t *gen, uint64_t *next,
+			     char *err, size_t errlen);
 
 /* demangle.c */
 /* A growable name buffer; failed is set once memory ran out. */

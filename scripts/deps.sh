@@ -15,10 +15,11 @@ export DEBIAN_FRONTEND=noninteractive
 # heaptrack, valgrind: the oracles test (test_oracles), which compares their numbers with
 # xtrace's; zlib1g-dev: the CLI gzips its pprof export; golang-go (go tool pprof),
 # python3-jsonschema: the export tests read the pprof and speedscope outputs with the tools that
-# consume them; python3-pandas: the test of python/xtrace's to_dataframe.
+# consume them; python3-pandas: the test of python/xtrace's to_dataframe; libzstd-dev: the shim
+# compresses each generation and the reader decompresses it.
 PACKAGES=(build-essential gcc make pkg-config libunwind-dev libxxhash-dev libcmocka-dev
 	libdw-dev libelf-dev libiberty-dev python3 strace heaptrack zstd chromium python3-websocket clang
-	libclang-rt-14-dev perl git valgrind zlib1g-dev golang-go python3-jsonschema python3-pandas)
+	libclang-rt-14-dev perl git valgrind zlib1g-dev golang-go python3-jsonschema python3-pandas libzstd-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -50,6 +50,7 @@ void xt_config_load(void)
 	xt_config.gen_ms = number("XTRACE_GEN_MS", 1000, 1, 3600 * 1000);
 	xt_config.sample_bytes = number("XTRACE_SAMPLE", 0, 0, 1u << 30);
 	xt_config.sample_seed = number("XTRACE_SAMPLE_SEED", 0, 0, UINT_MAX);
+	xt_config.compress = number("XTRACE_COMPRESS", 1, 0, 1) != 0;
 
 	const char *u = getenv("XTRACE_UNWIND");
 #ifdef XT_SANITIZED_THREADS

@@ -238,6 +238,7 @@ static void reclaim(uint64_t g)
 /* write_generation writes generation g, which ends at the anchor end (the next one's start). */
 static void write_generation(uint64_t g, const struct xt_clock_pair *end)
 {
+	xt_out_seal(g);
 	uint64_t lost = flush_threads(g);
 	xt_stacks_dump(g);
 	xt_modules_dump(g, xt_user_strings_dump(g));
@@ -263,6 +264,8 @@ static void advance_locked(enum xt_advance_mode mode)
 	/* The end of g's calibration span and the start of the next generation's. */
 	struct sync_sample next = wall_with(xt_clock_sample_after(&gen_sync.at));
 	uint64_t next_gen = mode == XT_ADVANCE_NEXT ? g + 1 : 0;
+	if (next_gen)
+		xt_out_open_gen(next_gen);
 	atomic_store(&xt_gen, next_gen);
 	xt_writer_fence_all();
 	if (crash)
@@ -316,6 +319,7 @@ void xt_advance(enum xt_advance_mode mode)
 static void resume_locked(void)
 {
 	gen_sync = sample();
+	xt_out_open_gen(stopped_gen + 1);
 	atomic_store(&xt_gen, stopped_gen + 1);
 	stopped_gen = 0;
 }
@@ -400,6 +404,14 @@ void xt_gen_wake(void)
 	xt_ctl_wake();
 }
 
+static _Atomic bool advance_soon; /* the generation gathered much: end it now */
+
+void xt_gen_advance_soon(void)
+{
+	atomic_store(&advance_soon, true);
+	xt_gen_wake();
+}
+
 static void *advancer_main(void *arg)
 {
 	xt_tl.internal = 1; /* nothing this thread does is the program's */
@@ -408,9 +420,10 @@ static void *advancer_main(void *arg)
 		/* a thread that ran its destructor is gone a moment later: look again soon */
 		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
 		bool w = xt_ctl_wait(until < gen_end ? until : gen_end);
-		/* The flight recorder's ring is half full of this generation: it ends now, so the
-		 * ring always has room for a whole one. */
-		if (xt_mono_ns() >= gen_end || xt_flight_wants_advance()) {
+		/* The generation gathered much, or the flight recorder's ring is half full of it: it
+		 * ends now, so the ring always has room for a whole one. */
+		bool soon = atomic_exchange(&advance_soon, false);
+		if (soon || xt_mono_ns() >= gen_end || xt_flight_wants_advance()) {
 			if (atomic_load(&xt_gen))
 				xt_advance(XT_ADVANCE_NEXT);
 			gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;
@@ -479,6 +492,7 @@ void xt_gen_fork_child(void)
 	 * tables are emptied when the child starts tracing (xt_gen_fork_tables). */
 	atomic_store(&xt_gen, 0);
 	advance_lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	advance_soon = false;
 	xt_out_reinit_locks();
 	exit_waiting = NULL;
 	lost_pending = 0;

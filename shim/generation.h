@@ -38,5 +38,7 @@ XT_HIDDEN bool xt_gen_snapshot(char *reply, size_t cap);
 XT_HIDDEN void xt_gen_status(char *reply, size_t cap);
 /* xt_gen_wake wakes the advancer: a thread ran its exit destructor, its slot may be recycled. */
 XT_HIDDEN void xt_gen_wake(void);
+/* xt_gen_advance_soon asks the advancer to end the generation now: it gathered much. */
+XT_HIDDEN void xt_gen_advance_soon(void);
 
 #endif

@@ -1,7 +1,8 @@
 /* output.c: the trace file. Naming (XTRACE_OUT with %p and %e, or <pid>.<n>.xt in the run
  * directory XTRACE_DIR; O_EXCL and O_NOFOLLOW, so an existing file or a symlink is never written
- * through: the next free numbered name is taken), the header, and batch writes in generation
- * order. Cold path: a lock and a write per batch.
+ * through: the next free numbered name is taken), the header, and generations: their batches
+ * gathered in memory, then compressed and written whole (put_generation). Cold path: a lock
+ * and a copy per batch, a compression and a write per generation.
  *
  * The trace descriptor is the shim's alone (the interposers of shim/fds.c hide it from the
  * program and move it off a number the program duplicates onto), but a system call made past
@@ -16,13 +17,18 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#define ZSTD_STATIC_LINKING_ONLY /* a context in memory of our own */
+#include <zstd.h>
+
 #include "fds.h"
 #include "flight.h"
+#include "generation.h"
 #include "format.h"
 #include "output.h"
 #include "real.h"
@@ -39,9 +45,6 @@ static char exe[4096];
 /* Error-checking: a signal handler that finds its own thread holding it is told so (EDEADLK)
  * instead of waiting for ever (xt_out_vacate). */
 static pthread_mutex_t lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
-static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
-static uint64_t file_gen;  /* the generation whose batches may be written now */
-static uint64_t nbatches;  /* batches of file_gen written so far */
 static _Atomic int failed; /* a write failed: tracing stopped */
 /* The header, kept for the flight recorder's snapshots, which are traces of their own. */
 static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 13 * XT_MAX_VARINT + 2 * 4096];
@@ -51,6 +54,31 @@ const char *xt_out_path(void)
 {
 	return abs_path;
 }
+
+/* A generation's batches are gathered in memory, in a stage by generation parity as the
+ * threads' buffers are, and go to the file whole when the generation ends: compressed by the
+ * thread that ends it (the advancer; at exit or a fatal signal the thread ending the process).
+ * A program thread's full buffer is copied in under the stage's own lock, held for that copy
+ * alone: it never waits for the file, for compression or for the generation's end. So a cut
+ * file holds every generation that ended, and a reader needs one generation in memory. */
+#define STAGE_RESERVE (128u << 20)    /* address space of a stage, pages taken as filled */
+#define STAGE_PROGRAM_MAX (64u << 20) /* a program thread's batch past this is lost, counted */
+#define STAGE_EARLY (4u << 20)        /* past this the advancer ends the generation early */
+#define STAGE_KEEP (8u << 20)         /* pages a stage keeps after its generation is written */
+#define RECORD_HEAD (1 + 3 * XT_MAX_VARINT)
+#define XT_ZSTD_LEVEL 1 /* compression runs beside the program: the fastest level */
+_Static_assert(STAGE_RESERVE <= XT_MAX_GEN_SIZE, "a reader must accept every generation");
+struct stage {
+	pthread_mutex_t lock;
+	uint64_t gen;       /* the generation gathered here; 0: none (a late batch is lost) */
+	uint64_t nbatches;  /* batches gathered, for End */
+	size_t len, touched;
+	uint8_t *buf;       /* STAGE_RESERVE bytes, mapped at open */
+	bool sealed;        /* the advancer is writing gen: program threads' batches are lost */
+	bool early;         /* the advancer was asked to end gen early */
+};
+static struct stage stages[2] = {{.lock = PTHREAD_MUTEX_INITIALIZER},
+				 {.lock = PTHREAD_MUTEX_INITIALIZER}};
 
 const char *xt_out_exe_path(void)
 {
@@ -159,13 +187,20 @@ static bool write_all(int f, const void *data, size_t len)
 	return true;
 }
 
+/* map_rw maps len bytes of address space, its pages taken only as they are touched. */
+static uint8_t *map_rw(size_t len)
+{
+	void *m = xt_real.mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
 static void fail(const char *what, const char *why)
 {
 	if (atomic_exchange(&failed, 1))
 		return;
 	xt_say("cannot %s trace file %s: %s; tracing stops, the program goes on", what, path, why);
 	atomic_store(&xt_gen, 0);
-	pthread_cond_broadcast(&cond);
 }
 
 /* adopt_fd makes f, the trace file just created as path, the trace descriptor. */
@@ -275,8 +310,16 @@ bool xt_out_open(const struct xt_origin *origin)
 	h = xt_put_uvarint(h + cl, xt_config.sample_bytes);
 
 	hdr_len = (size_t)(h - hdr);
-	file_gen = 1;
-	nbatches = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!stages[i].buf)
+			stages[i].buf = map_rw(STAGE_RESERVE);
+		if (!stages[i].buf) {
+			xt_say("cannot map memory for the trace; the program runs untraced");
+			return false;
+		}
+		stages[i].gen = 0; /* a fork child's stages held its parent's generations */
+	}
+	xt_out_open_gen(1);
 	if (!write_all(fd, hdr, hdr_len)) {
 		fail("write", strerror(errno));
 		return false;
@@ -374,21 +417,9 @@ void xt_out_vacate(int n)
 		pthread_mutex_unlock(&lock);
 }
 
-void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
-		  const void *data, size_t len)
+/* put_generation writes one generation's bytes, whole: the one place they go to the file. */
+static void put_generation(const uint8_t *bytes, size_t len)
 {
-	if (!opened || atomic_load(&failed) || !may_write())
-		return;
-	uint8_t head[2 + 4 * XT_MAX_VARINT], *p = head;
-	*p++ = kind;
-	if (kind == XT_BATCH_EXPERIMENTAL)
-		*p++ = exp;
-	p = xt_put_uvarint(p, gen);
-	p = xt_put_uvarint(p, thread);
-	p = xt_put_uvarint(p, time);
-	p = xt_put_uvarint(p, len);
-	struct iovec iov[2] = {{head, (size_t)(p - head)}, {(void *)data, len}};
-	size_t total = iov[0].iov_len + len;
 	/* No signal handler may move the descriptor between its check and the write, nor find
 	 * the flight recorder's ring half written (a fatal signal's handler writes it). */
 	sigset_t all, old;
@@ -396,42 +427,57 @@ void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if (xt_flight_on()) {
 		/* kept in memory; written when the recorder is asked to (xt_out_flight_write) */
-		xt_flight_put(iov, 2);
+		struct iovec iov = {(void *)bytes, len};
+		xt_flight_put(&iov, 1);
+		xt_flight_end_gen();
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		nbatches++;
 		return;
 	}
 	int temp, f = usable_fd(&temp);
-	ssize_t w = -1;
-	int err = 0;
-	if (f >= 0) {
-		do
-			w = writev(f, iov, 2);
-		while (w < 0 && errno == EINTR);
-		if (w >= 0 && (size_t)w < total) {
-			/* A short write: finish it byte range by byte range. */
-			size_t done = (size_t)w;
-			if (done < iov[0].iov_len) {
-				if (!write_all(f, head + done, iov[0].iov_len - done))
-					w = -1;
-				done = iov[0].iov_len;
-			}
-			if (w >= 0 && !write_all(f, (const uint8_t *)data + (done - iov[0].iov_len),
-						 total - done))
-				w = -1;
-		}
-		err = errno;
-	}
+	bool ok = f >= 0 && write_all(f, bytes, len);
+	int err = errno;
 	if (temp >= 0)
 		xt_real.close(temp);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (f < 0)
-		return; /* said so when it could not reopen */
-	if (w < 0) {
-		fail("write", strerror(err));
+	if (f >= 0 && !ok)
+		fail("write", strerror(err)); /* f < 0: said so when it could not reopen */
+}
+
+/* stage_put appends one batch to stage s (its lock held); false if it does not fit in cap. */
+static bool stage_put(struct stage *s, size_t cap, uint8_t kind, uint8_t exp, uint64_t thread,
+		      uint64_t time, const void *data, size_t len)
+{
+	uint8_t head[2 + 4 * XT_MAX_VARINT], *p = head;
+	*p++ = kind;
+	if (kind == XT_BATCH_EXPERIMENTAL)
+		*p++ = exp;
+	p = xt_put_uvarint(p, s->gen);
+	p = xt_put_uvarint(p, thread);
+	p = xt_put_uvarint(p, time);
+	p = xt_put_uvarint(p, len);
+	size_t hl = (size_t)(p - head);
+	if (!s->buf || s->len + hl + len > cap)
+		return false;
+	memcpy(s->buf + s->len, head, hl);
+	memcpy(s->buf + s->len + hl, data, len);
+	s->len += hl + len;
+	if (s->len > s->touched)
+		s->touched = s->len;
+	s->nbatches++;
+	return true;
+}
+
+void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
+		  const void *data, size_t len)
+{
+	if (!opened || atomic_load(&failed) || !may_write())
 		return;
-	}
-	nbatches++;
+	struct stage *s = &stages[gen & 1];
+	pthread_mutex_lock(&s->lock);
+	bool put = s->gen == gen && stage_put(s, STAGE_RESERVE, kind, exp, thread, time, data, len);
+	pthread_mutex_unlock(&s->lock);
+	if (!put && s->buf)
+		fail("stage", "a generation outgrew its memory");
 }
 
 void xt_tablew_begin(struct xt_tablew *w, uint8_t kind, uint8_t exp, uint64_t gen, uint64_t time)
@@ -474,32 +520,102 @@ void xt_tablew_string(struct xt_tablew *w, uint64_t id, const void *s, size_t le
 	xt_tablew_commit(w, p + len);
 }
 
-void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len)
+bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len)
 {
-	/* The wait and the write are cancellation points: a program thread being cancelled must not
-	 * leave from inside the shim. */
 	if (!may_write())
-		return; /* its lock may be a copy of one held when the process was copied */
-	int cancel;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	pthread_mutex_lock(&lock);
-	while (file_gen < gen && !atomic_load(&failed))
-		pthread_cond_wait(&cond, &lock);
-	if (file_gen == gen)
-		xt_out_batch(XT_BATCH_EVENTS, 0, gen, thread, time, data, len);
-	pthread_mutex_unlock(&lock);
-	pthread_setcancelstate(cancel, NULL);
+		return false; /* its lock may be a copy of one held when the process was copied */
+	struct stage *s = &stages[gen & 1];
+	pthread_mutex_lock(&s->lock);
+	bool put = s->gen == gen && !s->sealed &&
+		   stage_put(s, STAGE_PROGRAM_MAX, XT_BATCH_EVENTS, 0, thread, time, data, len);
+	/* with the flight recorder, a generation also ends before it could fill half its ring */
+	size_t early_at = STAGE_EARLY;
+	if (xt_config.flight_mib && ((size_t)xt_config.flight_mib << 19) < early_at)
+		early_at = (size_t)xt_config.flight_mib << 19;
+	bool early = put && s->len > early_at && !s->early;
+	if (early)
+		s->early = true;
+	pthread_mutex_unlock(&s->lock);
+	if (early)
+		xt_gen_advance_soon();
+	return put;
+}
+
+void xt_out_open_gen(uint64_t gen)
+{
+	struct stage *s = &stages[gen & 1];
+	pthread_mutex_lock(&s->lock);
+	s->gen = gen;
+	s->len = 0;
+	s->nbatches = 0;
+	s->sealed = false;
+	s->early = false;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void xt_out_seal(uint64_t gen)
+{
+	struct stage *s = &stages[gen & 1];
+	pthread_mutex_lock(&s->lock);
+	if (s->gen == gen)
+		s->sealed = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* compress writes the zstd record of the plain generation bytes src into zbuf, returning where
+ * the record begins and its length in *rlen; NULL if it cannot (the generation goes plain). */
+static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, size_t *rlen)
+{
+	static ZSTD_CCtx *cctx;
+	static uint8_t *zbuf;
+	if (!cctx) {
+		/* A static context in memory of the shim's own: zstd allocates nothing. */
+		size_t ws = ZSTD_estimateCCtxSize(XT_ZSTD_LEVEL);
+		uint8_t *w = map_rw(ws);
+		zbuf = map_rw(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
+		cctx = w && zbuf ? ZSTD_initStaticCCtx(w, ws) : NULL;
+		if (!cctx)
+			return NULL;
+	}
+	size_t z = ZSTD_compressCCtx(cctx, zbuf + RECORD_HEAD, ZSTD_compressBound(STAGE_RESERVE), src,
+				     len, XT_ZSTD_LEVEL);
+	if (ZSTD_isError(z))
+		return NULL;
+	uint8_t head[RECORD_HEAD], *p = head;
+	*p++ = XT_RECORD_ZSTD;
+	p = xt_put_uvarint(p, gen);
+	p = xt_put_uvarint(p, len);
+	p = xt_put_uvarint(p, z);
+	size_t hl = (size_t)(p - head);
+	memcpy(zbuf + RECORD_HEAD - hl, head, hl);
+	*rlen = hl + z;
+	return zbuf + RECORD_HEAD - hl;
 }
 
 void xt_out_end(uint64_t gen, uint64_t lost)
 {
+	struct stage *s = &stages[gen & 1];
 	uint8_t payload[2 * XT_MAX_VARINT], *p = payload;
-	p = xt_put_uvarint(p, nbatches);
+	p = xt_put_uvarint(p, s->nbatches);
 	p = xt_put_uvarint(p, lost);
 	xt_out_batch(XT_BATCH_END, 0, gen, 0, xt_now(), payload, (size_t)(p - payload));
-	if (xt_flight_on())
-		xt_flight_end_gen();
-	xt_out_resume_at(gen + 1);
+	if (!opened || atomic_load(&failed) || !may_write())
+		return;
+	/* Every section of gen has ended and the stage is sealed: only this thread touches it. */
+	size_t rlen = 0;
+	const uint8_t *rec = xt_config.compress ? compress(gen, s->buf, s->len, &rlen) : NULL;
+	if (!rec || rlen >= s->len) /* a generation too small to shrink goes plain */
+		rec = s->buf, rlen = s->len;
+	put_generation(rec, rlen);
+	pthread_mutex_lock(&s->lock);
+	s->gen = 0;
+	s->len = 0;
+	if (s->touched > STAGE_KEEP) {
+		/* a burst's pages go back to the system */
+		madvise(s->buf + STAGE_KEEP, s->touched - STAGE_KEEP, MADV_DONTNEED);
+		s->touched = STAGE_KEEP;
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 /* write_kept writes the flight recorder's complete generations to f; false on an error. */
@@ -579,13 +695,6 @@ void xt_out_flight_status(char *reply, size_t cap)
 	xt_out_unlock();
 }
 
-void xt_out_resume_at(uint64_t gen)
-{
-	file_gen = gen;
-	nbatches = 0;
-	pthread_cond_broadcast(&cond);
-}
-
 void xt_out_reinit_locks(void)
 {
 	pthread_mutexattr_t attr;
@@ -593,5 +702,6 @@ void xt_out_reinit_locks(void)
 	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
 	pthread_mutex_init(&lock, &attr);
 	pthread_mutexattr_destroy(&attr);
-	pthread_cond_init(&cond, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_mutex_init(&stages[i].lock, NULL);
 }

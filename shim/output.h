@@ -19,18 +19,24 @@ struct xt_origin {
 XT_HIDDEN bool xt_out_open(const struct xt_origin *origin);
 XT_HIDDEN void xt_out_close(void);
 
-/* Batches. xt_out_lock/unlock bracket a run of xt_out_batch calls for the generation the file
- * is at (the advancer's). xt_out_events_batch is a thread's own full buffer: it waits until
- * the file has reached the buffer's generation. Write errors stop tracing, once, with a line
- * on stderr. */
+/* Batches. A generation's batches are gathered in memory and written whole at its End.
+ * xt_out_lock/unlock bracket the advancer's run of xt_out_batch calls and the End. Write errors
+ * stop tracing, once, with a line on stderr. */
 XT_HIDDEN void xt_out_lock(void);
 /* xt_out_trylock gives up after about timeout_ms (for the fatal-signal path). */
 XT_HIDDEN bool xt_out_trylock(unsigned timeout_ms);
 XT_HIDDEN void xt_out_unlock(void);
 XT_HIDDEN void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
 			    const void *data, size_t len);
-XT_HIDDEN void xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data,
+/* xt_out_events_batch takes a program thread's full buffer of generation gen, without waiting
+ * for anything but a copy; false if it is lost (gen is being written or was, or gathered too
+ * much already). */
+XT_HIDDEN bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data,
 				   size_t len);
+/* xt_out_open_gen begins gathering generation gen (before xt_gen says gen); xt_out_seal(gen)
+ * ends program threads' batches of it (the advancer writes it now). */
+XT_HIDDEN void xt_out_open_gen(uint64_t gen);
+XT_HIDDEN void xt_out_seal(uint64_t gen);
 /* A table batch the advancer builds from whole entries: a batch is written whenever the next
  * entry may not fit. Experimental batches begin with their subtype byte, again in every batch
  * a long table continues into. */
@@ -50,7 +56,8 @@ XT_HIDDEN void xt_tablew_flush(struct xt_tablew *w);
 /* xt_tablew_string appends a Strings entry {id, len, bytes}. */
 XT_HIDDEN void xt_tablew_string(struct xt_tablew *w, uint64_t id, const void *s, size_t len);
 
-/* xt_out_end writes generation gen's End batch and lets gen + 1 begin (lock held). */
+/* xt_out_end adds generation gen's End batch and writes the generation to the file, compressed
+ * unless XTRACE_COMPRESS=0 (lock held). */
 XT_HIDDEN void xt_out_end(uint64_t gen, uint64_t lost);
 /* The flight recorder (flight.h): xt_out_flight_write writes the generations kept to the
  * trace file (exit, exec, fatal signal: crash waits for the lock a bounded time);
@@ -59,8 +66,6 @@ XT_HIDDEN void xt_out_end(uint64_t gen, uint64_t lost);
 XT_HIDDEN void xt_out_flight_write(bool crash);
 XT_HIDDEN bool xt_out_flight_snapshot(char *reply, size_t cap);
 XT_HIDDEN void xt_out_flight_status(char *reply, size_t cap);
-/* xt_out_resume_at sets the generation the file expects next (lock held). */
-XT_HIDDEN void xt_out_resume_at(uint64_t gen);
 /* xt_out_reinit_locks: in a fork child, the parent's lock state is meaningless. */
 XT_HIDDEN void xt_out_reinit_locks(void);
 XT_HIDDEN bool xt_out_ok(void);

@@ -34,6 +34,7 @@ struct xt_config {
 	int start_stopped;      /* XTRACE_START=stopped: recording off until switched on */
 	unsigned flight_mib;    /* XTRACE_FLIGHT: the flight recorder's MiB; 0: write as it goes */
 	char ctl_dir[108];      /* the control socket's directory (ctlproto.h); "": too long */
+	bool compress;          /* XTRACE_COMPRESS, default 1: generations written through zstd */
 };
 extern struct xt_config xt_config;
 XT_HIDDEN void xt_config_load(void);

@@ -474,15 +474,17 @@ void xt_leave(struct xt_thread *t)
 	xt_tl.sect--;
 }
 
-/* flush_full writes the thread's full batch b of generation g and empties it, with the
- * thread's signals blocked: a handler that left the write with siglongjmp would leave the file
- * lock held, or the batch written but not emptied, to be written again. */
+/* flush_full hands the thread's full batch b of generation g to the output and empties it,
+ * with the thread's signals blocked: a handler that left with siglongjmp would leave the
+ * stage's lock held, or the batch handed over but not emptied, to be handed over again. */
 static void flush_full(struct xt_thread *t, struct xt_buf *b, uint64_t g)
 {
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len);
+	if (!xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len))
+		count_lost(t, xt_uncounted_lost(t, g, atomic_load_explicit(&b->events,
+									    memory_order_relaxed)));
 	b->len = 0;
 	atomic_store_explicit(&b->events, 0, memory_order_relaxed);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

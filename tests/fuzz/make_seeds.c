@@ -152,5 +152,27 @@ int main(int argc, char **argv)
 		tg_end(d, 0);
 	}
 	write(d, argv[1], "specs");
+
+	/* compressed generations (version 4): one, a plain one, then one whose record is cut */
+	struct tg *z = tg_new(NULL);
+	for (uint64_t g = 1; g < 4; g++) {
+		uint64_t at = tg_offset(z);
+		tg_gen(z, g);
+		tables(z, 100 * g);
+		events(z, 1, 100 * g);
+		tg_sync(z, 100 * g, 1000000000, 1700000000, 0);
+		tg_end(z, 0);
+		if (g != 2)
+			tg_zstd(z, at, 0);
+	}
+	size_t zlen;
+	tg_data(z, &zlen);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/edge-zstd.xt", argv[1]);
+	if (tg_write(z, path, zlen - 5) != 0) {
+		perror(path);
+		return 1;
+	}
+	tg_free(z);
 	return 0;
 }

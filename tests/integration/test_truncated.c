@@ -1,7 +1,8 @@
 /* test_truncated.c: integration test on a cut trace: a real trace of several generations
  * (XTRACE_GEN_MS=20) is cut in the middle of one generation; `xtrace stats` must exit 3 and
  * report exactly the generations that were complete before the cut, and the reader library
- * must hand out exactly those and then stop with XTRACE_ERR_TRUNCATED.
+ * must hand out exactly those and then stop with XTRACE_ERR_TRUNCATED. By default every
+ * generation is one compressed record; with XTRACE_COMPRESS=0 none is.
  * Where each generation ends is found here by walking the batch framing directly (see
  * experiments/README.md), independently of the reader under test. */
 #include <setjmp.h>
@@ -13,9 +14,10 @@
 #include "harness.h"
 #include "varint.h"
 
-/* gen_ends walks the file's batches and stores the file offset just past each End batch. */
+/* gen_ends walks the file's batches and compressed generations and stores the file offset just
+ * past each End batch or record; *zrecords counts the records. */
 static size_t gen_ends(const uint8_t *data, size_t len, uint64_t *ends, size_t max,
-		       uint64_t *header_end)
+		       uint64_t *header_end, size_t *zrecords)
 {
 	const uint8_t *p = data + XT_MAGIC_LEN, *end = data + len;
 	uint64_t hsize = 0;
@@ -26,8 +28,23 @@ static size_t gen_ends(const uint8_t *data, size_t len, uint64_t *ends, size_t m
 	*header_end = (uint64_t)(p - data);
 	size_t n = 0;
 	uint64_t expect_gen = 1;
+	*zrecords = 0;
 	while (p < end) {
 		uint8_t kind = *p++;
+		if (kind == XT_RECORD_ZSTD) {
+			uint64_t gen = 0, plain = 0, zsize = 0;
+			if (xt_get_uvarint(&p, end, &gen) || xt_get_uvarint(&p, end, &plain) ||
+			    xt_get_uvarint(&p, end, &zsize) || zsize > (uint64_t)(end - p) ||
+			    gen != expect_gen)
+				fail_msg("compressed generation broken at offset %zu", (size_t)(p - data));
+			p += zsize;
+			if (n < max)
+				ends[n] = (uint64_t)(p - data);
+			n++;
+			expect_gen++;
+			++*zrecords;
+			continue;
+		}
 		if (kind == XT_BATCH_EXPERIMENTAL)
 			p++;
 		uint64_t gen = 0, thread = 0, time = 0, size = 0;
@@ -49,11 +66,12 @@ static size_t gen_ends(const uint8_t *data, size_t len, uint64_t *ends, size_t m
 	return n;
 }
 
-static void test_truncated_keeps_complete_generations(void **state)
+/* cut_trace runs the check on a trace written with env; compressed: whether every generation
+ * must be a compressed record (else none may be). */
+static void cut_trace(const char *const *env, bool compressed)
 {
 	struct h_run r;
-	h_traced(&r, (const char *const[]){ "XTRACE_GEN_MS=20", NULL },
-		 H_ARGV((char *)h_workload("longrun"), "400"));
+	h_traced(&r, env, H_ARGV((char *)h_workload("longrun"), "400"));
 	h_expect_exit(&r, 0);
 	char trace[PATH_MAX];
 	h_one_trace(&r, trace);
@@ -62,7 +80,9 @@ static void test_truncated_keeps_complete_generations(void **state)
 	uint8_t *data = h_track(h_read_file(trace, &len));
 	assert_non_null(data);
 	uint64_t ends[4096], hend;
-	size_t g = gen_ends(data, len, ends, 4096, &hend);
+	size_t zrecords;
+	size_t g = gen_ends(data, len, ends, 4096, &hend, &zrecords);
+	assert_int_equal(zrecords, compressed ? g : 0);
 	/* 400 ms at one generation per 20 ms: far more than the 3 this test needs */
 	if (g < 3 || g > 4096)
 		fail_msg("expected at least 3 generations with XTRACE_GEN_MS=20, found %zu", g);
@@ -100,10 +120,41 @@ static void test_truncated_keeps_complete_generations(void **state)
 	h_run_free(&r);
 }
 
+static void test_truncated_keeps_complete_generations(void **state)
+{
+	cut_trace((const char *const[]){ "XTRACE_GEN_MS=20", NULL }, true);
+}
+
+static void test_truncated_plain_generations(void **state)
+{
+	cut_trace((const char *const[]){ "XTRACE_GEN_MS=20", "XTRACE_COMPRESS=0", NULL }, false);
+}
+
+/* A generation that gathers 4 MiB of batches ends early, whatever XTRACE_GEN_MS says: the
+ * shim's memory and a reader's stay bounded (about 15 MiB of batches here). */
+static void test_big_generation_ends_early(void **state)
+{
+	struct h_run r;
+	h_traced(&r, (const char *const[]){ "XTRACE_GEN_MS=3600000", NULL },
+		 H_ARGV((char *)h_workload("faults"), "churn", "15000"));
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace);
+	char *js = h_stats_json(trace, 0);
+	if (h_json_u64(js, "generations") < 3)
+		fail_msg("%llu generations in an hour-long generation's time",
+			 (unsigned long long)h_json_u64(js, "generations"));
+	assert_false(h_json_bool(js, "truncated"));
+	h_free(js);
+	h_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_truncated_keeps_complete_generations),
+		cmocka_unit_test(test_truncated_plain_generations),
+		cmocka_unit_test(test_big_generation_ends_early),
 	};
 	return h_finish(cmocka_run_group_tests_name("truncated", tests, NULL, NULL));
 }

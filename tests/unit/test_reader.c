@@ -654,7 +654,28 @@ static void test_corrupt_kind(void **state)
 {
 	struct tg *t = good1();
 	uint64_t off = tg_offset(t);
-	tg_raw(t, (const uint8_t[]){9, 2, 0, 0, 0}, 5);
+	tg_raw(t, (const uint8_t[]){10, 2, 0, 0, 0}, 5);
+	expect_corrupt(t, off, "bad kind 10");
+	tg_free(t);
+
+	/* a compressed generation's record begins a generation, never follows one of its batches */
+	t = good1();
+	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_batch_end(t);
+	off = tg_offset(t);
+	tg_raw(t, (const uint8_t[]){XT_RECORD_ZSTD, 2, 0, 0, 0}, 5);
+	expect_corrupt(t, off, "bad kind 9");
+	tg_free(t);
+
+	/* nor is there any before version 4 */
+	struct tg_header h = tg_default_header;
+	h.version = 3;
+	t = tg_new(&h);
+	gen1(t);
+	tg_gen(t, 2);
+	off = tg_offset(t);
+	gen3(t);
+	tg_zstd(t, off, 0);
 	expect_corrupt(t, off, "bad kind 9");
 	tg_free(t);
 
@@ -1070,6 +1091,109 @@ static void test_clock_bad_values(void **state)
 }
 
 /* ---- truncation ---- */
+
+/* ---- compressed generations ---- */
+
+/* std3z is std3 with generations 2 and 3 compressed, 2's record claiming claim2 plain bytes (0:
+ * the true count); rec[] gets the records' offsets, frame[] their frames'. */
+static struct tg *std3z(uint64_t rec[2], uint64_t frame[2], uint64_t claim2)
+{
+	struct tg *t = tg_new(NULL);
+	gen1(t);
+	rec[0] = tg_offset(t);
+	gen2(t);
+	frame[0] = tg_zstd(t, rec[0], claim2);
+	rec[1] = tg_offset(t);
+	gen3(t);
+	frame[1] = tg_zstd(t, rec[1], 0);
+	return t;
+}
+
+/* expect_gen2_fails: generation 1 is whole, then reading stops with status st at off (the
+ * record of generation 2), with a message containing msg. */
+static void expect_gen2_fails(const struct tg *t, size_t len, enum xtrace_status st, uint64_t off,
+			      const char *msg)
+{
+	struct run res = read_tg(t, len);
+	assert_int_equal(res.rc, -1);
+	if (res.st != st)
+		fail_msg("status %d (%s), want %d", res.st, res.err, st);
+	assert_int_equal(res.ngens, 1);
+	assert_int_equal(res.err_off, off);
+	if (!strstr(res.err, msg))
+		fail_msg("error \"%s\" does not contain \"%s\"", res.err, msg);
+}
+
+static void test_zstd_generations(void **state)
+{
+	struct tg *p = std3(NULL, NULL);
+	uint64_t rec[2], frame[2];
+	struct tg *z = std3z(rec, frame, 0);
+	struct run a = read_tg(p, TG_ALL), b = read_tg(z, TG_ALL);
+	assert_int_equal(b.ngens, 3);
+	assert_int_equal(b.ngens, a.ngens);
+	assert_int_equal(b.nevents, a.nevents);
+	assert_int_equal(b.rc, a.rc);
+	assert_int_equal(b.st, a.st);
+	tg_free(p);
+
+	/* cut inside generation 2's frame: generation 1 is kept, the cut is a truncation */
+	expect_gen2_fails(z, frame[0] + 3, XTRACE_ERR_TRUNCATED, rec[0], "is cut");
+	/* a frame that is not zstd's: corrupt, with the record's offset */
+	size_t len;
+	uint8_t *d = tg_data(z, &len);
+	d[frame[0]] ^= 0xff;
+	expect_gen2_fails(z, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "offset");
+	tg_free(z);
+}
+
+static void test_zstd_claims(void **state)
+{
+	uint64_t rec[2], frame[2];
+	/* a claim past the cap is refused before anything is allocated for it */
+	struct tg *t = std3z(rec, frame, (uint64_t)XT_MAX_GEN_SIZE + 1);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "outside 1..268435456");
+	tg_free(t);
+	t = std3z(rec, frame, 10);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "more bytes than its plain size");
+	tg_free(t);
+	/* the true size, from a plain generation 2 */
+	t = tg_new(NULL);
+	gen1(t);
+	uint64_t at = tg_offset(t);
+	gen2(t);
+	uint64_t plain = tg_offset(t) - at;
+	tg_free(t);
+	t = std3z(rec, frame, plain + 1);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "plain size differs from its claim");
+	tg_free(t);
+
+	/* what a record holds is one whole generation: no more, no less */
+	t = tg_new(NULL);
+	gen1(t);
+	at = tg_offset(t);
+	gen3(t);
+	tg_gen(t, 2);
+	tg_zstd(t, at, 0);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "generation 3 in the record of generation 2");
+	tg_free(t);
+	t = tg_new(NULL);
+	gen1(t);
+	at = tg_offset(t);
+	tg_gen(t, 2);
+	tg_sync(t, 2000, 1000000000, 0, 0);
+	tg_zstd(t, at, 0);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "its bytes end before its End batch");
+	tg_free(t);
+	t = tg_new(NULL);
+	gen1(t);
+	at = tg_offset(t);
+	gen2(t);
+	tg_sync(t, 2000, 1000000000, 0, 0);
+	tg_zstd(t, at, 0);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "bytes after its End batch");
+	tg_free(t);
+}
 
 static void test_truncated_no_end(void **state)
 {
@@ -1580,6 +1704,8 @@ int main(void)
 		cmocka_unit_test(test_bad_headers),
 		cmocka_unit_test(test_header_extra_bytes),
 		cmocka_unit_test(test_corrupt_kind),
+		cmocka_unit_test(test_zstd_generations),
+		cmocka_unit_test(test_zstd_claims),
 		cmocka_unit_test(test_corrupt_size),
 		cmocka_unit_test(test_corrupt_generation_order),
 		cmocka_unit_test(test_corrupt_events),

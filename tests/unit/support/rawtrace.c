@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "allocfree.h"
 #include "varint.h"
@@ -138,6 +139,68 @@ struct batch {
 	const uint8_t *data;
 };
 
+/* inflate_records replaces each compressed generation record after the header (c->p) by the
+ * plain batches its frame holds, so the walk below sees every generation's batches alike. */
+static uint8_t *inflate_records(uint8_t *data, size_t *len, struct cur *c)
+{
+	size_t head = (size_t)(c->p - data), cap = *len + 1, n = head;
+	uint8_t *out = malloc(cap);
+	if (!out) {
+		free(data);
+		return NULL;
+	}
+	memcpy(out, data, head);
+	const uint8_t *p = c->p, *end = data + *len;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint64_t v[4] = {0};
+		size_t plain;
+		if (*p == XT_RECORD_ZSTD) {
+			p++;
+			for (int i = 0; i < 3; i++)
+				if (xt_get_uvarint(&p, end, &v[i]))
+					p = end + 1;
+			if (p > end || v[2] > (uint64_t)(end - p))
+				break; /* a cut record: the walk ends here */
+			plain = v[1];
+		} else {
+			p += 1 + (*p == XT_BATCH_EXPERIMENTAL);
+			for (int i = 0; i < 4 && p <= end; i++)
+				if (xt_get_uvarint(&p, end, &v[i]))
+					p = end + 1;
+			if (p > end || v[3] > (uint64_t)(end - p))
+				p = end; /* cut: copied as it is, for the walk to say so */
+			else
+				p += v[3];
+			plain = (size_t)(p - at);
+		}
+		if (n + plain > cap) {
+			cap = 2 * (n + plain);
+			uint8_t *o = realloc(out, cap);
+			if (!o)
+				break;
+			out = o;
+		}
+		if (*at == XT_RECORD_ZSTD) {
+			size_t got = ZSTD_decompress(out + n, plain, p, v[2]);
+			if (ZSTD_isError(got) || got != plain) {
+				fail(c, "compressed generation at offset %zu does not decompress",
+				     (size_t)(at - data));
+				break;
+			}
+			p += v[2];
+		} else {
+			memcpy(out + n, at, plain);
+		}
+		n += plain;
+	}
+	free(data);
+	*len = n;
+	c->p = out + head;
+	c->end = out + n;
+	return out;
+}
+
 static uint8_t *load(const char *path, size_t *len, struct cur *c)
 {
 	FILE *f = fopen(path, "rb");
@@ -160,7 +223,7 @@ static uint8_t *load(const char *path, size_t *len, struct cur *c)
 		c->p += XT_MAGIC_LEN;
 		if (!get_u(c, &hsize, "header size") && hsize <= (uint64_t)(c->end - c->p)) {
 			c->p += hsize;
-			return data;
+			return inflate_records(data, len, c);
 		}
 	}
 	free(data);

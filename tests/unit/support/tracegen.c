@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "allocfree.h"
 #include "varint.h"
@@ -114,6 +115,28 @@ uint64_t tg_offset(const struct tg *t)
 void tg_raw(struct tg *t, const void *p, size_t n)
 {
 	tg_put(&t->out, p, n);
+}
+
+uint64_t tg_zstd(struct tg *t, uint64_t from, uint64_t plain_claim)
+{
+	size_t plain = t->out.n - from, bound = ZSTD_compressBound(plain);
+	uint8_t *z = malloc(bound);
+	if (!z)
+		abort();
+	size_t zn = ZSTD_compress(z, bound, t->out.p + from, plain, 1);
+	if (ZSTD_isError(zn))
+		abort();
+	t->out.n = from;
+	uint8_t head[1 + 3 * XT_MAX_VARINT], *h = head;
+	*h++ = XT_RECORD_ZSTD;
+	h = xt_put_uvarint(h, t->gen);
+	h = xt_put_uvarint(h, plain_claim ? plain_claim : plain);
+	h = xt_put_uvarint(h, zn);
+	tg_put(&t->out, head, (size_t)(h - head));
+	uint64_t frame = t->out.n;
+	tg_put(&t->out, z, zn);
+	free(z);
+	return frame;
 }
 
 void tg_gen(struct tg *t, uint64_t gen)

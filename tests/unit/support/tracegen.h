@@ -47,6 +47,10 @@ void tg_free(struct tg *t);
 
 /* tg_offset is the file offset the next byte outside a batch goes to. */
 uint64_t tg_offset(const struct tg *t);
+/* tg_zstd replaces the bytes from file offset from on (the current generation's batches) by a
+ * compressed generation record claiming plain_claim plain bytes (0: the true count); returns
+ * the offset of its zstd frame. */
+uint64_t tg_zstd(struct tg *t, uint64_t from, uint64_t plain_claim);
 /* tg_raw appends bytes at the current file position (outside any batch). */
 void tg_raw(struct tg *t, const void *p, size_t n);
 
