@@ -90,6 +90,9 @@ static uint64_t lost_pending;
  * next uses that buffer (xt_new_batch). */
 static void abandon(struct xt_thread *t, uint64_t g, uint64_t s)
 {
+	/* No full batch of g goes in after this: the one a thread was handing over when given
+	 * up on is either in (its count zeroed) or refused (the thread counts the rest). */
+	xt_out_seal(g);
 	uint32_t n = atomic_load_explicit(&t->buf[g & 1]->events, memory_order_relaxed);
 	if (t->buf[g & 1]->gen != g)
 		n = 0;
@@ -136,7 +139,9 @@ static void wait_sections(struct xt_thread *self, uint64_t g, uint64_t next, lon
 			if (next && atomic_load(&t->gen) == next)
 				break;
 			uint64_t now = xt_mono_ns();
-			if (now >= deadline && now < last && runnable(t->tid)) {
+			if (now >= deadline && now < last &&
+			    (atomic_load_explicit(&t->handing_over, memory_order_relaxed) ||
+			     runnable(t->tid))) {
 				deadline = now + 10000000u; /* look again in 10 ms */
 			} else if (now >= deadline) {
 				abandon(t, g, s);

@@ -520,7 +520,8 @@ void xt_tablew_string(struct xt_tablew *w, uint64_t id, const void *s, size_t le
 	xt_tablew_commit(w, p + len);
 }
 
-bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len)
+bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data, size_t len,
+			 _Atomic uint32_t *events)
 {
 	if (!may_write())
 		return false; /* its lock may be a copy of one held when the process was copied */
@@ -528,6 +529,8 @@ bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const voi
 	pthread_mutex_lock(&s->lock);
 	bool put = s->gen == gen && !s->sealed &&
 		   stage_put(s, STAGE_PROGRAM_MAX, XT_BATCH_EVENTS, 0, thread, time, data, len);
+	if (put)
+		atomic_store_explicit(events, 0, memory_order_relaxed);
 	/* with the flight recorder, a generation also ends before it could fill half its ring */
 	size_t early_at = STAGE_EARLY;
 	if (xt_config.flight_mib && ((size_t)xt_config.flight_mib << 19) < early_at)

@@ -29,12 +29,14 @@ XT_HIDDEN void xt_out_unlock(void);
 XT_HIDDEN void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint64_t time,
 			    const void *data, size_t len);
 /* xt_out_events_batch takes a program thread's full buffer of generation gen, without waiting
- * for anything but a copy; false if it is lost (gen is being written or was, or gathered too
- * much already). */
+ * for anything but a copy, and zeroes the buffer's count of events (*events) in the same hold
+ * of the stage's lock; false if it is lost (gen is sealed, or gathered too much already). */
 XT_HIDDEN bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const void *data,
-				   size_t len);
+				   size_t len, _Atomic uint32_t *events);
 /* xt_out_open_gen begins gathering generation gen (before xt_gen says gen); xt_out_seal(gen)
- * ends program threads' batches of it (the advancer writes it now). */
+ * ends program threads' batches of it (the advancer gives up on a section of it, or writes it
+ * now): once it returns, no batch of gen goes in, and a buffer's count of events is what of it
+ * is not in the generation. */
 XT_HIDDEN void xt_out_open_gen(uint64_t gen);
 XT_HIDDEN void xt_out_seal(uint64_t gen);
 /* A table batch the advancer builds from whole entries: a batch is written whenever the next

@@ -139,6 +139,10 @@ struct xt_thread {
 	 * are counted */
 	uint64_t restarted_gen[2];
 	uint64_t abandoned_seq; /* seq of the last section given up on */
+	/* the thread is handing a full batch over (writer.c flush_full): if it sleeps, it sleeps
+	 * on the stage's lock, whose holder is only copying, so the advancer waits for it as for
+	 * a thread waiting for a CPU */
+	_Atomic int handing_over;
 	uint64_t busy_from;     /* ref_serial[0] + [1] when the thread took the slot */
 
 	uint64_t stack_cache_hash[32] __attribute__((aligned(64))), stack_cache_id[32];

@@ -482,9 +482,16 @@ static void flush_full(struct xt_thread *t, struct xt_buf *b, uint64_t g)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (!xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len))
+	atomic_store_explicit(&t->handing_over, 1, memory_order_relaxed);
+	bool put = xt_out_events_batch(g, t->tid, b->base_ts, b->data, b->len, &b->events);
+	atomic_store_explicit(&t->handing_over, 0, memory_order_relaxed);
+	if (!put) {
 		count_lost(t, xt_uncounted_lost(t, g, atomic_load_explicit(&b->events,
 									    memory_order_relaxed)));
+		/* refused: given up on, its count was taken; what follows in g is counted whole */
+		if (xt_abandoned(t, g))
+			t->restarted_gen[g & 1] = g;
+	}
 	b->len = 0;
 	atomic_store_explicit(&b->events, 0, memory_order_relaxed);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
