@@ -50,8 +50,7 @@ make --no-print-directory SAN=ubsan all >/dev/null || exit 1
 XTRACE_TEST_SANITIZED=ubsan XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan \
 	scripts/run-tests.sh \
 	$(for t in test_faults test_process test_signals test_threads test_every_api test_recent \
-		test_truncated test_untrusted test_fds test_runtime_exp test_addrspace test_heaps \
-		test_control; do
+		test_truncated test_untrusted test_fds test_runtime_exp test_addrspace test_heaps; do
 		echo build/tests/integration/$t; done) | tail -3 || status=1
 echo "=== sanitize: asan shim"
 # The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);
