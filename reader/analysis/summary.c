@@ -57,9 +57,11 @@ static int take_sync(struct xt_summary *s, const xtrace_reader *r, const struct 
 {
 	s->generations++;
 	/* A file whose first generation is not 1 was begun by recording that was on before it (a
-	 * flight recorder keeps the last generations only). */
+	 * flight recorder keeps the last generations only). A generation that lost events is one
+	 * too: what it lost may be allocations whose frees come later, or frees of addresses
+	 * allocated again. */
 	const struct xtrace_sync *sy = xtrace_get_sync(r);
-	if ((sy->after_gap || (s->generations == 1 && sy->gen > 1)) && take_gap(s) < 0)
+	if ((sy->after_gap || sy->lost || (s->generations == 1 && sy->gen > 1)) && take_gap(s) < 0)
 		return -1;
 	s->lost_events += xtrace_get_sync(r)->lost;
 	for (unsigned i = 0; i < XT_AN_COUNT; i++) {

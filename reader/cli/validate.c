@@ -78,8 +78,9 @@ int cmd_validate(int argc, char **argv, const struct xt_command *cmd)
 			xt_out_printf(&o, ", %llu frees of objects inherited at fork",
 				      (unsigned long long)inherited);
 		if (s.gaps)
-			xt_out_printf(&o, ", %llu gap%s in the recording (switched off, or "
-				      "generations not kept): %llu frees of objects allocated in them",
+			xt_out_printf(&o, ", %llu gap%s in the recording (switched off, "
+				      "generations not kept, or events lost): %llu frees of objects "
+				      "allocated in them",
 				      (unsigned long long)s.gaps, s.gaps == 1 ? "" : "s",
 				      (unsigned long long)unrecorded);
 		xt_out_str(&o, st == XTRACE_OK ? "\n" : " (complete generations of a truncated trace)\n");

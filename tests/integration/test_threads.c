@@ -297,10 +297,9 @@ static void test_siglongjmp_out_of_the_shim(void **state)
 				 (unsigned long long)n[k], k ? 4321 : 999, (unsigned long long)s.lost);
 	if (n[1] == 1000)
 		assert_int_equal(h_thread_of(&s, main_tid)->frees, 1000);
-	/* An allocation the jump cost (counted in lost) leaves its free unmatched: only a trace
-	 * that lost nothing must validate. */
-	if (s.lost == 0)
-		h_validate(trace);
+	/* An allocation the jump cost (counted in lost) leaves its free unmatched: the reader
+	 * takes a generation that lost events as a gap in the recording, so the trace validates. */
+	h_validate(trace);
 	h_run_free(&r);
 }
 
