@@ -25,6 +25,8 @@ status=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 # A sanitizer runtime that catches SIGSEGV or SIGABRT itself replaces the shim's handler (it
 # installs its own with a raw syscall) and the crash tests would lose their trace to it.
+# Each stage's summary: its counts and every failure with the assertion behind it.
+summary() { sed -n -e '/^=== binaries/p' -e '/passed, /p' -e '/FAILED/p' -e '/ERROR/p'; }
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0
 make --no-print-directory SAN=asan all build-asan/tests/unit/test_fuzz_regressions >/dev/null || exit 1
 unit=$(cd tests/unit && ls test_*.c | sed 's|^\(.*\)\.c$|build-asan/tests/unit/\1|')
@@ -32,7 +34,7 @@ unit=$(cd tests/unit && ls test_*.c | sed 's|^\(.*\)\.c$|build-asan/tests/unit/\
 make --no-print-directory SAN=asan $unit >/dev/null || exit 1
 echo "=== sanitize: asan unit tests"
 # shellcheck disable=SC2086
-scripts/run-tests.sh $unit | tail -3 || status=1
+scripts/run-tests.sh $unit | summary || status=1
 echo "=== sanitize: integration tests, traces read by the asan CLI"
 # Leaks are the unit tests' to find: LeakSanitizer cannot run under strace (test_untrusted).
 # test_every_api, test_analysis and test_rundir are left out: `xtrace run` of bin-asan preloads lib-asan's
@@ -42,7 +44,7 @@ echo "=== sanitize: integration tests, traces read by the asan CLI"
 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 XTRACE_BUILD=build XTRACE_LIB=lib \
 	XTRACE_BIN=bin-asan scripts/run-tests.sh $(ls build/tests/integration/test_* |
 	grep -v -e test_every_api -e test_analysis -e test_rundir -e test_memory_bound -e test_bench) |
-	tail -3 || status=1
+	summary || status=1
 echo "=== sanitize: ubsan shim and CLI"
 # The workloads stay uninstrumented: a UBSan workload would stop at its own deliberate faults
 # (exit_paths segv) before the shim sees them.
@@ -50,8 +52,9 @@ make --no-print-directory SAN=ubsan all >/dev/null || exit 1
 XTRACE_TEST_SANITIZED=ubsan XTRACE_BUILD=build XTRACE_LIB=lib-ubsan XTRACE_BIN=bin-ubsan \
 	scripts/run-tests.sh \
 	$(for t in test_faults test_process test_signals test_threads test_every_api test_recent \
-		test_truncated test_untrusted test_fds test_runtime_exp test_addrspace test_heaps; do
-		echo build/tests/integration/$t; done) | tail -3 || status=1
+		test_truncated test_untrusted test_fds test_runtime_exp test_addrspace test_heaps \
+		test_control; do
+		echo build/tests/integration/$t; done) | summary || status=1
 echo "=== sanitize: asan shim"
 # The shim comes before the ASan runtime in the preload order (it must, to interpose malloc);
 # ASan's own fatal-signal handlers would replace the shim's.
@@ -60,13 +63,13 @@ ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1
 	scripts/run-tests.sh \
 	$(for t in test_every_api test_recent test_threads test_stacks test_truncated test_timers \
 		test_fds test_runtime_exp test_addrspace test_heaps; do
-		echo build/tests/integration/$t; done) | tail -3 || status=1
+		echo build/tests/integration/$t; done) | summary || status=1
 echo "=== sanitize: tsan shim"
 make --no-print-directory SAN=tsan lib-tsan/libxtrace.so build-tsan/workloads/prodcons \
 	build-tsan/workloads/threads build-tsan/workloads/manythreads build-tsan/workloads/forkwait \
 	build-tsan/workloads/sigjump build-tsan/workloads/runtime_exp >/dev/null || exit 1
 XTRACE_TEST_SANITIZED=tsan XTRACE_BUILD=build-tsan XTRACE_LIB=lib-tsan XTRACE_BIN=bin \
 	scripts/run-tests.sh \
-	build/tests/integration/test_threads build/tests/integration/test_runtime_exp | tail -3 ||
-	status=1
+	build/tests/integration/test_threads build/tests/integration/test_runtime_exp |
+	summary || status=1
 exit $status
