@@ -163,14 +163,22 @@ static bool make_socket(void)
 		say_once("socket", strerror(errno));
 		return false;
 	}
+	/* Hidden at once, before the system calls that set it up: a program closing every
+	 * descriptor meanwhile (a daemon starting) would close it under them. */
+	adopt(LISTEN, s);
+	s = atomic_load(&fds[LISTEN]);
+	if (s < 0) {
+		say_once("socket", "closed as it was made");
+		return false;
+	}
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	strcpy(a.sun_path, path);
 	/* A socket at this pid's name is an earlier image's (exec) or a dead process's. */
 	unlink(path);
-	if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0600) != 0 ||
-	    listen(s, 8) != 0) {
+	if (!ours(LISTEN, s) || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+	    chmod(path, 0600) != 0 || listen(s, 8) != 0) {
 		say_once(path, strerror(errno));
-		xt_real.close(s);
+		drop(LISTEN);
 		return false;
 	}
 	sigset_t old = locked();
@@ -178,12 +186,12 @@ static bool make_socket(void)
 	if (live) {
 		strcpy(sock_path, path);
 		sock_pid = getpid();
-		adopt_locked(LISTEN, s);
-	} else {
-		unlink(path);
-		xt_real.close(s);
 	}
 	unlocked(old);
+	if (!live) {
+		unlink(path);
+		drop(LISTEN);
+	}
 	return live;
 }
 
