@@ -26,7 +26,7 @@ export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 # A sanitizer runtime that catches SIGSEGV or SIGABRT itself replaces the shim's handler (it
 # installs its own with a raw syscall) and the crash tests would lose their trace to it.
 # Each stage's summary: its counts and every failure with the assertion behind it.
-summary() { sed -n -e '/^=== binaries/p' -e '/passed, /p' -e '/FAILED/p' -e '/ERROR/p'; }
+summary() { sed -n -E '/^=== binaries|passed, |FAILED|ERROR/p'; }
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0
 make --no-print-directory SAN=asan all build-asan/tests/unit/test_fuzz_regressions >/dev/null || exit 1
 unit=$(cd tests/unit && ls test_*.c | sed 's|^\(.*\)\.c$|build-asan/tests/unit/\1|')
