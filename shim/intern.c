@@ -58,7 +58,7 @@ bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap)
 static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const void *key, uint32_t len)
 {
 	size_t size = entry_size(len);
-	size_t off = atomic_fetch_add_explicit(&tab->arena_used, size, memory_order_relaxed);
+	size_t off = atomic_fetch_add_explicit(&tab->arena_used, size, memory_order_acquire);
 	if (off + size > tab->arena_cap || off / 8 + 1 > UINT32_MAX) {
 		/* Every later allocation fails too: entries end where the first failure began. */
 		size_t f = atomic_load(&tab->fail_off);

@@ -17,9 +17,9 @@
  *            slot per TLS module, kept with its cached stack) grows with the TLS of the tool's
  *            preloaded library. valgrind runs without its freeres at exit, which would free
  *            libc's buffers that the other tools report as live.
- *   temporary (heaptrack): the difference in allocation calls. xtrace follows heaptrack's rule
- *            (sites.h); an allocation one tool saw and the other did not can make or break one
- *            "next heap event" pair.
+ *   temporary (heaptrack): twice the difference in allocation calls. xtrace follows heaptrack's
+ *            rule (sites.h); an allocation one tool saw and the other did not can break the
+ *            "next heap event" pair it falls inside and make one of its own.
  *   top sites by allocations (heaptrack) and by bytes (valgrind), matched by the innermost
  *            symbolized function: for each of xtrace's three largest named sites, the other
  *            tool's number within early (allocations) or early_bytes (bytes). Sites named only
@@ -358,8 +358,10 @@ static void compare(const struct program *p)
 	within(p, "valgrind", "leaked bytes", xt.leaked_bytes, vg.leaked_bytes, leak_slack);
 	within(p, "heaptrack", "leaked bytes", xt.leaked_bytes, ht.leaked_bytes, leak_slack);
 	within(p, "valgrind", "leaked objects", xt.leaked_objects, vg.leaked_objects, p->early);
+	/* an allocation one tool saw and the other did not can break the pair it falls inside
+	 * and make one of its own: two temporaries each */
 	uint64_t unseen = xt.allocs > ht.allocs ? xt.allocs - ht.allocs : ht.allocs - xt.allocs;
-	within(p, "heaptrack", "temporary", xt.temporary, ht.temporary, unseen);
+	within(p, "heaptrack", "temporary", xt.temporary, ht.temporary, 2 * unseen);
 	if (p->heaptrack_names)
 		top_sites(p, "heaptrack", "allocs", &xt, &ht, p->early);
 	top_sites(p, "valgrind", "bytes", &xtb, &vg, p->early_bytes);
