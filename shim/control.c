@@ -158,15 +158,25 @@ static bool make_socket(void)
 	}
 	if (!own_dir(dir))
 		return false;
-	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		say_once("socket", strerror(errno));
-		return false;
-	}
 	/* Hidden at once, before the system calls that set it up: a program closing every
-	 * descriptor meanwhile (a daemon starting) would close it under them. */
-	adopt(LISTEN, s);
-	s = atomic_load(&fds[LISTEN]);
+	 * descriptor meanwhile (a daemon starting) would close it under them. If it closes the
+	 * new number before it is hidden, the socket is made again. */
+	int s = -1;
+	for (int attempt = 0; s < 0 && attempt < 8; attempt++) {
+		int n = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (n < 0) {
+			say_once("socket", strerror(errno));
+			return false;
+		}
+		struct sockaddr_un got;
+		socklen_t gl = sizeof got;
+		/* still the unbound socket just made, not a file the program put on its number */
+		if (getsockname(n, (struct sockaddr *)&got, &gl) != 0 || got.sun_family != AF_UNIX ||
+		    gl != sizeof got.sun_family)
+			continue;
+		adopt(LISTEN, n);
+		s = atomic_load(&fds[LISTEN]);
+	}
 	if (s < 0) {
 		say_once("socket", "closed as it was made");
 		return false;
