@@ -1,16 +1,15 @@
 /* flight.c: the flight recorder's ring (see flight.h). The bytes of the generations kept lie in
  * one mapping of XTRACE_FLIGHT MiB (less the header's room), as a ring of bytes addressed by
  * offsets that only grow; a second, small ring holds where each complete generation begins.
- * A batch that does not fit drops the oldest complete generations, whole, until it does; a
- * generation that fills half the ring is ended early (the generation thread is woken), so one
- * bigger than the whole ring is rare; it is dropped itself (said once on stderr). Memory: the
- * mapping, touched as it fills, never more. Cold path: a copy per batch, under output.c's lock. */
+ * A generation that does not fit drops the oldest complete generations, whole, until it does;
+ * output.c ends generations early at a sixteenth of the ring, so one bigger than the whole ring
+ * is rare; it is dropped itself (said once on stderr). Memory: the mapping, touched as it
+ * fills, never more. Cold path: a copy per generation, under output.c's lock. */
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 
 #include "flight.h"
-#include "generation.h"
 #include "real.h"
 
 #define MAX_GENS 4096 /* generations kept at most (each at least a Sync, an End and tables) */
@@ -25,7 +24,6 @@ static uint64_t starts[MAX_GENS];/* where each complete generation kept begins, 
 static unsigned first, ngens;    /* starts[first], the oldest; ngens of them */
 static int said;
 static uint64_t dropped;         /* generations dropped since the trace began */
-static _Atomic bool half_full;   /* the generation being kept has filled half the ring */
 
 bool xt_flight_on(void)
 {
@@ -45,7 +43,6 @@ bool xt_flight_reset(size_t cap)
 	head = tail = cur = 0;
 	cur_dropped = false;
 	dropped = 0;
-	atomic_store(&half_full, false);
 	first = ngens = 0;
 	return true;
 }
@@ -77,8 +74,6 @@ void xt_flight_put(const struct iovec *iov, int n)
 				       "larger XTRACE_FLIGHT or a shorter XTRACE_GEN_MS keeps them)");
 			return;
 		}
-	if (tail + len - cur > size / 2 && !atomic_exchange(&half_full, true))
-		xt_gen_wake();
 	for (int i = 0; i < n; i++) {
 		const uint8_t *p = iov[i].iov_base;
 		for (size_t left = iov[i].iov_len; left;) {
@@ -91,14 +86,8 @@ void xt_flight_put(const struct iovec *iov, int n)
 	}
 }
 
-bool xt_flight_wants_advance(void)
-{
-	return atomic_load_explicit(&half_full, memory_order_relaxed);
-}
-
 void xt_flight_end_gen(void)
 {
-	atomic_store(&half_full, false);
 	if (cur_dropped) {
 		tail = cur; /* its bytes go */
 		cur_dropped = false;

@@ -1,7 +1,6 @@
 /* flight.h: the flight recorder (XTRACE_FLIGHT=MiB, flight.c): whole generations kept in a ring
  * in memory instead of written, the oldest dropped whole, written out at exit, at a fatal
- * signal and on `xtrace ctl PID snapshot`. Every function but xt_flight_wants_advance runs
- * with output.c's lock held. */
+ * signal and on `xtrace ctl PID snapshot`. Every function runs with output.c's lock held. */
 #ifndef XT_FLIGHT_H
 #define XT_FLIGHT_H
 
@@ -16,7 +15,7 @@
 XT_HIDDEN bool xt_flight_on(void);
 /* xt_flight_reset maps the ring of cap bytes the first time, and empties it (a new trace). */
 XT_HIDDEN bool xt_flight_reset(size_t cap);
-/* xt_flight_put appends one batch's bytes (its pieces) to the generation being kept. */
+/* xt_flight_put appends bytes (their pieces) to the generation being kept. */
 XT_HIDDEN void xt_flight_put(const struct iovec *iov, int n);
 /* xt_flight_end_gen: the generation being kept is complete (its End batch was put). */
 XT_HIDDEN void xt_flight_end_gen(void);
@@ -25,9 +24,6 @@ XT_HIDDEN void xt_flight_end_gen(void);
  * trace file has them now). */
 XT_HIDDEN int xt_flight_kept(struct iovec out[2]);
 XT_HIDDEN void xt_flight_drain(void);
-/* xt_flight_wants_advance: the generation being kept has filled half the ring, and should end
- * (the generation thread is woken when it does; lock-free, for that thread). */
-XT_HIDDEN bool xt_flight_wants_advance(void);
 /* xt_flight_status describes the ring for `xtrace ctl PID status`. */
 XT_HIDDEN void xt_flight_status(char *out, size_t cap);
 

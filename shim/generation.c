@@ -425,10 +425,9 @@ static void *advancer_main(void *arg)
 		/* a thread that ran its destructor is gone a moment later: look again soon */
 		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
 		bool w = xt_ctl_wait(until < gen_end ? until : gen_end);
-		/* The generation gathered much, or the flight recorder's ring is half full of it: it
-		 * ends now, so the ring always has room for a whole one. */
+		/* the generation gathered much (output.c): it ends now */
 		bool soon = atomic_exchange(&advance_soon, false);
-		if (soon || xt_mono_ns() >= gen_end || xt_flight_wants_advance()) {
+		if (soon || xt_mono_ns() >= gen_end) {
 			if (atomic_load(&xt_gen))
 				xt_advance(XT_ADVANCE_NEXT);
 			gen_end = xt_mono_ns() + (uint64_t)xt_config.gen_ms * 1000000u;

@@ -65,6 +65,7 @@ const char *xt_out_path(void)
 #define STAGE_PROGRAM_MAX (64u << 20) /* a program thread's batch past this is lost, counted */
 #define STAGE_EARLY (4u << 20)        /* past this the advancer ends the generation early */
 #define STAGE_KEEP (8u << 20)         /* pages a stage keeps after its generation is written */
+#define FLIGHT_SHARE 16 /* with the flight recorder, a generation ends early at 1/16 of its ring */
 #define RECORD_HEAD (1 + 3 * XT_MAX_VARINT)
 #define XT_ZSTD_LEVEL 1 /* compression runs beside the program: the fastest level */
 _Static_assert(STAGE_RESERVE <= XT_MAX_GEN_SIZE, "a reader must accept every generation");
@@ -79,6 +80,13 @@ struct stage {
 };
 static struct stage stages[2] = {{.lock = PTHREAD_MUTEX_INITIALIZER},
 				 {.lock = PTHREAD_MUTEX_INITIALIZER}};
+/* With the flight recorder the memory gathering and compressing a generation stays small beside
+ * the ring, so the whole stays near the setting: generations end early at a sixteenth of the
+ * ring, and the stages and the compressed copy keep twice that (XTRACE_FLIGHT=16: 1 and 2 MiB). */
+static size_t early_at = STAGE_EARLY, keep_at = STAGE_KEEP;
+static ZSTD_CCtx *cctx;
+static uint8_t *zbuf;
+static size_t zbuf_touched;
 
 const char *xt_out_exe_path(void)
 {
@@ -329,6 +337,10 @@ bool xt_out_open(const struct xt_origin *origin)
 	    !xt_flight_reset(((size_t)xt_config.flight_mib << 20) - sizeof hdr))
 		xt_say("cannot map XTRACE_FLIGHT=%u MiB; the trace is written as it goes",
 		       xt_config.flight_mib);
+	if (xt_flight_on() && ((size_t)xt_config.flight_mib << 20) / FLIGHT_SHARE < STAGE_EARLY) {
+		early_at = ((size_t)xt_config.flight_mib << 20) / FLIGHT_SHARE;
+		keep_at = 2 * early_at;
+	}
 	return true;
 }
 
@@ -531,10 +543,6 @@ bool xt_out_events_batch(uint64_t gen, uint64_t thread, uint64_t time, const voi
 		   stage_put(s, STAGE_PROGRAM_MAX, XT_BATCH_EVENTS, 0, thread, time, data, len);
 	if (put)
 		atomic_store_explicit(events, 0, memory_order_relaxed);
-	/* with the flight recorder, a generation also ends before it could fill half its ring */
-	size_t early_at = STAGE_EARLY;
-	if (xt_config.flight_mib && ((size_t)xt_config.flight_mib << 19) < early_at)
-		early_at = (size_t)xt_config.flight_mib << 19;
 	bool early = put && s->len > early_at && !s->early;
 	if (early)
 		s->early = true;
@@ -569,8 +577,6 @@ void xt_out_seal(uint64_t gen)
  * the record begins and its length in *rlen; NULL if it cannot (the generation goes plain). */
 static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, size_t *rlen)
 {
-	static ZSTD_CCtx *cctx;
-	static uint8_t *zbuf;
 	if (!cctx) {
 		/* A static context in memory of the shim's own: zstd allocates nothing. */
 		size_t ws = ZSTD_estimateCCtxSize(XT_ZSTD_LEVEL);
@@ -584,6 +590,8 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 				     len, XT_ZSTD_LEVEL);
 	if (ZSTD_isError(z))
 		return NULL;
+	if (RECORD_HEAD + z > zbuf_touched)
+		zbuf_touched = RECORD_HEAD + z;
 	uint8_t head[RECORD_HEAD], *p = head;
 	*p++ = XT_RECORD_ZSTD;
 	p = xt_put_uvarint(p, gen);
@@ -593,6 +601,16 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 	memcpy(zbuf + RECORD_HEAD - hl, head, hl);
 	*rlen = hl + z;
 	return zbuf + RECORD_HEAD - hl;
+}
+
+/* trim gives back the pages of buf touched past keep_at. */
+static void trim(uint8_t *buf, size_t *touched)
+{
+	size_t keep = (keep_at + 4095) & ~(size_t)4095;
+	if (*touched > keep) {
+		madvise(buf + keep, *touched - keep, MADV_DONTNEED);
+		*touched = keep;
+	}
 }
 
 void xt_out_end(uint64_t gen, uint64_t lost)
@@ -613,12 +631,10 @@ void xt_out_end(uint64_t gen, uint64_t lost)
 	pthread_mutex_lock(&s->lock);
 	s->gen = 0;
 	s->len = 0;
-	if (s->touched > STAGE_KEEP) {
-		/* a burst's pages go back to the system */
-		madvise(s->buf + STAGE_KEEP, s->touched - STAGE_KEEP, MADV_DONTNEED);
-		s->touched = STAGE_KEEP;
-	}
+	/* a burst's pages go back to the system */
+	trim(s->buf, &s->touched);
 	pthread_mutex_unlock(&s->lock);
+	trim(zbuf, &zbuf_touched);
 }
 
 /* write_kept writes the flight recorder's complete generations to f; false on an error. */
