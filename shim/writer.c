@@ -607,6 +607,16 @@ void xt_event_drain(struct xt_thread *t)
 	}
 }
 
+void xt_give_up_section(void)
+{
+	if (!xt_tl.t || !(xt_tl.depth || xt_tl.sect))
+		return;
+	/* unlike a jump's, the frames below stay: an allocator call they hold still forbids */
+	unsigned no_alloc = xt_tl.no_alloc;
+	recover(xt_tl.t);
+	xt_tl.no_alloc = no_alloc;
+}
+
 struct xt_signal_save xt_signal_enter(void)
 {
 	struct xt_signal_save s = {xt_tl.in_real, xt_tl.internal, xt_tl.no_alloc};
