@@ -227,13 +227,11 @@ void xt_crash_flush(int sig)
 	xt_gen_switch_on_to_end(true);
 	xt_tl.internal--;
 	/* The signal may have come inside the real allocator, or inside this thread's encoding
-	 * of an event, which never completes now (the signal kills once the trace is written):
-	 * the end is recorded all the same, after the last complete event. */
+	 * of an event, which never completes now (the signal kills once the trace is written; the
+	 * dispatcher gave its section up): the end is recorded all the same, after the last
+	 * complete event. */
 	struct xt_signal_save s = xt_signal_enter();
-	unsigned enc = xt_tl.enc;
-	xt_tl.enc = 0;
 	xt_image_end(XT_END_SIGNAL, sig);
-	xt_tl.enc = enc;
 	xt_signal_leave(s);
 	xt_tl.internal++;
 	xt_advance(XT_ADVANCE_CRASH);

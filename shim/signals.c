@@ -95,6 +95,10 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 		if (is_fatal(sig))
 			register_dispatcher(sig, &a, NULL);
 	}
+	/* A signal that kills: the section it interrupted never resumes, and its events and
+	 * this one's go in as the trace ends (xt_give_up_section). */
+	if (!is_function(&a) && a.sa_handler == SIG_DFL && is_fatal(sig))
+		xt_give_up_section();
 	struct xt_signal_save s = xt_signal_enter();
 	xt_experiments_signal(sig, si);
 	if (!is_function(&a)) {

@@ -366,7 +366,13 @@ static void count_lost(struct xt_thread *t, uint64_t n)
  * stopped waiting for it, counted lost when the thread next uses that buffer. */
 static __attribute__((cold, noinline)) void recover(struct xt_thread *t)
 {
-	xt_tl.depth = xt_tl.sect = xt_tl.enc = xt_tl.tabling = xt_tl.unwinding = 0;
+	/* Until seq is even the thread is still opening or closing its section (sect): a handler
+	 * calling in meanwhile drops its event, and a jump out of here leaves the next call to
+	 * recover again. Cleared first, sect would let that call open a section over the odd seq,
+	 * turning it even: the advancer would write the batch the thread is writing. */
+	xt_tl.sect = 1;
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.depth = xt_tl.enc = xt_tl.tabling = xt_tl.unwinding = 0;
 	xt_tl.no_alloc = 0; /* what the handler found, gone with the frame it interrupted */
 	/* The frame may have left an event half encoded: its bytes lie past the committed length,
 	 * but the batch's last time and address (the deltas' bases) and the AllocFree counts may
@@ -390,6 +396,8 @@ static __attribute__((cold, noinline)) void recover(struct xt_thread *t)
 	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
 	if (s & 1)
 		atomic_store_explicit(&t->seq, s + 1, memory_order_release);
+	atomic_signal_fence(memory_order_seq_cst);
+	xt_tl.sect = 0;
 }
 
 struct xt_thread *xt_enter(void)
@@ -597,6 +605,16 @@ void xt_event_drain(struct xt_thread *t)
 		t->pend_head++;
 		xt_event_commit(t, q);
 	}
+}
+
+void xt_give_up_section(void)
+{
+	if (!xt_tl.t || !(xt_tl.depth || xt_tl.sect))
+		return;
+	/* unlike a jump's, the frames below stay: an allocator call they hold still forbids */
+	unsigned no_alloc = xt_tl.no_alloc;
+	recover(xt_tl.t);
+	xt_tl.no_alloc = no_alloc;
 }
 
 struct xt_signal_save xt_signal_enter(void)

@@ -47,6 +47,10 @@ XT_HIDDEN void xt_writer_fence_all(void);
 struct xt_signal_save { unsigned in_real, internal, no_alloc; };
 XT_HIDDEN struct xt_signal_save xt_signal_enter(void);
 XT_HIDDEN void xt_signal_leave(struct xt_signal_save s);
+/* xt_give_up_section closes the section a fatal signal interrupted on this thread, whose code
+ * never resumes: an advance waiting for it writes its complete events, where it would give
+ * them up (lost) while this thread waits for that advance to end the trace. */
+XT_HIDDEN void xt_give_up_section(void);
 
 /* xt_event_begin reserves room for one event in the section's buffer and returns where to
  * write, or NULL when a signal handler interrupted this thread's own encoding: the event is

@@ -435,7 +435,8 @@ class Run(Trace):
     """A run directory of `xtrace run`: one trace per process image. images lists them in tree
     order (each a Trace); header is the first's (the root's). events() reads the images one
     after another, each event with its pid; sites() ranks each image's sites, each row with the
-    image's pid and file; stats() is the run's."""
+    image's pid and file (with heap=, the images that have that heap; a heap no image has is
+    a ValueError); stats() is the run's."""
 
     def __init__(self, path, symbols=True):
         self.path = os.fspath(path)
@@ -460,11 +461,21 @@ class Run(Trace):
             yield from im.events(stacks)
 
     def sites(self, **kw):
-        rows = []
+        rows, lacking = [], []
         for im in self.images:
-            for s in im.sites(**kw):
+            try:
+                got = im.sites(**kw)
+            except ValueError as e:
+                # a process that never made the heap: an error only if none did
+                if kw.get("heap") is None or not str(e).startswith(im.path + ": no heap "):
+                    raise
+                lacking.append(e)
+                continue
+            for s in got:
                 s["pid"], s["file"] = im.header.pid, os.path.basename(im.path)
                 rows.append(s)
+        if len(lacking) == len(self.images):
+            raise lacking[0]
         return rows
 
 

@@ -8,6 +8,7 @@
 
 #include "analysis/stats_json.h"
 #include "cli.h"
+#include "tree.h"
 
 void cli_put_heaps_text(struct xt_out *o, const struct xt_heap_rows *h)
 {
@@ -54,7 +55,8 @@ int cli_heap_missing(const char *path, const struct xt_summary *s)
 		return 0;
 	char msg[1024];
 	xt_missing_heap_message(path, s, msg, sizeof msg);
-	cli_warn("%s", msg);
+	if (!cli_image_lacks_heap(msg))
+		cli_warn("%s", msg);
 	return 1;
 }
 

@@ -12,6 +12,8 @@
 
 /* Set while cli_each_image runs the command on one image: that call reads its file plainly. */
 static int in_each_image;
+/* What cli_image_lacks_heap said of the image being read, for its section; "" when nothing. */
+static char lacks_heap[1024];
 
 int cli_is_run(const char *path)
 {
@@ -41,6 +43,14 @@ int cli_run_open(const struct cli_options *o, const char *path, struct xt_run *r
 int cli_wants_images(const char *path, const struct cli_options *o)
 {
 	return !in_each_image && (o->pid || o->exe || cli_is_run(path));
+}
+
+int cli_image_lacks_heap(const char *msg)
+{
+	if (!in_each_image)
+		return 0;
+	snprintf(lacks_heap, sizeof lacks_heap, "%s", msg);
+	return 1;
 }
 
 int cli_run_on(const struct xt_command *cmd, int argc, char **argv, int at,
@@ -118,6 +128,7 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		xt_out_str(&out, ",\n\"processes\": [");
 	code = XT_EXIT_OK;
 	int first = 1;
+	size_t shown = 0, lacking = 0;
 	for (size_t k = 0; k < run.count; k++) {
 		const struct xt_image *im = &run.img[run.order[k]];
 		if (!im->selected)
@@ -136,9 +147,28 @@ int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		xt_out_flush(&out);
 		first = 0;
 		const char *file = im->path;
-		code = cli_worse(code, cli_run_on(cmd, argc, argv, file_at, &file, 1));
+		lacks_heap[0] = 0;
+		int c = cli_run_on(cmd, argc, argv, file_at, &file, 1);
+		shown++;
+		if (lacks_heap[0]) {
+			/* a process that never made the heap --heap names: said in its section, and
+			 * an error only if no image has that heap */
+			lacking++;
+			if (o->json) {
+				xt_out_str(&out, "null, \"no_heap\": ");
+				xt_out_json_str(&out, lacks_heap, strlen(lacks_heap));
+			} else {
+				xt_out_printf(&out, "%s%s\n", o->tsv ? "# " : "", lacks_heap);
+			}
+		} else {
+			code = cli_worse(code, c);
+		}
 		if (o->json)
 			xt_out_char(&out, '}');
+	}
+	if (lacking && lacking == shown) {
+		cli_warn("%s: no process image has heap '%s'", path, cli_heap);
+		code = XT_EXIT_USAGE;
 	}
 	if (o->json)
 		xt_out_str(&out, "\n]\n}\n");

@@ -22,13 +22,19 @@ int cli_wants_images(const char *path, const struct cli_options *o);
 /* cli_each_image runs cmd once for each selected image of the run argv[optind], in tree order,
  * each under a title line (text), a "# " line (--tsv), or as a member of one JSON object
  * {"run": ..., "processes": [{"file", "pid", "exe", "output": {...}}, ...]} (--json). Returns
- * the worst exit code of the calls. */
+ * the worst exit code of the calls; an image without the heap --heap names is said so in its
+ * section (JSON: "output": null, "no_heap": the message), a usage error only if every image
+ * lacks it. */
 /* head, when not NULL, writes what comes before the images' sections (in JSON, members after
  * "run", each after a comma) once the run is open: -1 to go on, else the exit code to return. */
 typedef int (*cli_run_head_fn)(void *ctx, struct xt_out *out, struct xt_run *run,
 			       const struct cli_options *o);
 int cli_each_image(const struct xt_command *cmd, int argc, char **argv,
 		   const struct cli_options *o, cli_run_head_fn head, void *ctx);
+
+/* cli_image_lacks_heap: while cli_each_image runs the command on one image, keeps msg (the
+ * image has no heap --heap names) for the image's section and returns 1; else 0. */
+int cli_image_lacks_heap(const char *msg);
 
 /* cli_run_on runs cmd on the files paths[0..n) in place of argv[at..at + n), as on plain
  * trace files (the run's own handling is off during the call): its exit code. */

@@ -177,8 +177,9 @@ static void test_pool_analyses(void **state)
 	assert_null(strstr(page, "xtrace_heap_alloc"));
 	h_run_free(&c);
 
-	/* a run whose shell has no heap small: a usage error, as top's, and the page shows the
-	 * others (its data, without the shell's, still reads) */
+	/* a run whose shell has no heap small: a usage error for the page (top ranks the images
+	 * that have it, test_xtrace.py), and the page shows the others (its data, without the
+	 * shell's, still reads) */
 	char dir[PATH_MAX], env[PATH_MAX + 16], shots[PATH_MAX], cmd[PATH_MAX + 16];
 	struct h_run rr;
 	h_fmt(dir, sizeof dir, "%s/run", h_tmpdir());

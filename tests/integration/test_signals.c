@@ -96,6 +96,30 @@ static void test_death(void **state)
 	h_run_free(&r);
 }
 
+/* A fatal signal that comes while the generation thread ends a generation, waiting for the
+ * section the signal interrupted: the dying thread lets it write that section's events rather
+ * than wait for it to give them up. Generations of 1 ms make the meeting likely: every one of
+ * 20 runs dies of its timer with nothing lost. */
+static void test_death_during_generation_end(void **state)
+{
+	for (int i = 0; i < 20; i++) {
+		const char *extra[] = {"XTRACE_GEN_MS=1", NULL};
+		const char *dir = h_tmpdir();
+		char *const argv[] = {(char *)h_workload("signal_paths"), "setitimer", (char *)dir,
+				      NULL};
+		struct h_run r;
+		if (h_spawn(&r, dir, argv, h_trace_env(dir, extra)) != 0)
+			fail_msg("cannot run %s", argv[0]);
+		if (!WIFSIGNALED(r.status) || WTERMSIG(r.status) != SIGALRM)
+			fail_msg("run %d: wait status 0x%x, not death by SIGALRM", i, r.status);
+		char trace[PATH_MAX];
+		h_one_trace(&r, trace);
+		struct h_summary s;
+		check_trace(trace, &s);
+		h_run_free(&r);
+	}
+}
+
 /* ---- signals that do not kill ------------------------------------------------------------ */
 
 /* trace_of_pid returns the summary of the one trace in dir whose header names pid. */
@@ -421,7 +445,9 @@ int main(void)
 	struct rlimit no_core = {0, 0};
 	setrlimit(RLIMIT_CORE, &no_core);
 	enum { NDEATHS = sizeof deaths / sizeof deaths[0] };
-	struct CMUnitTest tests[NDEATHS + 8] = {
+	enum { NFIXED = 9 };
+	struct CMUnitTest tests[NDEATHS + NFIXED] = {
+		cmocka_unit_test(test_death_during_generation_end),
 		cmocka_unit_test(test_vfork_child_dies),
 		cmocka_unit_test(test_ignored_by_default),
 		cmocka_unit_test(test_tty_ctrl_c),
@@ -432,7 +458,7 @@ int main(void)
 		cmocka_unit_test(test_tty_resize),
 	};
 	for (size_t i = 0; i < NDEATHS; i++)
-		tests[8 + i] = (struct CMUnitTest){deaths[i].name, test_death, NULL, NULL,
+		tests[NFIXED + i] = (struct CMUnitTest){deaths[i].name, test_death, NULL, NULL,
 						   (void *)&deaths[i]};
-	return h_finish(_cmocka_run_group_tests("signals", tests, NDEATHS + 8, NULL, NULL));
+	return h_finish(_cmocka_run_group_tests("signals", tests, NDEATHS + NFIXED, NULL, NULL));
 }

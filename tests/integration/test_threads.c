@@ -277,11 +277,6 @@ static void test_siglongjmp_out_of_the_shim(void **state)
 	 * handler leaves, and reports the next frames there */
 	if (sanitizer() && !strcmp(sanitizer(), "asan"))
 		skip();
-	/* Under ThreadSanitizer this run hangs in about half the runs: TSan starts a race report
-	 * on a write to the stack tree's arena (intern.c, an entry's length) and the report waits
-	 * for ever on TSan's thread registry. An open problem, left out here until it is solved. */
-	if (sanitizer() && !strcmp(sanitizer(), "tsan"))
-		skip();
 	struct h_run r;
 	const char *env[] = { "XTRACE_GEN_MS=20", NULL };
 	h_traced(&r, env, H_ARGV((char *)h_workload("sigjump"), "100"));

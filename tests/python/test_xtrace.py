@@ -240,6 +240,11 @@ class TestHeapsAndDescribed(unittest.TestCase):
         cls.dir = os.path.join(TMP, "poolrun")
         subprocess.run([CLI, "run", "-o", cls.dir, "--", workload("pool"), "3"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        # a shell that runs pool and then true: two of its three images have no heap "small"
+        cls.shrun = os.path.join(TMP, "poolshrun")
+        subprocess.run([CLI, "run", "-o", cls.shrun, "--", "/bin/sh", "-c",
+                        "%s 3; /bin/true" % workload("pool")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
 
     def test_stats_have_heaps_and_memory(self):
         got = xtrace.open(self.pool).stats()
@@ -261,6 +266,24 @@ class TestHeapsAndDescribed(unittest.TestCase):
         self.assertNotEqual(t.sites(heap="small"), t.sites())
         with self.assertRaisesRegex(ValueError, "no heap 'nope' \\(its heaps: malloc, .*small"):
             t.sites(heap="nope")
+
+    def test_sites_of_a_heap_some_images_lack(self):
+        run = xtrace.open(self.shrun)
+        self.assertEqual(len(run.images), 3)
+        got = cli_json("top", "--heap", "small", "--json", self.shrun)
+        want, lacking = [], 0
+        for p in got["processes"]:
+            if p["output"] is None:
+                self.assertIn("no heap 'small'", p["no_heap"])
+                lacking += 1
+            else:
+                want += [dict(s, pid=p["pid"], file=p["file"]) for s in p["output"]["sites"]]
+        self.assertEqual(lacking, 2)
+        self.assertGreater(len(want), 0)
+        self.assertEqual(run.sites(heap="small"), want)
+        with self.assertRaisesRegex(ValueError, "no heap 'nope'"):
+            run.sites(heap="nope")
+        cli_json("top", "--heap", "nope", "--json", self.shrun, ok=(2,))
 
     def test_described_events_equal_dump(self):
         t = xtrace.open(self.runtime)
