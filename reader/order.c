@@ -7,10 +7,12 @@
  * free, an unmap) comes first: a thread reusing an address another thread freed in the same
  * tick records its allocation after that free (the shim reads the clock before the real free
  * and after the real allocation returns), so the free must be handed out first or the
- * allocation would find the address still live. The other way round cannot share a tick in a
- * trace the shim writes: an address allocated on one thread reaches another's free only after
- * the allocating thread has recorded the event (unwound its stack, encoded it) and the program
- * has passed the address over, which takes longer than a tick. */
+ * allocation would find the address still live. The other way round is not told apart (that
+ * would take a live set here): an address allocated on one thread reaches another's free only
+ * after the allocating thread has recorded the event (unwound its stack, encoded it) and the
+ * program has passed the address over, which takes longer than a tick but for a few pairs in
+ * 10^5 on a lock-free handoff, no more than the TSC reads' own reordering puts out of order at
+ * full resolution (experiments/README.md, "Time"). */
 #include <stdlib.h>
 #include <string.h>
 
