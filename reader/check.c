@@ -38,12 +38,30 @@ static inline int xt_refs_see(struct xt_refs *rs, uint8_t type, uint64_t v)
 	return 0;
 }
 
+/* xt_word_skip steps over a uvarint of at most 8 bytes without decoding it, as xt_word_uvarint
+ * would: 0, or -1 (nothing consumed) when it is longer. */
+static XT_ALWAYS_INLINE int xt_word_skip(const uint8_t **pp)
+{
+	uint64_t w;
+	memcpy(&w, *pp, sizeof w);
+	uint64_t stop = ~le64toh(w) & UINT64_C(0x8080808080808080);
+	if (!stop)
+		return -1;
+	*pp += (__builtin_ctzll(stop) >> 3) + 1;
+	return 0;
+}
+
 /* xt_fast_check_arg reads one argument of a kind known at compile time into *v and checks an ID
- * against its table; a type argument against experiment expid's type table. 0 when good. */
+ * against its table; a type argument against experiment expid's type table. An argument that is
+ * no ID and that the caller does not keep (keep: a reference form's back_value) is only stepped
+ * over: its value is the ordering pass's to decode. 0 when good. */
 static XT_ALWAYS_INLINE int xt_fast_check_arg(const struct xt_gen *g, const uint8_t **pp,
-				    enum xt_arg_kind kind, uint8_t expid, uint64_t *v_out)
+				    enum xt_arg_kind kind, uint8_t expid, int keep,
+				    uint64_t *v_out)
 {
 	uint64_t v;
+	if (!keep && kind != XT_KIND_string && kind != XT_KIND_stack && kind != XT_KIND_type)
+		return xt_word_skip(pp);
 	if (xt_word_uvarint(pp, &v))
 		return -1;
 	*v_out = v;
@@ -61,21 +79,25 @@ static XT_ALWAYS_INLINE int xt_fast_check_arg(const struct xt_gen *g, const uint
 static int xt_fast_check_event(const struct xt_gen *g, const uint8_t **pp, struct xt_refs *rs)
 {
 	const uint8_t *p = *pp;
-	uint64_t dt, v0 = 0, v, *a = &v0;
+	uint64_t v0 = 0, v, *a = &v0;
 	uint8_t type = *p++;
 	/* A type this generation describes otherwise than the reader's table is checked generically. */
-	if (!g->fast[type] || xt_word_uvarint(&p, &dt))
+	if (!g->fast[type] || xt_word_skip(&p))
 		return -1;
 	switch (type) {
 #define XT_EXPERIMENT(ident, id, name, version)
+/* The first argument is kept when it is a reference form's back_value (xt_refs_see). */
 #define XT_CHECK_ARG(name, kind)                                              \
-	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, expid, a))           \
+	if (xt_fast_check_arg(g, &p, XT_KIND_##kind, expid,               \
+			      a == &v0 && ref, a))                           \
 		return -1;                                                    \
 	a = &v;
 #define XT_EVENT(name, id, exp, start, form, nargs, ...)                                   \
 	case id: {                                                            \
 		const uint8_t expid = XT_EXP_##exp;                           \
+		const int ref = xt_allocref_names(id) >= 0;                   \
 		(void)expid;                                                  \
+		(void)ref;                                                    \
 		XT_PAIRS(nargs, XT_CHECK_ARG, ##__VA_ARGS__)                   \
 		if (xt_refs_see(rs, id, v0))                                  \
 			return -1;                                            \

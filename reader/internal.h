@@ -50,14 +50,22 @@ static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *o
  * bytes at hand hold any event plus what an eight-byte load at its last varint reads beyond. */
 #define XT_FAST_ROOM (XT_MAX_EVENT_SIZE + 8)
 
-/* xt_word_uvarint decodes a uvarint of at most 8 bytes from the 8 bytes at *pp without a branch
- * on its length: 0, or -1 (nothing consumed) when it is longer. Up to 8 bytes every encoding is
+/* xt_word_uvarint decodes a uvarint of at most 8 bytes from the 8 bytes at *pp, with one branch
+ * on its length (two bytes or more): 0, or -1 (nothing consumed) when it is longer. Up to 8 bytes every encoding is
  * valid, so this accepts nothing xt_uvarint rejects. */
 static XT_ALWAYS_INLINE int xt_word_uvarint(const uint8_t **pp, uint64_t *out)
 {
 	uint64_t w;
 	memcpy(&w, *pp, sizeof w);
 	w = le64toh(w);
+	/* Most values (IDs, back references, small deltas) end within two bytes: those need one
+	 * shift, not the packing below (a branch each call site predicts well). */
+	if ((w & 0x8080) != 0x8080) {
+		uint64_t two = (w >> 7) & 1;
+		*out = (w & 0x7f) | ((w >> 1) & 0x3f80 & -two);
+		*pp += 1 + two;
+		return 0;
+	}
 	uint64_t stop = ~w & UINT64_C(0x8080808080808080);
 	if (!stop)
 		return -1;

@@ -175,6 +175,13 @@ def main():
         for name, v, spec in floors:
             print("  %-62s %s" % (name, fmt(v, spec)))
         print("  (loading and interposing alone, below which no recording setting can go)")
+    if has("main.xtread.wall", "main.htprint.wall"):
+        if not floors and (clock is None or not base):
+            print()
+            print("Floors")
+        print("  %-62s %s" % ("reader alone, no analysis: x heaptrack_print",
+                              fmt(ratio("main.htprint.wall", "main.xtread.wall"), ".2f")))
+        print("  (every event decoded and ordered: the most xtrace stats can reach, its analyses aside)")
 
     # --- real programs -----------------------------------------------------------------------
     programs = ("perl", "python3", "sort", "gcc")
@@ -244,6 +251,7 @@ def main():
     rows = []
     ev = "main.dwarf.events"
     for name, k in (("xtrace stats", "main.xtstats"), ("xtrace dump >/dev/null", "main.xtdump"),
+                    ("reader alone, no analysis (readall)", "main.xtread"),
                     ("python xtrace .events()", "main.pyevents0"),
                     ("python xtrace .events(stacks=True)", "main.pyevents1"),
                     ("heaptrack_print >/dev/null", "main.htprint")):

@@ -42,7 +42,9 @@ MTLOOP=$BUILD/bench/mtloop
 MTSCALE=$BUILD/bench/mtscale
 SPAWNLOOP=$BUILD/bench/spawnloop
 FORKCHILD=$BUILD/bench/forkchild
-for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE" "$SPAWNLOOP" "$FORKCHILD"; do
+READALL=$BUILD/bench/readall
+for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE" "$SPAWNLOOP" "$FORKCHILD" \
+	"$READALL"; do
 	[[ -x "$f" || -f "$f" ]] || { echo "bench: $f is missing; run 'make bench'" >&2; exit 1; }
 done
 
@@ -162,6 +164,9 @@ analyse() {
 	timed "$key.xtstats" "$DIR/t"
 	"$XTIME" -o "$DIR/t" -a "$XT" dump "$xt" >/dev/null
 	timed "$key.xtdump" "$DIR/t"
+	# the reader alone, no analysis: the floor under stats
+	"$XTIME" -o "$DIR/t" -a "$READALL" "$xt" >/dev/null
+	timed "$key.xtread" "$DIR/t"
 	# python/xtrace: every event of the trace, its stack left unresolved, then resolved (not for
 	# the 100-million-event run: minutes a pass)
 	for stacks in 0 1; do

@@ -68,6 +68,11 @@ $(B)/bench/tsccost: tests/bench/tsccost.c shim/clock.c shim/shim.h
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) -Ishim -Iexperiments -o $@ $< shim/clock.c
 
+# readall reads a trace through the reader library, so it links it.
+$(B)/bench/readall: tests/bench/readall.c $(READER_A)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(SANFLAGS) -Ireader -o $@ $< $(READER_A) $(READER_LIBS) -lm
+
 # The demo experiment (tests/demo/): the shim and the CLI built again with one more .def, as a
 # new experiment would be, so a test proves the path from definition to generic decoding.
 DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.

@@ -3,6 +3,7 @@
 #include "liveset.h"
 
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "keyhash.h"
 
@@ -31,9 +32,36 @@ static inline void note_probe(struct xt_liveset *s, size_t home_slot, size_t slo
 		s->max_probe = d;
 }
 
+/* A table of at least XT_LIVESET_MAPPED bytes is mapped on its own, asking for huge pages: a big
+ * live set is touched at random, and in 4 KiB pages each page costs a fault as it is first
+ * touched (about 10 us on a VM: half the time of `stats` on a trace whose live set reaches a
+ * million objects) and most lookups a TLB miss. */
+#define XT_LIVESET_MAPPED (UINT64_C(2) << 20)
+
+static struct xt_live *table_alloc(size_t cap)
+{
+	size_t bytes = cap * sizeof(struct xt_live);
+	if (bytes < XT_LIVESET_MAPPED)
+		return calloc(cap, sizeof(struct xt_live));
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it the table still works */
+	return p;
+}
+
+static void table_free(struct xt_live *slots, size_t cap)
+{
+	size_t bytes = cap * sizeof(struct xt_live);
+	if (bytes < XT_LIVESET_MAPPED)
+		free(slots);
+	else if (slots)
+		munmap(slots, bytes);
+}
+
 static int alloc_table(struct xt_liveset *s, size_t cap)
 {
-	struct xt_live *slots = calloc(cap, sizeof *slots);
+	struct xt_live *slots = table_alloc(cap);
 	if (!slots)
 		return -1;
 	s->slots = slots;
@@ -55,7 +83,7 @@ int xt_liveset_init(struct xt_liveset *s, size_t hint)
 
 void xt_liveset_destroy(struct xt_liveset *s)
 {
-	free(s->slots);
+	table_free(s->slots, s->mask + 1);
 	s->slots = NULL;
 	s->count = 0;
 }
@@ -88,7 +116,7 @@ static int grow(struct xt_liveset *s)
 		note_probe(s, h, i);
 		s->slots[i] = old[j];
 	}
-	free(old);
+	table_free(old, oldcap);
 	return 0;
 }
 

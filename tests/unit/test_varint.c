@@ -144,6 +144,44 @@ static void test_padded_forms(void **state)
 	}
 }
 
+/* xt_word_uvarint (the checked decoders' eight-bytes-at-a-time form) reads what xt_uvarint reads
+ * for every encoding of up to 8 bytes, whatever bytes follow it, and refuses longer ones without
+ * moving. */
+static void test_word_form(void **state)
+{
+	static const uint8_t fills[] = {0x00, 0x7f, 0x80, 0xff};
+	uint8_t padded[][XT_MAX_VARINT] = {
+		{0x80, 0x00}, {0x81, 0x80, 0x00}, {0xff, 0x80, 0x80, 0x00}, {0x80, 0x81, 0x01},
+	};
+	for (size_t f = 0; f < sizeof fills; f++) {
+		for (size_t i = 0; i < sizeof boundaries / sizeof boundaries[0] + 4; i++) {
+			uint8_t buf[XT_MAX_VARINT + 8];
+			memset(buf, fills[f], sizeof buf);
+			size_t n;
+			if (i < sizeof boundaries / sizeof boundaries[0]) {
+				n = (size_t)(xt_put_uvarint(buf, boundaries[i]) - buf);
+			} else {
+				const uint8_t *q = padded[i - sizeof boundaries / sizeof boundaries[0]];
+				for (n = 0; q[n] & 0x80; n++)
+					buf[n] = q[n];
+				buf[n] = q[n];
+				n++;
+			}
+			const uint8_t *p = buf, *w = buf;
+			uint64_t want = 0, got = 0;
+			assert_int_equal(xt_uvarint(&p, buf + n, &want), 0);
+			if (n > 8) {
+				assert_int_equal(xt_word_uvarint(&w, &got), -1);
+				assert_ptr_equal(w, buf);
+				continue;
+			}
+			assert_int_equal(xt_word_uvarint(&w, &got), 0);
+			assert_int_equal(got, want);
+			assert_ptr_equal(w, buf + n);
+		}
+	}
+}
+
 static void test_zigzag(void **state)
 {
 	assert_int_equal(xt_zigzag(0), 0);
@@ -176,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_rejected),
 		cmocka_unit_test(test_padded_forms),
 		cmocka_unit_test(test_zigzag),
+		cmocka_unit_test(test_word_form),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
