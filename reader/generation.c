@@ -191,9 +191,14 @@ static int xt_parse_sync(xtrace_reader *r, struct xt_gen *g, const struct xt_bat
 		return XT_BAD(r, b, p, "bad sync payload: bad monotonic time");
 	if (r->hdr.version >= 3 && p < end && xt_uvarint(&p, end, &after_gap))
 		return XT_BAD(r, b, p, "bad sync payload: bad recording-gap flag");
+	/* Then, optional, how far the TSC was shifted to make the ticks. */
+	uint64_t tsc_shift = 0;
+	if (r->hdr.version >= 3 && p < end && (xt_uvarint(&p, end, &tsc_shift) || tsc_shift > 63))
+		return XT_BAD(r, b, p, "bad sync payload: bad TSC shift");
 	/* Bytes after the known fields are left to newer readers, as in the header. */
 	g->sync_off = b->off;
 	g->sync.after_gap = after_gap != 0;
+	g->sync.tsc_shift = (unsigned)tsc_shift;
 	g->sync.ts = v[3];
 	g->sync.ticks_per_sec = v[0];
 	g->sync.wall_sec = v[1];

@@ -217,6 +217,7 @@ struct xt_cursor {
 		uint32_t mask, n;
 	} ring[XT_REFS_LISTS];
 	const uint8_t *ev;      /* the next event (its type byte) */
+	uint8_t releases;       /* it gives an address back (xt_releases): first among equal times */
 	const uint8_t *args;    /* its arguments, after dt */
 	const struct xt_batch *b, *bend;
 };

@@ -1,6 +1,18 @@
 /* order.c: setting up the merged event stream of a checked generation (its steps are inline in
  * order.h). One cursor per thread walks that thread's Events batches in file order; a min-heap
- * keyed by (timestamp, thread) picks the next event. */
+ * keyed by (timestamp, what the event means, thread) picks the next event.
+ *
+ * Times are coarse (64 TSC ticks, as in Go's tracer), so events of two threads often share one.
+ * Then, as Go's order.go orders by what events mean, an event that gives an address back (a
+ * free, an unmap) comes first: a thread reusing an address another thread freed in the same
+ * tick records its allocation after that free (the shim reads the clock before the real free
+ * and after the real allocation returns), so the free must be handed out first or the
+ * allocation would find the address still live. The other way round is not told apart (that
+ * would take a live set here): an address allocated on one thread reaches another's free only
+ * after the allocating thread has recorded the event (unwound its stack, encoded it) and the
+ * program has passed the address over, which takes longer than a tick but for a few pairs in
+ * 10^5 on a lock-free handoff, no more than the TSC reads' own reordering puts out of order at
+ * full resolution (experiments/README.md, "Time"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +39,12 @@ static int xt_batch_cmp(const void *a, const void *b)
 		return x->thread < y->thread ? -1 : 1;
 	return x->off < y->off ? -1 : x->off > y->off;
 }
+
+const uint8_t xt_releases[256] = {
+	[XT_EV_ObjectFree] = 1,     [XT_EV_ObjectFreeRecent] = 1, [XT_EV_ObjectReallocFree] = 1,
+	[XT_EV_ObjectReallocFreeRecent] = 1, [XT_EV_HeapFree] = 1,    [XT_EV_MapFree] = 1,
+	[XT_EV_StackFree] = 1,
+};
 
 /* xt_rd_order_start sets up the cursors of the generation just checked. */
 int xt_rd_order_start(xtrace_reader *r)

@@ -14,6 +14,9 @@
  * 0, or -1 without memory. */
 int xt_rd_order_start(xtrace_reader *r);
 void xt_rd_order_free(xtrace_reader *r);
+/* xt_releases[type] is 1 for the events that give an address back (frees, unmaps), by type as
+ * written: at one time, they come before the other threads' events (order.c). */
+extern const uint8_t xt_releases[256];
 #pragma GCC visibility pop
 
 /* xt_byte_uvarint decodes a uvarint already known to be well formed and inside its batch. */
@@ -116,14 +119,21 @@ static inline int xt_cursor_next(struct xt_cursor *c)
 	}
 	const uint8_t *p = c->args;
 	c->ev = p++;
+	c->releases = xt_releases[*c->ev];
 	c->ts += xt_get(&p, c->b->data + c->b->len - c->ev >= XT_FAST_ROOM);
 	c->args = p;
 	return 1;
 }
 
+/* xt_before orders the threads' next events by time; at one time, an event that gives an
+ * address back before the others, then by thread (order.c says why). */
 static inline int xt_before(const struct xt_cursor *a, const struct xt_cursor *b)
 {
-	return a->ts < b->ts || (a->ts == b->ts && a->thread < b->thread);
+	if (a->ts != b->ts)
+		return a->ts < b->ts;
+	if (a->releases != b->releases)
+		return a->releases;
+	return a->thread < b->thread;
 }
 
 static inline void xt_sift_down(struct xt_cursor **h, size_t n, size_t i)

@@ -101,6 +101,9 @@ struct xtrace_sync {
 	/* Recording was switched off right before this generation (XTRACE_START=stopped, xtrace
 	 * ctl stop then start): allocations and frees of that time are not in the trace. */
 	int after_gap;
+	/* Where the ticks are the TSC's: how far it was shifted right to make them (a tick is
+	 * 2^tsc_shift TSC ticks; ticks_per_sec is already the shifted ticks' rate). */
+	unsigned tsc_shift;
 };
 
 struct xtrace_module {

@@ -156,7 +156,7 @@ def main():
         print("  one clock read as the shim takes it (tsccost)   %.1f ns" % clock)
         print("  untraced loop, CPU per heap event                %.1f ns" % base)
         print("  wall x untraced with only a timestamp per event  >= %.2f" % (1 + clock / base))
-        print("  (every event carries a nanosecond timestamp, so no mode can run below that line)")
+        print("  (every event carries a timestamp, so no mode can run below that line)")
     floors = []
     if has("start.true.interposed.wall", "start.true.untraced.wall"):
         floors.append(("shim loaded, not recording: /bin/true +wall ms",

@@ -249,12 +249,13 @@ static void write_generation(uint64_t g, const struct xt_clock_pair *end)
 	xt_modules_dump(g, xt_user_strings_dump(g));
 	xt_experiments_specs(g, gen_sync.at.ticks);
 	xt_experiments_batches(g, gen_sync.at.ticks);
-	uint8_t sync[5 * XT_MAX_VARINT], *p = sync;
+	uint8_t sync[6 * XT_MAX_VARINT], *p = sync;
 	p = xt_put_uvarint(p, xt_clock_rate(&gen_sync.at, end));
 	p = xt_put_uvarint(p, gen_sync.wall_sec);
 	p = xt_put_uvarint(p, gen_sync.wall_nsec);
 	p = xt_put_uvarint(p, gen_sync.at.ns);
 	p = xt_put_uvarint(p, after_gap);
+	p = xt_put_uvarint(p, xt_clock.use_tsc ? XT_TIME_SHIFT : 0);
 	xt_out_batch(XT_BATCH_SYNC, 0, g, 0, gen_sync.at.ticks, sync, (size_t)(p - sync));
 	xt_out_end(g, lost);
 }

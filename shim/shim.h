@@ -70,21 +70,24 @@ XT_HIDDEN bool xt_clone_shares_memory(void);
 XT_HIDDEN void xt_clone_adopt(void);
 
 /* --- clock.c: the trace clock ------------------------------------------------------------- */
-/* The trace clock (clock.c): raw TSC ticks where the TSC is invariant, else CLOCK_MONOTONIC
+/* The trace clock (clock.c): TSC ticks in units where the TSC is invariant, else CLOCK_MONOTONIC
  * nanoseconds. Chosen once at init, before any thread records, and inherited across fork. */
 struct xt_clock {
 	int use_tsc;
 };
+/* With the TSC, the trace clock counts units of 2^XT_TIME_SHIFT ticks (clock.c says why). */
+#define XT_TIME_SHIFT 6
 extern struct xt_clock xt_clock;
 XT_HIDDEN void xt_clock_init(void);
 /* A trace-clock reading and CLOCK_MONOTONIC ns taken together: a generation's anchor. */
 struct xt_clock_pair {
-	uint64_t ticks, ns;
+	uint64_t ticks, ns; /* ticks in the trace clock's unit */
+	uint64_t raw;       /* the TSC itself (ns without it): the rate is measured in its ticks */
 };
 XT_HIDDEN struct xt_clock_pair xt_clock_sample(void);
 /* xt_clock_sample_after samples at least the minimum calibration span after from. */
 XT_HIDDEN struct xt_clock_pair xt_clock_sample_after(const struct xt_clock_pair *from);
-/* xt_clock_rate is the trace clock's ticks per second between two samples. */
+/* xt_clock_rate is the trace clock's units per second between two samples. */
 XT_HIDDEN uint64_t xt_clock_rate(const struct xt_clock_pair *a, const struct xt_clock_pair *b);
 static inline uint64_t xt_mono_ns(void)
 {
@@ -99,7 +102,7 @@ static inline uint64_t xt_mono_ns(void)
 static inline uint64_t xt_now(void)
 {
 	if (xt_likely(xt_clock.use_tsc))
-		return __builtin_ia32_rdtsc();
+		return __builtin_ia32_rdtsc() >> XT_TIME_SHIFT;
 	return xt_mono_ns();
 }
 

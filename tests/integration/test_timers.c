@@ -136,8 +136,8 @@ static void test_alarm_handler_allocating(void **state)
 
 /* A 200 ms sleep spread over several 50 ms generations comes out in nanoseconds: the trace's
  * own times around it agree with the time asleep the shim measured on CLOCK_MONOTONIC, and
- * the header's start with the events. Where the TSC is invariant the events carry its ticks,
- * each generation mapping its own. */
+ * the header's start with the events. Where the TSC is invariant the events carry its ticks
+ * in units of 64, each generation mapping its own. */
 static void test_durations_in_ns(void **state)
 {
 	struct h_run r;
@@ -158,6 +158,9 @@ static void test_durations_in_ns(void **state)
 	int rc;
 	while ((rc = xtrace_next(rd, &ev)) > 0) {
 		gens += ev.kind == XTRACE_EVENT_SYNC;
+		/* the TSC's ticks are counted in units of 64 */
+		if (ev.kind == XTRACE_EVENT_SYNC)
+			assert_int_equal(xtrace_get_sync(rd)->tsc_shift, invariant ? 6 : 0);
 		if (ev.kind != XTRACE_EVENT_SYNC && !first)
 			first = ev.ts;
 		if (ev.name && !strcmp(ev.name, "SleepBegin"))

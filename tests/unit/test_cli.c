@@ -252,6 +252,41 @@ static void test_error_listing_limit(void **state)
 	tg_free(t);
 }
 
+/* Times are coarse (64 TSC ticks): a thread reusing an address another thread freed often
+ * records its allocation at the free's time. The free comes first whatever the threads' order:
+ *   t9: malloc 0x6000 @2000, free 0x5000 @2100, realloc 0x6000 -> 0x7000 @2200
+ *   t7: malloc 0x5000 @2000, malloc 0x5000 @2100, malloc 0x6000 @2200 */
+static void test_same_tick_reuse(void **state)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 9, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x6000, T_MALLOC100, 0);
+	tg_event(t, XT_EV_ObjectFree, 100, 0x5000);
+	tg_event(t, XT_EV_ObjectReallocFree, 100, 0x6000);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x7000, T_REALLOC50, 0);
+	tg_batch_end(t);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 0, 0x5000, T_MALLOC100, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 100, 0x5000, T_MALLOC8, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 100, 0x6000, T_MALLOC8, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	char *out;
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_OK);
+	assert_string_equal(out, "valid: 7 events, 1 generations\n");
+	free(out);
+	struct xt_summary s;
+	assert_int_equal(summarize_path(path, &s), XTRACE_OK);
+	assert_int_equal(s.heap.live_bytes, 8 + 8 + 50);
+	xt_summary_destroy(&s);
+	unlink(path);
+	free(path);
+	tg_free(t);
+}
+
 /* A forked child frees objects it inherited: counted, not errors; a second free still is one. */
 static void test_forked_child(void **state)
 {
@@ -624,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_dump_line_both_ways),
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_error_listing_limit),
+		cmocka_unit_test(test_same_tick_reuse),
 		cmocka_unit_test(test_forked_child),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_input_and_usage),

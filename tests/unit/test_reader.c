@@ -1054,7 +1054,8 @@ static void expect_clock_corrupt(struct tg *t, const char *msg)
 static void test_clock_bad_values(void **state)
 {
 	/* A rate of 0 or beyond any clock, a Sync without its anchor's time, a header rate that
-	 * is neither nanoseconds nor per generation: errors, never a division by zero. */
+	 * is neither nanoseconds nor per generation, a TSC shift past 63: errors, never a division
+	 * by zero. */
 	struct tg *t = tick_trace(3, XT_TICKS_PER_GEN);
 	tick_gen(t, 1, 0, 5000000000);
 	expect_clock_corrupt(t, "ticks_per_sec 0 outside");
@@ -1068,6 +1069,19 @@ static void test_clock_bad_values(void **state)
 	expect_clock_corrupt(t, "no monotonic time");
 	t = tick_trace(3, 12345);
 	expect_clock_corrupt(t, "bad header: ticks_per_sec 12345");
+	/* A TSC shifted by 64 bits or more would leave no ticks. */
+	t = tick_trace(3, XT_TICKS_PER_GEN);
+	tg_gen(t, 1);
+	tg_batch(t, XT_BATCH_SYNC, 0, 1000);
+	tg_uvarint(t, 2000000000);
+	tg_uvarint(t, 1700000000);
+	tg_uvarint(t, 0);
+	tg_uvarint(t, 5000000000);
+	tg_uvarint(t, 0);  /* after_gap */
+	tg_uvarint(t, 64); /* tsc_shift */
+	tg_batch_end(t);
+	tg_end(t, 0);
+	expect_clock_corrupt(t, "bad TSC shift");
 
 	/* Anchors that go back, ticks far before or after them: clamped to the clock's range. */
 	t = tick_trace(3, XT_TICKS_PER_GEN);
