@@ -114,12 +114,11 @@ static uint64_t memo_child(struct xt_unw_cache *uc, struct xt_stree *tr, uint64_
 {
 	uint64_t h = (parent * 0x9e3779b97f4a7c15ull + pc) * 0xbf58476d1ce4e5b9ull;
 	__typeof__(uc->kids[0]) *k = &uc->kids[h >> (64 - __builtin_ctz(XT_UNW_KIDS))];
-	if (k->parent == parent && k->pc == pc && k->node)
+	if (k->parent == parent && k->pc == pc && k->epoch == uc->kids_epoch)
 		return k->node;
 	uint64_t node = xt_stree_child(tr, parent, pc);
-	k->parent = parent;
-	k->pc = pc;
-	k->node = node;
+	if (node)
+		*k = (__typeof__(*k)){parent, pc, (uint32_t)node, uc->kids_epoch};
 	return node;
 }
 
@@ -136,7 +135,11 @@ static uint64_t memo_stack(struct xt_thread *t, struct xt_stree *tr, unsigned fi
 	unsigned want = m->top - first;
 	uint64_t serial = atomic_load_explicit(&tr->serial, memory_order_relaxed);
 	if (uc->kids_serial != serial) {
-		memset(uc->kids, 0, sizeof(uc->kids));
+		/* epoch 0 is no tree's: entries never written hold it */
+		if (++uc->kids_epoch == 0) {
+			memset(uc->kids, 0, sizeof(uc->kids));
+			uc->kids_epoch = 1;
+		}
 		uc->kids_serial = serial;
 	}
 	if (!m->nodes || m->node_serial != serial || m->node_base != m->base) {

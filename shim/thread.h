@@ -34,7 +34,7 @@ struct xt_buf {
 };
 
 #define XT_UNW_CACHE_BITS 10
-#define XT_UNW_KIDS 64
+#define XT_UNW_KIDS 4096
 
 /* The DWARF walk's frame rules by return address, valid for code epoch epoch, and the memo of
  * its last walk: its steps outermost first, s[base] the last and s[top] the first, with room
@@ -66,10 +66,14 @@ struct xt_unw_cache {
 		unsigned node_base, node_top;
 		uint64_t node_serial;
 	} memo;
-	/* nodes of the stack tree of serial kids_serial these walks looked up lately, by a hash
-	 * of parent and pc (stacks.c): a frame that changed back costs no lookup in the tree */
-	struct { uint64_t parent, pc, node; } kids[XT_UNW_KIDS];
+	/* nodes of the stack tree these walks looked up lately, by a hash of parent and pc
+	 * (stacks.c): a frame that changed back costs no lookup in the tree. Enough of them for
+	 * an interpreter's working set of frames (a kid's miss is a probe of the shared tree, cache
+	 * misses); an entry counts while its epoch is kids_epoch, the tree of serial kids_serial
+	 * (a new tree bumps it instead of clearing the table: only the entries used are touched) */
+	struct { uint64_t parent, pc; uint32_t node, epoch; } kids[XT_UNW_KIDS];
 	uint64_t kids_serial;
+	uint32_t kids_epoch;
 };
 
 /* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c). */
