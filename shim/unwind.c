@@ -487,6 +487,11 @@ static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
 
 enum { STEPS = sizeof(((struct xt_unw_memo *)0)->s) / sizeof(struct xt_unw_step) };
 
+/* A frame with the frame pointer's layout: the CFA 16 above RBP, the caller's RBP saved at RBP.
+ * Its step's pc is 0, which no code has, so no other step matches it. */
+#define FP_FRAME_IP 0
+#define FP_FRAME_RULE make_rule(RULE_BP, 16, 1, -16)
+
 /* verify returns the first of the memo's steps p, p-1, ..., p-take+1 whose memory reads would
  * now read otherwise, or UINT_MAX when a walk from step p's state would repeat the memo's steps
  * down to p-take (and the memo's end, when that is its outermost step). Every address was
@@ -556,7 +561,7 @@ static void walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned
  * where it stopped, and a later walk that needs more frames than the memo has goes on
  * unwinding from that state. A walk that joins the memo keeps the memo's steps beyond max
  * (up to half the array), unchecked: the memo's last step stays where it is. */
-__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
+__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max, uintptr_t fp)
 {
 	struct xt_unw_cache *uc = t->unw;
 	struct xt_unw_memo *m = &uc->memo;
@@ -573,6 +578,14 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 			 : "=r"(ip), "=r"(sp), "=r"(bp));
 	if (sp < lo || sp >= hi)
 		return -1; /* no bounds, or on another stack (a signal stack, a coroutine) */
+	/* From the frame at fp the walk's first step is that frame (at a pc no code has), its
+	 * rule the frame pointer's: the shim's own frames below it are neither unwound nor
+	 * checked. */
+	int from_fp = fp > sp && fp <= hi - 16 && !(fp & 7);
+	if (from_fp) {
+		ip = FP_FRAME_IP;
+		sp = bp = fp;
+	}
 	int usable = m->match;
 	if (usable && m->top + max + 2 > STEPS) {
 		/* make room above the memo for this walk's steps */
@@ -629,7 +642,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 		st->ra_off = st->bp_off = 0;
 		if (n == max)
 			return walk_done(m, n, XT_WALK_CUT, through_signal);
-		uint64_t r = rule_of(uc, ip, exact);
+		uint64_t r = n == 0 && from_fp ? FP_FRAME_RULE : rule_of(uc, ip, exact);
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_SP: cfa = sp + (uintptr_t)RULE_CFA_OFF(r); break;
