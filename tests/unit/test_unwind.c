@@ -209,34 +209,16 @@ static __attribute__((noinline)) int site(struct walks *w, int which, int depth)
 	return r;
 }
 
-static void test_repeated_walks_follow_changes(void **state)
+/* random_walks walks from 400 call sites and depths in a random order, each walk's frames
+ * checked against libunwind's; with from_frames, about half the walks start from the frame of
+ * the function that asks (capture_max's), as the shim's from malloc's. */
+static void random_walks(unsigned seed, bool from_frames)
 {
-	/* Each walk may take the previous one's outer frames; every one must still be what
-	 * libunwind sees, whichever frame changed in between. */
-	unsigned seed = 12345;
 	for (int i = 0; i < 400; i++) {
 		seed = seed * 1103515245u + 12345u;
 		unsigned r = seed >> 16;
 		struct walks w;
-		if (r & 1)
-			site(&w, (r >> 1) & 1, (int)((r >> 2) % 4));
-		else
-			no_fp(&w, (int)((r >> 2) % 3));
-		assert_same_frames(&w, 4);
-	}
-}
-
-static void test_walks_from_a_frame(void **state)
-{
-	/* Walks from the frame of the function that asks, as the shim's from malloc's, mixed with
-	 * walks from the walker's own: each may take the previous one's outer frames, and every
-	 * one must still be what libunwind sees. */
-	unsigned seed = 54321;
-	for (int i = 0; i < 400; i++) {
-		seed = seed * 1103515245u + 12345u;
-		unsigned r = seed >> 16;
-		struct walks w;
-		from_frame = (r >> 4) & 1;
+		from_frame = from_frames && ((r >> 4) & 1);
 		if (r & 1)
 			site(&w, (r >> 1) & 1, (int)((r >> 2) % 4));
 		else
@@ -244,6 +226,19 @@ static void test_walks_from_a_frame(void **state)
 		assert_same_frames(&w, 4);
 	}
 	from_frame = false;
+}
+
+static void test_repeated_walks_follow_changes(void **state)
+{
+	/* Each walk may take the previous one's outer frames; every one must still be what
+	 * libunwind sees, whichever frame changed in between. */
+	random_walks(12345, false);
+}
+
+static void test_walks_from_a_frame(void **state)
+{
+	/* the same, walks from the asking function's frame mixed with walks from the walker's */
+	random_walks(54321, true);
 }
 
 static void test_depth_limit(void **state)
