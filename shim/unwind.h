@@ -7,6 +7,9 @@
 
 #include "thread.h"
 
+/* Code epochs a frame rule cache tells apart without clearing (a rule's key carries 12 bits). */
+#define XT_UNW_EPOCHS 4096u
+
 /* How the last walk ended (struct xt_unw_memo's end): at the outermost frame, at a return
  * address of 0, or cut at the walk's max frames. */
 enum { XT_WALK_END, XT_WALK_ZERO, XT_WALK_CUT };

@@ -3,10 +3,11 @@
  * alloca, frame pointers or none), libc's own frames and through a signal frame, from its own
  * frame or a caller's, and the first frames of stacks deeper than it walks, its memo of the
  * last walk staying in bounds and keeping the stack tree's nodes only on the steps they name,
- * deep walks keeping them; it gives up (so the shim asks libunwind) on a signal stack; dlclose
- * empties its cache. */
+ * deep walks keeping them; it gives up (so the shim asks libunwind) on a signal stack; the rules
+ * it cached before a dlclose, or when one may be half written, are not used again. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -426,12 +427,25 @@ static void test_dlclose_drops_cached_rules(void **state)
 	struct xt_thread *t = thread_state();
 	unsigned before = t->unw->epoch;
 	size_t cached = 0;
-	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++)
-		cached += t->unw->e[i].key != 0;
+	/* every rule cached made one the walk cannot follow (kind 4, giving up; the epoch it was
+	 * cached in kept): the walks of the next epoch must not use them */
+	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++) {
+		if (t->unw->e[i].key != 0) {
+			cached++;
+			t->unw->e[i].rule = (t->unw->e[i].rule & ~(uint64_t)7) | 4;
+		}
+	}
 	assert_true(cached > 0);
 	xt_unwind_code_unmapped();
 	recurse(&w, 2);
 	assert_int_not_equal(t->unw->epoch, before);
+	assert_same_frames(&w, 5);
+	/* and a cache told that a rule may be half written clears them all */
+	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++)
+		if (t->unw->e[i].key != 0)
+			t->unw->e[i].rule = (t->unw->e[i].rule & ~(uint64_t)7) | 4;
+	t->unw->epoch = UINT_MAX;
+	recurse(&w, 2);
 	assert_same_frames(&w, 5);
 }
 
