@@ -45,16 +45,23 @@ uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, ui
 		return intern_type(NULL, g, api, elem_size, count, align);
 	xt_tl.tabling++;
 	atomic_signal_fence(memory_order_seq_cst);
-	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table. */
+	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table.
+	 * Two ways a set, the latest first: a program's sizes are many (every size of a string
+	 * or a buffer), and one way would lose a frequent size to a rare one hashing alike. */
 	uint64_t mix = (elem_size * 0x9e3779b97f4a7c15ull) ^ (count * 0xc2b2ae3d27d4eb4full) ^
 		       (align * 0x165667b19e3779f9ull) ^ api;
-	struct xt_type_memo *m = &t->types[(mix ^ (mix >> 29)) & t->types_mask];
-	uint64_t id;
-	if (m->gen_api == (g << 8 | api) && m->elem_size == elem_size && m->count == count &&
-	    m->align == align)
-		id = m->id;
-	else
-		id = intern_type(m, g, api, elem_size, count, align);
+	struct xt_type_memo *set = &t->types[(mix ^ (mix >> 29)) & t->types_mask & ~1u];
+	uint64_t id = 0;
+	for (int w = 0; w < 2 && !id; w++) {
+		const struct xt_type_memo *m = &set[w];
+		if (m->gen_api == (g << 8 | api) && m->elem_size == elem_size &&
+		    m->count == count && m->align == align)
+			id = m->id;
+	}
+	if (!id) {
+		set[1] = set[0];
+		id = intern_type(&set[0], g, api, elem_size, count, align);
+	}
 	atomic_signal_fence(memory_order_seq_cst);
 	xt_tl.tabling--;
 	return id;

@@ -20,7 +20,7 @@
 
 
 static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t count,
-				uint64_t align, void *ra)
+				uint64_t align, void *ra, void *frame)
 {
 	if (xt_passing_through())
 		return;
@@ -38,7 +38,7 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 	}
 	int e = errno;
 	uint64_t ts = xt_now();
-	uint64_t stack = xt_stack_here(t, ra);
+	uint64_t stack = xt_stack_framed(t, ra, frame);
 	uint64_t type = xt_alloc_type(t, api, elem, count, align);
 	xt_emit_alloc(t, ts, (uintptr_t)p, type, stack);
 	xt_leave(t);
@@ -57,7 +57,7 @@ XT_EXPORT void *malloc(size_t n)
 	if (xt_unlikely(!xt_real.malloc))
 		return xt_pool_alloc(n, 16);
 	void *p = XT_REAL(xt_real.malloc(n));
-	record_alloc(p, XT_API_MALLOC, n, 1, 0, XT_CALLER);
+	record_alloc(p, XT_API_MALLOC, n, 1, 0, XT_CALLER, XT_FRAME);
 	return p;
 }
 
@@ -71,7 +71,7 @@ XT_EXPORT void *calloc(size_t nmemb, size_t size)
 		return xt_pool_alloc(total, 16); /* the pool is static, so already zeroed */
 	}
 	void *p = XT_REAL(xt_real.calloc(nmemb, size));
-	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, XT_CALLER);
+	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, XT_CALLER, XT_FRAME);
 	return p;
 }
 
@@ -106,7 +106,8 @@ static void *from_pool(void *old, size_t n)
 /* realloc_common records a realloc or reallocarray call: the release of the old object in a
  * section held across the real call (its generation cannot end before a thread that reuses the
  * address records that), then the new object. */
-static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, void *ra)
+static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, void *ra,
+			    void *frame)
 {
 	size_t n;
 	int overflow = __builtin_mul_overflow(elem, count, &n);
@@ -133,7 +134,7 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 	}
 	if (xt_unlikely(xt_sampled != NULL) && old_recorded && !released)
 		xt_sampled_add((uintptr_t)old); /* the failed call left the sampled object live */
-	record_alloc(p, api, elem, count, 0, ra);
+	record_alloc(p, api, elem, count, 0, ra, frame);
 	return p;
 }
 
@@ -141,10 +142,10 @@ XT_EXPORT void *realloc(void *old, size_t n)
 {
 	if (xt_unlikely(old && xt_pool_owns(old) && xt_real.malloc)) {
 		void *p = from_pool(old, n);
-		record_alloc(p, XT_API_REALLOC, n, 1, 0, XT_CALLER);
+		record_alloc(p, XT_API_REALLOC, n, 1, 0, XT_CALLER, XT_FRAME);
 		return p;
 	}
-	return realloc_common(old, n, 1, XT_API_REALLOC, XT_CALLER);
+	return realloc_common(old, n, 1, XT_API_REALLOC, XT_CALLER, XT_FRAME);
 }
 
 XT_EXPORT void *reallocarray(void *old, size_t count, size_t elem)
@@ -156,10 +157,10 @@ XT_EXPORT void *reallocarray(void *old, size_t count, size_t elem)
 			return NULL;
 		}
 		void *p = from_pool(old, n);
-		record_alloc(p, XT_API_REALLOCARRAY, elem, count, 0, XT_CALLER);
+		record_alloc(p, XT_API_REALLOCARRAY, elem, count, 0, XT_CALLER, XT_FRAME);
 		return p;
 	}
-	return realloc_common(old, elem, count, XT_API_REALLOCARRAY, XT_CALLER);
+	return realloc_common(old, elem, count, XT_API_REALLOCARRAY, XT_CALLER, XT_FRAME);
 }
 
 XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
@@ -170,7 +171,7 @@ XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		return *out ? 0 : ENOMEM;
 	}
 	int r = XT_REAL(xt_real.posix_memalign(out, align, n));
-	record_alloc(r == 0 ? *out : NULL, XT_API_POSIX_MEMALIGN, n, 1, align, XT_CALLER);
+	record_alloc(r == 0 ? *out : NULL, XT_API_POSIX_MEMALIGN, n, 1, align, XT_CALLER, XT_FRAME);
 	return r;
 }
 
@@ -181,7 +182,7 @@ XT_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		if (xt_unlikely(!xt_real.name))                                     \
 			return xt_pool_alloc(n, align);                                 \
 		void *p = XT_REAL(xt_real.name(align, n));                      \
-		record_alloc(p, API, n, 1, align_expr, XT_CALLER);                     \
+		record_alloc(p, API, n, 1, align_expr, XT_CALLER, XT_FRAME);          \
 		return p;                                                           \
 	}
 
@@ -196,7 +197,7 @@ XT_ALIGNED(memalign, XT_API_MEMALIGN, align)
 		if (xt_unlikely(!xt_real.name))                                     \
 			return xt_pool_alloc(n, page);                                  \
 		void *p = XT_REAL(xt_real.name(n));                             \
-		record_alloc(p, API, n, 1, page, XT_CALLER);                           \
+		record_alloc(p, API, n, 1, page, XT_CALLER, XT_FRAME);                \
 		return p;                                                           \
 	}
 

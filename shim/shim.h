@@ -17,6 +17,9 @@
 #define XT_EXPORT __attribute__((visibility("default")))
 /* XT_CALLER is an interposed function's return address: where the program called it. */
 #define XT_CALLER __builtin_return_address(0)
+/* The interposed function's own frame: its return address above its saved frame pointer (the
+ * shim keeps frame pointers), where a stack walk can begin. */
+#define XT_FRAME __builtin_frame_address(0)
 #define XT_TLS __thread __attribute__((tls_model("initial-exec")))
 #define xt_likely(x) __builtin_expect(!!(x), 1)
 #define xt_unlikely(x) __builtin_expect(!!(x), 0)

@@ -114,12 +114,11 @@ static uint64_t memo_child(struct xt_unw_cache *uc, struct xt_stree *tr, uint64_
 {
 	uint64_t h = (parent * 0x9e3779b97f4a7c15ull + pc) * 0xbf58476d1ce4e5b9ull;
 	__typeof__(uc->kids[0]) *k = &uc->kids[h >> (64 - __builtin_ctz(XT_UNW_KIDS))];
-	if (k->parent == parent && k->pc == pc && k->node)
+	if (k->parent == parent && k->pc == pc && k->epoch == uc->kids_epoch)
 		return k->node;
 	uint64_t node = xt_stree_child(tr, parent, pc);
-	k->parent = parent;
-	k->pc = pc;
-	k->node = node;
+	if (node)
+		*k = (__typeof__(*k)){parent, pc, (uint32_t)node, uc->kids_epoch};
 	return node;
 }
 
@@ -136,7 +135,11 @@ static uint64_t memo_stack(struct xt_thread *t, struct xt_stree *tr, unsigned fi
 	unsigned want = m->top - first;
 	uint64_t serial = atomic_load_explicit(&tr->serial, memory_order_relaxed);
 	if (uc->kids_serial != serial) {
-		memset(uc->kids, 0, sizeof(uc->kids));
+		/* epoch 0 is no tree's: entries never written hold it */
+		if (++uc->kids_epoch == 0) {
+			memset(uc->kids, 0, sizeof(uc->kids));
+			uc->kids_epoch = 1;
+		}
 		uc->kids_serial = serial;
 	}
 	if (!m->nodes || m->node_serial != serial || m->node_base != m->base) {
@@ -160,9 +163,12 @@ static uint64_t memo_stack(struct xt_thread *t, struct xt_stree *tr, unsigned fi
  * stores their stack ID in *id and returns 0; otherwise returns the frames libunwind gives in
  * pcs, at most depth. */
 static unsigned walk_dwarf(struct xt_thread *t, struct xt_stree *tr, uintptr_t *pcs,
-			   unsigned depth, uintptr_t ra, uint64_t *id)
+			   unsigned depth, uintptr_t ra, uintptr_t fp, uint64_t *id)
 {
-	int got = xt_unwind_dwarf(t, depth + XT_SKIP_MAX);
+	/* from the interposed function's frame when it is the one returning to ra */
+	if (fp && (fp < t->stack_lo || fp > t->stack_hi - 16 || ((const uintptr_t *)fp)[1] != ra))
+		fp = 0;
+	int got = xt_unwind_dwarf(t, depth + XT_SKIP_MAX, fp);
 	if (got < 0)
 		return walk_libunwind(pcs, depth, ra);
 	const struct xt_unw_memo *m = &t->unw->memo;
@@ -211,7 +217,7 @@ static uint64_t array_stack(struct xt_stree *tr, const uintptr_t *pcs, unsigned 
 	return xt_stree_stack(tr, node, XT_MAX_FRAMES);
 }
 
-uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
+uint64_t xt_stack_framed(struct xt_thread *t, void *caller_ra, void *caller_frame)
 {
 	uintptr_t pcs[XT_MAX_FRAMES];
 	uintptr_t ra = (uintptr_t)caller_ra;
@@ -228,7 +234,7 @@ uint64_t xt_stack_here(struct xt_thread *t, void *caller_ra)
 		if (xt_config.unwind == XT_UNWIND_DWARF) {
 			/* the cache is held until the stack is interned: the frames are in its memo */
 			borrowed = xt_unw_borrow(t);
-			n = borrowed ? walk_dwarf(t, tr, pcs, depth, ra, &id)
+			n = borrowed ? walk_dwarf(t, tr, pcs, depth, ra, (uintptr_t)caller_frame, &id)
 				     : walk_libunwind(pcs, depth, ra);
 		} else if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
 			n = walk_libunwind(pcs, depth, ra);

@@ -33,14 +33,17 @@ struct xt_buf {
 	uint8_t data[XT_MAX_BATCH_SIZE];
 };
 
-#define XT_UNW_CACHE_BITS 10
-#define XT_UNW_KIDS 64
+/* An interpreter's eval loop alone has thousands of return addresses, each rule a run of the
+ * loop's long CFA program: 1024 rules missed 65000 times in a python3 run, 4096 4500 times. */
+#define XT_UNW_CACHE_BITS 12
+#define XT_UNW_KIDS 4096
 
-/* The DWARF walk's frame rules by return address, valid for code epoch epoch, and the memo of
- * its last walk: its steps outermost first, s[base] the last and s[top] the first, with room
- * above for the next walk's new steps (see unwind.c). A thread borrows one for each walk from
- * a pool until it is busy, then keeps one (writer.c): threads that record a few stacks share a
- * few caches. */
+/* The DWARF walk's frame rules by return address, each valid while the code epoch is the one
+ * it was cached in (part of its key, unwind.c; a cache whose epoch is of another block of
+ * XT_UNW_EPOCHS clears them all), and the memo of its last walk: its steps outermost first,
+ * s[base] the last and s[top] the first, with room above for the next walk's new steps (see
+ * unwind.c). A thread borrows one for each walk from a pool until it is busy, then keeps one
+ * (writer.c): threads that record a few stacks share a few caches. */
 struct xt_unw_cache {
 	unsigned epoch;
 	struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
@@ -66,10 +69,14 @@ struct xt_unw_cache {
 		unsigned node_base, node_top;
 		uint64_t node_serial;
 	} memo;
-	/* nodes of the stack tree of serial kids_serial these walks looked up lately, by a hash
-	 * of parent and pc (stacks.c): a frame that changed back costs no lookup in the tree */
-	struct { uint64_t parent, pc, node; } kids[XT_UNW_KIDS];
+	/* nodes of the stack tree these walks looked up lately, by a hash of parent and pc
+	 * (stacks.c): a frame that changed back costs no lookup in the tree. Enough of them for
+	 * an interpreter's working set of frames (a kid's miss is a probe of the shared tree, cache
+	 * misses); an entry counts while its epoch is kids_epoch, the tree of serial kids_serial
+	 * (a new tree bumps it instead of clearing the table: only the entries used are touched) */
+	struct { uint64_t parent, pc; uint32_t node, epoch; } kids[XT_UNW_KIDS];
 	uint64_t kids_serial;
+	uint32_t kids_epoch;
 };
 
 /* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c). */

@@ -470,12 +470,20 @@ static uint64_t compute_rule(uintptr_t pc, int exact)
 
 /* --- the walk ---------------------------------------------------------------------------- */
 
-static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
+/* A rule's key in the cache: the code epoch it was cached in, modulo XT_UNW_EPOCHS, above the
+ * pc (no code lies above 2^51: what would is not cached). */
+#define KEY_EPOCH_SHIFT 52
+_Static_assert(XT_UNW_EPOCHS == 1u << (64 - KEY_EPOCH_SHIFT), "the epoch fills the key's top");
+
+static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact,
+			       uint64_t key_epoch)
 {
 	/* The walk's first pc and one a signal interrupted are instructions, the others return
 	 * addresses (looked up at pc - 1): their rules differ for the same address, so an exact
 	 * pc's key carries a low bit of its own (pc is shifted left). */
-	uint64_t key = (uint64_t)pc << 1 | (unsigned)exact;
+	if (xt_unlikely(pc >= (uintptr_t)1 << (KEY_EPOCH_SHIFT - 1)))
+		return compute_rule(pc, exact);
+	uint64_t key = ((uint64_t)pc << 1 | (unsigned)exact) | key_epoch;
 	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - XT_UNW_CACHE_BITS));
 	if (xt_likely(uc->e[i].key == key))
 		return uc->e[i].rule;
@@ -486,6 +494,11 @@ static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact)
 }
 
 enum { STEPS = sizeof(((struct xt_unw_memo *)0)->s) / sizeof(struct xt_unw_step) };
+
+/* A frame with the frame pointer's layout: the CFA 16 above RBP, the caller's RBP saved at RBP.
+ * Its step's pc is 0, which no code has, so no other step matches it. */
+#define FP_FRAME_IP 0
+#define FP_FRAME_RULE make_rule(RULE_BP, 16, 1, -16)
 
 /* verify returns the first of the memo's steps p, p-1, ..., p-take+1 whose memory reads would
  * now read otherwise, or UINT_MAX when a walk from step p's state would repeat the memo's steps
@@ -556,16 +569,20 @@ static void walk_joined(struct xt_unw_memo *m, unsigned lo, unsigned p, unsigned
  * where it stopped, and a later walk that needs more frames than the memo has goes on
  * unwinding from that state. A walk that joins the memo keeps the memo's steps beyond max
  * (up to half the array), unchecked: the memo's last step stays where it is. */
-__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
+__attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max, uintptr_t fp)
 {
 	struct xt_unw_cache *uc = t->unw;
 	struct xt_unw_memo *m = &uc->memo;
 	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
 	if (xt_unlikely(uc->epoch != epoch)) {
-		memset(uc->e, 0, sizeof(uc->e));
+		/* Rules of another epoch of the block no longer match their key; only a new block
+		 * clears the cache (a new cache is of block 0 already: it touches what it uses). */
+		if (uc->epoch / XT_UNW_EPOCHS != epoch / XT_UNW_EPOCHS)
+			memset(uc->e, 0, sizeof(uc->e));
 		m->match = 0;
 		uc->epoch = epoch;
 	}
+	const uint64_t key_epoch = (uint64_t)(epoch % XT_UNW_EPOCHS) << KEY_EPOCH_SHIFT;
 	if (max > STEPS / 2 - 1)
 		max = STEPS / 2 - 1; /* the memo and a walk's new steps fit side by side */
 	uintptr_t lo = t->stack_lo, hi = t->stack_hi, ip, sp, bp;
@@ -573,6 +590,14 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 			 : "=r"(ip), "=r"(sp), "=r"(bp));
 	if (sp < lo || sp >= hi)
 		return -1; /* no bounds, or on another stack (a signal stack, a coroutine) */
+	/* From the frame at fp the walk's first step is that frame (at a pc no code has), its
+	 * rule the frame pointer's: the shim's own frames below it are neither unwound nor
+	 * checked. */
+	int from_fp = fp > sp && fp <= hi - 16 && !(fp & 7);
+	if (from_fp) {
+		ip = FP_FRAME_IP;
+		sp = bp = fp;
+	}
 	int usable = m->match;
 	if (usable && m->top + max + 2 > STEPS) {
 		/* make room above the memo for this walk's steps */
@@ -629,7 +654,7 @@ __attribute__((noinline)) int xt_unwind_dwarf(struct xt_thread *t, unsigned max)
 		st->ra_off = st->bp_off = 0;
 		if (n == max)
 			return walk_done(m, n, XT_WALK_CUT, through_signal);
-		uint64_t r = rule_of(uc, ip, exact);
+		uint64_t r = n == 0 && from_fp ? FP_FRAME_RULE : rule_of(uc, ip, exact, key_epoch);
 		uintptr_t cfa;
 		switch (RULE_KIND(r)) {
 		case RULE_SP: cfa = sp + (uintptr_t)RULE_CFA_OFF(r); break;

@@ -7,6 +7,9 @@
 
 #include "thread.h"
 
+/* Code epochs a frame rule cache tells apart without clearing (a rule's key carries 12 bits). */
+#define XT_UNW_EPOCHS 4096u
+
 /* How the last walk ended (struct xt_unw_memo's end): at the outermost frame, at a return
  * address of 0, or cut at the walk's max frames. */
 enum { XT_WALK_END, XT_WALK_ZERO, XT_WALK_CUT };
@@ -14,8 +17,10 @@ enum { XT_WALK_END, XT_WALK_ZERO, XT_WALK_CUT };
 /* xt_unwind_dwarf walks the calling stack, up to max return addresses, starting with its own
  * caller's, into the memo of t->unw (xt_unwind_pc reads them). Returns how many, or -1 when
  * some frame has no rule it can follow (the caller then asks libunwind). The memo may hold
- * steps outward of those, unchecked: their addresses are not the stack's. */
-XT_HIDDEN int xt_unwind_dwarf(struct xt_thread *t, unsigned max);
+ * steps outward of those, unchecked: their addresses are not the stack's. fp, when not 0, is
+ * the frame pointer of a caller's frame that has the frame pointer's layout (return address
+ * above the saved RBP): the walk starts with that frame's return address. */
+XT_HIDDEN int xt_unwind_dwarf(struct xt_thread *t, unsigned max, uintptr_t fp);
 
 /* xt_unwind_pc is return address i of the walk xt_unwind_dwarf last made on this memo. */
 static inline uintptr_t xt_unwind_pc(const struct xt_unw_memo *m, unsigned i)

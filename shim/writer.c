@@ -7,6 +7,7 @@
  *   section of that buffer's generation has ended.
  * - A section reads xt_gen after making its seq odd; the advancer bumps xt_gen before
  *   reading seqs. So a section either sees the new generation or is waited for. */
+#include <limits.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -391,7 +392,8 @@ static __attribute__((cold, noinline)) void recover(struct xt_thread *t)
 	memset(t->types, 0, (t->types_mask + 1) * sizeof(t->types[0]));
 	if (t->unw) {
 		xt_unwind_thread_start(t);
-		t->unw->epoch = 0; /* a rule half written: the walk clears rules of another epoch */
+		/* a rule half written: the walk clears the rules of another block of epochs */
+		t->unw->epoch = UINT_MAX;
 	}
 	uint64_t s = atomic_load_explicit(&t->seq, memory_order_relaxed);
 	if (s & 1)

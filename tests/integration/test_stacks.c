@@ -310,9 +310,11 @@ static void deep_alloc(struct h_summary *s, xtrace_reader *r, const struct xtrac
 			      deep_fn[deep_fn_of(c, r, pcs[i])]);
 }
 
-/* check_deep runs deepstack mode untraced, then traced with every unwinder at both depths:
- * the same output, a valid trace, and every stack exactly as deep_expected says. */
-static void check_deep(const char *mode, const char *n, uint64_t want_allocs)
+/* check_deep runs deepstack mode untraced, then traced with every unwinder at both depths
+ * (and env, if not NULL): the same output, a valid trace, and every stack exactly as
+ * deep_expected says; with env, in at least min_gens generations. */
+static void check_deep_env(const char *mode, const char *n, uint64_t want_allocs, const char *env,
+			   uint64_t min_gens)
 {
 	struct h_run plain;
 	h_plain(&plain, H_ARGV((char *)h_workload("deepstack"), (char *)mode, (char *)n));
@@ -325,7 +327,7 @@ static void check_deep(const char *mode, const char *n, uint64_t want_allocs)
 			h_fmt(uenv, sizeof uenv, "XTRACE_UNWIND=%s", unwinders[u]);
 			h_fmt(denv, sizeof denv, "XTRACE_STACK_DEPTH=%zu", depths[d]);
 			struct h_run r;
-			h_traced(&r, (const char *const[]){ uenv, denv, NULL },
+			h_traced(&r, (const char *const[]){ uenv, denv, env, NULL },
 				 H_ARGV((char *)h_workload("deepstack"), (char *)mode, (char *)n));
 			h_expect_exit(&r, 0);
 			assert_string_equal(r.out, plain.out);
@@ -336,6 +338,10 @@ static void check_deep(const char *mode, const char *n, uint64_t want_allocs)
 			assert_non_null(c.sym);
 			struct h_summary s = { .focus = "deepstack", .on_alloc = deep_alloc, .ctx = &c };
 			h_summarize_clean(trace, &s);
+			if (s.gens < min_gens)
+				fail_msg("deepstack %s %s, %s %s: %llu generations, not %llu", mode, n,
+					 uenv, denv, (unsigned long long)s.gens,
+					 (unsigned long long)min_gens);
 			xtrace_symbolizer_free(c.sym);
 			h_addrset_free(&c.fn);
 			if (c.seen != want_allocs || c.good != c.seen)
@@ -347,6 +353,11 @@ static void check_deep(const char *mode, const char *n, uint64_t want_allocs)
 		}
 	}
 	h_run_free(&plain);
+}
+
+static void check_deep(const char *mode, const char *n, uint64_t want_allocs)
+{
+	check_deep_env(mode, n, want_allocs, NULL, 1);
 }
 
 /* one helper called at shallow and deep depths in turn: 20 + 20 allocations */
@@ -369,6 +380,13 @@ static void test_deep_recursive_descent(void **state)
 	check_deep("parse", "100", 603);
 }
 
+/* the builder's stacks again in later generations: each generation's stack tree starts
+ * empty, and what a thread remembers of the last one's nodes must not name any of its own */
+static void test_deep_stacks_again_in_new_generations(void **state)
+{
+	check_deep_env("rounds", "100", 4 * 200, "XTRACE_GEN_MS=1", 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_deep_alternating_depths),
 		cmocka_unit_test(test_deep_recursive_builder),
 		cmocka_unit_test(test_deep_recursive_descent),
+		cmocka_unit_test(test_deep_stacks_again_in_new_generations),
 	};
 	return h_finish(cmocka_run_group_tests_name("stacks", tests, NULL, NULL));
 }

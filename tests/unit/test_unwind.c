@@ -1,11 +1,13 @@
 /* test_unwind.c: the shim's DWARF walk (shim/unwind.c) gives the frames libunwind gives, from
  * the main thread, another thread, frames of every shape the compiler makes (deep recursion,
- * alloca, frame pointers or none), libc's own frames and through a signal frame, and the first
- * frames of stacks deeper than it walks, its memo of the last walk staying in bounds and keeping
- * the stack tree's nodes only on the steps they name, deep walks keeping them; it gives up
- * (so the shim asks libunwind) on a signal stack; dlclose empties its cache. */
+ * alloca, frame pointers or none), libc's own frames and through a signal frame, from its own
+ * frame or a caller's, and the first frames of stacks deeper than it walks, its memo of the
+ * last walk staying in bounds and keeping the stack tree's nodes only on the steps they name,
+ * deep walks keeping them; it gives up (so the shim asks libunwind) on a signal stack; the rules
+ * it cached before a dlclose, or when one may be half written, are not used again. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -89,18 +91,28 @@ static void assert_nodes(const struct xt_unw_memo *m)
 			fail_msg("step %u of %u..%u keeps a node of other steps", k, m->base, m->top);
 }
 
+/* Set: capture_max's DWARF walks start from its own frame, as the shim's from the interposed
+ * function's, and give the return addresses from capture_max's own outwards. */
+static __thread bool from_frame;
+
 /* capture_max walks the stack both ways from the same frame, max frames at most. Each list's
  * first entry is a return address inside capture_max itself (two different calls), so lists
- * are compared from the second. The memo's nodes are named before the walk and checked
- * after it. */
-static __attribute__((noinline)) void capture_max(struct walks *w, unsigned max)
+ * are compared from the second (a walk from its frame has none: it gets a 0 there). The memo's
+ * nodes are named before the walk and checked after it. */
+static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void
+capture_max(struct walks *w, unsigned max)
 {
 	name_nodes(&thread_state()->unw->memo);
-	w->nd = xt_unwind_dwarf(thread_state(), max);
+	int skip = from_frame;
+	uintptr_t fp = from_frame ? (uintptr_t)__builtin_frame_address(0) : 0;
+	w->nd = xt_unwind_dwarf(thread_state(), max - (unsigned)skip, fp);
 	assert_nodes(&thread_state()->unw->memo);
 	w->nl = unw_backtrace((void **)w->lu, (int)max);
+	w->dwarf[0] = 0;
 	for (int i = 0; i < w->nd; i++)
-		w->dwarf[i] = xt_unwind_pc(&thread_state()->unw->memo, (unsigned)i);
+		w->dwarf[i + skip] = xt_unwind_pc(&thread_state()->unw->memo, (unsigned)i);
+	if (w->nd >= 0)
+		w->nd += skip;
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -198,28 +210,43 @@ static __attribute__((noinline)) int site(struct walks *w, int which, int depth)
 	return r;
 }
 
-static void test_repeated_walks_follow_changes(void **state)
+/* random_walks walks from 400 call sites and depths in a random order, each walk's frames
+ * checked against libunwind's; with from_frames, about half the walks start from the frame of
+ * the function that asks (capture_max's), as the shim's from malloc's. */
+static void random_walks(unsigned seed, bool from_frames)
 {
-	/* Each walk may take the previous one's outer frames; every one must still be what
-	 * libunwind sees, whichever frame changed in between. */
-	unsigned seed = 12345;
 	for (int i = 0; i < 400; i++) {
 		seed = seed * 1103515245u + 12345u;
 		unsigned r = seed >> 16;
 		struct walks w;
+		from_frame = from_frames && ((r >> 4) & 1);
 		if (r & 1)
 			site(&w, (r >> 1) & 1, (int)((r >> 2) % 4));
 		else
 			no_fp(&w, (int)((r >> 2) % 3));
 		assert_same_frames(&w, 4);
 	}
+	from_frame = false;
+}
+
+static void test_repeated_walks_follow_changes(void **state)
+{
+	/* Each walk may take the previous one's outer frames; every one must still be what
+	 * libunwind sees, whichever frame changed in between. */
+	random_walks(12345, false);
+}
+
+static void test_walks_from_a_frame(void **state)
+{
+	/* the same, walks from the asking function's frame mixed with walks from the walker's */
+	random_walks(54321, true);
 }
 
 static void test_depth_limit(void **state)
 {
 	struct walks w;
 	recurse(&w, 20);
-	assert_int_equal(xt_unwind_dwarf(thread_state(), 4), 4);
+	assert_int_equal(xt_unwind_dwarf(thread_state(), 4, 0), 4);
 }
 
 /* Walks of stacks deeper than max, from every level of deep recursions: each takes what it can
@@ -348,7 +375,7 @@ static void on_signal(int sig)
 
 static void on_signal_dwarf_only(int sig)
 {
-	sig_n = xt_unwind_dwarf(thread_state(), 128);
+	sig_n = xt_unwind_dwarf(thread_state(), 128, 0);
 }
 
 static __attribute__((noinline)) void raise_from(int depth)
@@ -388,7 +415,7 @@ static void test_through_signal_frames(void **state)
 static void test_no_bounds_no_walk(void **state)
 {
 	struct xt_thread *t = new_state();
-	assert_int_equal(xt_unwind_dwarf(t, 8), -1);
+	assert_int_equal(xt_unwind_dwarf(t, 8, 0), -1);
 	free(t->unw);
 	free(t);
 }
@@ -400,12 +427,25 @@ static void test_dlclose_drops_cached_rules(void **state)
 	struct xt_thread *t = thread_state();
 	unsigned before = t->unw->epoch;
 	size_t cached = 0;
-	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++)
-		cached += t->unw->e[i].key != 0;
+	/* every rule cached made one the walk cannot follow (kind 4, giving up; the epoch it was
+	 * cached in kept): the walks of the next epoch must not use them */
+	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++) {
+		if (t->unw->e[i].key != 0) {
+			cached++;
+			t->unw->e[i].rule = (t->unw->e[i].rule & ~(uint64_t)7) | 4;
+		}
+	}
 	assert_true(cached > 0);
 	xt_unwind_code_unmapped();
 	recurse(&w, 2);
 	assert_int_not_equal(t->unw->epoch, before);
+	assert_same_frames(&w, 5);
+	/* and a cache told that a rule may be half written clears them all */
+	for (size_t i = 0; i < sizeof t->unw->e / sizeof t->unw->e[0]; i++)
+		if (t->unw->e[i].key != 0)
+			t->unw->e[i].rule = (t->unw->e[i].rule & ~(uint64_t)7) | 4;
+	t->unw->epoch = UINT_MAX;
+	recurse(&w, 2);
 	assert_same_frames(&w, 5);
 }
 
@@ -415,6 +455,7 @@ int main(void)
 		cmocka_unit_test(test_same_as_libunwind_main_thread),
 		cmocka_unit_test(test_same_as_libunwind_other_thread),
 		cmocka_unit_test(test_repeated_walks_follow_changes),
+		cmocka_unit_test(test_walks_from_a_frame),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_deep_walks_stay_in_the_memo),
 		cmocka_unit_test(test_deep_walks_keep_their_nodes),

@@ -14,10 +14,13 @@
  *                           parentheses deep; each allocates its node: frames (innermost
  *                           first) the function at level, at level-1, ... expr, main, where
  *                           the function at level k is expr, term, factor for k % 3 = 0, 1, 2
+ *   deepstack rounds N      build N, 4 times, 20 ms apart: the same stacks again in later
+ *                           generations (traced with short ones)
  * It prints a checksum of what it built, the same traced or not. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "workload.h"
 
@@ -149,7 +152,7 @@ int main(int argc, char **argv)
 {
 	int n = argc > 2 ? atoi(argv[2]) : 300;
 	if (argc < 2 || n < 2 || n > 1000) {
-		say("usage: deepstack alternate|build|parse [N]\n");
+		say("usage: deepstack alternate|build|parse|rounds [N]\n");
 		return 2;
 	}
 	long value = 0;
@@ -160,6 +163,11 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(argv[1], "build")) {
 		free_built(build(0, n));
+	} else if (!strcmp(argv[1], "rounds")) {
+		for (int i = 0; i < 4; i++) {
+			free_built(build(0, n));
+			nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+		}
 	} else if (!strcmp(argv[1], "parse")) {
 		char *text = nested(n);
 		struct parser ps = {text};
