@@ -1,6 +1,7 @@
 /* test_startup.c: what the shim costs a process before it records anything. Every shared library
  * the shim needs is loaded into every traced process, with its relocations and page faults: the
- * shim needs none but libunwind (and the C library, and a sanitizer's runtime). */
+ * shim needs none but libunwind (and the C library, and a sanitizer's runtime). And a traced
+ * process reads no /proc/self/maps on its way (pthread_getattr_np does for the main thread). */
 #include <fcntl.h>
 #include <gelf.h>
 #include <setjmp.h>
@@ -48,10 +49,39 @@ static void test_shim_needs_no_libm_or_libzstd(void **state)
 	assert_false(needs(shim, "libzstd.so"));
 }
 
+/* A traced /bin/true, its opens seen by strace (the shim preloaded into /bin/true alone). */
+static void test_start_reads_no_maps(void **state)
+{
+	const char *dir = h_tmpdir();
+	char log[PATH_MAX], preload[PATH_MAX + 16], out[PATH_MAX + 16];
+	h_fmt(log, sizeof log, "%s/strace.log", dir);
+	h_fmt(preload, sizeof preload, "LD_PRELOAD=%s", h_shim_path());
+	h_fmt(out, sizeof out, "XTRACE_OUT=%s/t.%%p.xt", dir);
+	struct h_run r;
+	const char *const env[] = { out, NULL };
+	assert_int_equal(h_spawn(&r, dir,
+				 H_ARGV("/usr/bin/strace", "-f", "-qq", "-e", "trace=open,openat", "-o",
+					log, "-E", preload, "/bin/true"),
+				 env),
+			 0);
+	h_expect_exit(&r, 0);
+	char trace[PATH_MAX];
+	h_one_trace(&r, trace); /* it was traced */
+	size_t len;
+	char *opens = h_track(h_read_file(log, &len));
+	assert_non_null(opens);
+	assert_non_null(strstr(opens, "/proc/self/statm")); /* the log holds the shim's opens */
+	if (strstr(opens, "/proc/self/maps"))
+		fail_msg("a traced /bin/true read /proc/self/maps:\n%s", opens);
+	h_free(opens);
+	h_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shim_needs_no_libm_or_libzstd),
+		cmocka_unit_test(test_start_reads_no_maps),
 	};
 	return h_finish(cmocka_run_group_tests_name("startup", tests, NULL, NULL));
 }
