@@ -3,6 +3,7 @@
  * entries of equal names merged once, at the end, by sorting, so a trace that renames its
  * events every generation costs no more than a pass. */
 #include "described.h"
+#include "sites.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +18,8 @@ int xt_described_event(struct xt_described *d, const struct xtrace_event *ev)
 	if (!ev->generic)
 		return 0;
 	if (!d->slot[ev->type]) {
-		if (d->n == d->cap) {
-			size_t cap = d->cap ? 2 * d->cap : 16;
-			struct xt_described_count *c = realloc(d->c, cap * sizeof *c);
-			if (!c)
-				return -1;
-			d->c = c;
-			d->cap = cap;
-		}
+		if (xt_grow(&d->c, &d->cap, d->n + 1, sizeof *d->c) < 0)
+			return -1;
 		struct xt_described_count *c = &d->c[d->n++];
 		snprintf(c->experiment, sizeof c->experiment, "%s", ev->experiment_name);
 		snprintf(c->event, sizeof c->event, "%s", ev->name);

@@ -108,14 +108,8 @@ static int merge_group(struct merged *m, const char *root, const struct xt_names
 		xt_counts_add(&m->g[m->slot[id] - 1].c, &g->c);
 		return 0;
 	}
-	if (m->n == m->cap) {
-		size_t nc = m->cap ? 2 * m->cap : 64;
-		struct xt_group *ng = realloc(m->g, nc * sizeof *ng);
-		if (!ng)
-			return -1;
-		m->g = ng;
-		m->cap = nc;
-	}
+	if (xt_grow(&m->g, &m->cap, m->n + 1, sizeof *m->g) < 0)
+		return -1;
 	m->g[m->n] = *g;
 	m->g[m->n].key = id;
 	m->slot[id] = ++m->n;

@@ -20,14 +20,8 @@ struct tree {
 
 static long add_node(struct tree *t, const char *name, size_t len)
 {
-	if (t->count == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 256;
-		struct node *p = realloc(t->n, cap * sizeof *p);
-		if (!p)
-			return -1;
-		t->n = p;
-		t->cap = cap;
-	}
+	if (xt_grow(&t->n, &t->cap, t->count + 1, sizeof *t->n) < 0)
+		return -1;
 	t->n[t->count] = (struct node){.name = name, .len = len};
 	return (long)t->count++;
 }
