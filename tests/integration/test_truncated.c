@@ -74,19 +74,28 @@ static size_t gen_ends(const uint8_t *data, size_t len, uint64_t *ends, size_t m
 	return n;
 }
 
+/* read_trace runs argv traced with env, then reads its one trace file, whose path goes to
+ * trace, into memory (tracked) of *len bytes. */
+static uint8_t *read_trace(struct h_run *r, const char *const *env, char *const argv[],
+			   char trace[PATH_MAX], size_t *len)
+{
+	h_traced(r, env, argv);
+	h_expect_exit(r, 0);
+	h_one_trace(r, trace);
+	uint8_t *data = h_track(h_read_file(trace, len));
+	assert_non_null(data);
+	return data;
+}
+
 /* cut_trace runs the check on a trace written with env; compressed: whether every generation
  * of XT_COMPRESS_MIN plain bytes or more must be a compressed record (else none may be). */
 static void cut_trace(const char *const *env, bool compressed)
 {
 	struct h_run r;
-	h_traced(&r, env, H_ARGV((char *)h_workload("longrun"), "400"));
-	h_expect_exit(&r, 0);
 	char trace[PATH_MAX];
-	h_one_trace(&r, trace);
-
 	size_t len;
-	uint8_t *data = h_track(h_read_file(trace, &len));
-	assert_non_null(data);
+	uint8_t *data =
+		read_trace(&r, env, H_ARGV((char *)h_workload("longrun"), "400"), trace, &len);
 	uint64_t ends[4096], hend;
 	size_t zrecords;
 	uint64_t plain_max;
@@ -149,13 +158,9 @@ static void test_truncated_plain_generations(void **state)
 static void test_small_generation_plain(void **state)
 {
 	struct h_run r;
-	h_traced(&r, NULL, H_ARGV("/bin/true"));
-	h_expect_exit(&r, 0);
 	char trace[PATH_MAX];
-	h_one_trace(&r, trace);
 	size_t len;
-	uint8_t *data = h_track(h_read_file(trace, &len));
-	assert_non_null(data);
+	uint8_t *data = read_trace(&r, NULL, H_ARGV("/bin/true"), trace, &len);
 	uint64_t ends[8], hend, plain_max;
 	size_t zrecords;
 	assert_int_equal(gen_ends(data, len, ends, 8, &hend, &zrecords, &plain_max), 1);
