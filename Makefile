@@ -43,7 +43,10 @@ BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ireader
 SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -fPIC \
 	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) \
 	$(SHIM_SANDEF_$(SAN)) $(CFLAGS)
-SHIM_LIBS := -lunwind -lzstd -ldl -lm -pthread
+# Every shared library the shim needs is loaded into every traced process, a few page faults
+# each: zstd is linked in (Debian's archive is position-independent; --exclude-libs keeps its
+# symbols the shim's own, never bound by a program), and libm is not needed.
+SHIM_LIBS := -lunwind -Wl,-Bstatic -lzstd -Wl,-Bdynamic -Wl,--exclude-libs,libzstd.a -ldl -pthread
 # libiberty (a static archive) demangles C++ and Rust names; the shared reader keeps its symbols
 # to itself (--exclude-libs), so a program with an xmalloc of its own still links.
 READER_LIBS := -ldw -lelf -liberty -lzstd -pthread

@@ -35,6 +35,10 @@ enum xt_batch_kind {
  * zstd frame whose content is the generation's batches, plain_size bytes, up to its End. Never
  * inside a generation. */
 #define XT_RECORD_ZSTD 9
+/* The shim writes a generation of fewer plain bytes than this as plain batches: compressing it
+ * saves a few KiB, and a process's first compression costs more than its start-up otherwise
+ * (zstd's tables and code are paged in). */
+#define XT_COMPRESS_MIN (16u << 10)
 /* The plain bytes of one generation a reader accepts (a writer advances early, long before). */
 #define XT_MAX_GEN_SIZE (256u << 20)
 /* The zstd window a compressed generation's frame may use (a reader refuses larger ones). */

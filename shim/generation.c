@@ -25,6 +25,7 @@
 #include "experiment.h"
 #include "flight.h"
 #include "generation.h"
+#include "intern.h"
 #include "modules.h"
 #include "output.h"
 #include "stacks.h"
@@ -509,6 +510,7 @@ void xt_gen_fork_child(void)
 
 void xt_gen_fork_tables(void)
 {
+	xt_tables_forget_all();
 	xt_stacks_reset_all();
 	xt_experiments_fork_child();
 	xt_user_reset_all();

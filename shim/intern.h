@@ -33,16 +33,25 @@ XT_HIDDEN const void *xt_intern_key(struct xt_intern *tab, uint64_t id, uint32_t
 XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
 			      void (*fn)(void *ctx, uint64_t id, const void *key, uint32_t len),
 			      void *ctx);
+/* xt_table_map gives bytes of zeroed memory for a table (NULL if it cannot), from the tables'
+ * one reservation where they fit. In a fork child, xt_tables_forget_all first gives back every
+ * page of that reservation (the tables are all emptied there), then xt_table_forget each array
+ * gives back the pages of one mapped outside it. */
+XT_HIDDEN void *xt_table_map(size_t bytes);
+XT_HIDDEN void xt_tables_forget_all(void);
+XT_HIDDEN void xt_table_forget(void *p, size_t bytes);
 /* xt_intern_reset empties the table for its next generation (table idle). */
 XT_HIDDEN void xt_intern_reset(struct xt_intern *tab);
 /* xt_intern_init makes a table with room for nslots keys and arena_cap bytes of entries;
  * xt_intern_forget empties it in a fork child, whatever the parent's threads were writing at
- * the fork, and gives its pages back. */
+ * the fork, and gives its pages back (after xt_tables_forget_all, which gives back those in the
+ * reservation). */
 XT_HIDDEN bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap);
 XT_HIDDEN void xt_intern_forget(struct xt_intern *tab);
 /* Tables come in pairs, one per generation parity: init both (room for nslots keys and
- * arena_cap bytes of entries each), or, in a fork child, forget both, whatever the parent's
- * threads were writing at the fork, and give their pages back. */
+ * arena_cap bytes of entries each), or, in a fork child, forget both (after
+ * xt_tables_forget_all), whatever the parent's threads were writing at the fork, and give their
+ * pages back. */
 XT_HIDDEN bool xt_intern_init_pair(struct xt_intern tab[2], uint32_t nslots, size_t arena_cap);
 XT_HIDDEN void xt_intern_forget_pair(struct xt_intern tab[2]);
 

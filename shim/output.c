@@ -624,7 +624,9 @@ void xt_out_end(uint64_t gen, uint64_t lost)
 		return;
 	/* Every section of gen has ended and the stage is sealed: only this thread touches it. */
 	size_t rlen = 0;
-	const uint8_t *rec = xt_config.compress ? compress(gen, s->buf, s->len, &rlen) : NULL;
+	const uint8_t *rec = xt_config.compress && s->len >= XT_COMPRESS_MIN
+				     ? compress(gen, s->buf, s->len, &rlen)
+				     : NULL;
 	if (!rec || rlen >= s->len) /* a generation too small to shrink goes plain */
 		rec = s->buf, rlen = s->len;
 	put_generation(rec, rlen);

@@ -4,8 +4,6 @@
  * stacks.c) adds a frame with one lookup. Nodes live in an intern table (intern.c) keyed by
  * (parent, pc); the stack table written at generation end holds, for each stack an event
  * named, its frames read back along the parents. */
-#include <sys/mman.h>
-
 #include "format.h"
 #include "real.h"
 #include "stacktree.h"
@@ -146,11 +144,8 @@ static bool init_one(struct xt_stree *tr, uint32_t nslots)
 	if (!xt_intern_init(&tr->nodes, nslots, (size_t)nslots / 2 * NODE_BYTES))
 		return false;
 	size_t bytes = tr->nodes.max_ids * sizeof(uint32_t);
-	void *a = xt_real.mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	void *b = xt_real.mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (a == MAP_FAILED || b == MAP_FAILED)
+	void *a = xt_table_map(bytes), *b = xt_table_map(bytes);
+	if (!a || !b)
 		return false;
 	tr->stack_of = a;
 	tr->node_of = b;
@@ -168,8 +163,8 @@ void xt_stree_forget_pair(struct xt_stree tr[2])
 {
 	for (int i = 0; i < 2; i++) {
 		xt_intern_forget(&tr[i].nodes);
-		madvise(tr[i].stack_of, tr[i].nodes.max_ids * sizeof(uint32_t), MADV_DONTNEED);
-		madvise(tr[i].node_of, tr[i].nodes.max_ids * sizeof(uint32_t), MADV_DONTNEED);
+		xt_table_forget(tr[i].stack_of, tr[i].nodes.max_ids * sizeof(uint32_t));
+		xt_table_forget(tr[i].node_of, tr[i].nodes.max_ids * sizeof(uint32_t));
 		atomic_store(&tr[i].next_stack, 0);
 		new_serial(&tr[i]);
 	}

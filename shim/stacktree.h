@@ -44,7 +44,8 @@ XT_HIDDEN uint64_t xt_stree_stacks(struct xt_stree *tr);
 /* xt_stree_reset empties the tree for its next generation (tree idle). */
 XT_HIDDEN void xt_stree_reset(struct xt_stree *tr);
 /* Trees come in pairs, one per generation parity: init both (room for nslots nodes each), or,
- * in a fork child, forget both, whatever the parent's threads were adding at the fork. */
+ * in a fork child, forget both (after xt_tables_forget_all, intern.h), whatever the parent's
+ * threads were adding at the fork. */
 XT_HIDDEN bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots);
 XT_HIDDEN void xt_stree_forget_pair(struct xt_stree tr[2]);
 

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "format.h"
+#include "intern.h"
 #include "real.h"
 #include "stacktree.h"
 
@@ -160,6 +161,7 @@ static void test_fork_child_forgets_both_trees(void **state)
 	uint64_t s0 = atomic_load(&tr[0].serial), s1 = atomic_load(&tr[1].serial);
 	assert_int_equal(stack_of_frames(&tr[0], a, 2, 64), 1);
 	assert_int_equal(stack_of_frames(&tr[1], a + 1, 1, 64), 1);
+	xt_tables_forget_all();
 	xt_stree_forget_pair(tr);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(xt_stree_stacks(&tr[i]), 1);
