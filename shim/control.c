@@ -102,7 +102,11 @@ static void adopt_locked(int i, int f)
 	}
 	ids[i].dev = st.st_dev;
 	ids[i].ino = st.st_ino;
-	atomic_store(&fds[i], xt_fds_move_high(f));
+	/* the high copy is hidden before the low number goes, to keep the unhidden moment short */
+	int high = xt_fds_high(f);
+	atomic_store(&fds[i], high >= 0 ? high : f);
+	if (high >= 0)
+		xt_real.close(f);
 }
 
 static void adopt(int i, int f)
@@ -112,12 +116,13 @@ static void adopt(int i, int f)
 	unlocked(old);
 }
 
-/* drop closes descriptor i (the generation thread's own use: under the lock). */
+/* drop closes descriptor i (the generation thread's own use: under the lock); a number that is
+ * no longer its file (closed past the shim, perhaps the program's now) is only forgotten. */
 static void drop(int i)
 {
 	sigset_t old = locked();
 	int f = atomic_exchange(&fds[i], -1);
-	if (f >= 0)
+	if (ours(i, f))
 		xt_real.close(f);
 	unlocked(old);
 }
@@ -147,6 +152,32 @@ static bool own_dir(const char *dir)
 	return true;
 }
 
+/* new_socket makes an unbound socket, hidden at once: a program closing every descriptor
+ * meanwhile (a daemon starting) would close it under the calls that set it up. If it closes the
+ * new number before it is hidden, the socket is made again. -1 (said once) if it cannot be. */
+static int new_socket(void)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int n = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (n < 0) {
+			say_once("socket", strerror(errno));
+			return -1;
+		}
+		struct sockaddr_un got;
+		socklen_t gl = sizeof got;
+		/* still the unbound socket just made, not a file the program put on its number */
+		if (getsockname(n, (struct sockaddr *)&got, &gl) != 0 || got.sun_family != AF_UNIX ||
+		    gl != sizeof got.sun_family)
+			continue;
+		adopt(LISTEN, n);
+		int s = atomic_load(&fds[LISTEN]);
+		if (s >= 0)
+			return s;
+	}
+	say_once("socket", "closed as it was made");
+	return -1;
+}
+
 /* make_socket makes this process's socket, listening; false (said once) if it cannot. */
 static bool make_socket(void)
 {
@@ -158,37 +189,36 @@ static bool make_socket(void)
 	}
 	if (!own_dir(dir))
 		return false;
-	/* Hidden at once, before the system calls that set it up: a program closing every
-	 * descriptor meanwhile (a daemon starting) would close it under them. If it closes the
-	 * new number before it is hidden, the socket is made again. */
-	int s = -1;
-	for (int attempt = 0; s < 0 && attempt < 8; attempt++) {
-		int n = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (n < 0) {
-			say_once("socket", strerror(errno));
-			return false;
-		}
-		struct sockaddr_un got;
-		socklen_t gl = sizeof got;
-		/* still the unbound socket just made, not a file the program put on its number */
-		if (getsockname(n, (struct sockaddr *)&got, &gl) != 0 || got.sun_family != AF_UNIX ||
-		    gl != sizeof got.sun_family)
-			continue;
-		adopt(LISTEN, n);
-		s = atomic_load(&fds[LISTEN]);
-	}
-	if (s < 0) {
-		say_once("socket", "closed as it was made");
-		return false;
-	}
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	strcpy(a.sun_path, path);
-	/* A socket at this pid's name is an earlier image's (exec) or a dead process's. */
-	unlink(path);
-	if (!ours(LISTEN, s) || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
-	    chmod(path, 0600) != 0 || listen(s, 8) != 0) {
-		say_once(path, strerror(errno));
-		drop(LISTEN);
+	bool made = false;
+	/* The socket's new high number is hidden only once adopted: a close_range of the
+	 * program's between its making and then closes it (EBADF below); it is made again. */
+	for (int attempt = 0; !made && attempt < 8; attempt++) {
+		int s = new_socket();
+		if (s < 0)
+			return false;
+		/* A socket at this pid's name is an earlier image's (exec) or a dead process's. */
+		unlink(path);
+		int err = EBADF; /* closed under us, unless a call says otherwise */
+		if (ours(LISTEN, s)) {
+			if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || chmod(path, 0600) != 0 ||
+			    listen(s, 8) != 0)
+				err = errno;
+			else
+				made = ours(LISTEN, s);
+		}
+		if (!made) {
+			drop(LISTEN);
+			if (err != EBADF) {
+				say_once(path, strerror(err));
+				return false;
+			}
+		}
+	}
+	if (!made) {
+		unlink(path);
+		say_once(path, "closed as it was made");
 		return false;
 	}
 	sigset_t old = locked();
