@@ -138,8 +138,8 @@ def main():
   peak RSS MiB   max resident set of the traced process (heaptrack: of the program alone; its
                  interpreter process has the RSS of the next row); xtrace has no helper process
   B/event        trace bytes / heap events; * marks the file as written by default. xtrace
-                 writes its format uncompressed (zstd = that file through `zstd -3`, not
-                 written); heaptrack writes zstd (raw = the same file decompressed)
+                 writes zstd-compressed generations (raw = that file; zstd = the file through
+                 `zstd -3` once more); heaptrack writes zstd (raw = the same file decompressed)
   interposed     libxtrace.so preloaded with a trace file it cannot create: it says so once
                  and passes every call through, recording nothing
   stacks         dwarf (the default: cached DWARF rules, libunwind where they cannot follow),
