@@ -1,7 +1,8 @@
 /* internal.h: the reader's private types (file map, batches, one generation's tables, the
  * per-thread cursors) and the helpers every step shares (base.c, file.c, demangle.c). Not
  * installed. The steps themselves (generation.h, check.h, order.h) are declared in their own
- * headers, which only reader.c includes, so no step calls another. */
+ * headers, which only reader.c and its helper thread's prefetch.c include, so no step calls
+ * another. */
 #ifndef XT_READER_INTERNAL_H
 #define XT_READER_INTERNAL_H
 
@@ -246,6 +247,7 @@ struct xtrace_reader {
 	size_t nheap, capheap;
 	uint64_t *rings; /* the cursors' rings, one after another */
 	size_t caprings;
+	struct xt_prefetch *pf; /* the helper readying the next generation (prefetch.c), or NULL */
 
 	enum xtrace_status status;
 	uint64_t err_off;

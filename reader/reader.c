@@ -1,15 +1,16 @@
 /* reader.c: the state machine a user drives: open and close, xtrace_next stepping through each
  * generation (gather it, check it, hand out its Sync, then its events in time order), and the
  * status of a reader that stopped. The steps are the files below it: generation.c, check.c,
- * order.c; the lookups into a generation's tables are event.c's. */
+ * order.c, and prefetch.c, which gathers and checks the next generation on a helper thread;
+ * the lookups into a generation's tables are event.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "generation.h"
 #include "internal.h"
 #include "order.h"
+#include "prefetch.h"
 
 xtrace_reader *xtrace_open(const char *path, char *err, size_t errlen)
 {
@@ -35,6 +36,7 @@ void xtrace_close(xtrace_reader *r)
 {
 	if (!r)
 		return;
+	xt_rd_prefetch_stop(r);
 	xt_rd_close_file(r);
 	xt_rd_gen_free(&r->g);
 	xt_rd_order_free(r);
@@ -65,18 +67,21 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 		return -1;
 	if (r->state == XT_ST_DONE)
 		return 0;
-	int rc = xt_rd_gen_load(r);
+	/* After the first generation, a helper thread readies the next while this one is read. */
+	int first = !r->last_gen;
+	int rc = r->pf ? xt_rd_prefetch_take(r) : xt_rd_ready_gen(r);
 	if (rc == 0) {
 		r->state = XT_ST_DONE;
 		return 0;
 	}
-	if (rc < 0 || xt_rd_check(r, &r->g) < 0 || xt_rd_order_start(r) < 0) {
+	if (rc < 0 || xt_rd_order_start(r) < 0) {
 		r->state = XT_ST_ERROR;
 		return -1;
 	}
 	r->have_gen = 1;
-	r->last_gen = r->g.gen;
 	r->state = XT_ST_EVENTS;
+	if (first)
+		(void)xt_rd_prefetch_start(r); /* without a helper, the next is readied here */
 	memset(ev, 0, sizeof *ev);
 	ev->kind = XTRACE_EVENT_SYNC;
 	ev->gen = r->g.gen;

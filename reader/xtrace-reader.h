@@ -5,7 +5,9 @@
  * followed by the generation's timed events from every thread, merged in time order. A
  * generation is handed out only once all of it has been read and checked, so a cut or damaged
  * file yields every complete generation before the damage and then stops with an error that
- * names the file offset. Memory is bounded by one generation. */
+ * names the file offset. Memory is bounded by two generations: the one handed out, and the next,
+ * which a helper thread gathers and checks while the current one is read (a trace of more than
+ * one generation; the thread ends with the reader). */
 #ifndef XTRACE_READER_H
 #define XTRACE_READER_H
 

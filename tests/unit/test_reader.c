@@ -1286,6 +1286,26 @@ static void test_truncate_everywhere(void **state)
 	tg_free(t);
 }
 
+/* A reader closed at any point of a trace of several generations, the helper thread readying
+ * the next one or waiting with it: nothing leaks, nothing is touched after the close (the
+ * sanitized run of this test tells), and what was handed out before matches a whole read. */
+static void test_close_anywhere(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	const uint64_t gen_events[3] = GEN_EVENTS;
+	const uint64_t total = 3 + gen_events[0] + gen_events[1] + gen_events[2];
+	for (uint64_t k = 0; k <= total + 1; k++) {
+		xtrace_reader *r = tg_open_trace(t);
+		struct xtrace_event ev;
+		uint64_t n = 0;
+		while (n < k && xtrace_next(r, &ev) > 0)
+			n++;
+		assert_int_equal(n, k <= total ? k : total);
+		xtrace_close(r);
+	}
+	tg_free(t);
+}
+
 /* ---- frees by reference ---- */
 
 /* expect_free reads the next event: a free of type at addr (a timestamp of no interest), coded
@@ -1729,6 +1749,7 @@ int main(void)
 		cmocka_unit_test(test_clock_bad_values),
 		cmocka_unit_test(test_truncated_no_end),
 		cmocka_unit_test(test_truncate_everywhere),
+		cmocka_unit_test(test_close_anywhere),
 		cmocka_unit_test(test_free_by_reference),
 		cmocka_unit_test(test_alloc_by_reference),
 		cmocka_unit_test(test_corrupt_references),
