@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "generation.h"
@@ -26,6 +27,7 @@ struct xt_prefetch {
 	int ready;           /* next holds an outcome the caller has not taken */
 	int rc;              /* that outcome, as xt_rd_ready_gen returned it */
 	int stop;            /* the caller is closing */
+	pid_t pid;           /* the process the helper runs in: a fork child has no helper */
 };
 
 int xt_rd_ready_gen(xtrace_reader *r)
@@ -100,14 +102,33 @@ int xt_rd_prefetch_start(xtrace_reader *r)
 		free(pf);
 		return -1;
 	}
+	pf->pid = getpid();
 	r->pf = pf;
 	return 0;
 }
 
-int xt_rd_prefetch_take(xtrace_reader *r)
+/* xt_forked tells whether r's helper was started by another process, of which this one is a fork
+ * child: the thread did not come along, and its lock may have been held at the fork. Then the
+ * helper is let go, and this process readies its generations itself from where it is. */
+static int xt_forked(xtrace_reader *r)
 {
 	struct xt_prefetch *pf = r->pf;
+	if (pf->pid == getpid())
+		return 0;
+	/* What the helper held is a copy at the fork: its allocations are whole, its lock is
+	 * never touched. */
+	xt_next_free(pf->next);
+	free(pf);
+	r->pf = NULL;
+	return 1;
+}
+
+int xt_rd_prefetch_take(xtrace_reader *r)
+{
 	r->have_gen = 0;
+	if (xt_forked(r))
+		return xt_rd_ready_gen(r);
+	struct xt_prefetch *pf = r->pf;
 	pthread_mutex_lock(&pf->lock);
 	while (!pf->ready)
 		pthread_cond_wait(&pf->cond, &pf->lock);
@@ -121,6 +142,8 @@ int xt_rd_prefetch_take(xtrace_reader *r)
 		r->plain = next->plain;
 		next->g = g;
 		next->plain = plain;
+		/* where this process goes on from, should it be forked and lose its helper */
+		r->next_off = next->next_off;
 		r->last_gen = next->last_gen;
 	} else if (rc < 0) {
 		r->status = next->status;
@@ -135,9 +158,9 @@ int xt_rd_prefetch_take(xtrace_reader *r)
 
 void xt_rd_prefetch_stop(xtrace_reader *r)
 {
-	struct xt_prefetch *pf = r->pf;
-	if (!pf)
+	if (!r->pf || xt_forked(r))
 		return;
+	struct xt_prefetch *pf = r->pf;
 	pthread_mutex_lock(&pf->lock);
 	pf->stop = 1;
 	pthread_cond_broadcast(&pf->cond);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1306,6 +1307,37 @@ static void test_close_anywhere(void **state)
 	tg_free(t);
 }
 
+/* A process forked while reading a trace of several generations reads on in the child: the
+ * helper thread readying the next generation stays in the parent, and the child, which has none,
+ * readies the rest itself (waiting for the helper, it would wait for ever: the alarm ends it). */
+static void test_fork_reads_on(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	const uint64_t gen_events[3] = GEN_EVENTS;
+	const uint64_t total = 3 + gen_events[0] + gen_events[1] + gen_events[2];
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	assert_int_equal(xtrace_next(r, &ev), 1); /* generation 1's Sync: the helper starts */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	uint64_t n = 1;
+	int rc;
+	if (pid == 0)
+		alarm(10);
+	while ((rc = xtrace_next(r, &ev)) > 0)
+		n++;
+	xtrace_close(r);
+	if (pid == 0)
+		_exit(rc == 0 && n == total ? 0 : 1);
+	assert_int_equal(rc, 0);
+	assert_int_equal(n, total);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	tg_free(t);
+}
+
 /* ---- frees by reference ---- */
 
 /* expect_free reads the next event: a free of type at addr (a timestamp of no interest), coded
@@ -1750,6 +1782,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_no_end),
 		cmocka_unit_test(test_truncate_everywhere),
 		cmocka_unit_test(test_close_anywhere),
+		cmocka_unit_test(test_fork_reads_on),
 		cmocka_unit_test(test_free_by_reference),
 		cmocka_unit_test(test_alloc_by_reference),
 		cmocka_unit_test(test_corrupt_references),
