@@ -72,6 +72,11 @@ int xt_rd_prefetch_start(xtrace_reader *r)
 {
 	if (r->next_off >= r->size)
 		return -1; /* the generation read is the file's last */
+	/* XTRACE_READ_AHEAD=0: on one thread (a processor shared with other work gains nothing from
+	 * a second thread, and waits for it at each generation) */
+	const char *ahead = getenv("XTRACE_READ_AHEAD");
+	if (ahead && strcmp(ahead, "0") == 0)
+		return -1;
 	struct xt_prefetch *pf = calloc(1, sizeof *pf);
 	xtrace_reader *next = calloc(1, sizeof *next);
 	if (!pf || !next) {

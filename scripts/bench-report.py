@@ -250,7 +250,9 @@ def main():
     # --- analysis --------------------------------------------------------------------------
     rows = []
     ev = "main.dwarf.events"
-    for name, k in (("xtrace stats", "main.xtstats"), ("xtrace dump >/dev/null", "main.xtdump"),
+    for name, k in (("xtrace stats", "main.xtstats"),
+                    ("xtrace stats, one thread (XTRACE_READ_AHEAD=0)", "main.xtstats1"),
+                    ("xtrace dump >/dev/null", "main.xtdump"),
                     ("reader alone, no analysis (readall)", "main.xtread"),
                     ("python xtrace .events()", "main.pyevents0"),
                     ("python xtrace .events(stacks=True)", "main.pyevents1"),

@@ -162,6 +162,9 @@ analyse() {
 	local key=$1 xt=$2 ht=$3
 	"$XTIME" -o "$DIR/t" -a "$XT" stats "$xt" >/dev/null
 	timed "$key.xtstats" "$DIR/t"
+	# without the helper thread that readies the next generation: what it buys
+	"$XTIME" -o "$DIR/t" -a env XTRACE_READ_AHEAD=0 "$XT" stats "$xt" >/dev/null
+	timed "$key.xtstats1" "$DIR/t"
 	"$XTIME" -o "$DIR/t" -a "$XT" dump "$xt" >/dev/null
 	timed "$key.xtdump" "$DIR/t"
 	# the reader alone, no analysis: the floor under stats

@@ -165,6 +165,7 @@ static void test_bench_runs(void **state)
 	}
 	line_of(r.out, "heaptrack (traced process)");
 	line_of(r.out, "xtrace stats");
+	assert_null(strstr(line_of(r.out, "xtrace stats, one thread"), " - "));
 	line_of(r.out, "xtrace dump");
 	line_of(r.out, "heaptrack_print");
 	line_of(r.out, "one clock read as the shim takes it");

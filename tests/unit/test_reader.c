@@ -1338,6 +1338,46 @@ static void test_fork_reads_on(void **state)
 	tg_free(t);
 }
 
+/* threads_now counts the threads of this process. */
+static int threads_now(void)
+{
+	int n = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* The helper thread runs from the first Sync of a trace of several generations to the close;
+ * XTRACE_READ_AHEAD=0 reads on the caller's thread alone, the same events. */
+static void test_read_ahead_switch(void **state)
+{
+	struct tg *t = std3(NULL, NULL);
+	const uint64_t gen_events[3] = GEN_EVENTS;
+	const uint64_t total = 3 + gen_events[0] + gen_events[1] + gen_events[2];
+	const int before = threads_now();
+	for (int ahead = 1; ahead >= 0; ahead--) {
+		if (!ahead)
+			setenv("XTRACE_READ_AHEAD", "0", 1);
+		xtrace_reader *r = tg_open_trace(t);
+		struct xtrace_event ev;
+		assert_int_equal(xtrace_next(r, &ev), 1);
+		assert_int_equal(threads_now(), before + ahead);
+		uint64_t n = 1;
+		while (xtrace_next(r, &ev) > 0)
+			n++;
+		assert_int_equal(n, total);
+		xtrace_close(r);
+		assert_int_equal(threads_now(), before);
+	}
+	unsetenv("XTRACE_READ_AHEAD");
+	tg_free(t);
+}
+
 /* ---- frees by reference ---- */
 
 /* expect_free reads the next event: a free of type at addr (a timestamp of no interest), coded
@@ -1783,6 +1823,7 @@ int main(void)
 		cmocka_unit_test(test_truncate_everywhere),
 		cmocka_unit_test(test_close_anywhere),
 		cmocka_unit_test(test_fork_reads_on),
+		cmocka_unit_test(test_read_ahead_switch),
 		cmocka_unit_test(test_free_by_reference),
 		cmocka_unit_test(test_alloc_by_reference),
 		cmocka_unit_test(test_corrupt_references),
