@@ -1378,6 +1378,38 @@ static void test_read_ahead_switch(void **state)
 	tg_free(t);
 }
 
+/* A compressed generation of more plain bytes than the buffer they are inflated into starts
+ * with (2 MiB) and its first doubling: the buffer grows twice as the bytes come out, and every
+ * event of the generation is read. */
+static void test_zstd_big_generation(void **state)
+{
+	const uint64_t gen_events[3] = GEN_EVENTS;
+	struct tg *t = tg_new(NULL);
+	gen1(t);
+	uint64_t rec = tg_offset(t);
+	tg_gen(t, 2);
+	tg_sync(t, 2000, 1000000000, 1700000002, 0);
+	uint64_t n = 0;
+	for (int b = 0; b < 80; b++) { /* 80 batches of 60000 bytes: 4.8 MB */
+		tg_batch(t, XT_BATCH_EVENTS, 1 + b % 2, 2000);
+		for (uint64_t i = 0; i < 20000; i++, n++)
+			tg_event(t, XT_EV_ObjectFree, 1, 0x100000 + 16 * i);
+		tg_batch_end(t);
+	}
+	tg_end(t, 0);
+	tg_zstd(t, rec, 0);
+	xtrace_reader *r = tg_open_trace(t);
+	struct xtrace_event ev;
+	uint64_t got = 0;
+	int rc;
+	while ((rc = xtrace_next(r, &ev)) > 0)
+		got++;
+	assert_int_equal(rc, 0);
+	assert_int_equal(got, 2 + gen_events[0] + n);
+	xtrace_close(r);
+	tg_free(t);
+}
+
 /* ---- frees by reference ---- */
 
 /* expect_free reads the next event: a free of type at addr (a timestamp of no interest), coded
@@ -1824,6 +1856,7 @@ int main(void)
 		cmocka_unit_test(test_close_anywhere),
 		cmocka_unit_test(test_fork_reads_on),
 		cmocka_unit_test(test_read_ahead_switch),
+		cmocka_unit_test(test_zstd_big_generation),
 		cmocka_unit_test(test_free_by_reference),
 		cmocka_unit_test(test_alloc_by_reference),
 		cmocka_unit_test(test_corrupt_references),
