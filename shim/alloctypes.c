@@ -8,6 +8,7 @@
 #include "allocfree.h"
 #include "alloctypes.h"
 #include "experiment.h"
+#include "generation.h"
 #include "intern.h"
 #include "varint.h"
 
@@ -15,7 +16,7 @@ static struct xt_intern tab[2];
 
 bool xt_alloctypes_init(void)
 {
-	return xt_intern_init_pair(tab, 1u << 16, 8u << 20);
+	return xt_intern_init_pair(tab, 1u << 16, 8u << 20, xt_gen_advance_soon);
 }
 
 /* A fork child's trace starts at generation 1 with an empty table. */

@@ -11,6 +11,7 @@
 #include <libunwind.h>
 #include <string.h>
 
+#include "generation.h"
 #include "stacks.h"
 #include "stacktree.h"
 #include "unwind.h"
@@ -52,7 +53,7 @@ bool xt_stacks_init(void)
 	poly_pow[0] = 1;
 	for (unsigned k = 1; k < XT_MAX_FRAMES; k++)
 		poly_pow[k] = poly_pow[k - 1] * POLY_B;
-	return xt_stree_init_pair(tree, 1u << 20);
+	return xt_stree_init_pair(tree, 1u << 20, xt_gen_advance_soon);
 }
 
 void xt_stacks_reset_all(void)

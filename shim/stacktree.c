@@ -138,10 +138,10 @@ void xt_stree_reset(struct xt_stree *tr)
 /* An intern entry holds 24 bytes and the 16-byte key. */
 #define NODE_BYTES 40
 
-static bool init_one(struct xt_stree *tr, uint32_t nslots)
+static bool init_one(struct xt_stree *tr, uint32_t nslots, void (*nearly_full)(void))
 {
 	/* room for half as many nodes as slots: probes stay short in a full tree */
-	if (!xt_intern_init(&tr->nodes, nslots, (size_t)nslots / 2 * NODE_BYTES))
+	if (!xt_intern_init(&tr->nodes, nslots, (size_t)nslots / 2 * NODE_BYTES, nearly_full))
 		return false;
 	size_t bytes = tr->nodes.max_ids * sizeof(uint32_t);
 	void *a = xt_table_map(bytes), *b = xt_table_map(bytes);
@@ -154,9 +154,9 @@ static bool init_one(struct xt_stree *tr, uint32_t nslots)
 	return true;
 }
 
-bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots)
+bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots, void (*nearly_full)(void))
 {
-	return init_one(&tr[0], nslots) && init_one(&tr[1], nslots);
+	return init_one(&tr[0], nslots, nearly_full) && init_one(&tr[1], nslots, nearly_full);
 }
 
 void xt_stree_forget_pair(struct xt_stree tr[2])

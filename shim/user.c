@@ -9,6 +9,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "generation.h"
 #include "intern.h"
 #include "output.h"
 #include "stacks.h"
@@ -20,7 +21,7 @@ static struct xt_intern tab[2];
 
 bool xt_user_init(void)
 {
-	return xt_intern_init_pair(tab, 1u << 14, 4u << 20);
+	return xt_intern_init_pair(tab, 1u << 14, 4u << 20, xt_gen_advance_soon);
 }
 
 void xt_user_reset_all(void)
