@@ -81,8 +81,9 @@ static void reset_counts(struct xt_intern *tab)
 	atomic_store(&tab->asked, false);
 }
 
-/* Level 0 is at least a page of slots: all that a table of a few keys touches. */
-#define MIN_BITS 10
+/* Level 0 is at least four pages of slots, all that a table of a few keys touches: fewer
+ * levels to probe in a process that has more. */
+#define MIN_BITS 12
 
 static unsigned min_bits(const struct xt_intern *tab)
 {
@@ -120,6 +121,10 @@ bool xt_intern_init(struct xt_intern *tab, uint32_t nslots, size_t arena_cap,
 		return false;
 	size_t max_ids = arena_cap / entry_size(0); /* every ID has an entry in the arena */
 	tab->max_bits = (uint32_t)__builtin_ctz(nslots);
+	/* the bits a reference needs, up to the last entry's; the others carry the tag */
+	unsigned ref_bits = 64u - (unsigned)__builtin_clzll(arena_cap / 8 + 1);
+	tab->tag_mask = ref_bits >= 32 ? 0 : ~(uint32_t)0 << ref_bits;
+	tab->tag_shift = ref_bits - 1;
 	/* room for the levels of every ID, whatever size level 0 takes */
 	size_t reserve = 0;
 	for (unsigned b = min_bits(tab); b <= tab->max_bits; b++) {
@@ -150,7 +155,7 @@ static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const voi
 {
 	size_t size = entry_size(len);
 	size_t off = atomic_fetch_add_explicit(&tab->arena_used, size, memory_order_acquire);
-	if (off + size > tab->arena_cap || off / 8 + 1 > UINT32_MAX) {
+	if (off + size > tab->arena_cap || off / 8 + 1 > ~tab->tag_mask) {
 		/* Every later allocation fails too: entries end where the first failure began. */
 		size_t f = atomic_load(&tab->fail_off);
 		while (off < f && !atomic_compare_exchange_weak(&tab->fail_off, &f, off))
@@ -173,9 +178,17 @@ static struct entry *arena_alloc(struct xt_intern *tab, uint64_t hash, const voi
 	return e;
 }
 
+/* entry_at is the entry a slot's value v names. */
 static const struct entry *entry_at(const struct xt_intern *tab, uint32_t v)
 {
-	return (const struct entry *)(tab->arena + (size_t)(v - 1) * 8);
+	return (const struct entry *)(tab->arena + (size_t)((v & ~tab->tag_mask) - 1) * 8);
+}
+
+/* tag is the bits of hash a slot holds above the entry's reference: low bits but the lowest
+ * (the table's hashes may fix it), apart from the top ones that pick the slot. */
+static uint32_t tag(const struct xt_intern *tab, uint64_t hash)
+{
+	return ((uint32_t)hash << tab->tag_shift) & tab->tag_mask;
 }
 
 static bool same_key(const struct entry *e, uint64_t hash, const void *key, uint32_t len)
@@ -210,20 +223,20 @@ static uint64_t insert(struct xt_intern *tab, unsigned bits, uint64_t hash, cons
 	while (open < k + 1 && !atomic_compare_exchange_weak(&tab->levels, &open, k + 1))
 		;
 	_Atomic uint32_t *slots = tab->slots + base;
-	uint32_t off = (uint32_t)(((uint8_t *)mine - tab->arena) / 8 + 1);
+	uint32_t t = tag(tab, hash), named = t | (uint32_t)(((uint8_t *)mine - tab->arena) / 8 + 1);
 	uint32_t i = home(hash, bits + k);
 	for (uint32_t probes = 0; probes <= mask; probes++, i = (i + 1) & mask) {
 		uint32_t v = atomic_load_explicit(&slots[i], memory_order_acquire);
 		if (v == 0) {
 			atomic_store_explicit(&mine->slot, (uint32_t)(base + i), memory_order_relaxed);
-			if (atomic_compare_exchange_strong_explicit(&slots[i], &v, off,
+			if (atomic_compare_exchange_strong_explicit(&slots[i], &v, named,
 								    memory_order_acq_rel,
 								    memory_order_acquire))
 				return id;
 			atomic_store_explicit(&mine->slot, UINT32_MAX, memory_order_relaxed);
 		}
 		const struct entry *e = entry_at(tab, v);
-		if (same_key(e, hash, key, len))
+		if ((v & tab->tag_mask) == t && same_key(e, hash, key, len))
 			return atomic_load_explicit(&e->id, memory_order_relaxed);
 	}
 	return 0;
@@ -233,6 +246,7 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
 {
 	unsigned bits = atomic_load_explicit(&tab->bits, memory_order_acquire);
 	unsigned levels = atomic_load_explicit(&tab->levels, memory_order_acquire);
+	uint32_t t = tag(tab, hash);
 	/* the newest level first: it holds the most keys */
 	for (unsigned k = levels; k-- > 0;) {
 		size_t base = level_base(bits, k);
@@ -246,7 +260,7 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
 			if (v == 0)
 				break;
 			const struct entry *e = entry_at(tab, v);
-			if (same_key(e, hash, key, len))
+			if ((v & tab->tag_mask) == t && same_key(e, hash, key, len))
 				return atomic_load_explicit(&e->id, memory_order_relaxed);
 		}
 	}
@@ -257,15 +271,17 @@ uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *key, uint32
  * entry (its CAS came after the entry was written), while the arena may hold one a thread was
  * writing when it was interrupted for good (a signal handler's siglongjmp, a stopped thread
  * the advancer stopped waiting for), whose length cannot be trusted to step over it. An entry
- * counts when the slot it was published in still names it. */
-/* published returns the slot that names ID id's entry, or NULL. */
+ * counts when the slot it was published in still names it.
+ *
+ * published returns the slot that names ID id's entry, or NULL. */
 static _Atomic uint32_t *published(struct xt_intern *tab, size_t id)
 {
 	uint32_t v = atomic_load_explicit(&tab->by_id[id - 1], memory_order_acquire);
 	if (!v)
 		return NULL;
 	uint32_t slot = atomic_load_explicit(&entry_at(tab, v)->slot, memory_order_relaxed);
-	if (slot >= tab->nslots || atomic_load_explicit(&tab->slots[slot], memory_order_acquire) != v)
+	if (slot >= tab->nslots ||
+	    (atomic_load_explicit(&tab->slots[slot], memory_order_acquire) & ~tab->tag_mask) != v)
 		return NULL;
 	return &tab->slots[slot];
 }

@@ -18,13 +18,17 @@
 struct xt_intern {
 	/* read by every lookup, written only while the table is idle, or (levels) when a level
 	 * opens */
-	_Atomic uint32_t *slots; /* 0 empty, else (entry offset / 8) + 1 */
-	size_t nslots;           /* reserved: room for every level the IDs can fill */
+	/* 0 empty, else the entry's reference, (its offset / 8) + 1, in the bits below
+	 * ~tag_mask, and in tag_mask bits of its key's hash: a probe passes most other keys
+	 * without reading their entries */
+	_Atomic uint32_t *slots;
+	uint32_t tag_mask, tag_shift; /* the tag is the hash's bits from 1, shifted by tag_shift */
+	size_t nslots; /* reserved: room for every level the IDs can fill */
 	_Atomic uint32_t bits;   /* level 0 has 1 << bits slots */
 	uint32_t max_bits;       /* level 0's largest size */
 	_Atomic uint32_t levels; /* levels that may hold keys */
-	/* Per ID (from 1): its entry, as a slot names it, once written; 0 none. The walks go
-	 * through it, so a generation's dump and reset cost its entries, not the table's size. */
+	/* Per ID (from 1): its entry's reference, once written; 0 none. The walks go through it,
+	 * so a generation's dump and reset cost its entries, not the table's size. */
 	_Atomic uint32_t *by_id;
 	size_t max_ids;
 	uint8_t *arena;
