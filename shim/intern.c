@@ -298,6 +298,18 @@ const void *xt_intern_key(struct xt_intern *tab, uint64_t id, uint32_t *len)
 	return e->key;
 }
 
+const void *xt_intern_key_of(struct xt_intern *tab, uint64_t id, uint32_t *len)
+{
+	if (!id || id > tab->max_ids)
+		return NULL;
+	uint32_t v = atomic_load_explicit(&tab->by_id[id - 1], memory_order_acquire);
+	if (!v)
+		return NULL;
+	const struct entry *e = entry_at(tab, v);
+	*len = e->len;
+	return e->key;
+}
+
 static size_t ids_used(struct xt_intern *tab)
 {
 	uint64_t n = atomic_load(&tab->next_id);

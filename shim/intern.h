@@ -48,6 +48,11 @@ XT_HIDDEN uint64_t xt_intern(struct xt_intern *tab, uint64_t hash, const void *k
 /* xt_intern_key returns ID id's key and its length in *len, or NULL when no entry by that ID
  * is published. */
 XT_HIDDEN const void *xt_intern_key(struct xt_intern *tab, uint64_t id, uint32_t *len);
+/* xt_intern_key_of is xt_intern_key for an ID that xt_intern returned from the table since its
+ * last reset, an entry published whole: it skips the check that a slot names the entry, a
+ * random load (the stack table's dump reads every frame of every stack). NULL if no entry has
+ * that ID. */
+XT_HIDDEN const void *xt_intern_key_of(struct xt_intern *tab, uint64_t id, uint32_t *len);
 /* xt_intern_each calls fn for every key (the advancer, table idle but for threads it stopped
  * waiting for). */
 XT_HIDDEN void xt_intern_each(struct xt_intern *tab,

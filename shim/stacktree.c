@@ -45,11 +45,15 @@ static uint64_t new_stack(struct xt_stree *tr, uint64_t node)
 	return id;
 }
 
-/* parent_pc reads node's parent and pc; false when the node is not published. */
-static bool parent_pc(struct xt_stree *tr, uint64_t node, uint64_t *parent, uintptr_t *pc)
+/* parent_pc reads node's parent and pc; false when the node is not published. A node named
+ * by a published node, its parent, was published before it: the walks check only where they
+ * start (outward), and read the parents without the check. */
+static bool parent_pc(struct xt_stree *tr, uint64_t node, bool outward, uint64_t *parent,
+		      uintptr_t *pc)
 {
 	uint32_t len;
-	const uint64_t *key = xt_intern_key(&tr->nodes, node, &len);
+	const uint64_t *key = outward ? xt_intern_key_of(&tr->nodes, node, &len)
+				      : xt_intern_key(&tr->nodes, node, &len);
 	if (!key || len != 2 * sizeof(uint64_t))
 		return false;
 	*parent = key[0];
@@ -70,7 +74,7 @@ uint64_t xt_stree_new_stack(struct xt_stree *tr, uint64_t node, unsigned depth)
 	if (depth > XT_MAX_FRAMES)
 		depth = XT_MAX_FRAMES;
 	for (uint64_t at = node; at && n <= depth; n++)
-		if (!parent_pc(tr, at, &at, &pcs[n]))
+		if (!parent_pc(tr, at, n > 0, &at, &pcs[n]))
 			return 0;
 	if (n <= depth)
 		return new_stack(tr, node);
@@ -110,7 +114,7 @@ unsigned xt_stree_frames(struct xt_stree *tr, uint64_t id, uintptr_t *pcs, unsig
 	unsigned n = 0;
 	while (node) {
 		/* a node never published, or a chain longer than any stack */
-		if (n == max || !parent_pc(tr, node, &node, &pcs[n]))
+		if (n == max || !parent_pc(tr, node, n > 0, &node, &pcs[n]))
 			return 0;
 		n++;
 	}
