@@ -1,5 +1,6 @@
-/* test_hotpath.c: what the shim costs a process while it records. Counted, never timed: the
- * page faults a busy program takes beyond its untraced run. */
+/* test_hotpath.c: what the shim costs a process while it records, and what its fast paths
+ * must still get right. Counted, never timed: the page faults a busy program takes beyond its
+ * untraced run; the memos a busy thread uses, forgotten where their table is. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -65,10 +66,33 @@ static void test_busy_thread_faults_few_pages(void **state)
 	h_run_free(&r);
 }
 
+/* A busy thread looks its malloc sizes up in a memo of its own; its fork child's trace starts
+ * with empty tables, and names every type it uses from them. */
+static void test_fork_child_of_a_busy_thread_names_its_types(void **state)
+{
+	(void)state;
+	struct h_run r;
+	h_traced(&r, NULL, H_ARGV((char *)h_workload("busyfork")));
+	h_expect_exit(&r, 0);
+	uint64_t child = h_out_u64(r.out, "child ", "pid");
+	char paths[4][PATH_MAX];
+	assert_int_equal(h_find_traces(r.dir, paths, 4), 2);
+	for (int i = 0; i < 2; i++) {
+		static struct h_summary s;
+		memset(&s, 0, sizeof s);
+		h_summarize_clean(paths[i], &s);
+		if (s.pid == child)
+			assert_int_equal(s.allocs, 10);
+		h_validate(paths[i]);
+	}
+	h_run_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_busy_thread_faults_few_pages),
+		cmocka_unit_test(test_fork_child_of_a_busy_thread_names_its_types),
 	};
 	return h_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
