@@ -206,7 +206,8 @@ static uint8_t *map_rw(size_t len)
 /* A buffer that gathers generations (a stage, the compressed copy) takes its first HUGE_AFTER
  * bytes in small pages and the rest in huge pages where the kernel gives them: filling
  * megabytes then costs a page fault per 2 MiB, not one per 4 KiB (a program thread copying its
- * batch in took thousands), while a process that writes little keeps small pages. */
+ * batch in took thousands), while a process that writes little keeps small pages. Not with the
+ * flight recorder, whose generations stay small and whose memory stays near its setting. */
 #define HUGE_PAGE (2u << 20)
 #define HUGE_AFTER (256u << 10)
 
@@ -222,7 +223,8 @@ static uint8_t *map_gather(size_t len)
 	if (!m)
 		return NULL;
 	uint8_t *buf = (uint8_t *)(huge_up((uintptr_t)m + HUGE_AFTER) - HUGE_AFTER);
-	madvise(buf + HUGE_AFTER, len - HUGE_AFTER, MADV_HUGEPAGE); /* without THP: small pages */
+	if (!xt_config.flight_mib)
+		madvise(buf + HUGE_AFTER, len - HUGE_AFTER, MADV_HUGEPAGE); /* without THP: small */
 	return buf;
 }
 
