@@ -194,11 +194,15 @@ XT_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 /* wrap_default gives the kernel the dispatcher for sig if it is at its default action. One
  * system call learns the action and registers the dispatcher (a start-up cost paid for every
  * signal); an inherited action other than the default (SIG_IGN) is put back at once. Called
- * with every signal blocked: none is delivered before prog[sig] holds what it learned. */
+ * with every signal blocked: none is delivered before prog[sig] holds what it learned. The
+ * default with no flags and no mask (every action after exec but an ignored one) is what the
+ * zeroed prog[sig] holds already: neither stored nor read, so that prog's pages stay untouched
+ * at start. */
 static void wrap_default(int sig)
 {
-	struct sigaction k;
+	struct sigaction k, kold;
 	memset(&k, 0, sizeof(k));
+	memset(&kold, 0, sizeof(kold));
 	k.sa_flags = SA_ONSTACK;
 	sigemptyset(&k.sa_mask);
 	if (known[sig]) {
@@ -206,13 +210,17 @@ static void wrap_default(int sig)
 			wrapped[sig] = pristine[sig] = 1;
 		return;
 	}
-	if (register_dispatcher(sig, &k, &prog[sig]) != 0)
+	if (register_dispatcher(sig, &k, &kold) != 0)
 		return;
+	bool plain = kold.sa_handler == SIG_DFL && !kold.sa_flags && !kold.sa_restorer &&
+		     sigisemptyset(&kold.sa_mask);
+	if (!plain)
+		prog[sig] = kold;
 	known[sig] = 1;
-	if (prog[sig].sa_handler == SIG_DFL)
+	if (kold.sa_handler == SIG_DFL)
 		wrapped[sig] = pristine[sig] = 1;
 	else
-		xt_real.sigaction(sig, &prog[sig], NULL);
+		xt_real.sigaction(sig, &kold, NULL);
 }
 
 void xt_signals_init(void)
