@@ -46,8 +46,9 @@ SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -
 	$(SHIM_SANDEF_$(SAN)) $(CFLAGS)
 # Every shared library the shim needs is loaded into every traced process, a few page faults
 # each: zstd is linked in (Debian's archive is position-independent; --exclude-libs keeps its
-# symbols the shim's own, never bound by a program), and libm is not needed.
-SHIM_LIBS := -lunwind -Wl,-Bstatic -lzstd -Wl,-Bdynamic -Wl,--exclude-libs,libzstd.a -ldl -pthread
+# symbols the shim's own, never bound by a program), libunwind is opened when a stack first
+# needs it (shim/unwlib.c), and libm is not needed.
+SHIM_LIBS := -Wl,-Bstatic -lzstd -Wl,-Bdynamic -Wl,--exclude-libs,libzstd.a -ldl -pthread
 # libiberty (a static archive) demangles C++ and Rust names; the shared reader keeps its symbols
 # to itself (--exclude-libs), so a program with an xmalloc of its own still links.
 READER_LIBS := -ldw -lelf -liberty -lzstd -pthread

@@ -11,12 +11,14 @@
  * whose default is to ignore or to stop are left to the kernel. */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "unwlib.h"
 #include "writer.h"
 
 
@@ -100,11 +102,13 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 	if (!is_function(&a) && a.sa_handler == SIG_DFL && is_fatal(sig))
 		xt_give_up_section();
 	struct xt_signal_save s = xt_signal_enter();
+	xt_in_handler++; /* where libunwind must not be loaded (unwlib.c) */
 	xt_experiments_signal(sig, si);
 	if (!is_function(&a)) {
 		xt_signal_leave(s);
 		if (a.sa_handler == SIG_DFL && is_fatal(sig))
 			die_as_default(sig, si);
+		xt_in_handler--;
 		return;
 	}
 	if (a.sa_flags & SA_SIGINFO)
@@ -112,6 +116,18 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 	else
 		a.sa_handler(sig);
 	xt_signal_leave(s);
+	xt_in_handler--;
+}
+
+/* An alternate signal stack is where the DWARF walk hands handlers' stacks to libunwind: it is
+ * loaded now, outside any handler, so that their first stack is whole. */
+XT_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	xt_ensure_init();
+	if (ss && !(ss->ss_flags & SS_DISABLE) && xt_config.unwind == XT_UNWIND_DWARF &&
+	    !xt_passing_through())
+		xt_unwlib_load();
+	return (int)syscall(SYS_sigaltstack, ss, old);
 }
 
 static void learn(int sig)

@@ -1,6 +1,7 @@
 /* test_startup.c: what the shim costs a process before it records anything. Every shared library
  * the shim needs is loaded into every traced process, with its relocations and page faults: the
- * shim needs none but libunwind (and the C library, and a sanitizer's runtime). Each page of its
+ * shim needs none but the C library (and a sanitizer's runtime); libunwind is opened when a stack
+ * first needs it, not in a process that never needs it, like /bin/true. Each page of its
  * zero-initialised data a process touches is a page fault too (a copy in a fork child): its
  * small state lies in a few pages, apart from its arrays, of which a process touches a few. And
  * a traced process reads no /proc/self/maps on its way (pthread_getattr_np does for the main
@@ -46,12 +47,13 @@ static bool needs(const char *path, const char *lib)
 	return found;
 }
 
-static void test_shim_needs_no_libm_or_libzstd(void **state)
+static void test_shim_needs_no_libm_libzstd_or_libunwind(void **state)
 {
 	const char *shim = h_shim_path();
 	assert_true(needs(shim, "libc.so")); /* the reading works */
 	assert_false(needs(shim, "libm.so"));
 	assert_false(needs(shim, "libzstd.so"));
+	assert_false(needs(shim, "libunwind"));
 }
 
 /* section_span finds the section name of the shared object at path: its address and size. */
@@ -194,7 +196,7 @@ static char *strace_traced(struct h_run *r, const char *filter, char *const argv
 	return text;
 }
 
-/* A traced /bin/true opens no /proc/self/maps. */
+/* A traced /bin/true opens no /proc/self/maps, and does not load libunwind. */
 static void test_start_reads_no_maps(void **state)
 {
 	struct h_run r;
@@ -204,6 +206,8 @@ static void test_start_reads_no_maps(void **state)
 	assert_non_null(strstr(opens, "/proc/self/statm")); /* the log holds the shim's opens */
 	if (strstr(opens, "/proc/self/maps"))
 		fail_msg("a traced /bin/true read /proc/self/maps:\n%s", opens);
+	if (strstr(opens, "libunwind"))
+		fail_msg("a traced /bin/true loaded libunwind:\n%s", opens);
 	h_free(opens);
 	h_run_free(&r);
 }
@@ -228,7 +232,7 @@ static void test_fork_child_forgets_tables_at_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shim_needs_no_libm_or_libzstd),
+		cmocka_unit_test(test_shim_needs_no_libm_libzstd_or_libunwind),
 		cmocka_unit_test(test_small_state_in_few_pages),
 		cmocka_unit_test(test_few_data_pages_touched),
 		cmocka_unit_test(test_start_reads_no_maps),
