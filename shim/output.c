@@ -156,14 +156,14 @@ static size_t read_small_file(const char *p, char *buf, size_t cap)
 		return 0;
 	size_t n = 0;
 	while (n < cap) {
-		ssize_t r = read(f, buf + n, cap - n);
+		ssize_t r = xt_real.read(f, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		n += (size_t)r;
 	}
-	close(f);
+	xt_real.close(f);
 	return n;
 }
 
@@ -175,8 +175,8 @@ static bool earlier_image(const char *p)
 	if (f < 0)
 		return false;
 	uint8_t h[XT_MAGIC_LEN + 4 * XT_MAX_VARINT];
-	ssize_t n = read(f, h, sizeof(h));
-	close(f);
+	ssize_t n = xt_real.read(f, h, sizeof(h));
+	xt_real.close(f);
 	const uint8_t *q = h + XT_MAGIC_LEN, *end = h + (n > 0 ? n : 0);
 	uint64_t size, version, ticks, pid;
 	return n > XT_MAGIC_LEN && memcmp(h, XT_MAGIC, XT_MAGIC_LEN) == 0 &&
