@@ -729,11 +729,9 @@ void xt_out_flight_status(char *reply, size_t cap)
 
 void xt_out_reinit_locks(void)
 {
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	/* Stores, not pthread_mutex_init: functions this process has not called yet would be bound
+	 * now, in every fork child (a lookup, and a copy of the page their addresses go in). */
+	lock = (pthread_mutex_t)PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 	for (int i = 0; i < 2; i++)
-		pthread_mutex_init(&stages[i].lock, NULL);
+		stages[i].lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }
