@@ -208,6 +208,31 @@ static uint8_t *map_rw(size_t len)
 	return m == MAP_FAILED ? NULL : m;
 }
 
+/* A buffer that gathers generations (a stage, the compressed copy) takes its first HUGE_AFTER
+ * bytes in small pages and the rest in huge pages where the kernel gives them: filling
+ * megabytes then costs a page fault per 2 MiB, not one per 4 KiB (a program thread copying its
+ * batch in took thousands), while a process that writes little keeps small pages. Not with the
+ * flight recorder, whose generations stay small and whose memory stays near its setting. */
+#define HUGE_PAGE (2u << 20)
+#define HUGE_AFTER (256u << 10)
+
+static uintptr_t huge_up(uintptr_t a)
+{
+	return (a + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+}
+
+/* map_gather maps len bytes for gathering, HUGE_AFTER bytes before a huge page boundary. */
+static uint8_t *map_gather(size_t len)
+{
+	uint8_t *m = map_rw(len + HUGE_PAGE);
+	if (!m)
+		return NULL;
+	uint8_t *buf = (uint8_t *)(huge_up((uintptr_t)m + HUGE_AFTER) - HUGE_AFTER);
+	if (!xt_config.flight_mib)
+		madvise(buf + HUGE_AFTER, len - HUGE_AFTER, MADV_HUGEPAGE); /* without THP: small */
+	return buf;
+}
+
 static void fail(const char *what, const char *why)
 {
 	if (atomic_exchange(&failed, 1))
@@ -331,7 +356,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	hdr_len = (size_t)(h - hdr);
 	for (int i = 0; i < 2; i++) {
 		if (!stages[i].buf)
-			stages[i].buf = map_rw(STAGE_RESERVE);
+			stages[i].buf = map_gather(STAGE_RESERVE);
 		if (!stages[i].buf) {
 			xt_say("cannot map memory for the trace; the program runs untraced");
 			return false;
@@ -592,7 +617,7 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 		/* A static context in memory of the shim's own: zstd allocates nothing. */
 		size_t ws = ZSTD_estimateCCtxSize(XT_ZSTD_LEVEL);
 		uint8_t *w = map_rw(ws);
-		zbuf = map_rw(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
+		zbuf = map_gather(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
 		cctx = w && zbuf ? ZSTD_initStaticCCtx(w, ws) : NULL;
 		if (!cctx)
 			return NULL;
@@ -614,10 +639,12 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 	return zbuf + RECORD_HEAD - hl;
 }
 
-/* trim gives back the pages of buf touched past keep_at. */
+/* trim gives back the pages of buf (map_gather's) touched past keep_at, from a huge page's
+ * boundary (a huge page is not split). */
 static void trim(uint8_t *buf, size_t *touched)
 {
-	size_t keep = (keep_at + 4095) & ~(size_t)4095;
+	size_t keep = keep_at <= HUGE_AFTER ? (keep_at + 4095) & ~(size_t)4095
+					    : huge_up((uintptr_t)buf + keep_at) - (uintptr_t)buf;
 	if (*touched > keep) {
 		madvise(buf + keep, *touched - keep, MADV_DONTNEED);
 		*touched = keep;
