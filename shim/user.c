@@ -69,9 +69,10 @@ XT_EXPORT void xtrace_log(const char *category, const char *message)
 	xt_leave(t);
 }
 
+/* max_id first: beside the writer's head, in the page the dump touches anyway */
 struct dump {
-	struct xt_tablew w;
 	uint64_t max_id;
+	struct xt_tablew w;
 };
 
 static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
