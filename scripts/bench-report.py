@@ -79,43 +79,32 @@ def main():
     u = "main.untraced"
     rows.append(["untraced", fmt(med(u + ".wall"), ".3f"), "1.00", "-",
                  fmt(med(u + ".rss") and med(u + ".rss") / 1024, ".1f"), "-", "-", "-"])
-    k = "main.interposed"
-    if has(k + ".wall"):
-        rows.append([
-            "interposed, not recording",
+    def recording(label, k, events, sizes):
+        """A recording row: wall, its ratio, added CPU a heap event, RSS and what it adds."""
+        return [
+            label,
             fmt(med(k + ".wall"), ".3f"),
             fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
-            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", "main.dwarf.events"), ".0f"),
+            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", events), ".0f"),
             fmt(med(k + ".rss") / 1024, ".1f"),
             fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
-            "-", "-",
-        ])
+        ] + sizes
+
+    k = "main.interposed"
+    if has(k + ".wall"):
+        rows.append(recording("interposed, not recording", k, "main.dwarf.events", ["-", "-"]))
     for mode in ("dwarf", "libunwind", "fp", "none"):
         k = "main." + mode
         if not has(k + ".wall"):
             continue
-        rows.append([
-            "xtrace " + mode,
-            fmt(med(k + ".wall"), ".3f"),
-            fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
-            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", k + ".events"), ".0f"),
-            fmt(med(k + ".rss") / 1024, ".1f"),
-            fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
+        rows.append(recording("xtrace " + mode, k, k + ".events", [
             fmt(ratio(k + ".bytes", k + ".events"), ".2f") + "*",
             fmt(ratio(k + ".zbytes", k + ".events"), ".2f"),
-        ])
+        ]))
     k = "main.plain"
     if has(k + ".wall"):
-        rows.append([
-            "xtrace dwarf, written plain",
-            fmt(med(k + ".wall"), ".3f"),
-            fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
-            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", k + ".events"), ".0f"),
-            fmt(med(k + ".rss") / 1024, ".1f"),
-            fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
-            fmt(ratio(k + ".bytes", k + ".events"), ".2f"),
-            "-",
-        ])
+        rows.append(recording("xtrace dwarf, written plain", k, k + ".events",
+                              [fmt(ratio(k + ".bytes", k + ".events"), ".2f"), "-"]))
     h = "main.heaptrack"
     if has(h + ".wall"):
         ev = "main.dwarf.events"
