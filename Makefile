@@ -39,14 +39,16 @@ SHIM_SANDEF_tsan := -DXT_SANITIZED -DXT_SANITIZED_THREADS
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 BASE_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ireader $(SANFLAGS) $(CFLAGS)
 # The shim runs inside other programs: no sanitizer runtime of its own unless asked, hidden
-# symbols, frame pointers for the fp unwinder, no stack protector calls on the hot path.
+# symbols, frame pointers for the fp unwinder, no stack protector calls on the hot path, each
+# variable in a section of its own (so the link can gather the small ones: scripts/bulk-ld.sh).
 SHIM_CFLAGS := -std=gnu11 $(OPT) -g $(WARN) -D_GNU_SOURCE -Iexperiments -Ishim -fPIC \
-	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec $(SANFLAGS) \
+	-fvisibility=hidden -fno-omit-frame-pointer -ftls-model=initial-exec -fdata-sections $(SANFLAGS) \
 	$(SHIM_SANDEF_$(SAN)) $(CFLAGS)
 # Every shared library the shim needs is loaded into every traced process, a few page faults
 # each: zstd is linked in (Debian's archive is position-independent; --exclude-libs keeps its
-# symbols the shim's own, never bound by a program), and libm is not needed.
-SHIM_LIBS := -lunwind -Wl,-Bstatic -lzstd -Wl,-Bdynamic -Wl,--exclude-libs,libzstd.a -ldl -pthread
+# symbols the shim's own, never bound by a program), libunwind is opened when a stack first
+# needs it (shim/unwlib.c), and libm is not needed.
+SHIM_LIBS := -Wl,-Bstatic -lzstd -Wl,-Bdynamic -Wl,--exclude-libs,libzstd.a -ldl -pthread
 # libiberty (a static archive) demangles C++ and Rust names; the shared reader keeps its symbols
 # to itself (--exclude-libs), so a program with an xmalloc of its own still links.
 READER_LIBS := -ldw -lelf -liberty -lzstd -pthread
@@ -96,9 +98,13 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -MMD -MP -c $< -o $@
 
-$(SHIM_SO): $(SHIM_OBJ)
+$(B)/shim-bulk.ld: $(SHIM_OBJ) scripts/bulk-ld.sh
+	scripts/bulk-ld.sh $(SHIM_OBJ) > $@
+
+$(SHIM_SO): $(SHIM_OBJ) $(B)/shim-bulk.ld
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined \
+		-Wl,-T,$(B)/shim-bulk.ld
 
 $(READER_SO): $(READER_PIC)
 	@mkdir -p $(@D)

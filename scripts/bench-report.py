@@ -79,31 +79,32 @@ def main():
     u = "main.untraced"
     rows.append(["untraced", fmt(med(u + ".wall"), ".3f"), "1.00", "-",
                  fmt(med(u + ".rss") and med(u + ".rss") / 1024, ".1f"), "-", "-", "-"])
-    k = "main.interposed"
-    if has(k + ".wall"):
-        rows.append([
-            "interposed, not recording",
+    def recording(label, k, events, sizes):
+        """A recording row: wall, its ratio, added CPU a heap event, RSS and what it adds."""
+        return [
+            label,
             fmt(med(k + ".wall"), ".3f"),
             fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
-            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", "main.dwarf.events"), ".0f"),
+            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", events), ".0f"),
             fmt(med(k + ".rss") / 1024, ".1f"),
             fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
-            "-", "-",
-        ])
+        ] + sizes
+
+    k = "main.interposed"
+    if has(k + ".wall"):
+        rows.append(recording("interposed, not recording", k, "main.dwarf.events", ["-", "-"]))
     for mode in ("dwarf", "libunwind", "fp", "none"):
         k = "main." + mode
         if not has(k + ".wall"):
             continue
-        rows.append([
-            "xtrace " + mode,
-            fmt(med(k + ".wall"), ".3f"),
-            fmt(ratio(k + ".wall", u + ".wall"), ".2f"),
-            fmt(per_round(lambda c, cu, e: (c - cu) / e * 1e9, k + ".cpu", u + ".cpu", k + ".events"), ".0f"),
-            fmt(med(k + ".rss") / 1024, ".1f"),
-            fmt(per_round(lambda a, b: (a - b) / 1024, k + ".rss", u + ".rss"), "+.1f"),
+        rows.append(recording("xtrace " + mode, k, k + ".events", [
             fmt(ratio(k + ".bytes", k + ".events"), ".2f") + "*",
             fmt(ratio(k + ".zbytes", k + ".events"), ".2f"),
-        ])
+        ]))
+    k = "main.plain"
+    if has(k + ".wall"):
+        rows.append(recording("xtrace dwarf, written plain", k, k + ".events",
+                              [fmt(ratio(k + ".bytes", k + ".events"), ".2f"), "-"]))
     h = "main.heaptrack"
     if has(h + ".wall"):
         ev = "main.dwarf.events"
@@ -145,7 +146,9 @@ def main():
   stacks         dwarf (the default: cached DWARF rules, libunwind where they cannot follow),
                  libunwind (unw_backtrace alone) and heaptrack: full stacks; fp: frame-pointer walk (the
                  workload has frame pointers, Debian's glibc has none, so walks stop in libc),
-                 none: the calling address only""")
+                 none: the calling address only
+  written plain  dwarf with XTRACE_COMPRESS=0: the batches as they are, no zstd on the shim's
+                 thread (its CPU and B/event against the dwarf row: what compression costs)""")
 
     # --- floors ----------------------------------------------------------------------------
     clock = med("floor.clock_ns")

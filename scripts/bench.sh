@@ -301,6 +301,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		run_xtrace "main.$m" "$m" "$MTLOOP" "$THREADS" "$ITERS"
 		record "main.$m.zbytes" "$(zstd -c -q "$DIR/main.$m.xt" | wc -c)"
 	done
+	# the default written plain: what compressing on the shim's thread costs, and saves
+	run_xtrace main.plain dwarf XTRACE_COMPRESS=0 "$MTLOOP" "$THREADS" "$ITERS"
+	rm -f "$DIR/main.plain.xt"
 	run_heaptrack main.heaptrack "$MTLOOP" "$THREADS" "$ITERS"
 	analyse main "$DIR/main.dwarf.xt" "$DIR/main.heaptrack.zst"
 	# production settings: sampled by bytes, and loaded but switched off

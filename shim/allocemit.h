@@ -17,6 +17,15 @@ static inline struct xt_recent *xt_recent_slot(struct xt_thread *t, uint64_t add
 	return t->recent[(addr * 0x9e3779b97f4a7c15ull) >> t->recent_shift];
 }
 
+/* xt_recent_prefetch starts loading addr's slot for thread t (NULL: none yet) before the event
+ * is encoded: where the program's live set is large the slot is a cache miss, which then
+ * overlaps the work before the encoding (the stack walk, for an allocation). */
+static inline void xt_recent_prefetch(struct xt_thread *t, uint64_t addr)
+{
+	if (t)
+		__builtin_prefetch(xt_recent_slot(t, addr), 1);
+}
+
 /* xt_ref_note makes the event just encoded at addr (slot: addr's) the latest of list. */
 static inline void xt_ref_note(struct xt_thread *t, struct xt_recent *slot, int list, uint64_t addr)
 {

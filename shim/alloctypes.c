@@ -8,6 +8,7 @@
 #include "allocfree.h"
 #include "alloctypes.h"
 #include "experiment.h"
+#include "generation.h"
 #include "intern.h"
 #include "varint.h"
 
@@ -15,7 +16,7 @@ static struct xt_intern tab[2];
 
 bool xt_alloctypes_init(void)
 {
-	return xt_intern_init_pair(tab, 1u << 16, 8u << 20);
+	return xt_intern_init_pair(tab, 1u << 16, 8u << 20, xt_gen_advance_soon);
 }
 
 /* A fork child's trace starts at generation 1 with an empty table. */
@@ -45,6 +46,19 @@ uint64_t xt_alloc_type(struct xt_thread *t, unsigned api, uint64_t elem_size, ui
 		return intern_type(NULL, g, api, elem_size, count, align);
 	xt_tl.tabling++;
 	atomic_signal_fence(memory_order_seq_cst);
+	if (api == XT_API_MALLOC && count == 1 && align == 0 && elem_size < XT_TYPES_BY_SIZE &&
+	    t->types == t->types_big) {
+		struct xt_size_type *m = &t->malloc_types[elem_size];
+		uint64_t id = m->gen == (uint32_t)g ? m->id : 0;
+		if (!id) {
+			id = intern_type(NULL, g, api, elem_size, count, align);
+			if (id <= UINT32_MAX)
+				*m = (struct xt_size_type){(uint32_t)g, (uint32_t)id};
+		}
+		atomic_signal_fence(memory_order_seq_cst);
+		xt_tl.tabling--;
+		return id;
+	}
 	/* The thread's memo answers repeated requests exactly; a miss goes to the shared table.
 	 * Two ways a set, the latest first: a program's sizes are many (every size of a string
 	 * or a buffer), and one way would lose a frequent size to a rare one hashing alike. */

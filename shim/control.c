@@ -391,7 +391,7 @@ bool xt_ctl_wait(uint64_t deadline)
 		sigset_t old = locked();
 		uint64_t v;
 		woken = atomic_load(&fds[WAKE]) == p[0].fd && ours(WAKE, p[0].fd) &&
-			read(p[0].fd, &v, sizeof v) == sizeof v;
+			xt_real.read(p[0].fd, &v, sizeof v) == sizeof v;
 		unlocked(old);
 	}
 	if (p[1].revents & POLLIN)

@@ -29,6 +29,7 @@
 #include "modules.h"
 #include "output.h"
 #include "stacks.h"
+#include "unwlib.h"
 #include "user.h"
 #include "varint.h"
 #include "writer.h"
@@ -427,6 +428,9 @@ static void *advancer_main(void *arg)
 		/* a thread that ran its destructor is gone a moment later: look again soon */
 		uint64_t until = exit_waiting ? xt_mono_ns() + 1000000u : gen_end;
 		bool w = xt_ctl_wait(until < gen_end ? until : gen_end);
+		/* a stack needed libunwind where it could not be loaded (a signal handler) */
+		if (xt_unwlib_wanted())
+			xt_unwlib_load();
 		/* the generation gathered much (output.c): it ends now */
 		bool soon = atomic_exchange(&advance_soon, false);
 		if (soon || xt_mono_ns() >= gen_end) {

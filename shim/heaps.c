@@ -127,12 +127,17 @@ static void batches(struct xt_expw *w)
 }
 
 /* A fork child's heaps keep their IDs (the program holds them); one its parent was naming on
- * another thread will never be named. */
+ * another thread will never be named. Only the slots claimed are looked at, and only one being
+ * named is written: a compare-and-swap writes its page even when it fails, and every page of
+ * the table written is a page fault of every fork child. */
 static void fork_child(void)
 {
 	for (unsigned i = 0; i < XT_HEAPS_MAX; i++) {
-		int s = HEAP_NAMING;
-		atomic_compare_exchange_strong(&heaps[i].state, &s, HEAP_ABANDONED);
+		int s = atomic_load_explicit(&heaps[i].state, memory_order_relaxed);
+		if (s == HEAP_FREE)
+			break; /* slots are claimed in order */
+		if (s == HEAP_NAMING)
+			atomic_compare_exchange_strong(&heaps[i].state, &s, HEAP_ABANDONED);
 	}
 }
 

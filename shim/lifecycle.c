@@ -23,6 +23,7 @@
 #include "sample.h"
 #include "stacks.h"
 #include "unwind.h"
+#include "unwlib.h"
 #include "user.h"
 #include "writer.h"
 
@@ -174,6 +175,9 @@ __attribute__((constructor(101))) static void on_load(void)
 	xt_thread_sanitizer_ready = 1;
 #endif
 	xt_ensure_init();
+	/* init, if an allocation of the loader's ran it, could not load libunwind then */
+	if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
+		xt_unwlib_load();
 }
 
 /* is_traced_process: false in a vfork child, which shares the parent's memory and must not

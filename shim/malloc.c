@@ -29,6 +29,7 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 		bytes = UINT64_MAX;
 	if (xt_sample_skip(bytes))
 		return;
+	xt_recent_prefetch(xt_tl.t, (uintptr_t)p);
 	struct xt_thread *t = xt_enter();
 	if (!t)
 		return;

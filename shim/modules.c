@@ -16,22 +16,43 @@
 #define MAX_MODULES 2048
 #define PATHS_BYTES (512u << 10)
 
+/* A module's record: this, then its path, then padding to the next record. */
 struct module {
 	uint64_t base, lo, hi;
-	uint32_t path_off, path_len;
+	uint32_t path_len;
 	uint8_t build_id_len;
 	uint8_t build_id[XT_MAX_BUILDID];
 };
+#define REC_ALIGN _Alignof(struct module)
 
+/* The records lie one after another: a process with a few modules touches one page or two of
+ * a set, not one for the modules and one for their paths. */
 struct modset {
 	unsigned n;
-	size_t paths_used;
-	struct module m[MAX_MODULES];
-	char paths[PATHS_BYTES];
+	size_t used; /* bytes of recs */
+	_Alignas(REC_ALIGN) uint8_t recs[MAX_MODULES * (sizeof(struct module) + REC_ALIGN) +
+					 PATHS_BYTES];
 };
 
 static struct modset sets[2];
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t rec_size(size_t path_len)
+{
+	return (sizeof(struct module) + path_len + REC_ALIGN - 1) & ~(REC_ALIGN - 1);
+}
+
+static const char *path_of(const struct module *m)
+{
+	return (const char *)(m + 1);
+}
+
+/* next_rec returns the record after m, or NULL after the last of s. */
+static struct module *next_rec(struct modset *s, struct module *m)
+{
+	size_t off = m ? (size_t)((uint8_t *)m - s->recs) + rec_size(m->path_len) : 0;
+	return off < s->used ? (struct module *)(s->recs + off) : NULL;
+}
 
 static void build_id_of(const struct dl_phdr_info *info, struct module *m)
 {
@@ -79,21 +100,21 @@ static int note_one(struct dl_phdr_info *info, size_t size, void *ctx)
 	}
 	if (hi == 0)
 		return 0;
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->m[i].base == info->dlpi_addr && s->m[i].lo == lo && s->m[i].path_len == plen &&
-		    memcmp(s->paths + s->m[i].path_off, path, plen) == 0)
+	for (struct module *m = next_rec(s, NULL); m; m = next_rec(s, m))
+		if (m->base == info->dlpi_addr && m->lo == lo && m->path_len == plen &&
+		    memcmp(path_of(m), path, plen) == 0)
 			return 0;
-	if (s->n == MAX_MODULES || s->paths_used + plen > PATHS_BYTES)
+	if (s->n == MAX_MODULES || s->used + rec_size(plen) > sizeof s->recs)
 		return 0;
-	struct module *m = &s->m[s->n++];
+	struct module *m = (struct module *)(s->recs + s->used);
 	memset(m, 0, sizeof(*m));
 	m->base = info->dlpi_addr;
 	m->lo = lo;
 	m->hi = hi;
-	m->path_off = (uint32_t)s->paths_used;
 	m->path_len = (uint32_t)plen;
-	memcpy(s->paths + s->paths_used, path, plen);
-	s->paths_used += plen;
+	memcpy(m + 1, path, plen);
+	s->used += rec_size(plen);
+	s->n++;
 	build_id_of(info, m);
 	return 0;
 }
@@ -108,35 +129,36 @@ void xt_modules_note(void)
 	pthread_mutex_unlock(&lock);
 }
 
+/* The paths go out as Strings first, then the modules: one writer in turn, one page of it
+ * touched, not two. */
 void xt_modules_dump(uint64_t gen, uint64_t string_base)
 {
-	static struct xt_tablew strings, mods; /* the advancer's, under the advance lock */
+	static struct xt_tablew w; /* the advancer's, under the advance lock */
 	pthread_mutex_lock(&lock);
 	struct modset *s = &sets[gen & 1];
 	dl_iterate_phdr(note_one, s);
-	xt_tablew_begin(&strings, XT_BATCH_STRINGS, 0, gen, 0);
-	xt_tablew_begin(&mods, XT_BATCH_MODULES, 0, gen, 0);
-	for (unsigned i = 0; i < s->n; i++) {
-		const struct module *m = &s->m[i];
-		uint64_t id = i + 1, path_id = string_base + id;
-		xt_tablew_string(&strings, path_id, s->paths + m->path_off, m->path_len);
-
-		uint8_t *p = xt_tablew_room(&mods, 7 * XT_MAX_VARINT + m->build_id_len);
+	xt_tablew_begin(&w, XT_BATCH_STRINGS, 0, gen, 0);
+	uint64_t id = 0;
+	for (struct module *m = next_rec(s, NULL); m; m = next_rec(s, m))
+		xt_tablew_string(&w, string_base + ++id, path_of(m), m->path_len);
+	xt_tablew_flush(&w);
+	xt_tablew_begin(&w, XT_BATCH_MODULES, 0, gen, 0);
+	id = 0;
+	for (struct module *m = next_rec(s, NULL); m; m = next_rec(s, m)) {
+		id++;
+		uint8_t *p = xt_tablew_room(&w, 7 * XT_MAX_VARINT + m->build_id_len);
 		p = xt_put_uvarint(p, id);
-		p = xt_put_uvarint(p, path_id);
+		p = xt_put_uvarint(p, string_base + id);
 		p = xt_put_uvarint(p, m->base);
 		p = xt_put_uvarint(p, m->lo);
 		p = xt_put_uvarint(p, m->hi);
 		p = xt_put_uvarint(p, m->build_id_len);
 		memcpy(p, m->build_id, m->build_id_len);
-		xt_tablew_commit(&mods, p + m->build_id_len);
+		xt_tablew_commit(&w, p + m->build_id_len);
 	}
-	/* Strings first: a reader resolving module paths finds them either way, but this keeps
-	 * the batches in the order a human reads them. */
-	xt_tablew_flush(&strings);
-	xt_tablew_flush(&mods);
+	xt_tablew_flush(&w);
 	s->n = 0;
-	s->paths_used = 0;
+	s->used = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -144,5 +166,5 @@ void xt_modules_reset_all(void)
 {
 	pthread_mutex_init(&lock, NULL);
 	sets[0].n = sets[1].n = 0;
-	sets[0].paths_used = sets[1].paths_used = 0;
+	sets[0].used = sets[1].used = 0;
 }

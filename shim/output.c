@@ -39,16 +39,21 @@ static bool opened;          /* a trace file was created for this process */
 static dev_t file_dev;       /* the trace file's identity, from fstat at creation */
 static ino_t file_ino;
 static pid_t file_pid;       /* the process whose trace it is */
-static char path[4096];
-static char abs_path[8192];  /* path from the root, to reopen it after a chdir */
-static char exe[4096];
+/* The executable's path, the trace's path as opened and from the root (to reopen it after a
+ * chdir), and the header (kept for the flight recorder's snapshots, which are traces of their
+ * own), one after another in names as xt_out_open makes them: their few hundred bytes are one
+ * page a process touches, not a page each. */
+#define PATH_CAP 4096
+#define ABS_PATH_CAP 8192
+#define HDR_CAP (XT_MAGIC_LEN + XT_MAX_VARINT + 13 * XT_MAX_VARINT + 2 * PATH_CAP)
+static char names[PATH_CAP + PATH_CAP + ABS_PATH_CAP + HDR_CAP];
+static char *exe = names, *path = names, *abs_path = names;
+static uint8_t *hdr;
+static size_t hdr_len;
 /* Error-checking: a signal handler that finds its own thread holding it is told so (EDEADLK)
  * instead of waiting for ever (xt_out_vacate). */
 static pthread_mutex_t lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 static _Atomic int failed; /* a write failed: tracing stopped */
-/* The header, kept for the flight recorder's snapshots, which are traces of their own. */
-static uint8_t hdr[XT_MAGIC_LEN + XT_MAX_VARINT + 13 * XT_MAX_VARINT + 2 * 4096];
-static size_t hdr_len;
 
 const char *xt_out_path(void)
 {
@@ -151,14 +156,14 @@ static size_t read_small_file(const char *p, char *buf, size_t cap)
 		return 0;
 	size_t n = 0;
 	while (n < cap) {
-		ssize_t r = read(f, buf + n, cap - n);
+		ssize_t r = xt_real.read(f, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		n += (size_t)r;
 	}
-	close(f);
+	xt_real.close(f);
 	return n;
 }
 
@@ -170,8 +175,8 @@ static bool earlier_image(const char *p)
 	if (f < 0)
 		return false;
 	uint8_t h[XT_MAGIC_LEN + 4 * XT_MAX_VARINT];
-	ssize_t n = read(f, h, sizeof(h));
-	close(f);
+	ssize_t n = xt_real.read(f, h, sizeof(h));
+	xt_real.close(f);
 	const uint8_t *q = h + XT_MAGIC_LEN, *end = h + (n > 0 ? n : 0);
 	uint64_t size, version, ticks, pid;
 	return n > XT_MAGIC_LEN && memcmp(h, XT_MAGIC, XT_MAGIC_LEN) == 0 &&
@@ -203,6 +208,31 @@ static uint8_t *map_rw(size_t len)
 	return m == MAP_FAILED ? NULL : m;
 }
 
+/* A buffer that gathers generations (a stage, the compressed copy) takes its first HUGE_AFTER
+ * bytes in small pages and the rest in huge pages where the kernel gives them: filling
+ * megabytes then costs a page fault per 2 MiB, not one per 4 KiB (a program thread copying its
+ * batch in took thousands), while a process that writes little keeps small pages. Not with the
+ * flight recorder, whose generations stay small and whose memory stays near its setting. */
+#define HUGE_PAGE (2u << 20)
+#define HUGE_AFTER (256u << 10)
+
+static uintptr_t huge_up(uintptr_t a)
+{
+	return (a + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+}
+
+/* map_gather maps len bytes for gathering, HUGE_AFTER bytes before a huge page boundary. */
+static uint8_t *map_gather(size_t len)
+{
+	uint8_t *m = map_rw(len + HUGE_PAGE);
+	if (!m)
+		return NULL;
+	uint8_t *buf = (uint8_t *)(huge_up((uintptr_t)m + HUGE_AFTER) - HUGE_AFTER);
+	if (!xt_config.flight_mib)
+		madvise(buf + HUGE_AFTER, len - HUGE_AFTER, MADV_HUGEPAGE); /* without THP: small */
+	return buf;
+}
+
 static void fail(const char *what, const char *why)
 {
 	if (atomic_exchange(&failed, 1))
@@ -223,10 +253,13 @@ static bool adopt_fd(int f)
 	file_dev = st.st_dev;
 	file_ino = st.st_ino;
 	file_pid = getpid();
-	abs_path[0] = 0;
-	if (path[0] != '/' && getcwd(abs_path, sizeof(abs_path) - sizeof(path) - 1))
-		strcat(abs_path, "/");
-	strcat(abs_path, path);
+	size_t pl = strlen(path), al = 0;
+	abs_path = path + pl + 1;
+	if (path[0] != '/' && getcwd(abs_path, ABS_PATH_CAP - PATH_CAP - 1)) {
+		al = strlen(abs_path);
+		abs_path[al++] = '/';
+	}
+	memcpy(abs_path + al, path, pl + 1);
 	int old = atomic_exchange(&fd, xt_fds_move_high(f));
 	if (old >= 0)
 		xt_real.close(old);
@@ -237,13 +270,15 @@ static bool adopt_fd(int f)
 
 bool xt_out_open(const struct xt_origin *origin)
 {
-	ssize_t el = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe = names;
+	ssize_t el = readlink("/proc/self/exe", exe, PATH_CAP - 1);
 	exe[el > 0 ? el : 0] = 0;
+	path = exe + strlen(exe) + 1;
 	const char *base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
 	long pid = (long)getpid();
 
-	char want[sizeof(path)];
+	char want[PATH_CAP];
 	/* In a run directory every image of every process has a file: <pid>.0.xt first, the next
 	 * number after an exec (or a reused pid), and nothing on stderr about it. */
 	int in_dir = xt_config.out_dir[0] != 0;
@@ -262,7 +297,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	for (unsigned n = 0; n < 1000; n++) {
 		if (n == 0 && !in_dir)
 			strcpy(path, want);
-		else if (!numbered(path, sizeof(path), want, n))
+		else if (!numbered(path, PATH_CAP, want, n))
 			break;
 		f = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (f >= 0 || errno != EEXIST) {
@@ -307,6 +342,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	size_t size = flen + xt_uvarint_len(exl) + exl + xt_uvarint_len(cl) + cl +
 		      xt_uvarint_len(xt_config.sample_bytes);
 
+	hdr = (uint8_t *)abs_path + strlen(abs_path) + 1;
 	uint8_t *h = hdr;
 	memcpy(h, XT_MAGIC, XT_MAGIC_LEN);
 	h = xt_put_uvarint(h + XT_MAGIC_LEN, size);
@@ -320,7 +356,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	hdr_len = (size_t)(h - hdr);
 	for (int i = 0; i < 2; i++) {
 		if (!stages[i].buf)
-			stages[i].buf = map_rw(STAGE_RESERVE);
+			stages[i].buf = map_gather(STAGE_RESERVE);
 		if (!stages[i].buf) {
 			xt_say("cannot map memory for the trace; the program runs untraced");
 			return false;
@@ -334,7 +370,7 @@ bool xt_out_open(const struct xt_origin *origin)
 	}
 	/* The file the recorder writes is the header and the ring: at most XTRACE_FLIGHT MiB. */
 	if (xt_config.flight_mib &&
-	    !xt_flight_reset(((size_t)xt_config.flight_mib << 20) - sizeof hdr))
+	    !xt_flight_reset(((size_t)xt_config.flight_mib << 20) - HDR_CAP))
 		xt_say("cannot map XTRACE_FLIGHT=%u MiB; the trace is written as it goes",
 		       xt_config.flight_mib);
 	if (xt_flight_on() && ((size_t)xt_config.flight_mib << 20) / FLIGHT_SHARE < STAGE_EARLY) {
@@ -581,7 +617,7 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 		/* A static context in memory of the shim's own: zstd allocates nothing. */
 		size_t ws = ZSTD_estimateCCtxSize(XT_ZSTD_LEVEL);
 		uint8_t *w = map_rw(ws);
-		zbuf = map_rw(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
+		zbuf = map_gather(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
 		cctx = w && zbuf ? ZSTD_initStaticCCtx(w, ws) : NULL;
 		if (!cctx)
 			return NULL;
@@ -603,10 +639,12 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 	return zbuf + RECORD_HEAD - hl;
 }
 
-/* trim gives back the pages of buf touched past keep_at. */
+/* trim gives back the pages of buf (map_gather's) touched past keep_at, from a huge page's
+ * boundary (a huge page is not split). */
 static void trim(uint8_t *buf, size_t *touched)
 {
-	size_t keep = (keep_at + 4095) & ~(size_t)4095;
+	size_t keep = keep_at <= HUGE_AFTER ? (keep_at + 4095) & ~(size_t)4095
+					    : huge_up((uintptr_t)buf + keep_at) - (uintptr_t)buf;
 	if (*touched > keep) {
 		madvise(buf + keep, *touched - keep, MADV_DONTNEED);
 		*touched = keep;
@@ -678,7 +716,7 @@ bool xt_out_flight_snapshot(char *reply, size_t cap)
 {
 	xt_out_lock();
 	/* <trace name>.snapshot.<n>.xt, next to the trace */
-	char want[sizeof abs_path + 16], name[sizeof want + 16];
+	char want[ABS_PATH_CAP + 16], name[sizeof want + 16];
 	size_t l = strlen(abs_path);
 	if (l > 3 && strcmp(abs_path + l - 3, ".xt") == 0)
 		l -= 3;
@@ -718,11 +756,9 @@ void xt_out_flight_status(char *reply, size_t cap)
 
 void xt_out_reinit_locks(void)
 {
-	pthread_mutexattr_t attr;
-	pthread_mutexattr_init(&attr);
-	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-	pthread_mutex_init(&lock, &attr);
-	pthread_mutexattr_destroy(&attr);
+	/* Stores, not pthread_mutex_init: functions this process has not called yet would be bound
+	 * now, in every fork child (a lookup, and a copy of the page their addresses go in). */
+	lock = (pthread_mutex_t)PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
 	for (int i = 0; i < 2; i++)
-		pthread_mutex_init(&stages[i].lock, NULL);
+		stages[i].lock = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 }

@@ -11,12 +11,14 @@
  * whose default is to ignore or to stop are left to the kernel. */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "experiment.h"
 #include "generation.h"
 #include "lifecycle.h"
 #include "real.h"
+#include "unwlib.h"
 #include "writer.h"
 
 
@@ -100,11 +102,13 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 	if (!is_function(&a) && a.sa_handler == SIG_DFL && is_fatal(sig))
 		xt_give_up_section();
 	struct xt_signal_save s = xt_signal_enter();
+	xt_in_handler++; /* where libunwind must not be loaded (unwlib.c) */
 	xt_experiments_signal(sig, si);
 	if (!is_function(&a)) {
 		xt_signal_leave(s);
 		if (a.sa_handler == SIG_DFL && is_fatal(sig))
 			die_as_default(sig, si);
+		xt_in_handler--;
 		return;
 	}
 	if (a.sa_flags & SA_SIGINFO)
@@ -112,6 +116,18 @@ static void dispatch(int sig, siginfo_t *si, void *uc)
 	else
 		a.sa_handler(sig);
 	xt_signal_leave(s);
+	xt_in_handler--;
+}
+
+/* An alternate signal stack is where the DWARF walk hands handlers' stacks to libunwind: it is
+ * loaded now, outside any handler, so that their first stack is whole. */
+XT_EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	xt_ensure_init();
+	if (ss && !(ss->ss_flags & SS_DISABLE) && xt_config.unwind == XT_UNWIND_DWARF &&
+	    !xt_passing_through())
+		xt_unwlib_load();
+	return (int)syscall(SYS_sigaltstack, ss, old);
 }
 
 static void learn(int sig)
@@ -194,11 +210,15 @@ XT_EXPORT sighandler_t signal(int sig, sighandler_t handler)
 /* wrap_default gives the kernel the dispatcher for sig if it is at its default action. One
  * system call learns the action and registers the dispatcher (a start-up cost paid for every
  * signal); an inherited action other than the default (SIG_IGN) is put back at once. Called
- * with every signal blocked: none is delivered before prog[sig] holds what it learned. */
+ * with every signal blocked: none is delivered before prog[sig] holds what it learned. The
+ * default with no flags and no mask (every action after exec but an ignored one) is what the
+ * zeroed prog[sig] holds already: neither stored nor read, so that prog's pages stay untouched
+ * at start. */
 static void wrap_default(int sig)
 {
-	struct sigaction k;
+	struct sigaction k, kold;
 	memset(&k, 0, sizeof(k));
+	memset(&kold, 0, sizeof(kold));
 	k.sa_flags = SA_ONSTACK;
 	sigemptyset(&k.sa_mask);
 	if (known[sig]) {
@@ -206,13 +226,17 @@ static void wrap_default(int sig)
 			wrapped[sig] = pristine[sig] = 1;
 		return;
 	}
-	if (register_dispatcher(sig, &k, &prog[sig]) != 0)
+	if (register_dispatcher(sig, &k, &kold) != 0)
 		return;
+	bool plain = kold.sa_handler == SIG_DFL && !kold.sa_flags && !kold.sa_restorer &&
+		     sigisemptyset(&kold.sa_mask);
+	if (!plain)
+		prog[sig] = kold;
 	known[sig] = 1;
-	if (prog[sig].sa_handler == SIG_DFL)
+	if (kold.sa_handler == SIG_DFL)
 		wrapped[sig] = pristine[sig] = 1;
 	else
-		xt_real.sigaction(sig, &prog[sig], NULL);
+		xt_real.sigaction(sig, &kold, NULL);
 }
 
 void xt_signals_init(void)

@@ -7,13 +7,13 @@
  * previous walk where they were, each with its node of the tree, so a stack costs the frames
  * that changed, however deep it is. The other walks give their frames in an array: a small
  * per-thread cache keyed by a hash of them comes first, then the tree, a lookup a frame. */
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <string.h>
 
+#include "generation.h"
 #include "stacks.h"
 #include "stacktree.h"
 #include "unwind.h"
+#include "unwlib.h"
 #include "varint.h"
 #include "writer.h"
 
@@ -24,35 +24,15 @@ static struct xt_stree tree[2];
 #define POLY_B 0x9e3779b97f4a7c13ull
 static uint64_t poly_pow[XT_MAX_FRAMES]; /* POLY_B^k */
 
-/* libunwind is set up at its first walk, not at start: that takes a few hundred microseconds
- * that a process whose stacks the DWARF walk follows never needs. Its caching policy must not
- * change under a walk (one under the global cache would keep the lock and the signal mask it
- * took), so no walk runs before the policy is set: a walk that finds another thread setting it
- * up records the caller alone. With XTRACE_UNWIND=libunwind, where every walk is libunwind's,
- * it is set up at start as before. A fork child of a process caught setting it up never walks
- * with libunwind (libunwind's own lock may have been copied held). */
-static _Atomic int libunwind_state; /* 0: not set up, 1: being set up, 2: ready */
-
-static bool libunwind_ready(void)
-{
-	int s = atomic_load_explicit(&libunwind_state, memory_order_acquire);
-	if (xt_likely(s == 2))
-		return true;
-	if (s != 0 || !atomic_compare_exchange_strong(&libunwind_state, &s, 1))
-		return false;
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	atomic_store_explicit(&libunwind_state, 2, memory_order_release);
-	return true;
-}
-
 bool xt_stacks_init(void)
 {
+	/* where every walk is libunwind's; if the loader is busy, the constructor loads it */
 	if (xt_config.unwind == XT_UNWIND_LIBUNWIND)
-		libunwind_ready();
+		xt_unwlib_load();
 	poly_pow[0] = 1;
 	for (unsigned k = 1; k < XT_MAX_FRAMES; k++)
 		poly_pow[k] = poly_pow[k - 1] * POLY_B;
-	return xt_stree_init_pair(tree, 1u << 20);
+	return xt_stree_init_pair(tree, 1u << 20, xt_gen_advance_soon);
 }
 
 void xt_stacks_reset_all(void)
@@ -85,7 +65,7 @@ static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
 	if (xt_tl.mask_bound)
 		return 0;
 	xt_tl.internal++; /* libunwind's own allocations, if any, are not the program's */
-	int n = libunwind_ready() ? unw_backtrace((void **)raw, (int)(depth + XT_SKIP_MAX)) : 0;
+	int n = xt_unwlib_backtrace((void **)raw, (int)(depth + XT_SKIP_MAX));
 	xt_tl.internal--;
 	return keep_from(pcs, depth, raw, n, ra);
 }

@@ -45,11 +45,15 @@ static uint64_t new_stack(struct xt_stree *tr, uint64_t node)
 	return id;
 }
 
-/* parent_pc reads node's parent and pc; false when the node is not published. */
-static bool parent_pc(struct xt_stree *tr, uint64_t node, uint64_t *parent, uintptr_t *pc)
+/* parent_pc reads node's parent and pc; false when the node is not published. A node named
+ * by a published node, its parent, was published before it: the walks check only where they
+ * start (outward), and read the parents without the check. */
+static bool parent_pc(struct xt_stree *tr, uint64_t node, bool outward, uint64_t *parent,
+		      uintptr_t *pc)
 {
 	uint32_t len;
-	const uint64_t *key = xt_intern_key(&tr->nodes, node, &len);
+	const uint64_t *key = outward ? xt_intern_key_of(&tr->nodes, node, &len)
+				      : xt_intern_key(&tr->nodes, node, &len);
 	if (!key || len != 2 * sizeof(uint64_t))
 		return false;
 	*parent = key[0];
@@ -70,7 +74,7 @@ uint64_t xt_stree_new_stack(struct xt_stree *tr, uint64_t node, unsigned depth)
 	if (depth > XT_MAX_FRAMES)
 		depth = XT_MAX_FRAMES;
 	for (uint64_t at = node; at && n <= depth; n++)
-		if (!parent_pc(tr, at, &at, &pcs[n]))
+		if (!parent_pc(tr, at, n > 0, &at, &pcs[n]))
 			return 0;
 	if (n <= depth)
 		return new_stack(tr, node);
@@ -110,7 +114,7 @@ unsigned xt_stree_frames(struct xt_stree *tr, uint64_t id, uintptr_t *pcs, unsig
 	unsigned n = 0;
 	while (node) {
 		/* a node never published, or a chain longer than any stack */
-		if (n == max || !parent_pc(tr, node, &node, &pcs[n]))
+		if (n == max || !parent_pc(tr, node, n > 0, &node, &pcs[n]))
 			return 0;
 		n++;
 	}
@@ -138,10 +142,10 @@ void xt_stree_reset(struct xt_stree *tr)
 /* An intern entry holds 24 bytes and the 16-byte key. */
 #define NODE_BYTES 40
 
-static bool init_one(struct xt_stree *tr, uint32_t nslots)
+static bool init_one(struct xt_stree *tr, uint32_t nslots, void (*nearly_full)(void))
 {
 	/* room for half as many nodes as slots: probes stay short in a full tree */
-	if (!xt_intern_init(&tr->nodes, nslots, (size_t)nslots / 2 * NODE_BYTES))
+	if (!xt_intern_init(&tr->nodes, nslots, (size_t)nslots / 2 * NODE_BYTES, nearly_full))
 		return false;
 	size_t bytes = tr->nodes.max_ids * sizeof(uint32_t);
 	void *a = xt_table_map(bytes), *b = xt_table_map(bytes);
@@ -154,9 +158,9 @@ static bool init_one(struct xt_stree *tr, uint32_t nslots)
 	return true;
 }
 
-bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots)
+bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots, void (*nearly_full)(void))
 {
-	return init_one(&tr[0], nslots) && init_one(&tr[1], nslots);
+	return init_one(&tr[0], nslots, nearly_full) && init_one(&tr[1], nslots, nearly_full);
 }
 
 void xt_stree_forget_pair(struct xt_stree tr[2])

@@ -43,10 +43,12 @@ XT_HIDDEN unsigned xt_stree_frames(struct xt_stree *tr, uint64_t id, uintptr_t *
 XT_HIDDEN uint64_t xt_stree_stacks(struct xt_stree *tr);
 /* xt_stree_reset empties the tree for its next generation (tree idle). */
 XT_HIDDEN void xt_stree_reset(struct xt_stree *tr);
-/* Trees come in pairs, one per generation parity: init both (room for nslots nodes each), or,
- * in a fork child, forget both (after xt_tables_forget_all, intern.h), whatever the parent's
- * threads were adding at the fork. */
-XT_HIDDEN bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots);
+/* Trees come in pairs, one per generation parity: init both (a level 0 of at most nslots
+ * slots each, room for nslots / 2 nodes; nearly_full as intern.h's), or, in a fork child,
+ * forget both (after xt_tables_forget_all, intern.h), whatever the parent's threads were adding
+ * at the fork. */
+XT_HIDDEN bool xt_stree_init_pair(struct xt_stree tr[2], uint32_t nslots,
+				  void (*nearly_full)(void));
 XT_HIDDEN void xt_stree_forget_pair(struct xt_stree tr[2]);
 
 #endif

@@ -83,6 +83,13 @@ struct xt_unw_cache {
 struct xt_type_memo {
 	uint64_t elem_size, count, align, gen_api, id; /* gen_api: generation << 8 | API */
 };
+/* A busy thread's types of plain malloc calls (one object, no alignment) by their exact size,
+ * below XT_TYPES_BY_SIZE bytes: the ID and the low bits of its generation. Most calls are
+ * these; looked up without a hash, they never evict one another, nor the memo's other types. */
+#define XT_TYPES_BY_SIZE 2048
+struct xt_size_type {
+	uint32_t gen, id;
+};
 /* The latest AllocFree event of each list at an address hashing to this slot (xt_recent_slot). */
 struct xt_recent {
 	uint64_t addr, serial;
@@ -168,6 +175,7 @@ struct xt_thread {
 	} pending[32];
 	/* from here on, pages a busy thread touches: the full-size memos, the other batch */
 	struct xt_type_memo types_big[XT_TYPES_BIG] __attribute__((aligned(4096)));
+	struct xt_size_type malloc_types[XT_TYPES_BY_SIZE]; /* used with types_big */
 	struct xt_recent recent_big[XT_ALLOCREF_WINDOW][XT_REFS_LISTS] __attribute__((aligned(64)));
 	struct xt_buf buf1;
 };

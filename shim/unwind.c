@@ -507,14 +507,12 @@ enum { STEPS = sizeof(((struct xt_unw_memo *)0)->s) / sizeof(struct xt_unw_step)
  * walk's: live stack, so the loads are safe. */
 static unsigned verify(const struct xt_unw_memo *m, unsigned p, unsigned take)
 {
-	for (unsigned i = p; i > p - take; i--) {
-		const struct xt_unw_step *s = &m->s[i];
-		if (*(const uintptr_t *)(s->sp + s->ra_off) != m->s[i - 1].ip)
-			return i;
-		if (s->bp_off && *(const uintptr_t *)(s->sp + s->bp_off - 1) != m->s[i - 1].bp)
-			return i;
-	}
 	const struct xt_unw_step *last = &m->s[p - take];
+	for (const struct xt_unw_step *s = &m->s[p]; s != last; s--) {
+		if (*(const uintptr_t *)(s->sp + s->ra_off) != s[-1].ip ||
+		    (s->bp_off && *(const uintptr_t *)(s->sp + s->bp_off - 1) != s[-1].bp))
+			return (unsigned)(s - m->s);
+	}
 	if (p - take == m->base && m->end == XT_WALK_ZERO &&
 	    *(const uintptr_t *)(last->sp + last->ra_off) != 0)
 		return p - take;

@@ -9,6 +9,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "generation.h"
 #include "intern.h"
 #include "output.h"
 #include "stacks.h"
@@ -20,7 +21,7 @@ static struct xt_intern tab[2];
 
 bool xt_user_init(void)
 {
-	return xt_intern_init_pair(tab, 1u << 14, 4u << 20);
+	return xt_intern_init_pair(tab, 1u << 14, 4u << 20, xt_gen_advance_soon);
 }
 
 void xt_user_reset_all(void)
@@ -68,9 +69,10 @@ XT_EXPORT void xtrace_log(const char *category, const char *message)
 	xt_leave(t);
 }
 
+/* max_id first: beside the writer's head, in the page the dump touches anyway */
 struct dump {
-	struct xt_tablew w;
 	uint64_t max_id;
+	struct xt_tablew w;
 };
 
 static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)

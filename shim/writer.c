@@ -152,6 +152,14 @@ struct xt_thread *xt_threads_take_exited(void)
 	return atomic_exchange(&exited, NULL);
 }
 
+/* forget_types empties the thread's type memos (their IDs are of a table that is gone). */
+static void forget_types(struct xt_thread *t)
+{
+	memset(t->types, 0, (t->types_mask + 1) * sizeof(t->types[0]));
+	if (t->types == t->types_big)
+		memset(t->malloc_types, 0, sizeof(t->malloc_types));
+}
+
 /* use_small_memos points the thread's memos at the small tables in its first pages. */
 static void use_small_memos(struct xt_thread *t)
 {
@@ -250,7 +258,7 @@ void xt_writer_fork_child(void)
 	t->cache_gen = 0;
 	/* The child's trace starts again at generation 1 with empty tables: a type memo of the
 	 * parent's generation 1 would name IDs the child's table never had. */
-	memset(t->types, 0, (t->types_mask + 1) * sizeof(t->types[0]));
+	forget_types(t);
 	xt_writer_register_fence();
 }
 
@@ -414,7 +422,7 @@ static __attribute__((cold, noinline)) void recover(struct xt_thread *t)
 		memcpy(b->base_serial, t->ref_serial, sizeof b->base_serial);
 	}
 	t->cache_gen = 0;
-	memset(t->types, 0, (t->types_mask + 1) * sizeof(t->types[0]));
+	forget_types(t);
 	if (t->unw) {
 		xt_unwind_thread_start(t);
 		/* a rule half written: the walk clears the rules of another block of epochs */

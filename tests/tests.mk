@@ -138,6 +138,7 @@ CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_protobuf := reader/cli/protobuf.c
 TEST_EXTRA_test_unwind := shim/unwind.c
 TEST_EXTRA_test_stacktree := shim/stacktree.c shim/intern.c
+TEST_EXTRA_test_intern := shim/intern.c
 TEST_EXTRA_test_spec_entry := shim/specwrite.c
 TEST_EXTRA_test_cli := $(CLI_TESTED_SRC)
 

@@ -1,13 +1,18 @@
 /* test_startup.c: what the shim costs a process before it records anything. Every shared library
  * the shim needs is loaded into every traced process, with its relocations and page faults: the
- * shim needs none but libunwind (and the C library, and a sanitizer's runtime). And a traced
- * process reads no /proc/self/maps on its way (pthread_getattr_np does for the main thread), and
- * a fork child empties the tables it inherited with one madvise. */
+ * shim needs none but the C library (and a sanitizer's runtime); libunwind is opened when a stack
+ * first needs it, not in a process that never needs it, like /bin/true. Each page of its
+ * zero-initialised data a process touches is a page fault too (a copy in a fork child): its
+ * small state lies in a few pages, apart from its arrays, of which a process touches a few. And
+ * a traced process reads no /proc/self/maps on its way (pthread_getattr_np does for the main
+ * thread), and a fork child empties the tables it inherited with one madvise. */
 #include <fcntl.h>
 #include <gelf.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -42,12 +47,157 @@ static bool needs(const char *path, const char *lib)
 	return found;
 }
 
-static void test_shim_needs_no_libm_or_libzstd(void **state)
+static void test_shim_needs_no_libm_libzstd_or_libunwind(void **state)
 {
 	const char *shim = h_shim_path();
 	assert_true(needs(shim, "libc.so")); /* the reading works */
 	assert_false(needs(shim, "libm.so"));
 	assert_false(needs(shim, "libzstd.so"));
+	assert_false(needs(shim, "libunwind"));
+}
+
+/* section_span finds the section name of the shared object at path: its address and size. */
+static bool section_span(const char *path, const char *name, uint64_t *addr, uint64_t *size)
+{
+	assert_int_not_equal(elf_version(EV_CURRENT), EV_NONE);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	Elf *e = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(e);
+	size_t shstr;
+	assert_int_equal(elf_getshdrstrndx(e, &shstr), 0);
+	bool found = false;
+	for (Elf_Scn *scn = elf_nextscn(e, NULL); scn && !found; scn = elf_nextscn(e, scn)) {
+		GElf_Shdr sh;
+		const char *n = gelf_getshdr(scn, &sh) ? elf_strptr(e, shstr, sh.sh_name) : NULL;
+		if (n && strcmp(n, name) == 0) {
+			*addr = sh.sh_addr;
+			*size = sh.sh_size;
+			found = true;
+		}
+	}
+	elf_end(e);
+	close(fd);
+	return found;
+}
+
+/* The shim's .bss holds its small state alone, a few pages: every array of a page or more is
+ * in .bss.bulk after it (scripts/bulk-ld.sh). */
+static void test_small_state_in_few_pages(void **state)
+{
+	uint64_t addr, size;
+	assert_true(section_span(h_shim_path(), ".bss", &addr, &size));
+	if (size > 16384)
+		fail_msg("the shim's .bss is %llu bytes: an array of a page or more is among its small "
+			 "state", (unsigned long long)size);
+	assert_true(section_span(h_shim_path(), ".bss.bulk", &addr, &size));
+}
+
+/* resident_pages counts the pages of [lo, hi) that process pid has touched. */
+static size_t resident_pages(pid_t pid, uint64_t lo, uint64_t hi)
+{
+	char p[64];
+	h_fmt(p, sizeof p, "/proc/%ld/pagemap", (long)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	size_t n = 0;
+	for (uint64_t a = lo & ~4095ull; a < hi; a += 4096) {
+		uint64_t e = 0;
+		assert_int_equal(pread(fd, &e, sizeof e, (off_t)(a / 4096 * 8)), (ssize_t)sizeof e);
+		n += e >> 63;
+	}
+	close(fd);
+	return n;
+}
+
+/* load_base finds where process pid mapped the shared object at path (its mapping at offset 0). */
+static uint64_t load_base(pid_t pid, const char *path)
+{
+	char p[64], line[PATH_MAX + 128];
+	h_fmt(p, sizeof p, "/proc/%ld/maps", (long)pid);
+	FILE *f = fopen(p, "r");
+	assert_non_null(f);
+	uint64_t base = 0;
+	while (!base && fgets(line, sizeof line, f)) {
+		unsigned long long lo, off;
+		int name = 0;
+		if (sscanf(line, "%llx-%*x %*s %llx %*s %*s %n", &lo, &off, &name) == 2 && name &&
+		    off == 0 && strncmp(line + name, path, strlen(path)) == 0 &&
+		    line[name + strlen(path)] == '\n')
+			base = lo;
+	}
+	fclose(f);
+	return base;
+}
+
+/* A traced process that has written a few generations has touched a few pages of the shim's
+ * zero-initialised data: its small state, a page of each table writer and module set, one for
+ * the trace's names and header; not a page of every array (it was 23 pages). */
+static void test_few_data_pages_touched(void **state)
+{
+	const char *dir = h_tmpdir();
+	char shim[PATH_MAX], gen_ms[] = "XTRACE_GEN_MS=20";
+	assert_non_null(realpath(h_shim_path(), shim));
+	const char *const extra[] = {gen_ms, NULL};
+	char *envp[512];
+	h_child_env(envp, h_trace_env(dir, extra));
+	char *argv[] = {"/bin/sleep", "5", NULL};
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, argv[0], NULL, NULL, argv, envp), 0);
+	/* a few generations written: the trace grows past its first */
+	char paths[4][PATH_MAX];
+	off_t first = 0;
+	for (int i = 0; i < 1000; i++) {
+		struct stat st;
+		if (h_find_traces(dir, paths, 4) == 1 && stat(paths[0], &st) == 0 && st.st_size) {
+			if (!first)
+				first = st.st_size;
+			else if (st.st_size > first)
+				break;
+		}
+		usleep(10000);
+	}
+	usleep(100000);
+	uint64_t base = load_base(pid, shim), bss, bss_size, bulk, bulk_size;
+	assert_true(base != 0);
+	assert_true(section_span(shim, ".bss", &bss, &bss_size));
+	uint64_t end = bss + bss_size;
+	if (section_span(shim, ".bss.bulk", &bulk, &bulk_size) && bulk + bulk_size > end)
+		end = bulk + bulk_size;
+	size_t n = resident_pages(pid, base + bss, base + end);
+	kill(pid, SIGKILL);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (n > 16)
+		fail_msg("a traced process touched %zu pages of the shim's zero-initialised data", n);
+}
+
+/* child_faults runs forkwait (5 children, each allocating 10 blocks), traced or not, and returns
+ * the fewest page faults a child took. */
+static uint64_t child_faults(bool traced)
+{
+	struct h_run r;
+	char *const argv[] = {(char *)h_workload("forkwait"), "0", "5", "10", NULL};
+	if (traced)
+		h_traced(&r, NULL, argv);
+	else
+		h_plain(&r, argv);
+	h_expect_exit(&r, 0);
+	uint64_t n = h_out_u64(r.out, "threads=", "child_faults");
+	h_run_free(&r);
+	return n;
+}
+
+/* A fork child's trace costs it few page faults beyond the fork's own (its generation thread's
+ * included): each page of the shim's data it writes is a copy of its parent's, or a new one.
+ * Here 66 more than untraced; it was 87, 9 of them the heap table's, written whole in every
+ * child, and 5 binding functions no fork child had called before. */
+static void test_fork_child_few_faults(void **state)
+{
+	uint64_t plain = child_faults(false), traced = child_faults(true);
+	if (traced > plain + 72)
+		fail_msg("a traced fork child took %llu page faults, %llu untraced",
+			 (unsigned long long)traced, (unsigned long long)plain);
 }
 
 /* strace_traced runs argv traced, its system calls in filter logged by strace (the shim preloaded
@@ -74,7 +224,7 @@ static char *strace_traced(struct h_run *r, const char *filter, char *const argv
 	return text;
 }
 
-/* A traced /bin/true opens no /proc/self/maps. */
+/* A traced /bin/true opens no /proc/self/maps, and does not load libunwind. */
 static void test_start_reads_no_maps(void **state)
 {
 	struct h_run r;
@@ -84,6 +234,8 @@ static void test_start_reads_no_maps(void **state)
 	assert_non_null(strstr(opens, "/proc/self/statm")); /* the log holds the shim's opens */
 	if (strstr(opens, "/proc/self/maps"))
 		fail_msg("a traced /bin/true read /proc/self/maps:\n%s", opens);
+	if (strstr(opens, "libunwind"))
+		fail_msg("a traced /bin/true loaded libunwind:\n%s", opens);
 	h_free(opens);
 	h_run_free(&r);
 }
@@ -108,9 +260,12 @@ static void test_fork_child_forgets_tables_at_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shim_needs_no_libm_or_libzstd),
+		cmocka_unit_test(test_shim_needs_no_libm_libzstd_or_libunwind),
+		cmocka_unit_test(test_small_state_in_few_pages),
+		cmocka_unit_test(test_few_data_pages_touched),
 		cmocka_unit_test(test_start_reads_no_maps),
 		cmocka_unit_test(test_fork_child_forgets_tables_at_once),
+		cmocka_unit_test(test_fork_child_few_faults),
 	};
 	return h_finish(cmocka_run_group_tests_name("startup", tests, NULL, NULL));
 }

@@ -25,7 +25,7 @@ static struct xt_stree tr[2];
 static int setup_big(void **state)
 {
 	xt_real.mmap = mmap;
-	return xt_stree_init_pair(tr, 1u << 12) ? 0 : -1;
+	return xt_stree_init_pair(tr, 1u << 12, NULL) ? 0 : -1;
 }
 
 /* node_of_frames adds the n frames (innermost first) to tree t from the outermost in and
@@ -83,7 +83,7 @@ static void test_colliding_keys_stay_apart(void **state)
 {
 	/* 16 slots, room for 8 nodes: every key probes past others */
 	struct xt_stree small[2];
-	assert_true(xt_stree_init_pair(small, 16));
+	assert_true(xt_stree_init_pair(small, 16, NULL));
 	struct xt_stree *t = &small[0];
 	/* one pc under different parents, and different pcs under one parent */
 	uint64_t root_a = xt_stree_child(t, 0, 0x1000), root_b = xt_stree_child(t, 0, 0x2000);

@@ -3,7 +3,8 @@
  * trace's final flush); main waits for each before the next fork.
  *   forkwait T C K
  * Prints each child's pid, the most a child's peak RSS exceeded its parent's RSS at the fork
- * (KiB), and the time the fork-and-wait loop took in microseconds. */
+ * (KiB), the fewest page faults a child took, and the time the fork-and-wait loop took in
+ * microseconds. */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -66,7 +67,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int failed = 0;
-	long growth = 0;
+	long growth = 0, faults = -1;
 	for (int c = 0; c < nc; c++) {
 		long before = rss_kib();
 		pid_t pid = fork();
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
 			failed++;
 		if (ru.ru_maxrss - before > growth)
 			growth = ru.ru_maxrss - before;
+		if (faults < 0 || ru.ru_minflt < faults)
+			faults = ru.ru_minflt;
 		say("child %d pid=%ld\n", c, (long)pid);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -96,8 +99,8 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nt; i++)
 		pthread_join(th[i], NULL);
 	free(th);
-	say("threads=%d children=%d failed=%d pid=%ld child_growth_kib=%ld loop_us=%ld\n", nt, nc,
-	    failed, (long)getpid(), growth,
+	say("threads=%d children=%d failed=%d pid=%ld child_growth_kib=%ld child_faults=%ld "
+	    "loop_us=%ld\n", nt, nc, failed, (long)getpid(), growth, faults,
 	    (long)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000));
 	return failed != 0;
 }

@@ -1,0 +1,18 @@
+#!/bin/sh
+# bulk-ld.sh OBJECT...: a linker script that moves the shim's zero-initialised arrays of a page or
+# more (.bss.* input sections from -fdata-sections) out of .bss into .bss.bulk after it. A process
+# touches a few bytes of most of them, and each touched page is a fault (a copy in a fork child):
+# among them the small state of every file would lie in as many pages; gathered, it fits in a few.
+set -e
+echo 'SECTIONS'
+echo '{'
+echo '  .bss.bulk (NOLOAD) :'
+echo '  {'
+for o in "$@"; do
+	readelf -SW "$o" | sed 's/^ *\[ *[0-9]*\] *//' |
+		awk -v o="$(basename "$o")" '$1 ~ /^\.bss\./ && $2 == "NOBITS" &&
+			strtonum("0x" $5) >= 4096 { printf "    */%s(%s)\n", o, $1 }'
+done
+echo '  }'
+echo '}'
+echo 'INSERT AFTER .bss;'
