@@ -9,24 +9,25 @@
 #ifndef XT_CTLPROTO_H
 #define XT_CTLPROTO_H
 
-#include <stdio.h>
+#include "pathjoin.h"
 
 #define XT_CTL_MAX_LINE 64 /* bytes of a command line, newline included */
 
 /* xt_ctl_dir writes uid's control directory into out; false if it does not fit. */
 static inline int xt_ctl_dir(char *out, size_t cap, const char *xdg_runtime_dir, unsigned long uid)
 {
-	int n = xdg_runtime_dir && xdg_runtime_dir[0] == '/'
-			? snprintf(out, cap, "%s/xtrace", xdg_runtime_dir)
-			: snprintf(out, cap, "/tmp/xtrace-%lu", uid);
-	return n > 0 && (size_t)n < cap;
+	char num[XT_DECIMAL_CAP];
+	const char *xdg[] = {xdg_runtime_dir, "/xtrace"}, *tmp[] = {"/tmp/xtrace-", xt_decimal(num, uid)};
+	return xdg_runtime_dir && xdg_runtime_dir[0] == '/' ? xt_join(out, cap, xdg, 2)
+							    : xt_join(out, cap, tmp, 2);
 }
 
 /* xt_ctl_sock writes the socket path of process pid under dir; false if it does not fit. */
 static inline int xt_ctl_sock(char *out, size_t cap, const char *dir, long pid)
 {
-	int n = snprintf(out, cap, "%s/%ld.sock", dir, pid);
-	return n > 0 && (size_t)n < cap;
+	char num[XT_DECIMAL_CAP];
+	const char *pieces[] = {dir, "/", xt_decimal(num, (unsigned long long)pid), ".sock"};
+	return pid >= 0 && xt_join(out, cap, pieces, 4);
 }
 
 #endif

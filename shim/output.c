@@ -31,6 +31,7 @@
 #include "generation.h"
 #include "format.h"
 #include "output.h"
+#include "pathjoin.h"
 #include "real.h"
 #include "varint.h"
 
@@ -116,7 +117,7 @@ static bool expand(char *out, size_t cap, const char *pattern, const char *name,
 		char tmp[32];
 		const char *piece = tmp;
 		if (*p == '%' && p[1] == 'p') {
-			snprintf(tmp, sizeof(tmp), "%ld", pid);
+			xt_decimal(tmp, (unsigned long long)pid);
 			p++;
 		} else if (*p == '%' && p[1] == 'e') {
 			piece = name;
@@ -141,12 +142,15 @@ static bool expand(char *out, size_t cap, const char *pattern, const char *name,
 static bool numbered(char *out, size_t cap, const char *name, unsigned n)
 {
 	size_t l = strlen(name);
-	int w;
-	if (l > 3 && strcmp(name + l - 3, ".xt") == 0)
-		w = snprintf(out, cap, "%.*s.%u.xt", (int)(l - 3), name, n);
-	else
-		w = snprintf(out, cap, "%s.%u", name, n);
-	return w > 0 && (size_t)w < cap;
+	bool xt = l > 3 && strcmp(name + l - 3, ".xt") == 0;
+	char num[XT_DECIMAL_CAP];
+	const char *tail[] = {".", xt_decimal(num, n), xt ? ".xt" : ""};
+	if (xt)
+		l -= 3;
+	if (l >= cap)
+		return false;
+	memcpy(out, name, l);
+	return xt_join(out + l, cap - l, tail, 3);
 }
 
 static size_t read_small_file(const char *p, char *buf, size_t cap)
@@ -282,8 +286,10 @@ bool xt_out_open(const struct xt_origin *origin)
 	/* In a run directory every image of every process has a file: <pid>.0.xt first, the next
 	 * number after an exec (or a reused pid), and nothing on stderr about it. */
 	int in_dir = xt_config.out_dir[0] != 0;
-	if (in_dir && snprintf(want, sizeof(want), "%s/%ld.xt", xt_config.out_dir, pid) >=
-			      (int)sizeof(want)) {
+	char num[XT_DECIMAL_CAP];
+	const char *in_dir_name[] = {xt_config.out_dir, "/", xt_decimal(num, (unsigned long long)pid),
+				     ".xt"};
+	if (in_dir && !xt_join(want, sizeof(want), in_dir_name, 4)) {
 		xt_say("XTRACE_DIR=%s is too long; not tracing", xt_config.out_dir);
 		return false;
 	}
