@@ -69,29 +69,27 @@ void xt_experiments_fd_copied(int oldfd, int newfd, void *ra)
 
 /* An experimental-batch writer is a table-batch writer of kind Experimental. */
 struct xt_expw {
-	struct xt_tablew w;
+	struct xt_tablew *w;
 };
-
-static struct xt_expw advw; /* the advancer's, under the advance lock */
 
 uint64_t xt_expw_gen(const struct xt_expw *w)
 {
-	return w->w.gen;
+	return w->w->gen;
 }
 
 void xt_expw_subtype(struct xt_expw *w, uint8_t subtype)
 {
-	xt_tablew_flush(&w->w);
-	w->w.subtype = subtype;
+	xt_tablew_flush(w->w);
+	w->w->subtype = subtype;
 }
 
 void xt_expw_put(struct xt_expw *w, const void *bytes, size_t n)
 {
-	if (n + 1 > sizeof(w->w.buf))
+	if (n + 1 > sizeof(w->w->buf))
 		return; /* an entry larger than a batch cannot be written */
-	uint8_t *p = xt_tablew_room(&w->w, n);
+	uint8_t *p = xt_tablew_room(w->w, n);
 	__builtin_memcpy(p, bytes, n);
-	xt_tablew_commit(&w->w, p + n);
+	xt_tablew_commit(w->w, p + n);
 }
 
 void xt_expw_uvarint(struct xt_expw *w, uint64_t v)
@@ -102,14 +100,14 @@ void xt_expw_uvarint(struct xt_expw *w, uint64_t v)
 
 void xt_experiments_batches(uint64_t gen, uint64_t time)
 {
-	struct xt_expw *w = &advw;
+	struct xt_expw advw = {xt_tablew_shared()}, *w = &advw;
 	for (unsigned e = 0; e < XT_FIRST_RUNTIME_EXPERIMENT; e++) {
 		if (!hooks[e] || !hooks[e]->batches)
 			continue;
-		xt_tablew_begin(&w->w, XT_BATCH_EXPERIMENTAL, (uint8_t)e, gen, time);
-		w->w.subtype = 0;
+		xt_tablew_begin(w->w, XT_BATCH_EXPERIMENTAL, (uint8_t)e, gen, time);
+		w->w->subtype = 0;
 		hooks[e]->batches(w);
-		xt_tablew_flush(&w->w);
+		xt_tablew_flush(w->w);
 	}
 }
 
@@ -124,7 +122,7 @@ static bool describes(const struct xt_event_spec *table, unsigned type, unsigned
 
 void xt_experiments_specs(uint64_t gen, uint64_t time)
 {
-	struct xt_tablew *w = &advw.w;
+	struct xt_tablew *w = xt_tablew_shared();
 	xt_tablew_begin(w, XT_BATCH_SPECS, 0, gen, time);
 	for (unsigned e = 1; e < XT_MAX_EXPERIMENTS; e++) {
 		const struct xt_experiment_spec *x = xt_runtime_experiment(e);

@@ -129,24 +129,23 @@ void xt_modules_note(void)
 	pthread_mutex_unlock(&lock);
 }
 
-/* The paths go out as Strings first, then the modules: one writer in turn, one page of it
- * touched, not two. */
+/* The paths go out as Strings first, then the modules. */
 void xt_modules_dump(uint64_t gen, uint64_t string_base)
 {
-	static struct xt_tablew w; /* the advancer's, under the advance lock */
+	struct xt_tablew *w = xt_tablew_shared();
 	pthread_mutex_lock(&lock);
 	struct modset *s = &sets[gen & 1];
 	dl_iterate_phdr(note_one, s);
-	xt_tablew_begin(&w, XT_BATCH_STRINGS, 0, gen, 0);
+	xt_tablew_begin(w, XT_BATCH_STRINGS, 0, gen, 0);
 	uint64_t id = 0;
 	for (struct module *m = next_rec(s, NULL); m; m = next_rec(s, m))
-		xt_tablew_string(&w, string_base + ++id, path_of(m), m->path_len);
-	xt_tablew_flush(&w);
-	xt_tablew_begin(&w, XT_BATCH_MODULES, 0, gen, 0);
+		xt_tablew_string(w, string_base + ++id, path_of(m), m->path_len);
+	xt_tablew_flush(w);
+	xt_tablew_begin(w, XT_BATCH_MODULES, 0, gen, 0);
 	id = 0;
 	for (struct module *m = next_rec(s, NULL); m; m = next_rec(s, m)) {
 		id++;
-		uint8_t *p = xt_tablew_room(&w, 7 * XT_MAX_VARINT + m->build_id_len);
+		uint8_t *p = xt_tablew_room(w, 7 * XT_MAX_VARINT + m->build_id_len);
 		p = xt_put_uvarint(p, id);
 		p = xt_put_uvarint(p, string_base + id);
 		p = xt_put_uvarint(p, m->base);
@@ -154,9 +153,9 @@ void xt_modules_dump(uint64_t gen, uint64_t string_base)
 		p = xt_put_uvarint(p, m->hi);
 		p = xt_put_uvarint(p, m->build_id_len);
 		memcpy(p, m->build_id, m->build_id_len);
-		xt_tablew_commit(&w, p + m->build_id_len);
+		xt_tablew_commit(w, p + m->build_id_len);
 	}
-	xt_tablew_flush(&w);
+	xt_tablew_flush(w);
 	s->n = 0;
 	s->used = 0;
 	pthread_mutex_unlock(&lock);

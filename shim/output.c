@@ -534,6 +534,13 @@ void xt_out_batch(uint8_t kind, uint8_t exp, uint64_t gen, uint64_t thread, uint
 		fail("stage", "a generation outgrew its memory");
 }
 
+struct xt_tablew *xt_tablew_shared(void)
+{
+	/* its head and the start of its buffer in one page */
+	static _Alignas(4096) struct xt_tablew w;
+	return &w;
+}
+
 void xt_tablew_begin(struct xt_tablew *w, uint8_t kind, uint8_t exp, uint64_t gen, uint64_t time)
 {
 	w->kind = kind;

@@ -49,6 +49,10 @@ struct xt_tablew {
 	size_t len;
 	uint8_t buf[XT_MAX_BATCH_SIZE];
 };
+/* xt_tablew_shared is the writer of every table a generation's end writes, one table after
+ * another under the advance lock: one page of it is touched for a small generation's tables,
+ * not a page of a writer of each (a page fault each in a short process). */
+XT_HIDDEN struct xt_tablew *xt_tablew_shared(void);
 XT_HIDDEN void xt_tablew_begin(struct xt_tablew *w, uint8_t kind, uint8_t exp, uint64_t gen,
 			       uint64_t time);
 /* xt_tablew_room returns where an entry of at most need bytes goes; xt_tablew_commit ends it. */

@@ -261,22 +261,22 @@ uint64_t xt_stack_framed(struct xt_thread *t, void *caller_ra, void *caller_fram
 
 void xt_stacks_dump(uint64_t gen)
 {
-	static struct xt_tablew w; /* only the advancer dumps, under the advance lock */
+	struct xt_tablew *w = xt_tablew_shared();
 	struct xt_stree *tr = &tree[gen & 1];
 	uintptr_t pcs[XT_MAX_FRAMES];
-	xt_tablew_begin(&w, XT_BATCH_STACKS, 0, gen, 0);
+	xt_tablew_begin(w, XT_BATCH_STACKS, 0, gen, 0);
 	for (uint64_t id = 1, end = xt_stree_stacks(tr); id < end; id++) {
 		unsigned n = xt_stree_frames(tr, id, pcs, XT_MAX_FRAMES);
 		if (!n)
 			continue;
-		uint8_t *p = xt_tablew_room(&w, (2 + n) * XT_MAX_VARINT);
+		uint8_t *p = xt_tablew_room(w, (2 + n) * XT_MAX_VARINT);
 		p = xt_put_uvarint(p, id);
 		p = xt_put_uvarint(p, n);
 		p = xt_put_uvarint(p, pcs[0]);
 		for (unsigned i = 1; i < n; i++)
 			p = xt_put_uvarint(p, xt_zigzag((int64_t)(pcs[i] - pcs[i - 1])));
-		xt_tablew_commit(&w, p);
+		xt_tablew_commit(w, p);
 	}
-	xt_tablew_flush(&w);
+	xt_tablew_flush(w);
 	xt_stree_reset(tr);
 }

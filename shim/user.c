@@ -69,27 +69,25 @@ XT_EXPORT void xtrace_log(const char *category, const char *message)
 	xt_leave(t);
 }
 
-/* max_id first: beside the writer's head, in the page the dump touches anyway */
 struct dump {
 	uint64_t max_id;
-	struct xt_tablew w;
+	struct xt_tablew *w;
 };
 
 static void dump_one(void *ctx, uint64_t id, const void *key, uint32_t len)
 {
 	struct dump *d = ctx;
-	xt_tablew_string(&d->w, id, key, len);
+	xt_tablew_string(d->w, id, key, len);
 	if (id > d->max_id)
 		d->max_id = id;
 }
 
 uint64_t xt_user_strings_dump(uint64_t gen)
 {
-	static struct dump d; /* only the advancer dumps, under the advance lock */
-	xt_tablew_begin(&d.w, XT_BATCH_STRINGS, 0, gen, 0);
-	d.max_id = 0;
+	struct dump d = {0, xt_tablew_shared()};
+	xt_tablew_begin(d.w, XT_BATCH_STRINGS, 0, gen, 0);
 	xt_intern_each(&tab[gen & 1], dump_one, &d);
-	xt_tablew_flush(&d.w);
+	xt_tablew_flush(d.w);
 	xt_intern_reset(&tab[gen & 1]);
 	return d.max_id;
 }
