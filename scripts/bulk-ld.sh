@@ -6,6 +6,9 @@
 set -e
 echo 'SECTIONS'
 echo '{'
+# the small state's span, which start-up makes writable at once (shim/lifecycle.c)
+echo '  HIDDEN(xt_small_state_start = ADDR(.bss));'
+echo '  HIDDEN(xt_small_state_end = ADDR(.bss) + SIZEOF(.bss));'
 echo '  .bss.bulk (NOLOAD) :'
 echo '  {'
 for o in "$@"; do

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -55,6 +56,18 @@ void xt_say(const char *fmt, ...)
 	errno = e;
 }
 
+/* prefault_small_state makes the pages of the shim's small state (its .bss, gathered apart
+ * from its arrays by scripts/bulk-ld.sh) writable in one system call. A process writes each of
+ * them as tracing starts, a fork child copies each, and a page fault costs several times the
+ * call's share of a page on a VM (a first read, mapping the zero page, is a fault more). */
+static void prefault_small_state(void)
+{
+	extern XT_HIDDEN char xt_small_state_start[], xt_small_state_end[];
+	uintptr_t page = 4096, lo = (uintptr_t)xt_small_state_start & ~(page - 1),
+		  hi = ((uintptr_t)xt_small_state_end + page - 1) & ~(page - 1);
+	madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE); /* before Linux 5.14: faults as before */
+}
+
 static void fork_prepare(void)
 {
 	xt_tl.internal++;
@@ -75,6 +88,7 @@ static void fork_parent(void)
  * a close alone: async-signal-safe, as a fork handler in a multithreaded parent must be. */
 static void become_child(uint64_t ts)
 {
+	prefault_small_state();
 	parent_pid = traced_pid;
 	traced_pid = getpid();
 	fork_ts = ts;
@@ -131,6 +145,7 @@ bool xt_fork_child_start(bool advancer)
 static void init(void)
 {
 	xt_tl.internal++;
+	prefault_small_state();
 	xt_real_resolve();
 	xt_clock_init();
 	xt_config_load();
