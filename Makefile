@@ -103,7 +103,7 @@ $(B)/shim-bulk.ld: $(SHIM_OBJ) scripts/bulk-ld.sh
 
 $(SHIM_SO): $(SHIM_OBJ) $(B)/shim-bulk.ld
 	@mkdir -p $(@D)
-	$(CC) -shared -o $@ $(SHIM_OBJ) $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined \
+	$(CC) -shared -o $@ $(SHIM_OBJ) $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined \
 		-Wl,-T,$(B)/shim-bulk.ld
 
 $(READER_SO): $(READER_PIC)
