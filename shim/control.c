@@ -41,6 +41,12 @@ static pid_t sock_pid;
 static struct { dev_t dev; ino_t ino; } ids[XT_CTL_FDS];
 static _Atomic int ended;    /* exit or exec: no socket, nothing to make again */
 static int said;             /* the one line on stderr about a channel that cannot be made */
+/* The socket is made a moment after the generation thread starts: a process that ends before
+ * (/bin/true, a compiler's passes) makes none and removes none, a file's creation and removal
+ * that cost it more than the rest of its tracing's start. The CLI waits for a traced
+ * process's socket to appear (reader/cli/ctl.c). The generation thread's alone. */
+#define SOCKET_DELAY_NS (100 * 1000000ull)
+static uint64_t socket_at; /* CLOCK_MONOTONIC ns; 0: the thread has not waited yet */
 
 /* locked/unlocked bracket a use of the descriptors' numbers: a signal handler's dup2 on this
  * thread must not find the lock held (output.c does the same). */
@@ -373,14 +379,19 @@ bool xt_ctl_wait(uint64_t deadline)
 	sigset_t mask = locked();
 	bool live = !atomic_load(&ended) && sock_pid == getpid();
 	unlocked(mask);
-	if (!atomic_load(&ended) && (!live || !ours(LISTEN, atomic_load(&fds[LISTEN])))) {
+	uint64_t now = xt_mono_ns();
+	if (!socket_at)
+		socket_at = now + SOCKET_DELAY_NS;
+	bool due = now >= socket_at;
+	if (due && !atomic_load(&ended) && (!live || !ours(LISTEN, atomic_load(&fds[LISTEN])))) {
 		drop(LISTEN);
 		if (!said)
 			make_socket();
 	}
 	struct pollfd p[2] = {{atomic_load(&fds[WAKE]), POLLIN, 0},
 			      {atomic_load(&ended) ? -1 : atomic_load(&fds[LISTEN]), POLLIN, 0}};
-	uint64_t now = xt_mono_ns();
+	if (!due && deadline > socket_at)
+		deadline = socket_at;
 	/* No wake descriptor: look again every 10 ms instead of being woken. */
 	uint64_t until = p[0].fd < 0 && deadline > now + 10000000u ? now + 10000000u : deadline;
 	int timeout = until > now ? (int)((until - now + 999999u) / 1000000u) : 0;
@@ -426,4 +437,5 @@ void xt_ctl_fork_child(void)
 	sock_pid = 0;
 	atomic_store(&ended, 0);
 	said = 0;
+	socket_at = 0; /* the child's thread makes its socket a moment after it starts */
 }

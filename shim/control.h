@@ -9,7 +9,8 @@
 #include "shim.h"
 
 /* xt_ctl_wait is the generation thread's sleep: until deadline (CLOCK_MONOTONIC ns) or a wake
- * (true), answering control requests meanwhile. It makes the socket first if there is none. */
+ * (true), answering control requests meanwhile. It makes the socket first if there is none,
+ * once the thread has run for a moment (a wait may end early for that, returning false). */
 XT_HIDDEN bool xt_ctl_wait(uint64_t deadline);
 /* xt_ctl_wake wakes the generation thread (a thread ran its exit destructor). */
 XT_HIDDEN void xt_ctl_wake(void);
