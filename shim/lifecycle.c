@@ -56,16 +56,22 @@ void xt_say(const char *fmt, ...)
 	errno = e;
 }
 
-/* prefault_small_state makes the pages of the shim's small state (its .bss, gathered apart
- * from its arrays by scripts/bulk-ld.sh) writable in one system call. A process writes each of
- * them as tracing starts, a fork child copies each, and a page fault costs several times the
- * call's share of a page on a VM (a first read, mapping the zero page, is a fault more). */
+void xt_prefault(const void *p, size_t len)
+{
+	uintptr_t page = 4096, lo = (uintptr_t)p & ~(page - 1),
+		  hi = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+	int e = errno;
+	madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+	errno = e;
+}
+
+/* prefault_small_state prefaults the pages of the shim's small state (its .bss, gathered apart
+ * from its arrays by scripts/bulk-ld.sh): a process writes each of them as tracing starts, a
+ * fork child copies each. */
 static void prefault_small_state(void)
 {
 	extern XT_HIDDEN char xt_small_state_start[], xt_small_state_end[];
-	uintptr_t page = 4096, lo = (uintptr_t)xt_small_state_start & ~(page - 1),
-		  hi = ((uintptr_t)xt_small_state_end + page - 1) & ~(page - 1);
-	madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE); /* before Linux 5.14: faults as before */
+	xt_prefault(xt_small_state_start, (size_t)(xt_small_state_end - xt_small_state_start));
 }
 
 static void fork_prepare(void)

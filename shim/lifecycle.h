@@ -9,6 +9,12 @@
 extern _Atomic int xt_init_state; /* 0 not begun, 1 running, 2 done */
 XT_HIDDEN void xt_init_slow(void);
 
+/* xt_prefault makes the pages of [p, p + len) writable in one system call, for memory that is
+ * about to be written: a page fault costs several times the call's share of a page on a VM (a
+ * page read before it is written, two faults). errno is kept; before Linux 5.14 it does
+ * nothing, and the pages fault as they are touched. */
+XT_HIDDEN void xt_prefault(const void *p, size_t len);
+
 /* In a build for ASan or TSan, libraries the sanitizer's runtime loads call malloc before the
  * runtime is up: until the shim's constructor runs (after the runtime's, a dependency), the
  * interposed calls only pass through to the real functions, in code built without that

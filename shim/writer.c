@@ -319,6 +319,10 @@ static struct xt_thread *new_slot(void)
 	if (m == MAP_FAILED)
 		return NULL;
 	struct xt_thread *t = m;
+	/* registration writes the slot's head, the first event the head of its generation's batch
+	 * (read first: two faults) */
+	xt_prefault(t, offsetof(struct xt_thread, buf0.data));
+	xt_prefault(atomic_load(&xt_gen) & 1 ? &t->buf1 : &t->buf0, offsetof(struct xt_buf, data) + 64);
 	t->buf[0] = &t->buf0;
 	t->buf[1] = &t->buf1;
 	use_small_memos(t);
