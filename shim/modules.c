@@ -26,15 +26,18 @@ struct module {
 #define REC_ALIGN _Alignof(struct module)
 
 /* The records lie one after another: a process with a few modules touches one page or two of
- * a set, not one for the modules and one for their paths. */
+ * a set, not one for the modules and one for their paths. A set's counts lie apart, in the
+ * shim's small state: a fork child empties both sets, and counts beside the records would be
+ * a page copied for each. */
+#define RECS_BYTES (MAX_MODULES * (sizeof(struct module) + REC_ALIGN) + PATHS_BYTES)
 struct modset {
 	unsigned n;
 	size_t used; /* bytes of recs */
-	_Alignas(REC_ALIGN) uint8_t recs[MAX_MODULES * (sizeof(struct module) + REC_ALIGN) +
-					 PATHS_BYTES];
+	uint8_t *recs;
 };
 
-static struct modset sets[2];
+static _Alignas(REC_ALIGN) uint8_t recs[2][RECS_BYTES];
+static struct modset sets[2] = {{.recs = recs[0]}, {.recs = recs[1]}};
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static size_t rec_size(size_t path_len)
@@ -104,7 +107,7 @@ static int note_one(struct dl_phdr_info *info, size_t size, void *ctx)
 		if (m->base == info->dlpi_addr && m->lo == lo && m->path_len == plen &&
 		    memcmp(path_of(m), path, plen) == 0)
 			return 0;
-	if (s->n == MAX_MODULES || s->used + rec_size(plen) > sizeof s->recs)
+	if (s->n == MAX_MODULES || s->used + rec_size(plen) > RECS_BYTES)
 		return 0;
 	struct module *m = (struct module *)(s->recs + s->used);
 	memset(m, 0, sizeof(*m));

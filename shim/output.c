@@ -30,6 +30,7 @@
 #include "flight.h"
 #include "generation.h"
 #include "format.h"
+#include "lifecycle.h"
 #include "output.h"
 #include "pathjoin.h"
 #include "real.h"
@@ -370,6 +371,7 @@ bool xt_out_open(const struct xt_origin *origin)
 		stages[i].gen = 0; /* a fork child's stages held its parent's generations */
 	}
 	xt_out_open_gen(1);
+	xt_prefault(stages[1].buf, 1); /* generation 1's first batch goes there */
 	if (!write_all(fd, hdr, hdr_len)) {
 		fail("write", strerror(errno));
 		return false;

@@ -246,6 +246,9 @@ void xt_writer_fork_child(void)
 	atomic_store(&xt_threads, t);
 	if (!t)
 		return;
+	/* the slot's head and its batches' heads, the parent's: copied in a call each */
+	xt_prefault(t, offsetof(struct xt_thread, buf0.data));
+	xt_prefault(&t->buf1, offsetof(struct xt_buf, data));
 	t->next = NULL;
 	t->tid = (uint64_t)syscall(SYS_gettid);
 	empty_batches(t);
