@@ -226,13 +226,13 @@ static long true_faults(bool traced)
 }
 
 /* A traced /bin/true takes few page faults beyond the untraced one's (each costs about 10 us on
- * a VM): here 32 more; it was 39, five of them printf's code faulted in to make the trace's
- * name, three those of a table writer each instead of one, and the small state's pages one by
- * one (a first read of a page and its first write two faults). */
+ * a VM; the kernel counts a page madvise makes writable as one too): here 30 more; it was 39,
+ * five of them printf's code faulted in to make the trace's name, three those of a table writer
+ * each instead of one, and pages read before they were written (two faults each). */
 static void test_true_few_faults(void **state)
 {
 	long plain = true_faults(false), traced = true_faults(true);
-	if (traced > plain + 36)
+	if (traced > plain + 33)
 		fail_msg("a traced /bin/true took %ld page faults, %ld untraced", traced, plain);
 }
 
