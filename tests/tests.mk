@@ -98,8 +98,13 @@ $(B)/demo/%.o: %.c tests/demo/demo.def
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
-$(DEMO_SHIM): $(DEMO_SHIM_OBJ)
-	$(CC) -shared -o $@ $^ $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,--no-undefined
+# linked as the shim is (Makefile): its small state gathered, its span known to it
+$(B)/demo/shim-bulk.ld: $(DEMO_SHIM_OBJ) scripts/bulk-ld.sh
+	scripts/bulk-ld.sh $(DEMO_SHIM_OBJ) > $@
+
+$(DEMO_SHIM): $(DEMO_SHIM_OBJ) $(B)/demo/shim-bulk.ld
+	$(CC) -shared -o $@ $(DEMO_SHIM_OBJ) $(SANFLAGS) $(SHIM_LIBS) -Wl,-z,nodelete -Wl,-z,now \
+		-Wl,--no-undefined -Wl,-T,$(B)/demo/shim-bulk.ld
 
 $(DEMO_CLI): $(DEMO_CLI_OBJ)
 	$(CC) -o $@ $^ $(SANFLAGS) $(CLI_LIBS) -lm
