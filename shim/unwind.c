@@ -498,6 +498,8 @@ static const struct xt_fde_rows *keep_rows(const uint8_t *fde, const struct cie_
 		if (pass == 0 && !(rows.r = xt_fde_rows_new(rows.n)))
 			return NULL;
 	}
+	if (rows.n != rows.r->n)
+		return NULL; /* the tables changed between the runs: rows of neither are kept */
 	rows.r->fde = fde;
 	rows.r->start = start;
 	rows.r->range = range;
