@@ -46,6 +46,9 @@ static struct slot slots[XT_TIMER_SLOTS];
 static _Atomic unsigned used; /* slots at and above this index were never claimed */
 static _Atomic uint64_t next_id;
 static _Atomic uint32_t fd_slot[XT_TIMER_FDS];   /* descriptor -> slot index + 1 */
+/* A timerfd was ever made: until then read and close leave fd_slot alone, whose first look at a
+ * page of it is a page fault (the zero page mapped) in every process that reads. */
+static _Atomic bool fd_slot_used;
 static _Atomic uint32_t itimer_slot[XT_NITIMERS]; /* which -> slot index + 1 */
 
 static uint64_t id_of(const struct slot *s)
@@ -132,7 +135,7 @@ static struct slot *posix_timer(timer_t tid)
 
 static struct slot *fd_timer(int fd)
 {
-	if (fd < 0 || fd >= XT_TIMER_FDS)
+	if (fd < 0 || fd >= XT_TIMER_FDS || !atomic_load_explicit(&fd_slot_used, memory_order_relaxed))
 		return NULL;
 	uint32_t i = atomic_load_explicit(&fd_slot[fd], memory_order_acquire);
 	return i ? &slots[i - 1] : NULL;
@@ -392,6 +395,7 @@ static void fd_map(int fd, struct slot *s)
 	if (fd < 0 || fd >= XT_TIMER_FDS)
 		return;
 	atomic_fetch_add(&s->fds, 1);
+	atomic_store_explicit(&fd_slot_used, true, memory_order_relaxed);
 	atomic_store_explicit(&fd_slot[fd], (uint32_t)(s - slots) + 1, memory_order_release);
 }
 
@@ -399,7 +403,8 @@ static void fd_map(int fd, struct slot *s)
  * descriptor of a timerfd going away deletes its timer. */
 static void fd_forget(int fd, void *ra)
 {
-	if (fd < 0 || fd >= XT_TIMER_FDS || !atomic_load_explicit(&fd_slot[fd], memory_order_relaxed))
+	if (fd < 0 || fd >= XT_TIMER_FDS || !atomic_load_explicit(&fd_slot_used, memory_order_relaxed) ||
+	    !atomic_load_explicit(&fd_slot[fd], memory_order_relaxed))
 		return;
 	uint32_t i = atomic_exchange(&fd_slot[fd], 0);
 	if (!i)
@@ -477,7 +482,8 @@ static bool unwinder_stale(int fd)
 	return true;
 }
 
-/* read and __read_chk cost one table load for a descriptor that is not a timerfd. */
+/* read and __read_chk cost a flag's load for a descriptor that is not a timerfd (and a table
+ * load once the process has made one). */
 XT_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	xt_ensure_init();
