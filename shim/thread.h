@@ -37,6 +37,10 @@ struct xt_buf {
  * loop's long CFA program: 1024 rules missed 65000 times in a python3 run, 4096 4500 times. */
 #define XT_UNW_CACHE_BITS 12
 #define XT_UNW_KIDS 4096
+/* A cache's kids are looked for among its first XT_UNW_KIDS_SMALL until it has missed twice as
+ * many times (stacks.c): a process's first stacks touch a page of the table, not a page a frame
+ * (a page fault each, in every short process), and a busy walker gets the whole table. */
+#define XT_UNW_KIDS_SMALL 128
 
 /* The DWARF walk's frame rules by return address, each valid while the code epoch is the one
  * it was cached in (part of its key, unwind.c; a cache whose epoch is of another block of
@@ -77,6 +81,7 @@ struct xt_unw_cache {
 	struct { uint64_t parent, pc; uint32_t node, epoch; } kids[XT_UNW_KIDS];
 	uint64_t kids_serial;
 	uint32_t kids_epoch;
+	uint32_t kids_misses; /* up to 2 * XT_UNW_KIDS_SMALL: the small table's, then the whole */
 };
 
 /* AllocFree types seen lately: the exact request, its generation and ID (alloctypes.c). */
