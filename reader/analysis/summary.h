@@ -12,7 +12,6 @@
 #include "described.h"
 #include "heap.h"
 #include "heaps.h"
-#include "heapview.h"
 #include "registry.h"
 #include "sampling.h"
 #include "sites.h"
