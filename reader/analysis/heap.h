@@ -164,22 +164,22 @@ static inline enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, 
 					       struct xt_live *old)
 {
 	h->events++;
-	struct xt_live was;
-	int live = xt_liveset_remove(&h->live, addr, &was);
+	/* The record is read where it is, not copied: a copy of its bit fields read back whole
+	 * stalls on the store (the record is a trace's every free). */
+	struct xt_live *e = xt_liveset_find(&h->live, addr);
 	/* a sampled object's free stands for as many frees as its allocation did */
-	uint64_t objects = live ? was.objects : 1;
+	uint64_t objects = e ? e->objects : 1;
 	if (realloc_free)
 		h->realloc_frees += objects;
 	else
 		h->frees += objects;
-	if (live) {
-		if (h->after_gap && xt_heap_mark_seen(h, addr) < 0)
-			return XT_HEAP_NOMEM;
-		h->live_bytes -= was.bytes;
-		h->live_objects -= was.objects;
+	if (e) {
+		h->live_bytes -= e->bytes;
+		h->live_objects -= objects;
 		if (old)
-			*old = was;
-		return XT_HEAP_OK;
+			*old = *e;
+		xt_liveset_delete(&h->live, e);
+		return h->after_gap && xt_heap_mark_seen(h, addr) < 0 ? XT_HEAP_NOMEM : XT_HEAP_OK;
 	}
 	if (xt_heap_tracks_seen(h) && !xt_liveset_find(&h->seen, addr)) {
 		if (xt_heap_mark_seen(h, addr) < 0)

@@ -31,7 +31,7 @@ static inline int xt_heapview_apply(struct xt_summary *s, struct xt_heap *h, con
 			xt_sites_alloc(sites, site, op->api != XT_API_UNKNOWN ? op->bytes : 0, objects);
 	} else {
 		struct xt_live old;
-		c = xt_heap_free(h, op->addr, op->kind == XT_OP_REALLOC_FREE, &old);
+		c = xt_heap_free(h, op->addr, op->kind == XT_OP_REALLOC_FREE, sites ? &old : NULL);
 		if (sites && c == XT_HEAP_OK)
 			xt_sites_free(sites, &old);
 	}

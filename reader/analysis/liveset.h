@@ -109,15 +109,9 @@ static inline struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr
 	return e;
 }
 
-/* xt_liveset_remove deletes addr and copies its record to *out (if not NULL): 1 if it was
- * present, else 0 (always for 0). */
-static inline int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct xt_live *out)
+/* xt_liveset_delete removes the record e (found in s, not NULL). */
+static inline void xt_liveset_delete(struct xt_liveset *s, struct xt_live *e)
 {
-	struct xt_live *e = xt_liveset_find(s, addr);
-	if (!e)
-		return 0;
-	if (out)
-		*out = *e;
 	/* Backward shift: pull later entries of the probe run into the hole when the hole lies
 	 * between their home slot and where they sit, so every run stays unbroken. */
 	size_t hole = (size_t)(e - s->slots);
@@ -130,6 +124,18 @@ static inline int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct 
 	}
 	s->slots[hole].addr = 0;
 	s->count--;
+}
+
+/* xt_liveset_remove deletes addr and copies its record to *out (if not NULL): 1 if it was
+ * present, else 0 (always for 0). */
+static inline int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct xt_live *out)
+{
+	struct xt_live *e = xt_liveset_find(s, addr);
+	if (!e)
+		return 0;
+	if (out)
+		*out = *e;
+	xt_liveset_delete(s, e);
 	return 1;
 }
 
