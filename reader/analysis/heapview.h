@@ -38,7 +38,8 @@ static inline int xt_heapview_apply(struct xt_summary *s, struct xt_heap *h, con
 	if (c == XT_HEAP_NOMEM)
 		return -1;
 	s->op_heap = h;
-	s->op = *op;
+	if (op != &s->op) /* an analysis may build it there */
+		s->op = *op;
 	if (c != XT_HEAP_OK && p->issue && (selected || p->check_every_heap))
 		p->issue(p->ctx, r, ev, c);
 	return selected && p->stop_event && h->events >= p->stop_event;

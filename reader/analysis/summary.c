@@ -136,17 +136,19 @@ int xt_summary_take(struct xt_summary *s, const xtrace_reader *r, const struct x
 	if (ev->ts > s->last_ts)
 		s->last_ts = ev->ts;
 	s->op_heap = NULL;
-	/* The common case, an event of a built-in experiment other than the core that one analysis
-	 * takes, with no on_event after it: handed over in a tail call, what it returns is the
-	 * answer (as take_any's loop would make it). */
-	unsigned takes = ev->experiment < XT_MAX_EXPERIMENTS ? s->takes[ev->experiment] : 0;
-	if (ev->kind == XTRACE_EVENT_SYNC || ev->generic || ev->experiment == XT_EXP_NONE ||
-	    p->on_event || !takes || (takes & (takes - 1)))
+	/* The common case, an event of a built-in experiment that one analysis takes, with no
+	 * on_event after it: handed over in a tail call, what it returns is the answer (as
+	 * take_any's loop would make it). */
+	int (*solo)(struct xt_summary *, const xtrace_reader *, const struct xtrace_event *,
+		    const struct xt_pass *) =
+		ev->kind != XTRACE_EVENT_SYNC && !ev->generic && ev->experiment < XT_MAX_EXPERIMENTS
+			? s->solo[ev->experiment] : NULL;
+	if (!solo || p->on_event)
 		return take_any(s, r, ev, p);
 	s->events++;
 	if (note_thread(s, ev->thread) < 0)
 		return -1;
-	return xt_analyses[__builtin_ctz(takes)]->event(s, r, ev, p);
+	return solo(s, r, ev, p);
 }
 
 int xt_summary_init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
@@ -168,6 +170,11 @@ int xt_summary_init(struct xt_summary *s, const xtrace_reader *r, const struct x
 		s->ready |= XT_AN_BIT(i);
 		if (a->event && a->experiment < XT_MAX_EXPERIMENTS)
 			s->takes[a->experiment] |= XT_AN_BIT(i);
+	}
+	for (unsigned e = 0; e < XT_MAX_EXPERIMENTS; e++) {
+		unsigned t = s->takes[e];
+		if (e != XT_EXP_NONE && t && !(t & (t - 1)))
+			s->solo[e] = xt_analyses[__builtin_ctz(t)]->event;
 	}
 	return 0;
 }
