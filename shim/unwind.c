@@ -12,9 +12,10 @@
  *
  * The rule of a pc is found as libgcc's unwinder finds it: _dl_find_object gives the object's
  * .eh_frame_hdr without a lock, its sorted table gives the FDE, and the CIE's and FDE's CFA
- * instructions are run up to the pc. A rule depends only on the code at that address, so the
- * cache stays valid until code is unmapped: dlclose bumps xt_code_epoch, which clears every
- * thread's cache at its next walk. */
+ * instructions are run up to the pc; a long FDE's rules are worked out once for the process, as
+ * rows (fderows.h). A rule depends only on the code at that address, so the cache stays valid
+ * until code is unmapped: dlclose bumps xt_code_epoch, which clears every thread's cache at its
+ * next walk and makes the rows of older epochs misses. */
 #include <dlfcn.h>
 #include <limits.h>
 #include <link.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "fderows.h"
 #include "unwind.h"
 
 _Atomic unsigned xt_code_epoch = 1;
@@ -221,22 +223,77 @@ static void restore_reg(struct cfa_state *s, const struct cfa_state *init, uint6
 	}
 }
 
-/* run_cfa runs CFA instructions while the location stays <= target (loc starts at the FDE's
- * first address); init is the state after the CIE's instructions (for DW_CFA_restore).
- * Returns 0, or -1 on an instruction it cannot follow. */
+/* state_rule packs the rule of a state, RULE_GIVE_UP when the walk cannot follow it. */
+static uint64_t state_rule(const struct cfa_state *s)
+{
+	if (s->ra_undefined)
+		return RULE_END;
+	if (s->cfa_other || s->bp_other || !s->ra_at || s->ra_off != -8 ||
+	    (s->cfa_reg != DW_RSP && s->cfa_reg != DW_RBP) || s->cfa_off < 8 ||
+	    s->cfa_off > INT32_MAX || (s->bp_saved && (s->bp_off < -32768 || s->bp_off > 32767)))
+		return RULE_GIVE_UP;
+	return make_rule(s->cfa_reg == DW_RSP ? RULE_SP : RULE_BP, s->cfa_off, s->bp_saved,
+			 s->bp_off);
+}
+
+/* The rows of a long FDE as its program runs once (fderows.h): counted while r is NULL, then
+ * written into r. */
+struct rows_out {
+	struct xt_fde_rows *r;
+	uintptr_t start;
+	uint32_t n;
+	uint64_t last;  /* the last row's rule */
+	int unordered;  /* a location went back, or out of reach of a row's: no rows */
+};
+
+static void add_row(struct rows_out *rows, uintptr_t loc, uint64_t rule)
+{
+	if (rows->n && rows->last == rule)
+		return;
+	if (rows->r && rows->n < rows->r->n) {
+		rows->r->rule[rows->n] = rule;
+		xt_fde_rows_loc(rows->r)[rows->n] = (uint32_t)(loc - rows->start);
+	}
+	rows->last = rule;
+	rows->n++;
+}
+
+/* to_loc moves the location of the instructions to next: 1 when that is past target (the
+ * state is the target's), -1 when rows cannot be kept, else 0. Rows being worked out get the
+ * state of the location left. */
+static int to_loc(uintptr_t *loc, uintptr_t next, uintptr_t target, struct rows_out *rows,
+		  const struct cfa_state *s)
+{
+	if (rows && next != *loc) {
+		if (next < *loc || next - rows->start > UINT32_MAX) {
+			rows->unordered = 1;
+			return -1;
+		}
+		add_row(rows, *loc, state_rule(s));
+	}
+	*loc = next;
+	return next > target;
+}
+
+/* run_cfa runs CFA instructions while the location *loc stays <= target (it starts at the FDE's
+ * first address); init is the state after the CIE's instructions (for DW_CFA_restore). Rows,
+ * when not NULL, get the state at each location passed. Returns 0, or -1 on an instruction it
+ * cannot follow (at *loc). */
 static int run_cfa(struct cursor *c, const struct cie_info *ci, struct cfa_state *s,
-		   const struct cfa_state *init, uintptr_t loc, uintptr_t target)
+		   const struct cfa_state *init, uintptr_t *loc, uintptr_t target,
+		   struct rows_out *rows)
 {
 	struct cfa_state stack[8];
 	unsigned depth = 0;
+	int moved;
 	while (c->p < c->end && !c->bad) {
 		uint8_t op = *c->p++;
 		uint64_t reg, delta;
 		switch (op & 0xc0) {
 		case 0x40: /* DW_CFA_advance_loc */
-			loc += (op & 0x3f) * ci->code_align;
-			if (loc > target)
-				return 0;
+			moved = to_loc(loc, *loc + (op & 0x3f) * ci->code_align, target, rows, s);
+			if (moved)
+				return moved > 0 ? 0 : -1;
 			continue;
 		case 0x80: /* DW_CFA_offset */
 			set_offset(s, op & 0x3f, (int64_t)uleb(c) * ci->data_align);
@@ -249,15 +306,15 @@ static int run_cfa(struct cursor *c, const struct cie_info *ci, struct cfa_state
 		case 0x00: /* nop */
 			break;
 		case 0x01: /* set_loc */
-			loc = encoded(c, ci->fde_enc, 0);
-			if (loc > target)
-				return 0;
+			moved = to_loc(loc, encoded(c, ci->fde_enc, 0), target, rows, s);
+			if (moved)
+				return moved > 0 ? 0 : -1;
 			break;
 		case 0x02: case 0x03: case 0x04: /* advance_loc1/2/4 */
 			delta = fixed(c, op == 0x02 ? 1 : op == 0x03 ? 2 : 4);
-			loc += delta * ci->code_align;
-			if (loc > target)
-				return 0;
+			moved = to_loc(loc, *loc + delta * ci->code_align, target, rows, s);
+			if (moved)
+				return moved > 0 ? 0 : -1;
 			break;
 		case 0x05: /* offset_extended */
 			reg = uleb(c);
@@ -420,15 +477,66 @@ static int is_sigreturn(uintptr_t pc)
 	return memcmp((const void *)pc, code, sizeof code) == 0;
 }
 
+/* keep_rows works out the rows of the FDE whose program c holds (init the state after the
+ * CIE's), in two runs of it: one counts them, the other writes them where they are kept.
+ * NULL when they cannot be kept. */
+static const struct xt_fde_rows *keep_rows(const uint8_t *fde, const struct cie_info *ci,
+					   const struct cursor *c, const struct cfa_state *init,
+					   uintptr_t start, uintptr_t range, unsigned epoch)
+{
+	struct rows_out rows = {.start = start};
+	for (int pass = 0; pass < 2; pass++) {
+		struct cursor cc = *c;
+		struct cfa_state s = *init;
+		uintptr_t loc = start;
+		rows.n = 0;
+		int failed = run_cfa(&cc, ci, &s, init, &loc, UINTPTR_MAX, &rows);
+		if (rows.unordered)
+			return NULL;
+		/* an instruction it cannot follow: so are the pcs from there on */
+		add_row(&rows, loc, failed ? RULE_GIVE_UP : state_rule(&s));
+		if (pass == 0 && !(rows.r = xt_fde_rows_new(rows.n)))
+			return NULL;
+	}
+	if (rows.n != rows.r->n)
+		return NULL; /* the tables changed between the runs: rows of neither are kept */
+	rows.r->fde = fde;
+	rows.r->start = start;
+	rows.r->range = range;
+	rows.r->epoch = epoch;
+	xt_fde_rows_publish(rows.r);
+	return rows.r;
+}
+
+/* An FDE whose program is this long has its rows kept: a pc in it then costs a binary search
+ * instead of a run of the program up to the pc, which in a function of thousands of lines
+ * (cc1's largest: 20 KB of CFA instructions) costs more than the rest of the walk. */
+#define ROWS_MIN_BYTES 256
+
 /* compute_rule works out the rule for pc from the unwind tables. exact: pc is the walk's first
  * frame (the instruction itself); otherwise pc is a return address and the call before it is
  * looked up. */
 static uint64_t compute_rule(uintptr_t pc, int exact)
 {
-	uintptr_t target = exact ? pc : pc - 1;
-	const uint8_t *fde = find_fde(target);
+	unsigned epoch = atomic_load_explicit(&xt_code_epoch, memory_order_acquire);
+	const uint8_t *fde = find_fde(exact ? pc : pc - 1);
 	if (!fde)
 		return RULE_GIVE_UP;
+	uint32_t len;
+	memcpy(&len, fde, 4);
+	return xt_unwind_fde_rule(fde, pc, exact, len >= ROWS_MIN_BYTES ? epoch : 0);
+}
+
+uint64_t xt_unwind_fde_rule(const uint8_t *fde, uintptr_t pc, int exact, unsigned rows_epoch)
+{
+	uintptr_t target = exact ? pc : pc - 1;
+	if (rows_epoch) {
+		const struct xt_fde_rows *r = xt_fde_rows_find(fde, rows_epoch);
+		if (r)
+			return target >= r->start && target - r->start < r->range
+				       ? xt_fde_rows_rule(r, target - r->start)
+				       : RULE_GIVE_UP;
+	}
 	uint32_t len, cie_off;
 	memcpy(&len, fde, 4);
 	if (len == 0 || len == 0xffffffffu)
@@ -454,18 +562,17 @@ static uint64_t compute_rule(uintptr_t pc, int exact)
 		return RULE_GIVE_UP;
 	struct cfa_state s = {0}, init;
 	struct cursor cc = {ci.insns, ci.insns_end, 0};
-	if (run_cfa(&cc, &ci, &s, &s, 0, UINTPTR_MAX) != 0)
+	uintptr_t loc = 0;
+	if (run_cfa(&cc, &ci, &s, &s, &loc, UINTPTR_MAX, NULL) != 0)
 		return RULE_GIVE_UP;
 	init = s;
-	if (run_cfa(&c, &ci, &s, &init, start, target) != 0)
+	const struct xt_fde_rows *r;
+	if (rows_epoch && (r = keep_rows(fde, &ci, &c, &init, start, range, rows_epoch)))
+		return xt_fde_rows_rule(r, target - start);
+	loc = start;
+	if (run_cfa(&c, &ci, &s, &init, &loc, target, NULL) != 0)
 		return RULE_GIVE_UP;
-	if (s.ra_undefined)
-		return RULE_END;
-	if (s.cfa_other || s.bp_other || !s.ra_at || s.ra_off != -8 ||
-	    (s.cfa_reg != DW_RSP && s.cfa_reg != DW_RBP) || s.cfa_off < 8 ||
-	    s.cfa_off > INT32_MAX || (s.bp_saved && (s.bp_off < -32768 || s.bp_off > 32767)))
-		return RULE_GIVE_UP;
-	return make_rule(s.cfa_reg == DW_RSP ? RULE_SP : RULE_BP, s.cfa_off, s.bp_saved, s.bp_off);
+	return state_rule(&s);
 }
 
 /* --- the walk ---------------------------------------------------------------------------- */

@@ -28,6 +28,17 @@ static inline uintptr_t xt_unwind_pc(const struct xt_unw_memo *m, unsigned i)
 	return m->s[m->top - 1 - i].ip;
 }
 
+/* The code epoch: each dlclose bumps it, so that what was worked out of code unmapped since,
+ * cached rules and kept rows, is not used again. */
+extern _Atomic unsigned xt_code_epoch;
+
+/* xt_unwind_fde_rule is the packed frame rule (unwind.c) of pc in the code that FDE fde
+ * covers; exact as for the walk's first pc, else pc is a return address. rows_epoch, when not 0,
+ * is the code epoch read before fde was found: the FDE's rows of that epoch are used, or worked
+ * out and kept (fderows.h); 0 runs the FDE's program up to pc. */
+XT_HIDDEN uint64_t xt_unwind_fde_rule(const uint8_t *fde, uintptr_t pc, int exact,
+				      unsigned rows_epoch);
+
 /* xt_unwind_thread_start forgets the walks t->unw holds (another thread's, another stack). */
 XT_HIDDEN void xt_unwind_thread_start(struct xt_thread *t);
 /* xt_unwind_code_unmapped drops every thread's cached rules (after dlclose). */

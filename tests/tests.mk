@@ -136,7 +136,8 @@ sanitize:
 # Unit tests of the CLI and its analyses link the sources they test (not reader/cli/main.c).
 CLI_TESTED_SRC := $(filter-out reader/cli/main.c,$(CLI_SRC))
 TEST_EXTRA_test_protobuf := reader/cli/protobuf.c
-TEST_EXTRA_test_unwind := shim/unwind.c
+TEST_EXTRA_test_unwind := shim/unwind.c shim/fderows.c
+TEST_EXTRA_test_fderows := shim/unwind.c shim/fderows.c
 TEST_EXTRA_test_stacktree := shim/stacktree.c shim/intern.c
 TEST_EXTRA_test_intern := shim/intern.c
 TEST_EXTRA_test_spec_entry := shim/specwrite.c

@@ -16,10 +16,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
+#include "real.h"
 #include "unwind.h"
+
+struct xt_real xt_real; /* the rows of long FDEs are mapped with it (shim/fderows.c) */
 
 static __thread struct xt_thread *t_state;
 
@@ -451,6 +455,8 @@ static void test_dlclose_drops_cached_rules(void **state)
 
 int main(void)
 {
+	xt_real.mmap = mmap;
+	xt_real.munmap = munmap;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_as_libunwind_main_thread),
 		cmocka_unit_test(test_same_as_libunwind_other_thread),
