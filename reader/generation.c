@@ -183,6 +183,7 @@ static int xt_parse_sync(xtrace_reader *r, struct xt_gen *g, const struct xt_bat
 			.mult = (uint64_t)(((unsigned __int128)1000000000u << XT_CLOCK_FRAC) / v[0]),
 		};
 	}
+	xt_clock_span(&g->clock);
 	/* From version 3, a shim that switches recording on and off says, in a field after the
 	 * anchor, that recording was off right before this generation. */
 	uint64_t after_gap = 0, anchor;

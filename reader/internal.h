@@ -156,18 +156,28 @@ struct xt_described {
 
 /* A generation's map from its ticks to CLOCK_MONOTONIC nanoseconds, from its Sync:
  * ns = ns0 + (ticks - ticks0) * 1e9 / ticks_per_sec, signed, saturating at 0 and UINT64_MAX
- * (mult is 1e9 / ticks_per_sec in 24.40 fixed point; 1e9 ticks/s maps exactly). */
+ * (mult is 1e9 / ticks_per_sec in 24.40 fixed point; 1e9 ticks/s maps exactly). span is the
+ * largest ticks - ticks0 that maps below the saturation (xt_clock_span): every event's, but
+ * in a corrupt trace. */
 struct xt_clockmap {
-	uint64_t ticks0, ns0, mult;
+	uint64_t ticks0, ns0, mult, span;
 };
 #define XT_CLOCK_FRAC 40
 
+static inline void xt_clock_span(struct xt_clockmap *m)
+{
+	/* ns0 + ((d * mult) >> FRAC) <= UINT64_MAX  <=>  d * mult < (UINT64_MAX - ns0 + 1) << FRAC */
+	unsigned __int128 lim = ((unsigned __int128)(UINT64_MAX - m->ns0) + 1) << XT_CLOCK_FRAC;
+	unsigned __int128 d = m->mult ? (lim - 1) / m->mult : UINT64_MAX;
+	m->span = d > UINT64_MAX ? UINT64_MAX : (uint64_t)d;
+}
+
 static inline uint64_t xt_clock_ns(const struct xt_clockmap *m, uint64_t t)
 {
-	if (t >= m->ticks0) {
-		unsigned __int128 d = ((unsigned __int128)(t - m->ticks0) * m->mult) >> XT_CLOCK_FRAC;
-		return d > UINT64_MAX - m->ns0 ? UINT64_MAX : m->ns0 + (uint64_t)d;
-	}
+	if (t >= m->ticks0 && t - m->ticks0 <= m->span)
+		return m->ns0 + (uint64_t)(((unsigned __int128)(t - m->ticks0) * m->mult) >> XT_CLOCK_FRAC);
+	if (t >= m->ticks0)
+		return UINT64_MAX;
 	unsigned __int128 d = ((unsigned __int128)(m->ticks0 - t) * m->mult) >> XT_CLOCK_FRAC;
 	return d > m->ns0 ? 0 : m->ns0 - (uint64_t)d;
 }

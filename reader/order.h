@@ -172,7 +172,7 @@ static inline void xt_cursor_described(struct xt_cursor *c, const struct xt_even
 }
 
 /* xt_rd_order_next fills ev with the generation's next event: 1, or 0 when it has no more. */
-static inline int xt_rd_order_next(xtrace_reader *r, struct xtrace_event *ev)
+static XT_ALWAYS_INLINE int xt_rd_order_next(xtrace_reader *r, struct xtrace_event *ev)
 {
 	if (!r->nheap)
 		return 0;

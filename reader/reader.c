@@ -56,13 +56,12 @@ int xtrace_generation_done(const xtrace_reader *r)
 static const char *const xt_no_names[1];
 static const uint8_t xt_no_kinds[1];
 
-int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
+/* next_gen is xtrace_next past the last event of a generation (or before the first): apart,
+ * so that the step to the next event saves no registers. */
+static __attribute__((noinline)) int next_gen(xtrace_reader *r, struct xtrace_event *ev)
 {
-	if (r->state == XT_ST_EVENTS) {
-		if (xt_rd_order_next(r, ev))
-			return 1;
+	if (r->state == XT_ST_EVENTS)
 		r->state = XT_ST_NEED_GEN;
-	}
 	if (r->state == XT_ST_ERROR)
 		return -1;
 	if (r->state == XT_ST_DONE)
@@ -92,6 +91,13 @@ int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
 	ev->arg_kinds = xt_no_kinds;
 	ev->offset = r->g.sync_off;
 	return 1;
+}
+
+int xtrace_next(xtrace_reader *r, struct xtrace_event *ev)
+{
+	if (r->state == XT_ST_EVENTS && xt_rd_order_next(r, ev))
+		return 1;
+	return next_gen(r, ev);
 }
 
 enum xtrace_status xtrace_status(const xtrace_reader *r)

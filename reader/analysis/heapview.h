@@ -9,27 +9,40 @@
 #include <stdint.h>
 
 #include "heap.h"
+#include "summary.h"
 #include "xtrace-reader.h"
 
-enum xt_heap_op_kind { XT_OP_ALLOC = 1, XT_OP_FREE, XT_OP_REALLOC_FREE };
-
-struct xt_heap_op {
-	enum xt_heap_op_kind kind;
-	unsigned api;   /* alloc: the malloc API, XT_API_UNKNOWN, or XT_API_NONE (a heap without) */
-	uint64_t addr;
-	uint64_t bytes; /* alloc: the requested bytes */
-	uint64_t stack; /* alloc: the caller's stack ID, of the current generation */
-	uint32_t objects; /* alloc: the objects it stands for in a sampled trace; 0 stands for 1 */
-};
-
-struct xt_summary;
-struct xt_pass;
-
-/* xt_heapview_apply applies op, read from event ev, to heap h of the pass s: 0 to go on, 1 when
- * the pass is to stop there (h is the selected heap and reached p->stop_event), -1 without
- * memory. */
-int xt_heapview_apply(struct xt_summary *s, struct xt_heap *h, const xtrace_reader *r,
-		      const struct xtrace_event *ev, const struct xt_heap_op *op,
-		      const struct xt_pass *p);
+/* xt_heapview_apply applies op (heap.h's struct xt_heap_op), read from event ev, to heap h of
+ * the pass s: 0 to go on, 1 when the pass is to stop there (h is the selected heap and reached
+ * p->stop_event), -1 without memory. Inline: every event of a heap comes through here. */
+static inline int xt_heapview_apply(struct xt_summary *s, struct xt_heap *h, const xtrace_reader *r,
+				    const struct xtrace_event *ev, const struct xt_heap_op *op,
+				    const struct xt_pass *p)
+{
+	int selected = h == s->selected;
+	struct xt_sites *sites = selected ? p->sites : NULL;
+	enum xt_heap_check c;
+	if (op->kind == XT_OP_ALLOC) {
+		uint32_t site = XT_NO_SITE, objects = op->objects ? op->objects : 1;
+		if (sites && op->addr && xt_sites_site(sites, r, ev->thread, op->stack, &site) < 0)
+			return -1;
+		c = xt_heap_alloc(h, ev->ts, op->addr, op->api, op->bytes, objects, site);
+		if (sites && op->addr && c != XT_HEAP_NOMEM)
+			xt_sites_alloc(sites, site, op->api != XT_API_UNKNOWN ? op->bytes : 0, objects);
+	} else {
+		struct xt_live old;
+		c = xt_heap_free(h, op->addr, op->kind == XT_OP_REALLOC_FREE, sites ? &old : NULL);
+		if (sites && c == XT_HEAP_OK)
+			xt_sites_free(sites, &old);
+	}
+	if (c == XT_HEAP_NOMEM)
+		return -1;
+	s->op_heap = h;
+	if (op != &s->op) /* an analysis may build it there */
+		s->op = *op;
+	if (c != XT_HEAP_OK && p->issue && (selected || p->check_every_heap))
+		p->issue(p->ctx, r, ev, c);
+	return selected && p->stop_event && h->events >= p->stop_event;
+}
 
 #endif

@@ -5,32 +5,10 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "keyhash.h"
 
-static inline size_t home(const struct xt_liveset *s, uint64_t addr)
-{
-	return (size_t)xt_keyhash_u64(addr) & s->mask;
-}
 
-/* slot_home is the home of the key in slot e from the hash it keeps; a table of more than 2^32
- * slots needs more bits than the slot has room for. */
-static inline size_t slot_home(const struct xt_liveset *s, const struct xt_live *e)
-{
-	return s->mask <= UINT32_MAX ? e->hash & s->mask : home(s, e->addr);
-}
 
-size_t xt_liveset_home(const struct xt_liveset *s, uint64_t addr)
-{
-	return home(s, addr);
-}
 
-/* note_probe keeps the longest distance a put has placed or found a key from its home. */
-static inline void note_probe(struct xt_liveset *s, size_t home_slot, size_t slot)
-{
-	size_t d = (slot - home_slot) & s->mask;
-	if (d > s->max_probe)
-		s->max_probe = d;
-}
 
 /* A table of at least XT_LIVESET_MAPPED bytes is mapped on its own, asking for huge pages: a big
  * live set is touched at random, and in 4 KiB pages each page costs a fault as it is first
@@ -88,20 +66,8 @@ void xt_liveset_destroy(struct xt_liveset *s)
 	s->count = 0;
 }
 
-struct xt_live *xt_liveset_find(const struct xt_liveset *s, uint64_t addr)
-{
-	for (size_t i = home(s, addr);; i = (i + 1) & s->mask) {
-		struct xt_live *e = &s->slots[i];
-		/* Empty first: key 0 marks an empty slot, so a 0 from a corrupt trace finds nothing
-		 * (found, its removal would drop the count below the occupied slots). */
-		if (e->addr == 0)
-			return NULL;
-		if (e->addr == addr)
-			return e;
-	}
-}
 
-static int grow(struct xt_liveset *s)
+int xt_liveset_grow(struct xt_liveset *s)
 {
 	struct xt_live *old = s->slots;
 	size_t oldcap = s->mask + 1;
@@ -110,58 +76,14 @@ static int grow(struct xt_liveset *s)
 	for (size_t j = 0; j < oldcap; j++) {
 		if (old[j].addr == 0)
 			continue;
-		size_t h = slot_home(s, &old[j]), i = h;
+		size_t h = xt_liveset_slot_home(s, &old[j]), i = h;
 		while (s->slots[i].addr != 0)
 			i = (i + 1) & s->mask;
-		note_probe(s, h, i);
+		xt_liveset_note_probe(s, h, i);
 		s->slots[i] = old[j];
 	}
 	table_free(old, oldcap);
 	return 0;
 }
 
-struct xt_live *xt_liveset_put(struct xt_liveset *s, uint64_t addr, int *added)
-{
-	if ((s->count + 1) > (s->mask + 1) / 2 && grow(s) < 0)
-		return NULL;
-	uint64_t hash = xt_keyhash_u64(addr);
-	size_t h = (size_t)hash & s->mask, i = h;
-	for (;; i = (i + 1) & s->mask) {
-		struct xt_live *e = &s->slots[i];
-		if (e->addr == addr) {
-			note_probe(s, h, i);
-			*added = 0;
-			return e;
-		}
-		if (e->addr == 0)
-			break;
-	}
-	note_probe(s, h, i);
-	struct xt_live *e = &s->slots[i];
-	*e = (struct xt_live){.addr = addr, .hash = (uint32_t)hash};
-	s->count++;
-	*added = 1;
-	return e;
-}
 
-int xt_liveset_remove(struct xt_liveset *s, uint64_t addr, struct xt_live *out)
-{
-	struct xt_live *e = xt_liveset_find(s, addr);
-	if (!e)
-		return 0;
-	if (out)
-		*out = *e;
-	/* Backward shift: pull later entries of the probe run into the hole when the hole lies
-	 * between their home slot and where they sit, so every run stays unbroken. */
-	size_t hole = (size_t)(e - s->slots);
-	for (size_t j = (hole + 1) & s->mask; s->slots[j].addr != 0; j = (j + 1) & s->mask) {
-		size_t h = slot_home(s, &s->slots[j]);
-		if (((j - h) & s->mask) >= ((j - hole) & s->mask)) {
-			s->slots[hole] = s->slots[j];
-			hole = j;
-		}
-	}
-	s->slots[hole].addr = 0;
-	s->count--;
-	return 1;
-}

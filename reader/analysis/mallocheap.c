@@ -19,27 +19,30 @@ static int init(struct xt_summary *s, const xtrace_reader *r, const struct xt_pa
 static int event(struct xt_summary *s, const xtrace_reader *r, const struct xtrace_event *ev,
 		 const struct xt_pass *p)
 {
-	struct xt_heap_op op = {.addr = ev->args[ARG_OBJ_ADDR]};
+	/* Built where the pass keeps the last operation (struct xt_summary's op): the heap view
+	 * need not copy it there. */
+	struct xt_heap_op *op = &s->op;
+	uint64_t addr = ev->args[ARG_OBJ_ADDR];
 	switch (ev->type) {
 	case XT_EV_ObjectAlloc: {
 		const struct xtrace_alloc_type *t = xtrace_alloc_type(r, ev->args[ARG_TYPE]);
-		op.kind = XT_OP_ALLOC;
-		op.api = t && t->api < XT_API_COUNT ? t->api : XT_API_UNKNOWN;
-		op.bytes = t ? xt_request_bytes(t->elem_size, t->count) : 0;
-		op.stack = ev->args[ARG_STACK];
-		xt_sampling_weigh(&s->sampling, &op.bytes, &op.objects);
+		*op = (struct xt_heap_op){
+			.kind = XT_OP_ALLOC, .addr = addr, .stack = ev->args[ARG_STACK],
+			.api = t && t->api < XT_API_COUNT ? t->api : XT_API_UNKNOWN,
+			.bytes = t ? xt_request_bytes(t->elem_size, t->count) : 0};
+		xt_sampling_weigh(&s->sampling, &op->bytes, &op->objects);
 		break;
 	}
 	case XT_EV_ObjectFree:
-		op.kind = XT_OP_FREE;
+		*op = (struct xt_heap_op){.kind = XT_OP_FREE, .addr = addr};
 		break;
 	case XT_EV_ObjectReallocFree:
-		op.kind = XT_OP_REALLOC_FREE;
+		*op = (struct xt_heap_op){.kind = XT_OP_REALLOC_FREE, .addr = addr};
 		break;
 	default:
 		return 0;
 	}
-	return xt_heapview_apply(s, &s->heap, r, ev, &op, p);
+	return xt_heapview_apply(s, &s->heap, r, ev, op, p);
 }
 
 static void destroy(struct xt_summary *s)

@@ -12,7 +12,6 @@
 #include "described.h"
 #include "heap.h"
 #include "heaps.h"
-#include "heapview.h"
 #include "registry.h"
 #include "sampling.h"
 #include "sites.h"
@@ -35,6 +34,10 @@ struct xt_summary {
 	/* by experiment ID, those of them with an event hook for its events: an event goes to its
 	 * own without a look at the others */
 	unsigned takes[XT_MAX_EXPERIMENTS];
+	/* by experiment ID, the one analysis that takes its events when only one does (not for the
+	 * core's, which the summary reads too): its event hook, called without the others' loop */
+	int (*solo[XT_MAX_EXPERIMENTS])(struct xt_summary *s, const xtrace_reader *r,
+					const struct xtrace_event *ev, const struct xt_pass *p);
 	/* Each analysis's state (registry.h). */
 	struct xt_heap heap;     /* the malloc heap (AllocFree) */
 	struct xt_sampling sampling; /* what its allocations stand for in a sampled trace */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "allocfree.h"
+#include "internal.h"
 #include "traceopen.h"
 
 /* ---- helpers ---- */
@@ -1052,6 +1053,29 @@ static void expect_clock_corrupt(struct tg *t, const char *msg)
 	tg_free(t);
 }
 
+/* The map's shortcut (ticks within span of the anchor) gives what the saturating formula gives,
+ * at the edge of the span and past it, for rates that map exactly and ones that do not. */
+static void test_clock_span_edge(void **state)
+{
+	(void)state;
+	const uint64_t mults[] = {1ull << XT_CLOCK_FRAC, 439804651110ull, 3ull << XT_CLOCK_FRAC, 1};
+	const uint64_t ns0s[] = {0, 5000000000ull, UINT64_MAX - 1000, UINT64_MAX};
+	for (size_t i = 0; i < sizeof mults / sizeof mults[0]; i++) {
+		for (size_t j = 0; j < sizeof ns0s / sizeof ns0s[0]; j++) {
+			struct xt_clockmap m = {.ticks0 = 1000, .ns0 = ns0s[j], .mult = mults[i]};
+			xt_clock_span(&m);
+			const uint64_t near[] = {0, 1, 2, m.span - 1, m.span, m.span + 1, m.span + 2};
+			for (size_t k = 0; k < sizeof near / sizeof near[0]; k++) {
+				if (near[k] > UINT64_MAX - m.ticks0)
+					continue;
+				unsigned __int128 d = ((unsigned __int128)near[k] * m.mult) >> XT_CLOCK_FRAC;
+				uint64_t want = d > UINT64_MAX - m.ns0 ? UINT64_MAX : m.ns0 + (uint64_t)d;
+				assert_int_equal(xt_clock_ns(&m, m.ticks0 + near[k]), want);
+			}
+		}
+	}
+}
+
 static void test_clock_bad_values(void **state)
 {
 	/* A rate of 0 or beyond any clock, a Sync without its anchor's time, a header rate that
@@ -1850,6 +1874,7 @@ int main(void)
 		cmocka_unit_test(test_corrupt_tables),
 		cmocka_unit_test(test_corrupt_end_and_sync),
 		cmocka_unit_test(test_clock_per_generation),
+		cmocka_unit_test(test_clock_span_edge),
 		cmocka_unit_test(test_clock_bad_values),
 		cmocka_unit_test(test_truncated_no_end),
 		cmocka_unit_test(test_truncate_everywhere),
