@@ -36,6 +36,9 @@ struct xt_buf {
 /* An interpreter's eval loop alone has thousands of return addresses, each rule a run of the
  * loop's long CFA program: 1024 rules missed 65000 times in a python3 run, 4096 4500 times. */
 #define XT_UNW_CACHE_BITS 12
+/* Rules are looked for among the first 2^XT_UNW_CACHE_SMALL_BITS entries until the cache has
+ * missed twice as many times (unwind.c), for the reason the kids memo below starts small. */
+#define XT_UNW_CACHE_SMALL_BITS 7
 #define XT_UNW_KIDS 4096
 /* A cache's kids are looked for among its first XT_UNW_KIDS_SMALL until it has missed twice as
  * many times (stacks.c): a process's first stacks touch a page of the table, not a page a frame
@@ -50,6 +53,7 @@ struct xt_buf {
  * (writer.c): threads that record a few stacks share a few caches. */
 struct xt_unw_cache {
 	unsigned epoch;
+	uint32_t rule_misses; /* up to 2 << XT_UNW_CACHE_SMALL_BITS: the small table's, then all */
 	struct { uint64_t key, rule; } e[1u << XT_UNW_CACHE_BITS];
 	struct xt_unw_memo {
 		/* s before the counters: -fsanitize=bounds checks indices into s, which it does not
