@@ -93,13 +93,12 @@ static uint64_t memo_child(struct xt_unw_cache *uc, struct xt_stree *tr, uint64_
 			   uintptr_t pc)
 {
 	uint64_t h = (parent * 0x9e3779b97f4a7c15ull + pc) * 0xbf58476d1ce4e5b9ull;
-	/* an entry is found by its key wherever it lies: the table grows without a reset */
-	bool small = uc->kids_misses < 2 * XT_UNW_KIDS_SMALL;
-	__typeof__(uc->kids[0]) *k =
-		&uc->kids[h >> (64 - __builtin_ctz(small ? XT_UNW_KIDS_SMALL : XT_UNW_KIDS))];
+	const unsigned all = __builtin_ctz(XT_UNW_KIDS);
+	unsigned bits = xt_small_first_bits(uc->kids_misses, __builtin_ctz(XT_UNW_KIDS_SMALL), all);
+	__typeof__(uc->kids[0]) *k = &uc->kids[h >> (64 - bits)];
 	if (k->parent == parent && k->pc == pc && k->epoch == uc->kids_epoch)
 		return k->node;
-	uc->kids_misses += small;
+	uc->kids_misses += bits != all;
 	uint64_t node = xt_stree_child(tr, parent, pc);
 	if (node)
 		*k = (__typeof__(*k)){parent, pc, (uint32_t)node, uc->kids_epoch};

@@ -45,6 +45,15 @@ struct xt_buf {
  * (a page fault each, in every short process), and a busy walker gets the whole table. */
 #define XT_UNW_KIDS_SMALL 128
 
+/* xt_small_first_bits is how many bits of a hash index a table of 2^bits slots that starts with
+ * its first 2^small_bits, and grows to all once it has missed twice that many times; the caller
+ * counts a miss while the table is small. Entries are found by their keys wherever they lie, so
+ * growing needs no reset. */
+static inline unsigned xt_small_first_bits(uint32_t misses, unsigned small_bits, unsigned bits)
+{
+	return misses < 2u << small_bits ? small_bits : bits;
+}
+
 /* The DWARF walk's frame rules by return address, each valid while the code epoch is the one
  * it was cached in (part of its key, unwind.c; a cache whose epoch is of another block of
  * XT_UNW_EPOCHS clears them all), and the memo of its last walk: its steps outermost first,

@@ -591,13 +591,12 @@ static inline uint64_t rule_of(struct xt_unw_cache *uc, uintptr_t pc, int exact,
 	if (xt_unlikely(pc >= (uintptr_t)1 << (KEY_EPOCH_SHIFT - 1)))
 		return compute_rule(pc, exact);
 	uint64_t key = ((uint64_t)pc << 1 | (unsigned)exact) | key_epoch;
-	/* a rule is found by its key wherever it lies: the table grows without a reset */
-	bool small = uc->rule_misses < 2u << XT_UNW_CACHE_SMALL_BITS;
-	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >>
-			    (64 - (small ? XT_UNW_CACHE_SMALL_BITS : XT_UNW_CACHE_BITS)));
+	unsigned bits = xt_small_first_bits(uc->rule_misses, XT_UNW_CACHE_SMALL_BITS,
+					    XT_UNW_CACHE_BITS);
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits));
 	if (xt_likely(uc->e[i].key == key))
 		return uc->e[i].rule;
-	uc->rule_misses += small;
+	uc->rule_misses += bits != XT_UNW_CACHE_BITS;
 	uint64_t r = compute_rule(pc, exact);
 	uc->e[i].key = key;
 	uc->e[i].rule = r;
