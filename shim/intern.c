@@ -42,6 +42,10 @@ static size_t used_end(struct xt_intern *tab)
 #define TABLES_RESERVE (256ul << 20)
 static uint8_t *tables;
 static _Atomic size_t tables_used;
+/* The reservation comes empty to a fork child (MADV_WIPEONFORK): the fork copies none of its
+ * pages' entries, the parent's next writes to them are no copies, and the child has nothing to
+ * give back. */
+static bool tables_wiped;
 
 void *xt_table_map(size_t bytes)
 {
@@ -50,6 +54,7 @@ void *xt_table_map(size_t bytes)
 		void *r = xt_real.mmap(NULL, TABLES_RESERVE, PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		tables = r == MAP_FAILED ? NULL : r;
+		tables_wiped = tables && madvise(tables, TABLES_RESERVE, MADV_WIPEONFORK) == 0;
 	}
 	size_t at = tables ? atomic_fetch_add(&tables_used, bytes) : TABLES_RESERVE;
 	if (at <= TABLES_RESERVE && bytes <= TABLES_RESERVE - at)
@@ -69,7 +74,7 @@ void xt_table_forget(void *p, size_t bytes)
 void xt_tables_forget_all(void)
 {
 	size_t used = atomic_load(&tables_used);
-	if (tables && used)
+	if (tables && used && !tables_wiped)
 		madvise(tables, used < TABLES_RESERVE ? used : TABLES_RESERVE, MADV_DONTNEED);
 }
 

@@ -59,9 +59,9 @@ XT_HIDDEN void xt_intern_each(struct xt_intern *tab,
 			      void (*fn)(void *ctx, uint64_t id, const void *key, uint32_t len),
 			      void *ctx);
 /* xt_table_map gives bytes of zeroed memory for a table (NULL if it cannot), from the tables'
- * one reservation where they fit. In a fork child, xt_tables_forget_all first gives back every
- * page of that reservation (the tables are all emptied there), then xt_table_forget each array
- * gives back the pages of one mapped outside it. */
+ * one reservation where they fit. A fork child gets that reservation empty (MADV_WIPEONFORK),
+ * or, where the kernel cannot, xt_tables_forget_all gives back its every page; then
+ * xt_table_forget each array gives back the pages of one mapped outside it. */
 XT_HIDDEN void *xt_table_map(size_t bytes);
 XT_HIDDEN void xt_tables_forget_all(void);
 XT_HIDDEN void xt_table_forget(void *p, size_t bytes);

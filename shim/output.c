@@ -91,7 +91,8 @@ static struct stage stages[2] = {{.lock = PTHREAD_MUTEX_INITIALIZER},
  * the ring, so the whole stays near the setting: generations end early at a sixteenth of the
  * ring, and the stages and the compressed copy keep twice that (XTRACE_FLIGHT=16: 1 and 2 MiB). */
 static size_t early_at = STAGE_EARLY, keep_at = STAGE_KEEP;
-static ZSTD_CCtx *cctx;
+static ZSTD_CCtx *cctx;       /* made in cctx_mem at the first compression of each trace */
+static uint8_t *cctx_mem;
 static uint8_t *zbuf;
 static size_t zbuf_touched;
 
@@ -205,12 +206,18 @@ static bool write_all(int f, const void *data, size_t len)
 	return true;
 }
 
-/* map_rw maps len bytes of address space, its pages taken only as they are touched. */
+/* map_rw maps len bytes of address space, its pages taken only as they are touched. What it
+ * holds is this process's generations alone: a fork child gets it empty (MADV_WIPEONFORK), so
+ * the fork copies none of its pages' entries and the parent's next writes to them are no
+ * copies. */
 static uint8_t *map_rw(size_t len)
 {
 	void *m = xt_real.mmap(NULL, len, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return m == MAP_FAILED ? NULL : m;
+	if (m == MAP_FAILED)
+		return NULL;
+	madvise(m, len, MADV_WIPEONFORK);
+	return m;
 }
 
 /* A buffer that gathers generations (a stage, the compressed copy) takes its first HUGE_AFTER
@@ -275,9 +282,14 @@ static bool adopt_fd(int f)
 
 bool xt_out_open(const struct xt_origin *origin)
 {
+	/* A fork child runs its parent's executable, whose path names holds already; its context
+	 * came to it wiped (map_rw). */
 	exe = names;
-	ssize_t el = readlink("/proc/self/exe", exe, PATH_CAP - 1);
-	exe[el > 0 ? el : 0] = 0;
+	if (!origin->fork_parent_pid) {
+		ssize_t el = readlink("/proc/self/exe", exe, PATH_CAP - 1);
+		exe[el > 0 ? el : 0] = 0;
+	}
+	cctx = NULL;
 	path = exe + strlen(exe) + 1;
 	const char *base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
@@ -631,9 +643,11 @@ static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, siz
 	if (!cctx) {
 		/* A static context in memory of the shim's own: zstd allocates nothing. */
 		size_t ws = ZSTD_estimateCCtxSize(XT_ZSTD_LEVEL);
-		uint8_t *w = map_rw(ws);
-		zbuf = map_gather(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
-		cctx = w && zbuf ? ZSTD_initStaticCCtx(w, ws) : NULL;
+		if (!cctx_mem) {
+			cctx_mem = map_rw(ws);
+			zbuf = map_gather(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
+		}
+		cctx = cctx_mem && zbuf ? ZSTD_initStaticCCtx(cctx_mem, ws) : NULL;
 		if (!cctx)
 			return NULL;
 	}

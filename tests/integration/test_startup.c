@@ -5,7 +5,7 @@
  * zero-initialised data a process touches is a page fault too (a copy in a fork child): its
  * small state lies in a few pages, apart from its arrays, of which a process touches a few. And
  * a traced process reads no /proc/self/maps on its way (pthread_getattr_np does for the main
- * thread), and a fork child empties the tables it inherited with one madvise. */
+ * thread), and a fork child gets its parent's tables empty. */
 #include <fcntl.h>
 #include <gelf.h>
 #include <setjmp.h>
@@ -302,19 +302,40 @@ static void test_short_process_makes_no_socket(void **state)
 	h_run_free(&r);
 }
 
-/* A fork child empties the tables it inherited (stacks, types, user strings) with one madvise,
- * not one an array: each flushes the TLB. */
-static void test_fork_child_forgets_tables_at_once(void **state)
+/* strace_fork_child runs forkwait with one child traced, its system calls in filter logged
+ * (strace_traced), and returns the log. */
+static char *strace_fork_child(struct h_run *r, const char *filter)
+{
+	char *calls = strace_traced(r, filter, H_ARGV((char *)h_workload("forkwait"), "0", "1", "10"));
+	char paths[4][PATH_MAX];
+	assert_int_equal(h_find_traces(r->dir, paths, 4), 2); /* the parent's and the child's */
+	return calls;
+}
+
+/* A fork child gets the tables (stacks, types, user strings) and the gathered generations of
+ * its parent empty (MADV_WIPEONFORK): the fork copies none of their pages' entries, and the
+ * child gives none back (a madvise flushes the TLB; it was one, and one an array before). */
+static void test_fork_child_gets_tables_empty(void **state)
 {
 	struct h_run r;
-	char *calls = strace_traced(&r, "trace=madvise",
-				    H_ARGV((char *)h_workload("forkwait"), "0", "1", "10"));
-	char paths[4][PATH_MAX];
-	assert_int_equal(h_find_traces(r.dir, paths, 4), 2); /* the parent's and the child's */
+	char *calls = strace_fork_child(&r, "trace=madvise");
+	assert_non_null(strstr(calls, "MADV_WIPEONFORK"));
 	size_t n = h_count_substr(calls, "MADV_DONTNEED");
+	if (n != 0)
+		fail_msg("%zu madvise(MADV_DONTNEED) calls, expected none:\n%s", n, calls);
+	h_free(calls);
+	h_run_free(&r);
+}
+
+/* A fork child runs its parent's executable: its trace names it without reading the link
+ * /proc/self/exe again (a path lookup in /proc, about 20 us). */
+static void test_fork_child_reads_no_exe_link(void **state)
+{
+	struct h_run r;
+	char *calls = strace_fork_child(&r, "trace=readlink,readlinkat");
+	size_t n = h_count_substr(calls, "/proc/self/exe");
 	if (n != 1)
-		fail_msg("%zu madvise(MADV_DONTNEED) calls, expected the fork child's one:\n%s", n,
-			 calls);
+		fail_msg("/proc/self/exe read %zu times, expected the parent's once:\n%s", n, calls);
 	h_free(calls);
 	h_run_free(&r);
 }
@@ -327,7 +348,8 @@ int main(void)
 		cmocka_unit_test(test_few_data_pages_touched),
 		cmocka_unit_test(test_start_reads_no_maps),
 		cmocka_unit_test(test_short_process_makes_no_socket),
-		cmocka_unit_test(test_fork_child_forgets_tables_at_once),
+		cmocka_unit_test(test_fork_child_gets_tables_empty),
+		cmocka_unit_test(test_fork_child_reads_no_exe_link),
 		cmocka_unit_test(test_fork_child_few_faults),
 		cmocka_unit_test(test_true_few_faults),
 		cmocka_unit_test(test_short_stacks_few_faults),
