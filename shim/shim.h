@@ -65,8 +65,8 @@ static inline bool xt_clone_unadopted(void)
  * child that got a trace of its own. */
 XT_HIDDEN void xt_clone_mark_init(void);
 XT_HIDDEN void xt_clone_mark_set(void);
-/* xt_clone_shares_memory: this process, not the traced one, shares the traced one's memory
- * (false when the kernel cannot tell copies apart: such a process then never writes). */
+/* xt_clone_shares_memory: this process is the traced one or shares its memory (false when the
+ * kernel cannot tell copies apart: the process ID then tells the traced one). */
 XT_HIDDEN bool xt_clone_shares_memory(void);
 /* xt_clone_adopt gives an unadopted copy a trace of its own, as a fork child gets one
  * (lifecycle.c; cold: the copy's first event, exit or exec). */
