@@ -452,15 +452,16 @@ static bool start_advancer(void)
 {
 	pthread_t th;
 	pthread_attr_t attr;
-	sigset_t all, old;
-	/* The advancer must never take the program's signals. */
+	sigset_t all;
+	/* The advancer must never take the program's signals: it starts with all blocked (set in
+	 * its attributes, not by blocking them around its creation: two system calls fewer). */
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int r = pthread_create(&th, &attr, advancer_main, NULL);
+	int r = pthread_attr_setsigmask_np(&attr, &all);
+	if (r == 0)
+		r = pthread_create(&th, &attr, advancer_main, NULL);
 	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r != 0) {
 		xt_say("cannot start the generation thread: error %d; the program runs untraced", r);
 		return false;
