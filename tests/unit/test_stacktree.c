@@ -3,13 +3,15 @@
  * frames share nodes, keys that collide in a table too small for them stay apart, a stack
  * deeper than the depth kept names the stack of its innermost frames, a generation's reset
  * starts the IDs again and changes the serial that memos of nodes check, and a fork child's
- * forget empties both trees. */
+ * trees start empty after its forget. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -155,23 +157,41 @@ static void test_reset_starts_a_new_generation(void **state)
 	xt_stree_reset(&tr[1]);
 }
 
+/* child_forgets_trees checks, in a fork child, that its trees start empty after the forget
+ * (their memory came wiped, or xt_tables_forget_all gave it back) and work from there, under
+ * serials of their own; 0 if so, else which check failed. */
+static int child_forgets_trees(const uintptr_t *a, const uint64_t serial[2])
+{
+	xt_tables_forget_all();
+	xt_stree_forget_pair(tr);
+	for (int i = 0; i < 2; i++)
+		if (xt_stree_stacks(&tr[i]) != 1 || atomic_load(&tr[i].nodes.next_id) != 0 ||
+		    atomic_load(&tr[i].serial) == serial[i])
+			return 1;
+	if (atomic_load(&tr[0].serial) == atomic_load(&tr[1].serial))
+		return 2;
+	uintptr_t got[XT_MAX_FRAMES];
+	if (stack_of_frames(&tr[1], a, 2, 64) != 1 ||
+	    xt_stree_frames(&tr[1], 1, got, XT_MAX_FRAMES) != 2 || memcmp(got, a, 2 * sizeof a[0]))
+		return 3;
+	return 0;
+}
+
 static void test_fork_child_forgets_both_trees(void **state)
 {
 	static const uintptr_t a[] = {0x77, 0x88};
-	uint64_t s0 = atomic_load(&tr[0].serial), s1 = atomic_load(&tr[1].serial);
+	uint64_t serial[2] = {atomic_load(&tr[0].serial), atomic_load(&tr[1].serial)};
 	assert_int_equal(stack_of_frames(&tr[0], a, 2, 64), 1);
 	assert_int_equal(stack_of_frames(&tr[1], a + 1, 1, 64), 1);
-	xt_tables_forget_all();
-	xt_stree_forget_pair(tr);
-	for (int i = 0; i < 2; i++) {
-		assert_int_equal(xt_stree_stacks(&tr[i]), 1);
-		assert_int_equal(atomic_load(&tr[i].nodes.next_id), 0);
-	}
-	assert_true(atomic_load(&tr[0].serial) != s0 && atomic_load(&tr[1].serial) != s1);
-	assert_true(atomic_load(&tr[0].serial) != atomic_load(&tr[1].serial));
-	/* the child's trees work from empty */
-	assert_int_equal(stack_of_frames(&tr[1], a, 2, 64), 1);
-	assert_frames(&tr[1], 1, a, 2);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_forgets_trees(a, serial));
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	xt_stree_reset(&tr[0]);
 	xt_stree_reset(&tr[1]);
 }
 
