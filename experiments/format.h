@@ -39,6 +39,9 @@ enum xt_batch_kind {
  * saves a few KiB, and a process's first compression costs more than its start-up otherwise
  * (zstd's tables and code are paged in). */
 #define XT_COMPRESS_MIN (16u << 10)
+/* The zstd level the shim compresses a generation at: compression runs beside the program, so
+ * the fastest level (the size floors of `make bench` compress at it too). */
+#define XT_ZSTD_LEVEL 1
 /* The plain bytes of one generation a reader accepts (a writer advances early, long before). */
 #define XT_MAX_GEN_SIZE (256u << 20)
 /* The zstd window a compressed generation's frame may use (a reader refuses larger ones). */

@@ -151,43 +151,63 @@ def main():
                  thread (its CPU and B/event against the dwarf row: what compression costs)""")
 
     # --- floors ----------------------------------------------------------------------------
+    # A floor is a line measured in the same run below which no xtrace setting can go (for the
+    # reader: above which no analysis can go). The Targets table names each missed target's.
+    programs = ("perl", "python3", "sort", "gcc")
     clock = med("floor.clock_ns")
     base = per_round(lambda c, e: c / e * 1e9, u + ".cpu", "main.dwarf.events")
-    if clock is not None and base:
+
+    def added_ms(k, variant):
+        return per_round(lambda a, b: (a - b) * 1e3, "%s.%s.wall" % (k, variant), k + ".untraced.wall")
+
+    floor = {
+        "clock": clock,
+        "base": base,
+        "stamp": 1 + clock / base if clock is not None and base else None,
+        "main.none": ratio("main.none.wall", u + ".wall"),
+        "main.interposed": ratio("main.interposed.wall", u + ".wall"),
+        "main.interposed.rss": per_round(lambda a, b: (a - b) / 1024, "main.interposed.rss", u + ".rss"),
+        "true.interposed": added_ms("start.true", "interposed"),
+        "fork.interposed": added_ms("start.fork", "interposed"),
+        "reader": ratio("main.htprint.wall", "main.xtread.wall"),
+    }
+    for name in programs:
+        k = "prog." + name
+        for variant in ("interposed", "none"):
+            floor["%s.%s" % (name, variant)] = ratio("%s.%s.wall" % (k, variant), k + ".untraced.wall")
+    # the size floors, zstd bytes per heap event of each layer (tests/bench/sizefloor.c)
+    size_layers = ("time", "kind", "addr", "events")
+    for name, k in (("main", "main"),) + tuple((p, "prog." + p) for p in programs):
+        for layer in size_layers:
+            floor["%s.size.%s" % (name, layer)] = ratio("%s.dwarf.floor.%s" % (k, layer),
+                                                        k + ".dwarf.events")
+    floor_lines = [
+        ("one clock read as the shim takes it (tsccost), ns", "clock", ".1f"),
+        ("untraced loop, CPU per heap event, ns", "base", ".1f"),
+        ("wall x untraced with only a timestamp per event (mtloop)", "stamp", ".2f"),
+        ("shim loaded, not recording: mtloop wall x untraced", "main.interposed", ".2f"),
+        ("shim loaded, not recording: /bin/true +wall ms", "true.interposed", "+.3f"),
+        ("shim loaded, not recording: fork child +wall ms", "fork.interposed", "+.3f"),
+    ] + [("shim loaded, not recording: %s wall x untraced" % name, name + ".interposed", ".2f")
+         for name in programs] + [
+        ("size floor, mtloop: B/event of its events' times alone", "main.size.time", ".2f"),
+        ("size floor, perl: B/event of its events' times alone", "perl.size.time", ".2f"),
+        ("reader alone, no analysis: x heaptrack_print", "reader", ".2f"),
+    ]
+    floor_lines = [(label, key, spec) for label, key, spec in floor_lines if floor[key] is not None]
+    if floor_lines:
         print()
         print("Floors")
-        print("  one clock read as the shim takes it (tsccost)   %.1f ns" % clock)
-        print("  untraced loop, CPU per heap event                %.1f ns" % base)
-        print("  wall x untraced with only a timestamp per event  >= %.2f" % (1 + clock / base))
-        print("  (every event carries a timestamp, so no mode can run below that line)")
-    floors = []
-    if has("start.true.interposed.wall", "start.true.untraced.wall"):
-        floors.append(("shim loaded, not recording: /bin/true +wall ms",
-                       per_round(lambda a, b: (a - b) * 1e3, "start.true.interposed.wall",
-                                 "start.true.untraced.wall"), "+.3f"))
-    if has("prog.perl.interposed.wall", "prog.perl.untraced.wall"):
-        floors.append(("shim loaded, not recording: perl wall x untraced",
-                       ratio("prog.perl.interposed.wall", "prog.perl.untraced.wall"), ".2f"))
-    if has("main.interposed.wall"):
-        floors.append(("shim loaded, not recording: mtloop wall x untraced",
-                       ratio("main.interposed.wall", u + ".wall"), ".2f"))
-    if floors:
-        if clock is None or not base:
-            print()
-            print("Floors")
-        for name, v, spec in floors:
-            print("  %-62s %s" % (name, fmt(v, spec)))
-        print("  (loading and interposing alone, below which no recording setting can go)")
-    if has("main.xtread.wall", "main.htprint.wall"):
-        if not floors and (clock is None or not base):
-            print()
-            print("Floors")
-        print("  %-62s %s" % ("reader alone, no analysis: x heaptrack_print",
-                              fmt(ratio("main.htprint.wall", "main.xtread.wall"), ".2f")))
-        print("  (every event decoded and ordered: the most xtrace stats can reach, its analyses aside)")
+        for label, key, spec in floor_lines:
+            print("  %-62s %s" % (label, fmt(floor[key], spec)))
+        print("""
+  every event carries a timestamp, so no mode can run below the timestamp line; loading and
+  interposing alone (not recording) is the line below which no recording setting can go; a
+  size floor is the bytes of the events' times alone, coded and compressed as the file does
+  (Size floors below); the reader alone decodes and orders every event: the most xtrace stats
+  or dump can reach, their analyses aside""")
 
     # --- real programs -----------------------------------------------------------------------
-    programs = ("perl", "python3", "sort", "gcc")
     rows = []
     for name in programs:
         k = "prog." + name
@@ -197,6 +217,8 @@ def main():
         rows.append([
             name,
             fmt(med(k + ".untraced.wall"), ".3f"),
+            fmt(floor[name + ".interposed"], ".2f"),
+            fmt(floor[name + ".none"], ".2f"),
             fmt(ratio(k + ".dwarf.wall", k + ".untraced.wall"), ".2f"),
             fmt(ratio(k + ".heaptrack.wall", k + ".untraced.wall"), ".2f"),
             fmt(med(ev), ".0f"),
@@ -205,15 +227,44 @@ def main():
         ])
     if rows:
         print()
-        print("Real programs (full stacks; medians of per-round ratios)")
-        print(table(["", "untraced s", "xtrace x untraced", "heaptrack x untraced", "heap events",
-                     "xtrace B/event", "heaptrack B/event"], rows, "lrrrrrr"))
+        print("Real programs (wall x untraced: medians of per-round ratios)")
+        print(table(["", "untraced s", "not recording", "xtrace none", "xtrace full",
+                     "heaptrack", "heap events", "xtrace B/event", "heaptrack B/event"],
+                    rows, "lrrrrrrrr"))
         print("""
   perl      a hash of 290000 entries (about 1.4 million allocations)
   python3   PYTHONMALLOC=malloc, a dict of 30000 entries through json.dumps and json.loads
   sort      300000 lines; gcc: gcc -O2 -c hello.c (the driver, cc1 and as, each traced into a
             file of its own; heaptrack follows the first process only)
+  not recording  the shim loaded, passing every call through; xtrace none: every event with
+            the calling address only, no walk; xtrace full: full stacks (the default), so
+            full - none is the walk, none - not recording the rest of recording
   B/event   bytes written by default / heap events of the xtrace run (all processes)""")
+
+    # --- size floors -------------------------------------------------------------------------
+    rows = []
+    for name, k in (("mtloop", "main"),) + tuple((p, "prog." + p) for p in programs):
+        key = "main" if k == "main" else name
+        if floor[key + ".size.time"] is None:
+            continue
+        ev = k + ".dwarf.events"
+        rows.append([name] + [fmt(floor["%s.size.%s" % (key, layer)], ".2f") for layer in size_layers] + [
+            fmt(ratio(k + ".dwarf.bytes", ev), ".2f"),
+            fmt(ratio(k + ".heaptrack.bytes", ev), ".2f"),
+        ])
+    if rows:
+        print()
+        print("Size floors: bytes per heap event of what every event carries, compressed as written")
+        print(table(["", "time", "+ kind", "+ address", "+ type, stack", "xtrace file",
+                     "heaptrack file"], rows, "lrrrrrr"))
+        print("""
+  tests/bench/sizefloor rebuilds each generation's events layer by layer, per thread batch in
+  file order, coded as the file codes them, and compresses each layer as the shim compresses a
+  generation (zstd at its level): time, each event's tick delta; + kind, its type byte; +
+  address, the address as written (delta or reference); + type, stack, every other argument,
+  all of the Events batches. The file adds the tables, batch headers, Sync and End. heaptrack's
+  file carries no time per event (a timestamp line every 10 ms) and no address (its interpreter
+  turns a free's pointer into an allocation index); every xtrace event carries its time""")
 
     # --- production settings -----------------------------------------------------------------
     rows = []
@@ -343,45 +394,64 @@ def main():
         print(table(["", ""], rows, "lr"))
 
     # --- targets -----------------------------------------------------------------------------
-    checks = []
-
-    def check(name, value, limit, ok):
-        if value is None or limit is None:
-            return
-        checks.append(["met" if ok(value, limit) else "NOT met", name, value, limit])
-
-    check("wall x untraced, dwarf (full stacks) <= 3", ratio("main.dwarf.wall", u + ".wall"), 3.0, lambda v, l: v <= l)
-    check("wall x untraced, none <= 1.3", ratio("main.none.wall", u + ".wall"), 1.3, lambda v, l: v <= l)
-    hz = ratio("main.heaptrack.bytes", "main.dwarf.events")
-    check("B/event (default) <= heaptrack compressed", ratio("main.dwarf.bytes", "main.dwarf.events"), hz,
-          lambda v, l: v <= l)
-    check("B/event raw format <= 6", ratio("main.dwarf.bytes", "main.dwarf.events"), 6.0, lambda v, l: v <= l)
-    check("xtrace stats >= 5x heaptrack_print", ratio("main.htprint.wall", "main.xtstats.wall"), 5.0,
-          lambda v, l: v >= l)
-    check("xtrace dump >= 2x heaptrack_print", ratio("main.htprint.wall", "main.xtdump.wall"), 2.0,
-          lambda v, l: v >= l)
-    check("+RSS MiB, dwarf <= 16", per_round(lambda a, b: (a - b) / 1024, "main.dwarf.rss", u + ".rss"),
-          16.0, lambda v, l: v <= l)
+    # Each target: its name, the measured value, the limit, whether the value must stay at or
+    # below it (else at or above), and the floors that bound it, (short name, floor key, format).
+    not_recording = ("not recording", "main.interposed", ".2f")
+    stamp = ("timestamp", "stamp", ".2f")
+    reader = ("reader alone", "reader", ".2f")
+    targets = [
+        ("wall x untraced, dwarf (full stacks) <= 3", ratio("main.dwarf.wall", u + ".wall"), 3.0, True,
+         [("none", "main.none", ".2f"), not_recording, stamp]),
+        ("wall x untraced, none <= 1.3", ratio("main.none.wall", u + ".wall"), 1.3, True,
+         [not_recording, stamp]),
+        ("B/event (default) <= heaptrack compressed", ratio("main.dwarf.bytes", "main.dwarf.events"),
+         ratio("main.heaptrack.bytes", "main.dwarf.events"), True,
+         [("time alone", "main.size.time", ".2f"), ("+ address", "main.size.addr", ".2f")]),
+        ("B/event raw format <= 6", ratio("main.dwarf.bytes", "main.dwarf.events"), 6.0, True, []),
+        ("xtrace stats >= 5x heaptrack_print", ratio("main.htprint.wall", "main.xtstats.wall"), 5.0,
+         False, [reader]),
+        ("xtrace dump >= 2x heaptrack_print", ratio("main.htprint.wall", "main.xtdump.wall"), 2.0,
+         False, [reader]),
+        ("+RSS MiB, dwarf <= 16", per_round(lambda a, b: (a - b) / 1024, "main.dwarf.rss", u + ".rss"),
+         16.0, True, [("not recording", "main.interposed.rss", "+.1f")]),
+    ]
     for name, limit in (("perl", 1.3), ("python3", 1.3), ("sort", 1.05), ("gcc", 1.2)):
         k = "prog." + name
-        check("%s wall x untraced, full stacks <= %g" % (name, limit),
-              ratio(k + ".dwarf.wall", k + ".untraced.wall"), limit, lambda v, l: v <= l)
-    check("B/event (default) <= heaptrack's, perl", ratio("prog.perl.dwarf.bytes", "prog.perl.dwarf.events"),
-          ratio("prog.perl.heaptrack.bytes", "prog.perl.dwarf.events"), lambda v, l: v <= l)
-    for name, k in (("/bin/true", "start.true"), ("fork child", "start.fork")):
-        check("%s traced +wall ms <= 1" % name,
-              per_round(lambda a, b: (a - b) * 1e3, k + ".dwarf.wall", k + ".untraced.wall"), 1.0,
-              lambda v, l: v <= l)
+        targets.append(("%s wall x untraced, full stacks <= %g" % (name, limit),
+                        ratio(k + ".dwarf.wall", k + ".untraced.wall"), limit, True,
+                        [("none", name + ".none", ".2f"), ("not recording", name + ".interposed", ".2f")]))
+    targets.append(("B/event (default) <= heaptrack's, perl",
+                    ratio("prog.perl.dwarf.bytes", "prog.perl.dwarf.events"),
+                    ratio("prog.perl.heaptrack.bytes", "prog.perl.dwarf.events"), True,
+                    [("time alone", "perl.size.time", ".2f"), ("+ address", "perl.size.addr", ".2f")]))
+    for name, k, key in (("/bin/true", "start.true", "true.interposed"),
+                         ("fork child", "start.fork", "fork.interposed")):
+        targets.append(("%s traced +wall ms <= 1" % name,
+                        per_round(lambda a, b: (a - b) * 1e3, k + ".dwarf.wall", k + ".untraced.wall"),
+                        1.0, True, [("not recording", key, "+.3f")]))
     for variant, label in (("sample", "XTRACE_SAMPLE=524288"), ("stopped", "XTRACE_START=stopped")):
-        check("mtloop %s wall x untraced <= 1.2" % label, ratio("main.%s.wall" % variant, u + ".wall"),
-              1.2, lambda v, l: v <= l)
-        check("perl %s wall x untraced <= 1.05" % label,
-              ratio("prog.perl.%s.wall" % variant, "prog.perl.untraced.wall"), 1.05, lambda v, l: v <= l)
-    if checks:
+        targets.append(("mtloop %s wall x untraced <= 1.2" % label,
+                        ratio("main.%s.wall" % variant, u + ".wall"), 1.2, True, [not_recording]))
+        targets.append(("perl %s wall x untraced <= 1.05" % label,
+                        ratio("prog.perl.%s.wall" % variant, "prog.perl.untraced.wall"), 1.05, True,
+                        [("not recording", "perl.interposed", ".2f")]))
+    rows = []
+    for name, value, limit, at_most, bounds in targets:
+        if value is None or limit is None:
+            continue
+        met = value <= limit if at_most else value >= limit
+        rows.append(["met" if met else "NOT met", name, "%.2f" % value, "%.2f" % limit,
+                     ", ".join("%s %s" % (short, fmt(floor[key], spec))
+                               for short, key, spec in bounds if floor[key] is not None)])
+    if rows:
         print()
         print("Targets")
-        print(table(["", "", "measured", "target"],
-                    [[c[0], c[1], "%.2f" % c[2], "%.2f" % c[3]] for c in checks], "llrr"))
+        print(table(["", "", "measured", "target", "floors (measured in this run)"], rows, "llrrl"))
+        print("""
+  floors   what bounds the target, from Floors and Size floors: none, the same run with the
+           calling address only (no walk); not recording, the shim loaded alone; timestamp, the
+           clock read alone; time alone and + address, the size floor's layers; reader alone,
+           the reader with no analysis (for a ">=" target the bound is a ceiling)""")
     print()
     return 0
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # scripts/bench.sh: the performance table of `make bench`. Runs the benchmark workloads
 # (tests/bench/) untraced, with the shim loaded but not recording, under xtrace in each unwind
-# mode and under heaptrack, interleaved round by round, and times one clock read as the shim
-# does it (tsccost); then prints medians over the rounds (scripts/bench-report.py).
+# mode and under heaptrack, interleaved round by round, times one clock read as the shim does
+# it (tsccost) and measures the traces' size floors (sizefloor); then prints medians over the
+# rounds (scripts/bench-report.py).
 #
 #   BENCH_ROUNDS=5        rounds (medians are taken over them)
 #   BENCH_THREADS=2       threads of the main workload (mtloop)
@@ -43,8 +44,9 @@ MTSCALE=$BUILD/bench/mtscale
 SPAWNLOOP=$BUILD/bench/spawnloop
 FORKCHILD=$BUILD/bench/forkchild
 READALL=$BUILD/bench/readall
+SIZEFLOOR=$BUILD/bench/sizefloor
 for f in "$SHIM" "$XT" "$XTIME" "$TSCCOST" "$MTLOOP" "$MTSCALE" "$SPAWNLOOP" "$FORKCHILD" \
-	"$READALL"; do
+	"$READALL" "$SIZEFLOOR"; do
 	[[ -x "$f" || -f "$f" ]] || { echo "bench: $f is missing; run 'make bench'" >&2; exit 1; }
 done
 
@@ -92,6 +94,18 @@ json_field() {
 }
 
 filesize() { stat -c %s "$1"; }
+
+# size_floor KEY TRACE...: the zstd bytes of what every event must carry, layer by layer
+# (KEY.floor.time, .kind, .addr, .events; tests/bench/sizefloor.c says what each adds).
+size_floor() {
+	local key=$1 out layer packed
+	shift
+	out=$("$SIZEFLOOR" "$@")
+	# after the first line, the event count: "LAYER RAW_BYTES ZSTD_BYTES"
+	while read -r layer _ packed; do
+		record "$key.floor.$layer" "$packed"
+	done < <(tail -n +2 <<<"$out")
+}
 
 # run_untraced KEY PROGRAM ARGS...
 run_untraced() {
@@ -197,6 +211,7 @@ run_xtrace_dir() {
 	"$XTIME" -o "$DIR/t" env LD_PRELOAD="$SHIM" XTRACE_DIR="$d" "$@" >/dev/null
 	timed "$key" "$DIR/t"
 	[[ $key == *.dwarf ]] || { rm -rf "$d"; return; }
+	size_floor "$key" "$d"/*.xt
 	for f in "$d"/*.xt; do
 		[[ -f "$f" ]] || continue
 		bytes=$((bytes + $(filesize "$f")))
@@ -209,19 +224,23 @@ run_xtrace_dir() {
 	rm -rf "$d"
 }
 
-# program NAME ARGS...: one real program untraced, traced with full stacks and under heaptrack
-# (which follows the first process only: its preload library leaves the environment of the
-# programs it starts clean).
+# program NAME ARGS...: one real program untraced, with the shim loaded but not recording,
+# traced with the calling address only (none: what the walk costs, against the next) and with
+# full stacks, and under heaptrack (which follows the first process only: its preload library
+# leaves the environment of the programs it starts clean).
 program() {
 	local name=$1
 	shift
 	run_untraced "prog.$name.untraced" "$@"
+	run_interposed "prog.$name.interposed" "$@"
+	run_xtrace_dir "prog.$name.none" XTRACE_UNWIND=none "$@"
 	run_xtrace_dir "prog.$name.dwarf" "$@"
 	run_heaptrack "prog.$name.heaptrack" "$@"
 }
 
 # starts: the start-up rows. /bin/true as is and traced (spawnloop alternates them), then with
-# the shim loaded but not recording; a fork child of an untraced and of a traced process.
+# the shim loaded but not recording; a fork child of an untraced process, of a traced one and
+# of one with the shim loaded but not recording.
 starts() {
 	local d=$DIR/start.d plain with cplain cwith
 	rm -rf "$d"
@@ -242,6 +261,10 @@ starts() {
 	record start.fork.untraced.cpu "$cplain"
 	record start.fork.dwarf.wall "$with"
 	record start.fork.dwarf.cpu "$cwith"
+	read -r with cwith < <(env LD_PRELOAD="$SHIM" XTRACE_OUT="$DIR/absent/x.xt" "$FORKCHILD" \
+		"$STARTS" 2>/dev/null)
+	record start.fork.interposed.wall "$with"
+	record start.fork.interposed.cpu "$cwith"
 	rm -rf "$d"
 }
 
@@ -301,6 +324,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		run_xtrace "main.$m" "$m" "$MTLOOP" "$THREADS" "$ITERS"
 		record "main.$m.zbytes" "$(zstd -c -q "$DIR/main.$m.xt" | wc -c)"
 	done
+	size_floor main.dwarf "$DIR/main.dwarf.xt"
 	# the default written plain: what compressing on the shim's thread costs, and saves
 	run_xtrace main.plain dwarf XTRACE_COMPRESS=0 "$MTLOOP" "$THREADS" "$ITERS"
 	rm -f "$DIR/main.plain.xt"
@@ -313,7 +337,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 
 	if [[ "$PROGRAMS" != 0 ]]; then
 		program perl "${PERL[@]}"
-		run_interposed prog.perl.interposed "${PERL[@]}"
 		run_xtrace_dir prog.perl.sample XTRACE_SAMPLE=524288 "${PERL[@]}"
 		run_xtrace_dir prog.perl.stopped XTRACE_START=stopped "${PERL[@]}"
 		program python3 "${PYTHON[@]}"

@@ -74,7 +74,6 @@ const char *xt_out_path(void)
 #define STAGE_KEEP (8u << 20)         /* pages a stage keeps after its generation is written */
 #define FLIGHT_SHARE 16 /* with the flight recorder, a generation ends early at 1/16 of its ring */
 #define RECORD_HEAD (1 + 3 * XT_MAX_VARINT)
-#define XT_ZSTD_LEVEL 1 /* compression runs beside the program: the fastest level */
 _Static_assert(STAGE_RESERVE <= XT_MAX_GEN_SIZE, "a reader must accept every generation");
 struct stage {
 	pthread_mutex_t lock;

@@ -73,6 +73,11 @@ $(B)/bench/readall: tests/bench/readall.c $(READER_A)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(SANFLAGS) -Ireader -o $@ $< $(READER_A) $(READER_LIBS) -lm
 
+# sizefloor reads traces through the reader library and compresses at the shim's zstd level.
+$(B)/bench/sizefloor: tests/bench/sizefloor.c experiments/format.h $(READER_A)
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CFLAGS) $(SANFLAGS) -Ireader -Iexperiments -o $@ $< $(READER_A) $(READER_LIBS) -lm
+
 # The demo experiment (tests/demo/): the shim and the CLI built again with one more .def, as a
 # new experiment would be, so a test proves the path from definition to generic decoding.
 DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.

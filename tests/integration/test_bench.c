@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "harness.h"
+#include "tracegen.h"
+#include "varint.h"
 
 /* line_of returns a copy (h_track'ed) of the first line of out that starts with prefix after
  * any spaces, or fails the test. */
@@ -45,7 +47,11 @@ static void has_cell(const char *line, const char *cell)
  * B/event; stats 5x and dump 2.5x heaptrack_print; a 10 ns clock read against 50, 100, 50 ns
  * of untraced CPU per event (median 50: floor 1.20). perl: 1.2, 1.5, 1.3 x untraced (median
  * 1.30, at its target), heaptrack 4x; /bin/true 1.0 ms untraced, +1.5, +0.5, +2.0 ms traced
- * (median +1.500, missed), +0.2 ms with the shim loaded but not recording. */
+ * (median +1.500, missed), +0.2 ms with the shim loaded but not recording; a fork child +1.5 ms
+ * traced, +0.5 ms not recording. perl not recording 1.1x, with no walk 1.2x. Size floors (zstd
+ * bytes): mtloop's times 0.25 B/event, + kinds 0.40, + addresses 1.20, all its events' fields
+ * 1.90; perl's 1000000 events 0.60, 0.70, 1.50 and 1.55 against a file of 1.60 and heaptrack's
+ * 0.31 (missed). The reader alone: 10x heaptrack_print. */
 static const char report_tsv[] =
 	"meta.threads\t2\nmeta.iters\t1000000\nmeta.rounds\t3\nmeta.big\t0\nmeta.scale\t0\n"
 	"main.untraced.wall\t0.10\nmain.untraced.cpu\t0.2\nmain.untraced.rss\t1024\n"
@@ -86,7 +92,19 @@ static const char report_tsv[] =
 	"start.true.untraced.wall\t0.001\nstart.true.dwarf.wall\t0.0025\n"
 	"start.true.dwarf.wall\t0.0015\nstart.true.dwarf.wall\t0.003\n"
 	"start.true.interposed.wall\t0.0012\nstart.true.interposed.wall\t0.0012\n"
-	"start.true.interposed.wall\t0.0012\n";
+	"start.true.interposed.wall\t0.0012\n"
+	"start.fork.untraced.wall\t0.001\nstart.fork.dwarf.wall\t0.0025\n"
+	"start.fork.interposed.wall\t0.0015\n"
+	"prog.perl.interposed.wall\t1.1\nprog.perl.interposed.wall\t1.1\nprog.perl.interposed.wall\t1.1\n"
+	"prog.perl.none.wall\t1.2\nprog.perl.none.wall\t1.2\nprog.perl.none.wall\t1.2\n"
+	"main.dwarf.floor.time\t1000000\nmain.dwarf.floor.kind\t1600000\n"
+	"main.dwarf.floor.addr\t4800000\nmain.dwarf.floor.events\t7600000\n"
+	"prog.perl.dwarf.events\t1000000\nprog.perl.dwarf.bytes\t1600000\n"
+	"prog.perl.heaptrack.bytes\t310000\nprog.perl.dwarf.floor.time\t600000\n"
+	"prog.perl.dwarf.floor.kind\t700000\nprog.perl.dwarf.floor.addr\t1500000\n"
+	"prog.perl.dwarf.floor.events\t1550000\n"
+	"main.xtread.wall\t0.05\nmain.xtread.wall\t0.05\nmain.xtread.wall\t0.05\n"
+	"main.xtread.rss\t10240\nmain.xtread.rss\t10240\nmain.xtread.rss\t10240\n";
 
 static void test_report_arithmetic(void **state)
 {
@@ -129,6 +147,128 @@ static void test_report_arithmetic(void **state)
 	has_cell(line_of(r.out, "/bin/true "), "+1.500");
 	assert_non_null(strstr(r.out, "NOT met  /bin/true traced +wall ms <= 1"));
 	has_cell(line_of(r.out, "shim loaded, not recording: /bin/true"), "+0.200");
+	/* the floors of the programs, the fork child and the sizes */
+	has_cell(line_of(r.out, "shim loaded, not recording: fork child"), "+0.500");
+	has_cell(line_of(r.out, "shim loaded, not recording: perl"), "1.10");
+	has_cell(perl, "1.10");
+	has_cell(perl, "1.20");
+	has_cell(line_of(r.out, "size floor, mtloop"), "0.25");
+	has_cell(line_of(r.out, "size floor, perl"), "0.60");
+	const char *sizes = strstr(r.out, "\nSize floors:");
+	assert_non_null(sizes);
+	char *main_sizes = line_of(sizes, "mtloop");
+	static const char *const main_cells[] = {"0.25", "0.40", "1.20", "1.90", "4.00", "1.50"};
+	for (size_t i = 0; i < sizeof main_cells / sizeof main_cells[0]; i++)
+		has_cell(main_sizes, main_cells[i]);
+	char *perl_sizes = line_of(sizes, "perl");
+	static const char *const perl_cells[] = {"0.60", "0.70", "1.50", "1.55", "1.60", "0.31"};
+	for (size_t i = 0; i < sizeof perl_cells / sizeof perl_cells[0]; i++)
+		has_cell(perl_sizes, perl_cells[i]);
+	/* every target names its floors */
+	assert_non_null(strstr(line_of(r.out, "met      wall x untraced, dwarf"),
+			       "none 2.00, timestamp 1.20"));
+	assert_non_null(strstr(line_of(r.out, "NOT met  B/event (default) <= heaptrack compressed"),
+			       "time alone 0.25, + address 1.20"));
+	assert_non_null(strstr(line_of(r.out, "NOT met  B/event (default) <= heaptrack's, perl"),
+			       "time alone 0.60, + address 1.50"));
+	assert_non_null(strstr(line_of(r.out, "met      perl wall x untraced"),
+			       "none 1.20, not recording 1.10"));
+	assert_non_null(strstr(line_of(r.out, "NOT met  /bin/true traced"), "not recording +0.200"));
+	assert_non_null(strstr(line_of(r.out, "NOT met  fork child traced"), "not recording +0.500"));
+	assert_non_null(strstr(line_of(r.out, "met      xtrace stats >= 5x"), "reader alone 10.00"));
+}
+
+/* A synthetic trace for sizefloor: what each layer holds is known from the events written. */
+struct floor_trace {
+	struct tg *t;
+	uint64_t events, allocs, dt_bytes, payload;
+	uint64_t batch, thread, time; /* the open batch's offset, thread and base time */
+};
+
+static void floor_batch(struct floor_trace *f, uint64_t thread, uint64_t time)
+{
+	f->batch = tg_batch(f->t, XT_BATCH_EVENTS, thread, time);
+	f->thread = thread;
+	f->time = time;
+}
+
+/* floor_batch_end closes the batch and counts its payload: what follows its header. */
+static void floor_batch_end(struct floor_trace *f)
+{
+	uint64_t rest = tg_batch_end(f->t) - f->batch - 1 - xt_uvarint_len(1) -
+			xt_uvarint_len(f->thread) - xt_uvarint_len(f->time);
+	uint64_t size = rest - 1;
+	while (size + xt_uvarint_len(size) > rest)
+		size--;
+	assert_int_equal(size + xt_uvarint_len(size), rest);
+	f->payload += size;
+}
+
+/* floor_event writes one AllocFree event (an allocation's type and stack are 0: a byte each). */
+#define floor_event(f, type, dt, ...)                                                          \
+	do {                                                                                   \
+		tg_event((f)->t, (type), (dt), __VA_ARGS__);                                   \
+		(f)->events++;                                                                 \
+		(f)->dt_bytes += xt_uvarint_len(dt);                                           \
+		(f)->allocs += (type) == XT_EV_ObjectAlloc || (type) == XT_EV_ObjectAllocReused; \
+	} while (0)
+
+/* sizefloor on a trace whose two threads' batches interleave in time, with frees and
+ * allocations by address and by reference, and a thread's second batch: each layer holds what
+ * the file holds for it, the events layer exactly the Events batches' payloads (the first event
+ * of each batch is coded from the thread's previous event, or the Sync, as its batch time is
+ * here). */
+static void test_size_floor(void **state)
+{
+	struct floor_trace f = {.t = tg_new(NULL)};
+	tg_gen(f.t, 1);
+	tg_sync(f.t, 100, 1000000000, 1700000001, 0);
+	floor_batch(&f, 7, 100);
+	floor_event(&f, XT_EV_ObjectAlloc, 5, 0x7f0000001000, 0, 0);      /* 105 */
+	floor_event(&f, XT_EV_ObjectAlloc, 300, 0x7f0000001040, 0, 0);    /* 405 */
+	floor_event(&f, XT_EV_ObjectFreeRecent, 1, 1);                    /* 406: 0x...1000 */
+	floor_event(&f, XT_EV_ObjectAllocReused, 2, 0, 0, 0);             /* 408: 0x...1000 */
+	floor_event(&f, XT_EV_ObjectReallocFree, 1, 0x7f0000001040);      /* 409 */
+	floor_event(&f, XT_EV_ObjectAlloc, 100000, 0x7f0000090000, 0, 0); /* 100409 */
+	floor_batch_end(&f);
+	floor_batch(&f, 8, 100);
+	floor_event(&f, XT_EV_ObjectAlloc, 2, 0x5000, 0, 0);   /* 102 */
+	floor_event(&f, XT_EV_ObjectFree, 98, 0x5000);         /* 200 */
+	floor_event(&f, XT_EV_ObjectAllocReused, 207, 0, 0, 0); /* 407 */
+	floor_event(&f, XT_EV_ObjectFreeRecent, 70000, 0);      /* 70407 */
+	floor_batch_end(&f);
+	floor_batch(&f, 7, 100409);
+	floor_event(&f, XT_EV_ObjectFree, 3, 0x7f0000090000); /* by address: a batch of its own */
+	floor_event(&f, XT_EV_ObjectAlloc, 1, 0x7f0000090000, 0, 0);
+	floor_batch_end(&f);
+	tg_end(f.t, 0);
+	char *path = h_track(tg_tmpfile(f.t, TG_ALL));
+	tg_free(f.t);
+
+	struct h_run r;
+	char tool[PATH_MAX + 32];
+	h_fmt(tool, sizeof tool, "%s/bench/sizefloor", h_build_dir());
+	if (h_spawn(&r, h_tmpdir(), H_ARGV(tool, path), NULL) != 0)
+		fail_msg("cannot run %s", tool);
+	unlink(path);
+	h_expect_exit(&r, 0);
+	unsigned long long n, raw[4], packed[4];
+	char name[4][16];
+	if (sscanf(r.out, "events %llu\n%15s %llu %llu\n%15s %llu %llu\n%15s %llu %llu\n%15s %llu %llu", &n,
+		   name[0], &raw[0], &packed[0], name[1], &raw[1], &packed[1], name[2], &raw[2],
+		   &packed[2], name[3], &raw[3], &packed[3]) != 13)
+		fail_msg("sizefloor printed:\n%s", r.out);
+	assert_int_equal(n, f.events);
+	static const char *const layers[] = {"time", "kind", "addr", "events"};
+	for (int i = 0; i < 4; i++) {
+		assert_string_equal(name[i], layers[i]);
+		/* too little to compress: a layer counts plain */
+		assert_int_equal(packed[i], raw[i]);
+	}
+	assert_int_equal(raw[0], f.dt_bytes);
+	assert_int_equal(raw[1], f.dt_bytes + f.events);
+	assert_int_equal(raw[3], f.payload);
+	assert_int_equal(raw[2], f.payload - 2 * f.allocs);
 }
 
 /* One round of the real thing, small: every row is measured and printed. */
@@ -171,7 +311,14 @@ static void test_bench_runs(void **state)
 	line_of(r.out, "xtrace dump");
 	line_of(r.out, "heaptrack_print");
 	line_of(r.out, "one clock read as the shim takes it");
-	assert_null(strstr(line_of(r.out, "mtloop "), " - ")); /* sampled, stopped: measured */
+	line_of(r.out, "shim loaded, not recording: fork child");
+	line_of(r.out, "size floor, mtloop");
+	const char *sizes = strstr(r.out, "\nSize floors:");
+	assert_non_null(sizes);
+	assert_null(strstr(line_of(sizes, "mtloop"), " - ")); /* every layer, both files */
+	const char *production = strstr(r.out, "\nProduction settings");
+	assert_non_null(production);
+	assert_null(strstr(line_of(production, "mtloop "), " - ")); /* sampled, stopped: measured */
 	assert_null(strstr(line_of(r.out, "/bin/true "), " - "));
 	assert_null(strstr(line_of(r.out, "a fork child"), " - "));
 	assert_non_null(strstr(r.out, "Targets"));
@@ -182,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_report_arithmetic),
+		cmocka_unit_test(test_size_floor),
 		cmocka_unit_test(test_bench_runs),
 	};
 	return h_finish(cmocka_run_group_tests_name("bench", tests, NULL, NULL));
