@@ -13,8 +13,15 @@ echo '  .bss.bulk (NOLOAD) :'
 echo '  {'
 for o in "$@"; do
 	readelf -SW "$o" | sed 's/^ *\[ *[0-9]*\] *//' |
-		awk -v o="$(basename "$o")" '$1 ~ /^\.bss\./ && $2 == "NOBITS" &&
-			strtonum("0x" $5) >= 4096 { printf "    */%s(%s)\n", o, $1 }'
+		awk -v o="$(basename "$o")" '
+			# the size in hex, by hand: strtonum is gawk only, and Debian installs mawk
+			function hex(s,  i, n) {
+				n = 0
+				for (i = 1; i <= length(s); i++)
+					n = n * 16 + index("0123456789abcdef", tolower(substr(s, i, 1))) - 1
+				return n
+			}
+			$1 ~ /^\.bss\./ && $2 == "NOBITS" && hex($5) >= 4096 { printf "    */%s(%s)\n", o, $1 }'
 done
 echo '  }'
 echo '}'
