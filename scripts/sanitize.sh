@@ -25,8 +25,21 @@ status=0
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 # A sanitizer runtime that catches SIGSEGV or SIGABRT itself replaces the shim's handler (it
 # installs its own with a raw syscall) and the crash tests would lose their trace to it.
-# Each stage's summary: its counts and every failure with the assertion behind it.
-summary() { sed -n -E '/^=== binaries|passed, |FAILED|ERROR/p'; }
+# Each stage's summary: its counts, and the whole output of every test binary that failed, by
+# the names run-tests.sh lists (what a failing command printed on stderr is there too, not only
+# the assertion's line).
+summary() {
+	awk '/^=== binaries/ { tail = 1 }
+		tail && /^    FAILED: / {
+			print
+			bin = $2
+			printf "%s", out[bin]
+			next
+		}
+		tail { print; next }
+		/^=== / { bin = $2 }
+		{ out[bin] = out[bin] $0 "\n" }'
+}
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:handle_segv=0:handle_abort=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0
 make --no-print-directory SAN=asan all build-asan/tests/unit/test_fuzz_regressions >/dev/null || exit 1
 unit=$(cd tests/unit && ls test_*.c | sed 's|^\(.*\)\.c$|build-asan/tests/unit/\1|')
