@@ -3,7 +3,8 @@
  * loop when the signal interrupted code of libxtrace.so (never libc's: a jump out of malloc
  * would leave its lock held), J times. Then B makes 1000 allocations of 999 bytes and frees
  * them, jumps once more the same way and blocks for good from there, most likely with a
- * section of the shim left open; main makes 1000 of 4321 bytes, frees them and exits.
+ * section of the shim left open; main waits 300 ms, makes 1000 of 4321 bytes, frees them and
+ * exits.
  * Untraced, no jump happens.
  *   sigjump J
  * Prints the tids and the jumps taken. */
@@ -130,6 +131,9 @@ int main(int argc, char **argv)
 		pthread_cond_wait(&cond, &lock);
 	pthread_mutex_unlock(&lock);
 	pthread_join(p, NULL);
+	/* generations go on while B's section stays open (the test ends one every 20 ms): an
+	 * advance gives up waiting for it before the exit's does, however fast the jumps were */
+	raw_sleep_us(300000);
 	void *m[1000];
 	for (int i = 0; i < 1000; i++)
 		m[i] = malloc(4321);
