@@ -56,16 +56,16 @@ READER_LIBS := -ldw -lelf -liberty -lzstd -pthread
 CLI_LIBS := $(READER_LIBS) -lz
 
 SHIM_SRC := $(wildcard shim/*.c)
-READER_SRC := $(wildcard reader/*.c) experiments/spec.c
+READER_SRC := $(wildcard reader/*.c) experiments/spec.c experiments/columns.c
 # The analyses (and the writer they print JSON through) are in the library as well as the CLI:
 # reader/xtrace-analysis.h gives the CLI's stats and top to other programs (python/xtrace).
 ANALYSIS_SRC := $(wildcard reader/analysis/*.c) reader/cli/output.c
 LIB_SRC := $(READER_SRC) $(ANALYSIS_SRC)
 CLI_SRC := $(filter-out $(ANALYSIS_SRC),$(wildcard reader/cli/*.c))
 
-# The shim carries the spec table too (signal handlers' deferred events, the Specs batch),
-# built as shim code: hidden, with the shim's flags.
-SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/pic/%.o) $(B)/pic/shim/spec.o
+# The shim carries the spec table too (signal handlers' deferred events, the Specs batch), and
+# the column form of a compressed generation, built as shim code: hidden, with the shim's flags.
+SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/pic/%.o) $(B)/pic/shim/spec.o $(B)/pic/shim/columns.o
 READER_PIC := $(LIB_SRC:%.c=$(B)/pic/%.o)
 READER_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
@@ -82,7 +82,8 @@ $(B)/pic/shim/%.o: shim/%.c $(wildcard shim/*.h experiments/*.h experiments/*.de
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/pic/shim/spec.o: experiments/spec.c $(wildcard experiments/*.h experiments/*.def)
+$(B)/pic/shim/spec.o $(B)/pic/shim/columns.o: $(B)/pic/shim/%.o: experiments/%.c \
+	$(wildcard experiments/*.h experiments/*.def)
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -9,11 +9,12 @@
 /* File header: 8 magic bytes, then uvarint header_size, then header_size bytes of fields. */
 #define XT_MAGIC "\x7fXTRACE\n"
 #define XT_MAGIC_LEN 8
-#define XT_FORMAT_VERSION 4
+#define XT_FORMAT_VERSION 5
 /* Version 1 had no Specs batches: its events are those of the reader's built-in spec table.
  * Versions 1 and 2 always carry CLOCK_MONOTONIC nanoseconds; from 3 the events may carry TSC
  * ticks, mapped to nanoseconds by each generation's Sync. From 4 a generation may be one
- * compressed record (XT_RECORD_ZSTD). */
+ * compressed record (XT_RECORD_ZSTD); from 5 one compressed record of its column form
+ * (XT_RECORD_ZSTD_COLUMNS). */
 #define XT_MIN_FORMAT_VERSION 1
 #define XT_MAX_HEADER_SIZE 8192
 
@@ -35,6 +36,10 @@ enum xt_batch_kind {
  * zstd frame whose content is the generation's batches, plain_size bytes, up to its End. Never
  * inside a generation. */
 #define XT_RECORD_ZSTD 9
+/* The same for version 5, {XT_RECORD_ZSTD_COLUMNS, gen, plain_size, zstd_size, bytes}, whose
+ * zstd frames (one or more, one after another) hold the generation's column form (columns.h):
+ * the writer's default. */
+#define XT_RECORD_ZSTD_COLUMNS 10
 /* The shim writes a generation of fewer plain bytes than this as plain batches: compressing it
  * saves a few KiB, and a process's first compression costs more than its start-up otherwise
  * (zstd's tables and code are paged in). */

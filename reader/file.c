@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "columns.h"
+
 #include "internal.h"
 
 /* xt_take_bytes copies n bytes at *pp (already checked to be present) into a NUL-terminated
@@ -161,6 +163,10 @@ void xt_rd_close_file(xtrace_reader *r)
 	free(r->exe);
 	free(r->cmdline);
 	ZSTD_freeDCtx(r->zctx);
+	free(r->packed.p);
+	free(r->cols);
+	r->packed = (struct xt_vec){0};
+	r->cols = NULL;
 	if (r->plain.p)
 		munmap(r->plain.p, r->plain.cap);
 	r->plain = (struct xt_vec){0};
@@ -242,6 +248,134 @@ enum xt_read xt_rd_batch(const struct xt_window *w, uint64_t off, struct xt_batc
 	return XT_READ_OK;
 }
 
+/* plain_room makes r->plain hold want bytes, doubling it up to limit (the record's claim, which
+ * the caller checked against XT_MAX_GEN_SIZE; want is at most that): -1 without memory. */
+static int plain_room(xtrace_reader *r, size_t want, size_t limit, char *err, size_t errlen)
+{
+	struct xt_vec *o = &r->plain;
+	if (want <= o->cap)
+		return 0;
+	size_t cap = o->cap ? 2 * o->cap : (2u << 20);
+	if (cap < want)
+		cap = want;
+	if (cap > limit)
+		cap = limit;
+	void *np = xt_plain_grow(o->p, o->cap, cap);
+	if (!np) {
+		snprintf(err, errlen, "out of memory for a generation of %zu bytes", cap);
+		return -1;
+	}
+	o->p = np;
+	o->cap = cap;
+	return 0;
+}
+
+/* inflate_step decompresses what fits of in into v (its n bytes kept, cap in all): 1 when a
+ * frame ended, 0 when it did not, -1 (err said) when the frame is bad or made no progress. */
+static int inflate_step(xtrace_reader *r, uint64_t off, ZSTD_inBuffer *in, struct xt_vec *v,
+			char *err, size_t errlen)
+{
+	ZSTD_outBuffer out = {v->p, v->cap, v->n};
+	size_t was_in = in->pos, was_out = out.pos;
+	size_t rc = ZSTD_decompressStream(r->zctx, &out, in);
+	v->n = out.pos;
+	if (ZSTD_isError(rc)) {
+		snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
+			 ZSTD_getErrorName(rc));
+		return -1;
+	}
+	if (rc && in->pos == was_in && out.pos == was_out) {
+		snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
+			 in->pos == in->size ? "its frame is cut short" : "more bytes than its plain size");
+		return -1;
+	}
+	return rc == 0;
+}
+
+/* inflate_plain decompresses a plain record's frame (in) into r->plain, growing it with the
+ * bytes that come out, never by the size the record claims (plain). */
+static enum xt_read inflate_plain(xtrace_reader *r, uint64_t off, ZSTD_inBuffer *in,
+				  uint64_t plain, char *err, size_t errlen)
+{
+	struct xt_vec *o = &r->plain;
+	for (;;) {
+		/* grown by what came out, never by the size the record claims */
+		if (o->n == o->cap && o->cap < plain &&
+		    plain_room(r, o->cap + 1, plain, err, errlen) < 0)
+			return XT_READ_CORRUPT;
+		int rc = inflate_step(r, off, in, o, err, errlen);
+		if (rc)
+			return rc > 0 ? XT_READ_OK : XT_READ_CORRUPT;
+	}
+}
+
+/* inflate_columns decompresses a column record's frames (in) into r->packed and joins each
+ * segment's plain bytes onto r->plain (columns.h) as soon as it is whole: the reader holds one
+ * segment's column form besides the generation, and grows either only by bytes that came out
+ * of the frames. */
+static enum xt_read inflate_columns(xtrace_reader *r, uint64_t off, ZSTD_inBuffer *in,
+				    uint64_t plain, char *err, size_t errlen)
+{
+	struct xt_vec *o = &r->plain, *k = &r->packed;
+	size_t at = 0; /* where the next segment begins in k: compacted before each refill */
+	k->n = 0;
+	if (!r->cols && !(r->cols = calloc(1, sizeof *r->cols))) {
+		snprintf(err, errlen, "out of memory for decompression");
+		return XT_READ_CORRUPT;
+	}
+	for (int ended = 0;;) {
+		uint8_t *seg = (uint8_t *)k->p + at;
+		long need = k->n > at ? xt_columns_segment_size(seg, k->n - at, r->cols) : 0;
+		const char *why = NULL;
+		if (need < 0) {
+			why = "a column segment's head is not well formed";
+		} else if (need > 0 && k->n - at >= (size_t)need) {
+			/* a segment's plain bytes are fewer than its form's */
+			size_t room = plain - o->n < (size_t)need ? plain - o->n : (size_t)need;
+			if (plain_room(r, o->n + room, plain, err, errlen) < 0)
+				return XT_READ_CORRUPT;
+			size_t got = xt_columns_join(seg, (size_t)need, r->cols, (uint8_t *)o->p + o->n,
+						     room, &why);
+			if (got) {
+				o->n += got;
+				at += (size_t)need;
+				continue;
+			}
+		} else if (ended) {
+			if (k->n == at)
+				return XT_READ_OK;
+			why = "its frame ends inside a column segment";
+		}
+		if (why) {
+			snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off, why);
+			return XT_READ_CORRUPT;
+		}
+		/* the segment begun goes to the front: each byte moves at most once, since a refill
+		 * makes room for the whole segment */
+		memmove(k->p, seg, k->n - at);
+		k->n -= at;
+		at = 0;
+		if (k->n == k->cap || (size_t)need > k->cap) {
+			size_t cap = k->cap ? 2 * k->cap : (256u << 10);
+			if (cap < (size_t)need)
+				cap = (size_t)need;
+			if (cap > XT_COL_FORM_MAX)
+				cap = XT_COL_FORM_MAX;
+			void *np = cap > k->cap ? realloc(k->p, cap) : NULL;
+			if (!np) {
+				snprintf(err, errlen, "out of memory for decompression");
+				return XT_READ_CORRUPT;
+			}
+			k->p = np;
+			k->cap = cap;
+		}
+		int rc = inflate_step(r, off, in, k, err, errlen);
+		if (rc < 0)
+			return XT_READ_CORRUPT;
+		ended = rc > 0 && in->pos == in->size; /* a frame ended, and no other follows */
+	}
+}
+
 enum xt_read xt_rd_inflate(xtrace_reader *r, uint64_t off, uint64_t *gen, uint64_t *next,
 			     char *err, size_t errlen)
 {
@@ -278,42 +412,14 @@ enum xt_read xt_rd_inflate(xtrace_reader *r, uint64_t off, uint64_t *gen, uint64
 		}
 	}
 	ZSTD_DCtx_reset(r->zctx, ZSTD_reset_session_only);
-	struct xt_vec *o = &r->plain;
-	o->n = 0;
+	r->plain.n = 0;
 	ZSTD_inBuffer in = {p, v[2], 0};
-	for (;;) {
-		if (o->n == o->cap && o->cap < v[1]) {
-			/* grown by what came out, never by the size the record claims */
-			size_t cap = o->cap ? 2 * o->cap : (2u << 20);
-			if (cap > v[1])
-				cap = v[1];
-			void *np = xt_plain_grow(o->p, o->cap, cap);
-			if (!np) {
-				snprintf(err, errlen, "out of memory for a generation of %zu bytes", cap);
-				return XT_READ_CORRUPT;
-			}
-			o->p = np;
-			o->cap = cap;
-		}
-		ZSTD_outBuffer out = {o->p, o->cap, o->n};
-		size_t was_in = in.pos, was_out = out.pos;
-		size_t rc = ZSTD_decompressStream(r->zctx, &out, &in);
-		o->n = out.pos;
-		if (ZSTD_isError(rc)) {
-			snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
-				 ZSTD_getErrorName(rc));
-			return XT_READ_CORRUPT;
-		}
-		if (rc == 0)
-			break; /* the frame ended */
-		if (in.pos == was_in && out.pos == was_out) {
-			snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
-				 o->n == v[1] ? "more bytes than its plain size"
-					      : "its frame is cut short");
-			return XT_READ_CORRUPT;
-		}
-	}
-	if (in.pos != in.size || o->n != v[1]) {
+	enum xt_read rc = r->data[off] == XT_RECORD_ZSTD_COLUMNS
+				  ? inflate_columns(r, off, &in, v[1], err, errlen)
+				  : inflate_plain(r, off, &in, v[1], err, errlen);
+	if (rc != XT_READ_OK)
+		return rc;
+	if (in.pos != in.size || r->plain.n != v[1]) {
 		snprintf(err, errlen, "compressed generation at offset %" PRIu64 ": %s", off,
 			 in.pos != in.size ? "bytes after its frame" : "plain size differs from its claim");
 		return XT_READ_CORRUPT;

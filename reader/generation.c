@@ -230,7 +230,8 @@ static int xt_gather(xtrace_reader *r, struct xt_gen *g)
 	struct xt_batch b;
 	struct xt_window w = {r->data, r->size, 0};
 	uint64_t off = first, zgen = 0, zend = 0;
-	if (first < r->size && r->data[first] == XT_RECORD_ZSTD && r->hdr.version >= 4) {
+	if (first < r->size && ((r->data[first] == XT_RECORD_ZSTD && r->hdr.version >= 4) ||
+				(r->data[first] == XT_RECORD_ZSTD_COLUMNS && r->hdr.version >= 5))) {
 		enum xt_read rc = xt_rd_inflate(r, first, &zgen, &zend, msg, sizeof msg);
 		if (rc == XT_READ_TRUNC)
 			return xt_rd_fail(r, XTRACE_ERR_TRUNCATED, first,

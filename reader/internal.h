@@ -97,6 +97,8 @@ struct xt_batch {
 enum xt_read { XT_READ_OK, XT_READ_EOF, XT_READ_TRUNC, XT_READ_CORRUPT };
 
 /* A growable array; it keeps its capacity from one generation to the next. */
+struct xt_columns;
+
 struct xt_vec {
 	void *p;
 	size_t n, cap;
@@ -246,6 +248,8 @@ struct xtrace_reader {
 	uint64_t next_off; /* where the next generation starts */
 	void *zctx;           /* ZSTD_DCtx, made at the first compressed generation */
 	struct xt_vec plain;  /* the plain bytes of the current compressed generation */
+	struct xt_vec packed; /* the column form of the segment being joined onto plain */
+	struct xt_columns *cols; /* the join's workspace, made at the first column record */
 	uint64_t last_gen; /* 0 before the first generation */
 	enum xt_state state;
 	int have_gen; /* g holds a delivered generation: the accessors may read it */
@@ -332,9 +336,10 @@ struct xt_window {
 };
 enum xt_read xt_rd_batch(const struct xt_window *w, uint64_t off, struct xt_batch *b,
 			   uint64_t *next, char *err, size_t errlen);
-/* xt_rd_inflate decompresses the compressed generation record at file offset off into
- * r->plain, growing it as the bytes come (up to XT_MAX_GEN_SIZE, never to what the record
- * claims first); *gen is the record's generation, *next the offset after it. */
+/* xt_rd_inflate decompresses the compressed generation record at file offset off (either
+ * kind; a column record's form is joined back, columns.h) into r->plain, growing it as the
+ * bytes come (up to XT_MAX_GEN_SIZE, never to what the record claims first); *gen is the
+ * record's generation, *next the offset after it. */
 enum xt_read xt_rd_inflate(xtrace_reader *r, uint64_t off, uint64_t *gen, uint64_t *next,
 			     char *err, size_t errlen);
 

@@ -26,6 +26,7 @@
 #define ZSTD_STATIC_LINKING_ONLY /* a context in memory of our own */
 #include <zstd.h>
 
+#include "columns.h"
 #include "fds.h"
 #include "flight.h"
 #include "generation.h"
@@ -34,6 +35,7 @@
 #include "output.h"
 #include "pathjoin.h"
 #include "real.h"
+#include "runtime.h"
 #include "varint.h"
 
 static _Atomic int fd = -1;  /* the trace descriptor; -1: to be opened again before a write */
@@ -91,7 +93,9 @@ static struct stage stages[2] = {{.lock = PTHREAD_MUTEX_INITIALIZER},
  * ring, and the stages and the compressed copy keep twice that (XTRACE_FLIGHT=16: 1 and 2 MiB). */
 static size_t early_at = STAGE_EARLY, keep_at = STAGE_KEEP;
 static ZSTD_CCtx *cctx;       /* made in cctx_mem at the first compression of each trace */
-static uint8_t *cctx_mem;
+static uint8_t *cctx_mem;     /* then the column workspace and one segment's column form */
+static struct xt_columns *colws;
+static uint8_t *colform;
 static uint8_t *zbuf;
 static size_t zbuf_touched;
 
@@ -638,29 +642,69 @@ void xt_out_seal(uint64_t gen)
 	pthread_mutex_unlock(&s->lock);
 }
 
+/* event_nargs fills nargs with each event type's argument count, XT_COL_NO_TYPE for a type
+ * neither built in nor defined by the program. */
+static void event_nargs(uint8_t nargs[256])
+{
+	for (unsigned t = 0; t < 256; t++)
+		nargs[t] = xt_specs[t].name ? xt_specs[t].nargs
+			   : xt_runtime_event_defined(t) ? xt_runtime_events[t].nargs
+							 : XT_COL_NO_TYPE;
+}
+
+/* compress_columns writes into out (cap bytes) the column form of the plain generation bytes
+ * src (columns.h), a zstd frame per segment: its length, or 0 if it cannot. A frame of each
+ * segment alone, its size known, takes zstd's plain path and tables fit to it. */
+static size_t compress_columns(const uint8_t *src, size_t len, uint8_t *out, size_t cap)
+{
+	uint8_t nargs[256];
+	event_nargs(nargs);
+	size_t z = 0;
+	for (size_t off = 0, took = 0; off < len; off += took) {
+		size_t n = xt_columns_split(src + off, len - off, nargs, colws, colform, &took);
+		size_t f = n ? ZSTD_compressCCtx(cctx, out + z, cap - z, colform, n, XT_ZSTD_LEVEL) : 0;
+		if (!n || ZSTD_isError(f))
+			return 0;
+		z += f;
+	}
+	return z;
+}
+
 /* compress writes the zstd record of the plain generation bytes src into zbuf, returning where
- * the record begins and its length in *rlen; NULL if it cannot (the generation goes plain). */
+ * the record begins and its length in *rlen; NULL if it cannot (the generation goes plain). The
+ * record holds the generation's column form, or its plain bytes: should src not split, or when
+ * the generation gathered more than twice what ends one early. That one the program filled
+ * faster than this thread writes generations, and the split costs about what zstd does: so
+ * a program that allocates flat out on every processor loses no events to the smaller file. */
 static const uint8_t *compress(uint64_t gen, const uint8_t *src, size_t len, size_t *rlen)
 {
 	if (!cctx) {
 		/* A static context in memory of the shim's own: zstd allocates nothing. */
 		size_t ws = ZSTD_estimateCCtxSize(XT_ZSTD_LEVEL);
+		ws = (ws + 63) & ~(size_t)63;
 		if (!cctx_mem) {
-			cctx_mem = map_rw(ws);
+			cctx_mem = map_rw(ws + sizeof *colws + XT_COL_SPLIT_ROOM);
 			zbuf = map_gather(RECORD_HEAD + ZSTD_compressBound(STAGE_RESERVE));
 		}
 		cctx = cctx_mem && zbuf ? ZSTD_initStaticCCtx(cctx_mem, ws) : NULL;
 		if (!cctx)
 			return NULL;
+		colws = (struct xt_columns *)(cctx_mem + ws);
+		colform = (uint8_t *)(colws + 1);
 	}
-	size_t z = ZSTD_compressCCtx(cctx, zbuf + RECORD_HEAD, ZSTD_compressBound(STAGE_RESERVE), src,
-				     len, XT_ZSTD_LEVEL);
-	if (ZSTD_isError(z))
-		return NULL;
+	uint8_t kind = XT_RECORD_ZSTD_COLUMNS;
+	size_t cap = ZSTD_compressBound(STAGE_RESERVE);
+	size_t z = len <= 2 * early_at ? compress_columns(src, len, zbuf + RECORD_HEAD, cap) : 0;
+	if (!z) {
+		kind = XT_RECORD_ZSTD;
+		z = ZSTD_compressCCtx(cctx, zbuf + RECORD_HEAD, cap, src, len, XT_ZSTD_LEVEL);
+		if (ZSTD_isError(z))
+			return NULL;
+	}
 	if (RECORD_HEAD + z > zbuf_touched)
 		zbuf_touched = RECORD_HEAD + z;
 	uint8_t head[RECORD_HEAD], *p = head;
-	*p++ = XT_RECORD_ZSTD;
+	*p++ = kind;
 	p = xt_put_uvarint(p, gen);
 	p = xt_put_uvarint(p, len);
 	p = xt_put_uvarint(p, z);

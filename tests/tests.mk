@@ -74,7 +74,7 @@ $(B)/bench/readall: tests/bench/readall.c $(READER_A)
 	$(CC) $(BENCH_CFLAGS) $(SANFLAGS) -Ireader -o $@ $< $(READER_A) $(READER_LIBS) -lm
 
 # sizefloor reads traces through the reader library and compresses at the shim's zstd level.
-$(B)/bench/sizefloor: tests/bench/sizefloor.c experiments/format.h $(READER_A)
+$(B)/bench/sizefloor: tests/bench/sizefloor.c experiments/format.h experiments/columns.h $(READER_A)
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CFLAGS) $(SANFLAGS) -Ireader -Iexperiments -o $@ $< $(READER_A) $(READER_LIBS) -lm
 
@@ -83,7 +83,8 @@ $(B)/bench/sizefloor: tests/bench/sizefloor.c experiments/format.h $(READER_A)
 DEMO_FLAGS := -DXT_EXTRA_DEF='"tests/demo/demo.def"' -I.
 DEMO_SHIM := $(B)/demo/libxtrace-demo.so
 DEMO_CLI := $(B)/demo/xtrace-demo
-DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/shim/spec.o $(B)/demo/tests/demo/demo_shim.o
+DEMO_SHIM_OBJ := $(SHIM_SRC:%.c=$(B)/demo/%.o) $(B)/demo/shim/spec.o $(B)/demo/shim/columns.o \
+	$(B)/demo/tests/demo/demo_shim.o
 DEMO_CLI_OBJ := $(LIB_SRC:%.c=$(B)/demo/%.o) $(CLI_SRC:%.c=$(B)/demo/%.o)
 DEMO_TARGETS := $(DEMO_SHIM) $(DEMO_CLI) $(B)/workloads/demo_prog
 
@@ -91,7 +92,7 @@ $(B)/demo/shim/%.o: shim/%.c tests/demo/demo.def
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
-$(B)/demo/shim/spec.o: experiments/spec.c tests/demo/demo.def
+$(B)/demo/shim/spec.o $(B)/demo/shim/columns.o: $(B)/demo/shim/%.o: experiments/%.c tests/demo/demo.def
 	@mkdir -p $(@D)
 	$(CC) $(SHIM_CFLAGS) $(DEMO_FLAGS) -MMD -MP -c $< -o $@
 
@@ -193,7 +194,7 @@ $(B)/tests/unit/test_fuzz_regressions: TEST_CFLAGS += -Itests/fuzz
 
 $(B)/tests/fuzz/make_seeds: tests/fuzz/make_seeds.c tests/unit/support/tracegen.c $(READER_A)
 	@mkdir -p $(@D)
-	$(CC) $(TEST_CFLAGS) -o $@ $< tests/unit/support/tracegen.c $(READER_A) $(READER_LIBS)
+	$(CC) $(TEST_CFLAGS) -o $@ $< tests/unit/support/tracegen.c $(READER_A) $(READER_LIBS) -lm
 
 fuzz-seeds: $(B)/tests/fuzz/make_seeds
 	$(B)/tests/fuzz/make_seeds tests/fuzz/corpus

@@ -1,6 +1,7 @@
 /* sizefloor.c: the size floor of a trace: how few bytes per event what every event must carry
  * takes, coded as the file codes it and compressed as the shim compresses (each generation one
- * zstd frame at XT_ZSTD_LEVEL; a generation that would not shrink counts plain).
+ * zstd frame at XT_ZSTD_LEVEL of its column form, experiments/columns.h; a generation that
+ * would not shrink counts plain).
  *   sizefloor TRACE...
  * reads the traces with libxtrace-reader and rebuilds, per generation and per thread batch (in
  * file order), the events' fields layer by layer; each layer adds to the one before:
@@ -11,6 +12,9 @@
  *           not), then a zigzag delta from the batch's previous address or the reference's
  *           back_value
  *   events  + every other argument (type and stack IDs, values): the Events batches' payloads
+ * Each layer is laid out as the writer lays out its events, in columns (the type bytes, the
+ * dts, each argument of each type), segment by segment (batches up to XT_COL_SEGMENT bytes),
+ * and compressed as one frame.
  * Prints "events N", then one line per layer: "NAME RAW_BYTES ZSTD_BYTES", summed over the
  * traces. What the file holds beyond the events layer is its tables (stacks, strings, modules,
  * types), batch headers and each generation's Sync, End and Specs. */
@@ -21,6 +25,7 @@
 #include <zstd.h>
 
 #include "allocfree.h"
+#include "columns.h"
 #include "spec.h"
 #include "varint.h"
 #include "xtrace-reader.h"
@@ -61,10 +66,18 @@ static void put(struct buf *b, const uint8_t *src, size_t n)
 	b->len += n;
 }
 
-/* A thread batch's bytes, one buffer per layer. */
+/* A column of a thread batch's layer: the bytes of one key (columns.h). */
+struct col {
+	unsigned key;
+	struct buf b;
+};
+
+/* A thread batch's bytes: its layers' columns, and its payload's size (the segments' measure). */
 struct batch {
 	uint64_t offset;
-	struct buf layer[NLAYERS];
+	size_t len;
+	struct col *cols[NLAYERS];
+	size_t ncols[NLAYERS];
 };
 
 /* A thread of the current generation: its batch being rebuilt and what its events are coded
@@ -93,15 +106,51 @@ static int by_offset(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* end_generation compresses each layer of the generation's batches, in file order, as the
- * shim compresses a generation, and forgets the generation. */
+/* put_col appends n bytes of column key to layer l of batch b. */
+static void put_col(struct batch *b, int l, unsigned key, const uint8_t *src, size_t n)
+{
+	size_t i = 0;
+	while (i < b->ncols[l] && b->cols[l][i].key != key) /* a batch has few columns */
+		i++;
+	if (i == b->ncols[l]) {
+		size_t cap = b->ncols[l];
+		b->cols[l] = grow(b->cols[l], &cap, i + 1, sizeof *b->cols[l]);
+		b->cols[l][i] = (struct col){.key = key};
+		b->ncols[l]++;
+	}
+	put(&b->cols[l][i].b, src, n);
+}
+
+/* layer_bytes lays layer l of the generation's batches out in gen_bytes as the writer does: per
+ * segment of batches (file order, up to XT_COL_SEGMENT bytes), each column in key order. */
+static void layer_bytes(int l)
+{
+	static bool used[XT_COL_COUNT];
+	gen_bytes.len = 0;
+	for (size_t first = 0, end; first < nbatches; first = end) {
+		size_t seg = 0;
+		for (end = first; end < nbatches && (end == first || seg < XT_COL_SEGMENT); end++)
+			seg += batches[end].len;
+		memset(used, 0, sizeof used);
+		for (size_t i = first; i < end; i++)
+			for (size_t c = 0; c < batches[i].ncols[l]; c++)
+				used[batches[i].cols[l][c].key] = true;
+		for (unsigned k = 0; k < XT_COL_COUNT; k++)
+			for (size_t i = first; used[k] && i < end; i++)
+				for (size_t c = 0; c < batches[i].ncols[l]; c++)
+					if (batches[i].cols[l][c].key == k)
+						put(&gen_bytes, batches[i].cols[l][c].b.p,
+						    batches[i].cols[l][c].b.len);
+	}
+}
+
+/* end_generation compresses each layer of the generation's batches, laid out as the writer
+ * lays them out, as the shim compresses a generation, and forgets the generation. */
 static void end_generation(void)
 {
 	qsort(batches, nbatches, sizeof *batches, by_offset);
 	for (int l = 0; l < NLAYERS; l++) {
-		gen_bytes.len = 0;
-		for (size_t i = 0; i < nbatches; i++)
-			put(&gen_bytes, batches[i].layer[l].p, batches[i].layer[l].len);
+		layer_bytes(l);
 		if (!gen_bytes.len)
 			continue;
 		size_t bound = ZSTD_compressBound(gen_bytes.len);
@@ -112,8 +161,11 @@ static void end_generation(void)
 		packed[l] += ZSTD_isError(z) || z >= gen_bytes.len ? gen_bytes.len : z;
 	}
 	for (size_t i = 0; i < nbatches; i++)
-		for (int l = 0; l < NLAYERS; l++)
-			free(batches[i].layer[l].p);
+		for (int l = 0; l < NLAYERS; l++) {
+			for (size_t c = 0; c < batches[i].ncols[l]; c++)
+				free(batches[i].cols[l][c].b.p);
+			free(batches[i].cols[l]);
+		}
 	nbatches = 0;
 	for (size_t i = 0; i < nthreads; i++)
 		free(threads[i]);
@@ -156,17 +208,18 @@ static void add(struct thread *t, const struct xtrace_event *ev, int64_t tick)
 		t->prev_addr = 0;
 		t->nallocs = t->nfrees = 0;
 	}
-	struct buf *out = batches[t->batch].layer;
+	struct batch *out = &batches[t->batch];
 	uint8_t dt[XT_MAX_VARINT], type = ev->type, wire = ev->wire_type;
 	size_t dtlen = (size_t)(xt_put_uvarint(dt, (uint64_t)(tick > t->tick ? tick - t->tick : 0)) - dt);
 	t->tick = tick > t->tick ? tick : t->tick;
 	bool is_alloc = !ev->generic && type == XT_EV_ObjectAlloc;
 	bool is_free = !ev->generic && (type == XT_EV_ObjectFree || type == XT_EV_ObjectReallocFree);
 	bool by_ref = !ev->generic && wire != type;
+	size_t len = 1 + dtlen;
 	for (int l = TIME; l < NLAYERS; l++) {
 		if (l >= KIND)
-			put(&out[l], l == KIND ? &type : &wire, 1);
-		put(&out[l], dt, dtlen);
+			put_col(out, l, XT_COL_TYPES, l == KIND ? &type : &wire, 1);
+		put_col(out, l, XT_COL_DT, dt, dtlen);
 	}
 	for (unsigned i = 0; i < ev->nargs; i++) {
 		uint8_t v[XT_MAX_VARINT], *end;
@@ -182,8 +235,10 @@ static void add(struct thread *t, const struct xtrace_event *ev, int64_t tick)
 		if (addr)
 			t->prev_addr = ev->args[i];
 		for (int l = addr ? ADDR : EVENTS; l < NLAYERS; l++)
-			put(&out[l], v, (size_t)(end - v));
+			put_col(out, l, XT_COL_ARG(wire, i), v, (size_t)(end - v));
+		len += (size_t)(end - v);
 	}
+	out->len += len;
 	if (is_alloc)
 		t->allocs[t->nallocs++ % XT_ALLOCREF_WINDOW] = ev->args[0];
 	else if (is_free)

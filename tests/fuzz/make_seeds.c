@@ -100,6 +100,33 @@ static void write(struct tg *t, const char *dir, const char *name)
 	tg_free(t);
 }
 
+/* records writes dir/name: three generations, the first and third compressed by record (the
+ * third cut short). */
+static int records(const char *dir, const char *name,
+		   uint64_t (*record)(struct tg *, uint64_t, uint64_t))
+{
+	struct tg *z = tg_new(NULL);
+	for (uint64_t g = 1; g < 4; g++) {
+		uint64_t at = tg_offset(z);
+		tg_gen(z, g);
+		tables(z, 100 * g);
+		events(z, 1, 100 * g);
+		tg_sync(z, 100 * g, 1000000000, 1700000000, 0);
+		tg_end(z, 0);
+		if (g != 2)
+			record(z, at, 0);
+	}
+	size_t zlen;
+	tg_data(z, &zlen);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	int rc = tg_write(z, path, zlen - 5);
+	if (rc != 0)
+		perror(path);
+	tg_free(z);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -153,26 +180,10 @@ int main(int argc, char **argv)
 	}
 	write(d, argv[1], "specs");
 
-	/* compressed generations (version 4): one, a plain one, then one whose record is cut */
-	struct tg *z = tg_new(NULL);
-	for (uint64_t g = 1; g < 4; g++) {
-		uint64_t at = tg_offset(z);
-		tg_gen(z, g);
-		tables(z, 100 * g);
-		events(z, 1, 100 * g);
-		tg_sync(z, 100 * g, 1000000000, 1700000000, 0);
-		tg_end(z, 0);
-		if (g != 2)
-			tg_zstd(z, at, 0);
-	}
-	size_t zlen;
-	tg_data(z, &zlen);
-	char path[4096];
-	snprintf(path, sizeof path, "%s/edge-zstd.xt", argv[1]);
-	if (tg_write(z, path, zlen - 5) != 0) {
-		perror(path);
+	/* compressed generations: one, a plain one, then one whose record is cut; as records of
+	 * plain batches and of columns */
+	if (records(argv[1], "edge-zstd.xt", tg_zstd) != 0 ||
+	    records(argv[1], "edge-columns.xt", tg_zstd_columns) != 0)
 		return 1;
-	}
-	tg_free(z);
 	return 0;
 }

@@ -35,7 +35,7 @@ static size_t gen_ends(const uint8_t *data, size_t len, uint64_t *ends, size_t m
 	const uint8_t *gen_start = p;
 	while (p < end) {
 		uint8_t kind = *p++;
-		if (kind == XT_RECORD_ZSTD) {
+		if (kind == XT_RECORD_ZSTD || kind == XT_RECORD_ZSTD_COLUMNS) {
 			uint64_t gen = 0, plain = 0, zsize = 0;
 			if (xt_get_uvarint(&p, end, &gen) || xt_get_uvarint(&p, end, &plain) ||
 			    xt_get_uvarint(&p, end, &zsize) || zsize > (uint64_t)(end - p) ||

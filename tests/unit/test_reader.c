@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "allocfree.h"
+#include "columns.h"
 #include "internal.h"
 #include "traceopen.h"
 
@@ -656,8 +657,8 @@ static void test_corrupt_kind(void **state)
 {
 	struct tg *t = good1();
 	uint64_t off = tg_offset(t);
-	tg_raw(t, (const uint8_t[]){10, 2, 0, 0, 0}, 5);
-	expect_corrupt(t, off, "bad kind 10");
+	tg_raw(t, (const uint8_t[]){11, 2, 0, 0, 0}, 5);
+	expect_corrupt(t, off, "bad kind 11");
 	tg_free(t);
 
 	/* a compressed generation's record begins a generation, never follows one of its batches */
@@ -667,6 +668,25 @@ static void test_corrupt_kind(void **state)
 	off = tg_offset(t);
 	tg_raw(t, (const uint8_t[]){XT_RECORD_ZSTD, 2, 0, 0, 0}, 5);
 	expect_corrupt(t, off, "bad kind 9");
+	tg_free(t);
+	t = good1();
+	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+	tg_batch_end(t);
+	off = tg_offset(t);
+	tg_raw(t, (const uint8_t[]){XT_RECORD_ZSTD_COLUMNS, 2, 0, 0, 0}, 5);
+	expect_corrupt(t, off, "bad kind 10");
+	tg_free(t);
+
+	/* a column record only from version 5 */
+	struct tg_header h4 = tg_default_header;
+	h4.version = 4;
+	t = tg_new(&h4);
+	gen1(t);
+	tg_gen(t, 2);
+	off = tg_offset(t);
+	gen3(t);
+	tg_zstd_columns(t, off, 0);
+	expect_corrupt(t, off, "bad kind 10");
 	tg_free(t);
 
 	/* nor is there any before version 4 */
@@ -1234,6 +1254,97 @@ static void test_zstd_claims(void **state)
 	tg_free(t);
 }
 
+/* std3c is std3 with generations 2 and 3 as column records (rec[], frame[] as std3z's). */
+static struct tg *std3c(uint64_t rec[2], uint64_t frame[2])
+{
+	struct tg *t = tg_new(NULL);
+	gen1(t);
+	rec[0] = tg_offset(t);
+	gen2(t);
+	frame[0] = tg_zstd_columns(t, rec[0], 0);
+	rec[1] = tg_offset(t);
+	gen3(t);
+	frame[1] = tg_zstd_columns(t, rec[1], 0);
+	return t;
+}
+
+/* same_events: the two traces hand out the same events, every field of each. */
+static void same_events(const struct tg *a, const struct tg *b)
+{
+	xtrace_reader *ra = tg_open_trace(a), *rb = tg_open_trace(b);
+	struct xtrace_event ea, eb;
+	int na, nb, n = 0;
+	while ((na = xtrace_next(ra, &ea)) > 0 && (nb = xtrace_next(rb, &eb)) > 0) {
+		n++;
+		assert_int_equal(ea.ts, eb.ts);
+		assert_int_equal(ea.thread, eb.thread);
+		assert_int_equal(ea.type, eb.type);
+		assert_int_equal(ea.wire_type, eb.wire_type);
+		assert_int_equal(ea.nargs, eb.nargs);
+		assert_memory_equal(ea.args, eb.args, ea.nargs * sizeof ea.args[0]);
+	}
+	assert_int_equal(na, 0);
+	assert_int_equal(xtrace_next(rb, &eb), 0);
+	assert_true(n > 10);
+	xtrace_close(ra);
+	xtrace_close(rb);
+}
+
+/* Column records (version 5, the shim's default): the same events as plain batches; a cut
+ * frame is a truncation, a damaged one corrupt, at the record. */
+static void test_zstd_columns(void **state)
+{
+	struct tg *p = std3(NULL, NULL);
+	uint64_t rec[2], frame[2];
+	struct tg *c = std3c(rec, frame);
+	same_events(p, c);
+	struct run a = read_tg(p, TG_ALL), b = read_tg(c, TG_ALL);
+	assert_int_equal(b.ngens, 3);
+	assert_int_equal(b.rc, a.rc);
+	assert_int_equal(b.st, a.st);
+	tg_free(p);
+	expect_gen2_fails(c, frame[0] + 3, XTRACE_ERR_TRUNCATED, rec[0], "is cut");
+	size_t len;
+	uint8_t *d = tg_data(c, &len);
+	d[frame[0]] ^= 0xff;
+	expect_gen2_fails(c, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "offset");
+	tg_free(c);
+}
+
+/* A column record whose frame decompresses but whose content is not a column form: corrupt,
+ * saying what is wrong, at the record; a claim other than what joins, too. */
+static void test_zstd_columns_corrupt(void **state)
+{
+	/* a head that is not well formed: a column count past the keys there are */
+	struct tg *t = tg_new(NULL);
+	gen1(t);
+	uint64_t at = tg_offset(t);
+	tg_gen(t, 2);
+	const uint8_t junk[] = {0xff, 0xff, 0x03, 1, 2, 3};
+	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, junk, sizeof junk, 100);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "head is not well formed");
+	tg_free(t);
+	/* a frame that ends inside a segment */
+	t = tg_new(NULL);
+	gen1(t);
+	at = tg_offset(t);
+	tg_gen(t, 2);
+	const uint8_t cut[] = {2, XT_COL_TYPES, 5, XT_COL_DT, 5, 40, XT_BATCH_STRINGS};
+	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, cut, sizeof cut, 100);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "ends inside a column segment");
+	tg_free(t);
+	/* the segments join to other than the record's claim */
+	uint64_t rec[2], frame[2];
+	t = std3c(rec, frame);
+	size_t len;
+	uint8_t *d = tg_data(t, &len);
+	/* gen 2's claim is its first uvarint after gen: make it one more (it is one byte) */
+	assert_true(d[rec[0] + 2] < 0x7f);
+	d[rec[0] + 2]++;
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "plain size differs from its claim");
+	tg_free(t);
+}
+
 static void test_truncated_no_end(void **state)
 {
 	struct tg *t = good1();
@@ -1404,34 +1515,39 @@ static void test_read_ahead_switch(void **state)
 
 /* A compressed generation of more plain bytes than the buffer they are inflated into starts
  * with (2 MiB) and its first doubling: the buffer grows twice as the bytes come out, and every
- * event of the generation is read. */
+ * event of the generation is read; as a column record too, of five segments. */
 static void test_zstd_big_generation(void **state)
 {
 	const uint64_t gen_events[3] = GEN_EVENTS;
-	struct tg *t = tg_new(NULL);
-	gen1(t);
-	uint64_t rec = tg_offset(t);
-	tg_gen(t, 2);
-	tg_sync(t, 2000, 1000000000, 1700000002, 0);
-	uint64_t n = 0;
-	for (int b = 0; b < 80; b++) { /* 80 batches of 60000 bytes: 4.8 MB */
-		tg_batch(t, XT_BATCH_EVENTS, 1 + b % 2, 2000);
-		for (uint64_t i = 0; i < 20000; i++, n++)
-			tg_event(t, XT_EV_ObjectFree, 1, 0x100000 + 16 * i);
-		tg_batch_end(t);
+	for (int columns = 0; columns < 2; columns++) {
+		struct tg *t = tg_new(NULL);
+		gen1(t);
+		uint64_t rec = tg_offset(t);
+		tg_gen(t, 2);
+		tg_sync(t, 2000, 1000000000, 1700000002, 0);
+		uint64_t n = 0;
+		for (int b = 0; b < 80; b++) { /* 80 batches of 60000 bytes: 4.8 MB */
+			tg_batch(t, XT_BATCH_EVENTS, 1 + b % 2, 2000);
+			for (uint64_t i = 0; i < 20000; i++, n++)
+				tg_event(t, XT_EV_ObjectFree, 1, 0x100000 + 16 * i);
+			tg_batch_end(t);
+		}
+		tg_end(t, 0);
+		if (columns)
+			tg_zstd_columns(t, rec, 0);
+		else
+			tg_zstd(t, rec, 0);
+		xtrace_reader *r = tg_open_trace(t);
+		struct xtrace_event ev;
+		uint64_t got = 0;
+		int rc;
+		while ((rc = xtrace_next(r, &ev)) > 0)
+			got++;
+		assert_int_equal(rc, 0);
+		assert_int_equal(got, 2 + gen_events[0] + n);
+		xtrace_close(r);
+		tg_free(t);
 	}
-	tg_end(t, 0);
-	tg_zstd(t, rec, 0);
-	xtrace_reader *r = tg_open_trace(t);
-	struct xtrace_event ev;
-	uint64_t got = 0;
-	int rc;
-	while ((rc = xtrace_next(r, &ev)) > 0)
-		got++;
-	assert_int_equal(rc, 0);
-	assert_int_equal(got, 2 + gen_events[0] + n);
-	xtrace_close(r);
-	tg_free(t);
 }
 
 /* ---- frees by reference ---- */
@@ -1868,6 +1984,8 @@ int main(void)
 		cmocka_unit_test(test_corrupt_kind),
 		cmocka_unit_test(test_zstd_generations),
 		cmocka_unit_test(test_zstd_claims),
+		cmocka_unit_test(test_zstd_columns),
+		cmocka_unit_test(test_zstd_columns_corrupt),
 		cmocka_unit_test(test_corrupt_size),
 		cmocka_unit_test(test_corrupt_generation_order),
 		cmocka_unit_test(test_corrupt_events),

@@ -9,6 +9,7 @@
 #include <zstd.h>
 
 #include "allocfree.h"
+#include "columns.h"
 #include "varint.h"
 
 struct cur {
@@ -139,8 +140,63 @@ struct batch {
 	const uint8_t *data;
 };
 
+/* join_columns turns the column form of a generation (form, n bytes) into its plain bytes at
+ * out (room for cap): their count, or SIZE_MAX when a segment does not join. */
+static size_t join_columns(const uint8_t *form, size_t n, uint8_t *out, size_t cap)
+{
+	struct xt_columns *ws = calloc(1, sizeof *ws);
+	size_t done = 0;
+	for (size_t at = 0; ws && at < n;) {
+		long seg = xt_columns_segment_size(form + at, n - at, ws);
+		const char *why;
+		size_t got = seg > 0 && (size_t)seg <= n - at
+				     ? xt_columns_join(form + at, (size_t)seg, ws, out + done, cap - done, &why)
+				     : 0;
+		if (!got) {
+			done = SIZE_MAX;
+			break;
+		}
+		at += (size_t)seg;
+		done += got;
+	}
+	free(ws);
+	return ws ? done : SIZE_MAX;
+}
+
+/* inflate_all decompresses the zstd frame p (n bytes), whose content size its header need not
+ * give: a malloc'd buffer of *out bytes, or NULL. */
+static uint8_t *inflate_all(const uint8_t *p, size_t n, size_t *out)
+{
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	ZSTD_inBuffer in = {p, n, 0};
+	size_t cap = 1u << 20, rc = 1;
+	uint8_t *buf = malloc(cap);
+	*out = 0;
+	while (d && buf && rc) {
+		if (*out == cap) {
+			uint8_t *nb = realloc(buf, cap *= 2);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		ZSTD_outBuffer o = {buf, cap, *out};
+		size_t was = in.pos;
+		rc = ZSTD_decompressStream(d, &o, &in);
+		if (ZSTD_isError(rc) || (rc && in.pos == was && o.pos == *out && o.pos < cap))
+			break;
+		*out = o.pos;
+	}
+	ZSTD_freeDCtx(d);
+	if (rc) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 /* inflate_records replaces each compressed generation record after the header (c->p) by the
- * plain batches its frame holds, so the walk below sees every generation's batches alike. */
+ * plain batches its frame holds (a column record's joined back), so the walk below sees every
+ * generation's batches alike. */
 static uint8_t *inflate_records(uint8_t *data, size_t *len, struct cur *c)
 {
 	size_t head = (size_t)(c->p - data), cap = *len + 1, n = head;
@@ -155,7 +211,8 @@ static uint8_t *inflate_records(uint8_t *data, size_t *len, struct cur *c)
 		const uint8_t *at = p;
 		uint64_t v[4] = {0};
 		size_t plain;
-		if (*p == XT_RECORD_ZSTD) {
+		int record = *p == XT_RECORD_ZSTD || *p == XT_RECORD_ZSTD_COLUMNS;
+		if (record) {
 			p++;
 			for (int i = 0; i < 3; i++)
 				if (xt_get_uvarint(&p, end, &v[i]))
@@ -181,8 +238,16 @@ static uint8_t *inflate_records(uint8_t *data, size_t *len, struct cur *c)
 				break;
 			out = o;
 		}
-		if (*at == XT_RECORD_ZSTD) {
-			size_t got = ZSTD_decompress(out + n, plain, p, v[2]);
+		if (record) {
+			size_t got;
+			if (*at == XT_RECORD_ZSTD) {
+				got = ZSTD_decompress(out + n, plain, p, v[2]);
+			} else {
+				size_t fn;
+				uint8_t *form = inflate_all(p, v[2], &fn);
+				got = form ? join_columns(form, fn, out + n, plain) : SIZE_MAX;
+				free(form);
+			}
 			if (ZSTD_isError(got) || got != plain) {
 				fail(c, "compressed generation at offset %zu does not decompress",
 				     (size_t)(at - data));

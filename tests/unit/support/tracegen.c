@@ -9,6 +9,8 @@
 #include <zstd.h>
 
 #include "allocfree.h"
+#include "columns.h"
+#include "spec.h"
 #include "varint.h"
 
 struct tg_buf {
@@ -117,18 +119,22 @@ void tg_raw(struct tg *t, const void *p, size_t n)
 	tg_put(&t->out, p, n);
 }
 
-uint64_t tg_zstd(struct tg *t, uint64_t from, uint64_t plain_claim)
+/* record replaces the bytes from file offset from on by a compressed generation record of
+ * kind, whose frame holds body (n bytes), claiming plain_claim plain bytes (0: the true count);
+ * returns the offset of its zstd frame. */
+static uint64_t record(struct tg *t, uint64_t from, uint64_t plain_claim, uint8_t kind,
+		       const uint8_t *body, size_t n)
 {
-	size_t plain = t->out.n - from, bound = ZSTD_compressBound(plain);
+	size_t plain = t->out.n - from, bound = ZSTD_compressBound(n);
 	uint8_t *z = malloc(bound);
 	if (!z)
 		abort();
-	size_t zn = ZSTD_compress(z, bound, t->out.p + from, plain, 1);
+	size_t zn = ZSTD_compress(z, bound, body, n, 1);
 	if (ZSTD_isError(zn))
 		abort();
 	t->out.n = from;
 	uint8_t head[1 + 3 * XT_MAX_VARINT], *h = head;
-	*h++ = XT_RECORD_ZSTD;
+	*h++ = kind;
 	h = xt_put_uvarint(h, t->gen);
 	h = xt_put_uvarint(h, plain_claim ? plain_claim : plain);
 	h = xt_put_uvarint(h, zn);
@@ -136,6 +142,49 @@ uint64_t tg_zstd(struct tg *t, uint64_t from, uint64_t plain_claim)
 	uint64_t frame = t->out.n;
 	tg_put(&t->out, z, zn);
 	free(z);
+	return frame;
+}
+
+uint64_t tg_zstd_raw(struct tg *t, uint8_t kind, const void *body, size_t n, uint64_t plain_claim)
+{
+	return record(t, t->out.n, plain_claim, kind, body, n);
+}
+
+uint64_t tg_zstd(struct tg *t, uint64_t from, uint64_t plain_claim)
+{
+	size_t n = t->out.n - from;
+	uint8_t *plain = malloc(n ? n : 1);
+	if (!plain)
+		abort();
+	memcpy(plain, t->out.p + from, n);
+	uint64_t frame = record(t, from, plain_claim, XT_RECORD_ZSTD, plain, n);
+	free(plain);
+	return frame;
+}
+
+uint64_t tg_zstd_columns(struct tg *t, uint64_t from, uint64_t plain_claim)
+{
+	uint8_t nargs[256];
+	for (unsigned k = 0; k < 256; k++)
+		nargs[k] = xt_specs[k].name ? xt_specs[k].nargs
+			   : t->described[k] ? t->dnargs[k] : XT_COL_NO_TYPE;
+	const uint8_t *src = t->out.p + from;
+	size_t len = t->out.n - from;
+	struct tg_buf form = {0};
+	struct xt_columns *ws = calloc(1, sizeof *ws);
+	uint8_t *seg = malloc(XT_COL_SPLIT_ROOM);
+	if (!ws || !seg)
+		abort();
+	for (size_t off = 0, took; off < len; off += took) {
+		size_t n = xt_columns_split(src + off, len - off, nargs, ws, seg, &took);
+		if (!n)
+			abort(); /* not whole batches of whole events of known types */
+		tg_put(&form, seg, n);
+	}
+	free(seg);
+	free(ws);
+	uint64_t frame = record(t, from, plain_claim, XT_RECORD_ZSTD_COLUMNS, form.p, form.n);
+	free(form.p);
 	return frame;
 }
 

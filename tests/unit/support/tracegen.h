@@ -51,6 +51,12 @@ uint64_t tg_offset(const struct tg *t);
  * compressed generation record claiming plain_claim plain bytes (0: the true count); returns
  * the offset of its zstd frame. */
 uint64_t tg_zstd(struct tg *t, uint64_t from, uint64_t plain_claim);
+/* tg_zstd_columns is tg_zstd writing a column record (XT_RECORD_ZSTD_COLUMNS): the bytes'
+ * column form, a segment per XT_COL_SEGMENT bytes, as the shim writes it. */
+uint64_t tg_zstd_columns(struct tg *t, uint64_t from, uint64_t plain_claim);
+/* tg_zstd_raw appends a compressed generation record of kind whose frame holds body (n bytes),
+ * claiming plain_claim plain bytes: a test's own content. */
+uint64_t tg_zstd_raw(struct tg *t, uint8_t kind, const void *body, size_t n, uint64_t plain_claim);
 /* tg_raw appends bytes at the current file position (outside any batch). */
 void tg_raw(struct tg *t, const void *p, size_t n);
 
