@@ -352,9 +352,11 @@ static enum xt_read inflate_columns(xtrace_reader *r, uint64_t off, ZSTD_inBuffe
 		}
 		/* the segment begun goes to the front: each byte moves at most once, since a refill
 		 * makes room for the whole segment */
-		memmove(k->p, seg, k->n - at);
-		k->n -= at;
-		at = 0;
+		if (at) {
+			memmove(k->p, seg, k->n - at);
+			k->n -= at;
+			at = 0;
+		}
 		if (k->n == k->cap || (size_t)need > k->cap) {
 			size_t cap = k->cap ? 2 * k->cap : (256u << 10);
 			if (cap < (size_t)need)
