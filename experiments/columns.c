@@ -290,7 +290,8 @@ static long read_head(const uint8_t *in, size_t len, struct xt_columns *ws, uint
 	}
 	if ((rc = head_uvarint(&p, end, skel)))
 		return rc > 0 ? 0 : -1;
-	if (*total > XT_COL_SEGMENT_MAX || *skel > XT_COL_SEGMENT_MAX - *total)
+	/* a segment holds at least a batch: an empty one would join to nothing, for ever */
+	if (*total > XT_COL_SEGMENT_MAX || *skel > XT_COL_SEGMENT_MAX - *total || !(*skel + *total))
 		return -1;
 	return (long)(p - in);
 }

@@ -192,9 +192,11 @@ static size_t form_of(uint8_t *out, const uint64_t *dir, size_t ndir, const uint
 		o = xt_put_uvarint(o, dir[2 * i + 1]);
 	}
 	o = xt_put_uvarint(o, nskel);
-	memcpy(o, skel, nskel);
+	if (nskel) /* no copy from a NULL part */
+		memcpy(o, skel, nskel);
 	o += nskel;
-	memcpy(o, cols, ncols);
+	if (ncols)
+		memcpy(o, cols, ncols);
 	return (size_t)(o - out) + ncols;
 }
 
@@ -242,6 +244,9 @@ static void test_join_refuses(void **state)
 	expect_refused(f, n, -1, "head");
 	const uint64_t far[] = {XT_COL_COUNT, 1};
 	n = form_of(f, far, 1, ev_head, sizeof ev_head, ok_cols, 1);
+	expect_refused(f, n, -1, "head");
+	/* an empty segment: no batch, no column */
+	n = form_of(f, NULL, 0, NULL, 0, NULL, 0);
 	expect_refused(f, n, -1, "head");
 	/* a column larger than a segment may be */
 	const uint64_t huge[] = {XT_COL_TYPES, XT_COL_SEGMENT_MAX + 1};

@@ -1324,6 +1324,15 @@ static void test_zstd_columns_corrupt(void **state)
 	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, junk, sizeof junk, 100);
 	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "head is not well formed");
 	tg_free(t);
+	/* an empty segment, which would join to nothing for ever */
+	t = tg_new(NULL);
+	gen1(t);
+	at = tg_offset(t);
+	tg_gen(t, 2);
+	const uint8_t empty[] = {0, 0};
+	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, empty, sizeof empty, 100);
+	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "head is not well formed");
+	tg_free(t);
 	/* a frame that ends inside a segment */
 	t = tg_new(NULL);
 	gen1(t);
