@@ -324,11 +324,13 @@ static enum xt_read inflate_columns(xtrace_reader *r, uint64_t off, ZSTD_inBuffe
 		return XT_READ_CORRUPT;
 	}
 	for (int ended = 0;;) {
-		uint8_t *seg = (uint8_t *)k->p + at;
-		long need = k->n > at ? xt_columns_segment_size(seg, k->n - at, r->cols) : 0;
+		uint8_t *seg = k->n > at ? (uint8_t *)k->p + at : NULL; /* NULL: none begun */
+		long need = seg ? xt_columns_segment_size(seg, k->n - at, r->cols) : 0;
 		const char *why = NULL;
 		if (need < 0) {
 			why = "a column segment's head is not well formed";
+		} else if (need > 0 && k->n - at >= (size_t)need && o->n == plain) {
+			why = "more bytes than its plain size";
 		} else if (need > 0 && k->n - at >= (size_t)need) {
 			/* a segment's plain bytes are fewer than its form's */
 			size_t room = plain - o->n < (size_t)need ? plain - o->n : (size_t)need;
@@ -353,7 +355,8 @@ static enum xt_read inflate_columns(xtrace_reader *r, uint64_t off, ZSTD_inBuffe
 		/* the segment begun goes to the front: each byte moves at most once, since a refill
 		 * makes room for the whole segment */
 		if (at) {
-			memmove(k->p, seg, k->n - at);
+			if (seg)
+				memmove(k->p, seg, k->n - at);
 			k->n -= at;
 			at = 0;
 		}
