@@ -304,11 +304,32 @@ long xt_columns_segment_size(const uint8_t *in, size_t len, struct xt_columns *w
 	return head <= 0 ? head : head + (long)skel + (long)total;
 }
 
-/* take copies the next uvarint of column key from in to *o (before oend); 0 when the column
- * ends first, the value is longer than a uvarint can be, or the output is full. */
-static int take(const uint8_t *in, struct xt_columns *ws, unsigned key, uint8_t **o,
-		const uint8_t *oend)
+/* take copies the next uvarint of column key from in (len bytes) to *o (before oend); 0 when
+ * the column ends first, the value is longer than a uvarint can be, or the output is full.
+ * A value of one byte is copied as such; a longer one, where SPAN bytes can be read and
+ * written, has its end found at once and SPAN bytes copied (the output's bytes past it are
+ * written again next). */
+static inline int take(const uint8_t *in, size_t len, struct xt_columns *ws, unsigned key,
+		       uint8_t **o, const uint8_t *oend)
 {
+	size_t at = ws->at[key];
+	if (ws->size[key] && *o < oend && in[at] < 0x80) { /* most values are a byte */
+		*(*o)++ = in[at];
+		ws->at[key]++;
+		ws->size[key]--;
+		return 1;
+	}
+	if (len - at >= SPAN && oend - *o >= SPAN) {
+		unsigned m = field_ends(in + at);
+		size_t l = m ? (size_t)__builtin_ctz(m) + 1 : SPAN + 1;
+		if (l > XT_MAX_VARINT || l > ws->size[key])
+			return 0;
+		memcpy(*o, in + at, SPAN);
+		*o += l;
+		ws->at[key] += l;
+		ws->size[key] -= l;
+		return 1;
+	}
 	for (unsigned n = 0; n < XT_MAX_VARINT && ws->size[key] && *o < oend; n++) {
 		uint8_t b = in[ws->at[key]++];
 		ws->size[key]--;
@@ -375,9 +396,9 @@ size_t xt_columns_join(const uint8_t *in, size_t len, struct xt_columns *ws, uin
 			uint8_t t = in[ws->at[XT_COL_TYPES]++];
 			ws->size[XT_COL_TYPES]--;
 			*o++ = t;
-			int ok = take(in, ws, XT_COL_DT, &o, oend);
+			int ok = take(in, len, ws, XT_COL_DT, &o, oend);
 			for (unsigned a = 0; ok && a < nargs[t]; a++)
-				ok = take(in, ws, XT_COL_ARG(t, a), &o, oend);
+				ok = take(in, len, ws, XT_COL_ARG(t, a), &o, oend);
 			if (!ok || o > bend) {
 				*why = "an event cut short, or past its batch's end";
 				return 0;
