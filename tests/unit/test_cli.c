@@ -287,6 +287,63 @@ static void test_same_tick_reuse(void **state)
 	tg_free(t);
 }
 
+/* lossy_trace: generation 2 lost events, any of them an allocation or a free between two
+ * recorded ones; generation 3 lost none. double_free3: generation 3 frees an address twice. */
+static char *lossy_trace(int double_free3)
+{
+	struct tg *t = tg_new(NULL);
+	tg_gen(t, 1);
+	tables(t, 1000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 2000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x5000, T_MALLOC100, 0);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x6000, T_MALLOC100, 0);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	tg_gen(t, 2);
+	tables(t, 3000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 4000);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x5000);
+	/* lost: the allocation of 0x5000 again, and the free of 0x6000 */
+	tg_event(t, XT_EV_ObjectFree, 1, 0x5000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x6000, T_MALLOC100, 0);
+	tg_batch_end(t);
+	tg_end(t, 2);
+	tg_gen(t, 3);
+	tables(t, 5000);
+	tg_batch(t, XT_BATCH_EVENTS, 7, 6000);
+	tg_event(t, XT_EV_ObjectAlloc, 1, 0x5000, T_MALLOC100, 0);
+	tg_event(t, XT_EV_ObjectFree, 1, 0x5000);
+	if (double_free3)
+		tg_event(t, XT_EV_ObjectFree, 1, 0x5000);
+	tg_batch_end(t);
+	tg_end(t, 0);
+	char *path = tg_tmpfile(t, TG_ALL);
+	tg_free(t);
+	return path;
+}
+
+/* A generation that lost events may have lost an allocation or a free between two recorded
+ * ones: a second free, or a second allocation, of an address there is no error; the gap ends
+ * with the generation, and a double free after it is one again. */
+static void test_lost_events(void **state)
+{
+	char *out, *path = lossy_trace(0);
+	if (run_cmd(cmd_validate, "validate", NULL, path, &out) != XT_EXIT_OK)
+		fail_msg("validate said:\n%s", out);
+	assert_non_null(strstr(out, "valid: 7 events, 3 generations, 1 gap in the recording"));
+	assert_non_null(strstr(out, "1 frees of objects allocated in them"));
+	free(out);
+	unlink(path);
+	free(path);
+	path = lossy_trace(1);
+	assert_int_equal(run_cmd(cmd_validate, "validate", NULL, path, &out), XT_EXIT_FAIL);
+	assert_non_null(strstr(out, "invalid: 1 errors in 8 events"));
+	assert_non_null(strstr(out, "gen=3"));
+	free(out);
+	unlink(path);
+	free(path);
+}
+
 /* A forked child frees objects it inherited: counted, not errors; a second free still is one. */
 static void test_forked_child(void **state)
 {
@@ -660,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_validation_errors),
 		cmocka_unit_test(test_error_listing_limit),
 		cmocka_unit_test(test_same_tick_reuse),
+		cmocka_unit_test(test_lost_events),
 		cmocka_unit_test(test_forked_child),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_bad_input_and_usage),
