@@ -170,6 +170,15 @@ static void scatter_events(const uint8_t *d, const uint8_t *end, const uint8_t n
 	}
 }
 
+/* forget zeroes the sizes the last segment left: ws's sizes are zero but for its keys, split
+and join alike. */
+static void forget(struct xt_columns *ws)
+{
+	for (unsigned i = 0; i < ws->nkeys; i++)
+		ws->size[ws->keys[i]] = 0;
+	ws->nkeys = 0;
+}
+
 /* walk_batches goes through the whole batches src[0..len): with form NULL it sizes the
  * skeleton (returned) and the columns, else writes the skeleton at form + at and the events
  * into their columns. SIZE_MAX when an event is cut or of an unknown type. */
@@ -211,11 +220,13 @@ size_t xt_columns_split(const uint8_t *src, size_t len, const uint8_t nargs[256]
 	size_t seg = (size_t)(p - src);
 	if (!seg || seg > XT_COL_SEGMENT_MAX)
 		return 0;
-	memset(ws->size, 0, sizeof ws->size);
+	forget(ws);
 	size_t skel = walk_batches(src, seg, nargs, ws, NULL, 0);
-	if (skel == SIZE_MAX)
+	if (skel == SIZE_MAX) {
+		/* sizes of keys not listed: all go, which a refused generation may cost */
+		memset(ws->size, 0, sizeof ws->size);
 		return 0;
-	ws->nkeys = 0;
+	}
 	for (unsigned k = 0; k < XT_COL_COUNT; k++)
 		if (ws->size[k])
 			ws->keys[ws->nkeys++] = (uint16_t)k;
@@ -242,17 +253,6 @@ size_t xt_columns_split(const uint8_t *src, size_t len, const uint8_t nargs[256]
 	return head + seg;
 }
 
-/* head_uvarint decodes the uvarint at *pp: 0, 1 when [*pp, end) ends before it does, -1 when it
- * is longer than a uvarint can be or overflows. */
-static int head_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
-{
-	const uint8_t *p = *pp;
-	size_t n = varint_len(p, end);
-	if (!n)
-		return end - p < XT_MAX_VARINT ? 1 : -1;
-	return xt_get_uvarint(pp, end, v);
-}
-
 /* read_head reads a segment's head from in[0..len) into ws (each column's size, and the keys)
  * and nargs: the head's length, 0 when in ends first, -1 when it is not well formed. *skel and
  * *total: the skeleton's and the columns' bytes. The work is the head's, not every key's: a
@@ -262,18 +262,16 @@ static long read_head(const uint8_t *in, size_t len, struct xt_columns *ws, uint
 {
 	const uint8_t *p = in, *end = in + len;
 	uint64_t ncols;
-	int rc = head_uvarint(&p, end, &ncols);
+	int rc = xt_uvarint(&p, end, &ncols);
 	if (rc)
 		return rc > 0 ? 0 : -1;
 	if (ncols > XT_COL_COUNT)
 		return -1;
-	for (unsigned i = 0; i < ws->nkeys; i++) /* what the last segment left */
-		ws->size[ws->keys[i]] = 0;
-	ws->nkeys = 0;
+	forget(ws);
 	*total = 0;
 	for (uint64_t i = 0, prev = 0; i < ncols; i++) {
 		uint64_t key, size;
-		if ((rc = head_uvarint(&p, end, &key)) || (rc = head_uvarint(&p, end, &size)))
+		if ((rc = xt_uvarint(&p, end, &key)) || (rc = xt_uvarint(&p, end, &size)))
 			return rc > 0 ? 0 : -1;
 		if (key >= XT_COL_COUNT || (i && key <= prev) || !size || size > XT_COL_SEGMENT_MAX)
 			return -1;
@@ -288,7 +286,7 @@ static long read_head(const uint8_t *in, size_t len, struct xt_columns *ws, uint
 		*total += size;
 		prev = key;
 	}
-	if ((rc = head_uvarint(&p, end, skel)))
+	if ((rc = xt_uvarint(&p, end, skel)))
 		return rc > 0 ? 0 : -1;
 	/* a segment holds at least a batch: an empty one would join to nothing, for ever */
 	if (*total > XT_COL_SEGMENT_MAX || *skel > XT_COL_SEGMENT_MAX - *total || !(*skel + *total))

@@ -53,6 +53,17 @@ static inline int xt_get_uvarint(const uint8_t **pp, const uint8_t *end, uint64_
 	return -1;
 }
 
+/* xt_uvarint decodes one uvarint from [*pp, end) like xt_get_uvarint, but tells apart bytes
+ * running out (1: the file may be cut) from an invalid encoding (-1). */
+static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	if (xt_get_uvarint(pp, end, out) == 0)
+		return 0;
+	/* With XT_MAX_VARINT bytes at hand xt_get_uvarint reaches the last byte a uvarint may
+	 * have, so it failed on the encoding; with fewer, on the bytes running out. */
+	return end - *pp < XT_MAX_VARINT ? 1 : -1;
+}
+
 static inline uint64_t xt_zigzag(int64_t v)
 {
 	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);

@@ -299,7 +299,6 @@ static enum xt_read inflate_plain(xtrace_reader *r, uint64_t off, ZSTD_inBuffer 
 {
 	struct xt_vec *o = &r->plain;
 	for (;;) {
-		/* grown by what came out, never by the size the record claims */
 		if (o->n == o->cap && o->cap < plain &&
 		    plain_room(r, o->cap + 1, plain, err, errlen) < 0)
 			return XT_READ_CORRUPT;
@@ -329,8 +328,6 @@ static enum xt_read inflate_columns(xtrace_reader *r, uint64_t off, ZSTD_inBuffe
 		const char *why = NULL;
 		if (need < 0) {
 			why = "a column segment's head is not well formed";
-		} else if (need > 0 && k->n - at >= (size_t)need && o->n == plain) {
-			why = "more bytes than its plain size";
 		} else if (need > 0 && k->n - at >= (size_t)need) {
 			/* a segment's plain bytes are fewer than its form's */
 			size_t room = plain - o->n < (size_t)need ? plain - o->n : (size_t)need;

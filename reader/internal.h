@@ -36,17 +36,6 @@ _Static_assert(XTRACE_MAX_NAME == XT_MAX_SPEC_NAME, "XTRACE_MAX_NAME and XT_MAX_
  * argument costs more than decoding it). */
 #define XT_ALWAYS_INLINE inline __attribute__((always_inline))
 
-/* xt_uvarint decodes one uvarint from [*pp, end) like xt_get_uvarint, but tells apart bytes
- * running out (1: the file may be cut) from an invalid encoding (-1). */
-static inline int xt_uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
-{
-	if (xt_get_uvarint(pp, end, out) == 0)
-		return 0;
-	/* With XT_MAX_VARINT bytes at hand xt_get_uvarint reaches the last byte a uvarint may
-	 * have, so it failed on the encoding; with fewer, on the bytes running out. */
-	return end - *pp < XT_MAX_VARINT ? 1 : -1;
-}
-
 /* Where the bytes are known to be there, events are decoded eight bytes at a time: XT_FAST_ROOM
  * bytes at hand hold any event plus what an eight-byte load at its last varint reads beyond. */
 #define XT_FAST_ROOM (XT_MAX_EVENT_SIZE + 8)
@@ -96,9 +85,9 @@ struct xt_batch {
 
 enum xt_read { XT_READ_OK, XT_READ_EOF, XT_READ_TRUNC, XT_READ_CORRUPT };
 
-/* A growable array; it keeps its capacity from one generation to the next. */
 struct xt_columns;
 
+/* A growable array; it keeps its capacity from one generation to the next. */
 struct xt_vec {
 	void *p;
 	size_t n, cap;

@@ -647,9 +647,9 @@ void xt_out_seal(uint64_t gen)
 static void event_nargs(uint8_t nargs[256])
 {
 	for (unsigned t = 0; t < 256; t++)
-		nargs[t] = xt_specs[t].name ? xt_specs[t].nargs
-			   : xt_runtime_event_defined(t) ? xt_runtime_events[t].nargs
-							 : XT_COL_NO_TYPE;
+		nargs[t] = xt_specs[t].name || xt_runtime_event_defined(t)
+				   ? xt_event_spec_of((uint8_t)t)->nargs
+				   : XT_COL_NO_TYPE;
 }
 
 /* compress_columns writes into out (cap bytes) the column form of the plain generation bytes

@@ -40,9 +40,9 @@ struct xt_heap {
 	/* Recording was off for a time (xt_heap_gap): seen then holds the addresses allocated or
 	 * freed since; before that time an object may have been freed, or allocated, unrecorded. */
 	int after_gap;
-	/* The current generation lost events (xt_heap_lossy): any of its addresses may have had an
-	 * allocation or a free unrecorded between two recorded ones, so none counts as seen until
-	 * the next generation; its gap ends there. */
+	/* The current generation lost events (the pass sets it at each Sync): any of its addresses
+	 * may have had an allocation or a free unrecorded between two recorded ones, so none
+	 * counts as seen until the next generation; its gap ends there. */
 	int lossy;
 
 	uint64_t allocs;          /* ObjectAlloc with a nonzero address */
@@ -103,8 +103,9 @@ static inline int xt_heap_tracks_seen(const struct xt_heap *h)
 static inline int xt_heap_mark_seen(struct xt_heap *h, uint64_t addr)
 {
 	int added;
-	return xt_heap_tracks_seen(h) && !h->lossy && !xt_liveset_put(&h->seen, addr, &added) ? -1
-												      : 0;
+	if (!xt_heap_tracks_seen(h) || h->lossy)
+		return 0;
+	return xt_liveset_put(&h->seen, addr, &added) ? 0 : -1;
 }
 
 /* xt_heap_alloc applies an allocation at ts: api (XT_API_UNKNOWN for an unknown type, XT_API_NONE
@@ -205,13 +206,6 @@ static inline enum xt_heap_check xt_heap_free(struct xt_heap *h, uint64_t addr, 
  * from before is of an object freed while it was off (the old record goes, no error). 0, or -1
  * without memory. */
 int xt_heap_gap(struct xt_heap *h);
-
-/* xt_heap_lossy says whether the generation that begins lost events: one that did is a gap
- * (xt_heap_gap) that lasts to its end. */
-static inline void xt_heap_lossy(struct xt_heap *h, int lossy)
-{
-	h->lossy = lossy;
-}
 
 /* xt_heap_check_name is a short lowercase description of a check result. */
 const char *xt_heap_check_name(enum xt_heap_check c);

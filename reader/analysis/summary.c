@@ -45,32 +45,28 @@ enum xtrace_status xt_summarize(xtrace_reader *r, struct xt_summary *s, xt_issue
 	return xt_summarize_pass(r, s, &p);
 }
 
-/* take_gap: recording was off before this generation, or (lossy) the generation lost events:
- * every heap reads on knowing it. */
-static int take_gap(struct xt_summary *s, int lossy)
+/* take_gap: recording was off before this generation, every heap reads on knowing it. */
+static int take_gap(struct xt_summary *s)
 {
 	s->gaps++;
 	if ((s->ready & XT_AN_BIT(XT_AN_MALLOC_HEAP)) && xt_heap_gap(&s->heap) < 0)
 		return -1;
-	xt_heap_lossy(&s->heap, lossy);
 	if (!(s->ready & XT_AN_BIT(XT_AN_HEAPS)))
 		return 0;
 	s->heaps.after_gap = 1;
-	for (size_t i = 0; i < s->heaps.n; i++) {
+	for (size_t i = 0; i < s->heaps.n; i++)
 		if (xt_heap_gap(&s->heaps.heap[i]->heap) < 0)
 			return -1;
-		xt_heap_lossy(&s->heaps.heap[i]->heap, lossy);
-	}
 	return 0;
 }
 
-/* end_lossy: the generation before this one lost events, this one did not: what it records
- * counts as seen again. */
-static void end_lossy(struct xt_summary *s)
+/* set_lossy tells every heap whether the generation beginning lost events (struct xt_heap's
+ * lossy: its gap lasts to its end). */
+static void set_lossy(struct xt_summary *s, int lossy)
 {
-	xt_heap_lossy(&s->heap, 0);
+	s->heap.lossy = lossy;
 	for (size_t i = 0; i < s->heaps.n; i++)
-		xt_heap_lossy(&s->heaps.heap[i]->heap, 0);
+		s->heaps.heap[i]->heap.lossy = lossy;
 }
 
 static int take_sync(struct xt_summary *s, const xtrace_reader *r, const struct xt_pass *p)
@@ -81,11 +77,9 @@ static int take_sync(struct xt_summary *s, const xtrace_reader *r, const struct 
 	 * too: what it lost may be allocations whose frees come later, or frees of addresses
 	 * allocated again. */
 	const struct xtrace_sync *sy = xtrace_get_sync(r);
-	if ((sy->after_gap || sy->lost || (s->generations == 1 && sy->gen > 1)) &&
-	    take_gap(s, sy->lost != 0) < 0)
+	if ((sy->after_gap || sy->lost || (s->generations == 1 && sy->gen > 1)) && take_gap(s) < 0)
 		return -1;
-	if (!sy->lost && s->heap.lossy)
-		end_lossy(s);
+	set_lossy(s, sy->lost != 0);
 	s->lost_events += xtrace_get_sync(r)->lost;
 	for (unsigned i = 0; i < XT_AN_COUNT; i++) {
 		const struct xt_analysis *a = xt_analyses[i];

@@ -179,6 +179,11 @@ static void test_split_refuses(void **state)
 	builtin_nargs(g.nargs);
 	assert_int_equal(xt_columns_split(g.plain, g.len - 1, g.nargs, &ws, g.form, &took), 0);
 	gen1_close(&g);
+	/* the workspace of a refused split splits and joins the next generation right */
+	size_t len;
+	uint8_t *plain = one_gen(0, &len);
+	assert_int_equal(round_trip(plain, len), 1);
+	free(plain);
 }
 
 /* form_of builds a segment from its parts: directory entries (key, size pairs), the skeleton

@@ -661,45 +661,35 @@ static void test_corrupt_kind(void **state)
 	expect_corrupt(t, off, "bad kind 11");
 	tg_free(t);
 
-	/* a compressed generation's record begins a generation, never follows one of its batches */
-	t = good1();
-	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
-	tg_batch_end(t);
-	off = tg_offset(t);
-	tg_raw(t, (const uint8_t[]){XT_RECORD_ZSTD, 2, 0, 0, 0}, 5);
-	expect_corrupt(t, off, "bad kind 9");
-	tg_free(t);
-	t = good1();
-	tg_batch(t, XT_BATCH_STRINGS, 0, 0);
-	tg_batch_end(t);
-	off = tg_offset(t);
-	tg_raw(t, (const uint8_t[]){XT_RECORD_ZSTD_COLUMNS, 2, 0, 0, 0}, 5);
-	expect_corrupt(t, off, "bad kind 10");
-	tg_free(t);
+	/* a compressed generation's record, of either kind, begins a generation, never follows one
+	 * of its batches; and there is none before its version (4 plain, 5 columns) */
+	static const struct {
+		uint8_t kind;
+		uint64_t before; /* the last version without it */
+		uint64_t (*record)(struct tg *, uint64_t, uint64_t);
+		const char *msg;
+	} kinds[] = {{XT_RECORD_ZSTD, 3, tg_zstd, "bad kind 9"},
+		     {XT_RECORD_ZSTD_COLUMNS, 4, tg_zstd_columns, "bad kind 10"}};
+	for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+		t = good1();
+		tg_batch(t, XT_BATCH_STRINGS, 0, 0);
+		tg_batch_end(t);
+		off = tg_offset(t);
+		tg_raw(t, (const uint8_t[]){kinds[k].kind, 2, 0, 0, 0}, 5);
+		expect_corrupt(t, off, kinds[k].msg);
+		tg_free(t);
 
-	/* a column record only from version 5 */
-	struct tg_header h4 = tg_default_header;
-	h4.version = 4;
-	t = tg_new(&h4);
-	gen1(t);
-	tg_gen(t, 2);
-	off = tg_offset(t);
-	gen3(t);
-	tg_zstd_columns(t, off, 0);
-	expect_corrupt(t, off, "bad kind 10");
-	tg_free(t);
-
-	/* nor is there any before version 4 */
-	struct tg_header h = tg_default_header;
-	h.version = 3;
-	t = tg_new(&h);
-	gen1(t);
-	tg_gen(t, 2);
-	off = tg_offset(t);
-	gen3(t);
-	tg_zstd(t, off, 0);
-	expect_corrupt(t, off, "bad kind 9");
-	tg_free(t);
+		struct tg_header h = tg_default_header;
+		h.version = kinds[k].before;
+		t = tg_new(&h);
+		gen1(t);
+		tg_gen(t, 2);
+		off = tg_offset(t);
+		gen3(t);
+		kinds[k].record(t, off, 0);
+		expect_corrupt(t, off, kinds[k].msg);
+		tg_free(t);
+	}
 
 	t = good1();
 	off = tg_exp_batch(t, XT_MAX_EXPERIMENTS, 0);
@@ -1153,19 +1143,44 @@ static void test_clock_bad_values(void **state)
 
 /* ---- compressed generations ---- */
 
-/* std3z is std3 with generations 2 and 3 compressed, 2's record claiming claim2 plain bytes (0:
- * the true count); rec[] gets the records' offsets, frame[] their frames'. */
-static struct tg *std3z(uint64_t rec[2], uint64_t frame[2], uint64_t claim2)
+/* A compressed generation's record as tracegen writes it: of plain batches, or of columns. */
+typedef uint64_t (*record_fn)(struct tg *, uint64_t, uint64_t);
+
+/* std3z is std3 with generations 2 and 3 compressed by record, 2's claiming claim2 plain bytes
+ * (0: the true count); rec[] gets the records' offsets, frame[] their frames'. */
+static struct tg *std3z(uint64_t rec[2], uint64_t frame[2], uint64_t claim2, record_fn record)
 {
 	struct tg *t = tg_new(NULL);
 	gen1(t);
 	rec[0] = tg_offset(t);
 	gen2(t);
-	frame[0] = tg_zstd(t, rec[0], claim2);
+	frame[0] = record(t, rec[0], claim2);
 	rec[1] = tg_offset(t);
 	gen3(t);
-	frame[1] = tg_zstd(t, rec[1], 0);
+	frame[1] = record(t, rec[1], 0);
 	return t;
+}
+
+/* same_events: the two traces hand out the same events, every field of each. */
+static void same_events(const struct tg *a, const struct tg *b)
+{
+	xtrace_reader *ra = tg_open_trace(a), *rb = tg_open_trace(b);
+	struct xtrace_event ea, eb;
+	int na, nb, n = 0;
+	while ((na = xtrace_next(ra, &ea)) > 0 && (nb = xtrace_next(rb, &eb)) > 0) {
+		n++;
+		assert_int_equal(ea.ts, eb.ts);
+		assert_int_equal(ea.thread, eb.thread);
+		assert_int_equal(ea.type, eb.type);
+		assert_int_equal(ea.wire_type, eb.wire_type);
+		assert_int_equal(ea.nargs, eb.nargs);
+		assert_memory_equal(ea.args, eb.args, ea.nargs * sizeof ea.args[0]);
+	}
+	assert_int_equal(na, 0);
+	assert_int_equal(xtrace_next(rb, &eb), 0);
+	assert_true(n > 10);
+	xtrace_close(ra);
+	xtrace_close(rb);
 }
 
 /* expect_gen2_fails: generation 1 is whole, then reading stops with status st at off (the
@@ -1183,37 +1198,44 @@ static void expect_gen2_fails(const struct tg *t, size_t len, enum xtrace_status
 		fail_msg("error \"%s\" does not contain \"%s\"", res.err, msg);
 }
 
+/* Either kind of record (plain batches; columns, the shim's default from version 5) hands out
+ * the same events as plain batches; a cut frame is a truncation, a damaged one corrupt, at the
+ * record. */
 static void test_zstd_generations(void **state)
 {
-	struct tg *p = std3(NULL, NULL);
-	uint64_t rec[2], frame[2];
-	struct tg *z = std3z(rec, frame, 0);
-	struct run a = read_tg(p, TG_ALL), b = read_tg(z, TG_ALL);
-	assert_int_equal(b.ngens, 3);
-	assert_int_equal(b.ngens, a.ngens);
-	assert_int_equal(b.nevents, a.nevents);
-	assert_int_equal(b.rc, a.rc);
-	assert_int_equal(b.st, a.st);
-	tg_free(p);
+	static const record_fn records[] = {tg_zstd, tg_zstd_columns};
+	for (size_t k = 0; k < sizeof records / sizeof records[0]; k++) {
+		struct tg *p = std3(NULL, NULL);
+		uint64_t rec[2], frame[2];
+		struct tg *z = std3z(rec, frame, 0, records[k]);
+		same_events(p, z);
+		struct run a = read_tg(p, TG_ALL), b = read_tg(z, TG_ALL);
+		assert_int_equal(b.ngens, 3);
+		assert_int_equal(b.ngens, a.ngens);
+		assert_int_equal(b.nevents, a.nevents);
+		assert_int_equal(b.rc, a.rc);
+		assert_int_equal(b.st, a.st);
+		tg_free(p);
 
-	/* cut inside generation 2's frame: generation 1 is kept, the cut is a truncation */
-	expect_gen2_fails(z, frame[0] + 3, XTRACE_ERR_TRUNCATED, rec[0], "is cut");
-	/* a frame that is not zstd's: corrupt, with the record's offset */
-	size_t len;
-	uint8_t *d = tg_data(z, &len);
-	d[frame[0]] ^= 0xff;
-	expect_gen2_fails(z, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "offset");
-	tg_free(z);
+		/* cut inside generation 2's frame: generation 1 is kept, the cut is a truncation */
+		expect_gen2_fails(z, frame[0] + 3, XTRACE_ERR_TRUNCATED, rec[0], "is cut");
+		/* a frame that is not zstd's: corrupt, with the record's offset */
+		size_t len;
+		uint8_t *d = tg_data(z, &len);
+		d[frame[0]] ^= 0xff;
+		expect_gen2_fails(z, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "offset");
+		tg_free(z);
+	}
 }
 
 static void test_zstd_claims(void **state)
 {
 	uint64_t rec[2], frame[2];
 	/* a claim past the cap is refused before anything is allocated for it */
-	struct tg *t = std3z(rec, frame, (uint64_t)XT_MAX_GEN_SIZE + 1);
+	struct tg *t = std3z(rec, frame, (uint64_t)XT_MAX_GEN_SIZE + 1, tg_zstd);
 	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "outside 1..268435456");
 	tg_free(t);
-	t = std3z(rec, frame, 10);
+	t = std3z(rec, frame, 10, tg_zstd);
 	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "more bytes than its plain size");
 	tg_free(t);
 	/* the true size, from a plain generation 2 */
@@ -1223,7 +1245,7 @@ static void test_zstd_claims(void **state)
 	gen2(t);
 	uint64_t plain = tg_offset(t) - at;
 	tg_free(t);
-	t = std3z(rec, frame, plain + 1);
+	t = std3z(rec, frame, plain + 1, tg_zstd);
 	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "plain size differs from its claim");
 	tg_free(t);
 
@@ -1254,97 +1276,33 @@ static void test_zstd_claims(void **state)
 	tg_free(t);
 }
 
-/* std3c is std3 with generations 2 and 3 as column records (rec[], frame[] as std3z's). */
-static struct tg *std3c(uint64_t rec[2], uint64_t frame[2])
-{
-	struct tg *t = tg_new(NULL);
-	gen1(t);
-	rec[0] = tg_offset(t);
-	gen2(t);
-	frame[0] = tg_zstd_columns(t, rec[0], 0);
-	rec[1] = tg_offset(t);
-	gen3(t);
-	frame[1] = tg_zstd_columns(t, rec[1], 0);
-	return t;
-}
-
-/* same_events: the two traces hand out the same events, every field of each. */
-static void same_events(const struct tg *a, const struct tg *b)
-{
-	xtrace_reader *ra = tg_open_trace(a), *rb = tg_open_trace(b);
-	struct xtrace_event ea, eb;
-	int na, nb, n = 0;
-	while ((na = xtrace_next(ra, &ea)) > 0 && (nb = xtrace_next(rb, &eb)) > 0) {
-		n++;
-		assert_int_equal(ea.ts, eb.ts);
-		assert_int_equal(ea.thread, eb.thread);
-		assert_int_equal(ea.type, eb.type);
-		assert_int_equal(ea.wire_type, eb.wire_type);
-		assert_int_equal(ea.nargs, eb.nargs);
-		assert_memory_equal(ea.args, eb.args, ea.nargs * sizeof ea.args[0]);
-	}
-	assert_int_equal(na, 0);
-	assert_int_equal(xtrace_next(rb, &eb), 0);
-	assert_true(n > 10);
-	xtrace_close(ra);
-	xtrace_close(rb);
-}
-
-/* Column records (version 5, the shim's default): the same events as plain batches; a cut
- * frame is a truncation, a damaged one corrupt, at the record. */
-static void test_zstd_columns(void **state)
-{
-	struct tg *p = std3(NULL, NULL);
-	uint64_t rec[2], frame[2];
-	struct tg *c = std3c(rec, frame);
-	same_events(p, c);
-	struct run a = read_tg(p, TG_ALL), b = read_tg(c, TG_ALL);
-	assert_int_equal(b.ngens, 3);
-	assert_int_equal(b.rc, a.rc);
-	assert_int_equal(b.st, a.st);
-	tg_free(p);
-	expect_gen2_fails(c, frame[0] + 3, XTRACE_ERR_TRUNCATED, rec[0], "is cut");
-	size_t len;
-	uint8_t *d = tg_data(c, &len);
-	d[frame[0]] ^= 0xff;
-	expect_gen2_fails(c, TG_ALL, XTRACE_ERR_CORRUPT, rec[0], "offset");
-	tg_free(c);
-}
-
 /* A column record whose frame decompresses but whose content is not a column form: corrupt,
  * saying what is wrong, at the record; a claim other than what joins, too. */
 static void test_zstd_columns_corrupt(void **state)
 {
-	/* a head that is not well formed: a column count past the keys there are */
-	struct tg *t = tg_new(NULL);
-	gen1(t);
-	uint64_t at = tg_offset(t);
-	tg_gen(t, 2);
-	const uint8_t junk[] = {0xff, 0xff, 0x03, 1, 2, 3};
-	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, junk, sizeof junk, 100);
-	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "head is not well formed");
-	tg_free(t);
-	/* an empty segment, which would join to nothing for ever */
-	t = tg_new(NULL);
-	gen1(t);
-	at = tg_offset(t);
-	tg_gen(t, 2);
-	const uint8_t empty[] = {0, 0};
-	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, empty, sizeof empty, 100);
-	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "head is not well formed");
-	tg_free(t);
-	/* a frame that ends inside a segment */
-	t = tg_new(NULL);
-	gen1(t);
-	at = tg_offset(t);
-	tg_gen(t, 2);
-	const uint8_t cut[] = {2, XT_COL_TYPES, 5, XT_COL_DT, 5, 40, XT_BATCH_STRINGS};
-	tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, cut, sizeof cut, 100);
-	expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, "ends inside a column segment");
-	tg_free(t);
+	/* frames whose content is not a column form: a column count past the keys there are;
+	 * an empty segment, which would join to nothing for ever; a segment the frame ends in */
+	static const struct {
+		uint8_t form[8];
+		size_t n;
+		const char *msg;
+	} bad[] = {
+		{{0xff, 0xff, 0x03, 1, 2, 3}, 6, "head is not well formed"},
+		{{0, 0}, 2, "head is not well formed"},
+		{{2, XT_COL_TYPES, 5, XT_COL_DT, 5, 40, XT_BATCH_STRINGS}, 7, "ends inside a column segment"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct tg *t = tg_new(NULL);
+		gen1(t);
+		uint64_t at = tg_offset(t);
+		tg_gen(t, 2);
+		tg_zstd_raw(t, XT_RECORD_ZSTD_COLUMNS, bad[i].form, bad[i].n, 100);
+		expect_gen2_fails(t, TG_ALL, XTRACE_ERR_CORRUPT, at, bad[i].msg);
+		tg_free(t);
+	}
 	/* the segments join to other than the record's claim */
 	uint64_t rec[2], frame[2];
-	t = std3c(rec, frame);
+	struct tg *t = std3z(rec, frame, 0, tg_zstd_columns);
 	size_t len;
 	uint8_t *d = tg_data(t, &len);
 	/* gen 2's claim is its first uvarint after gen: make it one more (it is one byte) */
@@ -1528,7 +1486,8 @@ static void test_read_ahead_switch(void **state)
 static void test_zstd_big_generation(void **state)
 {
 	const uint64_t gen_events[3] = GEN_EVENTS;
-	for (int columns = 0; columns < 2; columns++) {
+	static const record_fn records[] = {tg_zstd, tg_zstd_columns};
+	for (size_t k = 0; k < sizeof records / sizeof records[0]; k++) {
 		struct tg *t = tg_new(NULL);
 		gen1(t);
 		uint64_t rec = tg_offset(t);
@@ -1542,10 +1501,7 @@ static void test_zstd_big_generation(void **state)
 			tg_batch_end(t);
 		}
 		tg_end(t, 0);
-		if (columns)
-			tg_zstd_columns(t, rec, 0);
-		else
-			tg_zstd(t, rec, 0);
+		records[k](t, rec, 0);
 		xtrace_reader *r = tg_open_trace(t);
 		struct xtrace_event ev;
 		uint64_t got = 0;
@@ -1993,7 +1949,6 @@ int main(void)
 		cmocka_unit_test(test_corrupt_kind),
 		cmocka_unit_test(test_zstd_generations),
 		cmocka_unit_test(test_zstd_claims),
-		cmocka_unit_test(test_zstd_columns),
 		cmocka_unit_test(test_zstd_columns_corrupt),
 		cmocka_unit_test(test_corrupt_size),
 		cmocka_unit_test(test_corrupt_generation_order),
