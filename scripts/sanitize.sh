@@ -17,7 +17,8 @@
 #   tsan shim: the shim built with TSan, preloaded into TSan-built workloads (TSan needs the
 #          program instrumented), on the multithreaded tests (producer/consumer with address
 #          reuse, threads exiting early and starting late, many threads, a handler leaving
-#          the shim by siglongjmp). Any race report fails the run.
+#          the shim by siglongjmp, threads whose first calls come from pthread_getattr_np).
+#          Any race report fails the run.
 # The shim runs set XTRACE_TEST_SANITIZED to the sanitizer's name: test_threads then runs
 # fewer threads and bounds no memory (the sanitizer's runtime has its own).
 set -uo pipefail
@@ -80,7 +81,8 @@ ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=0:allocator_may_return_null=1
 echo "=== sanitize: tsan shim"
 make --no-print-directory SAN=tsan lib-tsan/libxtrace.so build-tsan/workloads/prodcons \
 	build-tsan/workloads/threads build-tsan/workloads/manythreads build-tsan/workloads/forkwait \
-	build-tsan/workloads/sigjump build-tsan/workloads/runtime_exp >/dev/null || exit 1
+	build-tsan/workloads/sigjump build-tsan/workloads/runtime_exp build-tsan/workloads/stackquery \
+	>/dev/null || exit 1
 XTRACE_TEST_SANITIZED=tsan XTRACE_BUILD=build-tsan XTRACE_LIB=lib-tsan XTRACE_BIN=bin \
 	scripts/run-tests.sh \
 	build/tests/integration/test_threads build/tests/integration/test_runtime_exp |

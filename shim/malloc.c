@@ -4,7 +4,7 @@
  * frees before the real free runs, so a reused address always sorts free-then-alloc.
  * Never locks, never allocates, never makes a syscall; errno is what the real call left.
  * Under XTRACE_SAMPLE only sampled allocations are recorded, and the frees of those
- * (sample.h). */
+ * (sample.h). pthread_getattr_np is here too: glibc allocates inside it with a lock held. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -91,6 +91,23 @@ XT_EXPORT void free(void *p)
 	xt_tl.in_real++;
 	xt_real.free(p);
 	xt_tl.in_real--;
+}
+
+/* pthread_getattr_np allocates while it holds the lock of the thread it asks about (glibc's,
+ * not recursive), and registration asks about its own thread the same way: a thread whose
+ * first event comes from in there (every JVM thread's does) would wait for itself, and two
+ * threads asking about each other would wait for each other. Setup waits for an event
+ * outside, as it does under a signal handler (writer.c). Here, built without the sanitizer:
+ * a sanitizer's runtime asks for a new thread's stack before the thread may run code it
+ * instruments. */
+XT_EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
+{
+	xt_ensure_init();
+	unsigned no_alloc = xt_tl.no_alloc;
+	xt_tl.no_alloc = 1;
+	int r = xt_real.pthread_getattr_np(th, attr);
+	xt_tl.no_alloc = no_alloc;
+	return r;
 }
 
 /* from_pool moves a bootstrap-pool block into real memory (only the dlsym window makes them). */

@@ -37,6 +37,7 @@
 	X(void, _Exit, (int))                                                             \
 	X(int, sigaction, (int, const struct sigaction *, struct sigaction *))            \
 	X(int, pthread_create, (pthread_t *, const pthread_attr_t *, void *(*)(void *), void *)) \
+	X(int, pthread_getattr_np, (pthread_t, pthread_attr_t *))                         \
 	X(int, dlclose, (void *))                                                         \
 	X(int, timer_create, (clockid_t, struct sigevent *, timer_t *))                   \
 	X(int, timer_settime, (timer_t, int, const struct itimerspec *, struct itimerspec *)) \

@@ -218,7 +218,8 @@ struct xt_tl {
 	unsigned mask_bound; /* a glibc thread whose signal mask libunwind would break */
 	unsigned exiting;    /* the thread ran its exit destructor */
 	/* a signal handler runs over a real allocator call or the shim's own code, whose locks
-	 * may be held: nothing may allocate (registration leaves what allocates for later) */
+	 * may be held, or the thread is inside pthread_getattr_np (writer.c): nothing may
+	 * allocate (registration leaves what allocates for later) */
 	unsigned no_alloc;
 	unsigned registering; /* inside xt_thread_register */
 	unsigned setup_pending; /* registered; stack bounds and exit hook still to do */

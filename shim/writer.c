@@ -294,7 +294,7 @@ static void stack_bounds(struct xt_thread *t)
 	pthread_attr_t attr;
 	void *lo;
 	size_t size;
-	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+	if (xt_real.pthread_getattr_np(pthread_self(), &attr) != 0)
 		return;
 	if (pthread_attr_getstack(&attr, &lo, &size) == 0) {
 		t->stack_lo = (uintptr_t)lo;
