@@ -57,6 +57,11 @@ XT_EXPORT void *malloc(size_t n)
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.malloc))
 		return xt_pool_alloc(n, 16);
+	if (xt_unlikely(xt_tl.internal)) {
+		void *q = xt_inner_alloc(n);
+		if (q)
+			return q;
+	}
 	void *p = XT_REAL(xt_real.malloc(n));
 	record_alloc(p, XT_API_MALLOC, n, 1, 0, XT_CALLER, XT_FRAME);
 	return p;
@@ -71,6 +76,12 @@ XT_EXPORT void *calloc(size_t nmemb, size_t size)
 			return NULL;
 		return xt_pool_alloc(total, 16); /* the pool is static, so already zeroed */
 	}
+	size_t total;
+	if (xt_unlikely(xt_tl.internal) && !__builtin_mul_overflow(nmemb, size, &total)) {
+		void *q = xt_inner_alloc(total);
+		if (q)
+			return memset(q, 0, total);
+	}
 	void *p = XT_REAL(xt_real.calloc(nmemb, size));
 	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, XT_CALLER, XT_FRAME);
 	return p;
@@ -78,8 +89,11 @@ XT_EXPORT void *calloc(size_t nmemb, size_t size)
 
 XT_EXPORT void free(void *p)
 {
-	if (!p || xt_pool_owns(p))
+	if (!p || xt_pool_owns(p)) {
+		if (p && xt_inner_owns(p))
+			xt_inner_free(p);
 		return;
+	}
 	xt_ensure_init();
 	struct xt_thread *t = xt_passing_through() || !free_recorded(p) ? NULL : xt_enter();
 	if (t) {
@@ -110,13 +124,19 @@ XT_EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
 	return r;
 }
 
-/* from_pool moves a bootstrap-pool block into real memory (only the dlsym window makes them). */
+/* from_pool moves a pool block: an inner block of the shim's own to another (into real memory
+ * if it has grown past them), anything else into real memory (a block of the dlsym window, or
+ * an inner block the program's code took over: glibc growing the shim's). */
 static void *from_pool(void *old, size_t n)
 {
-	void *p = xt_real.malloc(n);
+	void *p = xt_tl.internal ? xt_inner_alloc(n) : NULL;
+	if (!p)
+		p = xt_real.malloc(n);
 	if (p) {
 		size_t have = xt_pool_size_from(old);
 		memcpy(p, old, have < n ? have : n);
+		if (xt_inner_owns(old))
+			xt_inner_free(old);
 	}
 	return p;
 }
@@ -135,6 +155,11 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 		if (p && old)
 			memcpy(p, old, xt_pool_size_from(old) < n ? xt_pool_size_from(old) : n);
 		return p;
+	}
+	if (xt_unlikely(xt_tl.internal) && !old && !overflow) {
+		void *q = xt_inner_alloc(n);
+		if (q)
+			return q;
 	}
 	bool old_recorded = old && !xt_passing_through() && free_recorded(old);
 	struct xt_thread *t = old_recorded ? xt_enter() : NULL;

@@ -82,16 +82,37 @@ extern struct xt_real xt_real;
 /* xt_real_resolve fills xt_real (idempotent; concurrent callers wait for the first). */
 XT_HIDDEN void xt_real_resolve(void);
 
-XT_HIDDEN void *xt_pool_alloc(size_t n, size_t align);
-/* The dlsym window needs well under a kilobyte; 64 KiB leaves room for odd libcs. */
-#define XT_POOL_SIZE (64 << 10)
+/* The pool: static memory the shim serves allocations from where the real allocator is not
+ * the one to use, recognised by address wherever they are freed (free() asks every time).
+ * Its first XT_BOOT_SIZE bytes serve the dlsym window, before the real functions are known
+ * (xt_pool_alloc: a bump, never freed; well under a kilobyte; 64 KiB leaves room for odd
+ * libcs). The rest, the inner blocks, serve the shim's own allocations (made while
+ * xt_tl.internal: libunwind's thread-local block on each thread it walks, the loader's when
+ * it loads libunwind, glibc's inside the shim's calls), which glibc may free anywhere later:
+ * a thread's thread-local blocks when another thread reuses its stack. Such a free is then
+ * known as the shim's and not recorded; from the real allocator it would be the free of a
+ * block the trace never saw. */
+#define XT_BOOT_SIZE (64u << 10)
+#define XT_INNER_SIZE (448u << 10)
+#define XT_POOL_SIZE (XT_BOOT_SIZE + XT_INNER_SIZE)
 extern XT_HIDDEN unsigned char xt_pool[XT_POOL_SIZE];
+XT_HIDDEN void *xt_pool_alloc(size_t n, size_t align);
 /* xt_pool_owns: p is a pool block. Inline: every free asks. */
 static inline bool xt_pool_owns(const void *p)
 {
 	return (const unsigned char *)p >= xt_pool && (const unsigned char *)p < xt_pool + XT_POOL_SIZE;
 }
-/* xt_pool_size_from: bytes from p to the end of the pool (a bound for copying a pool block). */
+/* xt_pool_size_from: bytes a pool block may hold from p (a bound for copying it). */
 XT_HIDDEN size_t xt_pool_size_from(const void *p);
+/* xt_inner_owns: the pool block p is an inner block. */
+static inline bool xt_inner_owns(const void *p)
+{
+	return (const unsigned char *)p >= xt_pool + XT_BOOT_SIZE;
+}
+/* xt_inner_alloc: an inner block of n bytes, 16-aligned, or NULL (over 4 KiB, or none left:
+ * the real allocator serves it). Lock-free, async-signal-safe. */
+XT_HIDDEN void *xt_inner_alloc(size_t n);
+/* xt_inner_free: the inner block p is free again. */
+XT_HIDDEN void xt_inner_free(void *p);
 
 #endif

@@ -62,10 +62,9 @@ static unsigned keep_from(uintptr_t *pcs, unsigned depth, const uintptr_t *raw, 
 static unsigned walk_libunwind(uintptr_t *pcs, unsigned depth, uintptr_t ra)
 {
 	uintptr_t raw[XT_MAX_FRAMES + XT_SKIP_MAX];
-	/* Nor on a thread whose setup waits (inside pthread_getattr_np, writer.c): libunwind's
-	 * first walk on a thread allocates its thread-local block, as the shim's own and so
-	 * unrecorded, and glibc frees that block where the trace sees it, as a free of a block
-	 * never allocated. Until its setup such a thread records its calls' callers alone. */
+	/* Nor on a thread whose setup waits (inside pthread_getattr_np, writer.c): without its
+	 * bounds every walk would be libunwind's, loading it if none has yet, while glibc holds
+	 * the thread's lock. Its few events there record their callers alone. */
 	if (xt_tl.mask_bound || xt_tl.setup_pending)
 		return 0;
 	xt_tl.internal++; /* libunwind's own allocations, if any, are not the program's */
