@@ -46,6 +46,13 @@ static inline void record_alloc(void *p, unsigned api, uint64_t elem, uint64_t c
 	errno = e;
 }
 
+/* own_alloc: an inner block (real.h) for an allocation the shim's own code causes; NULL for
+ * the program's, or when no inner block serves it (the real allocator does). */
+static inline void *own_alloc(size_t n)
+{
+	return xt_unlikely(xt_tl.internal) ? xt_inner_alloc(n) : NULL;
+}
+
 /* free_recorded: the free of p is recorded (when sampling, p was sampled: it leaves the set). */
 static inline bool free_recorded(void *p)
 {
@@ -57,12 +64,10 @@ XT_EXPORT void *malloc(size_t n)
 	xt_ensure_init();
 	if (xt_unlikely(!xt_real.malloc))
 		return xt_pool_alloc(n, 16);
-	if (xt_unlikely(xt_tl.internal)) {
-		void *q = xt_inner_alloc(n);
-		if (q)
-			return q;
-	}
-	void *p = XT_REAL(xt_real.malloc(n));
+	void *p = own_alloc(n);
+	if (p)
+		return p;
+	p = XT_REAL(xt_real.malloc(n));
 	record_alloc(p, XT_API_MALLOC, n, 1, 0, XT_CALLER, XT_FRAME);
 	return p;
 }
@@ -77,12 +82,10 @@ XT_EXPORT void *calloc(size_t nmemb, size_t size)
 		return xt_pool_alloc(total, 16); /* the pool is static, so already zeroed */
 	}
 	size_t total;
-	if (xt_unlikely(xt_tl.internal) && !__builtin_mul_overflow(nmemb, size, &total)) {
-		void *q = xt_inner_alloc(total);
-		if (q)
-			return memset(q, 0, total);
-	}
-	void *p = XT_REAL(xt_real.calloc(nmemb, size));
+	void *p = __builtin_mul_overflow(nmemb, size, &total) ? NULL : own_alloc(total);
+	if (p)
+		return memset(p, 0, total);
+	p = XT_REAL(xt_real.calloc(nmemb, size));
 	record_alloc(p, XT_API_CALLOC, size, nmemb, 0, XT_CALLER, XT_FRAME);
 	return p;
 }
@@ -129,7 +132,7 @@ XT_EXPORT int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
  * an inner block the program's code took over: glibc growing the shim's). */
 static void *from_pool(void *old, size_t n)
 {
-	void *p = xt_tl.internal ? xt_inner_alloc(n) : NULL;
+	void *p = own_alloc(n);
 	if (!p)
 		p = xt_real.malloc(n);
 	if (p) {
@@ -156,11 +159,9 @@ static void *realloc_common(void *old, size_t elem, size_t count, unsigned api, 
 			memcpy(p, old, xt_pool_size_from(old) < n ? xt_pool_size_from(old) : n);
 		return p;
 	}
-	if (xt_unlikely(xt_tl.internal) && !old && !overflow) {
-		void *q = xt_inner_alloc(n);
-		if (q)
-			return q;
-	}
+	void *own = old || overflow ? NULL : own_alloc(n);
+	if (own)
+		return own;
 	bool old_recorded = old && !xt_passing_through() && free_recorded(old);
 	struct xt_thread *t = old_recorded ? xt_enter() : NULL;
 	uint64_t ts0 = t ? xt_now() : 0;

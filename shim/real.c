@@ -1,9 +1,10 @@
 /* real.c: finding the real functions behind the interposed ones, and the pool (real.h).
  *
  * dlsym itself calls calloc, before the real calloc is known; those few allocations come from a
- * static pool that free() and realloc() recognise; so do the shim's own, from its inner blocks. Resolution happens once, on the first
- * interposed call or in the constructor, whichever comes first; other threads arriving during
- * it wait for it. Never traces, never allocates through the interposed malloc. */
+ * static pool that free() and realloc() recognise, as do the shim's own, from its inner
+ * blocks. Resolution happens once, on the first interposed call or in the constructor,
+ * whichever comes first; other threads arriving during it wait for it. Never traces, never
+ * allocates through the interposed malloc. */
 #include <dlfcn.h>
 #include <sched.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ void *xt_pool_alloc(size_t n, size_t align)
  * four bytes. */
 #define INNER_HEAD 16u
 #define INNER_CLASSES 9u /* 16 B to 4 KiB */
-#define inner (xt_pool + XT_BOOT_SIZE)
+static unsigned char *const inner = xt_pool + XT_BOOT_SIZE;
 static _Atomic size_t inner_used;
 static _Atomic uint64_t inner_top[INNER_CLASSES];
 
@@ -49,11 +50,6 @@ static unsigned inner_class(const void *p)
 
 void *xt_inner_alloc(size_t n)
 {
-#ifdef XT_SANITIZED_THREADS
-	/* TSan cannot see a block pass from the thread that freed it to the next one: the
-	 * stacks' atomics are in code built without it */
-	return NULL;
-#endif
 	unsigned c = 0;
 	while (c < INNER_CLASSES && (16u << c) < n)
 		c++;

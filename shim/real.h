@@ -93,7 +93,13 @@ XT_HIDDEN void xt_real_resolve(void);
  * known as the shim's and not recorded; from the real allocator it would be the free of a
  * block the trace never saw. */
 #define XT_BOOT_SIZE (64u << 10)
+#ifdef XT_SANITIZED_THREADS
+/* none under TSan: it cannot see a block pass from the thread that freed it to the next one,
+ * the stacks' atomics being in code built without it */
+#define XT_INNER_SIZE 0u
+#else
 #define XT_INNER_SIZE (448u << 10)
+#endif
 #define XT_POOL_SIZE (XT_BOOT_SIZE + XT_INNER_SIZE)
 extern XT_HIDDEN unsigned char xt_pool[XT_POOL_SIZE];
 XT_HIDDEN void *xt_pool_alloc(size_t n, size_t align);
